@@ -1,0 +1,46 @@
+"""Options and helpers every command shares."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from graphscan.workspace import Workspace
+
+workspace_option = click.option(
+    "--workspace",
+    "-w",
+    type=click.Path(file_okay=False),
+    default=None,
+    envvar="GRAPHSCAN_WORKSPACE",
+    help="Workspace folder / 工作区目录 (default ./graphscan-workspace).",
+)
+
+store_option = click.option(
+    "--store",
+    default=None,
+    envvar="GRAPHSCAN_STORE",
+    help="'embedded' (default) or a Neo4j URI such as neo4j://127.0.0.1:7687.",
+)
+
+
+def open_workspace(path: str | None) -> Workspace:
+    return Workspace.open(path)
+
+
+def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn expected failures into one clear line instead of a stack trace."""
+    import functools
+
+    from graphscan.store.base import StoreError
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (StoreError, FileNotFoundError, ValueError) as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return wrapper

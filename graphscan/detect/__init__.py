@@ -1,0 +1,1 @@
+"""Detectors: projection -> communities or motifs -> rings with roles -> score."""

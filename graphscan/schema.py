@@ -1,0 +1,128 @@
+"""The canonical interchange format (DESIGN.md) and how the embedded store types it.
+
+Every loader produces frames with exactly these columns and every store accepts them, so
+this module is the single place where a column is added or renamed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CLAIM_KINDS = ("outpatient", "inpatient", "pharmacy")
+ITEM_KINDS = ("drug", "service", "material", "other")
+PROVIDER_KINDS = ("hospital", "township", "village", "clinic", "pharmacy")
+OWNERSHIPS = ("public", "private")
+
+#: Columns that hold personal identifiers; they are pseudonymised on load.
+PERSONAL_COLUMNS = ("person_id", "card_id", "phone_key", "address_key", "bank_key")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    sql_type: str
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    key: tuple[str, ...]
+    columns: tuple[Column, ...]
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def required(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+
+MONEY = "DECIMAL(18,2)"
+
+CLAIMS = Table(
+    "claims",
+    ("claim_id",),
+    (
+        Column("claim_id", "VARCHAR", True),
+        Column("kind", "VARCHAR", True),
+        Column("person_id", "VARCHAR", True),
+        Column("card_id", "VARCHAR"),
+        Column("provider_id", "VARCHAR", True),
+        Column("doctor_id", "VARCHAR"),
+        Column("operator_id", "VARCHAR"),
+        Column("start_time", "TIMESTAMP", True),
+        Column("end_time", "TIMESTAMP"),
+        Column("diagnosis_code", "VARCHAR"),
+        Column("total_amount", MONEY, True),
+        Column("fund_amount", MONEY),
+        Column("account_amount", MONEY),
+        Column("cash_amount", MONEY),
+    ),
+)
+
+CLAIM_ITEMS = Table(
+    "claim_items",
+    ("claim_id", "item_code"),
+    (
+        Column("claim_id", "VARCHAR", True),
+        Column("item_code", "VARCHAR", True),
+        Column("item_name", "VARCHAR"),
+        Column("item_kind", "VARCHAR"),
+        Column("quantity", "DECIMAL(18,4)"),
+        Column("unit_price", "DECIMAL(18,4)"),
+        Column("amount", MONEY, True),
+    ),
+)
+
+PERSONS = Table(
+    "persons",
+    ("person_id",),
+    (
+        Column("person_id", "VARCHAR", True),
+        Column("sex", "VARCHAR"),
+        Column("birth_date", "DATE"),
+        Column("region_code", "VARCHAR"),
+        Column("poverty_flag", "BOOLEAN"),
+        Column("death_date", "DATE"),
+        Column("phone_key", "VARCHAR"),
+        Column("address_key", "VARCHAR"),
+        Column("bank_key", "VARCHAR"),
+    ),
+)
+
+PROVIDERS = Table(
+    "providers",
+    ("provider_id",),
+    (
+        Column("provider_id", "VARCHAR", True),
+        Column("name", "VARCHAR"),
+        Column("kind", "VARCHAR"),
+        Column("level", "VARCHAR"),
+        Column("ownership", "VARCHAR"),
+        Column("region_code", "VARCHAR"),
+    ),
+)
+
+DOCTORS = Table(
+    "doctors",
+    ("doctor_id",),
+    (
+        Column("doctor_id", "VARCHAR", True),
+        Column("name", "VARCHAR"),
+        Column("provider_id", "VARCHAR"),
+        Column("specialty", "VARCHAR"),
+    ),
+)
+
+TABLES: dict[str, Table] = {
+    t.name: t for t in (CLAIMS, CLAIM_ITEMS, PERSONS, PROVIDERS, DOCTORS)
+}
+
+#: Columns every stored claim and item row carries so evidence traces back to its source.
+LINEAGE = (
+    Column("source_file", "VARCHAR"),
+    Column("source_row", "BIGINT"),
+    Column("load_id", "VARCHAR"),
+)

@@ -1,0 +1,68 @@
+"""The one store interface. Loaders write canonical frames through it; detectors read
+named projections from it; evidence and exploration read claims from it.
+
+A projection has one name and one output shape in both engines: the embedded store runs
+``graphscan/sql/<name>.sql`` in DuckDB, Neo4j runs ``cypher/<name>.cypher``. Everything
+downstream of a projection (communities, motifs, scoring, cases) is shared Python, which
+is why both engines find the same rings.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+
+
+class StoreError(RuntimeError):
+    """A store problem worth one clear line to the user (no stack trace)."""
+
+
+class Store(ABC):
+    #: "embedded" or "neo4j"
+    engine: str
+
+    # -- writing: used by graphscan.loaders -------------------------------------------
+    @abstractmethod
+    def known_rows(self, table: str, keys: pd.DataFrame) -> pd.DataFrame:
+        """Stored ``key columns + row_hash`` for the given keys: tells an exact re-load
+        (skip) from a conflicting one (quarantine)."""
+
+    @abstractmethod
+    def upsert(self, table: str, frame: pd.DataFrame) -> int:
+        """Write canonical rows (plus lineage and ``row_hash``); existing keys are left
+        alone, so loading the same file twice changes nothing. Returns rows written."""
+
+    @abstractmethod
+    def record_load(self, record: Mapping[str, Any]) -> None:
+        """Append one line to the load history shown by ``graphscan status``."""
+
+    # -- reading ---------------------------------------------------------------------
+    @abstractmethod
+    def status(self) -> dict[str, Any]:
+        """Counts per table and claim kind, date range, last loads."""
+
+    @abstractmethod
+    def projection(self, name: str, **params: Any) -> pd.DataFrame:
+        """Run the named projection with parameters; same columns in every engine."""
+
+    @abstractmethod
+    def claims(self, claim_ids: Iterable[str]) -> pd.DataFrame:
+        """Canonical claim rows with lineage, for evidence."""
+
+    @abstractmethod
+    def neighbourhood(
+        self,
+        entity_id: str,
+        hops: int = 2,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> pd.DataFrame:
+        """Claims reachable from an entity (person, card, doctor, provider, operator)
+        within ``hops`` claim-steps."""
+
+    def close(self) -> None:  # noqa: B027 - optional for stores without resources
+        """Release connections."""

@@ -1,0 +1,177 @@
+"""The embedded store: canonical tables in the workspace's DuckDB file."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from graphscan.schema import LINEAGE, TABLES, Table
+from graphscan.sql import read_sql
+from graphscan.store.base import Store, StoreError
+from graphscan.workspace import Workspace
+
+#: Columns linking a claim to an entity; exploration walks along them.
+ENTITY_COLUMNS = ("person_id", "card_id", "doctor_id", "provider_id", "operator_id")
+
+_LOADS_DDL = """
+CREATE TABLE IF NOT EXISTS loads (
+    load_id VARCHAR, source_file VARCHAR, file_sha256 VARCHAR, started_at TIMESTAMP,
+    finished_at TIMESTAMP, report JSON
+)"""
+
+_REVERSALS_DDL = """
+CREATE TABLE IF NOT EXISTS reversals (
+    reversal_id VARCHAR, claim_id VARCHAR, total_amount DECIMAL(18,2),
+    fund_amount DECIMAL(18,2), account_amount DECIMAL(18,2), cash_amount DECIMAL(18,2),
+    source_file VARCHAR, source_row BIGINT, load_id VARCHAR, row_hash VARCHAR
+)"""
+
+
+def _columns(table: Table) -> list[tuple[str, str]]:
+    cols = [(c.name, c.sql_type) for c in table.columns]
+    if table.name in ("claims", "claim_items"):
+        cols += [(c.name, c.sql_type) for c in LINEAGE] + [("row_hash", "VARCHAR")]
+    return cols
+
+
+class EmbeddedStore(Store):
+    engine = "embedded"
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+        self.db = workspace.db()
+        for table in TABLES.values():
+            ddl = ", ".join(f"{name} {sql_type}" for name, sql_type in _columns(table))
+            self.db.execute(f"CREATE TABLE IF NOT EXISTS {table.name} ({ddl})")
+        self.db.execute(_LOADS_DDL)
+        self.db.execute(_REVERSALS_DDL)
+
+    # -- writing ------------------------------------------------------------------
+    def _table(self, name: str) -> Table:
+        if name not in TABLES:
+            raise StoreError(f"unknown table {name!r}")
+        return TABLES[name]
+
+    def known_rows(self, table: str, keys: pd.DataFrame) -> pd.DataFrame:
+        spec = self._table(table)
+        key = list(spec.key)
+        hashed = "row_hash" if table in ("claims", "claim_items") else "NULL AS row_hash"
+        self.db.register("_keys", keys[key])
+        try:
+            join = " AND ".join(f"t.{k} = k.{k}" for k in key)
+            cols = ", ".join(f"t.{k}" for k in key)
+            return self.db.execute(
+                f"SELECT {cols}, {hashed} FROM {table} t SEMI JOIN _keys k ON {join}"
+            ).df()
+        finally:
+            self.db.unregister("_keys")
+
+    def upsert(self, table: str, frame: pd.DataFrame | pa.Table) -> int:
+        spec = self._table(table)
+        cols = _columns(spec)
+        present = set(frame.column_names if isinstance(frame, pa.Table) else frame.columns)
+        select = ", ".join(
+            f"CAST(f.{name} AS {sql_type})" if name in present else f"CAST(NULL AS {sql_type})"
+            for name, sql_type in cols
+        )
+        join = " AND ".join(f"f.{k} = t.{k}" for k in spec.key)
+        self.db.register("_frame", frame)
+        try:
+            before = self._count(table)
+            self.db.execute(
+                f"INSERT INTO {table} SELECT {select} FROM _frame f "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {join})"
+            )
+            return self._count(table) - before
+        finally:
+            self.db.unregister("_frame")
+
+    def _count(self, table: str) -> int:
+        return self.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+    def record_load(self, record: Mapping[str, Any]) -> None:
+        self.db.execute(
+            "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                record["load_id"],
+                record["source_file"],
+                record.get("file_sha256"),
+                record.get("started_at"),
+                record.get("finished_at"),
+                json.dumps(record.get("report", {}), ensure_ascii=False, default=str),
+            ],
+        )
+
+    # -- reading ------------------------------------------------------------------
+    def status(self) -> dict[str, Any]:
+        counts = {name: self._count(name) for name in TABLES}
+        counts["reversals"] = self._count("reversals")
+        kinds = dict(
+            self.db.execute("SELECT kind, count(*) FROM claims GROUP BY kind ORDER BY kind").fetchall()
+        )
+        first, last = self.db.execute("SELECT min(start_time), max(start_time) FROM claims").fetchone()
+        loads = self.db.execute(
+            "SELECT load_id, source_file, finished_at, report FROM loads "
+            "ORDER BY finished_at DESC LIMIT 5"
+        ).df()
+        return {
+            "engine": self.engine,
+            "location": str(self.workspace.db_path),
+            "counts": counts,
+            "claims_by_kind": kinds,
+            "first_claim": first,
+            "last_claim": last,
+            "last_loads": loads.to_dict("records"),
+        }
+
+    def projection(self, name: str, **params: Any) -> pd.DataFrame:
+        sql = read_sql(name)
+        used = {k: v for k, v in params.items() if f"${k}" in sql}
+        return self.db.execute(sql, used).df()
+
+    def claims(self, claim_ids: Iterable[str]) -> pd.DataFrame:
+        ids = pd.DataFrame({"claim_id": pd.Series(list(claim_ids), dtype="string")})
+        self.db.register("_ids", ids)
+        try:
+            return self.db.execute(
+                "SELECT c.* FROM claims c SEMI JOIN _ids i ON c.claim_id = i.claim_id "
+                "ORDER BY c.start_time, c.claim_id"
+            ).df()
+        finally:
+            self.db.unregister("_ids")
+
+    def neighbourhood(
+        self,
+        entity_id: str,
+        hops: int = 2,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> pd.DataFrame:
+        window = "start_time >= coalesce($since, start_time) AND start_time <= coalesce($until, start_time)"
+        params = {"since": since, "until": until}
+        frontier = {entity_id}
+        seen_entities: set[str] = set()
+        claim_ids: set[str] = set()
+        for _ in range(max(hops, 1)):
+            new = sorted(frontier - seen_entities)
+            if not new:
+                break
+            seen_entities |= set(new)
+            self.db.register("_ent", pd.DataFrame({"e": pd.Series(new, dtype="string")}))
+            try:
+                touching = " OR ".join(f"{c} IN (SELECT e FROM _ent)" for c in ENTITY_COLUMNS)
+                rows = self.db.execute(
+                    f"SELECT claim_id, {', '.join(ENTITY_COLUMNS)} FROM claims "
+                    f"WHERE ({touching}) AND {window}",
+                    params,
+                ).df()
+            finally:
+                self.db.unregister("_ent")
+            claim_ids |= set(rows["claim_id"])
+            frontier = {v for c in ENTITY_COLUMNS for v in rows[c].dropna().unique()}
+        return self.claims(claim_ids)

@@ -1,0 +1,1 @@
+"""Loaders: source extracts (CSV, Excel, Parquet; UTF-8, GBK) into canonical tables."""

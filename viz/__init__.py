@@ -1,0 +1,1 @@
+"""Evidence rendering: pyvis case graphs and evidence packages."""
