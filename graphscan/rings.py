@@ -1,0 +1,72 @@
+"""What detectors produce and investigators work on: rings, and cases made from them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+PATTERNS = ("card_lending", "kickback", "group_hospitalisation", "identity_misuse")
+
+PATTERN_NAMES = {
+    "card_lending": ("出借/回收医保卡、代刷", "card lending and collection"),
+    "kickback": ("回扣、倒卖药品", "kickback and resale"),
+    "group_hospitalisation": ("诱导/虚假住院", "group hospitalisation"),
+    "identity_misuse": ("冒名就医、人证不符", "identity misuse"),
+}
+
+#: Member kinds as they appear in ground truth, cases and exports.
+MEMBER_KINDS = ("person", "card", "doctor", "institution", "pharmacy", "operator")
+
+ROLES = {
+    "organiser": ("组织者", "organiser"),
+    "operator": ("操作员", "operator"),
+    "pharmacy": ("药店", "pharmacy"),
+    "doctor": ("医师", "doctor"),
+    "institution": ("医疗机构", "institution"),
+    "recruit": ("被招募人员", "recruit"),
+    "card_holder": ("持卡人", "card holder"),
+}
+
+CASE_STATUSES = ("new", "reviewing", "confirmed", "dismissed", "referred")
+
+
+@dataclass(frozen=True)
+class Member:
+    kind: str
+    id: str
+    role: str
+
+
+@dataclass
+class Ring:
+    """A candidate ring with the numbers that say why it is abnormal."""
+
+    pattern: str
+    members: list[Member]
+    claim_ids: list[str]
+    statistic: float
+    expected: float
+    p_value: float
+    total_amount: float
+    fund_amount: float
+    account_amount: float
+    first_time: datetime
+    last_time: datetime
+    explanation_zh: str
+    explanation_en: str
+    q_value: float = 1.0
+    score: float = 0.0
+    #: detector name, parameters and per-ring features, kept for the case memo
+    method: dict[str, Any] = field(default_factory=dict)
+
+    def member_ids(self, kind: str | None = None) -> set[str]:
+        return {m.id for m in self.members if kind is None or m.kind == kind}
+
+
+@dataclass
+class Case(Ring):
+    case_id: str = ""
+    rank: int = 0
+    status: str = "new"
+    notes: list[dict[str, Any]] = field(default_factory=list)
