@@ -116,9 +116,7 @@ DOCTORS = Table(
     ),
 )
 
-TABLES: dict[str, Table] = {
-    t.name: t for t in (CLAIMS, CLAIM_ITEMS, PERSONS, PROVIDERS, DOCTORS)
-}
+TABLES: dict[str, Table] = {t.name: t for t in (CLAIMS, CLAIM_ITEMS, PERSONS, PROVIDERS, DOCTORS)}
 
 #: Columns every stored claim and item row carries so evidence traces back to its source.
 LINEAGE = (

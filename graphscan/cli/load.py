@@ -23,12 +23,26 @@ def status(workspace: str | None, store: str | None) -> None:
     """
     ws = open_workspace(workspace)
     info = open_store(store, ws).status()
-    click.echo(t("存储: {loc} ({engine})", "Store: {loc} ({engine})", loc=info["location"], engine=info["engine"]))
+    click.echo(
+        t(
+            "存储: {loc} ({engine})",
+            "Store: {loc} ({engine})",
+            loc=info["location"],
+            engine=info["engine"],
+        )
+    )
     for name, count in info["counts"].items():
         click.echo(f"  {name:<12} {count:>12,}")
     for kind, count in info["claims_by_kind"].items():
         click.echo(f"  claims[{kind}] {count:>12,}")
-    click.echo(t("时间范围: {a} — {b}", "Date range: {a} — {b}", a=info["first_claim"], b=info["last_claim"]))
+    click.echo(
+        t(
+            "时间范围: {a} — {b}",
+            "Date range: {a} — {b}",
+            a=info["first_claim"],
+            b=info["last_claim"],
+        )
+    )
     for load in info["last_loads"]:
         click.echo(f"  {load['finished_at']}  {load['source_file']}")
 

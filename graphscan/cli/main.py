@@ -33,8 +33,9 @@ def cli(lang: str | None) -> None:
 def _register() -> None:
     # One line per area; each module defines a click command or group named `command`.
     from graphscan.cli import load as load_cmd
+    from graphscan.cli import neo4j as neo4j_cmd
 
-    for module in (load_cmd,):
+    for module in (load_cmd, neo4j_cmd):
         for command in module.COMMANDS:
             cli.add_command(command)
 

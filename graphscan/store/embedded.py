@@ -92,7 +92,7 @@ class EmbeddedStore(Store):
             self.db.unregister("_frame")
 
     def _count(self, table: str) -> int:
-        return self.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        return self.db.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
 
     def record_load(self, record: Mapping[str, Any]) -> None:
         self.db.execute(
@@ -112,9 +112,13 @@ class EmbeddedStore(Store):
         counts = {name: self._count(name) for name in TABLES}
         counts["reversals"] = self._count("reversals")
         kinds = dict(
-            self.db.execute("SELECT kind, count(*) FROM claims GROUP BY kind ORDER BY kind").fetchall()
+            self.db.execute(
+                "SELECT kind, count(*) FROM claims GROUP BY kind ORDER BY kind"
+            ).fetchall()
         )
-        first, last = self.db.execute("SELECT min(start_time), max(start_time) FROM claims").fetchone()
+        first, last = self.db.execute(
+            "SELECT min(start_time), max(start_time) FROM claims"
+        ).fetchall()[0]
         loads = self.db.execute(
             "SELECT load_id, source_file, finished_at, report FROM loads "
             "ORDER BY finished_at DESC LIMIT 5"
@@ -138,10 +142,7 @@ class EmbeddedStore(Store):
         ids = pd.DataFrame({"claim_id": pd.Series(list(claim_ids), dtype="string")})
         self.db.register("_ids", ids)
         try:
-            return self.db.execute(
-                "SELECT c.* FROM claims c SEMI JOIN _ids i ON c.claim_id = i.claim_id "
-                "ORDER BY c.start_time, c.claim_id"
-            ).df()
+            return self.db.execute(read_sql("claims_by_id")).df()
         finally:
             self.db.unregister("_ids")
 
@@ -152,7 +153,7 @@ class EmbeddedStore(Store):
         since: datetime | None = None,
         until: datetime | None = None,
     ) -> pd.DataFrame:
-        window = "start_time >= coalesce($since, start_time) AND start_time <= coalesce($until, start_time)"
+        step = read_sql("neighbourhood_step")
         params = {"since": since, "until": until}
         frontier = {entity_id}
         seen_entities: set[str] = set()
@@ -164,12 +165,7 @@ class EmbeddedStore(Store):
             seen_entities |= set(new)
             self.db.register("_ent", pd.DataFrame({"e": pd.Series(new, dtype="string")}))
             try:
-                touching = " OR ".join(f"{c} IN (SELECT e FROM _ent)" for c in ENTITY_COLUMNS)
-                rows = self.db.execute(
-                    f"SELECT claim_id, {', '.join(ENTITY_COLUMNS)} FROM claims "
-                    f"WHERE ({touching}) AND {window}",
-                    params,
-                ).df()
+                rows = self.db.execute(step, params).df()
             finally:
                 self.db.unregister("_ent")
             claim_ids |= set(rows["claim_id"])

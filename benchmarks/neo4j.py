@@ -1,0 +1,115 @@
+"""Neo4j backend figures: server start, load throughput (rows/s) of a synthetic city of
+2 million claim lines through Neo4jStore.upsert (the loaders' path), the aggregate
+refresh, and Leiden in GDS against igraph on the same person-provider projection.
+
+Runs its own local server in a temporary folder, so it never touches a real graph:
+    .venv/bin/python benchmarks/neo4j.py --claims 2000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+# This file shares its name with the Neo4j driver package: keep its folder off the path.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from graphscan.neo4jserver.server import LocalServer  # noqa: E402
+from graphscan.store.communities import leiden_gds, leiden_igraph  # noqa: E402
+from graphscan.store.neo4j import Neo4jStore, open_driver  # noqa: E402
+
+
+def synthetic_claims(n: int, persons: int, providers: int, seed: int) -> pd.DataFrame:
+    """Canonical claim lines with a realistic shape: people favour a few nearby outlets."""
+    rng = np.random.default_rng(seed)
+    person = rng.integers(0, persons, n)
+    home = person % providers
+    provider = np.where(
+        rng.random(n) < 0.8,
+        (home + rng.integers(0, 5, n)) % providers,
+        rng.integers(0, providers, n),
+    )
+    kind = np.where(
+        provider % 4 == 0, "pharmacy", np.where(rng.random(n) < 0.9, "outpatient", "inpatient")
+    )
+    cents = rng.gamma(2.0, 15000, n).astype(np.int64) + 100
+    start = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 365 * 24 * 60, n), "min")
+    return pd.DataFrame(
+        {
+            "claim_id": [f"C{i:09d}" for i in range(n)],
+            "kind": kind,
+            "person_id": [f"P{p:07d}" for p in person],
+            "card_id": [f"K{p:07d}" for p in person],
+            "provider_id": [f"H{v:05d}" for v in provider],
+            "doctor_id": [f"D{d:06d}" for d in provider * 10 + rng.integers(0, 10, n)],
+            "operator_id": np.where(kind == "pharmacy", [f"O{v:05d}" for v in provider], None),
+            "start_time": start,
+            "total_amount": cents / 100,
+            "fund_amount": (cents * 0.7).round() / 100,
+            "source_file": "synthetic.csv",
+            "source_row": np.arange(2, n + 2),
+            "load_id": "bench",
+            "row_hash": [f"h{i}" for i in range(n)],
+        }
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--claims", type=int, default=2_000_000)
+    parser.add_argument("--persons", type=int, default=400_000)
+    parser.add_argument("--providers", type=int, default=3_500)
+    parser.add_argument("--chunk", type=int, default=100_000, help="rows per upsert call")
+    parser.add_argument("--heap", default="4g")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="graphscan-neo4j-bench-") as tmp:
+        server = LocalServer(Path(tmp))
+        began = time.monotonic()
+        creds = server.start(heap=args.heap, pagecache="4g")
+        print(f"server start (jars cached):  {time.monotonic() - began:8.1f} s")
+        try:
+            store = Neo4jStore(open_driver(creds.uri, creds.user, creds.password), creds.uri)
+            frame = synthetic_claims(args.claims, args.persons, args.providers, args.seed)
+            began = time.monotonic()
+            for start in range(0, len(frame), args.chunk):
+                store.upsert("claims", frame.iloc[start : start + args.chunk])
+            load_s = time.monotonic() - began
+            print(
+                f"load {len(frame):,} claim lines: {load_s:8.1f} s  "
+                f"{len(frame) / load_s:,.0f} rows/s"
+            )
+            began = time.monotonic()
+            again = store.upsert("claims", frame.iloc[: args.chunk])
+            print(
+                f"replay of {args.chunk:,} rows:   {time.monotonic() - began:8.1f} s  wrote {again}"
+            )
+            began = time.monotonic()
+            store.record_load({"load_id": "bench", "source_file": "synthetic.csv", "report": {}})
+            print(f"aggregate refresh:           {time.monotonic() - began:8.1f} s")
+            edges = pd.DataFrame(store.run_read("edges_person_provider", {}))
+            print(f"projection: {len(edges):,} person-provider edges")
+            for name, run in (
+                ("GDS Leiden", lambda: leiden_gds(store, edges, args.seed)),
+                ("igraph Leiden", lambda: leiden_igraph(edges, args.seed)),
+            ):
+                began = time.monotonic()
+                parts = run()
+                print(
+                    f"{name:<14} {time.monotonic() - began:8.1f} s  "
+                    f"{parts['community'].nunique():,} communities"
+                )
+            store.close()
+        finally:
+            server.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,20 @@
+// Aggregate relationships for graph algorithms, recomputed after each load (so they stay
+// right however often a file is replayed), in batches to bound memory:
+// (:Person)-[:USED {claims, total_cents}]->(:Provider) and
+// (:Doctor)-[:SENT_TO {claims, total_cents}]->(:Pharmacy) for prescriptions filled there.
+MATCH (p:Person)
+CALL (p) {
+  MATCH (p)<-[:BY]-(c:Claim)-[:AT]->(v:Provider)
+  WITH p, v, count(c) AS n, sum(c.total_cents) AS cents
+  MERGE (p)-[r:USED]->(v)
+  SET r.claims = n, r.total_cents = cents
+} IN TRANSACTIONS OF 2000 ROWS
+WITH count(*) AS persons
+MATCH (d:Doctor)
+CALL (d) {
+  MATCH (d)<-[:TREATED_BY]-(c:Claim {kind: 'pharmacy'})-[:AT]->(v:Provider)
+  WITH d, v, count(c) AS n, sum(c.total_cents) AS cents
+  MERGE (d)-[r:SENT_TO]->(v)
+  SET r.claims = n, r.total_cents = cents
+} IN TRANSACTIONS OF 500 ROWS
+RETURN persons, count(*) AS doctors

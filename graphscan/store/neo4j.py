@@ -1,0 +1,387 @@
+"""The Neo4j store: canonical rows as a property graph, every statement a ``cypher/`` file.
+
+Model: a :Claim node per claim (all canonical columns as properties, amounts as integer
+fen ``*_cents`` so sums stay exact) linked to :Person (BY), :Card (WITH_CARD),
+:Provider (AT; also labelled :Institution or :Pharmacy), :Doctor (TREATED_BY) and
+:Operator (SWIPED_BY); :ClaimItem nodes hang off claims (HAS_ITEM); :Load nodes keep the
+load history; USED and SENT_TO are aggregate relationships for graph algorithms.
+
+Writes go in batches of parameterised ``UNWIND $rows`` statements; a claim and its links
+commit together and stored keys are skipped, so an interrupted load is finished by
+running it again. Lost connections are retried with back-off before giving up.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import click
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from neo4j import Driver, GraphDatabase, ManagedTransaction, Query, unit_of_work
+from neo4j.exceptions import (
+    AuthError,
+    ClientError,
+    Neo4jError,
+    ServiceUnavailable,
+    SessionExpired,
+    TransientError,
+)
+from neo4j.time import Date, DateTime
+
+from graphscan.cypher import read_cypher
+from graphscan.schema import CLAIMS, LINEAGE, TABLES
+from graphscan.store.base import Store, StoreError
+from graphscan.workspace import Workspace
+
+#: Columns kept as integer fen in the graph (``total_amount`` -> ``total_cents``).
+MONEY_COLUMNS = ("total_amount", "fund_amount", "account_amount", "cash_amount", "amount")
+#: Exact decimals that are not money: kept as decimal strings.
+DECIMAL_TEXT_COLUMNS = ("quantity", "unit_price")
+TIME_COLUMNS = ("start_time", "end_time")
+DATE_COLUMNS = ("birth_date", "death_date")
+RETRYABLE = (ServiceUnavailable, SessionExpired, TransientError)
+#: Error codes of a transaction stopped by its timeout (or by an operator).
+TIMEOUT_CODES = ("TransactionTimedOut", "LockClientStopped", "Transaction.Terminated")
+CLAIM_OUTPUT = [*CLAIMS.names, *(c.name for c in LINEAGE), "row_hash"]
+
+
+def open_driver(uri: str, user: str, password: str) -> Driver:
+    """The driver's own retry is kept short: Neo4jStore retries with back-off itself and
+    says in one line when it gives up."""
+    return GraphDatabase.driver(
+        uri,
+        auth=(user, password),
+        connection_timeout=10.0,
+        max_transaction_retry_time=2.0,
+        notifications_min_severity="OFF",
+    )
+
+
+def _cents_name(column: str) -> str:
+    return column.removesuffix("_amount") + "_cents" if column != "amount" else "amount_cents"
+
+
+class Neo4jStore(Store):
+    engine = "neo4j"
+
+    def __init__(
+        self,
+        driver: Driver,
+        uri: str,
+        timeout_s: float = 600.0,
+        batch_size: int = 5000,
+        retries: int = 5,
+        backoff_s: float = 0.5,
+    ) -> None:
+        self.driver = driver
+        self.uri = uri
+        self.timeout_s = timeout_s
+        self.batch_size = batch_size
+        self.retries = retries
+        self.backoff_s = backoff_s
+        self._apply_schema()
+
+    @classmethod
+    def connect(cls, uri: str, workspace: Workspace | None = None, **options: Any) -> Neo4jStore:
+        """Credentials from NEO4J_USER / NEO4J_PASSWORD, else from the workspace's local
+        server (``graphscan neo4j start``). GRAPHSCAN_NEO4J_TIMEOUT caps each query."""
+        user, password = os.environ.get("NEO4J_USER", "neo4j"), os.environ.get("NEO4J_PASSWORD")
+        if password is None and workspace is not None:
+            from graphscan.neo4jserver.server import LocalServer
+
+            local = LocalServer(workspace.root)
+            if local.credentials_file.exists():
+                creds = local.credentials()
+                user, password = creds.user, creds.password
+        if password is None:
+            raise StoreError(
+                "no Neo4j password: set NEO4J_USER and NEO4J_PASSWORD, or start a local server "
+                'with `graphscan neo4j start` and run eval "$(graphscan neo4j env)"'
+            )
+        options.setdefault("timeout_s", float(os.environ.get("GRAPHSCAN_NEO4J_TIMEOUT", "600")))
+        driver = open_driver(uri, user, password)
+        try:
+            driver.verify_connectivity()
+        except AuthError:
+            driver.close()
+            raise StoreError(
+                f"Neo4j at {uri} refused user {user!r}: wrong user or password"
+            ) from None
+        except (ServiceUnavailable, OSError, ValueError):
+            driver.close()
+            raise StoreError(
+                f"cannot reach Neo4j at {uri}: is it running? (graphscan neo4j start)"
+            ) from None
+        return cls(driver, uri, **options)
+
+    def close(self) -> None:
+        self.driver.close()
+
+    # -- running statements ------------------------------------------------------------
+    def _retrying(self, what: str, work: Callable[[], Any]) -> Any:
+        """Run ``work``; on a lost connection or a transient error wait and try again."""
+        for attempt in range(self.retries + 1):
+            try:
+                return work()
+            except RETRYABLE:
+                if attempt == self.retries:
+                    raise StoreError(
+                        f"lost the connection to Neo4j at {self.uri} during {what} after "
+                        f"{self.retries} retries; run the same command again to resume"
+                    ) from None
+                time.sleep(self.backoff_s * 2**attempt)
+            except AuthError:
+                raise StoreError(f"Neo4j at {self.uri} refused the credentials") from None
+            except ClientError as exc:
+                if any(code in (exc.code or "") for code in TIMEOUT_CODES):
+                    raise StoreError(
+                        f"Neo4j query {what} timed out after {self.timeout_s:g} s or was "
+                        "stopped (raise GRAPHSCAN_NEO4J_TIMEOUT)"
+                    ) from None
+                raise StoreError(
+                    f"Neo4j rejected {what}: [{exc.code}] {_first_line(exc.message)}"
+                ) from None
+            except Neo4jError as exc:
+                raise StoreError(f"Neo4j failed in {what}: {_first_line(exc.message)}") from None
+        raise AssertionError("unreachable")
+
+    def _tx(self, name: str, params: Mapping[str, Any], write: bool) -> list[dict[str, Any]]:
+        text = read_cypher(name)
+
+        @unit_of_work(timeout=self.timeout_s)
+        def work(tx: ManagedTransaction) -> list[dict[str, Any]]:
+            return [record.data() for record in tx.run(text, params)]
+
+        def attempt() -> list[dict[str, Any]]:
+            with self.driver.session() as session:
+                run = session.execute_write if write else session.execute_read
+                return run(work)
+
+        return self._retrying(name, attempt)
+
+    def run_read(self, name: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Run ``cypher/<name>.cypher`` in a read transaction (with timeout and retries)."""
+        return self._tx(name, params, False)
+
+    def run_write(self, name: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        return self._tx(name, params, True)
+
+    def _autocommit(self, name: str, params: Mapping[str, Any] | None = None) -> None:
+        """Statements that manage their own transactions (schema, CALL IN TRANSACTIONS)."""
+        code = "\n".join(ln for ln in read_cypher(name).splitlines() if not ln.startswith("//"))
+
+        def attempt() -> None:
+            with self.driver.session() as session:
+                for statement in (s.strip() for s in code.split(";")):
+                    if statement:
+                        session.run(
+                            Query(statement, timeout=self.timeout_s), params or {}
+                        ).consume()
+
+        self._retrying(name, attempt)
+
+    def _apply_schema(self) -> None:
+        self._autocommit("schema")
+
+    # -- writing -----------------------------------------------------------------------
+    def known_rows(self, table: str, keys: pd.DataFrame) -> pd.DataFrame:
+        spec = _table(table)
+        key_values = _item_keys(keys) if table == "claim_items" else keys[spec.key[0]]
+        ids = [str(v) for v in key_values.dropna().unique()]
+        rows: list[dict[str, Any]] = []
+        for start in range(0, len(ids), self.batch_size):
+            rows += self._tx(
+                f"known_{table}", {"keys": ids[start : start + self.batch_size]}, False
+            )
+        return pd.DataFrame(rows, columns=[*spec.key, "row_hash"])
+
+    def upsert(self, table: str, frame: pd.DataFrame | pa.Table) -> int:
+        _table(table)
+        if isinstance(frame, pa.Table):
+            frame = frame.to_pandas()
+        if table == "claim_items":
+            frame = frame.assign(item_key=_item_keys(frame))
+        key = "item_key" if table == "claim_items" else TABLES[table].key[0]
+        frame = frame.drop_duplicates(subset=[key], keep="first")
+        batches = range(0, len(frame), self.batch_size)
+        written, began = 0, time.monotonic()
+        with click.progressbar(
+            batches, label=f"Neo4j {table}", file=sys.stderr, hidden=len(batches) < 2
+        ) as bar:
+            for start in bar:
+                rows = _graph_rows(frame.iloc[start : start + self.batch_size])
+                written += self._tx(f"upsert_{table}", {"rows": rows}, True)[0]["written"]
+        if len(batches) >= 2:
+            rate = len(frame) / max(time.monotonic() - began, 1e-9)
+            click.echo(f"Neo4j {table}: {len(frame):,} rows, {rate:,.0f} rows/s", err=True)
+        return written
+
+    def record_load(self, record: Mapping[str, Any]) -> None:
+        params = {
+            "load_id": record["load_id"],
+            "source_file": record["source_file"],
+            "file_sha256": record.get("file_sha256"),
+            "started_at": _param(record.get("started_at")),
+            "finished_at": _param(record.get("finished_at")),
+            "report": json.dumps(record.get("report", {}), ensure_ascii=False, default=str),
+        }
+        self._tx("record_load", params, True)
+        self._autocommit("refresh_aggregates")
+
+    # -- reading -----------------------------------------------------------------------
+    def status(self) -> dict[str, Any]:
+        counts = self._tx("status_counts", {}, False)[0]
+        kinds = self._tx("status_kinds", {}, False)
+        loads = self._tx("status_loads", {}, False)
+        return {
+            "engine": self.engine,
+            "location": self.uri,
+            "counts": counts,
+            "claims_by_kind": {k["kind"]: k["claims"] for k in kinds},
+            "first_claim": min((_native(k["first"]) for k in kinds), default=None),
+            "last_claim": max((_native(k["last"]) for k in kinds), default=None),
+            "last_loads": [{k: _native(v) for k, v in load.items()} for load in loads],
+        }
+
+    def projection(self, name: str, **params: Any) -> pd.DataFrame:
+        text = read_cypher(name)
+        used = {k: _param(v) for k, v in params.items() if f"${k}" in text}
+
+        @unit_of_work(timeout=self.timeout_s)
+        def work(tx: ManagedTransaction) -> tuple[list[str], list[list[Any]]]:
+            result = tx.run(text, used)
+            rows = [[_native(v) for v in record.values()] for record in result]
+            return list(result.keys()), rows
+
+        def attempt() -> tuple[list[str], list[list[Any]]]:
+            with self.driver.session() as session:
+                return session.execute_read(work)
+
+        columns, rows = self._retrying(name, attempt)
+        return pd.DataFrame(rows, columns=columns)
+
+    def communities(
+        self, edges: pd.DataFrame, seed: int = 1, resolution: float = 1.0
+    ) -> pd.DataFrame:
+        """Leiden (``node``, ``community``) on a ``source, target, weight`` edge list: in
+        GDS when the server has it, else in igraph."""
+        from graphscan.store.communities import leiden_gds, leiden_igraph
+
+        if edges.empty:
+            return pd.DataFrame(columns=["node", "community"])
+        if self.run_read("gds_available", {})[0]["available"]:
+            return leiden_gds(self, edges, seed, resolution)
+        return leiden_igraph(edges, seed, resolution)
+
+    def claims(self, claim_ids: Iterable[str]) -> pd.DataFrame:
+        ids = sorted({str(i) for i in claim_ids})
+        rows = [r["claim"] for r in self._tx("claims_by_id", {"claim_ids": ids}, False)]
+        frame = pd.DataFrame([_canonical_claim(row) for row in rows], columns=CLAIM_OUTPUT)
+        for column in TIME_COLUMNS:
+            frame[column] = pd.to_datetime(frame[column])
+        return frame
+
+    def neighbourhood(
+        self,
+        entity_id: str,
+        hops: int = 2,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> pd.DataFrame:
+        window = {"since": _param(since), "until": _param(until)}
+        frontier, seen, claim_ids = {entity_id}, set[str](), set[str]()
+        for _ in range(max(hops, 1)):
+            new = sorted(frontier - seen)
+            if not new:
+                break
+            seen |= set(new)
+            rows = self._tx("neighbourhood_step", {"ids": new, **window}, False)
+            claim_ids |= {r["claim_id"] for r in rows}
+            frontier = {v for r in rows for k, v in r.items() if k != "claim_id" and v is not None}
+        return self.claims(claim_ids)
+
+
+# -- conversions between canonical frames and graph properties -------------------------------
+def _table(name: str) -> Any:
+    if name not in TABLES:
+        raise StoreError(f"unknown table {name!r}")
+    return TABLES[name]
+
+
+def _item_keys(frame: pd.DataFrame) -> pd.Series:
+    return frame["claim_id"].astype("string") + "|" + frame["item_code"].astype("string")
+
+
+def _first_line(message: str | None) -> str:
+    return (message or "").strip().splitlines()[0][:300] if message else "(no message)"
+
+
+def _to_cents(value: Any) -> int:
+    return int((Decimal(str(value)) * 100).quantize(Decimal(1)))
+
+
+def _graph_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Canonical columns to Bolt values: money to integer fen, exact decimals to text,
+    timestamps to local date-times, missing values dropped (Neo4j stores no nulls).
+    Converts column by column: this runs on every row of a load."""
+    names, columns = [], []
+    for column in frame.columns:
+        values = frame[column].astype(object).where(frame[column].notna(), None)
+        if column in MONEY_COLUMNS:
+            names.append(_cents_name(column))
+            columns.append([None if v is None else _to_cents(v) for v in values])
+            continue
+        if column in DECIMAL_TEXT_COLUMNS:
+            quantum = Decimal("0.0001")
+            values = [
+                None if v is None else format(Decimal(str(v)).quantize(quantum), "f")
+                for v in values
+            ]
+        elif column in DATE_COLUMNS:
+            values = [v.date() if isinstance(v, datetime) else v for v in values]
+        else:
+            values = [_param(v) for v in values]
+        names.append(column)
+        columns.append(values)
+    return [
+        {k: v for k, v in zip(names, row, strict=True) if v is not None}
+        for row in zip(*columns, strict=True)
+    ]
+
+
+def _param(value: Any) -> Any:
+    """Python, numpy and pandas scalars to what the Bolt driver sends."""
+    if value is None:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, (datetime, date, str, int, float, bool, list, dict)):
+        return value
+    return str(value)
+
+
+def _native(value: Any) -> Any:
+    if isinstance(value, (DateTime, Date)):
+        return value.to_native()
+    return value
+
+
+def _canonical_claim(props: Mapping[str, Any]) -> dict[str, Any]:
+    row = {column: _native(props.get(column)) for column in CLAIM_OUTPUT}
+    for column in MONEY_COLUMNS[:4]:
+        cents = props.get(_cents_name(column))
+        row[column] = None if cents is None else cents / 100
+    return row

@@ -1,0 +1,146 @@
+"""Faults end in one clear StoreError line, and a load cut off mid-way is finished by
+running it again: real server, real sockets, no mocks."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+from conftest import Neo4jEnv
+from test_neo4j_store import claims_frame
+
+from graphscan.store.base import StoreError
+from graphscan.store.neo4j import Neo4jStore, open_driver
+
+
+class CuttableProxy:
+    """A TCP relay to the server that drops every connection once ``cut_after`` bytes
+    went towards the server, and with ``down`` refuses to relay at all."""
+
+    def __init__(self, target: tuple[str, int], cut_after: int | None = None) -> None:
+        self.target, self.cut_after, self.down = target, cut_after, False
+        self.sent = 0
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.sockets: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if self.down:
+                client.close()
+                continue
+            server = socket.create_connection(self.target)
+            self.sockets += [client, server]
+            threading.Thread(target=self._pipe, args=(client, server, True), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(server, client, False), daemon=True).start()
+
+    def _pipe(self, src: socket.socket, dst: socket.socket, upstream: bool) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+                if upstream:
+                    self.sent += len(data)
+                    if self.cut_after is not None and self.sent > self.cut_after:
+                        self.cut_after = None
+                        self.cut()
+        except OSError:
+            pass
+        finally:
+            for sock in (src, dst):
+                sock.close()
+
+    def cut(self) -> None:
+        for sock in self.sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        self.listener.close()
+        self.cut()
+
+
+def _target(env: Neo4jEnv) -> tuple[str, int]:
+    host_port = env.uri.split("://", 1)[1]
+    host, port = host_port.rsplit(":", 1)
+    return host, int(port)
+
+
+def _store(uri: str, env: Neo4jEnv, **options: object) -> Neo4jStore:
+    return Neo4jStore(open_driver(uri, env.user, env.password), uri, **options)  # type: ignore[arg-type]
+
+
+def test_server_down_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from graphscan.workspace import Workspace
+
+    with socket.socket() as sock:  # a port with nothing listening
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("NEO4J_PASSWORD", "whatever")
+    with pytest.raises(StoreError, match=r"cannot reach Neo4j at bolt://127.0.0.1:\d+"):
+        Neo4jStore.connect(f"bolt://127.0.0.1:{port}", Workspace.open(tmp_path))
+
+
+@pytest.mark.neo4j
+def test_wrong_password_is_one_line(
+    neo4j_env: Neo4jEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from graphscan.workspace import Workspace
+
+    monkeypatch.setenv("NEO4J_USER", neo4j_env.user)
+    monkeypatch.setenv("NEO4J_PASSWORD", neo4j_env.password + "-wrong")
+    with pytest.raises(StoreError, match="wrong user or password") as info:
+        Neo4jStore.connect(neo4j_env.uri, Workspace.open(tmp_path))
+    assert neo4j_env.password not in str(info.value)
+
+
+@pytest.mark.neo4j
+def test_query_timeout_is_one_line(neo4j_store: Neo4jStore, neo4j_env: Neo4jEnv) -> None:
+    """Another transaction holds the claim key the load needs; the load's 1 s timeout fires
+    and nothing of the batch is left behind."""
+    impatient = _store(neo4j_env.uri, neo4j_env, timeout_s=1.0, retries=0)
+    with neo4j_store.driver.session() as session, session.begin_transaction() as blocker:
+        blocker.run("CREATE (:Claim {claim_id: 'c0000'})").consume()
+        with pytest.raises(StoreError, match=r"upsert_claims timed out after 1 s"):
+            impatient.upsert("claims", claims_frame(3))
+        blocker.rollback()
+    impatient.close()
+    assert neo4j_store.status()["counts"]["claims"] == 0
+    assert neo4j_store.upsert("claims", claims_frame(3)) == 3
+
+
+@pytest.mark.neo4j
+def test_connection_lost_mid_load_is_retried(neo4j_store: Neo4jStore, neo4j_env: Neo4jEnv) -> None:
+    proxy = CuttableProxy(_target(neo4j_env), cut_after=40_000)
+    store = _store(f"bolt://127.0.0.1:{proxy.port}", neo4j_env, batch_size=10, backoff_s=0.05)
+    frame = claims_frame(200)
+    assert store.upsert("claims", frame) == len(frame)
+    assert proxy.cut_after is None  # the cut did happen during the load
+    assert neo4j_store.status()["counts"]["claims"] == len(frame)
+    store.close()
+    proxy.close()
+
+
+@pytest.mark.neo4j
+def test_connection_gone_then_rerun_resumes(neo4j_store: Neo4jStore, neo4j_env: Neo4jEnv) -> None:
+    proxy = CuttableProxy(_target(neo4j_env))
+    store = _store(
+        f"bolt://127.0.0.1:{proxy.port}", neo4j_env, batch_size=10, retries=2, backoff_s=0.05
+    )
+    frame = claims_frame(200)
+    store.upsert("claims", frame.iloc[:50])
+    proxy.down = True
+    proxy.cut()
+    with pytest.raises(StoreError, match=r"lost the connection .* run the same command again"):
+        store.upsert("claims", frame)
+    store.close()
+    proxy.close()
+    assert neo4j_store.upsert("claims", frame) == 150
+    assert neo4j_store.status()["counts"]["claims"] == 200
