@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import os
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,15 +29,19 @@ class Neo4jEnv:
 
 
 @pytest.fixture(scope="session")
-def neo4j_env() -> Neo4jEnv:
+def neo4j_env() -> Iterator[Neo4jEnv]:
     """The server the Neo4j tests run against. Missing: fail under CI
-    (GRAPHSCAN_REQUIRE_NEO4J=1), skip with instructions elsewhere."""
+    (GRAPHSCAN_REQUIRE_NEO4J=1), skip with instructions elsewhere. Test sessions sharing a
+    server take turns (a file lock per URI), since each test wipes the database."""
     uri, password = os.environ.get("NEO4J_URI"), os.environ.get("NEO4J_PASSWORD")
     if not uri or not password:
         if os.environ.get("GRAPHSCAN_REQUIRE_NEO4J") == "1":
             pytest.fail(ENABLE_NEO4J)
         pytest.skip(ENABLE_NEO4J)
-    return Neo4jEnv(uri, os.environ.get("NEO4J_USER", "neo4j"), password)
+    name = hashlib.sha256(uri.encode()).hexdigest()[:12]
+    with open(Path(tempfile.gettempdir()) / f"graphscan-neo4j-{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield Neo4jEnv(uri, os.environ.get("NEO4J_USER", "neo4j"), password)
 
 
 def wipe_test_database(env: Neo4jEnv) -> None:

@@ -113,17 +113,24 @@ def test_entity_tables_and_status(neo4j_store: Neo4jStore, tmp_path: Path) -> No
             "sex": ["F", "M"],
             "poverty_flag": [True, False],
             "birth_date": pd.to_datetime(["1950-03-01", "1980-07-09"]),
+            "row_hash": ["hp1", "hp2"],
         }
     )
-    providers = pd.DataFrame({"provider_id": ["v0", "v1"], "kind": ["pharmacy", "hospital"]})
-    doctors = pd.DataFrame({"doctor_id": ["d1"], "provider_id": ["v1"]})
+    providers = pd.DataFrame(
+        {"provider_id": ["v0", "v1"], "kind": ["pharmacy", "hospital"], "row_hash": ["a", "b"]}
+    )
+    doctors = pd.DataFrame({"doctor_id": ["d1"], "provider_id": ["v1"], "row_hash": ["hd1"]})
     for store in (neo4j, embedded):
         store.upsert("claims", claims_frame())
         for table, frame in (("persons", persons), ("providers", providers), ("doctors", doctors)):
             assert store.upsert(table, frame) == len(frame)
             assert store.upsert(table, frame) == 0
     got, want = neo4j.status(), embedded.status()
-    assert got["counts"] == {k: v for k, v in want["counts"].items() if k != "reversals"}
+    assert got["counts"] == want["counts"]
+    keys = pd.DataFrame({"person_id": ["p1", "p3"]})
+    assert neo4j.known_rows("persons", keys).to_dict("records") == [
+        {"person_id": "p1", "row_hash": "hp1"}
+    ]
     assert got["claims_by_kind"] == want["claims_by_kind"]
     assert (got["first_claim"], got["last_claim"]) == (want["first_claim"], want["last_claim"])
     labels = neo4j.driver.execute_query(
@@ -208,3 +215,35 @@ def test_gds_leiden_finds_the_planted_groups_like_igraph(neo4j_store: Neo4jStore
     want = {frozenset(f"{g}{i}" for i in range(6)) for g in "xyz"}
     assert groups(gds) == groups(local) == want
     assert neo4j_store.run_read("gds_available", {})[0]["available"]
+
+
+def test_reversals_net_like_the_embedded_store(neo4j_store: Neo4jStore, tmp_path: Path) -> None:
+    neo4j, embedded = both(neo4j_store, tmp_path)
+    reversals = pd.DataFrame(
+        {
+            "reversal_id": ["r1", "r2", "r3", "r3"],
+            "claim_id": ["c0001", "c0001", "c0002", "c0002"],
+            "total_amount": [Decimal("-10.05"), Decimal("-1.10"), Decimal("-5.00")] * 1
+            + [Decimal("-5.00")],
+            "fund_amount": [Decimal("-0.05"), None, Decimal("-1.00"), Decimal("-1.00")],
+            "account_amount": [None, None, Decimal("-0.10"), Decimal("-0.10")],
+            "cash_amount": [None] * 4,
+            "source_file": "rev.csv",
+            "source_row": [2, 3, 4, 5],
+            "load_id": "load-2",
+            "row_hash": ["x1", "x2", "x3", "x3"],
+        }
+    )
+    for store in (neo4j, embedded):
+        store.upsert("claims", claims_frame())
+        assert store.apply_reversals(reversals) == 3
+        assert store.apply_reversals(reversals) == 0
+    ids = ["c0001", "c0002", "c0003"]
+    got, want = neo4j.claims(ids), embedded.claims(ids)
+    pd.testing.assert_frame_equal(
+        got.astype(object).where(got.notna(), None),
+        want.astype(object).where(want.notna(), None),
+        check_dtype=False,
+    )
+    assert got.loc[0, "total_amount"] == 101.01 - 11.15
+    assert neo4j.status()["counts"]["reversals"] == embedded.status()["counts"]["reversals"] == 3

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 
 class StoreError(RuntimeError):
@@ -35,6 +36,12 @@ class Store(ABC):
     def upsert(self, table: str, frame: pd.DataFrame) -> int:
         """Write canonical rows (plus lineage and ``row_hash``); existing keys are left
         alone, so loading the same file twice changes nothing. Returns rows written."""
+
+    def apply_reversals(self, frame: pd.DataFrame | pa.Table) -> int:
+        """Record reversal rows (冲销: ``reversal_id``, the reversed ``claim_id``, negative
+        amounts, lineage, ``row_hash``) and net them into the stored claim's amounts; a
+        reversal already recorded (same ``row_hash``) is skipped. Returns rows applied."""
+        raise StoreError(f"the {self.engine} store cannot net reversals (冲销) yet")
 
     @abstractmethod
     def record_load(self, record: Mapping[str, Any]) -> None:

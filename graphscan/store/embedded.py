@@ -32,11 +32,30 @@ CREATE TABLE IF NOT EXISTS reversals (
 )"""
 
 
+#: Entity tables: a row derived from claims has no row_hash; a listed row (from a persons,
+#: providers or doctors file) has one and replaces the derived row.
+ENTITY_TABLES = ("persons", "providers", "doctors")
+
+
 def _columns(table: Table) -> list[tuple[str, str]]:
     cols = [(c.name, c.sql_type) for c in table.columns]
     if table.name in ("claims", "claim_items"):
-        cols += [(c.name, c.sql_type) for c in LINEAGE] + [("row_hash", "VARCHAR")]
-    return cols
+        cols += [(c.name, c.sql_type) for c in LINEAGE]
+    return [*cols, ("row_hash", "VARCHAR")]
+
+
+#: Entities every new claim implies (the Neo4j store MERGEs the same nodes).
+_DERIVE = {
+    "persons": "SELECT DISTINCT person_id FROM _frame WHERE person_id IS NOT NULL",
+    "providers": "SELECT provider_id, CASE WHEN bool_or(kind = 'pharmacy') THEN 'pharmacy' END "
+    "FROM _frame WHERE provider_id IS NOT NULL GROUP BY provider_id",
+    "doctors": "SELECT DISTINCT doctor_id FROM _frame WHERE doctor_id IS NOT NULL",
+}
+_DERIVED_COLUMNS = {
+    "persons": "person_id",
+    "providers": "provider_id, kind",
+    "doctors": "doctor_id",
+}
 
 
 class EmbeddedStore(Store):
@@ -60,13 +79,13 @@ class EmbeddedStore(Store):
     def known_rows(self, table: str, keys: pd.DataFrame) -> pd.DataFrame:
         spec = self._table(table)
         key = list(spec.key)
-        hashed = "row_hash" if table in ("claims", "claim_items") else "NULL AS row_hash"
+        listed = "WHERE t.row_hash IS NOT NULL" if table in ENTITY_TABLES else ""
         self.db.register("_keys", keys[key])
         try:
             join = " AND ".join(f"t.{k} = k.{k}" for k in key)
             cols = ", ".join(f"t.{k}" for k in key)
             return self.db.execute(
-                f"SELECT {cols}, {hashed} FROM {table} t SEMI JOIN _keys k ON {join}"
+                f"SELECT {cols}, t.row_hash FROM {table} t SEMI JOIN _keys k ON {join} {listed}"
             ).df()
         finally:
             self.db.unregister("_keys")
@@ -82,14 +101,66 @@ class EmbeddedStore(Store):
         join = " AND ".join(f"f.{k} = t.{k}" for k in spec.key)
         self.db.register("_frame", frame)
         try:
-            before = self._count(table)
-            self.db.execute(
+            self.db.execute("BEGIN")
+            if table in ENTITY_TABLES and "row_hash" in present:
+                self.db.execute(
+                    f"DELETE FROM {table} t WHERE t.row_hash IS NULL AND EXISTS "
+                    f"(SELECT 1 FROM _frame f WHERE {join} AND f.row_hash IS NOT NULL)"
+                )
+            written = self.db.execute(
                 f"INSERT INTO {table} SELECT {select} FROM _frame f "
                 f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {join})"
-            )
-            return self._count(table) - before
+            ).fetchall()[0][0]
+            if table == "claims":
+                self._derive_entities()
+            self.db.execute("COMMIT")
+            return written
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
         finally:
             self.db.unregister("_frame")
+
+    def _derive_entities(self) -> None:
+        """Persons, providers and doctors named by the claims in ``_frame`` that no table
+        row lists yet, as derived rows (no row_hash)."""
+        for table, query in _DERIVE.items():
+            key = TABLES[table].key[0]
+            self.db.execute(
+                f"INSERT INTO {table} ({_DERIVED_COLUMNS[table]}) SELECT * FROM ({query}) d "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = d.{key})"
+            )
+
+    def apply_reversals(self, frame: pd.DataFrame | pa.Table) -> int:
+        self.db.register("_rev", frame)
+        try:
+            self.db.execute("BEGIN")
+            self.db.execute(
+                "CREATE OR REPLACE TEMP TABLE _new_rev AS SELECT * FROM _rev r "
+                "WHERE NOT EXISTS (SELECT 1 FROM reversals v WHERE v.row_hash = r.row_hash) "
+                "QUALIFY row_number() OVER (PARTITION BY row_hash ORDER BY source_row) = 1"
+            )
+            applied = self.db.execute(
+                "INSERT INTO reversals SELECT reversal_id, claim_id, total_amount, fund_amount, "
+                "account_amount, cash_amount, source_file, source_row, load_id, row_hash "
+                "FROM _new_rev"
+            ).fetchall()[0][0]
+            self.db.execute(
+                "UPDATE claims c SET total_amount = c.total_amount + r.total, "
+                "fund_amount = c.fund_amount + r.fund, account_amount = c.account_amount + "
+                "r.account, cash_amount = c.cash_amount + r.cash FROM (SELECT claim_id, "
+                "sum(total_amount) AS total, coalesce(sum(fund_amount), 0) AS fund, "
+                "coalesce(sum(account_amount), 0) AS account, coalesce(sum(cash_amount), 0) "
+                "AS cash FROM _new_rev GROUP BY claim_id) r WHERE c.claim_id = r.claim_id"
+            )
+            self.db.execute("DROP TABLE _new_rev")
+            self.db.execute("COMMIT")
+            return applied
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        finally:
+            self.db.unregister("_rev")
 
     def _count(self, table: str) -> int:
         return self.db.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]

@@ -3,8 +3,9 @@
 Model: a :Claim node per claim (all canonical columns as properties, amounts as integer
 fen ``*_cents`` so sums stay exact) linked to :Person (BY), :Card (WITH_CARD),
 :Provider (AT; also labelled :Institution or :Pharmacy), :Doctor (TREATED_BY) and
-:Operator (SWIPED_BY); :ClaimItem nodes hang off claims (HAS_ITEM); :Load nodes keep the
-load history; USED and SENT_TO are aggregate relationships for graph algorithms.
+:Operator (SWIPED_BY); :ClaimItem nodes hang off claims (HAS_ITEM); :Reversal nodes
+(冲销) point at the claim whose amounts they netted (REVERSES); :Load nodes keep the load
+history; USED and SENT_TO are aggregate relationships for graph algorithms.
 
 Writes go in batches of parameterised ``UNWIND $rows`` statements; a claim and its links
 commit together and stored keys are skipped, so an interrupted load is finished by
@@ -225,6 +226,16 @@ class Neo4jStore(Store):
             click.echo(f"Neo4j {table}: {len(frame):,} rows, {rate:,.0f} rows/s", err=True)
         return written
 
+    def apply_reversals(self, frame: pd.DataFrame | pa.Table) -> int:
+        if isinstance(frame, pa.Table):
+            frame = frame.to_pandas()
+        frame = frame.sort_values("source_row", kind="stable").drop_duplicates("row_hash")
+        written = 0
+        for start in range(0, len(frame), self.batch_size):
+            rows = _graph_rows(frame.iloc[start : start + self.batch_size])
+            written += self._tx("apply_reversals", {"rows": rows}, True)[0]["written"]
+        return written
+
     def record_load(self, record: Mapping[str, Any]) -> None:
         params = {
             "load_id": record["load_id"],
@@ -267,7 +278,7 @@ class Neo4jStore(Store):
                 return session.execute_read(work)
 
         columns, rows = self._retrying(name, attempt)
-        return pd.DataFrame(rows, columns=columns)
+        return _typed_frame(columns, rows)
 
     def communities(
         self, edges: pd.DataFrame, seed: int = 1, resolution: float = 1.0
@@ -371,6 +382,24 @@ def _param(value: Any) -> Any:
     if isinstance(value, (datetime, date, str, int, float, bool, list, dict)):
         return value
     return str(value)
+
+
+def _typed_frame(columns: list[str], rows: list[list[Any]]) -> pd.DataFrame:
+    """Rows to the dtypes DuckDB gives the same projection: integers as int64 (Int64 when
+    some are missing), numbers as float64, text as object."""
+    frame = pd.DataFrame(rows, columns=columns, dtype=object)
+    for column in columns:
+        values = frame[column].dropna()
+        if values.empty:
+            continue
+        kinds = {type(v) for v in values}
+        if kinds == {int}:
+            frame[column] = frame[column].astype("int64" if len(values) == len(frame) else "Int64")
+        elif kinds <= {int, float}:
+            frame[column] = frame[column].astype("float64")
+        elif kinds == {datetime}:
+            frame[column] = pd.to_datetime(frame[column])
+    return frame
 
 
 def _native(value: Any) -> Any:

@@ -1,0 +1,39 @@
+// Twin of graphscan/sql/card_bursts.sql: same parameters ($since, $until, $gap_minutes,
+// $min_bursts), columns and order. Each venue's swipes in (start_time, claim_id) order; a
+// burst opens where the previous swipe is more than $gap_minutes earlier (to the
+// nanosecond), and burst k spans from its opening swipe to the next one. The burst logic
+// must match card_burst_sizes.cypher; the SQL windows become group-collect-unwind steps.
+MATCH (c:Claim {kind: 'pharmacy'})
+WHERE c.operator_id IS NOT NULL
+  AND ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
+WITH DISTINCT c.provider_id AS provider_id, c.operator_id AS operator_id
+WITH provider_id, operator_id, COLLECT {
+  MATCH (c:Claim {provider_id: provider_id})
+  WHERE c.operator_id = operator_id AND c.kind = 'pharmacy'
+    AND ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
+  RETURN c ORDER BY c.start_time, c.claim_id
+} AS swipes
+WITH provider_id, operator_id, swipes, [i IN range(0, size(swipes) - 1) WHERE i = 0 OR NOT (
+    duration.inSeconds(swipes[i - 1].start_time, swipes[i].start_time).seconds
+      < 60 * $gap_minutes
+    OR (duration.inSeconds(swipes[i - 1].start_time, swipes[i].start_time).seconds
+          = 60 * $gap_minutes
+        AND duration.inSeconds(swipes[i - 1].start_time, swipes[i].start_time)
+          .nanosecondsOfSecond = 0))] AS opens
+UNWIND range(0, size(opens) - 1) AS k
+UNWIND swipes[opens[k]..coalesce(opens[k + 1], size(swipes))] AS c
+WITH provider_id, operator_id, k + 1 AS burst, c, coalesce(c.card_id, c.person_id) AS card_id
+WITH provider_id, operator_id, card_id, count(DISTINCT burst) AS card_bursts,
+  collect({burst: burst, c: c}) AS rows
+UNWIND rows AS r
+WITH provider_id, operator_id, r.burst AS burst, count(DISTINCT card_id) AS burst_cards,
+  count(DISTINCT CASE WHEN card_bursts >= $min_bursts THEN card_id END) AS cards,
+  collect({c: r.c, card_id: card_id, card_bursts: card_bursts}) AS rows
+WHERE cards >= 2
+UNWIND rows AS r
+WITH provider_id, operator_id, burst, burst_cards, r WHERE r.card_bursts >= $min_bursts
+OPTIONAL MATCH (p:Person {person_id: r.c.person_id})
+RETURN provider_id, operator_id, burst, r.card_id AS card_id, r.c.person_id AS person_id,
+  p.address_key AS address_key, r.c.claim_id AS claim_id, r.card_bursts AS card_bursts,
+  burst_cards
+ORDER BY provider_id, operator_id, burst, card_id, claim_id

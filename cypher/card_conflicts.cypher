@@ -1,0 +1,58 @@
+// Twin of graphscan/sql/card_conflicts.sql: same parameters ($since, $until), columns and
+// order; see there for the four reasons. DuckDB's regexp_matches searches, Cypher's =~
+// matches the whole string, hence the trailing .*; date_diff('year') is a difference of
+// calendar years. A provider known only from claims is 'pharmacy' when labelled so.
+CALL () {
+  MATCH (c:Claim)
+  WHERE ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
+  WITH c.provider_id AS provider_id, coalesce(c.operator_id, '') AS operator_id,
+    count(DISTINCT coalesce(c.card_id, c.person_id)) AS cards
+  RETURN collect({provider_id: provider_id, operator_id: operator_id, cards: cards}) AS volume,
+    sum(cards) AS all_cards
+}
+CALL () {
+  MATCH (p:Person)<-[:BY]-(c:Claim)
+  WHERE p.death_date IS NOT NULL AND date(c.start_time) > p.death_date
+    AND ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
+  RETURN c, 'after_death' AS reason
+  UNION
+  MATCH (s:Claim {kind: 'inpatient'})
+  WHERE s.end_time IS NOT NULL
+    AND ($since IS NULL OR s.start_time >= $since) AND ($until IS NULL OR s.start_time <= $until)
+  WITH s, coalesce(s.card_id, s.person_id) AS card
+  CALL (card) {
+    MATCH (c:Claim {card_id: card}) RETURN c
+    UNION
+    MATCH (c:Claim {person_id: card}) WHERE c.card_id IS NULL RETURN c
+  }
+  WITH s, c
+  WHERE c.kind = 'inpatient' AND c <> s
+    AND c.start_time > s.start_time + duration({days: 1})
+    AND c.start_time < s.end_time - duration({days: 1})
+    AND ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
+  RETURN c, 'overlap' AS reason
+  UNION
+  MATCH (p:Person)<-[:BY]-(c:Claim)
+  WHERE ((p.sex IN ['M', 'male', '男'] AND c.diagnosis_code =~ '(?s)(O|C5[345]|N[89]).*')
+      OR (p.sex IN ['F', 'female', '女'] AND c.diagnosis_code =~ '(?s)(N4[012]|C61).*'))
+    AND ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
+  RETURN c, 'sex' AS reason
+  UNION
+  MATCH (p:Person)<-[:BY]-(c:Claim)
+  WHERE p.birth_date IS NOT NULL
+    AND ((c.diagnosis_code =~ '(?s)O.*'
+          AND NOT date(c.start_time).year - p.birth_date.year IN range(12, 55))
+      OR (c.diagnosis_code =~ '(?s)P.*' AND date(c.start_time).year - p.birth_date.year > 1))
+    AND ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
+  RETURN c, 'age' AS reason
+}
+WITH volume, all_cards, c, reason, coalesce(c.operator_id, '') AS operator_id
+OPTIONAL MATCH (v:Provider {provider_id: c.provider_id})
+RETURN c.claim_id AS claim_id, coalesce(c.card_id, c.person_id) AS card_id,
+  c.person_id AS person_id, c.provider_id AS provider_id,
+  coalesce(v.kind, CASE WHEN v:Pharmacy THEN 'pharmacy' END, '') AS provider_kind,
+  operator_id, c.doctor_id AS doctor_id, reason,
+  [x IN volume WHERE x.provider_id = c.provider_id AND x.operator_id = operator_id][0].cards
+    AS operator_cards,
+  all_cards
+ORDER BY provider_id, operator_id, card_id, claim_id, reason

@@ -1,0 +1,104 @@
+"""The synthetic city: one year (2025) of medical-insurance claims with planted fraud
+rings and hard negatives, for developing, demonstrating and measuring graphscan.
+
+``generate_city(out, persons, seed, difficulty, fmt)`` (CLI: ``graphscan generate``) writes
+the canonical tables of ``graphscan.schema`` (claims, claim_items, persons, providers,
+doctors; CSV or Parquet) and the ground truth as CSV: ``rings.csv`` (ring_id, pattern,
+member_kind, member_id), ``fraud_claims.csv`` (claim_id, ring_id) and
+``hard_negatives.csv`` (group_id, kind, member_kind, member_id). Same arguments, same
+bytes. Identifiers are clear text in the files (the loader pseudonymises person_id,
+card_id and the contact keys); the scorer pseudonymises the truth the same way.
+
+The background
+--------------
+Counties > towns > villages; county 0 is the urban district with the tertiary
+hospital(s). Each county has a county hospital, each town a township health centre
+(township), each village a village clinic (village); private hospitals, clinics and
+pharmacies have log-normal (heavy-tailed) sizes, and two or three pharmacies stand next to
+every big hospital. People live in households (shared ``address_key``; children and many
+over-75s share the household's ``phone_key``), use their own village clinic, township
+centre, a preferred county/private hospital, the tertiary hospital and one or two habitual
+pharmacies. Visit rates rise with age and a per-person frailty; seasons (winter peak,
+Spring Festival dip) and weekdays shape the dates; 25% of hospital prescriptions are
+filled at a pharmacy by the hospital door (pharmacy claim with the prescribing
+``doctor_id``). Chronic patients (hypertension, diabetes, CHD, COPD) refill their drug
+monthly at their usual pharmacy (half of refills carry the prescribing doctor) and see
+their doctor quarterly. Employees have a personal account: outpatient and pharmacy bills
+are paid from it, residents pay cash; inpatient bills have a deductible and a fund share
+by hospital level (poor households get more). Amounts are the sum of their items; total =
+fund + account + cash exactly. Deceased people have no claims after ``death_date``.
+
+Member conventions in the truth
+-------------------------------
+Every person who takes part is listed twice, as ``person`` (person_id) and ``card``
+(card_id), because each claim carries both. Providers are ``institution`` (hospitals,
+township centres, clinics) or ``pharmacy``; staff are ``doctor`` and ``operator`` (the
+counter operator or cashier recorded on the claim). Rings and hard-negative groups list
+exactly the members a perfect detector should report. ``fraud_claims`` lists every claim
+the ring caused; members' ordinary background claims are not in it (camouflage).
+
+The rings (``--difficulty hard``: smaller, rarer, at hub providers, noisier timing)
+---------------------------------------------------------------------------------------
+card_lending (members: pharmacy [+ a second outlet], operator, cards + persons)
+    One operator at a pharmacy keeps 12-40 (hard 5-12) cards of unrelated people
+    (employees with personal accounts, from other towns than the pharmacy, distinct
+    households) and swipes the stack on 20-40 (hard 10-20) days spread over the year:
+    85% (hard 70%) of the cards each time, 45-200 s apart (hard 2-10 min, shuffled),
+    paid from the personal account. Easy rings buy goods (item_kind "other": health
+    products, cosmetics, cooking oil); hard rings buy ordinary drugs for ~280 yuan. 40% of
+    easy rings also swipe the same cards at a second pharmacy in another town (lockstep
+    across outlets). Owners keep using their cards at home, so the cards also appear far
+    from the owners' usual places.
+kickback (members: 2 doctors (hard 1), the distant pharmacy, patients as cards + persons)
+    Doctors at a county/private hospital (hard: tertiary/county hub) see 8-25 (hard 4-8)
+    patients from the hospital's county 8-14 (hard 5-9) times a year each; every visit
+    (outpatient, diagnosis C34.9 or an unrelated chronic code) is followed hours later by
+    a high-value external prescription (osimertinib, lenalidomide, sofosbuvir, anlotinib;
+    ~9,000 yuan, 70% fund-paid) with the doctor's ``doctor_id`` filled at one pharmacy in
+    another county. 30% of visits are followed days later by another high-value purchase
+    at a random pharmacy (resale through several outlets; those pharmacies are not ring
+    members, the claims are fraud claims).
+group_hospitalisation (members: institution, 1-3 doctors, recruits, the recruiter)
+    A private hospital or township centre (hard: county/private hub) admits 15-50 (hard
+    6-15) recruits from 1-3 villages of its county, 80% aged 60+ or poor, in 4-6 (hard 2-4)
+    waves: each recruit joins a wave with p=0.85 (hard 0.7), admissions within 3 (hard 6)
+    days, stays of the same length +-1 day, two mild diagnoses (M54.5, J44.9, I63.9, K29.7,
+    M17.9), bills within +-3% of each other. Half (hard 30%) of the recruits carry the
+    recruiter's phone as ``phone_key``; the recruiter (a villager aged 30-59 with no fraud
+    claims) is a ring member when anyone carries the phone.
+identity_misuse (members: institution, the cashier operator, cards + persons misused)
+    A private hospital or township centre (hard: county/private hub) settles 1-3 stays per
+    card, all by one cashier, for 5-12 (hard 3-5) cards where the service does not fit the
+    holder: after the holder's ``death_date``; prostate (N40) on a woman; childbirth (O80)
+    on a woman over 70; or a stay (K80.2) overlapping the holder's own genuine stay at their
+    usual hospital (that genuine stay is not a fraud claim).
+
+The hard negatives (legitimate; a good detector keeps them out of the top cases)
+--------------------------------------------------------------------------------
+family: households of 3+ (shared address_key, often phone_key) seen together 4-10 times:
+    one parent swipes all family cards at the usual pharmacy minutes apart, or the whole
+    family visits the village clinic on one morning. Members: persons + cards.
+screening_day: 80% of a village's adults (35+) screened at the township centre on one
+    day (35%: a spring and an autumn round) with identical ~85-yuan bills (diagnosis Z00.0).
+    Members: the centre, its doctors, persons + cards.
+checkup: a school's pupils (one town) or a company's staff (the whole county, unrelated
+    addresses) examined at a big hospital on one or two days, identical bills.
+    Members: the hospital, its doctors, persons + cards.
+busy_pharmacy: the busiest pharmacies by a hospital door: on 60-120 weekdays one
+    operator fills 8-24 prescriptions in a morning rush, each just after the patient's
+    outpatient visit at the hospital (doctor_id = that visit's doctor), different patients
+    every day. Members: pharmacy, operator, persons + cards served in the rushes.
+chronic_refill: one doctor's 15-40 chronic patients (same town) all refill monthly with
+    that doctor's prescription at the pharmacy by the doctor's door, ordinary drugs and
+    doses. Members: doctor, pharmacy, persons + cards.
+
+What separates them from fraud, as DOMAIN.md says: repetition across many days by the same
+set of people (lockstep) vs once or rarely; unrelated people (different villages,
+households) vs a household or village; high-value drugs and amounts vs ordinary ones;
+distance (another county) vs next door; near-identical inpatient bills in waves vs
+outpatient screening; services that do not fit the holder.
+"""
+
+from graphscan.examples.city.generator import DIFFICULTIES, FORMATS, Summary, generate_city
+
+__all__ = ["DIFFICULTIES", "FORMATS", "Summary", "generate_city"]

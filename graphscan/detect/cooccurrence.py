@@ -1,0 +1,243 @@
+"""Repeated co-occurrence under a volume-aware null model: the engine behind card
+collection (cards swiped together by one operator) and group hospitalisation (people
+admitted together to one institution).
+
+Input is a membership list: entity ``e`` took part in context ``b`` (an operator's swipe
+burst, an institution's admission day) of size ``k_b`` at venue ``v``. Under independence
+an entity with ``n_e`` contexts at a venue lands in context ``b`` with probability
+``min(1, n_e k_b / S1)`` (``S1 = sum k_b``): busy venues and crowded contexts expect many
+chance meetings, and one crowd (a screening day) adds at most one.
+
+Two stages. Pairs that meet at least ``min_together`` times and clearly more than their
+volumes predict become edges; connected parts of the edge graph (split with seeded
+Leiden when large) are candidate groups. Each group is then tested as a whole, with the
+group taken out of the venue's crowding (a ring must not explain itself): the observed
+number of contexts holding at least ``q`` members against the number expected when
+members keep their own volumes but choose contexts independently, scanning ``q`` and
+paying for the scan with a Bonferroni factor. Before the test, entities whose pair edges
+were too weak but who turn up in the group's contexts far more often than their volume
+predicts are attached (a recruit who came to four of the six waves belongs to the ring).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import igraph as ig
+import numpy as np
+import pandas as pd
+from scipy import sparse, stats
+
+from graphscan.detect.significance import poisson_tail
+from graphscan.store.communities import leiden_igraph
+
+
+@dataclass(frozen=True)
+class Params:
+    #: a pair must meet in at least this many contexts
+    min_together: int = 3
+    #: and that often must be this unlikely under independence (a screen: the group
+    #: test that follows decides)
+    edge_p: float = 1e-3
+    #: an entity joins a group when its presence in the group's contexts is this unlikely
+    attach_p: float = 1e-2
+    #: smallest group reported
+    min_group: int = 3
+    #: groups larger than this are split with Leiden
+    max_group: int = 60
+
+
+@dataclass
+class Group:
+    venue: str
+    entities: list[str]
+    #: contexts in which at least ``quorum`` group members took part
+    contexts: list[str]
+    quorum: int
+    claim_ids: list[str]
+    observed: int
+    expected: float
+    #: Bonferroni factor paid for choosing the quorum
+    tests: int
+    pair_edges: int
+
+
+def _pairs(members: pd.DataFrame) -> pd.DataFrame:
+    """Co-occurrence counts of entity pairs within each venue (sparse M M^T)."""
+    ent_codes, ent_index = pd.factorize(members["venue"] + "\x1f" + members["entity"], sort=True)
+    ctx_codes, _ = pd.factorize(members["venue"] + "\x1f" + members["context"], sort=True)
+    incidence = sparse.csr_matrix(
+        (np.ones(len(members)), (ent_codes, ctx_codes)),
+        shape=(len(ent_index), int(ctx_codes.max()) + 1),
+    )
+    incidence.data[:] = 1.0
+    together = sparse.triu(incidence @ incidence.T, k=1).tocoo()
+    split = pd.Series(ent_index).str.split("\x1f", n=1, expand=True)
+    return pd.DataFrame(
+        {
+            "venue": split[0].to_numpy()[together.row],
+            "a": split[1].to_numpy()[together.row],
+            "b": split[1].to_numpy()[together.col],
+            "together": together.data.astype(int),
+        }
+    )
+
+
+def _pair_expectation(n_a: np.ndarray, n_b: np.ndarray, hist: pd.DataFrame) -> np.ndarray:
+    """``sum_b min(1, n_a k_b/S1) min(1, n_b k_b/S1)`` over the venue's context sizes."""
+    k = hist["size"].to_numpy(dtype=float)
+    count = hist["contexts"].to_numpy(dtype=float)
+    s1 = float((k * count).sum())
+    p_a = np.minimum(1.0, np.outer(n_a, k) / s1)
+    p_b = np.minimum(1.0, np.outer(n_b, k) / s1)
+    return (p_a * p_b) @ count
+
+
+def _edges(
+    members: pd.DataFrame, sizes: pd.DataFrame, params: Params, household: pd.Series | None
+) -> pd.DataFrame:
+    volume = members.drop_duplicates(["venue", "entity"]).set_index(["venue", "entity"])["n_entity"]
+    pairs = _pairs(members)
+    pairs = pairs[pairs["together"] >= params.min_together]
+    if household is not None and not pairs.empty:
+        ha, hb = pairs["a"].map(household), pairs["b"].map(household)
+        pairs = pairs[~(ha.notna() & (ha == hb))]
+    if pairs.empty:
+        return pairs.assign(p=[], w=[])
+    n_a = volume.reindex(pd.MultiIndex.from_arrays([pairs["venue"], pairs["a"]])).to_numpy()
+    n_b = volume.reindex(pd.MultiIndex.from_arrays([pairs["venue"], pairs["b"]])).to_numpy()
+    expected = np.zeros(len(pairs))
+    venues = pairs["venue"].to_numpy()
+    for venue, hist in sizes.groupby("venue", sort=True):
+        at = np.flatnonzero(venues == venue)
+        if at.size:
+            expected[at] = _pair_expectation(n_a[at], n_b[at], hist)
+    pairs = pairs.assign(p=poisson_tail(pairs["together"].to_numpy(), expected))
+    return pairs[pairs["p"] <= params.edge_p].assign(w=lambda f: -np.log10(f["p"]))
+
+
+def _groups(edges: pd.DataFrame, params: Params) -> list[list[str]]:
+    names = sorted(set(edges["a"]).union(edges["b"]))
+    index = {n: i for i, n in enumerate(names)}
+    graph = ig.Graph(
+        n=len(names), edges=list(zip(edges["a"].map(index), edges["b"].map(index), strict=True))
+    )
+    groups: list[list[str]] = []
+    for component in graph.connected_components():
+        nodes = sorted(names[i] for i in component)
+        if len(nodes) <= params.max_group:
+            groups.append(nodes)
+            continue
+        inside = edges[edges["a"].isin(nodes) & edges["b"].isin(nodes)]
+        parts = leiden_igraph(
+            inside.rename(columns={"a": "source", "b": "target", "w": "weight"})[
+                ["source", "target", "weight"]
+            ]
+        )
+        for _, part in parts.groupby("community", sort=True):
+            groups.append(sorted(part["node"]))
+    return [g for g in groups if len(g) >= params.min_group]
+
+
+def find_groups(
+    members: pd.DataFrame,
+    sizes: pd.DataFrame,
+    params: Params,
+    household: pd.Series | None = None,
+) -> list[Group]:
+    """``members``: venue, context, size (the context's size ``k_b``), entity, n_entity
+    (the entity's contexts at the venue over all its activity), claim_id. ``sizes``: venue,
+    size, contexts (how many contexts of each size the venue had). ``household`` maps
+    entity -> household key: pairs living together are expected to co-occur and never
+    form an edge."""
+    if members.empty:
+        return []
+    members = members.astype({"venue": str, "context": str, "entity": str})
+    edges = _edges(members, sizes, params, household)
+    groups: list[Group] = []
+    for venue, venue_edges in edges.groupby("venue", sort=True):
+        venue_members = members[members["venue"] == venue]
+        venue_sizes = sizes[sizes["venue"] == venue]
+        for core in _groups(venue_edges, params):
+            entities = _attach(core, venue_members, venue_sizes, params)
+            inside = venue_edges["a"].isin(entities) & venue_edges["b"].isin(entities)
+            groups.append(
+                _group(str(venue), entities, venue_members, venue_sizes, int(inside.sum()))
+            )
+    return [g for g in groups if g.observed > 0]
+
+
+def _attach(
+    core: list[str], venue_members: pd.DataFrame, venue_sizes: pd.DataFrame, params: Params
+) -> list[str]:
+    """``core`` plus entities seen in at least ``min_together`` of the core's contexts
+    (those holding three or more core members), more than their volume explains once the
+    core is taken out of the venue's crowding."""
+    rows = venue_members[venue_members["entity"].isin(core)]
+    per_context = rows.groupby("context")["entity"].nunique()
+    contexts = per_context[per_context >= min(3, len(core))]
+    around = venue_members[
+        venue_members["context"].isin(contexts.index) & ~venue_members["entity"].isin(core)
+    ]
+    if around.empty:
+        return core
+    k, count = _background(rows, venue_sizes)
+    s1 = max(float((k * count).sum()), 1.0)
+    seen = around.groupby("entity").agg(times=("context", "nunique"), n=("n_entity", "first"))
+    sizes = venue_members.drop_duplicates("context").set_index("context")["size"]
+    others = (sizes.reindex(contexts.index) - contexts).to_numpy(dtype=float)
+    chance = np.minimum(1.0, np.outer(seen["n"].to_numpy(dtype=float), others) / s1).sum(axis=1)
+    p = poisson_tail(seen["times"].to_numpy(), chance)
+    keep = seen.index[(seen["times"] >= params.min_together) & (p <= params.attach_p)]
+    return sorted(set(core) | set(keep))
+
+
+def _background(rows: pd.DataFrame, venue_sizes: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The venue's context sizes with the group's own members taken out."""
+    hist = venue_sizes.groupby("size")["contexts"].sum()
+    touched = rows.groupby("context").agg(size=("size", "first"), mine=("entity", "nunique"))
+    removed = touched["size"].value_counts()
+    added = (touched["size"] - touched["mine"]).value_counts()
+    hist = hist.sub(removed, fill_value=0).add(added, fill_value=0)
+    hist = hist[(hist.index > 0) & (hist > 0)]
+    return hist.index.to_numpy(dtype=float), hist.to_numpy(dtype=float)
+
+
+def _group(
+    venue: str,
+    entities: list[str],
+    venue_members: pd.DataFrame,
+    venue_sizes: pd.DataFrame,
+    pair_edges: int,
+) -> Group:
+    rows = venue_members[venue_members["entity"].isin(entities)]
+    per_context = rows.groupby("context")["entity"].nunique()
+    k, count = _background(rows, venue_sizes)
+    visits = float(rows.drop_duplicates("entity")["n_entity"].sum())
+    rate = visits / max(float((k * count).sum()), 1.0)
+    quorums = list(range(min(3, len(entities)), len(entities) + 1))
+    best: tuple[float, int, int, float] | None = None
+    for q in quorums:
+        observed = int((per_context >= q).sum())
+        if observed == 0:
+            break
+        expected = float((count * stats.poisson.sf(q - 1, k * rate)).sum())
+        p = float(poisson_tail(observed, expected)) * len(quorums)
+        if best is None or p < best[0]:
+            best = (p, q, observed, expected)
+    if best is None:
+        return Group(venue, entities, [], 0, [], 0, 0.0, len(quorums), pair_edges)
+    _, quorum, observed, expected = best
+    contexts = sorted(per_context[per_context >= quorum].index)
+    claims = rows[rows["context"].isin(contexts)]["claim_id"]
+    return Group(
+        venue=venue,
+        entities=entities,
+        contexts=contexts,
+        quorum=quorum,
+        claim_ids=sorted(set(claims)),
+        observed=observed,
+        expected=expected,
+        tests=len(quorums),
+        pair_edges=pair_edges,
+    )

@@ -1,0 +1,151 @@
+"""Pseudonymisation of personal identifiers, and re-identification for investigators.
+
+A pseudonym is the first 20 hex digits of HMAC-SHA256(key, clear id): stable for one key,
+useless without it. So that an authorised investigator can get the clear id back, every
+new clear id is also written to a *vault* beside the key file (never in a workspace):
+an append-only file of AES-GCM sealed blocks of ``pseudonym<TAB>clear id`` lines. Blocks
+sealed with another key fail authentication and are skipped, so one vault survives key
+changes. The key comes from GRAPHSCAN_KEY (any secret text), else from GRAPHSCAN_KEY_FILE
+(default ~/.config/graphscan/key), which is created with mode 0600 on first use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import struct
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+PSEUDONYM_HEX = 20
+_NONCE = 12
+_HEADER = struct.Struct(">I")
+
+
+class KeyMissing(RuntimeError):
+    """No key is configured: re-identification is refused."""
+
+
+def default_key_file() -> Path:
+    configured = os.environ.get("GRAPHSCAN_KEY_FILE")
+    if configured:
+        return Path(configured).expanduser()
+    return Path.home() / ".config" / "graphscan" / "key"
+
+
+def default_vault_file() -> Path:
+    configured = os.environ.get("GRAPHSCAN_VAULT_FILE")
+    return Path(configured).expanduser() if configured else default_key_file().with_name("vault")
+
+
+def _subkey(master: bytes, label: bytes) -> bytes:
+    return hmac.digest(master, b"graphscan/" + label, "sha256")
+
+
+class Pseudonymiser:
+    """Keyed hashing of personal identifiers plus the vault that reverses it."""
+
+    def __init__(self, master_key: bytes, vault_file: Path, key_file: Path | None = None) -> None:
+        self._hash_key = _subkey(master_key, b"pseudonym")
+        self._seal = AESGCM(_subkey(master_key, b"vault"))
+        self.vault_file = vault_file
+        self.key_file = key_file
+        self._known: dict[str, str] | None = None
+
+    @classmethod
+    def from_environment(cls, create: bool = True) -> Pseudonymiser:
+        """The key from GRAPHSCAN_KEY, else the key file; ``create`` makes a new key file
+        (0600) when there is none, otherwise a missing key raises KeyMissing."""
+        vault = default_vault_file()
+        secret = os.environ.get("GRAPHSCAN_KEY")
+        if secret:
+            return cls(secret.encode(), vault)
+        key_file = default_key_file()
+        if not key_file.exists():
+            if not create:
+                raise KeyMissing(str(key_file))
+            key_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_hex(32) + "\n")
+        return cls(bytes.fromhex(key_file.read_text().strip()), vault, key_file)
+
+    # -- hashing -------------------------------------------------------------------------
+    def _digest(self, clear: str) -> str:
+        return hmac.digest(self._hash_key, clear.encode(), "sha256").hex()[:PSEUDONYM_HEX]
+
+    def pseudonymise_array(self, values: pa.Array | pa.ChunkedArray) -> pa.Array:
+        """Pseudonyms for a string column; blank and null stay null. Hashes each distinct
+        value once and vaults the ones never seen before."""
+        values = pc.utf8_trim_whitespace(pc.cast(values, pa.string()))
+        values = pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
+        distinct = pc.unique(values).drop_null()
+        known = self._known_ids()
+        fresh: dict[str, str] = {}
+        hashed = []
+        for clear in distinct.to_pylist():
+            pseudonym = known.get(clear)
+            if pseudonym is None:
+                pseudonym = fresh[clear] = self._digest(clear)
+            hashed.append(pseudonym)
+        if fresh:
+            self._append_vault(fresh)
+            known.update(fresh)
+        positions = pc.index_in(values, value_set=distinct)
+        return pc.take(pa.array(hashed, pa.string()), positions)
+
+    def pseudonymise(self, values: pd.Series) -> pd.Series:
+        """Pseudonyms for a pandas column (same index); missing values stay missing."""
+        array = pa.array(values.astype(object).where(values.notna(), None), pa.string())
+        return pd.Series(
+            self.pseudonymise_array(array).to_pylist(), index=values.index, dtype=object
+        )
+
+    # -- the vault -----------------------------------------------------------------------
+    def _known_ids(self) -> dict[str, str]:
+        if self._known is None:
+            self._known = {clear: pseudo for pseudo, clear in self._vault_pairs()}
+        return self._known
+
+    def _append_vault(self, fresh: dict[str, str]) -> None:
+        payload = "".join(f"{p}\t{c}\n" for c, p in fresh.items()).encode()
+        nonce = secrets.token_bytes(_NONCE)
+        sealed = nonce + self._seal.encrypt(nonce, payload, b"graphscan-vault")
+        self.vault_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(self.vault_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(fd, "ab") as out:
+            out.write(_HEADER.pack(len(sealed)) + sealed)
+
+    def _vault_pairs(self) -> Iterable[tuple[str, str]]:
+        if not self.vault_file.exists():
+            return
+        data = self.vault_file.read_bytes()
+        offset = 0
+        while offset + _HEADER.size <= len(data):
+            (size,) = _HEADER.unpack_from(data, offset)
+            block = data[offset + _HEADER.size : offset + _HEADER.size + size]
+            offset += _HEADER.size + size
+            try:
+                payload = self._seal.decrypt(block[:_NONCE], block[_NONCE:], b"graphscan-vault")
+            except (InvalidTag, ValueError):
+                continue  # sealed with another key, or a torn last write
+            for line in payload.decode().splitlines():
+                pseudo, _, clear = line.partition("\t")
+                yield pseudo, clear
+
+    def reveal(self, pseudonyms: Iterable[str]) -> dict[str, str]:
+        """Clear ids for the given pseudonyms (pseudonym -> clear); unknown ones omitted."""
+        wanted = {p.strip() for p in pseudonyms}
+        return {p: c for p, c in self._vault_pairs() if p in wanted}
+
+    def fingerprint(self) -> str:
+        """A short non-secret id of the key, so a store can say which key hashed it."""
+        return hashlib.sha256(self._hash_key).hexdigest()[:12]

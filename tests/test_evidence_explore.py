@@ -1,0 +1,64 @@
+"""Exploring from a tip: the neighbourhood of an entity drawn as the same page as a case,
+with case members marked, on the embedded store and on Neo4j."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from evidence_data import ring_case, ring_claims
+from graphscan.viz.explore import explore_page, membership_keys
+from graphscan.viz.package import identifier_view
+from graphscan.viz.page import render_page
+
+from graphscan.pseudonym import Pseudonymiser
+from graphscan.store.base import Store
+from graphscan.store.embedded import EmbeddedStore
+from graphscan.workspace import Workspace
+
+PHARMACY = "P33010200017"
+RING_DOCTOR = "D330102000123"
+
+
+def explore_html(store: Store, frame: pd.DataFrame, hops: int) -> tuple[pd.DataFrame, str]:
+    case = ring_case(frame)
+    members = pd.DataFrame(
+        [(case.case_id, m.kind, m.id) for m in case.members],
+        columns=["case_id", "member_kind", "member_id"],
+    )
+    claims = store.neighbourhood(PHARMACY, hops)
+    view = identifier_view(claims, [], None)
+    page = explore_page(claims, PHARMACY, view, hops, None, None, membership_keys(members))
+    return claims, render_page(page)
+
+
+def check_neighbourhood(store: Store, frame: pd.DataFrame) -> None:
+    store.upsert("claims", frame)
+    one, html = explore_html(store, frame, 1)
+    assert set(one["claim_id"]) == set(frame.loc[frame["provider_id"] == PHARMACY, "claim_id"])
+    assert "C-2024-0001" in html and "线索探查" in html
+    assert not any(p in html for p in frame["person_id"])
+    two, _ = explore_html(store, frame, 2)
+    ring_people = set(frame.loc[frame["provider_id"] == PHARMACY, "person_id"])
+    reached = frame[frame["person_id"].isin(ring_people) | (frame["doctor_id"] == RING_DOCTOR)]
+    assert set(reached["claim_id"]) <= set(two["claim_id"])
+    assert len(two) > len(one)
+
+
+def test_explore_on_the_embedded_store(tmp_path: Path) -> None:
+    frame = ring_claims(Pseudonymiser(b"explore-test", tmp_path / "vault"))
+    check_neighbourhood(EmbeddedStore(Workspace.open(tmp_path / "ws")), frame)
+
+
+@pytest.mark.neo4j
+def test_explore_on_neo4j(neo4j_store: Store, tmp_path: Path) -> None:
+    frame = ring_claims(Pseudonymiser(b"explore-test", tmp_path / "vault"))
+    check_neighbourhood(neo4j_store, frame)
+
+
+def test_an_unknown_entity_is_refused(tmp_path: Path) -> None:
+    frame = ring_claims(Pseudonymiser(b"explore-test", tmp_path / "vault"))
+    claims = frame.head(3)
+    with pytest.raises(ValueError, match="does not appear"):
+        explore_page(claims, "nobody", identifier_view(claims, [], None), 1, None, None, {})

@@ -1,0 +1,232 @@
+"""Every projection the detectors read has a Cypher twin that returns the same frame as
+its SQL: same columns, same types, same rows in the same order. The test enumerates
+graphscan/sql/, so a new projection without a twin in cypher/ fails here."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from graphscan.detect.card_lending import CardLending
+from graphscan.detect.group_hospitalisation import GroupHospitalisation
+from graphscan.detect.kickback import Kickback
+from graphscan.store.embedded import EmbeddedStore
+from graphscan.store.neo4j import Neo4jStore
+from graphscan.workspace import Workspace
+
+pytestmark = pytest.mark.neo4j
+
+#: Store-internal statements, not projections: they read frames the store registers
+#: (_ids, _ent) and are compared through claims() and neighbourhood() in test_neo4j_store.
+INTERNAL = {"claims_by_id", "neighbourhood_step"}
+START = datetime(2024, 3, 1)
+
+
+def projection_names() -> list[str]:
+    sql = files("graphscan.sql")
+    return sorted(
+        p.name.removesuffix(".sql")
+        for p in sql.iterdir()
+        if p.name.endswith(".sql") and p.name.removesuffix(".sql") not in INTERNAL
+    )
+
+
+def parameter_sets() -> list[dict[str, Any]]:
+    """The detectors' own parameters first, then a window and other settings."""
+    lending, hospital, kickback = CardLending(), GroupHospitalisation(), Kickback()
+    lists = {
+        "doctors": ["D1", "D2", "D9", "nobody"],
+        "pharmacies": ["P1", "P2", "P3"],
+        "phones": ["t1", "t3", "nobody"],
+    }
+    return [
+        {
+            "since": None,
+            "until": None,
+            "gap_minutes": lending.gap_minutes,
+            "min_bursts": lending.params.min_together,
+            "wave_days": hospital.wave_days,
+            "min_waves": hospital.params.min_together,
+            "high_value": kickback.high_value,
+            **lists,
+        },
+        {
+            "since": START + timedelta(days=10, hours=12),
+            "until": START + timedelta(days=70),
+            "gap_minutes": 2,
+            "min_bursts": 2,
+            "wave_days": 3,
+            "min_waves": 3,
+            "high_value": 0.0,
+            **lists,
+        },
+    ]
+
+
+def city() -> dict[str, pd.DataFrame]:
+    """A small city that touches every branch of the projections: bursts with gaps of
+    exactly and just over the limit, cards missing (the person's id stands in), waves
+    across midnight, open stays, prescriptions, and each identity conflict."""
+    rng = np.random.default_rng(11)
+    people = [f"p{i:02d}" for i in range(40)]
+    rows: list[dict[str, Any]] = []
+
+    def claim(kind: str, person: str, provider: str, when: datetime, **extra: Any) -> None:
+        cents = int(rng.integers(100, 500_000))
+        rows.append(
+            {
+                "claim_id": f"c{len(rows):05d}",
+                "kind": kind,
+                "person_id": person,
+                "card_id": None if len(rows) % 9 == 0 else f"k-{person}",
+                "provider_id": provider,
+                "start_time": when,
+                "total_amount": f"{cents // 100}.{cents % 100:02d}",
+                "fund_amount": f"{cents // 300}.{cents % 7:02d}",
+                **extra,
+            }
+        )
+
+    for day in range(90):
+        base = START + timedelta(days=day, hours=9)
+        # a lending group of 6 cards swiped minutes apart at P2 by O2 on some days
+        if day % 4 == 0:
+            for k, person in enumerate(people[:6]):
+                gap = [0, 300, 300.5, 120, 299.999, 60][k]
+                when = base + timedelta(seconds=gap * (k + 1))
+                claim("pharmacy", person, "P2", when, operator_id="O2", doctor_id="D2")
+        # busy pharmacy P1 with two operators and some swipes without an operator
+        for person in rng.choice(people, 6, replace=False):
+            when = base + timedelta(minutes=int(rng.integers(0, 600)))
+            op = ["O1", "O3", None][int(rng.integers(0, 3))]
+            doctor = ["D1", "D3", None, "D9"][int(rng.integers(0, 4))]
+            claim("pharmacy", person, "P1", when, operator_id=op, doctor_id=doctor)
+        # kickback flow D1 -> P3
+        if day % 3 == 0:
+            claim("pharmacy", people[10 + day % 5], "P3", base, operator_id="O4", doctor_id="D1")
+        # group admissions at H2 around midnight, other admissions at H1, some still open
+        if day % 7 == 0:
+            for k, person in enumerate(people[12:20]):
+                when = START + timedelta(days=day, hours=23, minutes=50 + 4 * k)
+                stay = None if k == 0 else when + timedelta(days=int(rng.integers(2, 9)))
+                claim(
+                    "inpatient",
+                    person,
+                    "H2",
+                    when,
+                    end_time=stay,
+                    doctor_id="D5",
+                    diagnosis_code="I10",
+                )
+        person = people[20 + day % 15]
+        claim(
+            "inpatient",
+            person,
+            "H1",
+            base,
+            end_time=base + timedelta(days=5),
+            doctor_id="D3",
+            diagnosis_code="J18",
+        )
+        # outpatient visits, some inside a stay elsewhere, with telling diagnoses
+        dx = ["O80", "N40", "P07", "C61", "N85", "J06", None][day % 7]
+        claim(
+            "outpatient",
+            people[20 + (day + 2) % 15],
+            "K1",
+            base + timedelta(days=1, hours=3),
+            doctor_id="D4",
+            operator_id="O5",
+            diagnosis_code=dx,
+        )
+    claims = pd.DataFrame(rows)
+    claims["start_time"] = pd.to_datetime(claims["start_time"])
+    claims["end_time"] = pd.to_datetime(claims["end_time"])
+    claims = claims.assign(
+        source_file="claims.csv",
+        source_row=range(2, len(claims) + 2),
+        load_id="L1",
+        row_hash=[f"h{i}" for i in range(len(claims))],
+    )
+    persons = pd.DataFrame(
+        {
+            "person_id": people,
+            "sex": [["M", "F", "男", "女", None][i % 5] for i in range(40)],
+            "birth_date": [
+                None if i % 11 == 0 else pd.Timestamp(1940 + (i * 7) % 80, 1 + i % 12, 1)
+                for i in range(40)
+            ],
+            "death_date": [pd.Timestamp(2024, 4, 1) if i in (3, 25) else None for i in range(40)],
+            "address_key": [f"a{i // 2}" if i % 3 else None for i in range(40)],
+            "phone_key": [f"t{i % 4}" if i % 2 else None for i in range(40)],
+            "row_hash": [f"ph{i}" for i in range(40)],
+        }
+    )
+    providers = pd.DataFrame(
+        {
+            "provider_id": ["H1", "H2", "K1", "P1", "P2", "P3"],
+            "kind": ["hospital", "hospital", "clinic", "pharmacy", "pharmacy", "pharmacy"],
+            "region_code": ["R1", "R2", "R1", "R1", "R2", None],
+            "row_hash": ["v1", "v2", "v3", "v4", "v5", "v6"],
+        }
+    )
+    doctors = pd.DataFrame(
+        {
+            "doctor_id": ["D1", "D2", "D3", "D4", "D5"],
+            "provider_id": ["H1", "H2", "H1", "K1", "H2"],
+            "row_hash": ["d1", "d2", "d3", "d4", "d5"],
+        }
+    )
+    return {"claims": claims, "persons": persons, "providers": providers, "doctors": doctors}
+
+
+def comparable(frame: pd.DataFrame) -> pd.DataFrame:
+    """Missing values as None and numbers as Python numbers, so int64 and Int64 agree."""
+    return frame.astype(object).where(frame.notna(), None).reset_index(drop=True)
+
+
+def kind(series: pd.Series) -> str:
+    """Text, number or time: DuckDB returns some integer sums as float64, equal in value."""
+    code = series.dtype.kind
+    return "number" if code in "iuf" else "text" if code in "OSU" else code
+
+
+@pytest.fixture
+def stores(neo4j_store: Neo4jStore, tmp_path: Path) -> tuple[EmbeddedStore, Neo4jStore]:
+    embedded = EmbeddedStore(Workspace.open(tmp_path / "embedded"))
+    for table, frame in city().items():
+        for store in (embedded, neo4j_store):
+            store.upsert(table, frame)
+    neo4j_store.record_load({"load_id": "L1", "source_file": "claims.csv", "report": {}})
+    return embedded, neo4j_store
+
+
+def test_every_projection_has_a_cypher_twin() -> None:
+    cypher = files("graphscan.cypher")
+    missing = [n for n in projection_names() if not (cypher / f"{n}.cypher").is_file()]
+    assert not missing, f"projections without cypher/<name>.cypher: {missing}"
+
+
+@pytest.mark.parametrize("name", projection_names())
+def test_projection_returns_the_same_frame(
+    name: str, stores: tuple[EmbeddedStore, Neo4jStore]
+) -> None:
+    embedded, neo4j = stores
+    sql = files("graphscan.sql").joinpath(f"{name}.sql").read_text(encoding="utf-8")
+    wanted = set(re.findall(r"\$([a-z_]+)", sql))
+    sets = parameter_sets()
+    assert wanted <= set(sets[0]), f"{name}.sql takes parameters this test does not set"
+    for params in sets:
+        want, got = embedded.projection(name, **params), neo4j.projection(name, **params)
+        assert list(got.columns) == list(want.columns)
+        assert len(want) > 0, f"{name} is empty on the test city with {params}: extend it"
+        pd.testing.assert_frame_equal(comparable(got), comparable(want), check_dtype=False)
+        kinds = {c: (kind(got[c]), kind(want[c])) for c in want.columns if want[c].notna().any()}
+        assert all(a == b for a, b in kinds.values()), kinds

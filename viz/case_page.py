@@ -1,0 +1,89 @@
+"""A case as a page model: who (members by kind and role), what (pattern and claims), when
+(period and time line), how much (amounts) and why (observed vs expected, p and q)."""
+
+from __future__ import annotations
+
+import pandas as pd
+from graphscan.viz.evidence import table_rows
+from graphscan.viz.graph import NODE_KINDS, build_graph
+from graphscan.viz.identifiers import IdentifierView
+from graphscan.viz.page import Page, Text
+from graphscan.viz.timeline import timeline_svg
+
+from graphscan.rings import PATTERN_NAMES, Case
+
+#: Rows of the page's table; every claim is always in the CSV.
+MAX_TABLE_ROWS = 2000
+
+
+def money(value: float) -> str:
+    return f"¥{value:,.2f}"
+
+
+def identifier_notice(view: IdentifierView) -> Text:
+    if view.revealed:
+        return Text(
+            "本页显示经密钥还原的明文身份标识，仅限办案使用。",
+            "Clear identifiers revealed with the pseudonymisation key: for the investigation only.",
+        )
+    return Text(
+        "身份标识已遮蔽（假名前缀 / 编码首尾），与证据 CSV 一致。",
+        "Identifiers are masked (pseudonym prefixes, code ends), as in the evidence CSV.",
+    )
+
+
+def table_note(rows: int) -> Text | None:
+    if rows <= MAX_TABLE_ROWS:
+        return None
+    return Text(
+        f"表中显示前 {MAX_TABLE_ROWS} 张单据，共 {rows} 张，全部见 evidence_claims.csv。",
+        f"The first {MAX_TABLE_ROWS} of {rows} claims are shown; all are in evidence_claims.csv.",
+    )
+
+
+def case_page(case: Case, claims: pd.DataFrame, frame: pd.DataFrame, view: IdentifierView) -> Page:
+    zh_pattern, en_pattern = PATTERN_NAMES.get(case.pattern, (case.pattern, case.pattern))
+    roles = {(m.kind, m.id): m.role for m in case.members}
+    graph = build_graph(claims, view, roles=roles)
+    by_kind: dict[str, int] = {}
+    for m in case.members:
+        by_kind[m.kind] = by_kind.get(m.kind, 0) + 1
+    members = " · ".join(f"{NODE_KINDS[k][0]} {by_kind[k]}" for k in NODE_KINDS if k in by_kind)
+    days = (case.last_time - case.first_time).days + 1
+    ratio = case.statistic / case.expected if case.expected else float("inf")
+    columns, rows = table_rows(frame)
+    summary = [
+        (Text("案件编号", "case"), case.case_id),
+        (Text("模式", "pattern"), f"{zh_pattern} {en_pattern}"),
+        (Text("排名 / 状态", "rank / status"), f"{case.rank} / {case.status}"),
+        (Text("成员", "members"), members),
+        (Text("单据", "claims"), str(len(claims))),
+        (Text("总费用", "total"), money(case.total_amount)),
+        (Text("统筹支付", "pooled fund"), money(case.fund_amount)),
+        (Text("个人账户", "personal accounts"), money(case.account_amount)),
+        (
+            Text("期间", "period"),
+            f"{case.first_time:%Y-%m-%d} — {case.last_time:%Y-%m-%d} ({days} 天 days)",
+        ),
+        (
+            Text("观测 / 期望", "observed / expected"),
+            f"{case.statistic:.4g} / {case.expected:.4g} (×{ratio:.3g})",
+        ),
+        (Text("p 值", "p-value"), f"{case.p_value:.3g}"),
+        (Text("q 值", "q-value (FDR)"), f"{case.q_value:.3g}"),
+        (Text("方法", "method"), str(case.method.get("detector", case.method.get("name", "")))),
+    ]
+    return Page(
+        title=Text(
+            f"案件 {case.case_id}：{zh_pattern}",
+            f"Case {case.case_id}: {en_pattern}",
+        ),
+        summary=summary,
+        graph=graph,
+        notices=[identifier_notice(view)],
+        explanation=Text(view.scrub(case.explanation_zh), view.scrub(case.explanation_en)),
+        timeline_svg=timeline_svg(claims, view),
+        columns=columns,
+        rows=rows[:MAX_TABLE_ROWS],
+        table_note=table_note(len(rows)),
+    )

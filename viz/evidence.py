@@ -1,0 +1,93 @@
+"""The evidence claims as they leave the building: one row per claim with its source file
+and row, identifiers in the export's display form so the CSV, the page and the memo can be
+cross-checked against each other."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+
+import pandas as pd
+from graphscan.viz.identifiers import ID_COLUMNS, IdentifierView
+
+#: (column, Chinese, English, numeric) in CSV order.
+EVIDENCE_COLUMNS: list[tuple[str, str, str, bool]] = [
+    ("claim_id", "结算ID", "claim", False),
+    ("kind", "类型", "kind", False),
+    ("start_time", "时间", "time", False),
+    ("end_time", "出院时间", "discharge", False),
+    ("person_id", "参保人", "person", False),
+    ("card_id", "医保卡", "card", False),
+    ("provider_id", "机构/药店", "provider", False),
+    ("doctor_id", "医师", "doctor", False),
+    ("operator_id", "操作员", "operator", False),
+    ("diagnosis_code", "诊断", "diagnosis", False),
+    ("total_amount", "总费用", "total", True),
+    ("fund_amount", "统筹支付", "fund", True),
+    ("account_amount", "个人账户", "account", True),
+    ("cash_amount", "现金", "cash", True),
+    ("source_file", "来源文件", "source file", False),
+    ("source_row", "来源行号", "source row", True),
+    ("load_id", "导入批次", "load", False),
+    ("row_hash", "行哈希", "row hash", False),
+]
+#: Columns the page's table leaves to the CSV, to stay readable on a screen.
+CSV_ONLY = ("load_id", "row_hash")
+KIND_NAMES = {"outpatient": "门诊", "inpatient": "住院", "pharmacy": "购药"}
+
+
+def ids_by_kind(claims: pd.DataFrame, extra: Iterable[tuple[str, str]] = ()) -> dict[str, set[str]]:
+    """Every identifier an export will show, by kind, so display forms are fixed once."""
+    found: dict[str, set[str]] = {kind: set() for kind in ID_COLUMNS.values()}
+    for column, kind in ID_COLUMNS.items():
+        found[kind] |= {str(v) for v in claims[column].dropna().unique() if str(v) != ""}
+    for kind, ident in extra:
+        found.setdefault(kind, set()).add(str(ident))
+    return found
+
+
+def _text(values: pd.Series) -> pd.Series:
+    return values.astype(object).where(values.notna(), "").astype(str)
+
+
+def _column(values: pd.Series, column: str, view: IdentifierView) -> pd.Series:
+    """One evidence column as text; identifiers are looked up once per distinct value."""
+    if column in ID_COLUMNS:
+        plain = values.astype(object)
+        shown = {v: view.show(ID_COLUMNS[column], v) for v in plain.dropna().unique()}
+        return plain.map(shown).fillna("")
+    if column in ("start_time", "end_time"):
+        return pd.to_datetime(values).dt.strftime("%Y-%m-%d %H:%M:%S").fillna("")
+    if column.endswith("_amount"):
+        numbers = values.astype(float)
+        return numbers.map("{:.2f}".format).where(numbers.notna(), "")
+    if column == "source_row":
+        return _text(values.astype("Int64"))
+    return _text(values)
+
+
+def evidence_frame(claims: pd.DataFrame, view: IdentifierView) -> pd.DataFrame:
+    """Claims in time order with display identifiers and fixed text formats."""
+    claims = claims.sort_values(["start_time", "claim_id"], kind="mergesort")
+    empty = pd.Series([None] * len(claims), index=claims.index, dtype=object)
+    return pd.DataFrame(
+        {
+            column: _column(claims[column] if column in claims.columns else empty, column, view)
+            for column, *_ in EVIDENCE_COLUMNS
+        }
+    ).reset_index(drop=True)
+
+
+def evidence_csv(frame: pd.DataFrame) -> bytes:
+    """UTF-8 with a byte-order mark so Excel opens the Chinese text correctly."""
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False, lineterminator="\n")
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def table_rows(frame: pd.DataFrame) -> tuple[list[tuple[str, str, bool]], list[list[str]]]:
+    """Columns and rows for the page's sortable table."""
+    shown = [(c, zh, en, num) for c, zh, en, num in EVIDENCE_COLUMNS if c not in CSV_ONLY]
+    rows = frame[[c for c, *_ in shown]].copy()
+    rows["kind"] = [f"{KIND_NAMES.get(k, k)} {k}" for k in rows["kind"]]
+    return [(zh, en, num) for _, zh, en, num in shown], rows.to_numpy().tolist()

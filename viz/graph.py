@@ -1,0 +1,310 @@
+"""Claims → the entity graph drawn for a case or a neighbourhood.
+
+Every claim links the people, cards, doctors, operators and providers it names; links
+between the same two entities are aggregated into one weighted edge (claims, amount,
+first and last date), so a ring of thousands of claims stays a readable picture. Above
+``MAX_NODES`` the lightest entities are left out and the page says what was left out.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pandas as pd
+from graphscan.viz.identifiers import IdentifierView, view_kind
+from pyvis.network import Network
+
+MAX_NODES = 500
+ENTITY_COLUMNS = ("person_id", "card_id", "provider_id", "doctor_id", "operator_id")
+
+#: kind -> (Chinese name, English name, vis shape, colour)
+NODE_KINDS: dict[str, tuple[str, str, str, str]] = {
+    "person": ("参保人", "insured person", "dot", "#4e79a7"),
+    "card": ("医保卡", "insurance card", "square", "#76b7b2"),
+    "doctor": ("医师", "doctor", "triangle", "#59a14f"),
+    "institution": ("医疗机构", "institution", "diamond", "#b07aa1"),
+    "pharmacy": ("药店", "pharmacy", "hexagon", "#f28e2b"),
+    "operator": ("操作员", "operator", "triangleDown", "#9c755f"),
+}
+#: relation -> (Chinese, English, arrow)
+RELATIONS: dict[str, tuple[str, str, str]] = {
+    "holds": ("持卡", "holds card", ""),
+    "claims_at": ("就诊/购药", "claims at", "to"),
+    "treats": ("诊疗/开方", "treated or prescribed for", "to"),
+    "sends_to": ("执业/处方流向", "works at or prescribes to", "to"),
+    "swipes": ("刷卡", "swiped the card", "to"),
+    "works_at": ("操作于", "operates at", "to"),
+}
+MEMBER_BORDER = "#d62728"
+FOCUS_BORDER = "#111111"
+
+
+@dataclass(frozen=True)
+class Omitted:
+    """What a summarised graph leaves out, for the note on the page."""
+
+    nodes_by_kind: dict[str, int]
+    claims: int
+
+    @property
+    def nodes(self) -> int:
+        return sum(self.nodes_by_kind.values())
+
+
+@dataclass
+class EntityGraph:
+    nodes: list[dict[str, object]]
+    edges: list[dict[str, object]]
+    options: dict[str, object]
+    omitted: Omitted | None = None
+    counts_by_kind: dict[str, int] = field(default_factory=dict)
+
+
+def _money(value: float) -> str:
+    return f"¥{value:,.2f}"
+
+
+def _day(value: pd.Timestamp) -> str:
+    return value.strftime("%Y-%m-%d")
+
+
+def _provider_kinds(claims: pd.DataFrame, declared: Mapping[tuple[str, str], str]) -> pd.Series:
+    """A provider is a pharmacy when a case says so or when it fills pharmacy claims."""
+    pharmacy = claims.groupby("provider_id")["kind"].agg(lambda k: (k == "pharmacy").any())
+    kinds = pharmacy.map({True: "pharmacy", False: "institution"})
+    for provider in kinds.index:
+        if ("pharmacy", provider) in declared:
+            kinds[provider] = "pharmacy"
+        elif ("institution", provider) in declared:
+            kinds[provider] = "institution"
+    return kinds
+
+
+def _links(claims: pd.DataFrame, provider_kind: pd.Series) -> pd.DataFrame:
+    """One row per (claim, entity a, entity b, relation); entities are (kind, id) pairs."""
+    holder_kind, holder_id = holders(claims)
+    frame = claims.assign(
+        holder_kind=holder_kind,
+        holder_id=holder_id,
+        provider_kind=claims["provider_id"].map(provider_kind),
+    )
+    parts = []
+
+    def add(mask: pd.Series, a_kind: str, a_col: str, b_kind: str, b_col: str, rel: str) -> None:
+        """``*_kind`` is a kind, or a column of ``frame`` holding the kind per claim."""
+        part = frame[mask]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "claim_id": part["claim_id"],
+                    "a_kind": part[a_kind] if a_kind in part.columns else a_kind,
+                    "a_id": part[a_col],
+                    "b_kind": part[b_kind] if b_kind in part.columns else b_kind,
+                    "b_id": part[b_col],
+                    "relation": rel,
+                    "amount": part["total_amount"],
+                    "time": part["start_time"],
+                }
+            )
+        )
+
+    has_card = frame["holder_kind"] == "card"
+    has_doctor = frame["doctor_id"].notna()
+    has_operator = frame["operator_id"].notna()
+    every = pd.Series(True, index=frame.index)
+    add(has_card, "person", "person_id", "card", "card_id", "holds")
+    add(every, "holder_kind", "holder_id", "provider_kind", "provider_id", "claims_at")
+    add(has_doctor, "doctor", "doctor_id", "holder_kind", "holder_id", "treats")
+    add(has_doctor, "doctor", "doctor_id", "provider_kind", "provider_id", "sends_to")
+    add(has_operator, "operator", "operator_id", "holder_kind", "holder_id", "swipes")
+    add(has_operator, "operator", "operator_id", "provider_kind", "provider_id", "works_at")
+    return pd.concat(parts, ignore_index=True)
+
+
+def holders(claims: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Kind and id of what was used per claim: the card when the claim names a card other
+    than the person's own, else the person."""
+    card = claims["card_id"].astype(object)
+    person = claims["person_id"].astype(object)
+    own_card = card.notna() & (card != "") & (card != person)
+    return own_card.map({True: "card", False: "person"}), card.where(own_card, person)
+
+
+def _entity_stats(links: pd.DataFrame) -> pd.DataFrame:
+    """Claims, amount and period per entity, counting each claim once."""
+    ends = pd.concat(
+        [
+            links[["a_kind", "a_id", "claim_id", "amount", "time"]].set_axis(
+                ["kind", "id", "claim_id", "amount", "time"], axis=1
+            ),
+            links[["b_kind", "b_id", "claim_id", "amount", "time"]].set_axis(
+                ["kind", "id", "claim_id", "amount", "time"], axis=1
+            ),
+        ]
+    ).drop_duplicates(["kind", "id", "claim_id"])
+    return ends.groupby(["kind", "id"]).agg(
+        claims=("claim_id", "size"),
+        amount=("amount", "sum"),
+        first=("time", "min"),
+        last=("time", "max"),
+    )
+
+
+def _keep(stats: pd.DataFrame, pinned: set[tuple[str, str]], limit: int) -> set[tuple[str, str]]:
+    """The pinned entities, then the busiest others (ties by kind and id) up to ``limit``."""
+    ranked = stats.reset_index().sort_values(
+        ["claims", "kind", "id"], ascending=[False, True, True]
+    )
+    keep = {e for e in pinned if e in stats.index}
+    for kind, ident in zip(ranked["kind"], ranked["id"], strict=True):
+        if len(keep) >= limit:
+            break
+        keep.add((kind, ident))
+    return keep
+
+
+def build_graph(
+    claims: pd.DataFrame,
+    view: IdentifierView,
+    roles: Mapping[tuple[str, str], str] | None = None,
+    marks: Mapping[tuple[str, str], list[str]] | None = None,
+    focus: tuple[str, str] | None = None,
+    max_nodes: int = MAX_NODES,
+    seed: int = 7,
+) -> EntityGraph:
+    """Aggregate ``claims`` into a pyvis network.
+
+    ``roles`` gives ring members ``(kind, id) -> role`` (drawn with a red border);
+    ``marks`` lists the cases an entity belongs to (exploration); ``focus`` is the
+    entity an exploration starts from.
+    """
+    from graphscan.rings import ROLES
+
+    claims = claims.astype({c: object for c in ENTITY_COLUMNS}).assign(
+        total_amount=claims["total_amount"].astype(float)
+    )
+    provider_kind = _provider_kinds(claims, roles or {})
+    roles = {_as_drawn(e, provider_kind): r for e, r in (roles or {}).items()}
+    marks = {_as_drawn(e, provider_kind): c for e, c in (marks or {}).items()}
+    focus = _as_drawn(focus, provider_kind) if focus else None
+    links = _links(claims, provider_kind)
+    stats = _entity_stats(links)
+    pinned = set(roles) | set(marks) | ({focus} if focus else set())
+    keep = _keep(stats, pinned, max_nodes)
+    omitted = None
+    if len(keep) < len(stats):
+        left_out = stats.index.difference(pd.MultiIndex.from_tuples(sorted(keep)))
+        lost = links.set_index(["a_kind", "a_id"]).index.isin(left_out) | links.set_index(
+            ["b_kind", "b_id"]
+        ).index.isin(left_out)
+        by_kind = pd.Series([k for k, _ in left_out]).value_counts().sort_index()
+        omitted = Omitted(
+            {str(k): int(v) for k, v in by_kind.items()}, int(links[lost]["claim_id"].nunique())
+        )
+    kept = pd.MultiIndex.from_tuples(sorted(keep))
+    kept_a = pd.MultiIndex.from_arrays([links["a_kind"], links["a_id"]]).isin(kept)
+    kept_b = pd.MultiIndex.from_arrays([links["b_kind"], links["b_id"]]).isin(kept)
+    links = links[kept_a & kept_b]
+
+    net = Network(directed=True, cdn_resources="in_line")
+    node_ids: dict[tuple[str, str], str] = {}
+    order = list(NODE_KINDS)
+    counts: dict[str, int] = {}
+    top = max(int(stats["claims"].max()), 1) if len(stats) else 1
+    for kind, ident in sorted(keep, key=lambda e: (order.index(e[0]), e[1])):
+        row = stats.loc[(kind, ident)]
+        zh, en, shape, colour = NODE_KINDS[kind]
+        shown = view.show(view_kind(kind), ident)
+        node_id = f"{kind}:{shown}"
+        node_ids[(kind, ident)] = node_id
+        counts[kind] = counts.get(kind, 0) + 1
+        lines = [f"{zh} {en}", shown]
+        role = roles.get((kind, ident))
+        if role:
+            rz, re_ = ROLES.get(role, (role, role))
+            lines.append(f"角色 role: {rz} {re_}")
+        lines += [
+            f"单据 claims: {int(row['claims'])}",
+            f"金额 amount: {_money(float(row['amount']))}",
+            f"首次 first: {_day(row['first'])}",
+            f"末次 last: {_day(row['last'])}",
+        ]
+        cases = marks.get((kind, ident))
+        if cases:
+            lines.append("所属案件 cases: " + ", ".join(cases))
+        border = FOCUS_BORDER if focus == (kind, ident) else None
+        border = border or (MEMBER_BORDER if role or cases else None)
+        net.add_node(
+            node_id,
+            label=f"{zh}\n{shown}",
+            shape=shape,
+            color={"background": colour, "border": border or colour},
+            borderWidth=4 if border else 1,
+            size=12 + 18 * math.log1p(float(row["claims"])) / math.log1p(top),
+            title="\n".join(lines),
+            kind=kind,
+        )
+    edges = (
+        links.groupby(["a_kind", "a_id", "b_kind", "b_id", "relation"])
+        .agg(
+            claims=("claim_id", "nunique"),
+            amount=("amount", "sum"),
+            first=("time", "min"),
+            last=("time", "max"),
+        )
+        .reset_index()
+    )
+    heaviest = max(int(edges["claims"].max()), 1) if len(edges) else 1
+    for e in edges.itertuples(index=False):
+        zh, en, arrow = RELATIONS[e.relation]
+        net.add_edge(
+            node_ids[(e.a_kind, e.a_id)],
+            node_ids[(e.b_kind, e.b_id)],
+            width=1 + 7 * math.log1p(e.claims) / math.log1p(heaviest),
+            arrows=arrow,
+            title="\n".join(
+                [
+                    f"{zh} {en}",
+                    f"单据 claims: {e.claims}",
+                    f"金额 amount: {_money(float(e.amount))}",
+                    f"首次 first: {_day(e.first)}",
+                    f"末次 last: {_day(e.last)}",
+                ]
+            ),
+            weight=int(e.claims),
+        )
+    nodes, edge_list, *_ = net.get_network_data()
+    return EntityGraph(nodes, edge_list, _options(seed, len(nodes)), omitted, counts)
+
+
+def _as_drawn(entity: tuple[str, str], provider_kind: pd.Series) -> tuple[str, str]:
+    """Cases name providers as institution or pharmacy; the graph decides from claims."""
+    kind, ident = entity
+    if kind in ("institution", "pharmacy", "provider") and ident in provider_kind.index:
+        return (str(provider_kind[ident]), ident)
+    return entity
+
+
+def _options(seed: int, nodes: int) -> dict[str, object]:
+    """Seeded layout, physics run to a stable picture and then frozen (see the page)."""
+    return {
+        "layout": {"randomSeed": seed, "improvedLayout": nodes <= 150},
+        "physics": {
+            "solver": "forceAtlas2Based",
+            "forceAtlas2Based": {
+                "gravitationalConstant": -90,
+                "springLength": 170,
+                "avoidOverlap": 0.4,
+            },
+            "stabilization": {"enabled": True, "iterations": 400, "fit": True},
+        },
+        "interaction": {"hover": True, "tooltipDelay": 120, "navigationButtons": False},
+        "nodes": {"font": {"size": 16, "face": "Noto Sans CJK SC, sans-serif", "multi": False}},
+        "edges": {
+            "smooth": False,
+            "color": {"color": "#9aa5b1", "highlight": "#d62728"},
+            "arrows": {"to": {"scaleFactor": 0.4}},
+        },
+    }

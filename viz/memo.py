@@ -1,0 +1,202 @@
+"""The case memo: what a prosecutor reads first. One model of sections, written as
+Markdown and as HTML, Chinese first with English, no wall-clock time (re-export gives the
+same bytes)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from html import escape
+
+import pandas as pd
+from graphscan.viz.graph import NODE_KINDS
+from graphscan.viz.identifiers import IdentifierView, view_kind
+
+from graphscan import __version__
+from graphscan.rings import PATTERN_NAMES, ROLES, Case
+
+MANIFEST = "MANIFEST.sha256"
+
+
+@dataclass
+class Section:
+    zh: str
+    en: str
+    lines: list[str] = field(default_factory=list)
+    header: list[str] = field(default_factory=list)
+    rows: list[list[str]] = field(default_factory=list)
+
+
+def _money(value: float) -> str:
+    return f"¥{value:,.2f}"
+
+
+#: Member kind -> the claim column that names it.
+MEMBER_COLUMN = {
+    "person": "person_id",
+    "card": "card_id",
+    "doctor": "doctor_id",
+    "operator": "operator_id",
+    "institution": "provider_id",
+    "pharmacy": "provider_id",
+}
+
+
+def _role_order(role: str) -> int:
+    return list(ROLES).index(role) if role in ROLES else len(ROLES)
+
+
+def _members(case: Case, claims: pd.DataFrame, view: IdentifierView) -> list[list[str]]:
+    rows = []
+    for m in sorted(case.members, key=lambda m: (_role_order(m.role), m.kind, m.id)):
+        column = MEMBER_COLUMN.get(m.kind)
+        count = int((claims[column] == m.id).sum()) if column in claims.columns else 0
+        role = " ".join(ROLES.get(m.role, (m.role, m.role)))
+        kind = " ".join(NODE_KINDS[m.kind][:2]) if m.kind in NODE_KINDS else m.kind
+        rows.append([role, kind, view.show(view_kind(m.kind), m.id), str(count)])
+    return rows
+
+
+def _statistics(case: Case) -> list[str]:
+    ratio = case.statistic / case.expected if case.expected else float("inf")
+    return [
+        f"观测值 Observed statistic: {case.statistic:.4g}",
+        f"独立行为模型期望值 Expected under independent behaviour: {case.expected:.4g}",
+        f"倍数 Ratio: {ratio:.3g}",
+        f"p 值 p-value: {case.p_value:.3g}",
+        f"q 值（错误发现率控制）q-value (false discovery rate): {case.q_value:.3g}",
+        f"评分 Score: {case.score:.4g}",
+    ]
+
+
+def memo_sections(
+    case: Case, claims: pd.DataFrame, view: IdentifierView, files: list[str]
+) -> list[Section]:
+    zh_pattern, en_pattern = PATTERN_NAMES.get(case.pattern, (case.pattern, case.pattern))
+    days = (case.last_time - case.first_time).days + 1
+    period = f"{case.first_time:%Y-%m-%d %H:%M} — {case.last_time:%Y-%m-%d %H:%M}"
+    method = [
+        view.scrub(f"{key}: {json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)}")
+        for key, value in sorted(case.method.items())
+    ]
+    return [
+        Section(
+            "案件备忘录",
+            f"Case memo {case.case_id}",
+            [
+                f"案件编号 Case ID: {case.case_id}",
+                f"模式 Pattern: {zh_pattern} / {en_pattern}",
+                f"排名 Rank: {case.rank}；状态 Status: {case.status}",
+                f"单据 Claims: {len(case.claim_ids)}",
+            ],
+        ),
+        Section(
+            "为何异常",
+            "Why abnormal",
+            [view.scrub(case.explanation_zh), view.scrub(case.explanation_en)],
+        ),
+        Section(
+            "成员（按角色）",
+            "Members by role",
+            header=["角色 Role", "类型 Kind", "标识 Identifier", "单据 Claims"],
+            rows=_members(case, claims, view),
+        ),
+        Section(
+            "金额",
+            "Amounts",
+            [
+                f"总费用 Total: {_money(case.total_amount)}",
+                f"统筹基金支付 Paid by the pooled fund: {_money(case.fund_amount)}",
+                f"个人账户支付 Paid from personal accounts: {_money(case.account_amount)}",
+            ],
+        ),
+        Section("期间", "Period", [f"{period}（{days} 天 days）"]),
+        Section("统计", "Statistics", _statistics(case)),
+        Section("方法与参数", "Method and parameters", method),
+        Section(
+            "数据来源",
+            "Data sources",
+            header=["来源文件 Source file", "导入批次 Load", "单据 Claims", "行号 Rows"],
+            rows=_sources(claims),
+        ),
+        Section("身份标识", "Identifiers", _identifier_lines(view)),
+        Section(
+            "证据包",
+            "This package",
+            [f"graphscan {__version__}", *files, f"{MANIFEST}: SHA-256 / 每个文件的 SHA-256"],
+        ),
+    ]
+
+
+def _sources(claims: pd.DataFrame) -> list[list[str]]:
+    if claims.empty:
+        return []
+    frame = claims.assign(
+        source_file=claims["source_file"].fillna(""), load_id=claims["load_id"].fillna("")
+    )
+    grouped = frame.groupby(["source_file", "load_id"]).agg(
+        n=("claim_id", "size"), first=("source_row", "min"), last=("source_row", "max")
+    )
+    return [
+        [str(f), str(load), str(int(row.n)), _rows(row.first, row.last)]
+        for (f, load), row in grouped.sort_index().iterrows()
+    ]
+
+
+def _rows(first: object, last: object) -> str:
+    if pd.isna(first):
+        return ""
+    return f"{int(first)}–{int(last)}"
+
+
+def _identifier_lines(view: IdentifierView) -> list[str]:
+    if view.revealed:
+        return [
+            "本证据包含明文身份标识：导出人使用假名化密钥（指纹 "
+            f"{view.key_fingerprint}）还原了参保人和医保卡标识（--reveal）。",
+            "This package shows clear identifiers: the exporter revealed persons and cards with "
+            f"the pseudonymisation key (fingerprint {view.key_fingerprint}, --reveal).",
+        ]
+    return [
+        "身份标识已遮蔽：参保人和医保卡为假名前缀，医师和操作员编码只保留首尾；与 CSV 一致。",
+        "Identifiers are masked: persons and cards are pseudonym prefixes, doctor and operator "
+        "codes keep only their ends; the CSV uses the same forms.",
+    ]
+
+
+def memo_markdown(sections: list[Section]) -> str:
+    out: list[str] = []
+    for i, s in enumerate(sections):
+        out.append(f"{'#' if i == 0 else '##'} {s.zh} / {s.en}\n")
+        out += [f"- {line}" for line in s.lines if line]
+        if s.header:
+            out.append("| " + " | ".join(s.header) + " |")
+            out.append("|" + "---|" * len(s.header))
+            out += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in s.rows]
+        out.append("")
+    return "\n".join(out)
+
+
+def memo_html(title: str, sections: list[Section]) -> str:
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="zh-CN"><head><meta charset="utf-8">',
+        f"<title>{escape(title)}</title>",
+        "<style>body{font-family:'Noto Sans CJK SC','Microsoft YaHei',sans-serif;max-width:960px;"
+        "margin:24px auto;color:#1f2933;line-height:1.5}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccd;padding:3px 8px;text-align:left}h2{border-bottom:1px solid "
+        "#ccd}</style></head><body>",
+    ]
+    for i, s in enumerate(sections):
+        tag = "h1" if i == 0 else "h2"
+        out.append(f"<{tag}>{escape(s.zh)} / {escape(s.en)}</{tag}>")
+        if s.lines:
+            out.append("<ul>" + "".join(f"<li>{escape(x)}</li>" for x in s.lines if x) + "</ul>")
+        if s.header:
+            out.append("<table><tr>" + "".join(f"<th>{escape(h)}</th>" for h in s.header) + "</tr>")
+            out += [
+                "<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in s.rows
+            ]
+            out.append("</table>")
+    out.append("</body></html>\n")
+    return "\n".join(out)
