@@ -2,12 +2,14 @@
 // provider, doctor and operator. Existing claim_ids are left alone (idempotent), and a
 // claim and its links commit in one transaction, so a replayed batch repairs nothing
 // and duplicates nothing. Amounts are integer fen (cents): total_cents, fund_cents, ...
-// $rows: list of maps with the canonical claim columns, lineage and row_hash.
+// $rows: list of maps with the canonical claim columns, lineage and row_hash; times as
+// ISO text, stored as local date-times.
 UNWIND $rows AS row
 OPTIONAL MATCH (old:Claim {claim_id: row.claim_id})
 WITH row WHERE old IS NULL
 CREATE (c:Claim {claim_id: row.claim_id})
 SET c += row
+SET c.start_time = localdatetime(row.start_time), c.end_time = localdatetime(row.end_time)
 MERGE (p:Person {person_id: row.person_id})
 CREATE (c)-[:BY]->(p)
 MERGE (v:Provider {provider_id: row.provider_id})

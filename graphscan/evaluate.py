@@ -29,6 +29,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
+from graphscan.i18n import t
 from graphscan.rings import PATTERNS
 
 MATCH_JACCARD = 0.5
@@ -98,6 +99,16 @@ class Report:
         lines.append(f"{'hard negatives':<22}{'groups':>8}{'in top 50':>11}")
         for kind, (groups, reached) in sorted(self.hard_negatives.items()):
             lines.append(f"{kind:<22}{groups:>8}{reached:>11}")
+        lines.append("")
+        lines.append(
+            t(
+                "found: 成员 Jaccard >= 0.5 的同模式案件所找到的团伙; mem_P/R/F1: 成员精确率/"
+                "召回率/F1; P@K: 前 K 个案件中命中团伙的比例; HN@50: 进入前 50 的合法群体数",
+                "found: rings matched by a case of the same pattern with member Jaccard >= 0.5; "
+                "mem_P/R/F1: member precision/recall/F1; P@K: share of the top K cases that "
+                "match a ring; HN@50: hard-negative groups reached by the top 50 cases",
+            )
+        )
         return "\n".join(lines)
 
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import duckdb
 import pyarrow as pa
+from graphscan.loaders.headers import REVERSES
 
 from graphscan.schema import TABLES
-from loaders.headers import REVERSES
 
 TIME_FORMATS = (
     "%Y-%m-%d %H:%M:%S",

@@ -24,15 +24,15 @@ import click
 import duckdb
 import pandas as pd
 import pyarrow as pa
+from graphscan.loaders.headers import ColumnMap, map_headers
+from graphscan.loaders.parse import parse_sql
+from graphscan.loaders.report import FileReport, LoadReport, reason_text
+from graphscan.loaders.sources import SOURCE_ROW, Batch, Source, open_source
 
 from graphscan.pseudonym import Pseudonymiser
 from graphscan.schema import PERSONAL_COLUMNS, TABLES
 from graphscan.store.base import Store
 from graphscan.workspace import Workspace
-from loaders.headers import ColumnMap, map_headers
-from loaders.parse import parse_sql
-from loaders.report import FileReport, LoadReport, reason_text
-from loaders.sources import SOURCE_ROW, Batch, Source, open_source
 
 log = logging.getLogger("graphscan.loaders")
 
@@ -157,8 +157,9 @@ class Loader:
             with self._progress(source) as advance:
                 for batch in source.batches():
                     report.rows_read += batch.table.num_rows + len(batch.broken)
-                    report.quarantined["broken_row"] += len(batch.broken)
-                    quarantine.broken(batch.broken)
+                    if batch.broken:
+                        report.quarantined["broken_row"] += len(batch.broken)
+                        quarantine.broken(batch.broken)
                     self._load_batch(batch, columns, sql, report, quarantine, reversals)
                     advance(batch.progress)
             if reversals:
@@ -244,29 +245,34 @@ class Loader:
             chosen = (
                 "source_row IN (SELECT source_row FROM parsed WHERE problem IS NULL AND reversal)"
             )
-            typed = db.execute(
+            typed = db.sql(
                 "SELECT * FROM parsed WHERE problem IS NULL AND reversal"
             ).to_arrow_table()
             if typed.num_rows:
-                text = db.execute(f"SELECT * FROM raw WHERE {chosen}").to_arrow_table()
+                text = db.sql(f"SELECT * FROM raw WHERE {chosen}").to_arrow_table()
                 reversals.append((typed, text))
-        # within the batch: the first row of a key stands for the others
+        # within the batch: the first row of a key stands for the later ones
+        on = " AND ".join(f"p.{k} = d.{k}" for k in spec.key)
         db.execute(
-            f"CREATE OR REPLACE TEMP TABLE firsts AS SELECT *, row_number() OVER w AS rn, "
-            f"first_value(row_hash) OVER w AS first_hash FROM parsed WHERE {good} "
-            f"WINDOW w AS (PARTITION BY {key} ORDER BY source_row)"
+            f"CREATE OR REPLACE TEMP TABLE dupes AS SELECT {key}, min(source_row) AS first_row, "
+            f"arg_min(row_hash, source_row) AS first_hash FROM parsed WHERE {good} "
+            f"GROUP BY {key} HAVING count(*) > 1"
         )
-        report.duplicates += db.execute(
-            "SELECT count(*) FROM firsts WHERE rn > 1 AND row_hash = first_hash"
-        ).fetchall()[0][0]
+        later = f"FROM parsed p JOIN dupes d ON {on} WHERE p.source_row <> d.first_row"
         conflict_column = spec.key[-1]
+        report.duplicates += db.execute(
+            f"SELECT count(*) {later} AND p.row_hash = d.first_hash"
+        ).fetchall()[0][0]
         db.execute(
-            f"INSERT INTO verdict SELECT source_row, 'duplicate_conflict', '{conflict_column}' "
-            "FROM firsts WHERE rn > 1 AND row_hash <> first_hash"
+            f"INSERT INTO verdict SELECT p.source_row, 'duplicate_conflict', '{conflict_column}' "
+            f"{later} AND p.row_hash <> d.first_hash"
         )
-        db.execute("DELETE FROM firsts WHERE rn > 1")
+        db.execute(
+            f"CREATE OR REPLACE TEMP VIEW firsts AS SELECT * FROM parsed p WHERE {good} AND NOT "
+            f"EXISTS (SELECT 1 FROM dupes d WHERE {on} AND p.source_row <> d.first_row)"
+        )
         # against the store: the same key stored with the same hash is a re-load
-        keys = db.execute(f"SELECT {key} FROM firsts").to_arrow_table()
+        keys = db.sql(f"SELECT {key} FROM parsed WHERE {good}").to_arrow_table()
         known = self.store.known_rows(table, keys.to_pandas(types_mapper=pd.ArrowDtype))
         db.register("known", known)
         join = " AND ".join(f"f.{k} = k.{k}" for k in spec.key)
@@ -278,15 +284,18 @@ class Loader:
             f"INSERT INTO verdict SELECT f.source_row, 'duplicate_conflict', '{conflict_column}' "
             f"FROM firsts f JOIN known k ON {join} WHERE k.row_hash <> f.row_hash"
         )
-        db.execute(f"DELETE FROM firsts f WHERE EXISTS (SELECT 1 FROM known k WHERE {join})")
+        db.execute(
+            "CREATE OR REPLACE TEMP TABLE fresh AS SELECT * FROM firsts f "
+            f"WHERE NOT EXISTS (SELECT 1 FROM known k WHERE {join})"
+        )
         db.unregister("known")
         if table == "claim_items":
             self._drop_unknown_claims()
         lineage = table in ("claims", "claim_items")
         select = ", ".join(spec.names) + (", " + _LINEAGE if lineage else "")
-        new = db.execute(
-            f"SELECT {select}, row_hash FROM firsts ORDER BY source_row",
-            _lineage_params(report) if lineage else None,
+        new = db.sql(
+            f"SELECT {select}, row_hash FROM fresh",
+            params=_lineage_params(report) if lineage else None,
         ).to_arrow_table()
         if new.num_rows:
             written = self.store.upsert(table, new)
@@ -298,21 +307,21 @@ class Loader:
     def _drop_unknown_claims(self) -> None:
         """Items whose claim is not in the store are quarantined, not loaded."""
         db = self.db
-        ids = db.execute("SELECT DISTINCT claim_id FROM firsts").to_arrow_table()
+        ids = db.sql("SELECT DISTINCT claim_id FROM fresh").to_arrow_table()
         known = self.store.known_rows("claims", ids.to_pandas(types_mapper=pd.ArrowDtype))
         db.register("known_claims", known[["claim_id"]])
         db.execute(
-            "INSERT INTO verdict SELECT source_row, 'unknown_claim', 'claim_id' FROM firsts f "
+            "INSERT INTO verdict SELECT source_row, 'unknown_claim', 'claim_id' FROM fresh f "
             "WHERE claim_id NOT IN (SELECT claim_id FROM known_claims)"
         )
-        db.execute("DELETE FROM firsts WHERE claim_id NOT IN (SELECT claim_id FROM known_claims)")
+        db.execute("DELETE FROM fresh WHERE claim_id NOT IN (SELECT claim_id FROM known_claims)")
         db.unregister("known_claims")
 
     def _quarantine_verdicts(self, report: FileReport, quarantine: Quarantine) -> None:
         counts = self.db.execute("SELECT problem, count(*) FROM verdict GROUP BY problem")
         for code, count in counts.fetchall():
             report.quarantined[code] += count
-        rows = self.db.execute(
+        rows = self.db.sql(
             "SELECT v.problem, v.problem_column, r.* FROM verdict v JOIN raw r USING (source_row)"
         ).to_arrow_table()
         quarantine.rows(rows)
@@ -326,23 +335,24 @@ class Loader:
         db = self.db
         db.register("rev", rows)
         db.register("rev_text", text)
-        originals = db.execute(
+        originals = db.sql(
             "SELECT DISTINCT original_claim_id AS claim_id FROM rev"
         ).to_arrow_table()
         known = self.store.known_rows("claims", originals.to_pandas(types_mapper=pd.ArrowDtype))
         db.register("known_claims", known[["claim_id"]])
         orphan = "original_claim_id NOT IN (SELECT claim_id FROM known_claims)"
-        orphans = db.execute(
+        orphans = db.sql(
             "SELECT 'orphan_reversal' AS problem, 'claim_id' AS problem_column, t.* "
             f"FROM rev_text t WHERE source_row IN (SELECT source_row FROM rev WHERE {orphan})"
         ).to_arrow_table()
-        report.quarantined["orphan_reversal"] += orphans.num_rows
-        quarantine.rows(orphans)
+        if orphans.num_rows:
+            report.quarantined["orphan_reversal"] += orphans.num_rows
+            quarantine.rows(orphans)
         amounts = ", ".join(AMOUNTS)
-        applicable = db.execute(
+        applicable = db.sql(
             f"SELECT claim_id AS reversal_id, original_claim_id AS claim_id, {amounts}, "
             f"{_LINEAGE}, row_hash FROM rev WHERE NOT ({orphan})",
-            _lineage_params(report),
+            params=_lineage_params(report),
         ).to_arrow_table()
         for name in ("known_claims", "rev", "rev_text"):
             db.unregister(name)

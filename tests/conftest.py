@@ -73,3 +73,15 @@ def neo4j_store(neo4j_env: Neo4jEnv, tmp_path: Path) -> Iterator[object]:
     store = Neo4jStore.connect(neo4j_env.uri, Workspace.open(tmp_path / "ws"))
     yield store
     store.close()
+
+
+@pytest.fixture(autouse=True)
+def private_key_dir(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Pseudonymisation keys and vaults of tests live in a temporary folder, never in the
+    tester's ~/.config/graphscan (a test may still point GRAPHSCAN_KEY_FILE elsewhere)."""
+    folder = tmp_path_factory.mktemp("keys")
+    monkeypatch.setenv("GRAPHSCAN_KEY_FILE", str(folder / "key"))
+    monkeypatch.setenv("GRAPHSCAN_VAULT_FILE", str(folder / "vault"))
+    return folder

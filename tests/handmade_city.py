@@ -61,7 +61,7 @@ class City:
         )
 
     def at(self, day: int, hour: float) -> datetime:
-        return START + timedelta(days=int(day), minutes=int(round(hour * 60)))
+        return START + timedelta(days=int(day), minutes=round(hour * 60))
 
 
 def build() -> dict[str, pd.DataFrame]:
@@ -75,10 +75,15 @@ def build() -> dict[str, pd.DataFrame]:
         for person in rng.choice(BACKGROUND, 3, replace=False):
             city.claim("pharmacy", person, "P2", city.at(day, 9 + 9 * rng.random()), 35, "O2")
         # the big hospital admits unrelated people every day
-        # (the two hospitals serve different people, so nobody is in both at once)
+        # (one-night stays, so nobody is ever admitted twice at once)
         for person in rng.choice(BACKGROUND[:200], 5, replace=False):
-            city.claim("inpatient", person, "H1", city.at(day, 10), 5000, doctor="D1", stay=5)
-        city.claim("inpatient", rng.choice(BACKGROUND[200:]), "H2", city.at(day, 11), 4000, stay=4)
+            bill = 5000 * rng.lognormal(0, 0.3)
+            city.claim("inpatient", person, "H1", city.at(day, 10), bill, doctor="D1", stay=1)
+        for person in rng.choice(BACKGROUND[200:], 3, replace=False):
+            city.claim("inpatient", person, "H2", city.at(day, 11), 4000, doctor="D6", stay=1)
+        # oncology: colleagues' expensive prescriptions go to the pharmacy by the door
+        doctor = ("D1", "D2", "D3", "D4")[day % 4]
+        city.claim("pharmacy", rng.choice(BACKGROUND), "P1", city.at(day, 15), 1500, "O1", doctor)
     # card collection: operator O2 swipes a subset of 8 collected cards minutes apart
     for day in rng.choice(DAYS, 20, replace=False):
         chosen = rng.choice(LENDING_CARDS, int(rng.integers(5, 9)), replace=False)
@@ -131,7 +136,7 @@ def build() -> dict[str, pd.DataFrame]:
     persons.loc[persons["person_id"].isin(FAMILY), "address_key"] = "addr-family"
     persons.loc[persons["person_id"].isin(VILLAGERS), "address_key"] = None
     persons.loc[persons["person_id"].isin(RECRUITS[:4]), "phone_key"] = "phone-recruiter"
-    dead = persons["person_id"].isin(DEAD + [BACKGROUND[299]])
+    dead = persons["person_id"].isin([*DEAD, BACKGROUND[299]])
     persons.loc[dead, "death_date"] = pd.Timestamp(START + timedelta(days=5))
     providers = pd.DataFrame(
         {
@@ -142,8 +147,8 @@ def build() -> dict[str, pd.DataFrame]:
     )
     doctors = pd.DataFrame(
         {
-            "doctor_id": ["D1", "D2", "D3", "D4", "D5", "D7", "D8", "D9"],
-            "provider_id": ["H1", "H1", "H1", "H1", "H2", "T1", "K1", "H1"],
+            "doctor_id": ["D1", "D2", "D3", "D4", "D5", "D6", "D7", "D8", "D9"],
+            "provider_id": ["H1", "H1", "H1", "H1", "H2", "H2", "T1", "K1", "H1"],
         }
     )
     return {"claims": claims, "persons": persons, "providers": providers, "doctors": doctors}

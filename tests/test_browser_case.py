@@ -1,6 +1,7 @@
-"""The case page in a real headless Chromium (Debian's), opened from file:// with every
-non-file request blocked and recorded: it must load with no console errors and no network,
-draw the expected nodes, freeze its physics, sort its table and not be blank."""
+"""The case and exploration pages in a real headless Chromium (Debian's), opened from
+file:// with every non-file request blocked and recorded: they must load with no console
+errors and no network, draw the expected nodes, freeze their physics, sort the table and
+not be blank."""
 
 from __future__ import annotations
 
@@ -13,9 +14,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from evidence_data import ring_case, ring_claims
-from graphscan.viz.package import export_case
+from graphscan.viz.explore import explore_page, membership_keys
+from graphscan.viz.package import export_case, identifier_view
+from graphscan.viz.page import render_page
 
 from graphscan.pseudonym import Pseudonymiser
+from graphscan.store.embedded import EmbeddedStore
+from graphscan.workspace import Workspace
 
 pytestmark = pytest.mark.browser
 
@@ -141,3 +146,30 @@ def test_case_page_works_offline(offline: OfflinePage, tmp_path: Path) -> None:
 
     graph_png = page.locator("#graph").screenshot()
     assert pixel_spread(page, graph_png) > 10
+
+
+def test_explore_page_works_offline_and_marks_case_members(
+    offline: OfflinePage, tmp_path: Path
+) -> None:
+    claims = ring_claims(Pseudonymiser(b"browser-test", tmp_path / "vault"))
+    case = ring_case(claims)
+    members = pd.DataFrame(
+        [(case.case_id, m.kind, m.id) for m in case.members],
+        columns=["case_id", "member_kind", "member_id"],
+    )
+    store = EmbeddedStore(Workspace.open(tmp_path / "ws"))
+    store.upsert("claims", claims)
+    tip = store.neighbourhood("OP-7", 2)
+    view = identifier_view(tip, [], None)
+    page_model = explore_page(tip, "OP-7", view, 2, None, None, membership_keys(members))
+    html = tmp_path / "tip.html"
+    html.write_text(render_page(page_model), encoding="utf-8")
+    page = open_page(offline, html)
+
+    assert offline.blocked == [] and offline.errors == []
+    assert page.evaluate("graphscan.nodes.length") == expected_nodes(tip)
+    marked = page.evaluate(
+        "graphscan.nodes.get().filter(n => (n.title || '').includes('C-2024-0001')).length"
+    )
+    assert marked == len(case.members)
+    assert pixel_spread(page, page.locator("#graph").screenshot()) > 10

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -106,6 +107,13 @@ def test_truth_is_pseudonymised_with_the_store_key(
     )
     assert result.exit_code == 0, result.output
     assert "group_hospitalisation" in result.output and "hard negatives" in result.output
+    as_json = CliRunner().invoke(
+        cli,
+        ["evaluate", "--truth", str(truth), "--cases", str(tmp_path / "members.csv"), "--json"],
+    )
+    numbers = json.loads(as_json.output)
+    assert {p["pattern"]: p["ring_recall"] for p in numbers["patterns"]}["all"] == 1.0
+    assert numbers["hard_negatives"]["family"]["reached"] == 0
 
 
 def test_missing_truth_is_one_clear_line(tmp_path: Path) -> None:

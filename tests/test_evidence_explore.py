@@ -1,5 +1,6 @@
 """Exploring from a tip: the neighbourhood of an entity drawn as the same page as a case,
-with case members marked, on the embedded store and on Neo4j."""
+with case members marked, on the embedded store and on Neo4j; and both engines giving the
+same evidence package."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pandas as pd
 import pytest
 from evidence_data import ring_case, ring_claims
 from graphscan.viz.explore import explore_page, membership_keys
-from graphscan.viz.package import identifier_view
+from graphscan.viz.package import export_case, identifier_view
 from graphscan.viz.page import render_page
 
 from graphscan.pseudonym import Pseudonymiser
@@ -62,3 +63,15 @@ def test_an_unknown_entity_is_refused(tmp_path: Path) -> None:
     claims = frame.head(3)
     with pytest.raises(ValueError, match="does not appear"):
         explore_page(claims, "nobody", identifier_view(claims, [], None), 1, None, None, {})
+
+
+@pytest.mark.neo4j
+def test_both_engines_export_the_same_package(neo4j_store: Store, tmp_path: Path) -> None:
+    frame = ring_claims(Pseudonymiser(b"explore-test", tmp_path / "vault"))
+    case = ring_case(frame)
+    embedded = EmbeddedStore(Workspace.open(tmp_path / "ws"))
+    packages = []
+    for name, store in (("embedded", embedded), ("neo4j", neo4j_store)):
+        store.upsert("claims", frame)
+        packages.append(export_case(case, store.claims(case.claim_ids), tmp_path / name))
+    assert packages[0].zip_path.read_bytes() == packages[1].zip_path.read_bytes()

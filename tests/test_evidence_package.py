@@ -159,3 +159,12 @@ def test_verify_names_missing_and_extra_files(
     write_zip(forged, "C-2024-0001", files)
     verdict = verify_package(forged)
     assert verdict.missing == ["memo.html"] and verdict.extra == ["note.txt"]
+
+
+def test_export_refuses_when_evidence_is_missing(
+    stored: tuple[Case, pd.DataFrame], tmp_path: Path
+) -> None:
+    case, claims = stored
+    with pytest.raises(ValueError, match="lacks 1 of the 233 evidence claims"):
+        export_case(case, claims.iloc[1:], tmp_path / "out")
+    assert not (tmp_path / "out").exists()

@@ -42,6 +42,18 @@ def test_extract_looks_like_a_real_export(extract: Path) -> None:
     assert (folder / "住院结算.xlsx").exists()
 
 
+def test_extract_is_reproducible_from_parquet_too(extract: Path, tmp_path: Path) -> None:
+    args = ["generate", "--persons", "1500", "--seed", "9", "--out", str(tmp_path)]
+    result = CliRunner().invoke(cli, [*args, "--format", "parquet", "--real-extract"])
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in (extract / "extract").iterdir())
+    assert names == sorted(p.name for p in (tmp_path / "extract").iterdir())
+    for name in names:
+        assert (extract / "extract" / name).read_bytes() == (
+            tmp_path / "extract" / name
+        ).read_bytes()
+
+
 def test_extract_round_trips_through_the_loaders(
     extract: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -74,6 +74,10 @@ def test_masked_forms_grow_until_distinct() -> None:
     assert view.show("person", "abcdefghij111") != view.show("person", "abcdefghij222")
     assert view.show("doctor", "D3301000001") == "D33…01"
     assert view.show("provider", "H330100") == "H330100"
+    sentence = "卡 abcdefghij111 由 D3301000001 开方; D33010000012 is another code"
+    assert view.scrub(sentence) == (
+        f"卡 {view.show('person', 'abcdefghij111')} 由 D33…01 开方; D33010000012 is another code"
+    )
 
 
 def test_timeline_draws_one_row_per_member() -> None:

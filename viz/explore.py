@@ -16,6 +16,13 @@ from graphscan.viz.page import Page, Text
 from graphscan.viz.timeline import timeline_svg
 
 #: Claim column -> the kind of entity it names, in the order a tip is looked up.
+KIND_NAMES = {
+    "person": "参保人 person",
+    "card": "医保卡 card",
+    "doctor": "医师 doctor",
+    "provider": "机构/药店 provider",
+    "operator": "操作员 operator",
+}
 ENTITY_KIND_BY_COLUMN = {
     "person_id": "person",
     "card_id": "card",
@@ -54,7 +61,7 @@ def explore_page(
     first, last = pd.to_datetime(claims["start_time"]).agg(["min", "max"])
     counts = " · ".join(f"{NODE_KINDS[k][0]} {n}" for k, n in graph.counts_by_kind.items() if n)
     summary = [
-        (Text("起点", "start"), f"{NODE_KINDS.get(kind, (kind,))[0]} {kind} {shown}"),
+        (Text("起点", "start"), f"{KIND_NAMES[kind]} {shown}"),
         (Text("步数", "hops"), str(hops)),
         (Text("时间窗", "window"), window),
         (Text("单据", "claims"), str(len(claims))),

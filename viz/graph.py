@@ -128,8 +128,8 @@ def holders(claims: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     than the person's own, else the person."""
     card = claims["card_id"].astype(object)
     person = claims["person_id"].astype(object)
-    own_card = card.notna() & (card != "") & (card != person)
-    return own_card.map({True: "card", False: "person"}), card.where(own_card, person)
+    other_card = card.notna() & (card != "") & (card != person)
+    return other_card.map({True: "card", False: "person"}), card.where(other_card, person)
 
 
 def _entity_stats(links: pd.DataFrame) -> pd.DataFrame:

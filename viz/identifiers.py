@@ -29,6 +29,8 @@ PSEUDONYM_PREFIX = 10
 #: Characters of a code kept at the start and (at least) at the end.
 CODE_HEAD, CODE_TAIL = 3, 2
 ELLIPSIS = "…"
+#: What an identifier looks like inside free text.
+TOKEN = re.compile(r"[A-Za-z0-9_\-]+")
 
 
 def view_kind(member_kind: str) -> str:
@@ -68,8 +70,7 @@ class IdentifierView:
     #: non-secret id of the key that revealed the identifiers, for the memo
     key_fingerprint: str = ""
     _shown: dict[tuple[str, str], str] = field(default_factory=dict)
-    _pattern: re.Pattern[str] | None = field(default=None, repr=False)
-    _replacements: dict[str, str] = field(default_factory=dict, repr=False)
+    _by_id: dict[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
     def masked(cls, ids_by_kind: Mapping[str, Iterable[str]]) -> IdentifierView:
@@ -98,16 +99,11 @@ class IdentifierView:
 
     def scrub(self, text: str) -> str:
         """Free text (explanations, method parameters) with every identifier of this
-        export replaced by its display form, so none slips out through a sentence."""
-        if self._pattern is None:
-            changed = sorted(
-                ((i, s) for (_, i), s in self._shown.items() if i != s),
-                key=lambda pair: (-len(pair[0]), pair[0]),
-            )
-            self._replacements = dict(changed)
-            alternation = "|".join(re.escape(i) for i, _ in changed)
-            self._pattern = re.compile(alternation) if changed else re.compile(r"(?!x)x")
-        return self._pattern.sub(lambda m: self._replacements[m.group(0)], text)
+        export replaced by its display form, so none slips out through a sentence.
+        Whole tokens only: an id never matches inside a longer code."""
+        if not self._by_id:
+            self._by_id = {i: s for (_, i), s in sorted(self._shown.items()) if i != s}
+        return TOKEN.sub(lambda m: self._by_id.get(m.group(0), m.group(0)), text)
 
     def show(self, kind: str, value: str | None) -> str:
         if value is None or value == "":

@@ -83,6 +83,12 @@ def write_zip(path: Path, folder: str, files: dict[str, bytes]) -> None:
 
 def package_files(case: Case, claims: pd.DataFrame, reveal: Revealer | None) -> dict[str, bytes]:
     """Every file of the package, manifest included, as bytes."""
+    missing = set(case.claim_ids) - set(claims["claim_id"].astype(str))
+    if missing:
+        raise ValueError(
+            f"the store lacks {len(missing)} of the {len(case.claim_ids)} evidence claims of "
+            f"{case.case_id} (first: {sorted(missing)[0]}); load the data the case was found in"
+        )
     members = [
         (m.kind if m.kind in ("person", "card", "doctor", "operator") else "provider", m.id)
         for m in case.members

@@ -48,22 +48,27 @@ card_lending (members: pharmacy [+ a second outlet], operator, cards + persons)
     products, cosmetics, cooking oil); hard rings buy ordinary drugs for ~280 yuan. 40% of
     easy rings also swipe the same cards at a second pharmacy in another town (lockstep
     across outlets). Owners keep using their cards at home, so the cards also appear far
-    from the owners' usual places.
+    from the owners' usual places; 8% (hard 3%) of swipes fall within 30 minutes of the
+    owner's own purchase at their home pharmacy (twice at once in two places; that
+    purchase is genuine, not a fraud claim).
 kickback (members: 2 doctors (hard 1), the distant pharmacy, patients as cards + persons)
     Doctors at a county/private hospital (hard: tertiary/county hub) see 8-25 (hard 4-8)
     patients from the hospital's county 8-14 (hard 5-9) times a year each; every visit
     (outpatient, diagnosis C34.9 or an unrelated chronic code) is followed hours later by
     a high-value external prescription (osimertinib, lenalidomide, sofosbuvir, anlotinib;
     ~9,000 yuan, 70% fund-paid) with the doctor's ``doctor_id`` filled at one pharmacy in
-    another county. 30% of visits are followed days later by another high-value purchase
-    at a random pharmacy (resale through several outlets; those pharmacies are not ring
-    members, the claims are fraud claims).
+    another county (hard: another town, possibly the same county). 30% of visits are
+    followed days later by another high-value purchase at a random pharmacy (resale
+    through several outlets; those pharmacies are not ring members, the claims are fraud
+    claims).
 group_hospitalisation (members: institution, 1-3 doctors, recruits, the recruiter)
     A private hospital or township centre (hard: county/private hub) admits 15-50 (hard
     6-15) recruits from 1-3 villages of its county, 80% aged 60+ or poor, in 4-6 (hard 2-4)
     waves: each recruit joins a wave with p=0.85 (hard 0.7), admissions within 3 (hard 6)
-    days, stays of the same length +-1 day, two mild diagnoses (M54.5, J44.9, I63.9, K29.7,
-    M17.9), bills within +-3% of each other. Half (hard 30%) of the recruits carry the
+    days, stays of the same length +-1 day (hard +-2), two mild diagnoses (M54.5, J44.9,
+    I63.9, K29.7, M17.9), bills within +-3% (hard +-8%) of each other. In 25% of stays the
+    recruit is in hospital on paper only (挂床) and buys drugs at the home pharmacy during
+    the stay (a genuine claim, not a fraud claim). Half (hard 30%) of the recruits carry the
     recruiter's phone as ``phone_key``; the recruiter (a villager aged 30-59 with no fraud
     claims) is a ring member when anyone carries the phone.
 identity_misuse (members: institution, the cashier operator, cards + persons misused)

@@ -120,10 +120,13 @@ class Items:
 def _fixed_items(batch: ClaimBatch, los: np.ndarray) -> tuple[np.ndarray, ...]:
     """Services billed per claim: consultation, tests, bed days, screening panels."""
     rows, items, qty = [], [], []
-    idx = np.flatnonzero(batch.basket == B_OUTPATIENT)
-    rows.append(idx)
-    items.append(np.full(len(idx), _OFFSET[P_OUT_SVC]))
-    qty.append(np.ones(len(idx), dtype=np.int64))
+    outpatient = batch.basket == B_OUTPATIENT
+    # consultation always; a blood test above 150 yuan, an X-ray above 300 yuan
+    for j, above in ((0, 0), (1, 15_000), (2, 30_000)):
+        idx = np.flatnonzero(outpatient & (batch.target > above))
+        rows.append(idx)
+        items.append(np.full(len(idx), _OFFSET[P_OUT_SVC] + j))
+        qty.append(np.ones(len(idx), dtype=np.int64))
     idx = np.flatnonzero(batch.basket == B_INPATIENT)
     for j, per_day in ((0, True), (1, True), (2, False), (5, False)):
         rows.append(idx)

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import csv
 import json
+import re
+import zipfile
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -86,6 +88,7 @@ PROVIDER_KIND_ZH = {
 }
 AMOUNTS = ("total_amount", "fund_amount", "account_amount", "cash_amount")
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+FIXED_TIME = datetime(2026, 1, 1)
 #: share of ordinary outpatient/pharmacy rows that are reversed, duplicated or broken
 REVERSED, DUPLICATED, BROKEN = 0.004, 0.002, 0.001
 
@@ -246,6 +249,7 @@ def _write_inpatient_workbook(path: Path, rows: pd.DataFrame, rng: np.random.Gen
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)
+    book.properties.created = FIXED_TIME
     sheet = book.create_sheet("住院结算")
     sheet.append([INPATIENT_HEADERS[c] for c in INPATIENT_HEADERS])
     rows = rows.assign(kind=rows["kind"].map(KIND_ZH))
@@ -266,3 +270,20 @@ def _write_inpatient_workbook(path: Path, rows: pd.DataFrame, rng: np.random.Gen
             record[position] = float(record[position])
         sheet.append([None if v == "" else v for v in record])
     book.save(path)
+    _make_reproducible(path)
+
+
+def _make_reproducible(path: Path) -> None:
+    """Same seed, same bytes: an .xlsx is a zip whose entries, and whose "modified"
+    property, carry the time of writing."""
+    stamp = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    with zipfile.ZipFile(path) as source:
+        entries = [(info, source.read(info)) for info in source.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for info, raw in entries:
+            data = raw
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>" + stamp, raw)
+            fixed = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6])
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(fixed, data)

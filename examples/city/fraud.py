@@ -22,15 +22,20 @@ from graphscan.examples.city.sampling import DAY, DAYS, YEAR_START
 from graphscan.examples.city.truth import PersonPool, Truth
 from graphscan.examples.city.world import COUNTY, PHARMACY, PRIVATE, TERTIARY, TOWNSHIP, World
 
+Rng = np.random.Generator
+
 
 def pick_provider(
     world: World,
     tiers: tuple[int, ...],
     hub: bool,
     rng: np.random.Generator,
+    taken: set[int],
     where: np.ndarray | None = None,
 ) -> int:
-    """A hub (among the busiest third, by size) or an ordinary small provider."""
+    """A hub (among the busiest third of its tiers, by size) or an ordinary small
+    provider, not yet ``taken`` by another planted group while any is left (so that
+    rings stay apart in the truth); the choice is added to ``taken``."""
     mask = np.isin(world.provider_tier, tiers)
     if where is not None and (mask & where).any():
         mask &= where
@@ -38,10 +43,14 @@ def pick_provider(
     weight = world.provider_weight[idx]
     cut = np.quantile(weight, 2 / 3) if len(idx) >= 3 else -np.inf
     chosen = idx[weight >= cut] if hub else idx[weight <= cut]
-    return int(rng.choice(chosen if len(chosen) else idx))
+    chosen = chosen if len(chosen) else idx
+    free = chosen[~np.isin(chosen, list(taken))]
+    choice = int(rng.choice(free if len(free) else chosen))
+    taken.add(choice)
+    return choice
 
 
-def staff(first: np.ndarray, count: np.ndarray, provider: int, k: int, rng) -> np.ndarray:
+def staff(first: np.ndarray, count: np.ndarray, provider: int, k: int, rng: Rng) -> np.ndarray:
     """k distinct staff members (doctors or operators) of one provider."""
     n = int(count[provider])
     return first[provider] + rng.choice(n, min(k, n), replace=False)
@@ -54,14 +63,16 @@ def within_group_cumsum(values: np.ndarray, group: np.ndarray) -> np.ndarray:
     return total - np.where(start > 0, total[np.maximum(start - 1, 0)], 0)
 
 
-def card_lending(world, people, hard, pool: PersonPool, truth: Truth, rng) -> ClaimBatch:
+def card_lending(
+    world: World, people: Population, hard: bool, pool: PersonPool, truth: Truth, rng: Rng
+) -> ClaimBatch:
     """An operator keeps unrelated people's cards and swipes the stack in bursts."""
     tag, ring = truth.new_ring("card_lending")
-    pharmacy = pick_provider(world, (PHARMACY,), hard, rng)
+    pharmacy = pick_provider(world, (PHARMACY,), hard, rng, truth.providers)
     outlets = [pharmacy]
     if not hard and rng.random() < 0.4:  # also swipes for an undesignated outlet elsewhere
         away = world.provider_town != world.provider_town[pharmacy]
-        outlets.append(pick_provider(world, (PHARMACY,), False, rng, away))
+        outlets.append(pick_provider(world, (PHARMACY,), False, rng, truth.providers, away))
     operators = [
         int(staff(world.operator_first, world.operator_count, p, 1, rng)[0]) for p in outlets
     ]
@@ -87,7 +98,7 @@ def card_lending(world, people, hard, pool: PersonPool, truth: Truth, rng) -> Cl
     start = YEAR_START + days[day_i] * DAY + opening[day_i] + within_group_cumsum(gaps, day_i)
     outlet = rng.integers(0, len(outlets), n_days)[day_i]
     n = len(day_i)
-    return make_batch(
+    swipes = make_batch(
         cards[card_j],
         PHARMACY_KIND,
         np.array(outlets)[outlet],
@@ -98,17 +109,39 @@ def card_lending(world, people, hard, pool: PersonPool, truth: Truth, rng) -> Cl
         n_drugs=rng.integers(1, 4, n),
         tag=tag,
     )
+    # now and then the owner shops at home while the card is in the stack far away
+    both = np.flatnonzero(rng.random(n) < (0.03 if hard else 0.08))
+    owner = cards[card_j[both]]
+    home = people.pref_pharmacy[owner]
+    at_home = make_batch(
+        owner,
+        PHARMACY_KIND,
+        home,
+        start[both] + rng.integers(-1800, 1800, len(both)),
+        B_COMMON,
+        rng.lognormal(np.log(5_000), 0.5, len(both)),
+        operator=world.pick_operator(home, rng.random(len(both))),
+        n_drugs=1,
+    )
+    return ClaimBatch.concat([swipes, at_home])
 
 
-def kickback(world, people, hard, pool: PersonPool, truth: Truth, rng) -> ClaimBatch:
+def kickback(
+    world: World, people: Population, hard: bool, pool: PersonPool, truth: Truth, rng: Rng
+) -> ClaimBatch:
     """Doctors send a group of patients with high-value prescriptions to a distant
     pharmacy, again and again; patients also resell through other outlets."""
     tag, ring = truth.new_ring("kickback")
-    hospital = pick_provider(world, (TERTIARY, COUNTY) if hard else (COUNTY, PRIVATE), hard, rng)
+    hospital = pick_provider(
+        world, (TERTIARY, COUNTY) if hard else (COUNTY, PRIVATE), hard, rng, truth.providers
+    )
     county = world.provider_county[hospital]
     doctors = staff(world.doctor_first, world.doctor_count, hospital, 1 if hard else 2, rng)
-    away = world.provider_county != county
-    pharmacy = pick_provider(world, (PHARMACY,), hard, rng, away)
+    if hard:
+        away = world.provider_town != world.provider_town[hospital]
+    else:
+        away = world.provider_county != county
+    pharmacy = pick_provider(world, (PHARMACY,), hard, rng, truth.providers, away)
     k = int(rng.integers(4, 9) if hard else rng.integers(8, 26))
     eligible = (people.age >= 35) & (people.age <= 80) & (people.death_day < 0)
     patients = pool.take(k, eligible & (people.county == county))
@@ -174,11 +207,15 @@ def pick_many_pharmacies(world: World, n: int, rng: np.random.Generator) -> np.n
 _MILD = np.array(["M54.5", "J44.9", "I63.9", "K29.7", "M17.9"])
 
 
-def group_hospitalisation(world, people, hard, pool: PersonPool, truth: Truth, rng) -> ClaimBatch:
+def group_hospitalisation(
+    world: World, people: Population, hard: bool, pool: PersonPool, truth: Truth, rng: Rng
+) -> ClaimBatch:
     """An institution admits recruited, mostly elderly or poor villagers in waves, with
     similar stays, diagnoses and bills; a recruiter's phone links many of them."""
     tag, ring = truth.new_ring("group_hospitalisation")
-    inst = pick_provider(world, (COUNTY, PRIVATE) if hard else (PRIVATE, TOWNSHIP), hard, rng)
+    inst = pick_provider(
+        world, (COUNTY, PRIVATE) if hard else (PRIVATE, TOWNSHIP), hard, rng, truth.providers
+    )
     county = world.provider_county[inst]
     in_county = np.flatnonzero(world.town_county[world.village_town] == county)
     villages = rng.choice(in_county, min(len(in_county), int(rng.integers(1, 4))), replace=False)
@@ -205,13 +242,29 @@ def group_hospitalisation(world, people, hard, pool: PersonPool, truth: Truth, r
     person = recruits[who]
     day = waves[wave_i] + rng.integers(0, 6 if hard else 3, n)
     base_los = int(rng.integers(7, 11))
-    los = base_los + rng.integers(-1, 2, n)
+    los = base_los + (rng.integers(-2, 3, n) if hard else rng.integers(-1, 2, n))
     dx = codes[rng.integers(0, len(codes), n)]
     tier = world.provider_tier[np.full(n, inst)]
     per_day = typical_cost(dx, tier, True, rng, noise=0.0)
-    target = per_day * base_los * (1 + rng.uniform(-0.03, 0.03, n))
+    spread = 0.08 if hard else 0.03
+    target = per_day * base_los * (1 + rng.uniform(-spread, spread, n))
     admit = YEAR_START + day * DAY + rng.integers(8 * 3600, 12 * 3600, n)
-    return make_batch(
+    # 挂床: some recruits are in hospital on paper only and buy drugs at home meanwhile
+    away = np.flatnonzero(rng.random(n) < 0.25)
+    home = people.pref_pharmacy[person[away]]
+    at_home = make_batch(
+        person[away],
+        PHARMACY_KIND,
+        home,
+        admit[away]
+        + rng.integers(1, np.maximum(2, los[away])) * DAY
+        + rng.integers(0, 8 * 3600, len(away)),
+        B_COMMON,
+        rng.lognormal(np.log(5_000), 0.5, len(away)),
+        operator=world.pick_operator(home, rng.random(len(away))),
+        n_drugs=1,
+    )
+    stays = make_batch(
         person,
         INPATIENT,
         np.full(n, inst),
@@ -226,13 +279,18 @@ def group_hospitalisation(world, people, hard, pool: PersonPool, truth: Truth, r
         tag=tag,
         spread=0.02,
     )
+    return ClaimBatch.concat([stays, at_home])
 
 
-def identity_misuse(world, people, hard, pool: PersonPool, truth: Truth, rng) -> ClaimBatch:
+def identity_misuse(
+    world: World, people: Population, hard: bool, pool: PersonPool, truth: Truth, rng: Rng
+) -> ClaimBatch:
     """An institution's cashier settles stays under other people's cards: the services
     do not fit the holder (sex, age, death) or overlap the holder's own stay elsewhere."""
     tag, ring = truth.new_ring("identity_misuse")
-    inst = pick_provider(world, (COUNTY, PRIVATE) if hard else (PRIVATE, TOWNSHIP), hard, rng)
+    inst = pick_provider(
+        world, (COUNTY, PRIVATE) if hard else (PRIVATE, TOWNSHIP), hard, rng, truth.providers
+    )
     operator = staff(world.operator_first, world.operator_count, inst, 1, rng)
     k = int(rng.integers(3, 6) if hard else rng.integers(5, 13))
     age, male = people.age, people.male
@@ -287,6 +345,7 @@ def identity_misuse(world, people, hard, pool: PersonPool, truth: Truth, rng) ->
     # the holders' own genuine stays that the fake ones overlap
     own = np.flatnonzero(np.repeat(np.array(overlap), uses))
     where = people.pref_hospital[person[own]]
+    where = np.where(where == inst, people.pref_tertiary[person[own]], where)
     genuine = make_batch(
         person[own],
         INPATIENT,
@@ -311,7 +370,7 @@ def rings_per_pattern(persons: int, hard: bool) -> int:
 
 
 def plant_rings(
-    world: World, people: Population, difficulty: str, pool: PersonPool, truth: Truth, rng
+    world: World, people: Population, difficulty: str, pool: PersonPool, truth: Truth, rng: Rng
 ) -> list[ClaimBatch]:
     hard = difficulty == "hard"
     count = rings_per_pattern(people.n, hard)

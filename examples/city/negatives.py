@@ -17,15 +17,15 @@ from graphscan.examples.city.batch import (
     make_batch,
 )
 from graphscan.examples.city.catalog import SCREENING_DIAGNOSIS
-from graphscan.examples.city.fraud import pick_provider, staff, within_group_cumsum
+from graphscan.examples.city.fraud import Rng, pick_provider, staff, within_group_cumsum
 from graphscan.examples.city.population import Population
 from graphscan.examples.city.sampling import DAY, DAYS, YEAR_START
-from graphscan.examples.city.truth import PersonPool, Truth
+from graphscan.examples.city.truth import Group, PersonPool, Truth
 from graphscan.examples.city.world import COUNTY, PHARMACY, TERTIARY, TOWNSHIP, World
 
 
 def families(
-    world: World, people: Population, pool: PersonPool, truth: Truth, count: int, rng
+    world: World, people: Population, pool: PersonPool, truth: Truth, count: int, rng: Rng
 ) -> ClaimBatch:
     """Households (shared address_key) seen together: a parent swipes every card of the
     family at the usual pharmacy, or the family visits the clinic on the same morning."""
@@ -34,7 +34,7 @@ def families(
     chosen = rng.choice(big, min(count, len(big)), replace=False)
     batches = []
     for household in np.sort(chosen):
-        members = np.flatnonzero(people.household == household)
+        members = np.arange(*np.searchsorted(people.household, [household, household + 1]))
         members = members[people.death_day[members] < 0]
         if len(members) < 2 or not pool.free(members):
             continue
@@ -75,7 +75,9 @@ def families(
     return ClaimBatch.concat(batches)
 
 
-def _screen(world, people, group, persons, provider, days, rng) -> ClaimBatch:
+def _screen(
+    world: World, group: Group, persons: np.ndarray, provider: int, days: np.ndarray, rng: Rng
+) -> ClaimBatch:
     """One panel of tests per person, queued through the morning by a few doctors."""
     doctors = staff(world.doctor_first, world.doctor_count, provider, 3, rng)
     operators = staff(world.operator_first, world.operator_count, provider, 2, rng)
@@ -104,7 +106,9 @@ def _screen(world, people, group, persons, provider, days, rng) -> ClaimBatch:
     )
 
 
-def screening_days(world, people, pool: PersonPool, truth, count: int, rng) -> ClaimBatch:
+def screening_days(
+    world: World, people: Population, pool: PersonPool, truth: Truth, count: int, rng: Rng
+) -> ClaimBatch:
     """A village's adults go through the township health centre on one day (some towns
     run a spring and an autumn round)."""
     batches = []
@@ -115,25 +119,27 @@ def screening_days(world, people, pool: PersonPool, truth, count: int, rng) -> C
         centre = np.flatnonzero((world.provider_tier == TOWNSHIP) & (world.provider_town == town))
         if not len(centre):
             continue
-        residents = np.flatnonzero(
-            (people.village == village) & (people.age >= 35) & (people.death_day < 0) & pool.unused
-        )
+        lo, hi = np.searchsorted(people.village, [village, village + 1])  # sorted by village
+        adult = (people.age[lo:hi] >= 35) & (people.death_day[lo:hi] < 0) & pool.unused[lo:hi]
+        residents = lo + np.flatnonzero(adult)
         persons = residents[rng.random(len(residents)) < 0.8]
         if len(persons) < 10:
             continue
         rounds = 2 if rng.random() < 0.35 else 1
         days = np.sort(rng.choice(np.arange(60, 300), rounds, replace=False))
         group = truth.new_negative("screening_day")
-        batches.append(_screen(world, people, group, persons, int(centre[0]), days, rng))
+        batches.append(_screen(world, group, persons, int(centre[0]), days, rng))
     return ClaimBatch.concat(batches)
 
 
-def checkups(world, people, pool: PersonPool, truth, count: int, rng) -> ClaimBatch:
+def checkups(
+    world: World, people: Population, pool: PersonPool, truth: Truth, count: int, rng: Rng
+) -> ClaimBatch:
     """A school's pupils or a company's staff examined at a hospital on one or two days;
     staff come from many villages, as unrelated as a card-lending ring."""
     batches = []
     for _ in range(count):
-        hospital = pick_provider(world, (COUNTY, TERTIARY), True, rng)
+        hospital = pick_provider(world, (COUNTY, TERTIARY), True, rng, truth.providers)
         county = world.provider_county[hospital]
         school = rng.random() < 0.5
         ages = (
@@ -147,16 +153,20 @@ def checkups(world, people, pool: PersonPool, truth, count: int, rng) -> ClaimBa
             continue
         days = np.sort(rng.integers(60, 300) + np.arange(2 if len(persons) > 80 else 1))
         group = truth.new_negative("checkup")
-        batches.append(_screen(world, people, group, np.sort(persons), hospital, days, rng))
+        batches.append(_screen(world, group, np.sort(persons), hospital, days, rng))
     return ClaimBatch.concat(batches)
 
 
-def busy_pharmacies(world, people, pool: PersonPool, truth, count: int, rng) -> ClaimBatch:
+def busy_pharmacies(
+    world: World, people: Population, pool: PersonPool, truth: Truth, count: int, rng: Rng
+) -> ClaimBatch:
     """The pharmacy by a hospital door at rush hour: one operator fills prescriptions for
     a stream of patients just out of the clinic, different people every day."""
     near = np.flatnonzero(world.provider_near >= 0)
+    near = near[~np.isin(near, list(truth.providers))]
     weight = world.provider_weight[near]
     chosen = near[np.argsort(-weight, kind="stable")[: min(count, len(near))]]
+    truth.providers.update(chosen.tolist())
     batches = []
     for pharmacy in chosen:
         hospital = world.provider_near[pharmacy]
@@ -213,11 +223,13 @@ def busy_pharmacies(world, people, pool: PersonPool, truth, count: int, rng) -> 
     return ClaimBatch.concat(batches)
 
 
-def chronic_panels(world, people, pool: PersonPool, truth, count: int, rng) -> None:
+def chronic_panels(
+    world: World, people: Population, pool: PersonPool, truth: Truth, count: int, rng: Rng
+) -> None:
     """A doctor's chronic patients all refill monthly, with the doctor's prescription, at
     the pharmacy next door. Only habits change: the background writes the refills."""
     for _ in range(count):
-        site = pick_provider(world, (TOWNSHIP, COUNTY), True, rng)
+        site = pick_provider(world, (TOWNSHIP, COUNTY), True, rng, truth.providers)
         town = world.provider_town[site]
         door = np.flatnonzero(world.provider_near == site)
         if not len(door):
@@ -240,7 +252,7 @@ def chronic_panels(world, people, pool: PersonPool, truth, count: int, rng) -> N
 
 
 def plant_negatives(
-    world: World, people: Population, pool: PersonPool, truth: Truth, rng
+    world: World, people: Population, pool: PersonPool, truth: Truth, rng: Rng
 ) -> list[ClaimBatch]:
     n = people.n
     chronic_panels(world, people, pool, truth, max(2, n // 6_000), rng)

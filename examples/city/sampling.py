@@ -14,10 +14,18 @@ class GroupSampler:
     """Weighted choice of an item within a group, for many queries at once.
 
     Items are sorted by group and their cumulative weights normalised to (g, g + 1], so
-    one ``searchsorted`` answers every query ``g + u``. Empty groups answer -1.
+    one ``searchsorted`` answers every query ``g + u``. Empty groups answer -1. With
+    ``index``, items are a subset and answers are ``index[item]``.
     """
 
-    def __init__(self, groups: np.ndarray, weights: np.ndarray, n_groups: int) -> None:
+    def __init__(
+        self,
+        groups: np.ndarray,
+        weights: np.ndarray,
+        n_groups: int,
+        index: np.ndarray | None = None,
+    ) -> None:
+        self._index = np.arange(len(groups)) if index is None else index
         order = np.argsort(groups, kind="stable")
         g = groups[order]
         w = weights[order].astype(float)
@@ -43,7 +51,7 @@ class GroupSampler:
             return np.full(len(query_groups), -1, dtype=np.int64)
         pos = np.searchsorted(self._keys, query_groups + u, side="left")
         pos = np.minimum(pos, len(self._keys) - 1)
-        found = self._order[pos]
+        found = self._index[self._order[pos]]
         return np.where(self._counts[query_groups] > 0, found, -1)
 
 

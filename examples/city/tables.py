@@ -22,7 +22,7 @@ from graphscan.examples.city.batch import (
 )
 from graphscan.examples.city.population import Population
 from graphscan.examples.city.sampling import digits_to_str, scramble
-from graphscan.examples.city.world import TIER_KIND, TIER_LEVEL, World
+from graphscan.examples.city.world import TIER_KIND, TIER_LEVEL, VILLAGE, World
 
 from graphscan.schema import CLAIM_ITEMS, CLAIMS, DOCTORS, PERSONS, PROVIDERS
 
@@ -142,13 +142,16 @@ def providers_table(world: World) -> pa.Table:
             world.provider_town - np.searchsorted(world.town_county, world.provider_county) + 1, 3
         ),
     )
+    region = np.char.add(town_code, "000")
+    village_clinic = np.flatnonzero(world.provider_tier == VILLAGE)  # one per village, in order
+    region[village_clinic] = world.village_code
     columns = {
         "provider_id": pa.array(world.provider_id, type=pa.string()),
         "name": pa.array(world.provider_name, type=pa.string()),
         "kind": pa.array(TIER_KIND[world.provider_tier], type=pa.string()),
         "level": pa.array(TIER_LEVEL[world.provider_tier], type=pa.string()),
         "ownership": pa.array(np.where(world.provider_private, "private", "public")),
-        "region_code": pa.array(np.char.add(town_code, "000"), type=pa.string()),
+        "region_code": pa.array(region, type=pa.string()),
     }
     assert list(columns) == PROVIDERS.names
     return pa.table(columns)

@@ -47,6 +47,8 @@ class Group:
 class Truth:
     rings: list[Group] = field(default_factory=list)
     negatives: list[Group] = field(default_factory=list)
+    #: providers already at the centre of a planted group
+    providers: set[int] = field(default_factory=set)
 
     def new_ring(self, pattern: str) -> tuple[int, Group]:
         ring = Group(f"R{len(self.rings) + 1:04d}", pattern)
@@ -106,8 +108,17 @@ class PersonPool:
         self._used = np.zeros(people.n, dtype=bool)
 
     def take(self, k: int, eligible: np.ndarray) -> np.ndarray:
-        candidates = self._order[eligible[self._order] & ~self._used[self._order]]
-        chosen = candidates[:k]
+        """The first ``k`` eligible unused people in the pool's random order. The order is
+        scanned in doubling windows, so common conditions cost little in a big city."""
+        found: list[np.ndarray] = []
+        need, start, size = k, 0, 4096
+        while need > 0 and start < len(self._order):
+            window = self._order[start : start + size]
+            hits = window[eligible[window] & ~self._used[window]][:need]
+            found.append(hits)
+            need -= len(hits)
+            start, size = start + size, size * 2
+        chosen = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
         self._used[chosen] = True
         return chosen
 

@@ -15,7 +15,11 @@ TIER_KIND = np.array(
     ["hospital", "hospital", "hospital", "township", "village", "clinic", "pharmacy"]
 )
 TIER_LEVEL = np.array(["三级", "二级", "一级", "一级", "未定级", "未定级", "未定级"])
-TIER_NAME = np.array(["人民医院", "县人民医院", "康复医院", "卫生院", "村卫生室", "诊所", "大药房"])
+_FIRST = list("临青白石东南西北金银龙凤安平长清桃柳松梅")
+_SECOND = list("江山沙门湖岭塘岗溪川河阳桥浦坪口")
+_PRIVATE = ("仁爱", "康复", "博爱", "济民", "同仁", "华康")
+_SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭")
+_BRANDS = ("老百姓", "益丰", "一心堂", "大参林", "国大", "华东", "康宁")
 #: cost level relative to a county hospital
 TIER_COST = np.array([1.6, 1.0, 0.9, 0.6, 0.3, 0.45, 1.0])
 SPECIALTIES = np.array(["内科", "外科", "儿科", "妇产科", "全科", "中医科", "老年病科"])
@@ -72,26 +76,55 @@ class World:
         groups = self.provider_town if by == "town" else self.provider_county
         n = self.n_towns if by == "town" else self.n_counties
         idx = np.flatnonzero(mask)
-        sampler = GroupSampler(groups[idx], self.provider_weight[idx], n)
-        return _Indexed(sampler, idx)
-
-
-class _Indexed(GroupSampler):
-    """A sampler over a subset of providers that answers global provider indices."""
-
-    def __init__(self, inner: GroupSampler, index: np.ndarray) -> None:
-        self._inner = inner
-        self._index = index
-
-    def sample(self, query_groups: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        local = self._inner.sample(query_groups, rng)
-        return np.where(local >= 0, self._index[np.maximum(local, 0)], -1)
+        return GroupSampler(groups[idx], self.provider_weight[idx], n, index=idx)
 
 
 def _staff(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     first = np.concatenate(([0], np.cumsum(counts)[:-1]))
     owner = np.repeat(np.arange(len(counts)), counts)
     return first, owner
+
+
+def _place_names(n: int, suffix: str, rng: np.random.Generator) -> list[str]:
+    first = rng.integers(0, len(_FIRST), n)
+    second = rng.integers(0, len(_SECOND), n)
+    return [_FIRST[a] + _SECOND[b] + suffix for a, b in zip(first, second, strict=True)]
+
+
+def _provider_names(
+    tier: np.ndarray,
+    town: np.ndarray,
+    town_county: np.ndarray,
+    n_villages: int,
+    n_counties: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Readable names for demos and evidence: 青山县人民医院, 白沙镇卫生院, 益丰大药房(白沙店)."""
+    counties = ["城区", *_place_names(n_counties - 1, "县", rng)]
+    towns = _place_names(len(town_county), "镇", rng)
+    villages = _place_names(n_villages, "村", rng)
+    names: list[str] = []
+    count: dict[int, int] = {}
+    village = 0
+    for t, w in zip(tier.tolist(), town.tolist(), strict=True):
+        count[t] = k = count.get(t, 0) + 1
+        place = towns[w]
+        if t == TERTIARY:
+            names.append(f"市第{k}人民医院")
+        elif t == COUNTY:
+            names.append(f"{counties[town_county[w]]}人民医院")
+        elif t == PRIVATE:
+            names.append(f"{place}{_PRIVATE[k % len(_PRIVATE)]}医院")
+        elif t == TOWNSHIP:
+            names.append(f"{place}卫生院")
+        elif t == VILLAGE:
+            names.append(f"{place}{villages[village]}卫生室")
+            village += 1
+        elif t == CLINIC:
+            names.append(f"{place}{_SURNAMES[k % len(_SURNAMES)]}氏诊所")
+        else:
+            names.append(f"{_BRANDS[k % len(_BRANDS)]}大药房({place}{k}店)")
+    return np.array(names)
 
 
 def build_world(n_persons: int, rng: np.random.Generator) -> World:
@@ -154,8 +187,8 @@ def build_world(n_persons: int, rng: np.random.Generator) -> World:
         provider_county[order], provider_county[order]
     )
     provider_id = np.char.add(np.char.add(letters, county_of), digits_to_str(seq * 7 + 10_001, 5))
-    provider_name = np.char.add(
-        np.char.add(town_code[provider_town], TIER_NAME[provider_tier]), digits_to_str(seq + 1, 3)
+    provider_name = _provider_names(
+        provider_tier, provider_town, town_county, n_villages, n_counties, rng
     )
 
     institution = provider_tier != PHARMACY
@@ -179,9 +212,7 @@ def build_world(n_persons: int, rng: np.random.Generator) -> World:
         digits_to_str(np.arange(n_ops) * 11 + 200_000, 6),
     )
     near_idx = np.flatnonzero(provider_near >= 0)
-    near_sampler = _Indexed(
-        GroupSampler(provider_near[near_idx], weight[near_idx], n_providers), near_idx
-    )
+    near_sampler = GroupSampler(provider_near[near_idx], weight[near_idx], n_providers, near_idx)
     return World(
         n_villages=n_villages,
         n_towns=n_towns,

@@ -32,13 +32,14 @@ def cli(lang: str | None) -> None:
 
 def _register() -> None:
     # One line per area; each module defines a click command or group named `command`.
+    from graphscan.cli import demo as demo_cmd
     from graphscan.cli import evidence as evidence_cmd
     from graphscan.cli import generate as generate_cmd
     from graphscan.cli import load as load_cmd
     from graphscan.cli import neo4j as neo4j_cmd
     from graphscan.cli import scan as scan_cmd
 
-    for module in (load_cmd, neo4j_cmd, evidence_cmd, scan_cmd, generate_cmd):
+    for module in (demo_cmd, load_cmd, neo4j_cmd, evidence_cmd, scan_cmd, generate_cmd):
         for command in module.COMMANDS:
             cli.add_command(command)
 

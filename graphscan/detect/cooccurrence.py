@@ -162,7 +162,7 @@ def find_groups(
             entities = _attach(core, venue_members, venue_sizes, params)
             inside = venue_edges["a"].isin(entities) & venue_edges["b"].isin(entities)
             groups.append(
-                _group(str(venue), entities, venue_members, venue_sizes, int(inside.sum()))
+                _group(str(venue), entities, venue_members, venue_sizes, int(inside.sum()), params)
             )
     return [g for g in groups if g.observed > 0]
 
@@ -209,6 +209,7 @@ def _group(
     venue_members: pd.DataFrame,
     venue_sizes: pd.DataFrame,
     pair_edges: int,
+    params: Params,
 ) -> Group:
     rows = venue_members[venue_members["entity"].isin(entities)]
     per_context = rows.groupby("context")["entity"].nunique()
@@ -219,7 +220,7 @@ def _group(
     best: tuple[float, int, int, float] | None = None
     for q in quorums:
         observed = int((per_context >= q).sum())
-        if observed == 0:
+        if observed < params.min_together:  # together once is not a pattern
             break
         expected = float((count * stats.poisson.sf(q - 1, k * rate)).sum())
         p = float(poisson_tail(observed, expected)) * len(quorums)

@@ -34,8 +34,12 @@ class Kickback:
 
     def expected(self, flows: pd.DataFrame) -> np.ndarray:
         """Prescriptions the doctor would send to the pharmacy if they chose pharmacies
-        like their colleagues (leave-one-out), smoothed toward the city-wide share."""
-        city = flows["pharmacy_claims"].astype(float) / flows["all_claims"].astype(float)
+        like their colleagues, smoothed toward the city-wide share (both without the
+        doctor's own prescriptions; add-one over pharmacies, so no share is zero)."""
+        pharmacies = flows["pharmacy_id"].nunique()
+        city = (flows["pharmacy_claims"] - flows["claims"] + 1).astype(float) / (
+            flows["all_claims"] - flows["doctor_claims"] + pharmacies
+        ).astype(float)
         peers_to = (flows["peers_to_pharmacy"] - flows["claims"]).astype(float)
         peers = (flows["peers_claims"] - flows["doctor_claims"]).astype(float)
         share = (peers_to + self.prior_weight * city) / (peers + self.prior_weight)

@@ -340,12 +340,25 @@ def _to_cents(value: Any) -> int:
     return int((Decimal(str(value)) * 100).quantize(Decimal(1)))
 
 
+#: ISO text the upsert statements turn into local date-times and dates in the server: the
+#: driver packs Python datetimes ten times slower than strings.
+_ISO_FORMATS = {
+    **dict.fromkeys(TIME_COLUMNS, "%Y-%m-%dT%H:%M:%S.%f"),
+    **dict.fromkeys(DATE_COLUMNS, "%Y-%m-%d"),
+}
+
+
 def _graph_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Canonical columns to Bolt values: money to integer fen, exact decimals to text,
-    timestamps to local date-times, missing values dropped (Neo4j stores no nulls).
+    times and dates to ISO text, missing values dropped (Neo4j stores no nulls).
     Converts column by column: this runs on every row of a load."""
     names, columns = [], []
     for column in frame.columns:
+        if column in _ISO_FORMATS:
+            text = pd.to_datetime(frame[column]).dt.strftime(_ISO_FORMATS[column])
+            names.append(column)
+            columns.append(text.astype(object).where(text.notna(), None).tolist())
+            continue
         values = frame[column].astype(object).where(frame[column].notna(), None)
         if column in MONEY_COLUMNS:
             names.append(_cents_name(column))
@@ -357,8 +370,6 @@ def _graph_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
                 None if v is None else format(Decimal(str(v)).quantize(quantum), "f")
                 for v in values
             ]
-        elif column in DATE_COLUMNS:
-            values = [v.date() if isinstance(v, datetime) else v for v in values]
         else:
             values = [_param(v) for v in values]
         names.append(column)

@@ -1,0 +1,117 @@
+"""Load speed and memory: a city of ~10 million claim lines from CSV into the embedded store.
+
+    .venv/bin/python benchmarks/load.py                 # 10,000,000 claims
+    .venv/bin/python benchmarks/load.py --rows 1000000  # a quick look
+
+The stand-in city (canonical claims columns, ~1 claim in 10 per person, a year of times,
+amounts that add up, 2% of cards used by someone else) is written once with vectorised
+DuckDB SQL into --data and reused. The load runs the real pipeline (detect encoding,
+map headers, parse, pseudonymise, dedupe, upsert) into a fresh workspace, then loads the
+same file again (all exact duplicates). Prints rows/s and peak memory (ru_maxrss).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+from graphscan.loaders.pipeline import Options, load_files
+
+from graphscan.pseudonym import Pseudonymiser
+from graphscan.store.embedded import EmbeddedStore
+from graphscan.workspace import Workspace
+
+_CITY = """
+COPY (
+  SELECT
+    'JS' || lpad(CAST(i AS VARCHAR), 11, '0') AS claim_id,
+    CASE WHEN k < 55 THEN 'outpatient' WHEN k < 95 THEN 'pharmacy' ELSE 'inpatient' END AS kind,
+    '3204' || lpad(CAST(p AS VARCHAR), 14, '0') AS person_id,
+    CASE WHEN i % 50 = 0 THEN '3204' || lpad(CAST((p * 7 + 13) % $persons AS VARCHAR), 14, '0')
+         ELSE '' END AS card_id,
+    CASE WHEN k BETWEEN 55 AND 94 THEN 'P' ELSE 'H' END || lpad(CAST(i % 3500 AS VARCHAR), 5, '0')
+      AS provider_id,
+    CASE WHEN k < 55 OR k >= 95 THEN 'D' || lpad(CAST(hash(i) % 20000 AS VARCHAR), 6, '0')
+         ELSE '' END AS doctor_id,
+    CASE WHEN k BETWEEN 55 AND 94 THEN 'OP' || CAST(i % 5000 AS VARCHAR) ELSE '' END
+      AS operator_id,
+    strftime(TIMESTAMP '2025-01-01' + to_seconds(CAST(hash(i * 3) % 31536000 AS BIGINT)),
+             '%Y-%m-%d %H:%M:%S') AS start_time,
+    CASE WHEN k >= 95 THEN strftime(TIMESTAMP '2025-01-01'
+         + to_seconds(CAST(hash(i * 3) % 31536000 AS BIGINT) + 86400 * (1 + i % 9)),
+         '%Y-%m-%d %H:%M:%S') ELSE '' END AS end_time,
+    'J' || CAST(i % 90 AS VARCHAR) AS diagnosis_code,
+    CAST(cents / 100.0 AS DECIMAL(18, 2)) AS total_amount,
+    CAST((cents * 6 // 10) / 100.0 AS DECIMAL(18, 2)) AS fund_amount,
+    CAST((cents * 3 // 10) / 100.0 AS DECIMAL(18, 2)) AS account_amount,
+    CAST((cents - cents * 6 // 10 - cents * 3 // 10) / 100.0 AS DECIMAL(18, 2)) AS cash_amount
+  FROM (
+    SELECT i, hash(i * 7) % 100 AS k, hash(i * 11) % $persons AS p,
+           1000 + hash(i * 13) % 200000 AS cents
+    FROM range($rows) t(i)
+  )
+) TO '{path}' (HEADER, DELIMITER ',')
+"""
+
+
+def city_file(data: Path, rows: int) -> Path:
+    data.mkdir(parents=True, exist_ok=True)
+    path = data / f"claims-{rows}.csv"
+    if not path.exists():
+        began = time.perf_counter()
+        partial = path.with_suffix(".partial")
+        duckdb.execute(_CITY.format(path=partial), {"rows": rows, "persons": max(rows // 10, 1)})
+        partial.rename(path)
+        print(
+            f"wrote {path} ({path.stat().st_size / 1e9:.2f} GB) in {time.perf_counter() - began:.0f} s"
+        )
+    return path
+
+
+def peak_rss_gb() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return (own + children) / 1024**2  # KiB on Linux
+
+
+def timed_load(path: Path, store: EmbeddedStore, label: str) -> None:
+    began = time.perf_counter()
+    report = load_files(
+        [path], store, store.workspace, Pseudonymiser.from_environment(), Options(progress=False)
+    )
+    seconds = time.perf_counter() - began
+    file = report.files[0]
+    assert file.error is None and file.reconciles, file
+    print(
+        f"{label}: {file.rows_read:,} rows in {seconds:.1f} s = {file.rows_read / seconds:,.0f} "
+        f"rows/s (loaded {file.loaded:,}, duplicates {file.duplicates:,}, "
+        f"quarantined {file.quarantined_total:,}); peak memory so far {peak_rss_gb():.2f} GB"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--data", type=Path, default=Path("bench-data"))
+    args = parser.parse_args()
+    path = city_file(args.data, args.rows)
+    scratch = Path(tempfile.mkdtemp(prefix="graphscan-bench-"))
+    os.environ.setdefault("GRAPHSCAN_KEY", "benchmark key")
+    os.environ.setdefault("GRAPHSCAN_VAULT_FILE", str(scratch / "vault"))
+    try:
+        store = EmbeddedStore(Workspace.open(scratch / "ws"))
+        timed_load(path, store, "first load ")
+        timed_load(path, store, "second load")
+        store.workspace.close()
+    finally:
+        shutil.rmtree(scratch)
+
+
+if __name__ == "__main__":
+    main()

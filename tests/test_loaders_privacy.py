@@ -1,0 +1,107 @@
+"""No clear-text personal id reaches the store, the quarantine, the logs or the CLI
+output; the key lives outside the workspace; an investigator with the key can reveal."""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner, Result
+from loader_files import PEOPLE, all_text_values, gbk_extract, store_for, write_csv
+
+from graphscan.cli.main import cli
+from graphscan.pseudonym import PSEUDONYM_HEX, Pseudonymiser
+
+PHONE = "13912345678"
+
+
+def _load_everything(tmp_path: Path, workspace: Path) -> Result:
+    persons = write_csv(
+        tmp_path / "persons.csv",
+        ["个人编号", "性别", "联系电话", "家庭住址", "银行卡号"],
+        [[PEOPLE[0], "男", PHONE, "幸福路1号", "6222000011112222"]],
+        "gbk",
+    )
+    extract = gbk_extract(tmp_path / "m.csv")
+    args = ["--lang", "en", "load", str(extract), str(persons), "-w", str(workspace)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_no_clear_id_in_store_quarantine_logs_or_output(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    workspace = tmp_path / "ws"
+    with caplog.at_level(logging.DEBUG):
+        result = _load_everything(tmp_path, workspace)
+    secrets = [*PEOPLE, PHONE, "幸福路1号", "6222000011112222", "张三", "李四"]
+    stored = all_text_values(workspace / "graphscan.duckdb")
+    assert stored  # the scan really read the tables
+    leaks = [s for s in secrets for v in stored if s in v]
+    assert leaks == []
+    quarantine = "".join(p.read_text("utf-8-sig") for p in (workspace / "quarantine").iterdir())
+    assert "missing_key" in quarantine
+    for text in (quarantine, result.output, caplog.text):
+        assert [s for s in secrets if s in text] == []
+    assert "loaded m.csv" in caplog.text
+    # the pseudonyms that are stored are the keyed hashes of the clear ids
+    expected = Pseudonymiser.from_environment().pseudonymise(pd.Series(list(PEOPLE)))
+    assert set(expected) <= stored
+    assert all(len(p) == PSEUDONYM_HEX for p in expected)
+
+
+def test_key_file_is_private_and_outside_the_workspace(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GRAPHSCAN_KEY", raising=False)
+    key = tmp_path / "cfg" / "key"
+    monkeypatch.setenv("GRAPHSCAN_KEY_FILE", str(key))
+    _load_everything(tmp_path, tmp_path / "ws")
+    assert stat.S_IMODE(os.stat(key).st_mode) == 0o600
+    vault = Path(os.environ["GRAPHSCAN_VAULT_FILE"])
+    assert stat.S_IMODE(os.stat(vault).st_mode) == 0o600
+    assert PEOPLE[0].encode() not in vault.read_bytes()  # sealed, not clear text
+    monkeypatch.setenv("GRAPHSCAN_KEY_FILE", str(tmp_path / "ws" / "key"))
+    source = gbk_extract(tmp_path / "again.csv")
+    inside = CliRunner().invoke(
+        cli, ["--lang", "en", "load", str(source), "-w", str(tmp_path / "ws")]
+    )
+    assert inside.exit_code == 1 and "must not live in the workspace" in inside.output
+
+
+def test_reidentify_needs_the_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GRAPHSCAN_KEY", "investigator secret")
+    _load_everything(tmp_path, tmp_path / "ws")
+    stored = store_for(tmp_path / "ws").db.execute("SELECT DISTINCT person_id FROM claims")
+    pseudonyms = sorted(p for (p,) in stored.fetchall())
+    runner = CliRunner()
+    result = runner.invoke(cli, ["--lang", "en", "reidentify", *pseudonyms, "0" * 20])
+    assert result.exit_code == 0, result.output
+    revealed = dict(line.split("\t") for line in result.stdout.splitlines())
+    assert sorted(revealed.values()) == sorted(PEOPLE)
+    assert "revealed 3, not found 1" in result.output
+    # another key cannot open the vault, and no key at all is refused
+    monkeypatch.setenv("GRAPHSCAN_KEY", "a different secret")
+    other = runner.invoke(cli, ["--lang", "en", "reidentify", *pseudonyms])
+    assert other.exit_code == 1 and all(p not in other.stdout for p in PEOPLE)
+    monkeypatch.delenv("GRAPHSCAN_KEY")
+    monkeypatch.setenv("GRAPHSCAN_KEY_FILE", str(tmp_path / "missing"))
+    refused = runner.invoke(cli, ["--lang", "en", "reidentify", pseudonyms[0]])
+    assert refused.exit_code == 1 and "re-identification refused" in refused.output
+
+
+def test_pseudonymise_series_api(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GRAPHSCAN_KEY", "k1")
+    first = Pseudonymiser.from_environment()
+    values = pd.Series([" a1 ", None, "b2", "a1", ""], index=[5, 6, 7, 8, 9])
+    out = first.pseudonymise(values)
+    assert list(out.index) == [5, 6, 7, 8, 9]
+    assert out[5] == out[8] and out[5] != out[7] and out[6] is None and out[9] is None
+    assert first.reveal([out[5], out[7], "f" * 20]) == {out[5]: "a1", out[7]: "b2"}
+    monkeypatch.setenv("GRAPHSCAN_KEY", "k2")
+    assert Pseudonymiser.from_environment().pseudonymise(values)[5] != out[5]
