@@ -16,6 +16,8 @@ import pandas as pd
 from graphscan.viz.identifiers import IdentifierView, view_kind
 from pyvis.network import Network
 
+from graphscan.rings import ROLES
+
 MAX_NODES = 500
 ENTITY_COLUMNS = ("person_id", "card_id", "provider_id", "doctor_id", "operator_id")
 
@@ -180,8 +182,6 @@ def build_graph(
     ``marks`` lists the cases an entity belongs to (exploration); ``focus`` is the
     entity an exploration starts from.
     """
-    from graphscan.rings import ROLES
-
     claims = claims.astype({c: object for c in ENTITY_COLUMNS}).assign(
         total_amount=claims["total_amount"].astype(float)
     )

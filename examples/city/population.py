@@ -67,18 +67,21 @@ def _ages(n: int, rng: np.random.Generator) -> np.ndarray:
 def _id_numbers(county6: np.ndarray, birth_day: np.ndarray, male: np.ndarray) -> np.ndarray:
     """Synthetic 身份证号: county, birth date, a sequence (odd for men) and the
     ISO 7064 MOD 11-2 check character. Unique by construction."""
-    birth = np.datetime64("1970-01-01") + birth_day.astype("timedelta64[D]")
-    ymd = np.char.replace(np.datetime_as_string(birth, unit="D").astype("U10"), "-", "")
-    key = np.char.add(np.char.add(county6, ymd), np.where(male, "1", "0"))
+    county = county6.astype(np.int64)
+    key = (county * 100_000 + birth_day) * 2 + male
     order = np.argsort(key, kind="stable")
     sorted_key = key[order]
-    first = np.searchsorted(sorted_key, sorted_key, side="left")
     rank = np.empty(len(key), dtype=np.int64)
-    rank[order] = np.arange(len(key)) - first
+    rank[order] = np.arange(len(key)) - np.searchsorted(sorted_key, sorted_key, side="left")
     if rank.max(initial=0) >= 500:
         raise ValueError("too many people born on one day in one county for 3-digit sequences")
     seq = rank * 2 + male.astype(np.int64)
-    body = np.char.add(np.char.add(county6, ymd), digits_to_str(seq, 3))
+    birth = birth_day.astype("datetime64[D]")
+    year = birth.astype("datetime64[Y]").astype(np.int64) + 1970
+    month = birth.astype("datetime64[M]").astype(np.int64) % 12 + 1
+    day = (birth - birth.astype("datetime64[M]")).astype(np.int64) + 1
+    number = ((county * 10_000 + year) * 100 + month) * 100 + day  # 14 digits
+    body = np.char.add(digits_to_str(number, 14), digits_to_str(seq, 3))
     digits = body.astype("S17").view(np.uint8).reshape(len(body), 17) - 48
     check = _ID_CHECK[(digits.astype(np.int64) @ _ID_WEIGHTS) % 11]
     return np.char.add(body, check)
