@@ -11,8 +11,6 @@ duplicate, the same key with another hash is a conflict.
 
 from __future__ import annotations
 
-import duckdb
-import pyarrow as pa
 from graphscan.loaders.headers import REVERSES
 
 from graphscan.schema import TABLES
@@ -139,7 +137,8 @@ def _hash(columns: list[str]) -> str:
 def parse_sql(table: str, present: set[str]) -> str:
     """The query that turns the registered text batch ``raw`` into typed rows of
     ``table`` plus ``problem`` (reason code), ``problem_column`` and ``row_hash``;
-    claims also get ``reversal`` and ``original_claim_id``."""
+    claims also get ``reversal`` and ``original_claim_id``. One projection, written out
+    in full: DuckDB evaluates each repeated sub-expression once."""
     spec = TABLES[table]
     parsers = PARSERS[table]
     names = spec.names + ([REVERSES] if table == "claims" else [])
@@ -149,47 +148,38 @@ def parse_sql(table: str, present: set[str]) -> str:
     if table == "claims":  # the card used defaults to the person's own
         text["card_id"] = f"coalesce({text['card_id']}, {text['person_id']})"
     types = {c.name: c.sql_type for c in spec.columns}
-    typed = [
-        f"{_parse(text[c], parsers.get(c, 'text'), types.get(c, 'VARCHAR'))} AS {c}" for c in names
-    ]
+    typed = {c: _parse(text[c], parsers.get(c, "text"), types.get(c, "VARCHAR")) for c in names}
     checks: list[tuple[str, str, str]] = []
-    reversal = "(total_amount < 0 OR reverses_claim_id IS NOT NULL)"
+    reversal = (
+        f"({typed['total_amount']} < 0 OR {typed[REVERSES]} IS NOT NULL)"
+        if table == "claims"
+        else "false"
+    )
     for c in spec.required:
         lenient = table == "claims" and c not in ("claim_id", "total_amount")
         guard = f" AND NOT {reversal}" if lenient else ""
-        checks.append((f"t_{c} IS NULL{guard}", "missing_key", c))
+        checks.append((f"{text[c]} IS NULL{guard}", "missing_key", c))
     for c, parser in parsers.items():
         if parser in PROBLEM:
-            checks.append((f"t_{c} IS NOT NULL AND {c} IS NULL", PROBLEM[parser], c))
+            checks.append((f"{text[c]} IS NOT NULL AND {typed[c]} IS NULL", PROBLEM[parser], c))
     if table == "claims":
-        checks.append(("end_time < start_time", "end_before_start", "end_time"))
-        parts = "fund_amount + account_amount + cash_amount"
-        checks.append((f"abs(total_amount - ({parts})) > 0.01", "amounts_mismatch", "total_amount"))
+        start, end = typed["start_time"], typed["end_time"]
+        checks.append((f"{end} < {start}", "end_before_start", "end_time"))
+        parts = " + ".join(typed[c] for c in ("fund_amount", "account_amount", "cash_amount"))
+        total = typed["total_amount"]
+        checks.append((f"abs({total} - ({parts})) > 0.01", "amounts_mismatch", "total_amount"))
     problem = " ".join(f"WHEN {cond} THEN {_quote(code)}" for cond, code, _ in checks)
     column = " ".join(f"WHEN {cond} THEN {_quote(col)}" for cond, _, col in checks)
     extra = (
         f", coalesce({reversal}, false) AS reversal, "
-        "coalesce(reverses_claim_id, claim_id) AS original_claim_id"
+        f"coalesce({typed[REVERSES]}, {typed['claim_id']}) AS original_claim_id"
         if table == "claims"
         else ""
     )
-    raw_text = ", ".join(f"{text[c]} AS t_{c}" for c in names)
+    outputs = ", ".join(f"{typed[c]} AS {c}" for c in spec.names)
     return f"""
-        WITH typed AS (
-            SELECT raw.source_row, {", ".join(typed)}, {raw_text} FROM raw
-        )
-        SELECT source_row, {", ".join(spec.names)},
+        SELECT raw.source_row, {outputs},
                CASE {problem} END AS problem, CASE {column} END AS problem_column,
-               {_hash(spec.names)} AS row_hash {extra}
-        FROM typed
+               {_hash([typed[c] for c in spec.names])} AS row_hash {extra}
+        FROM raw
     """
-
-
-def parse_batch(
-    db: duckdb.DuckDBPyConnection, table: str, raw: pa.Table, sql: str
-) -> duckdb.DuckDBPyRelation:
-    """Run ``sql`` (from parse_sql) over ``raw`` and keep the result as the view ``parsed``."""
-    db.register("raw", raw)
-    db.execute(f"CREATE OR REPLACE TEMP TABLE parsed AS {sql}")
-    db.unregister("raw")
-    return db.table("parsed")

@@ -285,18 +285,17 @@ class Loader:
             f"FROM firsts f JOIN known k ON {join} WHERE k.row_hash <> f.row_hash"
         )
         db.execute(
-            "CREATE OR REPLACE TEMP TABLE fresh AS SELECT * FROM firsts f "
+            "CREATE OR REPLACE TEMP VIEW fresh AS SELECT * FROM firsts f "
             f"WHERE NOT EXISTS (SELECT 1 FROM known k WHERE {join})"
         )
-        db.unregister("known")
-        if table == "claim_items":
-            self._drop_unknown_claims()
+        keep = self._known_claims_only() if table == "claim_items" else ""
         lineage = table in ("claims", "claim_items")
         select = ", ".join(spec.names) + (", " + _LINEAGE if lineage else "")
         new = db.sql(
-            f"SELECT {select}, row_hash FROM fresh",
+            f"SELECT {select}, row_hash FROM fresh {keep}",
             params=_lineage_params(report) if lineage else None,
         ).to_arrow_table()
+        db.unregister("known")
         if new.num_rows:
             written = self.store.upsert(table, new)
             report.loaded += written
@@ -304,18 +303,20 @@ class Loader:
         self._quarantine_verdicts(report, quarantine)
         db.unregister("raw")
 
-    def _drop_unknown_claims(self) -> None:
-        """Items whose claim is not in the store are quarantined, not loaded."""
+    def _known_claims_only(self) -> str:
+        """Items whose claim is not in the store are quarantined, not loaded: returns the
+        filter that keeps the others."""
         db = self.db
         ids = db.sql("SELECT DISTINCT claim_id FROM fresh").to_arrow_table()
         known = self.store.known_rows("claims", ids.to_pandas(types_mapper=pd.ArrowDtype))
-        db.register("known_claims", known[["claim_id"]])
+        db.register("stored_claims", known[["claim_id"]])
+        db.execute("CREATE OR REPLACE TEMP TABLE known_claims AS SELECT * FROM stored_claims")
+        db.unregister("stored_claims")
         db.execute(
             "INSERT INTO verdict SELECT source_row, 'unknown_claim', 'claim_id' FROM fresh f "
             "WHERE claim_id NOT IN (SELECT claim_id FROM known_claims)"
         )
-        db.execute("DELETE FROM fresh WHERE claim_id NOT IN (SELECT claim_id FROM known_claims)")
-        db.unregister("known_claims")
+        return "WHERE claim_id IN (SELECT claim_id FROM known_claims)"
 
     def _quarantine_verdicts(self, report: FileReport, quarantine: Quarantine) -> None:
         counts = self.db.execute("SELECT problem, count(*) FROM verdict GROUP BY problem")

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 from graphscan.examples.city.background import background
 from graphscan.examples.city.batch import ClaimBatch, build_items, split_amounts
 from graphscan.examples.city.plant import plant
@@ -102,7 +103,9 @@ def generate_city(
         claims_writer.write(claims)
         items_writer.write(item_rows)
         tagged = batch.tag >= 0
-        fraud.append((ids.to_numpy(zero_copy_only=False)[tagged], batch.tag[tagged]))
+        fraud.append(
+            (ids.filter(pa.array(tagged)).to_numpy(zero_copy_only=False), batch.tag[tagged])
+        )
         if progress is not None:
             progress(hi - lo)
     claims_writer.close()
