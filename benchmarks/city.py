@@ -23,7 +23,6 @@ def city(root: Path, persons: int, seed: int, difficulty: str = "hard") -> tuple
     """The generated city's folder and a workspace holding it, built when missing."""
     from graphscan.examples.city import generate_city
     from graphscan.loaders.pipeline import Options, load_files
-
     from graphscan.pseudonym import Pseudonymiser
     from graphscan.store import open_store
 

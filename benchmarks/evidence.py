@@ -15,10 +15,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from graphscan.viz.package import export_case
-from graphscan.viz.verify import verify_package
 
 from graphscan.rings import Case, Member
+from graphscan.viz.package import export_case
+from graphscan.viz.verify import verify_package
 
 
 def ring(n: int, seed: int = 1) -> tuple[Case, pd.DataFrame]:

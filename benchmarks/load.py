@@ -21,8 +21,8 @@ import time
 from pathlib import Path
 
 import duckdb
-from graphscan.loaders.pipeline import Options, load_files
 
+from graphscan.loaders.pipeline import Options, load_files
 from graphscan.pseudonym import Pseudonymiser
 from graphscan.store.embedded import EmbeddedStore
 from graphscan.workspace import Workspace
@@ -68,9 +68,8 @@ def city_file(data: Path, rows: int) -> Path:
         partial = path.with_suffix(".partial")
         duckdb.execute(_CITY.format(path=partial), {"rows": rows, "persons": max(rows // 10, 1)})
         partial.rename(path)
-        print(
-            f"wrote {path} ({path.stat().st_size / 1e9:.2f} GB) in {time.perf_counter() - began:.0f} s"
-        )
+        size, seconds = path.stat().st_size / 1e9, time.perf_counter() - began
+        print(f"wrote {path} ({size:.2f} GB) in {seconds:.0f} s")
     return path
 
 

@@ -8,7 +8,8 @@ those labelled with it, in rank order):
 - member precision: members of the pattern's cases that belong to a true ring of that
   pattern / members of the pattern's cases. Members of unmatched cases count here, so a
   false case costs precision. member recall: true members of the pattern's rings that
-  appear in one of its cases / true members. F1: their harmonic mean.
+  appear in one of its cases / true members. F1: their harmonic mean. The "all" row
+  pools every case and every ring, whatever their patterns.
 - precision@K: matching cases among the top min(K, n) cases / min(K, n) (per pattern in
   that pattern's ranking; for "all" in the global ranking by rank).
 - hard negatives in the top 50: a hard-negative group is *reached* when one of the top 50

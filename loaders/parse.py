@@ -12,7 +12,6 @@ duplicate, the same key with another hash is a conflict.
 from __future__ import annotations
 
 from graphscan.loaders.headers import REVERSES
-
 from graphscan.schema import TABLES
 
 TIME_FORMATS = (

@@ -24,11 +24,12 @@ import click
 import duckdb
 import pandas as pd
 import pyarrow as pa
+
+from graphscan.i18n import t
 from graphscan.loaders.headers import ColumnMap, map_headers
 from graphscan.loaders.parse import parse_sql
 from graphscan.loaders.report import FileReport, LoadReport, reason_text
 from graphscan.loaders.sources import SOURCE_ROW, Batch, Source, open_source
-
 from graphscan.pseudonym import Pseudonymiser
 from graphscan.schema import PERSONAL_COLUMNS, TABLES
 from graphscan.store.base import Store
@@ -370,5 +371,18 @@ def load_files(
     pseudonymiser: Pseudonymiser,
     options: Options | None = None,
 ) -> LoadReport:
-    """Load source files into ``store``; the one entry point for the CLI and the API."""
+    """Load source files into ``store``; the one entry point for the CLI and the API.
+    Refuses a key file or vault inside the workspace: whoever gets the store must not get
+    the means to re-identify it."""
+    for secret in (pseudonymiser.key_file, pseudonymiser.vault_file):
+        if secret is not None and secret.resolve().is_relative_to(workspace.root):
+            raise ValueError(
+                t(
+                    "密钥或假名库 {k} 不能放在工作区内; 请把 GRAPHSCAN_KEY_FILE / "
+                    "GRAPHSCAN_VAULT_FILE 指到工作区之外",
+                    "the key or vault {k} must not live in the workspace; point "
+                    "GRAPHSCAN_KEY_FILE / GRAPHSCAN_VAULT_FILE outside it",
+                    k=secret,
+                )
+            )
     return Loader(store, workspace, pseudonymiser, options or Options()).load(paths)

@@ -14,12 +14,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from evidence_data import ring_case, ring_claims
-from graphscan.viz.explore import explore_page, membership_keys
-from graphscan.viz.package import export_case, identifier_view
-from graphscan.viz.page import render_page
 
 from graphscan.pseudonym import Pseudonymiser
 from graphscan.store.embedded import EmbeddedStore
+from graphscan.viz.explore import explore_page, membership_keys
+from graphscan.viz.package import export_case, identifier_view
+from graphscan.viz.page import render_page
 from graphscan.workspace import Workspace
 
 pytestmark = pytest.mark.browser

@@ -8,10 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from graphscan.examples.city import generate_city
 
 from graphscan.cli.main import cli
 from graphscan.evaluate import score
+from graphscan.examples.city import generate_city
 from graphscan.pseudonym import Pseudonymiser
 
 

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 from evidence_data import clear_id, ring_case, ring_claims
-from graphscan.viz.package import Package, export_case
 
 from graphscan.cases import CaseBook
 from graphscan.cli.main import cli
 from graphscan.pseudonym import Pseudonymiser
 from graphscan.store.embedded import EmbeddedStore
+from graphscan.viz.package import Package, export_case
 from graphscan.workspace import Workspace
 
 

@@ -12,12 +12,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from evidence_data import clear_id, ring_case, ring_claims
-from graphscan.viz.package import export_case, write_zip
-from graphscan.viz.verify import verify_package
 
 from graphscan.pseudonym import Pseudonymiser
 from graphscan.rings import Case
 from graphscan.store.embedded import EmbeddedStore
+from graphscan.viz.package import export_case, write_zip
+from graphscan.viz.verify import verify_package
 from graphscan.workspace import Workspace
 
 FILES = {"case.html", "evidence_claims.csv", "memo.md", "memo.html", "MANIFEST.sha256"}

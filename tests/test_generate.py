@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from graphscan.examples.city import generate_city
 
 from graphscan.cli.main import cli
+from graphscan.examples.city import generate_city
 from graphscan.rings import MEMBER_KINDS, PATTERNS
 from graphscan.schema import TABLES
 

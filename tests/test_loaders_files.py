@@ -13,8 +13,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
-from graphscan.loaders.pipeline import Options, load_files
-from graphscan.loaders.sources import detect_encoding
 from loader_files import (
     BAD_ROWS,
     CHINESE_HEADERS,
@@ -25,6 +23,8 @@ from loader_files import (
 )
 
 from graphscan.cli.main import cli
+from graphscan.loaders.pipeline import Options, load_files
+from graphscan.loaders.sources import detect_encoding
 from graphscan.pseudonym import Pseudonymiser
 from graphscan.schema import CLAIMS
 from graphscan.workspace import Workspace

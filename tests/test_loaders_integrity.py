@@ -6,10 +6,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
-from graphscan.loaders.pipeline import Options, load_files
-from graphscan.loaders.report import LoadReport
 from loader_files import CHINESE_HEADERS, GOOD_ROWS, gbk_extract, store_for, write_csv
 
+from graphscan.loaders.pipeline import Options, load_files
+from graphscan.loaders.report import LoadReport
 from graphscan.pseudonym import Pseudonymiser
 from graphscan.schema import TABLES
 from graphscan.store.embedded import EmbeddedStore

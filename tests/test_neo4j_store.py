@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from conftest import Neo4jEnv
-from graphscan.cypher import read_cypher
 
+from graphscan.cypher import read_cypher
 from graphscan.neo4jserver.server import LocalServer
 from graphscan.store import open_store
 from graphscan.store.embedded import EmbeddedStore

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pandas as pd
+
 from graphscan.viz.graph import build_graph
 from graphscan.viz.identifiers import IdentifierView
 from graphscan.viz.timeline import timeline_svg

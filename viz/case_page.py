@@ -4,13 +4,13 @@
 from __future__ import annotations
 
 import pandas as pd
+
+from graphscan.rings import PATTERN_NAMES, Case
 from graphscan.viz.evidence import table_rows
 from graphscan.viz.graph import NODE_KINDS, build_graph
 from graphscan.viz.identifiers import IdentifierView
 from graphscan.viz.page import Page, Text
 from graphscan.viz.timeline import timeline_svg
-
-from graphscan.rings import PATTERN_NAMES, Case
 
 #: Rows of the page's table; every claim is always in the CSV.
 MAX_TABLE_ROWS = 2000

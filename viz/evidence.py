@@ -8,6 +8,7 @@ import io
 from collections.abc import Iterable
 
 import pandas as pd
+
 from graphscan.viz.identifiers import ID_COLUMNS, IdentifierView
 
 #: (column, Chinese, English, numeric) in CSV order.

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 import pandas as pd
+
 from graphscan.viz.case_page import MAX_TABLE_ROWS, identifier_notice, money, table_note
 from graphscan.viz.evidence import evidence_frame, table_rows
 from graphscan.viz.graph import NODE_KINDS, build_graph

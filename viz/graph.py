@@ -13,10 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pandas as pd
-from graphscan.viz.identifiers import IdentifierView, view_kind
 from pyvis.network import Network
 
 from graphscan.rings import ROLES
+from graphscan.viz.identifiers import IdentifierView, view_kind
 
 MAX_NODES = 500
 ENTITY_COLUMNS = ("person_id", "card_id", "provider_id", "doctor_id", "operator_id")

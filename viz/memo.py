@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from html import escape
 
 import pandas as pd
-from graphscan.viz.graph import NODE_KINDS
-from graphscan.viz.identifiers import IdentifierView, view_kind
 
 from graphscan import __version__
 from graphscan.rings import PATTERN_NAMES, ROLES, Case
+from graphscan.viz.graph import NODE_KINDS
+from graphscan.viz.identifiers import IdentifierView, view_kind
 
 MANIFEST = "MANIFEST.sha256"
 

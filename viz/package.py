@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Protocol
 
 import pandas as pd
+
+from graphscan.rings import Case
 from graphscan.viz.case_page import case_page
 from graphscan.viz.evidence import evidence_csv, evidence_frame, ids_by_kind
 from graphscan.viz.identifiers import IdentifierView
 from graphscan.viz.memo import MANIFEST, memo_html, memo_markdown, memo_sections
 from graphscan.viz.page import render_page
-
-from graphscan.rings import Case
 
 CASE_HTML = "case.html"
 EVIDENCE_CSV = "evidence_claims.csv"

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
 
-from graphscan.viz.graph import NODE_KINDS, EntityGraph
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from graphscan import __version__
+from graphscan.viz.graph import NODE_KINDS, EntityGraph
 
 VIS_DIR = "templates/lib/vis-9.1.2"
 

@@ -8,6 +8,7 @@ import math
 from html import escape
 
 import pandas as pd
+
 from graphscan.viz.graph import holders
 from graphscan.viz.identifiers import IdentifierView
 

@@ -5,6 +5,7 @@ the pharmacy by the hospital door. Everyone in a ring keeps this activity as cam
 from __future__ import annotations
 
 import numpy as np
+
 from graphscan.examples.city import catalog
 from graphscan.examples.city.batch import (
     B_CHRONIC,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 import numpy as np
+
 from graphscan.examples.city import catalog
 from graphscan.examples.city.population import Population
 from graphscan.examples.city.world import World

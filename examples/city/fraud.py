@@ -4,6 +4,7 @@ signatures they leave). Hard rings are smaller, rarer and sit at hub providers."
 from __future__ import annotations
 
 import numpy as np
+
 from graphscan.examples.city.background import typical_cost
 from graphscan.examples.city.batch import (
     B_COMMON,

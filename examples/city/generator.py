@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+
 from graphscan.examples.city.background import background
 from graphscan.examples.city.batch import ClaimBatch, build_items, split_amounts
 from graphscan.examples.city.plant import plant

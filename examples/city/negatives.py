@@ -7,6 +7,7 @@ next door to its doctor, month after month."""
 from __future__ import annotations
 
 import numpy as np
+
 from graphscan.examples.city.batch import (
     B_COMMON,
     B_OUTPATIENT,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+
 from graphscan.examples.city import fraud, negatives
 from graphscan.examples.city.batch import ClaimBatch
 from graphscan.examples.city.population import Population

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
 from graphscan.examples.city.sampling import DAY, DAYS, YEAR_START, digits_to_str, scramble
 from graphscan.examples.city.world import (
     CLINIC,

@@ -10,6 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+
 from graphscan.examples.city.batch import (
     ITEM_CODE,
     ITEM_KIND,
@@ -23,7 +24,6 @@ from graphscan.examples.city.batch import (
 from graphscan.examples.city.population import Population
 from graphscan.examples.city.sampling import digits_to_str, scramble
 from graphscan.examples.city.world import TIER_KIND, TIER_LEVEL, VILLAGE, World
-
 from graphscan.schema import CLAIM_ITEMS, CLAIMS, DOCTORS, PERSONS, PROVIDERS
 
 MONEY = pa.decimal128(18, 2)

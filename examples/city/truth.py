@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
 from graphscan.examples.city.population import Population
 from graphscan.examples.city.world import World
 

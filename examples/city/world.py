@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
 from graphscan.examples.city.sampling import GroupSampler, digits_to_str
 
 #: provider tiers (finer than the canonical kinds; level decides prices and fund ratios)

@@ -57,19 +57,9 @@ def load(
     """
     from graphscan.loaders.headers import read_mapping
     from graphscan.loaders.pipeline import Options, load_files
-    from graphscan.pseudonym import Pseudonymiser, default_key_file
+    from graphscan.pseudonym import Pseudonymiser
 
     ws = open_workspace(workspace)
-    key_file = default_key_file().resolve()
-    if key_file.is_relative_to(ws.root):
-        raise click.ClickException(
-            t(
-                "密钥文件 {k} 不能放在工作区内; 请设置 GRAPHSCAN_KEY_FILE 到工作区之外",
-                "the key file {k} must not live in the workspace; point GRAPHSCAN_KEY_FILE "
-                "outside it",
-                k=key_file,
-            )
-        )
     options = Options(read_mapping(mapping), encoding, table, progress=not quiet)
     target = open_store(store, ws)
     try:

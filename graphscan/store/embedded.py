@@ -108,8 +108,7 @@ class EmbeddedStore(Store):
                     f"(SELECT 1 FROM _frame f WHERE {join} AND f.row_hash IS NOT NULL)"
                 )
             written = self.db.execute(
-                f"INSERT INTO {table} SELECT {select} FROM _frame f "
-                f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {join})"
+                f"INSERT INTO {table} SELECT {select} FROM _frame f ANTI JOIN {table} t ON {join}"
             ).fetchall()[0][0]
             if table == "claims":
                 self._derive_entities()
