@@ -79,18 +79,25 @@ def peak_rss_gb() -> float:
     return (own + children) / 1024**2  # KiB on Linux
 
 
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def timed_load(path: Path, store: EmbeddedStore, label: str) -> None:
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), cpu_seconds()
     report = load_files(
         [path], store, store.workspace, Pseudonymiser.from_environment(), Options(progress=False)
     )
-    seconds = time.perf_counter() - began
+    seconds, cpu = time.perf_counter() - began, cpu_seconds() - cpu
     file = report.files[0]
     assert file.error is None and file.reconciles, file
     print(
         f"{label}: {file.rows_read:,} rows in {seconds:.1f} s = {file.rows_read / seconds:,.0f} "
         f"rows/s (loaded {file.loaded:,}, duplicates {file.duplicates:,}, "
-        f"quarantined {file.quarantined_total:,}); peak memory so far {peak_rss_gb():.2f} GB"
+        f"quarantined {file.quarantined_total:,}); CPU {cpu:.1f} s "
+        f"({os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}); "
+        f"peak memory so far {peak_rss_gb():.2f} GB"
     )
 
 

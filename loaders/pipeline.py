@@ -112,7 +112,7 @@ class Loader:
         self.workspace = workspace
         self.pseudonymiser = pseudonymiser
         self.options = options
-        self.db = duckdb.connect()
+        self.db = duckdb.connect(config={"preserve_insertion_order": False})
 
     def load(self, paths: list[Path]) -> LoadReport:
         report = LoadReport()

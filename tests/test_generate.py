@@ -140,6 +140,19 @@ def test_every_ring_is_present_and_well_formed(city: Path) -> None:
         assert set(ring_claims["person_id"]) <= persons
 
 
+def test_rings_and_hard_negatives_share_no_people(city: Path) -> None:
+    rings, negatives = _read(city, "rings"), _read(city, "hard_negatives")
+    people = pd.concat(
+        [
+            rings.loc[rings["member_kind"] == "person", ["ring_id", "member_id"]],
+            negatives.loc[negatives["member_kind"] == "person", ["group_id", "member_id"]].rename(
+                columns={"group_id": "ring_id"}
+            ),
+        ]
+    )
+    assert not people.duplicated("member_id").any()
+
+
 def test_ring_signatures(city: Path) -> None:
     rings, fraud, claims = _read(city, "rings"), _read(city, "fraud_claims"), _read(city, "claims")
     tagged = claims.merge(fraud, on="claim_id").merge(

@@ -56,7 +56,7 @@ def test_both_engines_find_the_same_rings(
     monkeypatch.setenv("GRAPHSCAN_KEY", "cross-engine test key")
     monkeypatch.setenv("GRAPHSCAN_VAULT_FILE", str(tmp_path / "vault"))
     city = tmp_path / "city"
-    generate_city(city, persons=3000, seed=5, difficulty="hard")
+    generate_city(city, persons=2000, seed=5, difficulty="hard")
     paths = [city / f"{name}.csv" for name in TABLES]
     pseudonymiser = Pseudonymiser.from_environment()
 
@@ -74,7 +74,7 @@ def test_both_engines_find_the_same_rings(
 
     rings, _ = read_truth(city, pseudonymiser)
     by_embedded, by_neo4j = found(rings, cases["embedded"]), found(rings, cases["neo4j"])
-    assert by_embedded, "the embedded engine found no true ring: the city is too easy a test"
+    assert len(by_embedded) >= 3, f"only {sorted(by_embedded)} found: too weak a test"
     for ring_id in sorted(set(by_embedded) | set(by_neo4j)):
         assert ring_id in by_embedded and ring_id in by_neo4j, f"{ring_id} found by one engine"
         agreement = jaccard(by_embedded[ring_id], by_neo4j[ring_id])

@@ -247,3 +247,17 @@ def test_reversals_net_like_the_embedded_store(neo4j_store: Neo4jStore, tmp_path
     )
     assert got.loc[0, "total_amount"] == 101.01 - 11.15
     assert neo4j.status()["counts"]["reversals"] == embedded.status()["counts"]["reversals"] == 3
+
+
+def test_aggregates_are_refreshed_by_the_rerun_of_a_cut_load(neo4j_store: Neo4jStore) -> None:
+    """Claims written, then the load dies before record_load: the rerun writes no claim
+    but still brings the aggregates up to date; a load that changes nothing skips it."""
+    neo4j_store.upsert("claims", claims_frame())
+    assert neo4j_store.upsert("claims", claims_frame()) == 0
+    neo4j_store.record_load({"load_id": "load-1", "source_file": "claims.csv", "report": {}})
+    used = neo4j_store.driver.execute_query("MATCH ()-[r:USED]->() RETURN sum(r.claims)")
+    assert used.records[0][0] == len(claims_frame())
+    neo4j_store.driver.execute_query("MATCH ()-[r:USED]->() DELETE r")
+    neo4j_store.record_load({"load_id": "load-2", "source_file": "persons.csv", "report": {}})
+    used = neo4j_store.driver.execute_query("MATCH ()-[r:USED]->() RETURN count(r)")
+    assert used.records[0][0] == 0

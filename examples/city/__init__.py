@@ -35,7 +35,12 @@ Every person who takes part is listed twice, as ``person`` (person_id) and ``car
 township centres, clinics) or ``pharmacy``; staff are ``doctor`` and ``operator`` (the
 counter operator or cashier recorded on the claim). Rings and hard-negative groups list
 exactly the members a perfect detector should report. ``fraud_claims`` lists every claim
-the ring caused; members' ordinary background claims are not in it (camouflage).
+the ring caused; members' ordinary background claims are not in it (camouflage). Rings
+and hard-negative groups never share people, and rings never share their pharmacy,
+institution or hospital with another ring.
+
+``--real-extract`` also writes the same city as a real export would look (Chinese
+headers, GBK, Excel, mixed dates, broken rows, reversals): see ``extract.py``.
 
 The rings (``--difficulty hard``: smaller, rarer, at hub providers, noisier timing)
 ---------------------------------------------------------------------------------------
@@ -68,9 +73,11 @@ group_hospitalisation (members: institution, 1-3 doctors, recruits, the recruite
     days, stays of the same length +-1 day (hard +-2), two mild diagnoses (M54.5, J44.9,
     I63.9, K29.7, M17.9), bills within +-3% (hard +-8%) of each other. In 25% of stays the
     recruit is in hospital on paper only (挂床) and buys drugs at the home pharmacy during
-    the stay (a genuine claim, not a fraud claim). Half (hard 30%) of the recruits carry the
-    recruiter's phone as ``phone_key``; the recruiter (a villager aged 30-59 with no fraud
-    claims) is a ring member when anyone carries the phone.
+    the stay (a genuine claim, not a fraud claim); 15% of stays are followed 1-3 days after
+    discharge by a readmission at half the bill (split admission, 分解住院; a fraud
+    claim). Half (hard 30%) of the recruits carry the recruiter's phone as ``phone_key``;
+    the recruiter (a villager aged 30-59 with no fraud claims) is a ring member when
+    anyone carries the phone.
 identity_misuse (members: institution, the cashier operator, cards + persons misused)
     A private hospital or township centre (hard: county/private hub) settles 1-3 stays per
     card, all by one cashier, for 5-12 (hard 3-5) cards where the service does not fit the

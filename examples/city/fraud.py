@@ -280,7 +280,26 @@ def group_hospitalisation(
         tag=tag,
         spread=0.02,
     )
-    return ClaimBatch.concat([stays, at_home])
+    # 分解住院: some stays are discharged and readmitted within days, billed twice
+    split = np.flatnonzero(rng.random(n) < 0.15)
+    discharge = stays.end[split]
+    readmit = discharge + rng.integers(1, 4, len(split)) * DAY
+    again = make_batch(
+        person[split],
+        INPATIENT,
+        np.full(len(split), inst),
+        readmit,
+        B_INPATIENT,
+        target[split] * 0.5,
+        doctor=stays.doctor[split],
+        operator=world.pick_operator(np.full(len(split), inst), rng.random(len(split))),
+        end=readmit + rng.integers(3, 6, len(split)) * DAY,
+        diagnosis=dx[split],
+        n_drugs=3,
+        tag=tag,
+        spread=0.02,
+    )
+    return ClaimBatch.concat([stays, again, at_home])
 
 
 def identity_misuse(

@@ -126,6 +126,7 @@ def screening_days(
         persons = residents[rng.random(len(residents)) < 0.8]
         if len(persons) < 10:
             continue
+        pool.mark(persons)
         rounds = 2 if rng.random() < 0.35 else 1
         days = np.sort(rng.choice(np.arange(60, 300), rounds, replace=False))
         group = truth.new_negative("screening_day")
@@ -182,6 +183,7 @@ def busy_pharmacies(
         day_i = np.repeat(np.arange(n_days), per_day)
         n = len(day_i)
         person = rng.choice(catchment, n)
+        pool.mark(person)
         visit = YEAR_START + days[day_i] * DAY + 8 * 3600 + rng.integers(0, 2 * 3600, n)
         doctor = world.pick_doctor(np.full(n, hospital), rng.random(n))
         rush = (

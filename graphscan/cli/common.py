@@ -22,7 +22,9 @@ store_option = click.option(
     "--store",
     default=None,
     envvar="GRAPHSCAN_STORE",
-    help="'embedded' (default) or a Neo4j URI such as neo4j://127.0.0.1:7687.",
+    help="'embedded' (default) or a Neo4j URI such as neo4j://127.0.0.1:7687 (user and "
+    "password from NEO4J_USER / NEO4J_PASSWORD, or the local server of `graphscan neo4j "
+    "start`) / 存储: 内置或 Neo4j 地址.",
 )
 
 

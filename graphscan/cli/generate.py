@@ -79,7 +79,9 @@ def generate(
     if real_extract:
         from graphscan.examples.city.extract import write_extract
 
+        click.echo(t("正在写入仿真实导出文件…", "Writing the real-looking extract…"), err=True)
         write_extract(target, fmt, target / "extract", seed)
+        click.echo(t("仿真实导出: {d}", "Real-looking extract: {d}", d=target / "extract"))
     click.echo(
         t(
             "已写入 {out}: {claims:,} 条结算, {items:,} 条明细, {rings} 个团伙 "

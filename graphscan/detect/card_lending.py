@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from graphscan.detect.base import Candidate, Window, finish, short
-from graphscan.detect.cooccurrence import Params, find_groups
+from graphscan.detect.cooccurrence import Group, Params, find_groups
 from graphscan.rings import Member, Ring
 from graphscan.store.base import Store
 
@@ -48,32 +48,37 @@ class CardLending:
         )
         groups = find_groups(members, sizes, self.params, holders["address_key"])
         candidates = []
-        for group in groups:
-            pharmacy, operator = group.venue.split("\x1e")
-            persons = sorted(set(holders.loc[group.entities, "person_id"]))
+        for stack in _lockstep(groups):
+            venues = [g.venue.split("\x1e") for g in stack]
+            pharmacies = sorted({v[0] for v in venues})
+            operators = sorted({v[1] for v in venues})
+            cards = sorted({c for g in stack for c in g.entities})
+            persons = sorted(set(holders.loc[cards, "person_id"]))
             members_ = [
-                Member("pharmacy", pharmacy, "pharmacy"),
-                Member("operator", operator, "operator"),
-                *(Member("card", c, "card_holder") for c in group.entities),
+                *(Member("pharmacy", p, "pharmacy") for p in pharmacies),
+                *(Member("operator", o, "operator") for o in operators),
+                *(Member("card", c, "card_holder") for c in cards),
                 *(Member("person", p, "card_holder") for p in persons),
             ]
+            observed = sum(g.observed for g in stack)
+            expected = sum(g.expected for g in stack)
             numbers = {
-                "cards": len(group.entities),
-                "op": short(operator),
-                "ph": short(pharmacy),
+                "cards": len(cards),
+                "op": "…, ".join(short(o) for o in operators),
+                "ph": "…, ".join(short(p) for p in pharmacies),
                 "gap": self.gap_minutes,
-                "bursts": group.observed,
-                "quorum": group.quorum,
-                "exp": f"{group.expected:.2g}",
+                "bursts": observed,
+                "quorum": min(g.quorum for g in stack),
+                "exp": f"{expected:.2g}",
             }
             candidates.append(
                 Candidate(
                     pattern=self.pattern,
                     members=members_,
-                    claim_ids=group.claim_ids,
-                    statistic=group.observed,
-                    expected=group.expected,
-                    tests=group.tests,
+                    claim_ids=sorted({c for g in stack for c in g.claim_ids}),
+                    statistic=observed,
+                    expected=expected,
+                    tests=sum(g.tests for g in stack),
                     explain_zh=(
                         "操作员 {op}… 在药店 {ph}… 以 {gap} 分钟内连续刷卡的方式，"
                         "{bursts} 次（{days} 天）同时刷了这 {cards} 张卡中的至少 {quorum} 张"
@@ -95,8 +100,31 @@ class CardLending:
                         "projection": ["card_bursts", "card_burst_sizes"],
                         "gap_minutes": self.gap_minutes,
                         **vars(self.params),
-                        "pair_edges": group.pair_edges,
+                        "pair_edges": sum(g.pair_edges for g in stack),
+                        "venues": len(stack),
                     },
                 )
             )
         return finish(store, candidates)
+
+
+def _lockstep(groups: list[Group]) -> list[list[Group]]:
+    """Groups at different counters that share at least half of the smaller group's cards
+    are one stack of cards moving together across outlets: one ring."""
+    parent = list(range(len(groups)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    cards = [set(g.entities) for g in groups]
+    for i in range(len(groups)):
+        for j in range(i + 1, len(groups)):
+            if len(cards[i] & cards[j]) >= 0.5 * min(len(cards[i]), len(cards[j])):
+                parent[root(j)] = root(i)
+    stacks: dict[int, list[Group]] = {}
+    for i, group in enumerate(groups):
+        stacks.setdefault(root(i), []).append(group)
+    return list(stacks.values())

@@ -27,24 +27,25 @@ WITH stays AS (
     WHERE kind = 'inpatient'
       AND ($since IS NULL OR start_time >= $since)
       AND ($until IS NULL OR start_time <= $until)
-), counted AS (
-    SELECT *,
-           count(DISTINCT wave) OVER (PARTITION BY provider_id, person_id) AS person_waves
-    FROM stays
+), per_person AS (
+    SELECT provider_id, person_id, count(DISTINCT wave) AS person_waves
+    FROM stays GROUP BY provider_id, person_id
 ), sized AS (
-    SELECT *,
-           count(DISTINCT person_id) OVER (PARTITION BY provider_id, wave) AS wave_persons
-    FROM counted
+    SELECT provider_id, wave, count(DISTINCT person_id) AS wave_persons
+    FROM stays GROUP BY provider_id, wave
 ), repeat AS (
-    SELECT * FROM sized WHERE person_waves >= $min_waves
+    SELECT s.*, k.person_waves
+    FROM stays s JOIN per_person k USING (provider_id, person_id)
+    WHERE k.person_waves >= $min_waves
 ), shared AS (
-    SELECT *,
-           count(DISTINCT person_id) OVER (PARTITION BY provider_id, wave) AS persons
-    FROM repeat
+    SELECT provider_id, wave FROM repeat
+    GROUP BY provider_id, wave HAVING count(DISTINCT person_id) >= 2
 )
-SELECT s.provider_id, s.wave, s.person_id, s.card_id, p.address_key, p.phone_key, s.claim_id,
-       s.doctor_id, s.diagnosis_code, s.total_amount, s.stay_days, s.person_waves,
-       s.wave_persons
-FROM shared s LEFT JOIN persons p ON p.person_id = s.person_id
-WHERE s.persons >= 2
-ORDER BY s.provider_id, s.wave, s.person_id, s.claim_id
+SELECT r.provider_id, r.wave, r.person_id, r.card_id, p.address_key, p.phone_key, r.claim_id,
+       r.doctor_id, r.diagnosis_code, r.total_amount, r.stay_days, r.person_waves,
+       z.wave_persons
+FROM repeat r
+SEMI JOIN shared s USING (provider_id, wave)
+JOIN sized z USING (provider_id, wave)
+LEFT JOIN persons p ON p.person_id = r.person_id
+ORDER BY r.provider_id, r.wave, r.person_id, r.claim_id

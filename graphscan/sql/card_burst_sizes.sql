@@ -18,11 +18,12 @@ WITH swipes AS (
            CASE WHEN start_time - lag(start_time) OVER venue <= to_minutes($gap_minutes)
                 THEN 0 ELSE 1 END AS opens
     FROM swipes
-    WINDOW venue AS (PARTITION BY provider_id, operator_id ORDER BY start_time, claim_id)
+    WINDOW venue AS (PARTITION BY provider_id, operator_id ORDER BY start_time)
 ), bursts AS (
+    -- RANGE frame: swipes in the same second share a burst whatever their order, so the
+    -- numbering is deterministic without a tie-breaker
     SELECT *,
-           sum(opens) OVER (PARTITION BY provider_id, operator_id ORDER BY start_time, claim_id
-                            ROWS UNBOUNDED PRECEDING) AS burst
+           sum(opens) OVER (PARTITION BY provider_id, operator_id ORDER BY start_time) AS burst
     FROM marked
 ), sized AS (
     SELECT provider_id, operator_id, burst, count(DISTINCT card_id) AS size

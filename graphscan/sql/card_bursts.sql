@@ -25,31 +25,31 @@ WITH swipes AS (
            CASE WHEN start_time - lag(start_time) OVER venue <= to_minutes($gap_minutes)
                 THEN 0 ELSE 1 END AS opens
     FROM swipes
-    WINDOW venue AS (PARTITION BY provider_id, operator_id ORDER BY start_time, claim_id)
+    WINDOW venue AS (PARTITION BY provider_id, operator_id ORDER BY start_time)
 ), bursts AS (
+    -- RANGE frame: swipes in the same second share a burst whatever their order, so the
+    -- numbering is deterministic without a tie-breaker
     SELECT *,
-           sum(opens) OVER (PARTITION BY provider_id, operator_id ORDER BY start_time, claim_id
-                            ROWS UNBOUNDED PRECEDING) AS burst
+           sum(opens) OVER (PARTITION BY provider_id, operator_id ORDER BY start_time) AS burst
     FROM marked
-), counted AS (
-    SELECT *,
-           count(DISTINCT burst) OVER (PARTITION BY provider_id, operator_id, card_id)
-               AS card_bursts
-    FROM bursts
+), per_card AS (
+    SELECT provider_id, operator_id, card_id, count(DISTINCT burst) AS card_bursts
+    FROM bursts GROUP BY provider_id, operator_id, card_id
 ), sized AS (
-    SELECT *,
-           count(DISTINCT card_id) OVER (PARTITION BY provider_id, operator_id, burst)
-               AS burst_cards
-    FROM counted
+    SELECT provider_id, operator_id, burst, count(DISTINCT card_id) AS burst_cards
+    FROM bursts GROUP BY provider_id, operator_id, burst
 ), repeat AS (
-    SELECT * FROM sized WHERE card_bursts >= $min_bursts
+    SELECT b.*, k.card_bursts
+    FROM bursts b JOIN per_card k USING (provider_id, operator_id, card_id)
+    WHERE k.card_bursts >= $min_bursts
 ), shared AS (
-    SELECT *,
-           count(DISTINCT card_id) OVER (PARTITION BY provider_id, operator_id, burst) AS cards
-    FROM repeat
+    SELECT provider_id, operator_id, burst FROM repeat
+    GROUP BY provider_id, operator_id, burst HAVING count(DISTINCT card_id) >= 2
 )
-SELECT s.provider_id, s.operator_id, s.burst, s.card_id, s.person_id, p.address_key,
-       s.claim_id, s.card_bursts, s.burst_cards
-FROM shared s LEFT JOIN persons p ON p.person_id = s.person_id
-WHERE s.cards >= 2
-ORDER BY s.provider_id, s.operator_id, s.burst, s.card_id, s.claim_id
+SELECT r.provider_id, r.operator_id, r.burst, r.card_id, r.person_id, p.address_key,
+       r.claim_id, r.card_bursts, z.burst_cards
+FROM repeat r
+SEMI JOIN shared s USING (provider_id, operator_id, burst)
+JOIN sized z USING (provider_id, operator_id, burst)
+LEFT JOIN persons p ON p.person_id = r.person_id
+ORDER BY r.provider_id, r.operator_id, r.burst, r.card_id, r.claim_id

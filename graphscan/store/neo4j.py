@@ -15,6 +15,7 @@ running it again. Lost connections are retried with back-off before giving up.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import time
@@ -56,8 +57,9 @@ CLAIM_OUTPUT = [*CLAIMS.names, *(c.name for c in LINEAGE), "row_hash"]
 
 
 def open_driver(uri: str, user: str, password: str) -> Driver:
-    """The driver's own retry is kept short: Neo4jStore retries with back-off itself and
-    says in one line when it gives up."""
+    """The driver's own retry is kept short and its log is silenced: Neo4jStore retries
+    with back-off itself and says in one line when it gives up."""
+    logging.getLogger("neo4j").addHandler(logging.NullHandler())
     return GraphDatabase.driver(
         uri,
         auth=(user, password),
@@ -213,6 +215,8 @@ class Neo4jStore(Store):
             frame = frame.assign(item_key=_item_keys(frame))
         key = "item_key" if table == "claim_items" else TABLES[table].key[0]
         frame = frame.drop_duplicates(subset=[key], keep="first")
+        if table == "claims" and len(frame):
+            self._tx("aggregates_stale", {}, True)
         batches = range(0, len(frame), self.batch_size)
         written, began = 0, time.monotonic()
         with click.progressbar(
@@ -230,6 +234,8 @@ class Neo4jStore(Store):
         if isinstance(frame, pa.Table):
             frame = frame.to_pandas()
         frame = frame.sort_values("source_row", kind="stable").drop_duplicates("row_hash")
+        if len(frame):
+            self._tx("aggregates_stale", {}, True)
         written = 0
         for start in range(0, len(frame), self.batch_size):
             rows = _graph_rows(frame.iloc[start : start + self.batch_size])
@@ -246,7 +252,8 @@ class Neo4jStore(Store):
             "report": json.dumps(record.get("report", {}), ensure_ascii=False, default=str),
         }
         self._tx("record_load", params, True)
-        self._autocommit("refresh_aggregates")
+        if self._tx("aggregates_state", {}, False)[0]["stale"]:
+            self._autocommit("refresh_aggregates")
 
     # -- reading -----------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
