@@ -142,7 +142,7 @@ def test_cli_scan_list_show_status(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.delenv("GRAPHSCAN_KEY", raising=False)
     monkeypatch.setenv("GRAPHSCAN_KEY_FILE", str(tmp_path / "no-key"))
     refused = runner.invoke(cli, ["cases", "list", "--members", "--reveal", "-w", str(ws_dir)])
-    assert refused.exit_code == 1 and "--reveal" in refused.output
+    assert refused.exit_code == 1 and "pseudonymisation key" in refused.output
     for command in (["scan"], ["cases"], ["cases", "list"], ["cases", "show"], ["cases", "status"]):
         helped = runner.invoke(cli, [*command, "--help"])
         assert "Example / 示例" in helped.output

@@ -87,7 +87,7 @@ def test_reveal_without_a_key_is_refused(
     monkeypatch.setenv("GRAPHSCAN_KEY_FILE", str(tmp_path / "no-key"))
     result = run("cases", "export", case_id, "--workspace", str(ws), "--reveal")
     assert result.exit_code == 1
-    assert "--reveal needs the pseudonymisation key" in result.output
+    assert "needs the pseudonymisation key" in result.output
     assert "Traceback" not in result.output and not (ws / "exports").exists()
 
 

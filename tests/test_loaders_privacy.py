@@ -92,7 +92,7 @@ def test_reidentify_needs_the_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.delenv("GRAPHSCAN_KEY")
     monkeypatch.setenv("GRAPHSCAN_KEY_FILE", str(tmp_path / "missing"))
     refused = runner.invoke(cli, ["--lang", "en", "reidentify", pseudonyms[0]])
-    assert refused.exit_code == 1 and "re-identification refused" in refused.output
+    assert refused.exit_code == 1 and "needs the pseudonymisation key" in refused.output
 
 
 def test_pseudonymise_series_api(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -46,6 +46,8 @@ def pick_provider(
     chosen = idx[weight >= cut] if hub else idx[weight <= cut]
     chosen = chosen if len(chosen) else idx
     free = chosen[~np.isin(chosen, list(taken))]
+    if not len(free):  # all of the wanted size are taken: any free one of the tiers
+        free = idx[~np.isin(idx, list(taken))]
     choice = int(rng.choice(free if len(free) else chosen))
     taken.add(choice)
     return choice

@@ -149,7 +149,7 @@ def build_world(n_persons: int, rng: np.random.Generator) -> World:
     towns.append(rng.integers(0, max(1, county_first_town[1]), n_tertiary))
     tiers.append(np.full(n_counties, COUNTY))
     towns.append(county_first_town)
-    n_private = max(2, n_persons // 12_000)
+    n_private = max(4, n_persons // 4_000)
     tiers.append(np.full(n_private, PRIVATE))
     towns.append(rng.integers(0, n_towns, n_private))
     tiers.append(np.full(n_towns, TOWNSHIP))

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from graphscan.i18n import t
 from graphscan.workspace import Workspace
+
+if TYPE_CHECKING:
+    from graphscan.pseudonym import Pseudonymiser
 
 workspace_option = click.option(
     "--workspace",
@@ -26,6 +30,32 @@ store_option = click.option(
     "password from NEO4J_USER / NEO4J_PASSWORD, or the local server of `graphscan neo4j "
     "start`) / 存储: 内置或 Neo4j 地址.",
 )
+
+
+reveal_option = click.option(
+    "--reveal",
+    is_flag=True,
+    help="Show clear identifiers; needs the pseudonymisation key (GRAPHSCAN_KEY or key file) "
+    "/ 显示明文身份标识，需要假名化密钥。",
+)
+
+
+def key_holder() -> Pseudonymiser:
+    """The pseudonymiser of an authorised investigator; refuses, in one line, without a key
+    (a key is never created just to reveal)."""
+    from graphscan.pseudonym import KeyMissing, Pseudonymiser
+
+    try:
+        return Pseudonymiser.from_environment(create=False)
+    except KeyMissing as exc:
+        raise click.ClickException(
+            t(
+                "还原身份需要假名化密钥（GRAPHSCAN_KEY 或密钥文件 {path}），未找到。",
+                "Re-identification needs the pseudonymisation key (GRAPHSCAN_KEY or the key "
+                "file {path}); none was found.",
+                path=exc,
+            )
+        ) from None
 
 
 def open_workspace(path: str | None) -> Workspace:

@@ -10,38 +10,21 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from graphscan.cli.common import friendly_errors, open_workspace, store_option, workspace_option
+from graphscan.cli.common import (
+    friendly_errors,
+    key_holder,
+    open_workspace,
+    reveal_option,
+    store_option,
+    workspace_option,
+)
 from graphscan.cli.scan import cases_group
 from graphscan.i18n import t
 from graphscan.store import open_store
 from graphscan.store.base import Store
-from graphscan.viz.package import Revealer, identifier_view, safe_name
+from graphscan.viz.package import identifier_view, safe_name
 
 DATE = click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"])
-
-reveal_option = click.option(
-    "--reveal",
-    is_flag=True,
-    help="Show clear identifiers; needs the pseudonymisation key (GRAPHSCAN_KEY or key file) "
-    "/ 显示明文身份标识，需要假名化密钥。",
-)
-
-
-def key_holder() -> Revealer:
-    """The pseudonymiser for --reveal; refuses, in one line, when no key is configured."""
-    from graphscan.pseudonym import KeyMissing, Pseudonymiser
-
-    try:
-        return Pseudonymiser.from_environment(create=False)
-    except KeyMissing as exc:
-        raise click.ClickException(
-            t(
-                "--reveal 需要假名化密钥（GRAPHSCAN_KEY 或密钥文件 {path}），未找到。",
-                "--reveal needs the pseudonymisation key (GRAPHSCAN_KEY or the key file {path}); "
-                "none was found.",
-                path=exc,
-            )
-        ) from None
 
 
 def _progress(length: int, label: str) -> click.progressbar:  # type: ignore[type-arg]

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import click
 
-from graphscan.cli.common import friendly_errors, open_workspace, store_option, workspace_option
+from graphscan.cli.common import (
+    friendly_errors,
+    key_holder,
+    open_workspace,
+    store_option,
+    workspace_option,
+)
 from graphscan.i18n import t
 from graphscan.schema import TABLES
 from graphscan.store import open_store
@@ -101,21 +107,10 @@ def reidentify(pseudonyms: tuple[str, ...], from_file: click.File | None) -> Non
       graphscan reidentify 29c8db8732e6fd4a8c0c
       graphscan reidentify --file case-members.txt > revealed.tsv
     """
-    from graphscan.pseudonym import KeyMissing, Pseudonymiser
-
     wanted = [*pseudonyms, *(line.strip() for line in (from_file or []) if line.strip())]
     if not wanted:
         raise click.UsageError(t("请给出假名", "give at least one pseudonym"))
-    try:
-        vault = Pseudonymiser.from_environment(create=False)
-    except KeyMissing as exc:
-        raise click.ClickException(
-            t(
-                "没有密钥 ({k}): 不能还原身份",
-                "no key ({k}): re-identification refused",
-                k=exc,
-            )
-        ) from None
+    vault = key_holder()
     found = vault.reveal(wanted)
     for pseudonym in wanted:
         if pseudonym in found:

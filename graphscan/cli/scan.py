@@ -12,7 +12,14 @@ import click
 import pandas as pd
 
 from graphscan.cases import CaseBook
-from graphscan.cli.common import friendly_errors, open_workspace, store_option, workspace_option
+from graphscan.cli.common import (
+    friendly_errors,
+    key_holder,
+    open_workspace,
+    reveal_option,
+    store_option,
+    workspace_option,
+)
 from graphscan.i18n import lang, t
 from graphscan.rings import CASE_STATUSES, PATTERN_NAMES, PATTERNS, ROLES, Case
 
@@ -119,20 +126,7 @@ def cases_group() -> None:
 
 def _revealer(reveal: bool) -> Callable[[Iterable[str]], dict[str, str]] | None:
     """Pseudonym -> clear id lookup, only with the key; never guessed."""
-    if not reveal:
-        return None
-    from graphscan.pseudonym import KeyMissing, Pseudonymiser
-
-    try:
-        return Pseudonymiser.from_environment(create=False).reveal
-    except KeyMissing as exc:
-        raise click.ClickException(
-            t(
-                "--reveal 需要密钥（GRAPHSCAN_KEY 或密钥文件 {f}）",
-                "--reveal needs the key (GRAPHSCAN_KEY or the key file {f})",
-                f=exc,
-            )
-        ) from None
+    return key_holder().reveal if reveal else None
 
 
 def _reveal_members(frame: pd.DataFrame, reveal: bool) -> pd.DataFrame:
@@ -158,7 +152,7 @@ def _reveal_members(frame: pd.DataFrame, reveal: bool) -> pd.DataFrame:
     help="Output format / 输出格式.",
 )
 @click.option("--members", is_flag=True, help="One row per case member / 每个成员一行.")
-@click.option("--reveal", is_flag=True, help="Clear ids (needs the key) / 显示明文（需密钥）.")
+@reveal_option
 @click.option("--pattern", type=click.Choice(PATTERNS), default=None, help="Only this pattern.")
 @click.option("--status", type=click.Choice(CASE_STATUSES), default=None, help="Only this status.")
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write to this file.")
@@ -267,7 +261,7 @@ def _show(case: Case, reveal: bool) -> str:
 
 @cases_group.command("show")
 @click.argument("case_id")
-@click.option("--reveal", is_flag=True, help="Clear ids (needs the key) / 显示明文（需密钥）.")
+@reveal_option
 @workspace_option
 @friendly_errors
 def show(case_id: str, reveal: bool, workspace: str | None) -> None:

@@ -107,11 +107,9 @@ def _edges(
     n_a = volume.reindex(pd.MultiIndex.from_arrays([pairs["venue"], pairs["a"]])).to_numpy()
     n_b = volume.reindex(pd.MultiIndex.from_arrays([pairs["venue"], pairs["b"]])).to_numpy()
     expected = np.zeros(len(pairs))
-    venues = pairs["venue"].to_numpy()
-    for venue, hist in sizes.groupby("venue", sort=True):
-        at = np.flatnonzero(venues == venue)
-        if at.size:
-            expected[at] = _pair_expectation(n_a[at], n_b[at], hist)
+    histograms = dict(list(sizes.groupby("venue", sort=True)))
+    for venue, at in pairs.groupby("venue", sort=True).indices.items():
+        expected[at] = _pair_expectation(n_a[at], n_b[at], histograms[venue])
     pairs = pairs.assign(p=poisson_tail(pairs["together"].to_numpy(), expected))
     return pairs[pairs["p"] <= params.edge_p].assign(w=lambda f: -np.log10(f["p"]))
 
@@ -154,10 +152,12 @@ def find_groups(
         return []
     members = members.astype({"venue": str, "context": str, "entity": str})
     edges = _edges(members, sizes, params, household)
+    by_venue = members.groupby("venue", sort=True).indices
+    histograms = dict(list(sizes.groupby("venue", sort=True)))
     groups: list[Group] = []
     for venue, venue_edges in edges.groupby("venue", sort=True):
-        venue_members = members[members["venue"] == venue]
-        venue_sizes = sizes[sizes["venue"] == venue]
+        venue_members = members.iloc[by_venue[venue]]
+        venue_sizes = histograms[venue]
         for core in _groups(venue_edges, params):
             entities = _attach(core, venue_members, venue_sizes, params)
             inside = venue_edges["a"].isin(entities) & venue_edges["b"].isin(entities)
