@@ -151,7 +151,7 @@ def test_rings_and_hard_negatives_share_no_people(city: Path) -> None:
         ]
     )
     assert not people.duplicated("member_id").any()
-    places = rings[rings["member_kind"].isin(["institution", "pharmacy"])]
+    places = rings[rings["member_kind"].isin(["institution", "pharmacy", "doctor", "operator"])]
     assert not places.duplicated("member_id").any()  # rings stay apart
 
 

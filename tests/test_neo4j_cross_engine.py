@@ -56,7 +56,7 @@ def test_both_engines_find_the_same_rings(
     monkeypatch.setenv("GRAPHSCAN_KEY", "cross-engine test key")
     monkeypatch.setenv("GRAPHSCAN_VAULT_FILE", str(tmp_path / "vault"))
     city = tmp_path / "city"
-    generate_city(city, persons=2000, seed=5, difficulty="hard")
+    generate_city(city, persons=1000, seed=2, difficulty="hard")
     paths = [city / f"{name}.csv" for name in TABLES]
     pseudonymiser = Pseudonymiser.from_environment()
 

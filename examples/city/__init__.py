@@ -57,7 +57,7 @@ card_lending (members: pharmacy [+ a second outlet], operator, cards + persons)
     owner's own purchase at their home pharmacy (twice at once in two places; that
     purchase is genuine, not a fraud claim).
 kickback (members: 2 doctors (hard 1), the distant pharmacy, patients as cards + persons)
-    Doctors at a county/private hospital (hard: tertiary/county hub) see 8-25 (hard 4-8)
+    Doctors at a county hospital (hard: the busiest county/tertiary ones) see 8-25 (hard 4-8)
     patients from the hospital's county 8-14 (hard 5-9) times a year each; every visit
     (outpatient, diagnosis C34.9 or an unrelated chronic code) is followed hours later by
     a high-value external prescription (osimertinib, lenalidomide, sofosbuvir, anlotinib;

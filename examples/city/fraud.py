@@ -53,10 +53,21 @@ def pick_provider(
     return choice
 
 
-def staff(first: np.ndarray, count: np.ndarray, provider: int, k: int, rng: Rng) -> np.ndarray:
-    """k distinct staff members (doctors or operators) of one provider."""
-    n = int(count[provider])
-    return first[provider] + rng.choice(n, min(k, n), replace=False)
+def staff(
+    first: np.ndarray,
+    count: np.ndarray,
+    provider: int,
+    k: int,
+    rng: Rng,
+    taken: set[int] | None = None,
+) -> np.ndarray:
+    """k distinct staff members (doctors or operators) of one provider, preferring those
+    not yet ``taken`` by a planted group (the choice is added to ``taken``)."""
+    members = first[provider] + rng.permutation(int(count[provider]))
+    if taken is not None:
+        members = members[np.argsort(np.isin(members, list(taken)), kind="stable")]
+        taken.update(members[:k].tolist())
+    return members[:k]
 
 
 def within_group_cumsum(values: np.ndarray, group: np.ndarray) -> np.ndarray:
@@ -135,11 +146,22 @@ def kickback(
     """Doctors send a group of patients with high-value prescriptions to a distant
     pharmacy, again and again; patients also resell through other outlets."""
     tag, ring = truth.new_ring("kickback")
-    hospital = pick_provider(
-        world, (TERTIARY, COUNTY) if hard else (COUNTY, PRIVATE), hard, rng, truth.providers
+    # the hospital is not a ring member (its doctors are): it stays free for other rings
+    k_doctors = 1 if hard else 2
+    big = np.flatnonzero(np.isin(world.provider_tier, (TERTIARY, COUNTY)))
+    free_doctors = np.array(
+        [
+            len(
+                set(range(world.doctor_first[h], world.doctor_first[h] + world.doctor_count[h]))
+                - truth.doctors
+            )
+            for h in big
+        ]
     )
+    staffed = np.isin(np.arange(len(world.provider_tier)), big[free_doctors >= k_doctors])
+    hospital = pick_provider(world, (TERTIARY, COUNTY), hard, rng, set(truth.providers), staffed)
     county = world.provider_county[hospital]
-    doctors = staff(world.doctor_first, world.doctor_count, hospital, 1 if hard else 2, rng)
+    doctors = staff(world.doctor_first, world.doctor_count, hospital, k_doctors, rng, truth.doctors)
     if hard:
         away = world.provider_town != world.provider_town[hospital]
     else:
@@ -216,9 +238,8 @@ def group_hospitalisation(
     """An institution admits recruited, mostly elderly or poor villagers in waves, with
     similar stays, diagnoses and bills; a recruiter's phone links many of them."""
     tag, ring = truth.new_ring("group_hospitalisation")
-    inst = pick_provider(
-        world, (COUNTY, PRIVATE) if hard else (PRIVATE, TOWNSHIP), hard, rng, truth.providers
-    )
+    tiers = (COUNTY, PRIVATE, TOWNSHIP) if hard else (PRIVATE, TOWNSHIP)
+    inst = pick_provider(world, tiers, hard, rng, truth.providers)
     county = world.provider_county[inst]
     in_county = np.flatnonzero(world.town_county[world.village_town] == county)
     villages = rng.choice(in_county, min(len(in_county), int(rng.integers(1, 4))), replace=False)
@@ -232,7 +253,8 @@ def group_hospitalisation(
     if len(recruiter) and len(linked):
         people.phone[linked] = people.phone[recruiter[0]]
         ring.add_people(recruiter)
-    doctors = staff(world.doctor_first, world.doctor_count, inst, int(rng.integers(1, 4)), rng)
+    k_doctors = int(rng.integers(1, 4))
+    doctors = staff(world.doctor_first, world.doctor_count, inst, k_doctors, rng, truth.doctors)
     ring.add("institution", inst)
     ring.add("doctor", doctors)
     ring.add_people(recruits)
@@ -310,9 +332,8 @@ def identity_misuse(
     """An institution's cashier settles stays under other people's cards: the services
     do not fit the holder (sex, age, death) or overlap the holder's own stay elsewhere."""
     tag, ring = truth.new_ring("identity_misuse")
-    inst = pick_provider(
-        world, (COUNTY, PRIVATE) if hard else (PRIVATE, TOWNSHIP), hard, rng, truth.providers
-    )
+    tiers = (COUNTY, PRIVATE, TOWNSHIP) if hard else (PRIVATE, TOWNSHIP)
+    inst = pick_provider(world, tiers, hard, rng, truth.providers)
     operator = staff(world.operator_first, world.operator_count, inst, 1, rng)
     k = int(rng.integers(3, 6) if hard else rng.integers(5, 13))
     age, male = people.age, people.male

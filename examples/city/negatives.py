@@ -77,10 +77,16 @@ def families(
 
 
 def _screen(
-    world: World, group: Group, persons: np.ndarray, provider: int, days: np.ndarray, rng: Rng
+    world: World,
+    truth: Truth,
+    group: Group,
+    persons: np.ndarray,
+    provider: int,
+    days: np.ndarray,
+    rng: Rng,
 ) -> ClaimBatch:
     """One panel of tests per person, queued through the morning by a few doctors."""
-    doctors = staff(world.doctor_first, world.doctor_count, provider, 3, rng)
+    doctors = staff(world.doctor_first, world.doctor_count, provider, 3, rng, truth.doctors)
     operators = staff(world.operator_first, world.operator_count, provider, 2, rng)
     group.add("institution", provider)
     group.add("doctor", doctors)
@@ -130,7 +136,7 @@ def screening_days(
         rounds = 2 if rng.random() < 0.35 else 1
         days = np.sort(rng.choice(np.arange(60, 300), rounds, replace=False))
         group = truth.new_negative("screening_day")
-        batches.append(_screen(world, group, persons, int(centre[0]), days, rng))
+        batches.append(_screen(world, truth, group, persons, int(centre[0]), days, rng))
     return ClaimBatch.concat(batches)
 
 
@@ -155,7 +161,7 @@ def checkups(
             continue
         days = np.sort(rng.integers(60, 300) + np.arange(2 if len(persons) > 80 else 1))
         group = truth.new_negative("checkup")
-        batches.append(_screen(world, group, np.sort(persons), hospital, days, rng))
+        batches.append(_screen(world, truth, group, np.sort(persons), hospital, days, rng))
     return ClaimBatch.concat(batches)
 
 
@@ -240,7 +246,8 @@ def chronic_panels(
         if not len(door):
             continue
         pharmacy = int(door[0])
-        doctor = int(staff(world.doctor_first, world.doctor_count, site, 1, rng)[0])
+        doctors = staff(world.doctor_first, world.doctor_count, site, 1, rng, truth.doctors)
+        doctor = int(doctors[0])
         eligible = (people.chronic >= 0) & (people.town == town) & (people.death_day < 0)
         patients = pool.take(int(rng.integers(15, 41)), eligible)
         if len(patients) < 5:

@@ -48,8 +48,9 @@ class Group:
 class Truth:
     rings: list[Group] = field(default_factory=list)
     negatives: list[Group] = field(default_factory=list)
-    #: providers already at the centre of a planted group
+    #: providers and doctors already at the centre of a planted group
     providers: set[int] = field(default_factory=set)
+    doctors: set[int] = field(default_factory=set)
 
     def new_ring(self, pattern: str) -> tuple[int, Group]:
         ring = Group(f"R{len(self.rings) + 1:04d}", pattern)

@@ -174,7 +174,7 @@ def build_world(n_persons: int, rng: np.random.Generator) -> World:
     )
     n_providers = len(provider_tier)
     size = rng.lognormal(0.0, 0.8, n_providers)  # heavy tail within each tier
-    base = np.array([120.0, 40.0, 5.0, 8.0, 1.2, 1.5, 2.0])[provider_tier]
+    base = np.array([120.0, 40.0, 8.0, 8.0, 1.2, 1.5, 2.0])[provider_tier]
     weight = base * size
     weight[provider_near >= 0] *= 4.0  # pharmacies by a hospital door are busy
     provider_private = np.isin(provider_tier, (PRIVATE, CLINIC, PHARMACY))
