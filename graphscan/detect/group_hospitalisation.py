@@ -35,7 +35,7 @@ SIMILAR_P = 1e-3
 class GroupHospitalisation:
     pattern: str = "group_hospitalisation"
     #: recruits of one wave are admitted within a few days of each other
-    wave_days: int = 6
+    wave_days: int = 7
     #: two shared waves are rarely significant alone, so pairs only propose groups
     #: (edge_p 0.05) and the group test decides
     params: Params = field(default_factory=lambda: Params(min_together=2, edge_p=0.05))
