@@ -161,7 +161,7 @@ class Loader:
         reversals: list[tuple[pa.Table, pa.Table]] = []
         try:
             with self._progress(source) as advance:
-                for batch in source.batches():
+                for batch in source.batches(lambda raw: self._canonical(raw, columns)):
                     report.rows_read += batch.table.num_rows + len(batch.broken)
                     if batch.broken:
                         report.quarantined["broken_row"] += len(batch.broken)
@@ -213,8 +213,11 @@ class Loader:
 
             yield advance
 
-    def _canonical_text(self, batch: Batch, columns: ColumnMap) -> pa.Table:
-        """Source columns renamed to canonical names, personal ones pseudonymised."""
+    def _canonical(self, batch: Batch, columns: ColumnMap) -> Batch:
+        """Source columns renamed to canonical names, personal ones pseudonymised (runs on
+        the reading thread, the only one that uses the pseudonymiser during a load)."""
+        if batch.table.num_rows == 0:
+            return batch
         arrays, names = [batch.table.column(SOURCE_ROW)], [SOURCE_ROW]
         for canonical, position in columns.sources.items():
             values = batch.table.column(f"c{position}")
@@ -222,7 +225,7 @@ class Loader:
                 values = self.pseudonymiser.pseudonymise_array(values)
             arrays.append(values)
             names.append(canonical)
-        return _chunked(pa.table(arrays, names=names))
+        return Batch(_chunked(pa.table(arrays, names=names)), batch.broken, batch.progress)
 
     def _load_batch(
         self,
@@ -239,7 +242,7 @@ class Loader:
         spec = TABLES[table]
         key = ", ".join(spec.key)
         db = self.db
-        db.register("raw", self._canonical_text(batch, columns))
+        db.register("raw", batch.table)
         db.execute(f"CREATE OR REPLACE TEMP TABLE parsed AS {sql}")
         db.execute(
             "CREATE OR REPLACE TEMP TABLE verdict AS SELECT source_row, problem, problem_column "

@@ -52,8 +52,10 @@ class Source:
     size: int  # progress units: bytes for CSV, rows otherwise
     _batches: Callable[[], Iterator[Batch]]
 
-    def batches(self) -> Iterator[Batch]:
-        return _prefetched(self._batches())
+    def batches(self, prepare: Callable[[Batch], Batch]) -> Iterator[Batch]:
+        """The batches, each passed through ``prepare`` on the reading thread, so that
+        reading and preparing the next batch overlap with the caller's work on this one."""
+        return _prefetched(map(prepare, self._batches()))
 
 
 def detect_encoding(path: Path) -> str:

@@ -84,9 +84,14 @@ class EmbeddedStore(Store):
         try:
             join = " AND ".join(f"t.{k} = k.{k}" for k in key)
             cols = ", ".join(f"t.{k}" for k in key)
-            return self.db.execute(
-                f"SELECT {cols}, t.row_hash FROM {table} t SEMI JOIN _keys k ON {join} {listed}"
-            ).df()
+            # Arrow-backed columns: millions of keys without a Python object per string
+            return (
+                self.db.sql(
+                    f"SELECT {cols}, t.row_hash FROM {table} t SEMI JOIN _keys k ON {join} {listed}"
+                )
+                .to_arrow_table()
+                .to_pandas(types_mapper=pd.ArrowDtype)
+            )
         finally:
             self.db.unregister("_keys")
 
