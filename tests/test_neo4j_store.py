@@ -4,6 +4,7 @@ embedded store reads back from the same canonical frames."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from conftest import Neo4jEnv
 from graphscan.cypher import read_cypher
 from graphscan.neo4jserver.server import LocalServer
 from graphscan.store import open_store
+from graphscan.store.base import Store
 from graphscan.store.embedded import EmbeddedStore
 from graphscan.store.neo4j import Neo4jStore
 from graphscan.workspace import Workspace
@@ -215,6 +217,32 @@ def test_gds_leiden_finds_the_planted_groups_like_igraph(neo4j_store: Neo4jStore
     want = {frozenset(f"{g}{i}" for i in range(6)) for g in "xyz"}
     assert groups(gds) == groups(local) == want
     assert neo4j_store.run_read("gds_available", {})[0]["available"]
+
+
+def _recorded(store: Store, seen: list[int]) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    def communities(frame: pd.DataFrame) -> pd.DataFrame:
+        seen.append(len(frame))
+        return store.communities(frame)
+
+    return communities
+
+
+def test_scan_splits_oversized_groups_with_the_stores_leiden(
+    neo4j_store: Neo4jStore, tmp_path: Path
+) -> None:
+    """Two 40-person cliques joined by one weak edge form one component above max_group:
+    each engine's Leiden (GDS in Neo4j, igraph embedded) splits it into the two cliques."""
+    from graphscan.detect.cooccurrence import Params, _groups
+
+    cliques = [[f"{g}{i:02d}" for i in range(40)] for g in "xy"]
+    pairs = [(a, b, 5.0) for c in cliques for i, a in enumerate(c) for b in c[i + 1 :]]
+    edges = pd.DataFrame([*pairs, ("x00", "y00", 0.1)], columns=["a", "b", "w"])
+    embedded = EmbeddedStore(Workspace.open(tmp_path / "ws"))
+    for store in (neo4j_store, embedded):
+        seen: list[int] = []
+        groups = _groups(edges, Params(max_group=60), _recorded(store, seen))
+        assert sorted(groups) == sorted(sorted(c) for c in cliques), store.engine
+        assert seen == [len(edges)], store.engine
 
 
 def test_reversals_net_like_the_embedded_store(neo4j_store: Neo4jStore, tmp_path: Path) -> None:

@@ -46,7 +46,7 @@ class CardLending:
                 "contexts": sizes["bursts"],
             }
         )
-        groups = find_groups(members, sizes, self.params, holders["address_key"])
+        groups = find_groups(members, sizes, self.params, store.communities, holders["address_key"])
         candidates = []
         for stack in _lockstep(groups):
             venues = [g.venue.split("\x1e") for g in stack]

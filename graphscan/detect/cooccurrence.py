@@ -21,6 +21,7 @@ predicts are attached (a recruit who came to four of the six waves belongs to th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import igraph as ig
@@ -29,7 +30,10 @@ import pandas as pd
 from scipy import sparse, stats
 
 from graphscan.detect.significance import poisson_tail
-from graphscan.store.communities import leiden_igraph
+
+#: seeded Leiden ``node, community`` on a ``source, target, weight`` edge list
+#: (:meth:`graphscan.store.base.Store.communities`)
+Communities = Callable[[pd.DataFrame], pd.DataFrame]
 
 
 @dataclass(frozen=True)
@@ -114,7 +118,7 @@ def _edges(
     return pairs[pairs["p"] <= params.edge_p].assign(w=lambda f: -np.log10(f["p"]))
 
 
-def _groups(edges: pd.DataFrame, params: Params) -> list[list[str]]:
+def _groups(edges: pd.DataFrame, params: Params, communities: Communities) -> list[list[str]]:
     names = sorted(set(edges["a"]).union(edges["b"]))
     index = {n: i for i, n in enumerate(names)}
     graph = ig.Graph(
@@ -127,7 +131,7 @@ def _groups(edges: pd.DataFrame, params: Params) -> list[list[str]]:
             groups.append(nodes)
             continue
         inside = edges[edges["a"].isin(nodes) & edges["b"].isin(nodes)]
-        parts = leiden_igraph(
+        parts = communities(
             inside.rename(columns={"a": "source", "b": "target", "w": "weight"})[
                 ["source", "target", "weight"]
             ]
@@ -141,13 +145,15 @@ def find_groups(
     members: pd.DataFrame,
     sizes: pd.DataFrame,
     params: Params,
+    communities: Communities,
     household: pd.Series | None = None,
 ) -> list[Group]:
     """``members``: venue, context, size (the context's size ``k_b``), entity, n_entity
     (the entity's contexts at the venue over all its activity), claim_id. ``sizes``: venue,
     size, contexts (how many contexts of each size the venue had). ``household`` maps
     entity -> household key: pairs living together are expected to co-occur and never
-    form an edge."""
+    form an edge. ``communities`` splits groups above ``params.max_group``: the store's
+    own, so that Neo4j runs Leiden in GDS."""
     if members.empty:
         return []
     members = members.astype({"venue": str, "context": str, "entity": str})
@@ -158,7 +164,7 @@ def find_groups(
     for venue, venue_edges in edges.groupby("venue", sort=True):
         venue_members = members.iloc[by_venue[venue]]
         venue_sizes = histograms[venue]
-        for core in _groups(venue_edges, params):
+        for core in _groups(venue_edges, params, communities):
             entities = _attach(core, venue_members, venue_sizes, params)
             inside = venue_edges["a"].isin(entities) & venue_edges["b"].isin(entities)
             groups.append(

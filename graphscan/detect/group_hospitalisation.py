@@ -57,7 +57,7 @@ class GroupHospitalisation:
         people = stays.drop_duplicates("person_id").set_index("person_id")
         cards = stays.groupby("person_id")["card_id"].unique()
         sizes = sizes.rename(columns={"provider_id": "venue", "waves": "contexts"})
-        groups = find_groups(members, sizes, self.params, people["address_key"])
+        groups = find_groups(members, sizes, self.params, store.communities, people["address_key"])
         candidates = []
         for group in groups:
             evidence = stays[stays["claim_id"].isin(group.claim_ids)]

@@ -17,6 +17,8 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+from graphscan.store.communities import leiden_igraph
+
 
 class StoreError(RuntimeError):
     """A store problem worth one clear line to the user (no stack trace)."""
@@ -70,6 +72,13 @@ class Store(ABC):
     ) -> pd.DataFrame:
         """Claims reachable from an entity (person, card, doctor, provider, operator)
         within ``hops`` claim-steps."""
+
+    def communities(
+        self, edges: pd.DataFrame, seed: int = 1, resolution: float = 1.0
+    ) -> pd.DataFrame:
+        """Seeded Leiden ``node, community`` on a ``source, target, weight`` edge list.
+        Engines with a graph library beside the data (Neo4j with GDS) run it there."""
+        return leiden_igraph(edges, seed, resolution)
 
     def close(self) -> None:  # noqa: B027 - optional for stores without resources
         """Release connections."""

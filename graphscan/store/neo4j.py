@@ -42,6 +42,7 @@ from neo4j.time import Date, DateTime
 from graphscan.cypher import read_cypher
 from graphscan.schema import CLAIMS, LINEAGE, TABLES
 from graphscan.store.base import Store, StoreError
+from graphscan.store.communities import leiden_gds
 from graphscan.workspace import Workspace
 
 #: Columns kept as integer fen in the graph (``total_amount`` -> ``total_cents``).
@@ -290,15 +291,12 @@ class Neo4jStore(Store):
     def communities(
         self, edges: pd.DataFrame, seed: int = 1, resolution: float = 1.0
     ) -> pd.DataFrame:
-        """Leiden (``node``, ``community``) on a ``source, target, weight`` edge list: in
-        GDS when the server has it, else in igraph."""
-        from graphscan.store.communities import leiden_gds, leiden_igraph
-
+        """In GDS when the server has it, else pulled into igraph."""
         if edges.empty:
             return pd.DataFrame(columns=["node", "community"])
         if self.run_read("gds_available", {})[0]["available"]:
             return leiden_gds(self, edges, seed, resolution)
-        return leiden_igraph(edges, seed, resolution)
+        return super().communities(edges, seed, resolution)
 
     def claims(self, claim_ids: Iterable[str]) -> pd.DataFrame:
         ids = sorted({str(i) for i in claim_ids})
