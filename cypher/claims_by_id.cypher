@@ -1,5 +1,7 @@
-// Canonical claim rows with lineage for the given ids, in time order.
+// Canonical claim rows with lineage for the given ids, in time order, with the SHA-256 of
+// the source file each came from (recorded when it was loaded).
 UNWIND $claim_ids AS id
 MATCH (c:Claim {claim_id: id})
-RETURN c {.*} AS claim
+OPTIONAL MATCH (l:Load {load_id: c.load_id})
+RETURN c {.*, file_sha256: l.file_sha256} AS claim
 ORDER BY c.start_time, c.claim_id

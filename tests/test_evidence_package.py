@@ -20,6 +20,7 @@ from graphscan.viz.package import export_case, write_zip
 from graphscan.viz.verify import verify_package
 from graphscan.workspace import Workspace
 
+SOURCE_SHA = "5e" * 32
 FILES = {"case.html", "evidence_claims.csv", "memo.md", "memo.html", "MANIFEST.sha256"}
 
 
@@ -34,6 +35,9 @@ def stored(tmp_path: Path, pseudonymiser: Pseudonymiser) -> tuple[Case, pd.DataF
     frame = ring_claims(pseudonymiser)
     store = EmbeddedStore(Workspace.open(tmp_path / "ws"))
     store.upsert("claims", frame)
+    store.record_load(
+        {"load_id": "load-0001", "source_file": "settlement_2024Q1.csv", "file_sha256": SOURCE_SHA}
+    )
     case = ring_case(frame)
     return case, store.claims(case.claim_ids)
 
@@ -72,6 +76,7 @@ def test_package_holds_evidence_memo_and_manifest(
         "graphscan 0.1.0",
         "settlement_2024Q1.csv",
         "load-0001",
+        SOURCE_SHA,
         "¥58,563.52",
     ):
         assert text in memo, text

@@ -116,7 +116,13 @@ def memo_sections(
         Section(
             "数据来源",
             "Data sources",
-            header=["来源文件 Source file", "导入批次 Load", "单据 Claims", "行号 Rows"],
+            header=[
+                "来源文件 Source file",
+                "文件 SHA-256 File SHA-256",
+                "导入批次 Load",
+                "单据 Claims",
+                "行号 Rows",
+            ],
             rows=_sources(claims),
         ),
         Section("身份标识", "Identifiers", _identifier_lines(view)),
@@ -131,15 +137,14 @@ def memo_sections(
 def _sources(claims: pd.DataFrame) -> list[list[str]]:
     if claims.empty:
         return []
-    frame = claims.assign(
-        source_file=claims["source_file"].fillna(""), load_id=claims["load_id"].fillna("")
-    )
-    grouped = frame.groupby(["source_file", "load_id"]).agg(
+    keys = ["source_file", "file_sha256", "load_id"]
+    frame = claims.assign(**{k: claims[k].fillna("") if k in claims else "" for k in keys})
+    grouped = frame.groupby(keys).agg(
         n=("claim_id", "size"), first=("source_row", "min"), last=("source_row", "max")
     )
     return [
-        [str(f), str(load), str(int(row.n)), _rows(row.first, row.last)]
-        for (f, load), row in grouped.sort_index().iterrows()
+        [str(f), str(sha), str(load), str(int(row.n)), _rows(row.first, row.last)]
+        for (f, sha, load), row in grouped.sort_index().iterrows()
     ]
 
 

@@ -14,10 +14,22 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+import duckdb
 import pandas as pd
 import pyarrow as pa
 
 from graphscan.store.communities import leiden_igraph
+
+#: Rows handed to or returned by the writing methods: pandas, Arrow, or a relation of the
+#: store's ``staging()`` connection (what the loaders pass).
+Frame = pd.DataFrame | pa.Table | duckdb.DuckDBPyRelation
+
+
+def as_pandas(frame: Frame) -> pd.DataFrame:
+    """Any Frame as pandas, for stores that send rows elsewhere row by row."""
+    if isinstance(frame, pd.DataFrame):
+        return frame
+    return (frame if isinstance(frame, pa.Table) else frame.to_arrow_table()).to_pandas()
 
 
 class StoreError(RuntimeError):
@@ -29,17 +41,22 @@ class Store(ABC):
     engine: str
 
     # -- writing: used by graphscan.loaders -------------------------------------------
+    def staging(self) -> duckdb.DuckDBPyConnection:
+        """The DuckDB connection loaders stage a file in; the Frames they pass are its
+        relations. A private in-memory database unless the store lives in DuckDB itself."""
+        return duckdb.connect()
+
     @abstractmethod
-    def known_rows(self, table: str, keys: pd.DataFrame) -> pd.DataFrame:
+    def known_rows(self, table: str, keys: Frame) -> Frame:
         """Stored ``key columns + row_hash`` for the given keys: tells an exact re-load
         (skip) from a conflicting one (quarantine)."""
 
     @abstractmethod
-    def upsert(self, table: str, frame: pd.DataFrame) -> int:
+    def upsert(self, table: str, frame: Frame) -> int:
         """Write canonical rows (plus lineage and ``row_hash``); existing keys are left
         alone, so loading the same file twice changes nothing. Returns rows written."""
 
-    def apply_reversals(self, frame: pd.DataFrame | pa.Table) -> int:
+    def apply_reversals(self, frame: Frame) -> int:
         """Record reversal rows (冲销: ``reversal_id``, the reversed ``claim_id``, negative
         amounts, lineage, ``row_hash``) and net them into the stored claim's amounts; a
         reversal already recorded (same ``row_hash``) is skipped. Returns rows applied."""
@@ -60,7 +77,8 @@ class Store(ABC):
 
     @abstractmethod
     def claims(self, claim_ids: Iterable[str]) -> pd.DataFrame:
-        """Canonical claim rows with lineage, for evidence."""
+        """Canonical claim rows with lineage (source file and row, load, and the file's
+        SHA-256 recorded at load), for evidence that can be traced to the extract."""
 
     @abstractmethod
     def neighbourhood(
