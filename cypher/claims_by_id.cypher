@@ -1,7 +1,9 @@
 // Canonical claim rows with lineage for the given ids, in time order, with the SHA-256 of
-// the source file each came from (recorded when it was loaded).
+// the source file each came from (recorded when it was loaded) and the provider's name
+// (public: designated institutions and pharmacies), for evidence.
 UNWIND $claim_ids AS id
 MATCH (c:Claim {claim_id: id})
 OPTIONAL MATCH (l:Load {load_id: c.load_id})
-RETURN c {.*, file_sha256: l.file_sha256} AS claim
+OPTIONAL MATCH (c)-[:AT]->(v:Provider)
+RETURN c {.*, file_sha256: l.file_sha256, provider_name: v.name} AS claim
 ORDER BY c.start_time, c.claim_id

@@ -138,10 +138,13 @@ def test_case_page_works_offline(offline: OfflinePage, tmp_path: Path) -> None:
     for kind in ("person", "card", "doctor", "institution", "pharmacy", "operator"):
         assert page.locator(f'#legend [data-kind="{kind}"]').count() == 1
 
-    total = page.locator("#evidence th").nth(10)
+    headers = page.locator("#evidence th").all_inner_texts()
+    column = next(i for i, h in enumerate(headers) if h.startswith("总费用"))
+    total = page.locator("#evidence th").nth(column)
     total.click()
     total.click()  # descending
-    first = float(page.locator("#evidence tbody tr").first.locator("td").nth(10).inner_text())
+    cell = page.locator("#evidence tbody tr").first.locator("td").nth(column)
+    first = float(cell.inner_text())
     assert first == pytest.approx(float(evidence["total_amount"].max()))
 
     graph_png = page.locator("#graph").screenshot()

@@ -21,6 +21,7 @@ from graphscan.viz.verify import verify_package
 from graphscan.workspace import Workspace
 
 SOURCE_SHA = "5e" * 32
+RING_PHARMACY = ("康宁大药房", "P33010200017")
 FILES = {"case.html", "evidence_claims.csv", "memo.md", "memo.html", "MANIFEST.sha256"}
 
 
@@ -34,6 +35,12 @@ def stored(tmp_path: Path, pseudonymiser: Pseudonymiser) -> tuple[Case, pd.DataF
     """A ring written through the embedded store and read back as evidence."""
     frame = ring_claims(pseudonymiser)
     store = EmbeddedStore(Workspace.open(tmp_path / "ws"))
+    store.upsert(
+        "providers",
+        pd.DataFrame(
+            {"provider_id": [RING_PHARMACY[1]], "name": [RING_PHARMACY[0]], "row_hash": ["h"]}
+        ),
+    )
     store.upsert("claims", frame)
     store.record_load(
         {"load_id": "load-0001", "source_file": "settlement_2024Q1.csv", "file_sha256": SOURCE_SHA}
@@ -66,6 +73,9 @@ def test_package_holds_evidence_memo_and_manifest(
     rows = list(csv.DictReader(io.StringIO(files["evidence_claims.csv"].decode("utf-8-sig"))))
     assert sorted(r["claim_id"] for r in rows) == case.claim_ids
     assert all(r["source_file"] == "settlement_2024Q1.csv" and r["source_row"] for r in rows)
+    assert {r["provider_name"] for r in rows if r["provider_id"] == RING_PHARMACY[1]} == {
+        RING_PHARMACY[0]
+    }
     memo = files["memo.md"].decode()
     for text in (
         "出借/回收医保卡",
@@ -77,6 +87,7 @@ def test_package_holds_evidence_memo_and_manifest(
         "settlement_2024Q1.csv",
         "load-0001",
         SOURCE_SHA,
+        f"{RING_PHARMACY[0]} ({RING_PHARMACY[1]})",
         "¥58,563.52",
     ):
         assert text in memo, text
@@ -86,6 +97,7 @@ def test_package_holds_evidence_memo_and_manifest(
     # the page and the CSV show the same identifiers, so they can be cross-checked
     page = files["case.html"].decode()
     assert all(r["person_id"] in page for r in rows[:20])
+    assert RING_PHARMACY[0] in page
 
 
 def test_masked_export_holds_no_identifier(

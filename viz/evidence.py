@@ -20,6 +20,7 @@ EVIDENCE_COLUMNS: list[tuple[str, str, str, bool]] = [
     ("person_id", "参保人", "person", False),
     ("card_id", "医保卡", "card", False),
     ("provider_id", "机构/药店", "provider", False),
+    ("provider_name", "机构/药店名称", "provider name", False),
     ("doctor_id", "医师", "doctor", False),
     ("operator_id", "操作员", "operator", False),
     ("diagnosis_code", "诊断", "diagnosis", False),
@@ -45,6 +46,17 @@ def ids_by_kind(claims: pd.DataFrame, extra: Iterable[tuple[str, str]] = ()) -> 
     for kind, ident in extra:
         found.setdefault(kind, set()).add(str(ident))
     return found
+
+
+def provider_names(claims: pd.DataFrame) -> dict[str, str]:
+    """Provider code -> name, where the store knows it (codes alone mean nothing to a
+    police officer)."""
+    if "provider_name" not in claims.columns:
+        return {}
+    named = claims.dropna(subset=["provider_name"]).drop_duplicates("provider_id")
+    return dict(
+        zip(named["provider_id"].astype(str), named["provider_name"].astype(str), strict=True)
+    )
 
 
 def _text(values: pd.Series) -> pd.Series:

@@ -16,6 +16,7 @@ import pandas as pd
 from pyvis.network import Network
 
 from graphscan.rings import ROLES
+from graphscan.viz.evidence import provider_names
 from graphscan.viz.identifiers import IdentifierView, view_kind
 
 MAX_NODES = 500
@@ -189,6 +190,7 @@ def build_graph(
     roles = {_as_drawn(e, provider_kind): r for e, r in (roles or {}).items()}
     marks = {_as_drawn(e, provider_kind): c for e, c in (marks or {}).items()}
     focus = _as_drawn(focus, provider_kind) if focus else None
+    names = provider_names(claims)
     links = _links(claims, provider_kind)
     stats = _entity_stats(links)
     pinned = set(roles) | set(marks) | ({focus} if focus else set())
@@ -217,10 +219,11 @@ def build_graph(
         row = stats.loc[(kind, ident)]
         zh, en, shape, colour = NODE_KINDS[kind]
         shown = view.show(view_kind(kind), ident)
+        name = names.get(ident) if view_kind(kind) == "provider" else None
         node_id = f"{kind}:{shown}"
         node_ids[(kind, ident)] = node_id
         counts[kind] = counts.get(kind, 0) + 1
-        lines = [f"{zh} {en}", shown]
+        lines = [f"{zh} {en}", *([name] if name else []), shown]
         role = roles.get((kind, ident))
         if role:
             rz, re_ = ROLES.get(role, (role, role))
@@ -238,7 +241,7 @@ def build_graph(
         border = border or (MEMBER_BORDER if role or cases else None)
         net.add_node(
             node_id,
-            label=f"{zh}\n{shown}",
+            label=f"{zh}\n{name or shown}",
             shape=shape,
             color={"background": colour, "border": border or colour},
             borderWidth=4 if border else 1,

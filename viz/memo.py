@@ -12,6 +12,7 @@ import pandas as pd
 
 from graphscan import __version__
 from graphscan.rings import PATTERN_NAMES, ROLES, Case
+from graphscan.viz.evidence import provider_names
 from graphscan.viz.graph import NODE_KINDS
 from graphscan.viz.identifiers import IdentifierView, view_kind
 
@@ -47,13 +48,17 @@ def _role_order(role: str) -> int:
 
 
 def _members(case: Case, claims: pd.DataFrame, view: IdentifierView) -> list[list[str]]:
+    names = provider_names(claims)
     rows = []
     for m in sorted(case.members, key=lambda m: (_role_order(m.role), m.kind, m.id)):
         column = MEMBER_COLUMN.get(m.kind)
         count = int((claims[column] == m.id).sum()) if column in claims.columns else 0
         role = " ".join(ROLES.get(m.role, (m.role, m.role)))
         kind = " ".join(NODE_KINDS[m.kind][:2]) if m.kind in NODE_KINDS else m.kind
-        rows.append([role, kind, view.show(view_kind(m.kind), m.id), str(count)])
+        shown = view.show(view_kind(m.kind), m.id)
+        if view_kind(m.kind) == "provider" and m.id in names:
+            shown = f"{names[m.id]} ({shown})"
+        rows.append([role, kind, shown, str(count)])
     return rows
 
 

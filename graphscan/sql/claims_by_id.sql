@@ -1,6 +1,9 @@
 -- Canonical claim rows with lineage for the ids registered as _ids, in time order, with
--- the SHA-256 of the source file each came from (recorded when it was loaded).
-SELECT c.*, l.file_sha256
-FROM claims c LEFT JOIN loads l ON l.load_id = c.load_id
+-- the SHA-256 of the source file each came from (recorded when it was loaded) and the
+-- provider's name (public: designated institutions and pharmacies), for evidence.
+SELECT c.*, l.file_sha256, pv.name AS provider_name
+FROM claims c
+LEFT JOIN loads l ON l.load_id = c.load_id
+LEFT JOIN providers pv ON pv.provider_id = c.provider_id
 WHERE c.claim_id IN (SELECT claim_id FROM _ids)
 ORDER BY c.start_time, c.claim_id

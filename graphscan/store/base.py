@@ -78,7 +78,8 @@ class Store(ABC):
     @abstractmethod
     def claims(self, claim_ids: Iterable[str]) -> pd.DataFrame:
         """Canonical claim rows with lineage (source file and row, load, and the file's
-        SHA-256 recorded at load), for evidence that can be traced to the extract."""
+        SHA-256 recorded at load) and the provider's name, for evidence that can be traced
+        to the extract and read by someone who does not know the provider codes."""
 
     @abstractmethod
     def neighbourhood(

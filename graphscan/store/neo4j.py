@@ -54,7 +54,13 @@ DATE_COLUMNS = ("birth_date", "death_date")
 RETRYABLE = (ServiceUnavailable, SessionExpired, TransientError)
 #: Error codes of a transaction stopped by its timeout (or by an operator).
 TIMEOUT_CODES = ("TransactionTimedOut", "LockClientStopped", "Transaction.Terminated")
-CLAIM_OUTPUT = [*CLAIMS.names, *(c.name for c in LINEAGE), "row_hash", "file_sha256"]
+CLAIM_OUTPUT = [
+    *CLAIMS.names,
+    *(c.name for c in LINEAGE),
+    "row_hash",
+    "file_sha256",
+    "provider_name",
+]
 
 
 def open_driver(uri: str, user: str, password: str) -> Driver:
