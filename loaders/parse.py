@@ -1,5 +1,5 @@
 """Text columns to typed canonical rows, with the first problem of each row, in one DuckDB
-query per batch (vectorised: no per-row Python on the hot path).
+query over the whole file (vectorised: no per-row Python on the hot path).
 
 Each canonical column has a parser; a value that is present but does not parse is a
 problem of that column, a missing required value is ``missing_key``. Claims also check
@@ -12,7 +12,7 @@ duplicate, the same key with another hash is a conflict.
 from __future__ import annotations
 
 from graphscan.loaders.headers import REVERSES
-from graphscan.schema import TABLES
+from graphscan.schema import PERSONAL_COLUMNS, TABLES
 
 TIME_FORMATS = (
     "%Y-%m-%d %H:%M:%S",
@@ -99,7 +99,8 @@ def _lookup(x: str, table: dict[str, tuple[str, ...]], default: str | None = Non
         for alias in aliases
     )
     otherwise = f"ELSE {_quote(default)}" if default else ""
-    return f"CASE lower({x}) {cases} {otherwise} END"
+    # the exact spelling first: lower() makes a new string, needed only for odd cases
+    return f"CASE {x} {cases} ELSE CASE lower({x}) {cases} {otherwise} END END"
 
 
 def _time(x: str) -> str:
@@ -112,7 +113,11 @@ def _time(x: str) -> str:
 
 
 def _parse(x: str, parser: str, sql_type: str) -> str:
-    number = f"replace(replace({x}, ',', ''), '¥', '')"
+    # thousands separators and ¥ are removed only where present: most amounts are plain
+    number = (
+        f"CASE WHEN contains({x}, ',') OR contains({x}, '¥') "
+        f"THEN replace(replace({x}, ',', ''), '¥', '') ELSE {x} END"
+    )
     return {
         "text": x,
         "time": _time(x),
@@ -133,52 +138,83 @@ def _hash(columns: list[str]) -> str:
     return f"md5(concat_ws(chr(31), {parts}))"
 
 
+def _clean(x: str) -> str:
+    """Blank is missing; surrounding spaces go, but trim() only runs on the rare value
+    that has them (two byte tests are much cheaper than trimming every value)."""
+    return f"nullif(CASE WHEN prefix({x}, ' ') OR suffix({x}, ' ') THEN trim({x}) ELSE {x} END, '')"
+
+
+#: A claims row is a reversal (冲销) when its total is negative or it names the claim it reverses.
+_REVERSAL = "(total_amount < 0 OR reverses_claim_id IS NOT NULL)"
+
+
+def _checks(table: str) -> list[tuple[str, str, str]]:
+    """(condition, reason code, column) of every check, first failing one wins; the
+    conditions read the cleaned text ``t_<column>`` and the typed ``<column>``."""
+    spec = TABLES[table]
+    checks: list[tuple[str, str, str]] = []
+    for c in spec.required:
+        lenient = table == "claims" and c not in ("claim_id", "total_amount")
+        guard = f" AND NOT {_REVERSAL}" if lenient else ""
+        checks.append((f"t_{c} IS NULL{guard}", "missing_key", c))
+    for c, parser in PARSERS[table].items():
+        if parser in PROBLEM:
+            checks.append((f"t_{c} IS NOT NULL AND {c} IS NULL", PROBLEM[parser], c))
+    if table == "claims":
+        checks.append(("end_time < start_time", "end_before_start", "end_time"))
+        parts = "fund_amount + account_amount + cash_amount"
+        checks.append((f"abs(total_amount - ({parts})) > 0.01", "amounts_mismatch", "total_amount"))
+    return checks
+
+
+def problem_sql(table: str, check: str) -> str:
+    """``problem`` (reason code) and ``problem_column`` from the number of the failed
+    check that parse_sql keeps (a small number per row instead of two strings)."""
+    checks = _checks(table)
+    codes = ", ".join(_quote(code) for _, code, _ in checks)
+    columns = ", ".join(_quote(column) for _, _, column in checks)
+    return f"[{codes}][{check}] AS problem, [{columns}][{check}] AS problem_column"
+
+
 def parse_sql(table: str, present: set[str]) -> str:
-    """The query that turns the registered text batch ``raw`` into typed rows of
-    ``table`` plus ``problem`` (reason code), ``problem_column`` and ``row_hash``;
-    claims also get ``reversal`` and ``original_claim_id``. One projection, written out
-    in full: DuckDB evaluates each repeated sub-expression once."""
+    """The query that turns ``raw`` (one text column per canonical column in ``present``,
+    personal ones already pseudonymised) into typed rows of ``table`` plus ``problem_check``
+    (the failed check, see problem_sql) and ``row_hash``; claims also get ``reversal`` and,
+    on reversal rows, ``original_claim_id``. ``raw.position`` is passed through. Written
+    in layers (clean text, typed values, checks) so that each value is cleaned and parsed
+    once: DuckDB does not share a sub-expression between the branches of CASE expressions."""
     spec = TABLES[table]
     parsers = PARSERS[table]
     names = spec.names + ([REVERSES] if table == "claims" else [])
     text = {
-        c: f"nullif(trim(raw.{c}), '')" if c in present else "CAST(NULL AS VARCHAR)" for c in names
+        c: (
+            "CAST(NULL AS VARCHAR)"
+            if c not in present
+            else f"raw.{c}"
+            if c in PERSONAL_COLUMNS
+            else _clean(f"raw.{c}")
+        )
+        for c in names
     }
     if table == "claims":  # the card used defaults to the person's own
         text["card_id"] = f"coalesce({text['card_id']}, {text['person_id']})"
     types = {c.name: c.sql_type for c in spec.columns}
-    typed = {c: _parse(text[c], parsers.get(c, "text"), types.get(c, "VARCHAR")) for c in names}
-    checks: list[tuple[str, str, str]] = []
-    reversal = (
-        f"({typed['total_amount']} < 0 OR {typed[REVERSES]} IS NOT NULL)"
-        if table == "claims"
-        else "false"
-    )
-    for c in spec.required:
-        lenient = table == "claims" and c not in ("claim_id", "total_amount")
-        guard = f" AND NOT {reversal}" if lenient else ""
-        checks.append((f"{text[c]} IS NULL{guard}", "missing_key", c))
-    for c, parser in parsers.items():
-        if parser in PROBLEM:
-            checks.append((f"{text[c]} IS NOT NULL AND {typed[c]} IS NULL", PROBLEM[parser], c))
-    if table == "claims":
-        start, end = typed["start_time"], typed["end_time"]
-        checks.append((f"{end} < {start}", "end_before_start", "end_time"))
-        parts = " + ".join(typed[c] for c in ("fund_amount", "account_amount", "cash_amount"))
-        total = typed["total_amount"]
-        checks.append((f"abs({total} - ({parts})) > 0.01", "amounts_mismatch", "total_amount"))
-    problem = " ".join(f"WHEN {cond} THEN {_quote(code)}" for cond, code, _ in checks)
-    column = " ".join(f"WHEN {cond} THEN {_quote(col)}" for cond, _, col in checks)
+    typed = {c: _parse(f"t_{c}", parsers.get(c, "text"), types.get(c, "VARCHAR")) for c in names}
+    checks = _checks(table)
+    which = " ".join(f"WHEN {cond} THEN {i}" for i, (cond, _, _) in enumerate(checks, start=1))
     extra = (
-        f", coalesce({reversal}, false) AS reversal, "
-        f"coalesce({typed[REVERSES]}, {typed['claim_id']}) AS original_claim_id"
+        f", coalesce({_REVERSAL}, false) AS reversal, CASE WHEN {_REVERSAL} "
+        "THEN coalesce(reverses_claim_id, claim_id) END AS original_claim_id"
         if table == "claims"
         else ""
     )
-    outputs = ", ".join(f"{typed[c]} AS {c}" for c in spec.names)
+    outputs = ", ".join(spec.names)
     return f"""
-        SELECT raw.source_row, {outputs},
-               CASE {problem} END AS problem, CASE {column} END AS problem_column,
-               {_hash([typed[c] for c in spec.names])} AS row_hash {extra}
-        FROM raw
+        SELECT position, {outputs}, CAST(CASE {which} END AS UTINYINT) AS problem_check,
+               {_hash(spec.names)} AS row_hash {extra}
+        FROM (
+            SELECT position, {", ".join(f"t_{c}" for c in names)},
+                   {", ".join(f"{typed[c]} AS {c}" for c in names)}
+            FROM (SELECT raw.position, {", ".join(f"{text[c]} AS t_{c}" for c in names)} FROM raw)
+        )
     """

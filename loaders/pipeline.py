@@ -1,9 +1,19 @@
-"""The load pipeline: source file → canonical text columns → pseudonyms → typed rows with
-problems → duplicates and conflicts against the store → store.upsert, batch by batch.
+"""The load pipeline: a whole file at a time, set-based, in the store's staging DuckDB.
 
-Only the Store interface touches the store, so the embedded and the Neo4j store get the
-same rows. Every row read ends in exactly one of: loaded, reversal netted, exact
-duplicate skipped, quarantined (with a reason, in a CSV beside the store).
+1. pseudonymise: the distinct personal values of the file are hashed once each;
+2. parse: one pass reads the file, joins the pseudonyms back and parses every row
+   (loaders/parse.py) into a staging table, in file order, so its rowid gives the row;
+3. classify: repeated keys within the file and keys the store already holds are found
+   by set-based joins: exact repeats are skipped, other content is a conflict;
+4. write: the fresh rows go to ``Store.upsert`` in one call, reversals (冲销) to
+   ``Store.apply_reversals`` once the claims are in;
+5. quarantine: the rows not loaded, read again from the file with their reasons.
+
+Only the Store interface touches the store: the embedded store lends its own connection
+for staging, so its reads and writes are plain SQL over the staged tables; Neo4j gets the
+same rows from a private in-memory DuckDB. Every row read ends in exactly one of: loaded,
+reversal netted, exact duplicate skipped, quarantined (with a reason, in a CSV beside the
+store).
 """
 
 from __future__ import annotations
@@ -14,7 +24,7 @@ import logging
 import sys
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,17 +32,16 @@ from typing import Any
 
 import click
 import duckdb
-import pandas as pd
 import pyarrow as pa
 
 from graphscan.i18n import t
 from graphscan.loaders.headers import ColumnMap, map_headers
-from graphscan.loaders.parse import parse_sql
+from graphscan.loaders.parse import parse_sql, problem_sql
 from graphscan.loaders.report import FileReport, LoadReport, reason_text
-from graphscan.loaders.sources import SOURCE_ROW, Batch, Source, open_source
+from graphscan.loaders.sources import Scan, Source, open_source
 from graphscan.pseudonym import Pseudonymiser
 from graphscan.schema import PERSONAL_COLUMNS, TABLES
-from graphscan.store.base import Store
+from graphscan.store.base import Frame, Store
 from graphscan.workspace import Workspace
 
 log = logging.getLogger("graphscan.loaders")
@@ -40,7 +49,23 @@ log = logging.getLogger("graphscan.loaders")
 #: Entity files first, then claims, then their items (which must find their claim).
 LOAD_ORDER = ("persons", "providers", "doctors", "claims", "claim_items")
 AMOUNTS = ("total_amount", "fund_amount", "account_amount", "cash_amount")
-_LINEAGE = "$source_file AS source_file, source_row, $load_id AS load_id"
+#: Progress steps of one file.
+STEPS = 5
+#: DuckDB's memory while loading: a staged file beyond it spills to the store's temporary
+#: folder, so that a load of tens of millions of rows stays well under 4 GB.
+STAGING_MEMORY = "2GB"
+_STAGED = ("_load_rows", "_load_fresh", "_load_firsts")
+_TABLES = (
+    "_load_parsed",
+    "_load_verdict",
+    "_load_repeats",
+    "_load_later",
+    "_load_seen",
+    "_load_gaps",
+    "_load_known",
+    "_load_known_claims",
+    "_load_originals",
+)
 
 
 @dataclass
@@ -56,56 +81,43 @@ def _file_sha256(path: Path) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
-def _chunked(table: pa.Table, rows: int = 1 << 16) -> pa.Table:
-    """The same rows in small chunks: DuckDB scans an Arrow table one chunk per thread."""
-    return pa.Table.from_batches(table.to_batches(max_chunksize=rows), table.schema)
-
-
-def _lineage_params(report: FileReport) -> dict[str, str]:
-    return {"source_file": report.file, "load_id": report.load_id}
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 class Quarantine:
     """The CSV of rows that were not loaded: source row, reason code and text, and the
-    mapped source columns (personal ones already pseudonymised; other columns are left
-    out, since they may hold names or ids nobody mapped)."""
+    mapped source columns (personal ones pseudonymised; other columns are left out,
+    since they may hold names or ids nobody mapped)."""
 
     def __init__(self, path: Path, columns: ColumnMap) -> None:
         self.path = path
         self.columns = columns
-        self._writer: Any = None
-        self._handle: Any = None
 
-    def _open(self) -> Any:
-        if self._writer is None:
-            self._handle = self.path.open("w", encoding="utf-8-sig", newline="")
-            self._writer = csv.writer(self._handle)
-            headers = [self.columns.headers[p] for p in self.columns.sources.values()]
-            self._writer.writerow(["source_row", "reason_code", "reason", *headers])
-        return self._writer
-
-    def broken(self, rows: list[tuple[int, int]]) -> None:
-        for row, fields in rows:
-            self._open().writerow([row, "broken_row", reason_text("broken_row", str(fields))])
-
-    def rows(self, table: pa.Table) -> None:
-        """``table``: source_row, problem, problem_column and the canonical text columns."""
-        if table.num_rows == 0:
-            return
-        writer = self._open()
+    def write(self, rows: pa.Table) -> str | None:
+        """``rows``: source_row, problem, problem_column and the canonical text columns."""
+        if rows.num_rows == 0:
+            return None
         names = list(self.columns.sources)
         headers = self.columns.headers
-        for row in table.sort_by(SOURCE_ROW).to_pylist():
-            column = row["problem_column"]
-            position = self.columns.sources.get(column)
-            shown = column if position is None else headers[position]
-            reason = reason_text(row["problem"], shown)
-            writer.writerow([row[SOURCE_ROW], row["problem"], reason, *(row[n] for n in names)])
-
-    def close(self) -> str | None:
-        if self._handle is None:
-            return None
-        self._handle.close()
+        with self.path.open("w", encoding="utf-8-sig", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(
+                [
+                    "source_row",
+                    "reason_code",
+                    "reason",
+                    *(headers[p] for p in self.columns.sources.values()),
+                ]
+            )
+            for row in rows.sort_by("source_row").to_pylist():
+                column = row["problem_column"]
+                position = self.columns.sources.get(column)
+                shown = column if position is None else headers[position]
+                reason = reason_text(row["problem"], shown)
+                writer.writerow(
+                    [row["source_row"], row["problem"], reason, *(row[n] for n in names)]
+                )
         return str(self.path)
 
 
@@ -117,9 +129,35 @@ class Loader:
         self.workspace = workspace
         self.pseudonymiser = pseudonymiser
         self.options = options
-        self.db = duckdb.connect(config={"preserve_insertion_order": False})
+        self.db = store.staging()
+
+    @contextmanager
+    def _settings(self, **wanted: str) -> Iterator[None]:
+        """DuckDB settings of the staging connection, restored afterwards."""
+        before = {
+            name: self.db.execute("SELECT current_setting(?)", [name]).fetchall()[0][0]
+            for name in wanted
+        }
+        for name, value in wanted.items():
+            self.db.execute(f"SET {name} = '{value}'")
+        try:
+            yield
+        finally:
+            for name, value in before.items():
+                self.db.execute(f"SET {name} = '{value}'")
 
     def load(self, paths: list[Path]) -> LoadReport:
+        # a whole file staged spills to disk rather than grow without bound
+        with self._settings(memory_limit=STAGING_MEMORY):
+            return self._load(paths)
+
+    def _file_probes(self) -> AbstractContextManager[None]:
+        """For the queries that join the whole file to the small pseudonym map: the file
+        must be the probe side. DuckDB's guess of a CSV's size can make it build a hash
+        table of the whole file instead (memory and time)."""
+        return self._settings(disabled_optimizers="join_order,build_side_probe_side")
+
+    def _load(self, paths: list[Path]) -> LoadReport:
         report = LoadReport()
         planned: list[tuple[Source, ColumnMap]] = []
         for path in paths:
@@ -146,10 +184,9 @@ class Loader:
             target=lambda: digest.update(sha=_file_sha256(source.path)), daemon=True
         )
         hasher.start()
-        table = columns.table
         report = FileReport(
             source.path.name,
-            table,
+            columns.table,
             f"{started:%Y%m%d%H%M%S}-{hashlib.sha256(str(source.path).encode()).hexdigest()[:6]}",
             source.encoding,
             ignored_columns=columns.ignored,
@@ -157,22 +194,32 @@ class Loader:
         quarantine = Quarantine(
             self.workspace.quarantine_dir / f"{report.load_id}-{source.path.stem}.csv", columns
         )
-        sql = parse_sql(table, set(columns.sources))
-        reversals: list[tuple[pa.Table, pa.Table]] = []
         try:
-            with self._progress(source) as advance:
-                for batch in source.batches(lambda raw: self._canonical(raw, columns)):
-                    report.rows_read += batch.table.num_rows + len(batch.broken)
-                    if batch.broken:
-                        report.quarantined["broken_row"] += len(batch.broken)
-                        quarantine.broken(batch.broken)
-                    self._load_batch(batch, columns, sql, report, quarantine, reversals)
-                    advance(batch.progress)
-            if reversals:
-                typed, text = (pa.concat_tables(part) for part in zip(*reversals, strict=True))
-                self._net_reversals(typed, text, report, quarantine)
+            with self._progress(source) as step, source.scan(self.db) as scan:
+                self._pseudonymise(scan, columns)
+                step()
+                gaps = self._parse(scan, columns, report)
+                step()
+                fresh, count = self._classify(columns.table, report)
+                step()
+                self._write(columns.table, fresh, count, report)
+                if columns.table == "claims":
+                    self._net_reversals(report)
+                step()
+                rows = self._quarantined(scan, columns, gaps, report)
+                report.quarantine_file = quarantine.write(rows)
+                step()
+        except duckdb.InvalidInputException as exc:
+            raise ValueError(
+                t(
+                    "{p}: 读取失败: {x}",
+                    "{p}: cannot read it: {x}",
+                    p=source.path.name,
+                    x=str(exc).splitlines()[0],
+                )
+            ) from None
         finally:
-            report.quarantine_file = quarantine.close()
+            self._drop_staging()
         hasher.join()
         self.store.record_load(
             {
@@ -187,7 +234,7 @@ class Loader:
         log.info(
             "loaded %s as %s: read %d, loaded %d, reversals %d, duplicates %d, quarantined %d",
             report.file,
-            table,
+            report.table,
             report.rows_read,
             report.loaded,
             report.reversals,
@@ -199,177 +246,247 @@ class Loader:
     @contextmanager
     def _progress(self, source: Source) -> Iterator[Any]:
         with click.progressbar(
-            length=max(source.size, 1),
-            label=source.path.name,
-            file=sys.stderr,
-            hidden=not self.options.progress,
+            length=STEPS, label=source.path.name, file=sys.stderr, hidden=not self.options.progress
         ) as bar:
-            done = 0
+            yield lambda: bar.update(1)
 
-            def advance(position: int) -> None:
-                nonlocal done
-                bar.update(max(position - done, 0))
-                done = max(done, position)
+    def _count(self, sql: str) -> int:
+        return self.db.execute(f"SELECT count(*) FROM ({sql})").fetchall()[0][0]
 
-            yield advance
+    def _keep(self, name: str, frame: Frame) -> None:
+        """A store's answer as a staging table: read once, used several times."""
+        self.db.register("_load_incoming", frame)
+        self.db.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _load_incoming")
+        self.db.unregister("_load_incoming")
 
-    def _canonical(self, batch: Batch, columns: ColumnMap) -> Batch:
-        """Source columns renamed to canonical names, personal ones pseudonymised (runs on
-        the reading thread, the only one that uses the pseudonymiser during a load)."""
-        if batch.table.num_rows == 0:
-            return batch
-        arrays, names = [batch.table.column(SOURCE_ROW)], [SOURCE_ROW]
-        for canonical, position in columns.sources.items():
-            values = batch.table.column(f"c{position}")
-            if canonical in PERSONAL_COLUMNS:
-                values = self.pseudonymiser.pseudonymise_array(values)
-            arrays.append(values)
-            names.append(canonical)
-        return Batch(_chunked(pa.table(arrays, names=names)), batch.broken, batch.progress)
+    def _drop_staging(self) -> None:
+        for name in _STAGED:
+            self.db.execute(f"DROP VIEW IF EXISTS {name}")
+        for name in _TABLES:
+            self.db.execute(f"DROP TABLE IF EXISTS {name}")
+        for name in ("_load_map", "_load_incoming"):
+            self.db.unregister(name)
 
-    def _load_batch(
-        self,
-        batch: Batch,
-        columns: ColumnMap,
-        sql: str,
-        report: FileReport,
-        quarantine: Quarantine,
-        reversals: list[tuple[pa.Table, pa.Table]],
-    ) -> None:
-        if batch.table.num_rows == 0:
+    # -- 1. pseudonymise -------------------------------------------------------------------
+    def _pseudonymise(self, scan: Scan, columns: ColumnMap) -> None:
+        """``_load_map`` (clear, pseudonym) for every distinct personal value of the file:
+        each is hashed once, and the new ones go to the vault in one write."""
+        personal = [f"c{p}" for c, p in columns.sources.items() if c in PERSONAL_COLUMNS]
+        if not personal:
             return
-        table = columns.table
+        # one read of the file, one hash aggregate per column (cheaper than unnesting)
+        sets = ", ".join(f"({c})" for c in personal)
+        clear = self.db.sql(
+            f"SELECT DISTINCT coalesce({', '.join(personal)}) AS clear FROM (SELECT "
+            f"{', '.join(personal)} FROM {scan.sql} GROUP BY GROUPING SETS ({sets})) "
+            "WHERE clear IS NOT NULL"
+        ).to_arrow_table()["clear"]
+        pseudonyms = self.pseudonymiser.pseudonymise_array(clear)
+        # registered, not copied: clear ids stay in this process's memory, never in a
+        # DuckDB table that could spill to the workspace
+        self.db.register("_load_map", pa.table({"clear": clear, "pseudonym": pseudonyms}))
+
+    # -- 2. parse --------------------------------------------------------------------------
+    def _raw(self, scan: Scan, columns: ColumnMap) -> str:
+        """The file's text as canonical columns, personal ones pseudonymised, with each
+        row's ``position`` among the scanned rows (numbered before the joins, which do not
+        keep the order)."""
+        select, joins = ["s.position"], []
+        for canonical, position in columns.sources.items():
+            if canonical in PERSONAL_COLUMNS:
+                joins.append(
+                    f"LEFT JOIN _load_map m{position} ON m{position}.clear = s.c{position}"
+                )
+                select.append(f"m{position}.pseudonym AS {canonical}")
+            else:
+                select.append(f"s.c{position} AS {canonical}")
+        numbered = f"(SELECT row_number() OVER () AS position, * FROM {scan.sql})"
+        return f"SELECT {', '.join(select)} FROM {numbered} s {' '.join(joins)}"
+
+    def _parse(self, scan: Scan, columns: ColumnMap, report: FileReport) -> list[int]:
+        """``_load_parsed`` (typed rows in file order) and the view ``_load_rows`` that
+        adds each row's source_row; returns the gaps (rows the scan could not split)."""
+        db = self.db
+        sql = parse_sql(columns.table, set(columns.sources))
+        raw = self._raw(scan, columns)
+        with self._file_probes():
+            db.execute(f"CREATE OR REPLACE TEMP TABLE _load_parsed AS WITH raw AS ({raw}) {sql}")
+        gaps = scan.gaps()
+        db.execute("CREATE OR REPLACE TEMP TABLE _load_gaps (shifted BIGINT, shift BIGINT)")
+        if gaps:
+            # the k-th parsed row is source row k + the number of gaps g_i (i = 1, 2 …)
+            # with g_i - i + 1 <= k: for each such value, the largest i
+            shifts = {g - i + 1: i for i, g in enumerate(gaps, start=1)}
+            db.execute(
+                "INSERT INTO _load_gaps SELECT unnest(?), unnest(?)",
+                [list(shifts), list(shifts.values())],
+            )
+        rows = self._numbered("_load_parsed", "p.position", bool(gaps))
+        problems = problem_sql(columns.table, "problem_check")
+        db.execute(f"CREATE OR REPLACE TEMP VIEW _load_rows AS SELECT *, {problems} FROM ({rows})")
+        broken = scan.broken()
+        report.rows_read = self._count("SELECT 1 FROM _load_parsed") + len(broken)
+        db.execute(
+            "CREATE OR REPLACE TEMP TABLE _load_verdict AS SELECT source_row, problem, "
+            "problem_column FROM _load_rows WHERE problem IS NOT NULL"
+        )
+        if broken:
+            db.execute("INSERT INTO _load_verdict SELECT unnest(?), 'broken_row', NULL", [broken])
+        return gaps
+
+    @staticmethod
+    def _numbered(rows: str, k: str, gaps: bool) -> str:
+        """``rows`` (alias p) with its ``source_row``, from its position ``k``."""
+        if not gaps:
+            return f"SELECT {k} AS source_row, p.* FROM {rows} p"
+        return (
+            f"SELECT {k} + coalesce(g.shift, 0) AS source_row, p.* FROM {rows} p "
+            f"ASOF LEFT JOIN _load_gaps g ON {k} >= g.shifted"
+        )
+
+    # -- 3. classify -----------------------------------------------------------------------
+    def _classify(self, table: str, report: FileReport) -> tuple[str, int]:
+        """Repeats within the file, then keys already stored: counts exact duplicates,
+        quarantines conflicts, and returns the query of the fresh rows and their number."""
+        db = self.db
         spec = TABLES[table]
         key = ", ".join(spec.key)
-        db = self.db
-        db.register("raw", batch.table)
-        db.execute(f"CREATE OR REPLACE TEMP TABLE parsed AS {sql}")
-        db.execute(
-            "CREATE OR REPLACE TEMP TABLE verdict AS SELECT source_row, problem, problem_column "
-            "FROM parsed WHERE problem IS NOT NULL"
-        )
-        good = "problem IS NULL"
-        if table == "claims":
-            good += " AND NOT reversal"
-            chosen = (
-                "source_row IN (SELECT source_row FROM parsed WHERE problem IS NULL AND reversal)"
-            )
-            typed = db.sql(
-                "SELECT * FROM parsed WHERE problem IS NULL AND reversal"
-            ).to_arrow_table()
-            if typed.num_rows:
-                text = db.sql(f"SELECT * FROM raw WHERE {chosen}").to_arrow_table()
-                reversals.append((typed, text))
-        # within the batch: the first row of a key stands for the later ones
+        good = "problem IS NULL" + (" AND NOT reversal" if table == "claims" else "")
+        conflict = _quote(spec.key[-1])
+        # within the file: the first row of a key stands for the later ones
         on = " AND ".join(f"p.{k} = d.{k}" for k in spec.key)
         db.execute(
-            f"CREATE OR REPLACE TEMP TABLE dupes AS SELECT {key}, min(source_row) AS first_row, "
-            f"arg_min(row_hash, source_row) AS first_hash FROM parsed WHERE {good} "
-            f"GROUP BY {key} HAVING count(*) > 1"
-        )
-        later = f"FROM parsed p JOIN dupes d ON {on} WHERE p.source_row <> d.first_row"
-        conflict_column = spec.key[-1]
-        report.duplicates += db.execute(
-            f"SELECT count(*) {later} AND p.row_hash = d.first_hash"
-        ).fetchall()[0][0]
-        db.execute(
-            f"INSERT INTO verdict SELECT p.source_row, 'duplicate_conflict', '{conflict_column}' "
-            f"{later} AND p.row_hash <> d.first_hash"
+            f"CREATE OR REPLACE TEMP TABLE _load_repeats AS SELECT {key}, "
+            "min(source_row) AS first_row, arg_min(row_hash, source_row) AS first_hash "
+            f"FROM _load_rows WHERE {good} GROUP BY {key} HAVING count(*) > 1"
         )
         db.execute(
-            f"CREATE OR REPLACE TEMP VIEW firsts AS SELECT * FROM parsed p WHERE {good} AND NOT "
-            f"EXISTS (SELECT 1 FROM dupes d WHERE {on} AND p.source_row <> d.first_row)"
+            "CREATE OR REPLACE TEMP TABLE _load_later AS SELECT p.source_row, "
+            f"p.row_hash = d.first_hash AS same FROM _load_rows p JOIN _load_repeats d ON {on} "
+            "WHERE p.source_row <> d.first_row"
+        )
+        later = self._settle("_load_later", report, conflict)
+        db.execute(
+            "CREATE OR REPLACE TEMP VIEW _load_firsts AS SELECT p.* FROM "
+            f"(SELECT * FROM _load_rows WHERE {good}) p "
+            "ANTI JOIN _load_later l ON p.source_row = l.source_row"
         )
         # against the store: the same key stored with the same hash is a re-load
-        keys = db.sql(f"SELECT {key} FROM parsed WHERE {good}").to_arrow_table()
-        known = self.store.known_rows(table, keys.to_pandas(types_mapper=pd.ArrowDtype))
-        db.register("known", known)
+        known = self.store.known_rows(table, db.sql(f"SELECT {key} FROM _load_firsts"))
+        self._keep("_load_known", known)
         join = " AND ".join(f"f.{k} = k.{k}" for k in spec.key)
-        report.duplicates += db.execute(
-            f"SELECT count(*) FROM firsts f JOIN known k ON {join} "
-            "WHERE k.row_hash IS NULL OR k.row_hash = f.row_hash"
-        ).fetchall()[0][0]
         db.execute(
-            f"INSERT INTO verdict SELECT f.source_row, 'duplicate_conflict', '{conflict_column}' "
-            f"FROM firsts f JOIN known k ON {join} WHERE k.row_hash <> f.row_hash"
+            "CREATE OR REPLACE TEMP TABLE _load_seen AS SELECT f.source_row, "
+            "k.row_hash IS NULL OR k.row_hash = f.row_hash AS same "
+            f"FROM _load_firsts f JOIN _load_known k ON {join}"
         )
+        stored = self._settle("_load_seen", report, conflict)
         db.execute(
-            "CREATE OR REPLACE TEMP VIEW fresh AS SELECT * FROM firsts f "
-            f"WHERE NOT EXISTS (SELECT 1 FROM known k WHERE {join})"
+            "CREATE OR REPLACE TEMP VIEW _load_fresh AS SELECT f.* FROM _load_firsts f "
+            f"ANTI JOIN _load_known k ON {join}"
         )
-        keep = self._known_claims_only() if table == "claim_items" else ""
-        lineage = table in ("claims", "claim_items")
-        select = ", ".join(spec.names) + (", " + _LINEAGE if lineage else "")
-        new = db.sql(
-            f"SELECT {select}, row_hash FROM fresh {keep}",
-            params=_lineage_params(report) if lineage else None,
-        ).to_arrow_table()
-        db.unregister("known")
-        if new.num_rows:
-            written = self.store.upsert(table, _chunked(new))
-            report.loaded += written
-            report.duplicates += new.num_rows - written
-        self._quarantine_verdicts(report, quarantine)
-        db.unregister("raw")
+        fresh = self._count(f"SELECT 1 FROM _load_rows WHERE {good}") - later - stored
+        if table == "claim_items":
+            return self._known_claims_only(fresh)
+        return "_load_fresh", fresh
 
-    def _known_claims_only(self) -> str:
+    def _settle(self, seen: str, report: FileReport, conflict: str) -> int:
+        """Rows of table ``seen`` (source_row, same) repeat a key: identical ones are
+        duplicates, the others conflicts (quarantined). Returns how many rows it settled."""
+        same, different = self.db.execute(
+            f"SELECT count(*) FILTER (WHERE same), count(*) FILTER (WHERE NOT same) FROM {seen}"
+        ).fetchall()[0]
+        report.duplicates += same
+        self.db.execute(
+            f"INSERT INTO _load_verdict SELECT source_row, 'duplicate_conflict', {conflict} "
+            f"FROM {seen} WHERE NOT same"
+        )
+        return same + different
+
+    def _known_claims_only(self, fresh: int) -> tuple[str, int]:
         """Items whose claim is not in the store are quarantined, not loaded: returns the
-        filter that keeps the others."""
+        query of the others and their number."""
         db = self.db
-        ids = db.sql("SELECT DISTINCT claim_id FROM fresh").to_arrow_table()
-        known = self.store.known_rows("claims", ids.to_pandas(types_mapper=pd.ArrowDtype))
-        db.register("stored_claims", known[["claim_id"]])
-        db.execute("CREATE OR REPLACE TEMP TABLE known_claims AS SELECT * FROM stored_claims")
-        db.unregister("stored_claims")
+        ids = db.sql("SELECT DISTINCT claim_id FROM _load_fresh")
+        self._keep("_load_known_claims", self.store.known_rows("claims", ids))
         db.execute(
-            "INSERT INTO verdict SELECT source_row, 'unknown_claim', 'claim_id' FROM fresh f "
-            "WHERE claim_id NOT IN (SELECT claim_id FROM known_claims)"
+            "CREATE OR REPLACE TEMP TABLE _load_seen AS SELECT source_row FROM _load_fresh "
+            "WHERE claim_id NOT IN (SELECT claim_id FROM _load_known_claims)"
         )
-        return "WHERE claim_id IN (SELECT claim_id FROM known_claims)"
+        db.execute(
+            "INSERT INTO _load_verdict SELECT source_row, 'unknown_claim', 'claim_id' "
+            "FROM _load_seen"
+        )
+        kept = (
+            "(SELECT * FROM _load_fresh WHERE claim_id IN "
+            "(SELECT claim_id FROM _load_known_claims))"
+        )
+        return kept, fresh - self._count("SELECT 1 FROM _load_seen")
 
-    def _quarantine_verdicts(self, report: FileReport, quarantine: Quarantine) -> None:
-        counts = self.db.execute("SELECT problem, count(*) FROM verdict GROUP BY problem")
-        for code, count in counts.fetchall():
-            report.quarantined[code] += count
-        rows = self.db.sql(
-            "SELECT v.problem, v.problem_column, r.* FROM verdict v JOIN raw r USING (source_row)"
-        ).to_arrow_table()
-        quarantine.rows(rows)
+    # -- 4. write --------------------------------------------------------------------------
+    def _lineage(self, report: FileReport) -> str:
+        return (
+            f"{_quote(report.file)} AS source_file, source_row, {_quote(report.load_id)} AS load_id"
+        )
 
-    # -- reversals (冲销) --------------------------------------------------------------------
-    def _net_reversals(
-        self, rows: pa.Table, text: pa.Table, report: FileReport, quarantine: Quarantine
-    ) -> None:
+    def _write(self, table: str, fresh: str, count: int, report: FileReport) -> None:
+        if not count:
+            return
+        spec = TABLES[table]
+        lineage = table in ("claims", "claim_items")
+        select = ", ".join(spec.names) + (", " + self._lineage(report) if lineage else "")
+        written = self.store.upsert(table, self.db.sql(f"SELECT {select}, row_hash FROM {fresh}"))
+        report.loaded += written
+        report.duplicates += count - written
+
+    def _net_reversals(self, report: FileReport) -> None:
         """Reversals are applied once the whole file is stored, so that a reversal finds
         its original claim wherever it sits in the file (or in an earlier load)."""
         db = self.db
-        db.register("rev", rows)
-        db.register("rev_text", text)
-        originals = db.sql(
-            "SELECT DISTINCT original_claim_id AS claim_id FROM rev"
-        ).to_arrow_table()
-        known = self.store.known_rows("claims", originals.to_pandas(types_mapper=pd.ArrowDtype))
-        db.register("known_claims", known[["claim_id"]])
-        orphan = "original_claim_id NOT IN (SELECT claim_id FROM known_claims)"
-        orphans = db.sql(
-            "SELECT 'orphan_reversal' AS problem, 'claim_id' AS problem_column, t.* "
-            f"FROM rev_text t WHERE source_row IN (SELECT source_row FROM rev WHERE {orphan})"
-        ).to_arrow_table()
-        if orphans.num_rows:
-            report.quarantined["orphan_reversal"] += orphans.num_rows
-            quarantine.rows(orphans)
+        rev = "_load_rows WHERE problem IS NULL AND reversal"
+        total = self._count(f"SELECT 1 FROM {rev}")
+        if not total:
+            return
+        originals = db.sql(f"SELECT DISTINCT original_claim_id AS claim_id FROM {rev}")
+        self._keep("_load_originals", self.store.known_rows("claims", originals))
+        stored = "original_claim_id IN (SELECT claim_id FROM _load_originals)"
+        db.execute(
+            "INSERT INTO _load_verdict SELECT source_row, 'orphan_reversal', 'claim_id' "
+            f"FROM {rev} AND NOT {stored}"
+        )
+        applicable = total - self._count(f"SELECT 1 FROM {rev} AND NOT {stored}")
+        if not applicable:
+            return
         amounts = ", ".join(AMOUNTS)
-        applicable = db.sql(
+        rows = db.sql(
             f"SELECT claim_id AS reversal_id, original_claim_id AS claim_id, {amounts}, "
-            f"{_LINEAGE}, row_hash FROM rev WHERE NOT ({orphan})",
-            params=_lineage_params(report),
-        ).to_arrow_table()
-        for name in ("known_claims", "rev", "rev_text"):
-            db.unregister(name)
-        if applicable.num_rows:
-            applied = self.store.apply_reversals(applicable)
-            report.reversals += applied
-            report.duplicates += applicable.num_rows - applied
+            f"{self._lineage(report)}, row_hash FROM {rev} AND {stored}"
+        )
+        applied = self.store.apply_reversals(rows)
+        report.reversals += applied
+        report.duplicates += applicable - applied
+
+    # -- 5. quarantine ---------------------------------------------------------------------
+    def _quarantined(
+        self, scan: Scan, columns: ColumnMap, gaps: list[int], report: FileReport
+    ) -> pa.Table:
+        """The verdicts with the rows' text: the file is read again (numbered in order, so
+        only when something was quarantined), personal columns pseudonymised."""
+        db = self.db
+        for code, count in db.execute(
+            "SELECT problem, count(*) FROM _load_verdict GROUP BY problem"
+        ).fetchall():
+            report.quarantined[code] += count
+        if not report.quarantined:
+            return pa.table({})
+        text = ", ".join(f"r.{c}" for c in columns.sources)
+        source = f"({self._raw(scan, columns)})"
+        with self._file_probes():
+            return db.sql(
+                f"SELECT v.source_row, v.problem, v.problem_column, {text} "
+                f"FROM ({self._numbered(source, 'p.position', bool(gaps))}) r "
+                "RIGHT JOIN _load_verdict v ON r.source_row = v.source_row"
+            ).to_arrow_table()
 
 
 def load_files(

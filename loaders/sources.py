@@ -1,9 +1,14 @@
-"""Source files as a stream of all-text Arrow batches with 1-based source row numbers.
+"""Source files as DuckDB sees them: all-text columns ``c0``, ``c1`` … in file order.
 
 Every cell arrives as text so that parsing (times, kinds, exact decimals) happens in one
-place, loaders/parse.py, whatever the file format. CSV is read by Arrow's streaming
-reader on a background thread, so reading and parsing overlap on two cores; rows with the
-wrong number of fields are reported with their row number, never silently dropped.
+place, loaders/parse.py, whatever the file format. CSV is read by DuckDB's parallel
+reader (a GBK/GB18030 file is first transcoded to UTF-8 in a streaming pass); rows that
+cannot be split into the header's fields are rejected with their row number, never
+silently dropped. Parquet is read by DuckDB too; Excel sheets go through openpyxl.
+
+Source rows are numbered 1, 2 … after the header. A scan holds the rows that could be
+split, in file order; the row numbers it lacks (broken rows, blank Excel rows) are its
+*gaps*, so the k-th scanned row is source row k plus the gaps before it.
 """
 
 from __future__ import annotations
@@ -11,36 +16,39 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import queue
-import threading
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from graphscan.i18n import t
 
-SOURCE_ROW = "source_row"
 _SAMPLE = 4 << 20
-_CSV_BLOCK = 32 << 20
-_BATCH_ROWS = 200_000
+_COPY_CHUNK = 4 << 20
+#: DuckDB's own tables of the rows its CSV reader rejected.
+_REJECTS = ("_scan_rejects", "_scan_files")
 
 
 @dataclass
-class Batch:
-    """Text columns named by position (``c0``, ``c1`` …) plus ``source_row``; ``broken``
-    lists rows that could not be split into fields: (source row, fields found)."""
+class Scan:
+    """``sql``: a FROM-clause item yielding the text columns of the rows that could be
+    split into fields, in file order. ``broken()``: the source rows that could not (known
+    once ``sql`` has run). ``skipped``: other source rows not in ``sql`` (blank rows)."""
 
-    table: pa.Table
-    broken: list[tuple[int, int]] = field(default_factory=list)
-    progress: int = 0
+    sql: str
+    broken: Callable[[], list[int]]
+    skipped: list[int] = field(default_factory=list)
+
+    def gaps(self) -> list[int]:
+        return sorted({*self.broken(), *self.skipped})
 
 
 @dataclass
@@ -49,13 +57,11 @@ class Source:
     format: str
     encoding: str | None
     headers: list[str]
-    size: int  # progress units: bytes for CSV, rows otherwise
-    _batches: Callable[[], Iterator[Batch]]
+    _scan: Callable[[duckdb.DuckDBPyConnection], AbstractContextManager[Scan]]
 
-    def batches(self, prepare: Callable[[Batch], Batch]) -> Iterator[Batch]:
-        """The batches, each passed through ``prepare`` on the reading thread, so that
-        reading and preparing the next batch overlap with the caller's work on this one."""
-        return _prefetched(map(prepare, self._batches()))
+    def scan(self, db: duckdb.DuckDBPyConnection) -> AbstractContextManager[Scan]:
+        """The file as a scan in ``db``, valid inside the ``with`` block."""
+        return self._scan(db)
 
 
 def detect_encoding(path: Path) -> str:
@@ -102,9 +108,16 @@ def _names(count: int) -> list[str]:
     return [f"c{i}" for i in range(count)]
 
 
+def _literal(text: str | Path) -> str:
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
 # -- CSV ---------------------------------------------------------------------------------
 def _csv(path: Path, encoding: str) -> Source:
-    codec = "utf8" if codecs.lookup(encoding).name in ("utf-8", "utf-8-sig") else encoding
     with path.open("rb") as handle:
         head = handle.read(1 << 16).decode(encoding, errors="replace")
     try:
@@ -112,88 +125,80 @@ def _csv(path: Path, encoding: str) -> Source:
     except StopIteration:
         raise ValueError(t("{p}: 空文件", "{p}: empty file", p=path.name)) from None
     headers = [h.strip() for h in headers]
-    names = _names(len(headers))
+    columns = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in _names(len(headers))) + "}"
 
-    def batches() -> Iterator[Batch]:
-        broken: list[tuple[int, int]] = []
+    @contextmanager
+    def scan(db: duckdb.DuckDBPyConnection) -> Iterator[Scan]:
+        with _utf8(path, encoding) as text:
+            for table in _REJECTS:
+                db.execute(f"DROP TABLE IF EXISTS {table}")
+            sql = (
+                f"read_csv({_literal(text)}, header = true, columns = {columns}, "
+                "auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
+                # empty fields stay '' (no value is NULL): otherwise the strict reader
+                # forgives a surplus empty last field, and that row would load misaligned
+                "nullstr = '\x01', allow_quoted_nulls = false, "
+                "strict_mode = true, store_rejects = true, "
+                f"rejects_table = '{_REJECTS[0]}', rejects_scan = '{_REJECTS[1]}')"
+            )
+            try:
+                yield Scan(sql, lambda: _rejected_rows(db))
+            finally:
+                for table in _REJECTS:
+                    db.execute(f"DROP TABLE IF EXISTS {table}")
 
-        def on_broken(row: pacsv.InvalidRow) -> str:
-            broken.append((row.number - 1, row.actual_columns))
-            return "skip"
+    return Source(path, "csv", encoding, headers, scan)
 
-        stream = pa.OSFile(str(path))
-        reader = pacsv.open_csv(
-            stream,
-            read_options=pacsv.ReadOptions(
-                use_threads=False,
-                block_size=_CSV_BLOCK,
-                skip_rows=1,
-                column_names=names,
-                encoding=codec,
-            ),
-            parse_options=pacsv.ParseOptions(invalid_row_handler=on_broken),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()),
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
-        good, reported = 0, 0
+
+def _rejected_rows(db: duckdb.DuckDBPyConnection) -> list[int]:
+    """Source rows DuckDB's reader rejected (the header is line 1, a rejected row may be
+    reported once per surplus field, and every scan of the file adds its reports)."""
+    if not db.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [_REJECTS[0]]
+    ).fetchall()[0][0]:
+        return []
+    rows = db.execute(f"SELECT DISTINCT line - 1 FROM {_REJECTS[0]} ORDER BY 1").fetchall()
+    return [row for (row,) in rows]
+
+
+@contextmanager
+def _utf8(path: Path, encoding: str) -> Iterator[Path]:
+    """The file itself when it is UTF-8 (with or without BOM), else a UTF-8 copy in a
+    private temporary folder, removed afterwards."""
+    if codecs.lookup(encoding).name in ("utf-8", "utf-8-sig"):
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="graphscan-") as folder:
+        target = Path(folder) / "source.csv"
         try:
-            for record_batch in reader:
-                table = pa.Table.from_batches([record_batch])
-                rows = _row_numbers(good, table.num_rows, sorted(r for r, _ in broken))
-                good += table.num_rows
-                new_broken, reported = broken[reported:], len(broken)
-                yield Batch(table.append_column(SOURCE_ROW, rows), new_broken, stream.tell())
-            if len(broken) > reported:
-                yield Batch(_empty(names), broken[reported:], stream.tell())
-        except pa.ArrowInvalid as exc:
+            with (
+                path.open(encoding=encoding, newline="") as source,
+                target.open("w", encoding="utf-8", newline="") as out,
+            ):
+                shutil.copyfileobj(source, out, _COPY_CHUNK)
+        except UnicodeDecodeError as exc:
             raise ValueError(
                 t(
                     "{p}: 读取失败 (编码 {e}? 可用 --encoding 指定): {x}",
                     "{p}: cannot read it (encoding {e}? give it with --encoding): {x}",
                     p=path.name,
                     e=encoding,
-                    x=str(exc).splitlines()[0],
+                    x=exc.reason,
                 )
             ) from None
-        finally:
-            stream.close()
-
-    return Source(path, "csv", encoding, headers, path.stat().st_size, batches)
-
-
-def _row_numbers(before: int, count: int, broken_rows: list[int]) -> pa.Array:
-    """Source rows of good rows ``before+1 … before+count``: the k-th good row is row
-    k plus the number of broken rows ahead of it."""
-    good = np.arange(before + 1, before + count + 1, dtype=np.int64)
-    if broken_rows:
-        shifted = np.asarray(broken_rows, dtype=np.int64) - np.arange(len(broken_rows))
-        good += np.searchsorted(shifted, good, side="right")
-    return pa.array(good)
-
-
-def _empty(names: list[str]) -> pa.Table:
-    columns = {n: pa.array([], pa.string()) for n in names}
-    return pa.table({**columns, SOURCE_ROW: pa.array([], pa.int64())})
+        yield target
 
 
 # -- Parquet -----------------------------------------------------------------------------
 def _parquet(path: Path) -> Source:
-    handle = pq.ParquetFile(path)
-    headers = list(handle.schema_arrow.names)
-    names = _names(len(headers))
+    headers = list(pq.ParquetFile(path).schema_arrow.names)
+    columns = ", ".join(f"CAST({_identifier(h)} AS VARCHAR) AS c{i}" for i, h in enumerate(headers))
 
-    def batches() -> Iterator[Batch]:
-        done = 0
-        for record_batch in pq.ParquetFile(path).iter_batches(batch_size=_BATCH_ROWS):
-            columns = [pc.cast(col, pa.string()) for col in record_batch.columns]
-            rows = pa.array(np.arange(done + 1, done + record_batch.num_rows + 1))
-            done += record_batch.num_rows
-            yield Batch(pa.table([*columns, rows], names=[*names, SOURCE_ROW]), [], done)
+    @contextmanager
+    def scan(db: duckdb.DuckDBPyConnection) -> Iterator[Scan]:
+        yield Scan(f"(SELECT {columns} FROM read_parquet({_literal(path)}))", list)
 
-    return Source(path, "parquet", None, headers, handle.metadata.num_rows, batches)
+    return Source(path, "parquet", None, headers, scan)
 
 
 # -- Excel -------------------------------------------------------------------------------
@@ -217,80 +222,38 @@ def _excel(path: Path) -> Source:
     from openpyxl import load_workbook
 
     workbook = load_workbook(path, read_only=True, data_only=True)
-    sheet = workbook.active
-    rows = sheet.iter_rows(values_only=True)
+    rows = workbook.active.iter_rows(values_only=True)
     header_row = 0
     headers: list[str] = []
     for header_row, values in enumerate(rows, start=1):  # noqa: B007 - used below
         if any(v is not None for v in values):
             headers = [str(v).strip() if v is not None else "" for v in values]
             break
-    total = max((sheet.max_row or header_row) - header_row, 0)
     workbook.close()
     names = _names(len(headers))
 
-    def batches() -> Iterator[Batch]:
+    @contextmanager
+    def scan(db: duckdb.DuckDBPyConnection) -> Iterator[Scan]:
         book = load_workbook(path, read_only=True, data_only=True)
         cells: list[list[str | None]] = [[] for _ in names]
-        numbers: list[int] = []
-        broken: list[tuple[int, int]] = []
+        broken: list[int] = []
+        blank: list[int] = []
         for number, values in enumerate(book.active.iter_rows(values_only=True), start=1):
-            if number <= header_row or all(v is None for v in values):
-                continue
             row = number - header_row
-            if len(values) > len(names) and any(v is not None for v in values[len(names) :]):
-                broken.append((row, len(values)))
+            if row <= 0:
                 continue
-            for column, value in zip(cells, (*values, *[None] * len(names)), strict=False):
-                column.append(_cell_text(value))
-            numbers.append(row)
-            if len(numbers) >= _BATCH_ROWS:
-                yield _excel_batch(names, cells, numbers, broken)
-                cells, numbers, broken = [[] for _ in names], [], []
+            if all(v is None for v in values):
+                blank.append(row)
+            elif len(values) > len(names) and any(v is not None for v in values[len(names) :]):
+                broken.append(row)
+            else:
+                for column, value in zip(cells, (*values, *[None] * len(names)), strict=False):
+                    column.append(_cell_text(value))
         book.close()
-        yield _excel_batch(names, cells, numbers, broken)
-
-    return Source(path, "xlsx", None, headers, total, batches)
-
-
-def _excel_batch(
-    names: list[str], cells: list[list[str | None]], numbers: list[int], broken: list
-) -> Batch:
-    arrays = [pa.array(column, pa.string()) for column in cells]
-    table = pa.table([*arrays, pa.array(numbers, pa.int64())], names=[*names, SOURCE_ROW])
-    return Batch(table, broken, numbers[-1] if numbers else 0)
-
-
-# -- background reading ------------------------------------------------------------------
-_DONE = object()
-
-
-def _prefetched(batches: Iterator[Batch], depth: int = 2) -> Iterator[Batch]:
-    """Read the next batches on a thread while the caller works on the current one."""
-    box: queue.Queue[Any] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def produce() -> None:
+        db.register("_scan_excel", pa.table([pa.array(c, pa.string()) for c in cells], names))
         try:
-            for batch in batches:
-                if stop.is_set():
-                    return
-                box.put(batch)
-            box.put(_DONE)
-        except BaseException as exc:  # handed to the consumer, raised there
-            box.put(exc)
+            yield Scan("_scan_excel", lambda: broken, blank)
+        finally:
+            db.unregister("_scan_excel")
 
-    worker = threading.Thread(target=produce, name="graphscan-reader", daemon=True)
-    worker.start()
-    try:
-        while (item := box.get()) is not _DONE:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        while worker.is_alive():
-            try:
-                box.get_nowait()
-            except queue.Empty:
-                worker.join(0.05)
+    return Source(path, "xlsx", None, headers, scan)

@@ -221,3 +221,36 @@ def test_columns_of_canonical_claims_are_all_stored(tmp_path: Path) -> None:
     assert (row["provider_id"], row["doctor_id"], row["operator_id"]) == ("H001", "D01", "OP1")
     assert row["diagnosis_code"] == "J06.9"
     assert row["card_id"] == row["person_id"]  # card defaults to the person's own
+
+
+def test_rows_that_do_not_split_are_quarantined_with_their_row(tmp_path: Path) -> None:
+    headers = ["claim_id", "kind", "person_id", "provider_id", "start_time", "total_amount"]
+    lines = [
+        ",".join(headers),
+        "A1,门诊, p1 ,H1,2025-03-01,10.00",
+        "A2,门诊,p2,H1,2025-03-01,10.00,",  # a surplus empty field: misaligned, not loaded
+        "A3,门诊,p3,H1,2025-03-01",  # a field short
+        'A4,住院,p1,H1,"2025-03-02",12.50',
+        ' A5 ,"门诊",p1,"H 1",2025-03-03 ,"1,000.00"',
+        "A6,门诊,p4,H1,2025-03-04,1.00,extra,fields",
+        'A7,门诊,p1,"H\n2",2025-03-05,2.00',  # a quoted line break: one row, two lines
+        "A8,门诊,p1,H1,2025-03-05,2.00,",
+        "A9,门诊,p1,H1,2025-03-06,3.00",
+    ]
+    source = tmp_path / "c.csv"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report, store = _load([source], tmp_path / "ws")
+    file = report.files[0]
+    assert (file.rows_read, file.loaded, dict(file.quarantined)) == (9, 5, {"broken_row": 4})
+    assert file.reconciles
+    rows = store.db.execute(
+        "SELECT claim_id, source_row, person_id, provider_id, total_amount FROM claims "
+        "ORDER BY source_row"
+    ).fetchall()
+    assert [(r[0], r[1]) for r in rows] == [("A1", 1), ("A4", 4), ("A5", 5), ("A7", 7), ("A9", 9)]
+    assert rows[0][2] == rows[1][2] == rows[2][2]  # " p1 " and "p1": one person
+    assert rows[2][3:] == ("H 1", Decimal("1000.00")) and rows[3][3] == "H\n2"
+    quarantine = next((tmp_path / "ws" / "quarantine").glob("*.csv"))
+    with quarantine.open(encoding="utf-8-sig") as handle:
+        reasons = {int(r["source_row"]): r["reason_code"] for r in csv.DictReader(handle)}
+    assert reasons == {2: "broken_row", 3: "broken_row", 6: "broken_row", 8: "broken_row"}

@@ -7,12 +7,13 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+import duckdb
 import pandas as pd
 import pyarrow as pa
 
 from graphscan.schema import LINEAGE, TABLES, Table
 from graphscan.sql import read_sql
-from graphscan.store.base import Store, StoreError
+from graphscan.store.base import Frame, Store, StoreError
 from graphscan.workspace import Workspace
 
 #: Columns linking a claim to an entity; exploration walks along them.
@@ -76,26 +77,27 @@ class EmbeddedStore(Store):
             raise StoreError(f"unknown table {name!r}")
         return TABLES[name]
 
-    def known_rows(self, table: str, keys: pd.DataFrame) -> pd.DataFrame:
-        spec = self._table(table)
-        key = list(spec.key)
-        listed = "WHERE t.row_hash IS NOT NULL" if table in ENTITY_TABLES else ""
-        self.db.register("_keys", keys[key])
-        try:
-            join = " AND ".join(f"t.{k} = k.{k}" for k in key)
-            cols = ", ".join(f"t.{k}" for k in key)
-            # Arrow-backed columns: millions of keys without a Python object per string
-            return (
-                self.db.sql(
-                    f"SELECT {cols}, t.row_hash FROM {table} t SEMI JOIN _keys k ON {join} {listed}"
-                )
-                .to_arrow_table()
-                .to_pandas(types_mapper=pd.ArrowDtype)
-            )
-        finally:
-            self.db.unregister("_keys")
+    def staging(self) -> duckdb.DuckDBPyConnection:
+        """The store's own connection: staged rows meet the stored tables in one database,
+        so lookups and writes are set-based SQL with no copies."""
+        return self.db
 
-    def upsert(self, table: str, frame: pd.DataFrame | pa.Table) -> int:
+    def _relation(self, frame: Frame) -> duckdb.DuckDBPyRelation:
+        if isinstance(frame, duckdb.DuckDBPyRelation):
+            return frame
+        return self.db.from_arrow(frame) if isinstance(frame, pa.Table) else self.db.from_df(frame)
+
+    def known_rows(self, table: str, keys: Frame) -> duckdb.DuckDBPyRelation:
+        """A lazy relation: the caller decides whether to materialise it."""
+        key = list(self._table(table).key)
+        stored = self.db.table(table).set_alias("t")
+        if table in ENTITY_TABLES:
+            stored = stored.filter("t.row_hash IS NOT NULL")
+        wanted = self._relation(keys).select(", ".join(key)).set_alias("k")
+        join = " AND ".join(f"t.{k} = k.{k}" for k in key)
+        return stored.join(wanted, join, how="semi").select(", ".join([*key, "row_hash"]))
+
+    def upsert(self, table: str, frame: Frame) -> int:
         spec = self._table(table)
         cols = _columns(spec)
         present = set(frame.column_names if isinstance(frame, pa.Table) else frame.columns)
@@ -135,7 +137,7 @@ class EmbeddedStore(Store):
                 f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = d.{key})"
             )
 
-    def apply_reversals(self, frame: pd.DataFrame | pa.Table) -> int:
+    def apply_reversals(self, frame: Frame) -> int:
         self.db.register("_rev", frame)
         try:
             self.db.execute("BEGIN")

@@ -27,7 +27,6 @@ from typing import Any
 import click
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 from neo4j import Driver, GraphDatabase, ManagedTransaction, Query, unit_of_work
 from neo4j.exceptions import (
     AuthError,
@@ -41,7 +40,7 @@ from neo4j.time import Date, DateTime
 
 from graphscan.cypher import read_cypher
 from graphscan.schema import CLAIMS, LINEAGE, TABLES
-from graphscan.store.base import Store, StoreError
+from graphscan.store.base import Frame, Store, StoreError, as_pandas
 from graphscan.store.communities import leiden_gds
 from graphscan.workspace import Workspace
 
@@ -203,8 +202,9 @@ class Neo4jStore(Store):
         self._autocommit("schema")
 
     # -- writing -----------------------------------------------------------------------
-    def known_rows(self, table: str, keys: pd.DataFrame) -> pd.DataFrame:
+    def known_rows(self, table: str, keys: Frame) -> pd.DataFrame:
         spec = _table(table)
+        keys = as_pandas(keys)
         key_values = _item_keys(keys) if table == "claim_items" else keys[spec.key[0]]
         ids = [str(v) for v in key_values.dropna().unique()]
         rows: list[dict[str, Any]] = []
@@ -214,10 +214,9 @@ class Neo4jStore(Store):
             )
         return pd.DataFrame(rows, columns=[*spec.key, "row_hash"])
 
-    def upsert(self, table: str, frame: pd.DataFrame | pa.Table) -> int:
+    def upsert(self, table: str, frame: Frame) -> int:
         _table(table)
-        if isinstance(frame, pa.Table):
-            frame = frame.to_pandas()
+        frame = as_pandas(frame)
         if table == "claim_items":
             frame = frame.assign(item_key=_item_keys(frame))
         key = "item_key" if table == "claim_items" else TABLES[table].key[0]
@@ -237,9 +236,8 @@ class Neo4jStore(Store):
             click.echo(f"Neo4j {table}: {len(frame):,} rows, {rate:,.0f} rows/s", err=True)
         return written
 
-    def apply_reversals(self, frame: pd.DataFrame | pa.Table) -> int:
-        if isinstance(frame, pa.Table):
-            frame = frame.to_pandas()
+    def apply_reversals(self, frame: Frame) -> int:
+        frame = as_pandas(frame)
         frame = frame.sort_values("source_row", kind="stable").drop_duplicates("row_hash")
         if len(frame):
             self._tx("aggregates_stale", {}, True)
