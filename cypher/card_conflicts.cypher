@@ -6,9 +6,11 @@ CALL () {
   MATCH (c:Claim)
   WHERE ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
   WITH c.provider_id AS provider_id, coalesce(c.operator_id, '') AS operator_id,
-    count(DISTINCT coalesce(c.card_id, c.person_id)) AS cards
-  RETURN collect({provider_id: provider_id, operator_id: operator_id, cards: cards}) AS volume,
-    sum(cards) AS all_cards
+    count(DISTINCT coalesce(c.card_id, c.person_id)) AS cards,
+    count(DISTINCT CASE WHEN c.kind = 'inpatient' THEN coalesce(c.card_id, c.person_id) END)
+      AS stays
+  RETURN collect({provider_id: provider_id, operator_id: operator_id, cards: cards,
+    stays: stays}) AS volume, sum(cards) AS all_cards, sum(stays) AS all_stays
 }
 CALL () {
   MATCH (p:Person)<-[:BY]-(c:Claim)
@@ -26,7 +28,7 @@ CALL () {
     MATCH (c:Claim {person_id: card}) WHERE c.card_id IS NULL RETURN c
   }
   WITH s, c
-  WHERE c.kind = 'inpatient' AND c <> s
+  WHERE c.kind = 'inpatient' AND c.provider_id <> s.provider_id
     AND c.start_time > s.start_time + duration({days: 1})
     AND c.start_time < s.end_time - duration({days: 1})
     AND ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
@@ -46,7 +48,7 @@ CALL () {
     AND ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
   RETURN c, 'age' AS reason
 }
-WITH volume, all_cards, c, reason, coalesce(c.operator_id, '') AS operator_id
+WITH volume, all_cards, all_stays, c, reason, coalesce(c.operator_id, '') AS operator_id
 OPTIONAL MATCH (v:Provider {provider_id: c.provider_id})
 RETURN c.claim_id AS claim_id, coalesce(c.card_id, c.person_id) AS card_id,
   c.person_id AS person_id, c.provider_id AS provider_id,
@@ -54,5 +56,8 @@ RETURN c.claim_id AS claim_id, coalesce(c.card_id, c.person_id) AS card_id,
   operator_id, c.doctor_id AS doctor_id, reason,
   [x IN volume WHERE x.provider_id = c.provider_id AND x.operator_id = operator_id][0].cards
     AS operator_cards,
-  all_cards
+  all_cards,
+  [x IN volume WHERE x.provider_id = c.provider_id AND x.operator_id = operator_id][0].stays
+    AS operator_stays,
+  all_stays
 ORDER BY provider_id, operator_id, card_id, claim_id, reason

@@ -11,10 +11,11 @@ import handmade_city as city
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from graphscan.detect import detectors, rank, scan
 from graphscan.detect.base import Window
-from graphscan.detect.significance import benjamini_hochberg, poisson_tail
+from graphscan.detect.significance import benjamini_hochberg, fisher, poisson_tail
 from graphscan.rings import Ring
 from graphscan.store.embedded import EmbeddedStore
 from graphscan.workspace import Workspace
@@ -144,6 +145,14 @@ def test_poisson_tail() -> None:
     assert poisson_tail(500, 0.1) > 0  # floored, never zero
 
 
+def test_fisher_combines_two_independent_tests() -> None:
+    assert fisher(0.01, 0.2) == pytest.approx(
+        stats.combine_pvalues([0.01, 0.2], method="fisher").pvalue
+    )
+    assert fisher(0.01, 1.0) > 0.01  # a test that says nothing costs a little
+    assert fisher(1e-300, 1e-300) > 0  # floored, never zero
+
+
 def test_rank_keeps_only_discoveries(ranked: list[Ring]) -> None:
     assert all(r.q_value <= 0.01 for r in ranked)
     assert [r.score for r in ranked] == sorted((r.score for r in ranked), reverse=True)
@@ -154,3 +163,261 @@ def test_rank_keeps_only_discoveries(ranked: list[Ring]) -> None:
 def test_unknown_pattern_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown pattern"):
         detectors(["telepathy"])
+
+
+def _claim(
+    rows: list[dict[str, object]],
+    person: str,
+    provider: str,
+    when: pd.Timestamp,
+    amount: float,
+    operator: str | None = None,
+    doctor: str | None = None,
+) -> str:
+    claim_id = f"C{len(rows):05d}"
+    rows.append(
+        {
+            "claim_id": claim_id,
+            "kind": "pharmacy",
+            "person_id": person,
+            "card_id": f"card-{person}",
+            "provider_id": provider,
+            "doctor_id": doctor,
+            "operator_id": operator,
+            "start_time": when,
+            "total_amount": amount,
+            "fund_amount": 0.0,
+            "account_amount": amount,
+            "cash_amount": 0.0,
+        }
+    )
+    return claim_id
+
+
+def _store(path: Path, frames: dict[str, pd.DataFrame]) -> EmbeddedStore:
+    store = EmbeddedStore(Workspace.open(path))
+    for table in ("persons", "providers", "doctors", "claims", "claim_items"):
+        if table in frames:
+            store.upsert(table, frames[table])
+    return store
+
+
+def _lending_city(ring_town: str) -> dict[str, pd.DataFrame]:
+    """Pharmacy P in town 330701001: 60 customers, 45 from the town, swipe now and then;
+    the same operator O1 swipes a stack of 8 cards whose holders live in ``ring_town``,
+    minutes apart, on 12 days."""
+    rng = np.random.default_rng(3)
+    start = pd.Timestamp("2025-01-01")
+    rows: list[dict[str, object]] = []
+    customers = [f"B{i:02d}" for i in range(60)]
+    for day in range(120):
+        for person in rng.choice(customers, 4, replace=False):
+            _claim(
+                rows,
+                person,
+                "P",
+                start + pd.Timedelta(days=day, hours=9 + 8 * rng.random()),
+                50.0,
+                "O1",
+            )
+    ring = [f"L{i}" for i in range(8)]
+    for day in rng.choice(120, 12, replace=False):
+        for k, person in enumerate(ring):
+            when = start + pd.Timedelta(days=int(day), hours=20, minutes=3 * k)
+            _claim(rows, person, "P", when, 280.0, "O1")
+    town = {p: "330701001" if i < 45 else "330702001" for i, p in enumerate(customers)}
+    town |= dict.fromkeys(ring, ring_town)
+    persons = pd.DataFrame(
+        {
+            "person_id": list(town),
+            "region_code": [t + "001" for t in town.values()],
+            "address_key": [f"addr-{p}" for p in town],
+        }
+    )
+    providers = pd.DataFrame(
+        {"provider_id": ["P"], "kind": ["pharmacy"], "region_code": ["330701001000"]}
+    )
+    return {"claims": pd.DataFrame(rows), "persons": persons, "providers": providers}
+
+
+def test_cards_far_from_their_holders_raise_a_lending_ring(tmp_path: Path) -> None:
+    """The same stack of cards is more suspect when its holders live in another town than
+    the pharmacy's other customers do; the explanation counts the far cards."""
+    far_store = _store(tmp_path / "far", _lending_city("330703001"))
+    near_store = _store(tmp_path / "near", _lending_city("330701001"))
+    lending = detectors(["card_lending"])[0]
+    far, near = lending.find(far_store, Window()), lending.find(near_store, Window())
+    assert len(far) == len(near) == 1
+    assert far[0].statistic == near[0].statistic and far[0].expected == near[0].expected
+    assert far[0].p_value < near[0].p_value
+    assert "8 of 8 cards were swiped outside" in far[0].explanation_en
+    assert "0 of 8 cards were swiped outside" in near[0].explanation_en
+    assert "8/8 张卡" in far[0].explanation_zh
+    # expected far cards: 8 x the pharmacy's other customers' far share (15 of 60, add-one)
+    assert f"other customers: {8 * 16 / 62:.1f}" in far[0].explanation_en
+    assert far[0].method["far_cards_p"] < 1e-4
+
+
+def test_far_cards_without_an_address_use_the_holders_other_places(tmp_path: Path) -> None:
+    """Holders with no known region: their cards' other claims (a pharmacy in their own
+    town, another town than the ring pharmacy's) say where they usually are."""
+    frames = _lending_city("330703001")
+    ring = frames["persons"]["person_id"].str.startswith("L")
+    frames["persons"].loc[ring, "region_code"] = None
+    home = pd.Timestamp("2025-02-01")
+    rows: list[dict[str, object]] = []
+    for k, person in enumerate(sorted(frames["persons"]["person_id"][ring])):
+        _claim(rows, person, "H", home + pd.Timedelta(days=k), 30.0, "O9")
+    home_claims = pd.DataFrame(rows).assign(claim_id=lambda f: "H" + f["claim_id"])
+    frames["claims"] = pd.concat([frames["claims"], home_claims], ignore_index=True)
+    frames["providers"] = pd.concat(
+        [
+            frames["providers"],
+            pd.DataFrame(
+                {"provider_id": ["H"], "kind": ["pharmacy"], "region_code": ["330703001000"]}
+            ),
+        ],
+        ignore_index=True,
+    )
+    store = _store(tmp_path / "homeless", frames)
+    rings = detectors(["card_lending"])[0].find(store, Window())
+    assert len(rings) == 1
+    assert "8 of 8 cards were swiped outside" in rings[0].explanation_en
+    assert rings[0].method["far_cards_p"] < 1e-4
+
+
+def _resale_city(prescribed: bool) -> dict[str, pd.DataFrame]:
+    """High-value drug HV: 30 chronic patients of four colleagues at hospital H1 refill one
+    box monthly at the two pharmacies by its door (C20-C29 also at Q3 now and then);
+    resellers S0-S3 (sent by doctor D2 of H2 when ``prescribed``) buy a box every 4-6 days
+    rotating over three pharmacies for four months."""
+    rng = np.random.default_rng(5)
+    start = pd.Timestamp("2025-01-01")
+    rows: list[dict[str, object]] = []
+    for i in range(30):
+        home, doctor = ("Q1", "Q2")[i % 2], ("D1", "D3", "D4", "D5")[i // 2 % 4]
+        day = float(rng.integers(0, 20))
+        while day < 240:
+            where = "Q3" if i >= 20 and rng.random() < 0.3 else home
+            when = start + pd.Timedelta(days=day, hours=10)
+            _claim(rows, f"C{i:02d}", where, when, 3000.0, "O1", doctor)
+            day += rng.uniform(27, 33)
+    for i in range(4):
+        day = float(rng.integers(0, 5))
+        while day < 120:
+            where = ("Q2", "Q3", "Q4")[int(rng.integers(0, 3))]
+            when = start + pd.Timedelta(days=day, hours=15)
+            _claim(rows, f"S{i}", where, when, 3000.0, "O2", "D2" if prescribed else None)
+            day += rng.uniform(4, 6)
+    claims = pd.DataFrame(rows)
+    items = pd.DataFrame(
+        {
+            "claim_id": claims["claim_id"],
+            "item_code": "HV",
+            "item_kind": "drug",
+            "quantity": 1.0,
+            "unit_price": 3000.0,
+            "amount": 3000.0,
+        }
+    )
+    doctors = pd.DataFrame(
+        {"doctor_id": ["D1", "D2", "D3", "D4", "D5"], "provider_id": ["H1", "H2", "H1", "H1", "H1"]}
+    )
+    return {"claims": claims, "claim_items": items, "doctors": doctors}
+
+
+def test_resale_beyond_need_across_outlets(tmp_path: Path) -> None:
+    """Resellers buying months of a drug in weeks across pharmacies form one ring; the
+    chronic patients refilling monthly, even those using two pharmacies, stay clean."""
+    store = _store(tmp_path / "resale", _resale_city(prescribed=False))
+    rings = scan(store, patterns=["kickback"])
+    assert len(rings) == 1
+    ring = rings[0]
+    assert ring.method["signal"] == "resale"
+    assert ring.member_ids("person") == {f"S{i}" for i in range(4)}
+    assert ring.member_ids("pharmacy") == {"Q2", "Q3", "Q4"}
+    claims = store.claims(ring.claim_ids)
+    assert set(claims["person_id"]) == ring.member_ids("person")
+    # observed: boxes bought before each reseller's last purchase (one box each time)
+    assert ring.statistic == len(claims) - 4
+    assert f"bought about {len(claims) - 4} typical purchases" in ring.explanation_en
+    assert ring.statistic > 3 * ring.expected
+
+
+def test_resale_confirms_the_prescribing_doctors_ring(tmp_path: Path) -> None:
+    """When the resellers' prescriptions come from one doctor, the over-need purchases
+    confirm that doctor's flow ring instead of making a second case of the same people."""
+    store = _store(tmp_path / "resale", _resale_city(prescribed=True))
+    rings = scan(store, patterns=["kickback"])
+    assert len(rings) == 1
+    ring = rings[0]
+    assert ring.member_ids("doctor") == {"D2"}
+    assert ring.member_ids("person") == {f"S{i}" for i in range(4)}
+    assert "4 of the patients also bought the drugs far beyond need" in ring.explanation_en
+    assert ring.method["resale"]["observed"] > 3 * ring.method["resale"]["expected"]
+
+
+def _roaming_city() -> dict[str, pd.DataFrame]:
+    """Four pharmacies in four towns, each with its own operator and 30 local customers. A
+    broker carries a bag of 8 cards (holders from town 330701001) to them: 8 trips, each
+    pharmacy twice, too rarely for the per-counter search. A family from another town
+    shops together on its trips to two of the pharmacies (the hard negative)."""
+    rng = np.random.default_rng(11)
+    start = pd.Timestamp("2025-01-01")
+    rows: list[dict[str, object]] = []
+    town = {}
+    for n in range(1, 5):
+        locals_ = [f"B{n}{i:02d}" for i in range(30)]
+        town |= dict.fromkeys(locals_, f"33070200{n}")
+        for day in range(120):
+            for person in rng.choice(locals_, 3, replace=False):
+                when = start + pd.Timedelta(days=day, hours=9 + 8 * rng.random())
+                _claim(rows, person, f"P{n}", when, 60.0, f"O{n}")
+    bag = [f"L{i}" for i in range(8)]
+    town |= dict.fromkeys(bag, "330701001")
+    for trip, day in enumerate(sorted(rng.choice(120, 8, replace=False))):
+        n = trip % 4 + 1
+        for k, person in enumerate(sorted(rng.choice(bag, 7, replace=False))):
+            when = start + pd.Timedelta(days=int(day), hours=20, minutes=3 * k)
+            _claim(rows, person, f"P{n}", when, 280.0, f"O{n}")
+    family = ["F0", "F1", "F2"]
+    town |= dict.fromkeys(family, "330701002")
+    for trip, day in enumerate(sorted(rng.choice(120, 8, replace=False))):
+        for k, person in enumerate(family):
+            when = start + pd.Timedelta(days=int(day), hours=11, minutes=k)
+            _claim(rows, person, f"P{trip % 2 + 1}", when, 90.0, f"O{trip % 2 + 1}")
+    persons = pd.DataFrame(
+        {
+            "person_id": list(town),
+            "region_code": [t + "001" for t in town.values()],
+            "address_key": ["addr-family" if p in family else f"addr-{p}" for p in town],
+        }
+    )
+    providers = pd.DataFrame(
+        {
+            "provider_id": [f"P{n}" for n in range(1, 5)],
+            "kind": "pharmacy",
+            "region_code": [f"33070200{n}000" for n in range(1, 5)],
+        }
+    )
+    return {"claims": pd.DataFrame(rows), "persons": persons, "providers": providers}
+
+
+def test_a_bag_of_cards_moving_across_pharmacies(tmp_path: Path) -> None:
+    """The bag is one ring across all four pharmacies and operators although no counter
+    saw it often enough on its own; the family travelling together is not a ring."""
+    store = _store(tmp_path / "roaming", _roaming_city())
+    rings = scan(store, patterns=["card_lending"])
+    assert len(rings) == 1
+    ring = rings[0]
+    assert ring.method["roaming"] is True
+    assert ring.member_ids("person") == {f"L{i}" for i in range(8)}
+    assert ring.member_ids("pharmacy") == {"P1", "P2", "P3", "P4"}
+    assert ring.member_ids("operator") == {"O1", "O2", "O3", "O4"}
+    assert "The same cards moved together across 4 pharmacies." in ring.explanation_en
+    assert "8 of 8 cards were swiped outside" in ring.explanation_en
+    claims = store.claims(ring.claim_ids)
+    assert claims["start_time"].dt.hour.eq(20).all()
+    assert f"{int(ring.statistic)} times on {claims['start_time'].dt.date.nunique()} days" in (
+        ring.explanation_en
+    )

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from graphscan.detect.card_lending import CardLending
+from graphscan.detect.far_cards import REGION_DIGITS
 from graphscan.detect.group_hospitalisation import GroupHospitalisation
 from graphscan.detect.kickback import Kickback
 from graphscan.store.embedded import EmbeddedStore
@@ -55,6 +56,7 @@ def parameter_sets() -> list[dict[str, Any]]:
             "wave_days": hospital.wave_days,
             "min_waves": hospital.params.min_together,
             "high_value": kickback.high_value,
+            "region_digits": REGION_DIGITS,
             "provider_id": "H2",
             **lists,
         },
@@ -66,6 +68,7 @@ def parameter_sets() -> list[dict[str, Any]]:
             "wave_days": 3,
             "min_waves": 3,
             "high_value": 0.0,
+            "region_digits": 1,
             "provider_id": "K1",
             **lists,
         },
@@ -104,6 +107,12 @@ def city() -> dict[str, pd.DataFrame]:
                 gap = [0, 300, 300.5, 120, 299.999, 60][k]
                 when = base + timedelta(seconds=gap * (k + 1))
                 claim("pharmacy", person, "P2", when, operator_id="O2", doctor_id="D2")
+        # the same bag of cards carried to two pharmacies far from the holders' homes
+        if day % 6 == 3:
+            outlet, operator = [("P4", "O6"), ("P5", "O7")][day % 12 // 6]
+            for k, person in enumerate(people[:6]):
+                when = base + timedelta(hours=5, minutes=2 * k)
+                claim("pharmacy", person, outlet, when, operator_id=operator)
         # busy pharmacy P1 with two operators and some swipes without an operator
         for person in rng.choice(people, 6, replace=False):
             when = base + timedelta(minutes=int(rng.integers(0, 600)))
@@ -169,16 +178,17 @@ def city() -> dict[str, pd.DataFrame]:
             ],
             "death_date": [pd.Timestamp(2024, 4, 1) if i in (3, 25) else None for i in range(40)],
             "address_key": [f"a{i // 2}" if i % 3 else None for i in range(40)],
+            "region_code": [f"R{1 + i % 2}" if i % 4 else None for i in range(40)],
             "phone_key": [f"t{i % 4}" if i % 2 else None for i in range(40)],
             "row_hash": [f"ph{i}" for i in range(40)],
         }
     )
     providers = pd.DataFrame(
         {
-            "provider_id": ["H1", "H2", "K1", "P1", "P2", "P3"],
-            "kind": ["hospital", "hospital", "clinic", "pharmacy", "pharmacy", "pharmacy"],
-            "region_code": ["R1", "R2", "R1", "R1", "R2", None],
-            "row_hash": ["v1", "v2", "v3", "v4", "v5", "v6"],
+            "provider_id": ["H1", "H2", "K1", "P1", "P2", "P3", "P4", "P5"],
+            "kind": ["hospital", "hospital", "clinic"] + ["pharmacy"] * 5,
+            "region_code": ["R1", "R2", "R1", "R1", "R2", None, "X4", "Y5"],
+            "row_hash": ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8"],
         }
     )
     doctors = pd.DataFrame(
@@ -188,7 +198,31 @@ def city() -> dict[str, pd.DataFrame]:
             "row_hash": ["d1", "d2", "d3", "d4", "d5"],
         }
     )
-    return {"claims": claims, "persons": persons, "providers": providers, "doctors": doctors}
+    bought = claims[claims["kind"] == "pharmacy"].reset_index(drop=True)
+    code = np.array(["HV1", "HV2", "CH1"])[bought.index % 3]
+    quantity = 1 + bought.index % 4
+    price = np.where(code == "CH1", 30.0, 600.0)
+    items = pd.DataFrame(
+        {
+            "claim_id": bought["claim_id"],
+            "item_code": code,
+            "item_kind": np.where(bought.index % 7 == 0, "other", "drug"),
+            "quantity": quantity.astype(float),
+            "unit_price": price,
+            "amount": price * quantity,
+            "source_file": "claim_items.csv",
+            "source_row": range(2, len(bought) + 2),
+            "load_id": "L1",
+            "row_hash": [f"i{i}" for i in range(len(bought))],
+        }
+    )
+    return {
+        "claims": claims,
+        "claim_items": items,
+        "persons": persons,
+        "providers": providers,
+        "doctors": doctors,
+    }
 
 
 def comparable(frame: pd.DataFrame) -> pd.DataFrame:

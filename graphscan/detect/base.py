@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from graphscan.detect.significance import poisson_tail
+from graphscan.detect.significance import fisher, poisson_tail
 from graphscan.rings import Member, Ring
 from graphscan.store.base import Store
 
@@ -51,6 +51,9 @@ class Candidate:
     #: Bonferroni factor for choices made while looking at the data (e.g. the quorum)
     tests: int = 1
     method: dict[str, Any] = field(default_factory=dict)
+    #: p-value of an independent supporting test (e.g. cards far from their holders'
+    #: places), combined with the main one by Fisher's method
+    support_p: float | None = None
 
 
 def short(identifier: str) -> str:
@@ -83,6 +86,8 @@ def finish(store: Store, candidates: list[Candidate]) -> list[Ring]:
             "claims": len(ids),
         }
         p_value = min(1.0, float(poisson_tail(cand.statistic, cand.expected)) * cand.tests)
+        if cand.support_p is not None:
+            p_value = fisher(p_value, cand.support_p)
         rings.append(
             Ring(
                 pattern=cand.pattern,

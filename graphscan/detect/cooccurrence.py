@@ -1,6 +1,7 @@
 """Repeated co-occurrence under a volume-aware null model: the engine behind card
-collection (cards swiped together by one operator) and group hospitalisation (people
-admitted together to one institution).
+collection (cards swiped together by one operator). Group hospitalisation shares its
+``Params`` but counts admissions in sliding windows (``wave_windows``), since calendar
+buckets split waves.
 
 Input is a membership list: entity ``e`` took part in context ``b`` (an operator's swipe
 burst, an institution's admission day) of size ``k_b`` at venue ``v``. Under independence

@@ -1,20 +1,23 @@
 """Group hospitalisation (诱导住院、挂床住院): the same people admitted to the same
 institution together, wave after wave. A big hospital admits many people every day, so
 chance co-admissions are expected there; a village screening day happens once; families
-are expected together. What stays is a group admitted together far more often than each
-member's own admissions explain, with similar stays, diagnoses and amounts, and often a
-recruiter's phone linking them."""
+are expected together. What stays is a group admitted within days of each other (see
+``wave_windows``: no calendar bucket splits a wave) far more often than each member's own
+admissions explain, with similar stays, diagnoses and amounts, and often a recruiter's
+phone linking them. Recruits who came to one wave only are attached by their look-alike
+bills and stays or by that phone."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from graphscan.detect.base import Candidate, Window, finish, short
-from graphscan.detect.cooccurrence import Params, find_groups
+from graphscan.detect.cooccurrence import Params
 from graphscan.detect.significance import poisson_tail
+from graphscan.detect.wave_windows import Season, WaveGroup, find_wave_groups
 from graphscan.rings import Member, Ring
 from graphscan.store.base import Store
 
@@ -22,58 +25,77 @@ from graphscan.store.base import Store
 MAX_RECRUITERS_PER_PHONE = 3
 #: a doctor joins the ring when they treated at least this share of its admissions
 DOCTOR_SHARE = 0.2
-#: a one-time admission in (or next to) the ring's waves looks like the ring's when its
-#: diagnosis is one of the ring's, its stay within two days of theirs and its bill within this
-#: share of the ring's median bill for that diagnosis
+#: a one-time admission within reach of the ring's waves looks like the ring's when its
+#: diagnosis is one of the ring's, its stay within two days of their range and its bill
+#: within this share of their range of bills for that diagnosis
 SIMILAR_BILL = 0.10
 SIMILAR_STAY = 2
-#: and when ring-like admissions are this unlikely to crowd those windows by chance
+#: and when ring-like admissions are this unlikely to crowd those days by chance
 SIMILAR_P = 1e-3
 
 
 @dataclass
 class GroupHospitalisation:
     pattern: str = "group_hospitalisation"
-    #: recruits of one wave are admitted within a few days of each other
+    #: recruits of one wave are admitted within this many days of each other
     wave_days: int = 7
     #: two shared waves are rarely significant alone, so pairs only propose groups
-    #: (edge_p 0.05) and the group test decides
-    params: Params = field(default_factory=lambda: Params(min_together=2, edge_p=0.05))
+    #: (edge_p 0.05) and the group test decides, supported by the look-alike admissions
+    #: crowding the group's waves (which carries a pair that no third person joins)
+    params: Params = field(default_factory=lambda: Params(min_together=2, edge_p=0.05, min_group=2))
 
     def find(self, store: Store, window: Window) -> list[Ring]:
         args = {**window.params(), "wave_days": self.wave_days}
         stays = store.projection("admission_waves", **args, min_waves=self.params.min_together)
-        sizes = store.projection("admission_wave_sizes", **args)
-        members = pd.DataFrame(
+        daily = store.projection("admission_wave_sizes", **window.params())
+        if stays.empty:
+            return []
+        season = Season(daily.groupby("day")["admissions"].sum())
+        span = self.wave_days - 1
+        frame = pd.DataFrame(
             {
                 "venue": stays["provider_id"],
-                "context": stays["wave"].astype(str),
-                "size": stays["wave_persons"],
                 "entity": stays["person_id"],
+                "day": stays["day"].astype(int),
                 "n_entity": stays["person_waves"],
                 "claim_id": stays["claim_id"],
             }
         )
         people = stays.drop_duplicates("person_id").set_index("person_id")
         cards = stays.groupby("person_id")["card_id"].unique()
-        sizes = sizes.rename(columns={"provider_id": "venue", "waves": "contexts"})
-        groups = find_groups(members, sizes, self.params, store.communities, people["address_key"])
-        candidates = []
+        spans = tuple(sorted({1, span // 2, span} - {0}))
+        groups = find_wave_groups(frame, season, spans, self.params, people["address_key"])
+        admissions: dict[str, pd.DataFrame] = {}
+        found = []
         for group in groups:
+            if group.venue not in admissions:
+                admissions[group.venue] = store.projection(
+                    "wave_admissions", **window.params(), provider_id=group.venue
+                )
             evidence = stays[stays["claim_id"].isin(group.claim_ids)]
+            contacts = people.loc[group.entities, ["phone_key", "address_key"]]
+            found.append(
+                (
+                    group,
+                    evidence,
+                    contacts,
+                    *self._once(admissions[group.venue], group, evidence, contacts),
+                )
+            )
+        phones = sorted({p for *_, shared in found for p in shared})
+        holders = store.projection("persons_by_phone", phones=phones) if phones else None
+        candidates = []
+        for group, evidence, contacts, once, alike, expected, shared in found:
             doctors = evidence["doctor_id"].value_counts()
             doctors = sorted(doctors[doctors >= max(2, DOCTOR_SHARE * len(evidence))].index)
-            once = self._lookalikes(store, args, group.venue, group.contexts, evidence)
-            once = once[~once["person_id"].isin(group.entities)]
             recruits = sorted(set(group.entities) | set(once["person_id"]))
             recruit_cards = sorted(
                 {c for p in group.entities for c in cards[p]} | set(once["card_id"])
             )
-            phones = people.loc[group.entities, ["phone_key", "address_key"]].dropna()
-            shared = phones.groupby("phone_key")["address_key"].nunique()
-            shared = sorted(shared[shared >= 2].index)
-            linked = int(phones["phone_key"].isin(shared).sum())
-            recruiters = self._recruiters(store, shared, group.entities)
+            linked = int(contacts["phone_key"].isin(shared).sum()) + int(
+                once.drop_duplicates("person_id")["phone_key"].isin(shared).sum()
+            )
+            recruiters = self._recruiters(holders, shared, recruits)
             amounts = evidence["total_amount"].astype(float)
             numbers = {
                 "people": len(group.entities),
@@ -86,6 +108,8 @@ class GroupHospitalisation:
                 "linked": linked,
                 "wd": self.wave_days,
                 "once": once["person_id"].nunique(),
+                "alike": alike,
+                "exp_alike": f"{expected:.2g}",
             }
             candidates.append(
                 Candidate(
@@ -102,21 +126,26 @@ class GroupHospitalisation:
                     statistic=group.observed,
                     expected=group.expected,
                     tests=group.tests,
+                    support_p=float(poisson_tail(alike, expected)),
                     explain_zh=(
-                        "机构 {inst}… 有 {waves} 批（同一 {wd} 天窗口内，涉及 {days} 天）"
+                        "机构 {inst}… 有 {waves} 批（{wd} 天之内，涉及 {days} 天）"
                         "收治了这 {people} 人中的至少 {quorum} 人"
                         "（按各人自身住院次数独立估计的期望批次：{exp}）；另有 {once} 人"
-                        "在这些批次中仅住院一次，诊断、住院天数（±2 天）和金额（±10%）与之相同；"
+                        "在这些批次中入院，诊断、住院天数（±2 天）和金额（±10%）与之相同"
+                        "或与组内他人共用电话（相似住院 {alike} 人次，按该机构其他日子估计的期望："
+                        "{exp_alike}）；"
                         "涉及 {dx} 种诊断，金额变异系数 {cv}，{linked} 人与组内他人共用电话；"
                         "证据住院 {claims} 笔，合计 {total:.2f} 元（统筹 {fund:.2f}），"
                         "{first} 至 {last}。"
                     ),
                     explain_en=(
                         "Institution {inst}… admitted at least {quorum} of these {people} "
-                        "people within the same {wd}-day window {waves} times ({days} "
+                        "people within {wd} days of each other {waves} times ({days} "
                         "admission days; expected under independence given each person's "
-                        "own admissions: {exp}); {once} more were admitted once in these "
-                        "waves with the same diagnoses, stay (+-2 days) and bill (+-10%); "
+                        "own admissions: {exp}); {once} more were admitted in these waves "
+                        "with the same diagnoses, stay (+-2 days) and bill (+-10%), or with a "
+                        "phone shared in the group ({alike} look-alike stays where the "
+                        "institution's other days predict {exp_alike}); "
                         "{dx} distinct diagnoses, amount variation {cv}, {linked} share a "
                         "phone with another member; {claims} evidence stays, {total:.2f} yuan "
                         "(fund {fund:.2f}), {first} to {last}."
@@ -130,49 +159,73 @@ class GroupHospitalisation:
                         "pair_edges": group.pair_edges,
                         "shared_phones": linked,
                         "admitted_once_alike": int(once["person_id"].nunique()),
+                        "look_alikes": {"observed": int(alike), "expected": float(expected)},
                         "recruiters": len(recruiters),
                     },
                 )
             )
         return finish(store, candidates)
 
-    def _lookalikes(
-        self,
-        store: Store,
-        args: dict[str, Any],
-        institution: str,
-        waves: list[str],
-        evidence: pd.DataFrame,
-    ) -> pd.DataFrame:
-        """Admissions in the ring's waves (and the windows either side, which a wave may
-        spill into) that look like the ring's own: recruits who came only once, invisible
-        to repetition but not to their near-identical bills. Kept only when such
-        admissions are far more common there than in the institution's other windows
-        (flat-rate billing makes them common everywhere)."""
-        rows = store.projection("wave_admissions", **args, provider_id=institution)
-        bill = evidence.groupby("diagnosis_code")["total_amount"].median().astype(float)
-        stay = evidence["stay_days"].astype(float).median()
+    def _once(
+        self, rows: pd.DataFrame, group: WaveGroup, evidence: pd.DataFrame, contacts: pd.DataFrame
+    ) -> tuple[pd.DataFrame, int, float, list[str]]:
+        """Admissions (``rows``: the institution's ``wave_admissions``) within reach of the
+        ring's waves by people outside the group who belong to it all the same (recruits
+        who came once, invisible to repetition): those that look like the ring's own (same
+        diagnoses, stay within two days, bill within 10% of the ring's median for the
+        diagnosis) when such admissions crowd the waves far beyond their rate on the
+        institution's other days (flat-rate billing makes them common everywhere), and
+        those carrying a phone that ties different households among the group and the
+        people admitted in its waves (the recruiter's). Also returns the look-alikes
+        counted and expected there, and those phones (``contacts``: the group's phone_key
+        and address_key by person)."""
+        span = self.wave_days - 1
+        reach = [(w.last - span, w.first + span) for w in group.waves]
+        near = np.zeros(len(rows), dtype=bool)
+        for lo, hi in reach:
+            near |= rows["day"].between(lo, hi).to_numpy()
+        near_days = len(set().union(*(range(lo, hi + 1) for lo, hi in reach)))
+        other_days = int(rows["day"].max() - rows["day"].min() + 1) - near_days
+        bills = evidence.groupby("diagnosis_code")["total_amount"].agg(["min", "max"])
+        amount = rows["total_amount"].astype(float)
+        dx = rows["diagnosis_code"]
+        stays = evidence["stay_days"].astype(float)
         similar = (
-            ((rows["total_amount"].astype(float) / rows["diagnosis_code"].map(bill) - 1).abs()
-             <= SIMILAR_BILL)
-            & ((rows["stay_days"].astype(float) - stay).abs() <= SIMILAR_STAY)
-        ).fillna(False)  # fmt: skip
-        core = {int(float(w)) for w in waves}
-        near = rows["wave"].isin({w + d for w in core for d in (-1, 0, 1)})
-        others = rows.loc[~near, "wave"].nunique()
-        inside = len(core) * 3
-        expected = similar[~near].sum() / max(others, 1) * inside
-        found = rows[similar & near & ~rows["claim_id"].isin(evidence["claim_id"])]
-        if found.empty or poisson_tail(len(found), expected) > SIMILAR_P:
-            return found.iloc[:0]
-        return found
+            (
+                (amount >= dx.map(bills["min"]).astype(float) * (1 - SIMILAR_BILL))
+                & (amount <= dx.map(bills["max"]).astype(float) * (1 + SIMILAR_BILL))
+                & rows["stay_days"]
+                .astype(float)
+                .between(stays.min() - SIMILAR_STAY, stays.max() + SIMILAR_STAY)
+            )
+            .fillna(False)
+            .to_numpy()
+        )
+        outside = ~rows["person_id"].isin(group.entities).to_numpy()
+        # one look-alike is added elsewhere, so a quiet institution still expects some
+        expected = (similar[~near].sum() + 1) / max(other_days, 1) * near_days
+        alike = rows[similar & near & outside]
+        crowd = len(alike)
+        if alike.empty or poisson_tail(crowd, expected) > SIMILAR_P:
+            alike = alike.iloc[:0]
+        around = rows[near & outside]
+        keys = pd.concat([contacts, around.set_index("person_id")[["phone_key", "address_key"]]])
+        households = keys.dropna().groupby("phone_key")["address_key"].nunique()
+        shared = sorted(households[households >= 2].index)
+        tied = around[around["phone_key"].isin(shared)]
+        found = pd.concat([alike, tied]).drop_duplicates("claim_id")
+        return found, crowd, float(expected), shared
 
-    def _recruiters(self, store: Store, phones: list[str], recruits: list[str]) -> pd.DataFrame:
+    @staticmethod
+    def _recruiters(
+        holders: pd.DataFrame | None, phones: list[str], recruits: list[str]
+    ) -> pd.DataFrame:
         """Non-recruits carrying a phone that recruits of different households share: the
-        recruiter (ignored when the phone is so common it cannot point at anyone)."""
-        if not phones:
+        recruiter (ignored when the phone is so common it cannot point at anyone).
+        ``holders``: persons_by_phone of every ring's phones, read once for the scan."""
+        if holders is None or not phones:
             return pd.DataFrame(columns=["person_id", "card_id"])
-        holders = store.projection("persons_by_phone", phones=phones)
+        holders = holders[holders["phone_key"].isin(phones)]
         holders = holders[~holders["person_id"].isin(recruits)]
         counts = holders.groupby("phone_key")["person_id"].nunique()
         usable = counts[counts <= MAX_RECRUITERS_PER_PHONE].index

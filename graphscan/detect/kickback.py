@@ -3,17 +3,22 @@ prescriptions flowing to one pharmacy far more than the doctor's volume and that
 pharmacy's share among the doctor's colleagues (same institution) predict. Patients of
 every doctor fill prescriptions at the pharmacy by the hospital door, and chronic refills
 are cheap, so neither stands out; a doctor steering a group of patients with expensive
-drugs to a pharmacy the colleagues do not use does."""
+drugs to a pharmacy the colleagues do not use does, the same doctor - patient - pharmacy
+triangles repeating. Resale is the second source (graphscan.detect.resale): patients
+buying a high-value drug far beyond need across outlets; where they are the patients of a
+flagged flow they confirm it, otherwise they are a ring of their own."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import igraph as ig
 import numpy as np
 import pandas as pd
 
 from graphscan.detect.base import Candidate, Window, finish, short
+from graphscan.detect.resale import AHEAD, over_need, resale_rings
 from graphscan.detect.significance import poisson_tail
 from graphscan.rings import Member, Ring
 from graphscan.store.base import Store
@@ -26,11 +31,18 @@ class Kickback:
     high_value: float = 1000.0
     #: high-value prescriptions a flow needs before it is tested
     min_claims: int = 5
-    #: distinct patients a flow needs (one patient is not a ring)
+    #: patients a flow needs who filled two or more of its prescriptions: the same
+    #: doctor - patient - pharmacy triangle repeating (one patient is not a ring)
     min_patients: int = 3
     edge_p: float = 1e-6
     #: pseudo-count pulling a thin regional share toward the city-wide share
     prior_weight: float = 20.0
+    #: resale: a person's purchases of one drug must span this many pharmacies
+    min_outlets: int = 2
+    #: and exceed need this clearly (Poisson tail per person and drug)
+    resale_p: float = 1e-4
+    #: over-need buyers a resale ring needs
+    min_resellers: int = 2
 
     def expected(self, flows: pd.DataFrame) -> np.ndarray:
         """Prescriptions the doctor would send to the pharmacy if they chose pharmacies
@@ -47,6 +59,9 @@ class Kickback:
 
     def find(self, store: Store, window: Window) -> list[Ring]:
         args = {**window.params(), "high_value": self.high_value}
+        return finish(store, _confirm(self._flows(store, args), self._resale(store, args)))
+
+    def _flows(self, store: Store, args: dict[str, Any]) -> list[Candidate]:
         flows = store.projection("prescription_flows", **args)
         if flows.empty:
             return []
@@ -54,7 +69,7 @@ class Kickback:
         flows = flows.assign(p=poisson_tail(flows["claims"].to_numpy(), flows["expected"]))
         flagged = flows[
             (flows["claims"] >= self.min_claims)
-            & (flows["patients"] >= self.min_patients)
+            & (flows["repeat_patients"] >= self.min_patients)
             & (flows["p"] <= self.edge_p)
         ]
         if flagged.empty:
@@ -70,8 +85,77 @@ class Kickback:
             (d, f) in pairs for d, f in zip(claims["doctor_id"], claims["pharmacy_id"], strict=True)
         ]
         claims = claims[keep]
-        candidates = [self._candidate(part, claims) for part in _components(flagged)]
-        return finish(store, candidates)
+        return [self._candidate(part, claims) for part in _components(flagged)]
+
+    def _resale(self, store: Store, args: dict[str, Any]) -> list[Candidate]:
+        """Groups of patients buying high-value drugs far beyond need across outlets."""
+        purchases = store.projection("drug_purchases", **args)
+        if purchases.empty:
+            return []
+        need = over_need(purchases)
+        flagged = need[(need["outlets"] >= self.min_outlets) & (need["p"] <= self.resale_p)]
+        rings = []
+        for lines in resale_rings(flagged, purchases):
+            mine = need.merge(lines[["person_id", "item_code"]].drop_duplicates())
+            if mine["person_id"].nunique() >= self.min_resellers:
+                rings.append(self._resale_candidate(mine, lines))
+        return rings
+
+    def _resale_candidate(self, need: pd.DataFrame, lines: pd.DataFrame) -> Candidate:
+        people = sorted(set(lines["person_id"]))
+        pharmacies = sorted(set(lines["pharmacy_id"]))
+        per_doctor = lines.dropna(subset=["doctor_id"]).groupby("doctor_id")["person_id"]
+        doctors = sorted(d for d, n in per_doctor.nunique().items() if n >= 2)
+        observed, expected = int(need["observed"].sum()), float(need["expected"].sum())
+        numbers = {
+            "people": len(people),
+            "outlets": len(pharmacies),
+            "drugs": ", ".join(sorted(set(need["item_code"]))),
+            "obs": observed,
+            "exp": f"{expected:.1f}",
+            "ratio": f"{observed / max(expected, 1e-9):.1f}",
+            "span": f"{need['span'].max():.0f}",
+            "hv": f"{self.high_value:.0f}",
+        }
+        return Candidate(
+            pattern=self.pattern,
+            members=[
+                *(Member("pharmacy", p, "pharmacy") for p in pharmacies),
+                *(Member("doctor", d, "doctor") for d in doctors),
+                *(Member("person", p, "recruit") for p in people),
+                *(Member("card", c, "card_holder") for c in sorted(set(lines["card_id"]))),
+            ],
+            claim_ids=sorted(set(lines["claim_id"])),
+            statistic=observed,
+            expected=expected,
+            explain_zh=(
+                "{people} 名参保人在 {outlets} 家药店反复购买高值药品（每次≥{hv} 元：{drugs}），"
+                "最后一次购药前已购入约 {obs} 次常规购药量；按该药全部购药者的中位购药节奏"
+                "（{span} 天内）加一次提前购药估计，应为 {exp} 次（约 {ratio} 倍），远超用药需要；"
+                "证据结算 {claims} 笔（{days} 天），合计 {total:.2f} 元（统筹 {fund:.2f}，"
+                "个人账户 {account:.2f}），{first} 至 {last}。"
+            ),
+            explain_en=(
+                "{people} patients bought high-value drugs (lines >= {hv} yuan: {drugs}) at "
+                "{outlets} pharmacies far beyond need: before their last purchase they had "
+                "bought about {obs} typical purchases' worth, where the drug's median pace "
+                "among all its buyers (over up to {span} days) plus one refill ahead predicts "
+                "{exp} (about {ratio}x); "
+                "{claims} evidence claims on {days} days, {total:.2f} yuan (fund {fund:.2f}, "
+                "personal account {account:.2f}), {first} to {last}."
+            ),
+            numbers=numbers,
+            method={
+                "detector": self.pattern,
+                "signal": "resale",
+                "projection": ["drug_purchases"],
+                "high_value": self.high_value,
+                "min_outlets": self.min_outlets,
+                "min_resellers": self.min_resellers,
+                "resale_p": self.resale_p,
+                "purchases_ahead": AHEAD,
+            },
+        )
 
     def _candidate(self, flows: pd.DataFrame, claims: pd.DataFrame) -> Candidate:
         doctors = sorted(set(flows["doctor_id"]))
@@ -80,6 +164,8 @@ class Kickback:
             claims["doctor_id"].isin(doctors) & claims["pharmacy_id"].isin(pharmacies)
         ]
         patients = sorted(set(evidence["person_id"]))
+        triangles = evidence.groupby(["doctor_id", "pharmacy_id", "person_id"]).size()
+        repeating = triangles[triangles >= 2].index.get_level_values("person_id").nunique()
         cards = sorted(set(evidence["card_id"]))
         observed, expected = int(flows["claims"].sum()), float(flows["expected"].sum())
         numbers = {
@@ -87,9 +173,12 @@ class Kickback:
             "ph": ", ".join(short(p) + "…" for p in pharmacies),
             "rx": observed,
             "patients": len(patients),
+            "repeat": repeating,
             "exp": f"{expected:.2g}",
             "ratio": f"{observed / max(expected, 1e-9):.0f}",
             "hv": f"{self.high_value:.0f}",
+            "resale_zh": "",
+            "resale_en": "",
         }
         return Candidate(
             pattern=self.pattern,
@@ -104,16 +193,19 @@ class Kickback:
             expected=expected,
             explain_zh=(
                 "医师 {doc} 的高值外配处方（每张≥{hv} 元）有 {rx} 张流向药店 {ph}，"
-                "涉及 {patients} 名患者；按该医师处方量和同机构其他医师的药店选择"
-                "估计的期望为 {exp} 张"
-                "（约 {ratio} 倍）；证据结算 {claims} 笔（{days} 天），合计 {total:.2f} 元"
+                "涉及 {patients} 名患者，其中 {repeat} 名重复出现（同一医师—患者—药店三角"
+                "两次以上）；按该医师处方量和同机构其他医师的药店选择"
+                "估计的期望为 {exp} 张（约 {ratio} 倍）；{resale_zh}"
+                "证据结算 {claims} 笔（{days} 天），合计 {total:.2f} 元"
                 "（统筹 {fund:.2f}，个人账户 {account:.2f}），{first} 至 {last}。"
             ),
             explain_en=(
                 "{rx} high-value (>= {hv} yuan) external prescriptions of doctor {doc} were "
-                "filled at pharmacy {ph} for {patients} patients; expected from the doctor's "
+                "filled at pharmacy {ph} for {patients} patients, {repeat} of whom came back "
+                "(the same doctor - patient - pharmacy triangle twice or more); expected from "
+                "the doctor's "
                 "volume and the pharmacy choices of colleagues at the same institution: "
-                "{exp} (about {ratio}x); "
+                "{exp} (about {ratio}x); {resale_en}"
                 "{claims} evidence claims on {days} days, {total:.2f} yuan (fund "
                 "{fund:.2f}, personal account {account:.2f}), {first} to {last}."
             ),
@@ -129,6 +221,54 @@ class Kickback:
                 "flows": len(flows),
             },
         )
+
+
+def _confirm(flows: list[Candidate], resale: list[Candidate]) -> list[Candidate]:
+    """A resale group sharing patients with a flow ring confirms that ring (its claims and
+    patients added, its figures in the explanation) instead of standing apart."""
+    kept = []
+    folded: dict[int, list[Candidate]] = {}
+    for group in resale:
+        people = {m.id for m in group.members if m.kind == "person"}
+        home = next(
+            (
+                i
+                for i, f in enumerate(flows)
+                if people & {m.id for m in f.members if m.kind == "person"}
+            ),
+            None,
+        )
+        if home is None:
+            kept.append(group)
+        else:
+            folded.setdefault(home, []).append(group)
+    for i, groups in folded.items():
+        ring = flows[i]
+        observed = sum(g.statistic for g in groups)
+        expected = sum(g.expected for g in groups)
+        people = {m.id for g in groups for m in g.members if m.kind == "person"}
+        outlets = {m.id for g in groups for m in g.members if m.kind == "pharmacy"}
+        cards = {m.id for g in groups for m in g.members if m.kind == "card"}
+        ring.members += [Member("person", p, "recruit") for p in sorted(people)]
+        ring.members += [Member("card", c, "card_holder") for c in sorted(cards)]
+        ring.claim_ids = sorted(set(ring.claim_ids).union(*(g.claim_ids for g in groups)))
+        # the flow's own fills are part of the over-need supply, so the two tests are not
+        # independent: the resale test confirms in words and figures, not in the p-value
+        ring.method["resale"] = {
+            "observed": observed,
+            "expected": expected,
+            "p": float(poisson_tail(observed, expected)),
+        }
+        ring.numbers["resale_zh"] = (
+            f"其中 {len(people)} 名患者还在 {len(outlets)} 家药店购买远超用药需要的高值药品"
+            f"（约 {observed:.0f} 次常规购药量，按该药中位购药节奏应为 {expected:.1f} 次）；"
+        )
+        ring.numbers["resale_en"] = (
+            f"{len(people)} of the patients also bought the drugs far beyond need at "
+            f"{len(outlets)} pharmacies ({observed:.0f} typical purchases' worth where the "
+            f"drug's median pace predicts {expected:.1f}); "
+        )
+    return [*flows, *kept]
 
 
 def _components(flagged: pd.DataFrame) -> list[pd.DataFrame]:

@@ -39,3 +39,11 @@ def benjamini_hochberg(p_values: np.ndarray) -> np.ndarray:
 def surprise(p_value: float) -> float:
     """-log10 p, the significance part of a ring's score."""
     return float(-np.log10(max(p_value, P_FLOOR)))
+
+
+def fisher(p_main: float, p_support: float) -> float:
+    """Fisher's combination of two independent tests of one ring (the main statistic and a
+    supporting one): P(chi2_4 >= -2 ln(p1 p2)) = x (1 - ln x) with x = p1 p2, in logs so
+    that tiny p-values do not underflow."""
+    log_x = np.log(max(p_main, P_FLOOR)) + np.log(max(p_support, P_FLOOR))
+    return float(min(1.0, max(np.exp(log_x + np.log1p(-log_x)), P_FLOOR)))

@@ -1,0 +1,139 @@
+"""The same set of cards moving together across outlets and days: a broker carrying a bag of
+collected cards to several pharmacies, each counter seeing the stack too rarely for the
+per-counter search. Pairs of travelling cards are tested over all counters at once (the
+co-occurrences and their expectations summed over counters, each counter with its own
+null model from graphscan.detect.cooccurrence), and a group over the contexts of every
+counter it touched."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from graphscan.detect.cooccurrence import (
+    Communities,
+    Group,
+    Params,
+    _background,
+    _groups,
+    _pair_expectation,
+    _pairs,
+)
+from graphscan.detect.significance import poisson_tail
+
+
+def roaming_groups(
+    members: pd.DataFrame,
+    sizes: pd.DataFrame,
+    params: Params,
+    communities: Communities,
+    household: pd.Series,
+) -> list[list[Group]]:
+    """``members`` and ``sizes`` as for :func:`find_groups`, the venue being ``pharmacy
+    \\x1e operator``. Each result is one group of cards as one Group per counter it was
+    swiped at (observed and expected there, at the group's common quorum)."""
+    if members.empty:
+        return []
+    members = members.astype({"venue": str, "context": str, "entity": str})
+    edges = _edges(members, sizes, params, household)
+    if edges.empty:
+        return []
+    histograms = dict(list(sizes.groupby("venue", sort=True)))
+    found = []
+    for cards in _groups(edges, params, communities):
+        stack = _test(cards, members[members["entity"].isin(cards)], histograms, params)
+        inside = edges["a"].isin(cards) & edges["b"].isin(cards)
+        if stack:
+            stack[0].pair_edges = int(inside.sum())
+            found.append(stack)
+    return found
+
+
+def _edges(
+    members: pd.DataFrame, sizes: pd.DataFrame, params: Params, household: pd.Series
+) -> pd.DataFrame:
+    """Pairs that met at two or more pharmacies, ``min_together`` times in all, far more
+    often than the sum of each counter's expectation."""
+    pairs = _pairs(members)
+    ha, hb = pairs["a"].map(household), pairs["b"].map(household)
+    pairs = pairs[~(ha.notna() & (ha == hb))]
+    if pairs.empty:
+        return pairs.assign(p=[], w=[])
+    volume = members.drop_duplicates(["venue", "entity"]).set_index(["venue", "entity"])["n_entity"]
+    n_a = volume.reindex(pd.MultiIndex.from_arrays([pairs["venue"], pairs["a"]])).to_numpy()
+    n_b = volume.reindex(pd.MultiIndex.from_arrays([pairs["venue"], pairs["b"]])).to_numpy()
+    expected = np.zeros(len(pairs))
+    histograms = dict(list(sizes.groupby("venue", sort=True)))
+    for venue, at in pairs.groupby("venue", sort=True).indices.items():
+        expected[at] = _pair_expectation(n_a[at], n_b[at], histograms[venue])
+    pairs = pairs.assign(expected=expected, pharmacy=pairs["venue"].str.split("\x1e").str[0])
+    summed = pairs.groupby(["a", "b"], sort=True).agg(
+        together=("together", "sum"),
+        expected=("expected", "sum"),
+        pharmacies=("pharmacy", "nunique"),
+    )
+    summed = summed[(summed["together"] >= params.min_together) & (summed["pharmacies"] >= 2)]
+    summed = summed.assign(p=poisson_tail(summed["together"].to_numpy(), summed["expected"]))
+    summed = summed[summed["p"] <= params.edge_p]
+    return summed.assign(w=-np.log10(summed["p"])).reset_index()
+
+
+def _test(
+    cards: list[str], rows: pd.DataFrame, histograms: dict[str, pd.DataFrame], params: Params
+) -> list[Group]:
+    """Contexts holding at least ``q`` of the cards, over every counter, against the sum of
+    each counter's expectation when the cards keep their own volumes there (the group
+    taken out of the counter's crowding); ``q`` scanned with a Bonferroni factor."""
+    venues = sorted(set(rows["venue"]))
+    per_venue = []
+    for venue in venues:
+        mine = rows[rows["venue"] == venue]
+        k, count = _background(mine, histograms[venue])
+        visits = float(mine.drop_duplicates("entity")["n_entity"].sum())
+        rate = visits / max(float((k * count).sum()), 1.0)
+        per_venue.append((venue, mine, mine.groupby("context")["entity"].nunique(), k, count, rate))
+    quorums = list(range(min(3, len(cards)), len(cards) + 1))
+    best: tuple[float, int] | None = None
+    for q in quorums:
+        observed = sum(int((held >= q).sum()) for _, _, held, _, _, _ in per_venue)
+        if observed < params.min_together:
+            break
+        expected = sum(
+            float((count * stats.poisson.sf(q - 1, k * rate)).sum())
+            for _, _, _, k, count, rate in per_venue
+        )
+        p = float(poisson_tail(observed, expected)) * len(quorums)
+        if best is None or p < best[0]:
+            best = (p, q)
+    if best is None:
+        return []
+    quorum = best[1]
+    stack: list[Group] = []
+    # counters where the cards never met at the quorum still count in the expectation: it
+    # goes to the first counter's share
+    missed = 0.0
+    for venue, mine, held, k, count, rate in per_venue:
+        contexts = sorted(held[held >= quorum].index)
+        if not contexts:
+            missed += float((count * stats.poisson.sf(quorum - 1, k * rate)).sum())
+            continue
+        swiped = mine[mine["context"].isin(contexts)]
+        stack.append(
+            Group(
+                venue=venue,
+                entities=sorted(set(swiped["entity"])),
+                contexts=contexts,
+                quorum=quorum,
+                claim_ids=sorted(set(swiped["claim_id"])),
+                observed=len(contexts),
+                expected=float((count * stats.poisson.sf(quorum - 1, k * rate)).sum()),
+                tests=len(quorums) if not stack else 0,
+                pair_edges=0,
+            )
+        )
+    pharmacies = {g.venue.split("\x1e")[0] for g in stack}
+    if len(pharmacies) < 2:
+        return []
+    stack[0].expected += missed
+    return stack

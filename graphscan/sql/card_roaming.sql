@@ -1,0 +1,85 @@
+-- Card lending across outlets: the swipes of cards that travel, for the search for the same
+-- set of cards moving together across pharmacies and days (a broker carrying a bag of
+-- cards). A swipe is far when the holder's region (persons.region_code) and the pharmacy's
+-- differ in their first $region_digits characters. Travellers: cards with at least
+-- $min_bursts far bursts at two or more pharmacies. Bursts as in card_bursts.sql (a burst
+-- opens when the operator's previous swipe is more than $gap_minutes earlier) but cut per
+-- calendar day and computed only on the days a counter swiped two or more travellers far
+-- from home: that is all the search needs, and it keeps the cost far below card_bursts.
+-- Parameters: $since, $until (TIMESTAMP or NULL), $gap_minutes, $min_bursts,
+--             $region_digits (INTEGER)
+-- Output columns (only far swipes of travellers, in bursts holding two or more of them):
+--   provider_id, operator_id  the venue
+--   day          VARCHAR, the burst's calendar day (YYYY-MM-DD)
+--   burst        BIGINT, burst number within the venue's day (1, 2, ... in time order)
+--   card_id      card swiped (person_id when the claim has no card)
+--   person_id    whose card it is
+--   address_key  the card holder's household key (NULL when unknown)
+--   claim_id     the swipe
+--   card_swipes  BIGINT, swipes of this card at this venue over the whole window (an upper
+--                bound of its bursts there, so the null model errs on the safe side)
+--   burst_cards  BIGINT, distinct cards in this burst (all of them)
+-- Order: provider_id, operator_id, day, burst, card_id, claim_id
+WITH swipes AS (
+    SELECT claim_id, provider_id, operator_id, coalesce(card_id, person_id) AS card_id,
+           person_id, start_time, strftime(start_time, '%Y-%m-%d') AS day
+    FROM claims
+    WHERE kind = 'pharmacy' AND operator_id IS NOT NULL
+      AND ($since IS NULL OR start_time >= $since)
+      AND ($until IS NULL OR start_time <= $until)
+), far AS (
+    SELECT s.claim_id, s.provider_id, s.operator_id, s.card_id, s.day
+    FROM swipes s
+    JOIN persons h ON h.person_id = s.person_id
+    JOIN providers v ON v.provider_id = s.provider_id
+    WHERE left(h.region_code, $region_digits) <> left(v.region_code, $region_digits)
+), screened AS (
+    -- a card with $min_bursts far bursts has at least as many far swipes
+    SELECT card_id FROM far GROUP BY card_id
+    HAVING count(*) >= $min_bursts AND count(DISTINCT provider_id) >= 2
+), venue_days AS (
+    SELECT provider_id, operator_id, day FROM far SEMI JOIN screened USING (card_id)
+    GROUP BY provider_id, operator_id, day HAVING count(DISTINCT card_id) >= 2
+), marked AS (
+    SELECT s.*,
+           CASE WHEN s.start_time - lag(s.start_time) OVER venue <= to_minutes($gap_minutes)
+                THEN 0 ELSE 1 END AS opens
+    FROM swipes s SEMI JOIN venue_days USING (provider_id, operator_id, day)
+    WINDOW venue AS (PARTITION BY s.provider_id, s.operator_id, s.day ORDER BY s.start_time)
+), bursts AS (
+    -- RANGE frame: swipes in the same second share a burst whatever their order
+    SELECT *,
+           sum(opens) OVER (PARTITION BY provider_id, operator_id, day ORDER BY start_time)
+               AS burst
+    FROM marked
+), far_bursts AS (
+    SELECT b.*
+    FROM bursts b
+    SEMI JOIN screened USING (card_id)
+    JOIN persons h ON h.person_id = b.person_id
+    JOIN providers v ON v.provider_id = b.provider_id
+    WHERE left(h.region_code, $region_digits) <> left(v.region_code, $region_digits)
+), travellers AS (
+    SELECT card_id FROM far_bursts GROUP BY card_id
+    HAVING count(DISTINCT (provider_id, operator_id, day, burst)) >= $min_bursts
+       AND count(DISTINCT provider_id) >= 2
+), shared AS (
+    SELECT provider_id, operator_id, day, burst FROM far_bursts SEMI JOIN travellers USING (card_id)
+    GROUP BY provider_id, operator_id, day, burst HAVING count(DISTINCT card_id) >= 2
+), sized AS (
+    SELECT provider_id, operator_id, day, burst, count(DISTINCT card_id) AS burst_cards
+    FROM bursts SEMI JOIN shared USING (provider_id, operator_id, day, burst)
+    GROUP BY provider_id, operator_id, day, burst
+), per_card AS (
+    SELECT provider_id, operator_id, card_id, count(*) AS card_swipes
+    FROM swipes SEMI JOIN travellers USING (card_id)
+    GROUP BY provider_id, operator_id, card_id
+)
+SELECT f.provider_id, f.operator_id, f.day, f.burst, f.card_id, f.person_id, h.address_key,
+       f.claim_id, k.card_swipes, z.burst_cards
+FROM far_bursts f
+SEMI JOIN travellers USING (card_id)
+JOIN sized z USING (provider_id, operator_id, day, burst)
+JOIN per_card k USING (provider_id, operator_id, card_id)
+LEFT JOIN persons h ON h.person_id = f.person_id
+ORDER BY f.provider_id, f.operator_id, f.day, f.burst, f.card_id, f.claim_id

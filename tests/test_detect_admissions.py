@@ -1,0 +1,181 @@
+"""Group hospitalisation and identity misuse on small hand-built cities: waves that
+straddle a calendar week, a one-wave recruit tied by the recruiter's phone, a family and
+a screening day left alone, and overlapping stays at one provider kept apart from
+borrowed cards."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from graphscan.detect import scan
+from graphscan.detect.wave_windows import Season, waves
+from graphscan.store.embedded import EmbeddedStore
+from graphscan.workspace import Workspace
+
+START = pd.Timestamp("2025-01-01")
+#: 2025-01-02 is a Thursday: days since 1970-01-01 divisible by 7 start calendar weeks
+#: of the old fixed buckets, so a wave around offset 1 + 7k straddles one
+WEEK_STARTS = [1 + 7 * k for k in (6, 15, 24, 33)]
+RECRUITS = [f"R{i}" for i in range(6)]
+FAMILY = ["F0", "F1", "F2"]
+VILLAGERS = [f"V{i:02d}" for i in range(20)]
+
+
+def _stay(
+    rows: list[dict[str, object]],
+    person: str,
+    provider: str,
+    day: int,
+    amount: float,
+    stay: int,
+    diagnosis: str,
+    kind: str = "inpatient",
+) -> None:
+    when = START + pd.Timedelta(days=day, hours=9)
+    rows.append(
+        {
+            "claim_id": f"C{len(rows):05d}",
+            "kind": kind,
+            "person_id": person,
+            "card_id": f"card-{person}",
+            "provider_id": provider,
+            "doctor_id": "D1" if provider == "H" else "D2",
+            "operator_id": "O1",
+            "start_time": when,
+            "end_time": when + pd.Timedelta(days=stay) if kind == "inpatient" else None,
+            "diagnosis_code": diagnosis,
+            "total_amount": amount,
+            "fund_amount": round(amount * 0.7, 2),
+            "account_amount": 0.0,
+            "cash_amount": round(amount * 0.3, 2),
+        }
+    )
+
+
+def _hospital_city() -> dict[str, pd.DataFrame]:
+    """Hospital H admits 150 background patients 1-3 times a year. Six recruits come in
+    four waves, each spread over six days across a Thursday (a calendar-week boundary);
+    R6 comes once, in the second wave, with another diagnosis and bill, but carries the
+    phone that R0 and R1 (different households) carry, as does the recruiter Q. A family
+    of three is admitted together four times; twenty villagers are admitted to township
+    centre T on one screening day."""
+    rng = np.random.default_rng(17)
+    rows: list[dict[str, object]] = []
+    background = [f"B{i:03d}" for i in range(150)]
+    for person in background:
+        for day in rng.choice(360, int(rng.integers(1, 4)), replace=False):
+            amount = float(round(3000 * rng.lognormal(0, 0.4), 2))
+            dx = str(rng.choice(["J18.9", "I10", "E11.9", "K29.7"]))
+            _stay(rows, person, "H", int(day), amount, int(rng.integers(2, 12)), dx)
+    for wave, start in enumerate(WEEK_STARTS):
+        for i, person in enumerate(RECRUITS):
+            day = start - 3 + (i + wave) % 6
+            _stay(rows, person, "H", day, 4800 + 20 * i, 8, "M54.5")
+    _stay(rows, "R6", "H", WEEK_STARTS[1], 9100.0, 3, "K29.7")
+    for day in (40, 130, 220, 300):
+        for person in FAMILY:
+            _stay(rows, person, "H", day, 2500.0, 3, "A09")
+    for person in VILLAGERS:
+        _stay(rows, person, "T", 50, 900.0, 2, "Z00.0")
+    _stay(rows, "Q", "T", 80, 60.0, 0, "J06", kind="outpatient")
+    everyone = sorted({str(r["person_id"]) for r in rows})
+    persons = pd.DataFrame(
+        {
+            "person_id": everyone,
+            "address_key": ["addr-family" if p in FAMILY else f"addr-{p}" for p in everyone],
+            "phone_key": [
+                "phone-recruiter" if p in {"R0", "R1", "R6", "Q"} else f"phone-{p}"
+                for p in everyone
+            ],
+        }
+    )
+    providers = pd.DataFrame({"provider_id": ["H", "T"], "kind": ["hospital", "township"]})
+    return {"claims": pd.DataFrame(rows), "persons": persons, "providers": providers}
+
+
+def _store(path: Path, frames: dict[str, pd.DataFrame]) -> EmbeddedStore:
+    store = EmbeddedStore(Workspace.open(path))
+    for table in ("persons", "providers", "claims"):
+        store.upsert(table, frames[table])
+    return store
+
+
+@pytest.fixture(scope="module")
+def hospital(tmp_path_factory: pytest.TempPathFactory) -> EmbeddedStore:
+    return _store(tmp_path_factory.mktemp("hospital") / "ws", _hospital_city())
+
+
+def test_waves_across_a_week_boundary_stay_whole(hospital: EmbeddedStore) -> None:
+    rings = scan(hospital, patterns=["group_hospitalisation"])
+    assert len(rings) == 1
+    ring = rings[0]
+    assert ring.member_ids("institution") == {"H"}
+    assert set(RECRUITS) <= ring.member_ids("person")
+    assert ring.q_value <= 0.01
+    # four waves of all six, each spread over six days across a Thursday
+    assert re.search(
+        r"at least 6 of these \d+ people within 7 days of each other 4 times", (ring.explanation_en)
+    )
+    claims = hospital.claims(ring.claim_ids)
+    ring_days = claims.loc[claims["person_id"].isin(RECRUITS), "start_time"]
+    assert len(ring_days) == 4 * len(RECRUITS)
+
+
+def test_one_wave_recruit_tied_by_the_recruiters_phone(hospital: EmbeddedStore) -> None:
+    ring = scan(hospital, patterns=["group_hospitalisation"])[0]
+    recruits = {m.id for m in ring.members if m.role == "recruit"}
+    assert {*RECRUITS, "R6"} <= recruits
+    assert {m.id for m in ring.members if m.role == "organiser"} == {"Q", "card-Q"}
+    assert "3 share a phone with another member" in ring.explanation_en
+    assert ring.method["recruiters"] == 1
+
+
+def test_family_and_screening_day_are_left_alone(hospital: EmbeddedStore) -> None:
+    for ring in scan(hospital, patterns=["group_hospitalisation", "identity_misuse"]):
+        assert not ring.member_ids("person") & {*FAMILY, *VILLAGERS}, ring.explanation_en
+        assert "T" not in ring.member_ids("institution")
+
+
+def test_windows_take_the_fullest_wave_first() -> None:
+    """A stray admission two days before a wave does not cut the wave in two."""
+    rows = pd.DataFrame({"entity": ["x", "a", "b", "c", "d"], "day": [98, 102, 104, 106, 108]})
+    found = waves(rows, 6)
+    assert [(w.first, w.last, w.entities) for w in found] == [
+        (98, 98, ["x"]),
+        (102, 108, ["a", "b", "c", "d"]),
+    ]
+
+
+def test_season_spreads_admissions_by_month_and_weekday() -> None:
+    days = pd.Series(10.0, index=np.arange(20089, 20089 + 365))
+    days.iloc[100] = 50.0  # a ring's burst of five days' admissions barely moves the null
+    season = Season(days)
+    assert season.share(20089, 20089 + 364) == pytest.approx(1.0)
+    assert float(season.share(20089 + 100, 20089 + 100)) < 1.5 / 365
+
+
+def _conflict_city() -> dict[str, pd.DataFrame]:
+    """Card X is in hospital A while a stay at B starts (a borrowed card); card Y is
+    admitted twice at A with overlapping stays (double billing by A, not misuse)."""
+    rows: list[dict[str, object]] = []
+    _stay(rows, "X", "A", 10, 3000.0, 8, "J18.9")
+    _stay(rows, "X", "B", 13, 3000.0, 6, "K80.2")
+    _stay(rows, "Y", "A", 30, 3000.0, 8, "J18.9")
+    _stay(rows, "Y", "A", 33, 3000.0, 6, "J18.9")
+    persons = pd.DataFrame({"person_id": ["X", "Y"]})
+    providers = pd.DataFrame({"provider_id": ["A", "B"], "kind": ["hospital", "hospital"]})
+    return {"claims": pd.DataFrame(rows), "persons": persons, "providers": providers}
+
+
+def test_overlap_counts_only_across_providers(tmp_path: Path) -> None:
+    store = _store(tmp_path / "conflicts", _conflict_city())
+    flagged = store.projection("card_conflicts", since=None, until=None)
+    found = flagged[["card_id", "provider_id", "reason"]].to_numpy().tolist()
+    assert found == [["card-X", "B", "overlap"]]
+    assert flagged["operator_stays"].tolist() == [1]
+    assert flagged["all_stays"].tolist() == [3]
