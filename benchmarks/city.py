@@ -19,28 +19,19 @@ def use_bench_key(root: Path) -> None:
     os.environ["GRAPHSCAN_VAULT_FILE"] = str(root / "vault")
 
 
-#: what the detectors read; claim_items only matter to evidence and loading benchmarks
-SCAN_TABLES = ("persons", "providers", "doctors", "claims")
-ALL_TABLES = (*SCAN_TABLES, "claim_items")
+#: every canonical table: the detectors read claims and, for drug resale, claim_items
+TABLES = ("persons", "providers", "doctors", "claims", "claim_items")
 
 
-def city(
-    root: Path,
-    persons: int,
-    seed: int,
-    difficulty: str = "hard",
-    tables: tuple[str, ...] = ALL_TABLES,
-) -> tuple[Path, Workspace]:
-    """The generated city's folder and a workspace holding it (the given tables), built
-    when missing."""
+def city(root: Path, persons: int, seed: int, difficulty: str = "hard") -> tuple[Path, Workspace]:
+    """The generated city's folder and a workspace holding it, built when missing."""
     from graphscan.examples.city import generate_city
     from graphscan.loaders.pipeline import Options, load_files
     from graphscan.pseudonym import Pseudonymiser
     from graphscan.store import open_store
 
     name = f"{difficulty}-{persons}-s{seed}"
-    loaded = name if tables == ALL_TABLES else f"{name}-{'-'.join(tables)}"
-    data, ws_dir = root / "cities" / name, root / "workspaces" / loaded
+    data, ws_dir = root / "cities" / name, root / "workspaces" / name
     if not (data / "rings.csv").exists():
         began = time.perf_counter()
         generate_city(data, persons, seed, difficulty, "parquet")
@@ -49,7 +40,7 @@ def city(
     ws = Workspace.open(ws_dir)
     if not done.exists():
         began = time.perf_counter()
-        paths = [data / f"{t}.parquet" for t in tables]
+        paths = [data / f"{t}.parquet" for t in TABLES]
         keys = Pseudonymiser.from_environment()
         load_files(paths, open_store(None, ws), ws, keys, Options(progress=False))
         done.touch()

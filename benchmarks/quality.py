@@ -1,7 +1,7 @@
 """Detection quality on generated hard cities, scored with graphscan.evaluate against the
 planted truth, side by side with two baselines (benchmarks/baselines.py).
 
-    .venv/bin/python benchmarks/quality.py --persons 20000 --seeds 1 2 3
+    .venv/bin/python -m benchmarks.quality --persons 20000 --seeds 1 2 3
 """
 
 from __future__ import annotations

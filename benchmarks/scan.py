@@ -1,11 +1,10 @@
 """Scan speed and peak memory on a large generated city (about 10 million claim lines at
 the default 700,000 persons), time per stage.
 
-    .venv/bin/python benchmarks/scan.py --persons 700000
+    .venv/bin/python -m benchmarks.scan --persons 700000
 
 The city is generated and loaded once (cached in benchmarks/.cache, in a child process so
-that the peak memory printed is the scan's own); claim_items are not loaded, since no
-detector reads them.
+that the peak memory printed is the scan's own).
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks.city import SCAN_TABLES, city, use_bench_key
+from benchmarks.city import city, use_bench_key
 
 
 def main() -> None:
@@ -29,7 +28,7 @@ def main() -> None:
     args = parser.parse_args()
     use_bench_key(args.root)
     if args.prepare:
-        city(args.root, args.persons, args.seed, tables=SCAN_TABLES)
+        city(args.root, args.persons, args.seed)
         return
     subprocess.run(
         [sys.executable, "-m", "benchmarks.scan", "--prepare", "--persons", str(args.persons),
@@ -43,7 +42,7 @@ def main() -> None:
     from graphscan.rings import PATTERNS
     from graphscan.store import open_store
 
-    _, ws = city(args.root, args.persons, args.seed, tables=SCAN_TABLES)
+    _, ws = city(args.root, args.persons, args.seed)
     store = open_store(None, ws)
     claims = store.status()["counts"]["claims"]
     print(f"city: {args.persons:,} persons, {claims:,} claim lines")
