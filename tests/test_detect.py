@@ -11,6 +11,7 @@ import handmade_city as city
 import numpy as np
 import pandas as pd
 import pytest
+from handmade_city import City
 from scipy import stats
 
 from graphscan.detect import detectors, rank, scan
@@ -165,35 +166,6 @@ def test_unknown_pattern_is_refused(tmp_path: Path) -> None:
         detectors(["telepathy"])
 
 
-def _claim(
-    rows: list[dict[str, object]],
-    person: str,
-    provider: str,
-    when: pd.Timestamp,
-    amount: float,
-    operator: str | None = None,
-    doctor: str | None = None,
-) -> str:
-    claim_id = f"C{len(rows):05d}"
-    rows.append(
-        {
-            "claim_id": claim_id,
-            "kind": "pharmacy",
-            "person_id": person,
-            "card_id": f"card-{person}",
-            "provider_id": provider,
-            "doctor_id": doctor,
-            "operator_id": operator,
-            "start_time": when,
-            "total_amount": amount,
-            "fund_amount": 0.0,
-            "account_amount": amount,
-            "cash_amount": 0.0,
-        }
-    )
-    return claim_id
-
-
 def _store(path: Path, frames: dict[str, pd.DataFrame]) -> EmbeddedStore:
     store = EmbeddedStore(Workspace.open(path))
     for table in ("persons", "providers", "doctors", "claims", "claim_items"):
@@ -208,12 +180,12 @@ def _lending_city(ring_town: str) -> dict[str, pd.DataFrame]:
     minutes apart, on 12 days."""
     rng = np.random.default_rng(3)
     start = pd.Timestamp("2025-01-01")
-    rows: list[dict[str, object]] = []
+    made = City()
     customers = [f"B{i:02d}" for i in range(60)]
     for day in range(120):
         for person in rng.choice(customers, 4, replace=False):
-            _claim(
-                rows,
+            made.claim(
+                "pharmacy",
                 person,
                 "P",
                 start + pd.Timedelta(days=day, hours=9 + 8 * rng.random()),
@@ -224,7 +196,7 @@ def _lending_city(ring_town: str) -> dict[str, pd.DataFrame]:
     for day in rng.choice(120, 12, replace=False):
         for k, person in enumerate(ring):
             when = start + pd.Timedelta(days=int(day), hours=20, minutes=3 * k)
-            _claim(rows, person, "P", when, 280.0, "O1")
+            made.claim("pharmacy", person, "P", when, 280.0, "O1")
     town = {p: "330701001" if i < 45 else "330702001" for i, p in enumerate(customers)}
     town |= dict.fromkeys(ring, ring_town)
     persons = pd.DataFrame(
@@ -237,7 +209,7 @@ def _lending_city(ring_town: str) -> dict[str, pd.DataFrame]:
     providers = pd.DataFrame(
         {"provider_id": ["P"], "kind": ["pharmacy"], "region_code": ["330701001000"]}
     )
-    return {"claims": pd.DataFrame(rows), "persons": persons, "providers": providers}
+    return {"claims": pd.DataFrame(made.rows), "persons": persons, "providers": providers}
 
 
 def test_cards_far_from_their_holders_raise_a_lending_ring(tmp_path: Path) -> None:
@@ -265,10 +237,10 @@ def test_far_cards_without_an_address_use_the_holders_other_places(tmp_path: Pat
     ring = frames["persons"]["person_id"].str.startswith("L")
     frames["persons"].loc[ring, "region_code"] = None
     home = pd.Timestamp("2025-02-01")
-    rows: list[dict[str, object]] = []
+    made = City()
     for k, person in enumerate(sorted(frames["persons"]["person_id"][ring])):
-        _claim(rows, person, "H", home + pd.Timedelta(days=k), 30.0, "O9")
-    home_claims = pd.DataFrame(rows).assign(claim_id=lambda f: "H" + f["claim_id"])
+        made.claim("pharmacy", person, "H", home + pd.Timedelta(days=k), 30.0, "O9")
+    home_claims = pd.DataFrame(made.rows).assign(claim_id=lambda f: "H" + f["claim_id"])
     frames["claims"] = pd.concat([frames["claims"], home_claims], ignore_index=True)
     frames["providers"] = pd.concat(
         [
@@ -293,23 +265,23 @@ def _resale_city(prescribed: bool) -> dict[str, pd.DataFrame]:
     rotating over three pharmacies for four months."""
     rng = np.random.default_rng(5)
     start = pd.Timestamp("2025-01-01")
-    rows: list[dict[str, object]] = []
+    made = City()
     for i in range(30):
         home, doctor = ("Q1", "Q2")[i % 2], ("D1", "D3", "D4", "D5")[i // 2 % 4]
         day = float(rng.integers(0, 20))
         while day < 240:
             where = "Q3" if i >= 20 and rng.random() < 0.3 else home
             when = start + pd.Timedelta(days=day, hours=10)
-            _claim(rows, f"C{i:02d}", where, when, 3000.0, "O1", doctor)
+            made.claim("pharmacy", f"C{i:02d}", where, when, 3000.0, "O1", doctor)
             day += rng.uniform(27, 33)
     for i in range(4):
         day = float(rng.integers(0, 5))
         while day < 120:
             where = ("Q2", "Q3", "Q4")[int(rng.integers(0, 3))]
             when = start + pd.Timedelta(days=day, hours=15)
-            _claim(rows, f"S{i}", where, when, 3000.0, "O2", "D2" if prescribed else None)
+            made.claim("pharmacy", f"S{i}", where, when, 3000.0, "O2", "D2" if prescribed else None)
             day += rng.uniform(4, 6)
-    claims = pd.DataFrame(rows)
+    claims = pd.DataFrame(made.rows)
     items = pd.DataFrame(
         {
             "claim_id": claims["claim_id"],
@@ -364,7 +336,7 @@ def _roaming_city() -> dict[str, pd.DataFrame]:
     shops together on its trips to two of the pharmacies (the hard negative)."""
     rng = np.random.default_rng(11)
     start = pd.Timestamp("2025-01-01")
-    rows: list[dict[str, object]] = []
+    made = City()
     town = {}
     for n in range(1, 5):
         locals_ = [f"B{n}{i:02d}" for i in range(30)]
@@ -372,20 +344,20 @@ def _roaming_city() -> dict[str, pd.DataFrame]:
         for day in range(120):
             for person in rng.choice(locals_, 3, replace=False):
                 when = start + pd.Timedelta(days=day, hours=9 + 8 * rng.random())
-                _claim(rows, person, f"P{n}", when, 60.0, f"O{n}")
+                made.claim("pharmacy", person, f"P{n}", when, 60.0, f"O{n}")
     bag = [f"L{i}" for i in range(8)]
     town |= dict.fromkeys(bag, "330701001")
     for trip, day in enumerate(sorted(rng.choice(120, 8, replace=False))):
         n = trip % 4 + 1
         for k, person in enumerate(sorted(rng.choice(bag, 7, replace=False))):
             when = start + pd.Timedelta(days=int(day), hours=20, minutes=3 * k)
-            _claim(rows, person, f"P{n}", when, 280.0, f"O{n}")
+            made.claim("pharmacy", person, f"P{n}", when, 280.0, f"O{n}")
     family = ["F0", "F1", "F2"]
     town |= dict.fromkeys(family, "330701002")
     for trip, day in enumerate(sorted(rng.choice(120, 8, replace=False))):
         for k, person in enumerate(family):
             when = start + pd.Timedelta(days=int(day), hours=11, minutes=k)
-            _claim(rows, person, f"P{trip % 2 + 1}", when, 90.0, f"O{trip % 2 + 1}")
+            made.claim("pharmacy", person, f"P{trip % 2 + 1}", when, 90.0, f"O{trip % 2 + 1}")
     persons = pd.DataFrame(
         {
             "person_id": list(town),
@@ -400,7 +372,7 @@ def _roaming_city() -> dict[str, pd.DataFrame]:
             "region_code": [f"33070200{n}000" for n in range(1, 5)],
         }
     )
-    return {"claims": pd.DataFrame(rows), "persons": persons, "providers": providers}
+    return {"claims": pd.DataFrame(made.rows), "persons": persons, "providers": providers}
 
 
 def test_a_bag_of_cards_moving_across_pharmacies(tmp_path: Path) -> None:

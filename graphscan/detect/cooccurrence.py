@@ -67,7 +67,7 @@ class Group:
     pair_edges: int
 
 
-def _pairs(members: pd.DataFrame) -> pd.DataFrame:
+def venue_pairs(members: pd.DataFrame) -> pd.DataFrame:
     """Co-occurrence counts of entity pairs within each venue (sparse M M^T)."""
     ent_codes, ent_index = pd.factorize(members["venue"] + "\x1f" + members["entity"], sort=True)
     ctx_codes, _ = pd.factorize(members["venue"] + "\x1f" + members["context"], sort=True)
@@ -98,28 +98,43 @@ def _pair_expectation(n_a: np.ndarray, n_b: np.ndarray, hist: pd.DataFrame) -> n
     return (p_a * p_b) @ count
 
 
-def _edges(
-    members: pd.DataFrame, sizes: pd.DataFrame, params: Params, household: pd.Series | None
-) -> pd.DataFrame:
+def apart(pairs: pd.DataFrame, household: pd.Series | None) -> pd.DataFrame:
+    """The pairs that do not live together (``household``: entity -> household key):
+    a household is expected to come together and never forms an edge."""
+    if household is None or pairs.empty:
+        return pairs
+    ha, hb = pairs["a"].map(household), pairs["b"].map(household)
+    return pairs[~(ha.notna() & (ha == hb))]
+
+
+def expected_pairs(pairs: pd.DataFrame, members: pd.DataFrame, sizes: pd.DataFrame) -> np.ndarray:
+    """Each pair's expected co-occurrences at its venue under independence, given both
+    entities' own volumes there and the venue's context sizes."""
     volume = members.drop_duplicates(["venue", "entity"]).set_index(["venue", "entity"])["n_entity"]
-    pairs = _pairs(members)
-    pairs = pairs[pairs["together"] >= params.min_together]
-    if household is not None and not pairs.empty:
-        ha, hb = pairs["a"].map(household), pairs["b"].map(household)
-        pairs = pairs[~(ha.notna() & (ha == hb))]
-    if pairs.empty:
-        return pairs.assign(p=[], w=[])
     n_a = volume.reindex(pd.MultiIndex.from_arrays([pairs["venue"], pairs["a"]])).to_numpy()
     n_b = volume.reindex(pd.MultiIndex.from_arrays([pairs["venue"], pairs["b"]])).to_numpy()
     expected = np.zeros(len(pairs))
     histograms = dict(list(sizes.groupby("venue", sort=True)))
     for venue, at in pairs.groupby("venue", sort=True).indices.items():
         expected[at] = _pair_expectation(n_a[at], n_b[at], histograms[venue])
+    return expected
+
+
+def _edges(
+    members: pd.DataFrame, sizes: pd.DataFrame, params: Params, household: pd.Series | None
+) -> pd.DataFrame:
+    pairs = venue_pairs(members)
+    pairs = apart(pairs[pairs["together"] >= params.min_together], household)
+    if pairs.empty:
+        return pairs.assign(p=[], w=[])
+    expected = expected_pairs(pairs, members, sizes)
     pairs = pairs.assign(p=poisson_tail(pairs["together"].to_numpy(), expected))
     return pairs[pairs["p"] <= params.edge_p].assign(w=lambda f: -np.log10(f["p"]))
 
 
-def _groups(edges: pd.DataFrame, params: Params, communities: Communities) -> list[list[str]]:
+def split_groups(edges: pd.DataFrame, params: Params, communities: Communities) -> list[list[str]]:
+    """Connected parts of the edge graph (a, b, w), those above ``params.max_group`` split
+    by ``communities`` (the store's seeded Leiden)."""
     names = sorted(set(edges["a"]).union(edges["b"]))
     index = {n: i for i, n in enumerate(names)}
     graph = ig.Graph(
@@ -165,7 +180,7 @@ def find_groups(
     for venue, venue_edges in edges.groupby("venue", sort=True):
         venue_members = members.iloc[by_venue[venue]]
         venue_sizes = histograms[venue]
-        for core in _groups(venue_edges, params, communities):
+        for core in split_groups(venue_edges, params, communities):
             entities = _attach(core, venue_members, venue_sizes, params)
             inside = venue_edges["a"].isin(entities) & venue_edges["b"].isin(entities)
             groups.append(
@@ -188,7 +203,7 @@ def _attach(
     ]
     if around.empty:
         return core
-    k, count = _background(rows, venue_sizes)
+    k, count = background(rows, venue_sizes)
     s1 = max(float((k * count).sum()), 1.0)
     seen = around.groupby("entity").agg(times=("context", "nunique"), n=("n_entity", "first"))
     sizes = venue_members.drop_duplicates("context").set_index("context")["size"]
@@ -199,7 +214,7 @@ def _attach(
     return sorted(set(core) | set(keep))
 
 
-def _background(rows: pd.DataFrame, venue_sizes: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def background(rows: pd.DataFrame, venue_sizes: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """The venue's context sizes with the group's own members taken out."""
     hist = venue_sizes.groupby("size")["contexts"].sum()
     touched = rows.groupby("context").agg(size=("size", "first"), mine=("entity", "nunique"))
@@ -220,7 +235,7 @@ def _group(
 ) -> Group:
     rows = venue_members[venue_members["entity"].isin(entities)]
     per_context = rows.groupby("context")["entity"].nunique()
-    k, count = _background(rows, venue_sizes)
+    k, count = background(rows, venue_sizes)
     visits = float(rows.drop_duplicates("entity")["n_entity"].sum())
     rate = visits / max(float((k * count).sum()), 1.0)
     quorums = list(range(min(3, len(entities)), len(entities) + 1))

@@ -64,7 +64,9 @@ class GroupHospitalisation:
         people = stays.drop_duplicates("person_id").set_index("person_id")
         cards = stays.groupby("person_id")["card_id"].unique()
         spans = tuple(sorted({1, span // 2, span} - {0}))
-        groups = find_wave_groups(frame, season, spans, self.params, people["address_key"])
+        groups = find_wave_groups(
+            frame, season, spans, self.params, store.communities, people["address_key"]
+        )
         admissions: dict[str, pd.DataFrame] = {}
         found = []
         for group in groups:

@@ -15,10 +15,11 @@ from graphscan.detect.cooccurrence import (
     Communities,
     Group,
     Params,
-    _background,
-    _groups,
-    _pair_expectation,
-    _pairs,
+    apart,
+    background,
+    expected_pairs,
+    split_groups,
+    venue_pairs,
 )
 from graphscan.detect.significance import poisson_tail
 
@@ -41,7 +42,7 @@ def roaming_groups(
         return []
     histograms = dict(list(sizes.groupby("venue", sort=True)))
     found = []
-    for cards in _groups(edges, params, communities):
+    for cards in split_groups(edges, params, communities):
         stack = _test(cards, members[members["entity"].isin(cards)], histograms, params)
         inside = edges["a"].isin(cards) & edges["b"].isin(cards)
         if stack:
@@ -55,19 +56,13 @@ def _edges(
 ) -> pd.DataFrame:
     """Pairs that met at two or more pharmacies, ``min_together`` times in all, far more
     often than the sum of each counter's expectation."""
-    pairs = _pairs(members)
-    ha, hb = pairs["a"].map(household), pairs["b"].map(household)
-    pairs = pairs[~(ha.notna() & (ha == hb))]
+    pairs = apart(venue_pairs(members), household)
     if pairs.empty:
         return pairs.assign(p=[], w=[])
-    volume = members.drop_duplicates(["venue", "entity"]).set_index(["venue", "entity"])["n_entity"]
-    n_a = volume.reindex(pd.MultiIndex.from_arrays([pairs["venue"], pairs["a"]])).to_numpy()
-    n_b = volume.reindex(pd.MultiIndex.from_arrays([pairs["venue"], pairs["b"]])).to_numpy()
-    expected = np.zeros(len(pairs))
-    histograms = dict(list(sizes.groupby("venue", sort=True)))
-    for venue, at in pairs.groupby("venue", sort=True).indices.items():
-        expected[at] = _pair_expectation(n_a[at], n_b[at], histograms[venue])
-    pairs = pairs.assign(expected=expected, pharmacy=pairs["venue"].str.split("\x1e").str[0])
+    pairs = pairs.assign(
+        expected=expected_pairs(pairs, members, sizes),
+        pharmacy=pairs["venue"].str.split("\x1e").str[0],
+    )
     summed = pairs.groupby(["a", "b"], sort=True).agg(
         together=("together", "sum"),
         expected=("expected", "sum"),
@@ -89,7 +84,7 @@ def _test(
     per_venue = []
     for venue in venues:
         mine = rows[rows["venue"] == venue]
-        k, count = _background(mine, histograms[venue])
+        k, count = background(mine, histograms[venue])
         visits = float(mine.drop_duplicates("entity")["n_entity"].sum())
         rate = visits / max(float((k * count).sum()), 1.0)
         per_venue.append((venue, mine, mine.groupby("context")["entity"].nunique(), k, count, rate))

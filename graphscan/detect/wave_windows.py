@@ -23,14 +23,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import igraph as ig
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from graphscan.detect.cooccurrence import Params
+from graphscan.detect.cooccurrence import Communities, Params, split_groups
 from graphscan.detect.significance import poisson_tail
-from graphscan.store.communities import leiden_igraph
 
 
 class Season:
@@ -156,24 +154,6 @@ def _edges(
     return edges[edges["p"] <= params.edge_p].assign(w=lambda f: -np.log10(f["p"]))
 
 
-def _components(edges: pd.DataFrame, params: Params) -> list[list[str]]:
-    names = sorted(set(edges["a"]).union(edges["b"]))
-    index = {n: i for i, n in enumerate(names)}
-    graph = ig.Graph(
-        n=len(names), edges=list(zip(edges["a"].map(index), edges["b"].map(index), strict=True))
-    )
-    groups: list[list[str]] = []
-    for component in graph.connected_components():
-        nodes = sorted(names[i] for i in component)
-        if len(nodes) <= params.max_group:
-            groups.append(nodes)
-            continue
-        inside = edges[edges["a"].isin(nodes) & edges["b"].isin(nodes)]
-        parts = leiden_igraph(inside.rename(columns={"a": "source", "b": "target", "w": "weight"}))
-        groups.extend(sorted(part["node"]) for _, part in parts.groupby("community", sort=True))
-    return [g for g in groups if len(g) >= params.min_group]
-
-
 def waves(rows: pd.DataFrame, span: int) -> list[Wave]:
     """The group's admissions cut into windows of ``span`` days, fullest window first (so
     a chance admission just before a wave cannot split it); ``rows``: entity, day."""
@@ -285,11 +265,13 @@ def find_wave_groups(
     season: Season,
     spans: tuple[int, ...],
     params: Params,
+    communities: Communities,
     household: pd.Series,
 ) -> list[WaveGroup]:
     """``stays``: venue, entity, day, n_entity (the entity's admission episodes at the
     venue), claim_id. ``spans``: the window widths in days to try (a wave of the same
     morning and one spread over a week); the widest also bounds who is attached.
+    ``communities`` splits groups above ``params.max_group`` (the store's own Leiden).
     ``household`` maps entity -> household key: people living together are expected to
     come together and never form an edge."""
     if stays.empty:
@@ -299,7 +281,7 @@ def find_wave_groups(
     groups = []
     for venue, venue_edges in edges.groupby("venue", sort=True):
         venue_stays = stays.iloc[by_venue[venue]]
-        for core in _components(venue_edges, params):
+        for core in split_groups(venue_edges, params, communities):
             entities = _attach(core, venue_stays, season, max(spans), params)
             inside = venue_edges["a"].isin(entities) & venue_edges["b"].isin(entities)
             groups.append(
