@@ -44,18 +44,19 @@ headers, GBK, Excel, mixed dates, broken rows, reversals): see ``extract.py``.
 
 The rings (``--difficulty hard``: smaller, rarer, at hub providers, noisier timing)
 ---------------------------------------------------------------------------------------
-card_lending (members: pharmacy [+ a second outlet], operator, cards + persons)
+card_lending (members: pharmacies (1-3), their operators, cards + persons)
     One operator at a pharmacy keeps 12-40 (hard 5-12) cards of unrelated people
     (employees with personal accounts, from other towns than the pharmacy, distinct
     households) and swipes the stack on 20-40 (hard 10-20) days spread over the year:
     85% (hard 70%) of the cards each time, 45-200 s apart (hard 2-10 min, shuffled),
     paid from the personal account. Easy rings buy goods (item_kind "other": health
-    products, cosmetics, cooking oil); hard rings buy ordinary drugs for ~280 yuan. 40% of
-    easy rings also swipe the same cards at a second pharmacy in another town (lockstep
-    across outlets). Owners keep using their cards at home, so the cards also appear far
-    from the owners' usual places; 8% (hard 3%) of swipes fall within 30 minutes of the
-    owner's own purchase at their home pharmacy (twice at once in two places; that
-    purchase is genuine, not a fraud claim).
+    products, cosmetics, cooking oil); hard rings buy ordinary drugs for ~280 yuan. In 25%
+    of rings a broker carries the stack to two more pharmacies in other towns (each with
+    its own operator, each counter seeing the stack on a third of the days: lockstep
+    across outlets); another 40% of easy rings swipe at one more pharmacy. Owners keep
+    using their cards at home, so the cards also appear far from the owners' usual places;
+    8% (hard 3%) of swipes fall within 30 minutes of the owner's own purchase at their home
+    pharmacy (twice at once in two places; that purchase is genuine, not a fraud claim).
 kickback (members: 2 doctors (hard 1), the distant pharmacy, patients as cards + persons)
     Doctors at a county hospital (hard: the busiest county/tertiary ones) see 8-25 (hard 4-8)
     patients from the hospital's county 8-14 (hard 5-9) times a year each; every visit

@@ -24,6 +24,8 @@ from graphscan.examples.city.truth import PersonPool, Truth
 from graphscan.examples.city.world import COUNTY, PHARMACY, PRIVATE, TERTIARY, TOWNSHIP, World
 
 Rng = np.random.Generator
+#: share of card-lending rings whose stack roams over three pharmacies
+ROAMING = 0.25
 
 
 def pick_provider(
@@ -84,8 +86,12 @@ def card_lending(
     tag, ring = truth.new_ring("card_lending")
     pharmacy = pick_provider(world, (PHARMACY,), hard, rng, truth.providers)
     outlets = [pharmacy]
-    if not hard and rng.random() < 0.4:  # also swipes for an undesignated outlet elsewhere
-        away = world.provider_town != world.provider_town[pharmacy]
+    # a broker carries the stack to two more pharmacies in other towns, each counter
+    # seeing it rarely; some easy rings swipe for one undesignated outlet elsewhere
+    draw = rng.random()
+    more = 2 if draw < ROAMING else 1 if not hard and draw < ROAMING + 0.4 else 0
+    for _ in range(more):
+        away = ~np.isin(world.provider_town, world.provider_town[outlets])
         outlets.append(pick_provider(world, (PHARMACY,), False, rng, truth.providers, away))
     operators = [
         int(staff(world.operator_first, world.operator_count, p, 1, rng)[0]) for p in outlets
