@@ -3,8 +3,8 @@
 --   overlap      an admission starting strictly inside another inpatient stay of the same
 --                card at another provider (admitted before, discharged after, by more than
 --                a day): nobody lies in two hospitals at once (two stays at one provider are
---                double billing by that provider, not a borrowed card). Visits and purchases during a stay are left out,
---                relatives run such errands.
+--                double billing by that provider, not a borrowed card). Visits and
+--                purchases during a stay are left out, relatives run such errands.
 --   sex          a sex-specific diagnosis (pregnancy O*, prostate N40-N42/C61 for women;
 --                cervix/uterus C53-C55, N80-N98 for men) that contradicts the holder
 --   age          pregnancy (O*) outside ages 12-55, perinatal (P*) over age 1
