@@ -203,7 +203,7 @@ def _attach(
     ]
     if around.empty:
         return core
-    k, count = background(rows, venue_sizes)
+    k, count = _background(rows, venue_sizes)
     s1 = max(float((k * count).sum()), 1.0)
     seen = around.groupby("entity").agg(times=("context", "nunique"), n=("n_entity", "first"))
     sizes = venue_members.drop_duplicates("context").set_index("context")["size"]
@@ -214,7 +214,7 @@ def _attach(
     return sorted(set(core) | set(keep))
 
 
-def background(rows: pd.DataFrame, venue_sizes: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def _background(rows: pd.DataFrame, venue_sizes: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """The venue's context sizes with the group's own members taken out."""
     hist = venue_sizes.groupby("size")["contexts"].sum()
     touched = rows.groupby("context").agg(size=("size", "first"), mine=("entity", "nunique"))
@@ -223,6 +223,28 @@ def background(rows: pd.DataFrame, venue_sizes: pd.DataFrame) -> tuple[np.ndarra
     hist = hist.sub(removed, fill_value=0).add(added, fill_value=0)
     hist = hist[(hist.index > 0) & (hist > 0)]
     return hist.index.to_numpy(dtype=float), hist.to_numpy(dtype=float)
+
+
+@dataclass(frozen=True)
+class Crowding:
+    """A venue's context sizes ``k`` (``count`` contexts each) with the group's own members
+    taken out, and the rate at which the group's members, keeping their own volumes,
+    join a context per seat."""
+
+    k: np.ndarray
+    count: np.ndarray
+    rate: float
+
+    @classmethod
+    def of(cls, rows: pd.DataFrame, venue_sizes: pd.DataFrame) -> Crowding:
+        """``rows``: the group's membership rows at the venue."""
+        k, count = _background(rows, venue_sizes)
+        visits = float(rows.drop_duplicates("entity")["n_entity"].sum())
+        return cls(k, count, visits / max(float((k * count).sum()), 1.0))
+
+    def expected(self, quorum: int) -> float:
+        """Contexts expected to hold at least ``quorum`` of the group by chance."""
+        return float((self.count * stats.poisson.sf(quorum - 1, self.k * self.rate)).sum())
 
 
 def _group(
@@ -235,16 +257,14 @@ def _group(
 ) -> Group:
     rows = venue_members[venue_members["entity"].isin(entities)]
     per_context = rows.groupby("context")["entity"].nunique()
-    k, count = background(rows, venue_sizes)
-    visits = float(rows.drop_duplicates("entity")["n_entity"].sum())
-    rate = visits / max(float((k * count).sum()), 1.0)
+    crowding = Crowding.of(rows, venue_sizes)
     quorums = list(range(min(3, len(entities)), len(entities) + 1))
     best: tuple[float, int, int, float] | None = None
     for q in quorums:
         observed = int((per_context >= q).sum())
         if observed < params.min_together:  # together once is not a pattern
             break
-        expected = float((count * stats.poisson.sf(q - 1, k * rate)).sum())
+        expected = crowding.expected(q)
         p = float(poisson_tail(observed, expected)) * len(quorums)
         if best is None or p < best[0]:
             best = (p, q, observed, expected)

@@ -112,6 +112,8 @@ class GroupHospitalisation:
                 "once": once["person_id"].nunique(),
                 "alike": alike,
                 "exp_alike": f"{expected:.2g}",
+                "stay_tol": SIMILAR_STAY,
+                "bill_tol": f"{SIMILAR_BILL:.0%}",
             }
             candidates.append(
                 Candidate(
@@ -133,7 +135,8 @@ class GroupHospitalisation:
                         "机构 {inst}… 有 {waves} 批（{wd} 天之内，涉及 {days} 天）"
                         "收治了这 {people} 人中的至少 {quorum} 人"
                         "（按各人自身住院次数独立估计的期望批次：{exp}）；另有 {once} 人"
-                        "在这些批次中入院，诊断、住院天数（±2 天）和金额（±10%）与之相同"
+                        "在这些批次中入院，诊断、住院天数（±{stay_tol} 天）"
+                        "和金额（±{bill_tol}）与之相同"
                         "或与组内他人共用电话（相似住院 {alike} 人次，按该机构其他日子估计的期望："
                         "{exp_alike}）；"
                         "涉及 {dx} 种诊断，金额变异系数 {cv}，{linked} 人与组内他人共用电话；"
@@ -145,9 +148,10 @@ class GroupHospitalisation:
                         "people within {wd} days of each other {waves} times ({days} "
                         "admission days; expected under independence given each person's "
                         "own admissions: {exp}); {once} more were admitted in these waves "
-                        "with the same diagnoses, stay (+-2 days) and bill (+-10%), or with a "
-                        "phone shared in the group ({alike} look-alike stays where the "
-                        "institution's other days predict {exp_alike}); "
+                        "with the same diagnoses, stay (+-{stay_tol} days) and bill "
+                        "(+-{bill_tol}), or with a phone shared in the group ({alike} "
+                        "look-alike stays where the institution's other days predict "
+                        "{exp_alike}); "
                         "{dx} distinct diagnoses, amount variation {cv}, {linked} share a "
                         "phone with another member; {claims} evidence stays, {total:.2f} yuan "
                         "(fund {fund:.2f}), {first} to {last}."
@@ -182,7 +186,7 @@ class GroupHospitalisation:
         counted and expected there, and those phones (``contacts``: the group's phone_key
         and address_key by person)."""
         span = self.wave_days - 1
-        reach = [(w.last - span, w.first + span) for w in group.waves]
+        reach = [w.reach(span) for w in group.waves]
         near = np.zeros(len(rows), dtype=bool)
         for lo, hi in reach:
             near |= rows["day"].between(lo, hi).to_numpy()

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from graphscan.detect.cooccurrence import (
     Communities,
+    Crowding,
     Group,
     Params,
     apart,
-    background,
     expected_pairs,
     split_groups,
     venue_pairs,
@@ -80,24 +79,18 @@ def _test(
     """Contexts holding at least ``q`` of the cards, over every counter, against the sum of
     each counter's expectation when the cards keep their own volumes there (the group
     taken out of the counter's crowding); ``q`` scanned with a Bonferroni factor."""
-    venues = sorted(set(rows["venue"]))
     per_venue = []
-    for venue in venues:
+    for venue in sorted(set(rows["venue"])):
         mine = rows[rows["venue"] == venue]
-        k, count = background(mine, histograms[venue])
-        visits = float(mine.drop_duplicates("entity")["n_entity"].sum())
-        rate = visits / max(float((k * count).sum()), 1.0)
-        per_venue.append((venue, mine, mine.groupby("context")["entity"].nunique(), k, count, rate))
+        held = mine.groupby("context")["entity"].nunique()
+        per_venue.append((venue, mine, held, Crowding.of(mine, histograms[venue])))
     quorums = list(range(min(3, len(cards)), len(cards) + 1))
     best: tuple[float, int] | None = None
     for q in quorums:
-        observed = sum(int((held >= q).sum()) for _, _, held, _, _, _ in per_venue)
+        observed = sum(int((held >= q).sum()) for _, _, held, _ in per_venue)
         if observed < params.min_together:
             break
-        expected = sum(
-            float((count * stats.poisson.sf(q - 1, k * rate)).sum())
-            for _, _, _, k, count, rate in per_venue
-        )
+        expected = sum(crowding.expected(q) for *_, crowding in per_venue)
         p = float(poisson_tail(observed, expected)) * len(quorums)
         if best is None or p < best[0]:
             best = (p, q)
@@ -108,10 +101,10 @@ def _test(
     # counters where the cards never met at the quorum still count in the expectation: it
     # goes to the first counter's share
     missed = 0.0
-    for venue, mine, held, k, count, rate in per_venue:
+    for venue, mine, held, crowding in per_venue:
         contexts = sorted(held[held >= quorum].index)
         if not contexts:
-            missed += float((count * stats.poisson.sf(quorum - 1, k * rate)).sum())
+            missed += crowding.expected(quorum)
             continue
         swiped = mine[mine["context"].isin(contexts)]
         stack.append(
@@ -122,7 +115,7 @@ def _test(
                 quorum=quorum,
                 claim_ids=sorted(set(swiped["claim_id"])),
                 observed=len(contexts),
-                expected=float((count * stats.poisson.sf(quorum - 1, k * rate)).sum()),
+                expected=crowding.expected(quorum),
                 tests=len(quorums) if not stack else 0,
                 pair_edges=0,
             )

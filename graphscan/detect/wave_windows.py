@@ -69,6 +69,10 @@ class Wave:
     last: int
     entities: list[str]
 
+    def reach(self, span: int) -> tuple[int, int]:
+        """Days on which an admission could belong to the wave."""
+        return self.last - span, self.first + span
+
 
 @dataclass
 class WaveGroup:
@@ -172,11 +176,6 @@ def waves(rows: pd.DataFrame, span: int) -> list[Wave]:
     return sorted(found, key=lambda w: w.first)
 
 
-def _reach(wave: Wave, span: int) -> tuple[int, int]:
-    """Days on which an admission could belong to the wave."""
-    return wave.last - span, wave.first + span
-
-
 def _attach(
     core: list[str], venue_stays: pd.DataFrame, season: Season, span: int, params: Params
 ) -> list[str]:
@@ -190,7 +189,7 @@ def _attach(
     others = venue_stays[~venue_stays["entity"].isin(core)]
     if not core_waves or others.empty:
         return core
-    reach = [_reach(w, span) for w in core_waves]
+    reach = [w.reach(span) for w in core_waves]
     inside = np.column_stack([others["day"].between(lo, hi).to_numpy() for lo, hi in reach])
     times = (
         pd.DataFrame(inside, index=others["entity"].to_numpy()).groupby(level=0).any().sum(axis=1)
