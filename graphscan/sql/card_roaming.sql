@@ -53,12 +53,7 @@ WITH swipes AS (
                AS burst
     FROM marked
 ), far_bursts AS (
-    SELECT b.*
-    FROM bursts b
-    SEMI JOIN screened USING (card_id)
-    JOIN persons h ON h.person_id = b.person_id
-    JOIN providers v ON v.provider_id = b.provider_id
-    WHERE left(h.region_code, $region_digits) <> left(v.region_code, $region_digits)
+    SELECT b.* FROM bursts b SEMI JOIN far USING (claim_id) SEMI JOIN screened USING (card_id)
 ), travellers AS (
     SELECT card_id FROM far_bursts GROUP BY card_id
     HAVING count(DISTINCT (provider_id, operator_id, day, burst)) >= $min_bursts
