@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from graphscan.errors import InputError
 from graphscan.rings import CASE_STATUSES, Case, Member, Ring
 from graphscan.workspace import Workspace
 
@@ -190,12 +191,12 @@ class CaseBook:
         status with a note just adds the note."""
         case = self.get(case_id)
         if status not in CASE_STATUSES:
-            raise ValueError(f"unknown status {status!r}; choose from {', '.join(CASE_STATUSES)}")
+            raise InputError(f"unknown status {status!r}; choose from {', '.join(CASE_STATUSES)}")
         if status != case.status and status not in TRANSITIONS[case.status]:
             allowed = ", ".join(TRANSITIONS[case.status]) or "none"
-            raise ValueError(f"{case_id} is {case.status}: it can move to {allowed}, not {status}")
+            raise InputError(f"{case_id} is {case.status}: it can move to {allowed}, not {status}")
         if status == case.status and not note:
-            raise ValueError(f"{case_id} is already {status}; add --note to record a note")
+            raise InputError(f"{case_id} is already {status}; add --note to record a note")
         kind = "status" if status != case.status else "note"
         self.db.execute("UPDATE cases SET status = ? WHERE case_id = ?", [status, case_id])
         self.db.execute(
@@ -215,7 +216,7 @@ class CaseBook:
     def get(self, case_id: str) -> Case:
         row = self.db.execute("SELECT * FROM cases WHERE case_id = ?", [case_id]).df()
         if row.empty:
-            raise ValueError(f"no case {case_id!r} in this workspace (see `graphscan cases list`)")
+            raise InputError(f"no case {case_id!r} in this workspace (see `graphscan cases list`)")
         r = row.iloc[0]
         members = self.db.execute(
             "SELECT member_kind, member_id, role FROM case_members WHERE case_id = ? "

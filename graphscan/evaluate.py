@@ -30,6 +30,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
+from graphscan.errors import InputError
 from graphscan.i18n import t
 from graphscan.rings import PATTERNS
 
@@ -132,7 +133,7 @@ def read_truth(
     root = Path(truth_dir)
     for name in ("rings.csv", "hard_negatives.csv"):
         if not (root / name).exists():
-            raise FileNotFoundError(f"{root / name} not found: is this a generated city?")
+            raise InputError(f"{root / name} not found: is this a generated city?")
     rings = pd.read_csv(root / "rings.csv", dtype=str)
     negatives = pd.read_csv(root / "hard_negatives.csv", dtype=str)
     if pseudonymiser is not None:
@@ -164,7 +165,7 @@ def score(
     """Per-pattern quality of ranked cases (``graphscan cases list --members`` shape)."""
     missing = set(CASE_COLUMNS) - set(case_members.columns)
     if missing:
-        raise ValueError(f"case members lack columns: {', '.join(sorted(missing))}")
+        raise InputError(f"case members lack columns: {', '.join(sorted(missing))}")
     rings, negatives = read_truth(truth_dir, pseudonymiser)
     cases_df = case_members.astype({"case_id": str, "member_kind": str, "member_id": str})
     ring_sets = _groups(rings, "ring_id")

@@ -25,13 +25,11 @@ import pyarrow.compute as pc
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from graphscan.errors import KeyMissing
+
 PSEUDONYM_HEX = 20
 _NONCE = 12
 _HEADER = struct.Struct(">I")
-
-
-class KeyMissing(RuntimeError):
-    """No key is configured: re-identification is refused."""
 
 
 def default_key_file() -> Path:

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from graphscan.errors import InputError
 from graphscan.i18n import t
 from graphscan.schema import TABLES
 
@@ -100,14 +101,14 @@ def read_mapping(path: str | Path | None) -> dict[str, str | None]:
     try:
         raw = json.loads(Path(path).read_text(encoding="utf-8-sig"))
     except json.JSONDecodeError as exc:
-        raise ValueError(
+        raise InputError(
             t("映射文件 {p} 不是合法 JSON: {e}", "mapping file {p} is not JSON: {e}", p=path, e=exc)
         ) from None
     if not isinstance(raw, dict):
-        raise ValueError(t("映射文件必须是 JSON 对象", "the mapping file must be a JSON object"))
+        raise InputError(t("映射文件必须是 JSON 对象", "the mapping file must be a JSON object"))
     unknown = sorted({v for v in raw.values() if v is not None and v not in CANONICAL})
     if unknown:
-        raise ValueError(
+        raise InputError(
             t(
                 "映射文件中未知的规范列: {c}",
                 "unknown canonical columns in the mapping file: {c}",
@@ -144,12 +145,12 @@ def map_headers(
     mapped = {c: position for c, (_, position) in candidates.items()}
     chosen = table or _guess_table(set(mapped))
     if chosen not in TABLES:
-        raise ValueError(t("未知的表 {t}", "unknown table {t}", t=chosen))
+        raise InputError(t("未知的表 {t}", "unknown table {t}", t=chosen))
     allowed = set(TABLES[chosen].names) | ({REVERSES} if chosen == "claims" else set())
     sources = {c: p for c, p in mapped.items() if c in allowed}
     missing = [c for c in TABLES[chosen].required if c not in sources]
     if missing:
-        raise ValueError(
+        raise InputError(
             t(
                 "识别为 {t} 表, 但缺少列: {m} (可用 --mapping 指定列名)",
                 "looks like the {t} table but lacks columns: {m} (name them with --mapping)",
@@ -165,7 +166,7 @@ def map_headers(
 def _guess_table(mapped: set[str]) -> str:
     best = max(TABLES.values(), key=lambda spec: len(mapped & set(spec.names)))
     if not mapped & set(best.names):
-        raise ValueError(
+        raise InputError(
             t(
                 "无法识别文件对应的表 (没有认识的列名); 请用 --table 或 --mapping",
                 "cannot tell which table this file is (no known headers); use --table or --mapping",

@@ -1,4 +1,4 @@
-"""The load pipeline: a whole file at a time, set-based, in the store's staging DuckDB.
+"""The load pipeline: a whole file at a time, set-based, in a private staging DuckDB.
 
 1. pseudonymise: the distinct personal values of the file are hashed once each;
 2. parse: one pass reads the file, joins the pseudonyms back and parses every row
@@ -9,11 +9,10 @@
    ``Store.apply_reversals`` once the claims are in;
 5. quarantine: the rows not loaded, read again from the file with their reasons.
 
-Only the Store interface touches the store: the embedded store lends its own connection
-for staging, so its reads and writes are plain SQL over the staged tables; Neo4j gets the
-same rows from a private in-memory DuckDB. Every row read ends in exactly one of: loaded,
-reversal netted, exact duplicate skipped, quarantined (with a reason, in a CSV beside the
-store).
+Only the Store interface touches the store: both engines get the staged rows as Arrow
+streams of record batches, so nothing is held in memory twice. Every row read ends in
+exactly one of: loaded, reversal netted, exact duplicate skipped, quarantined (with a
+reason, in a CSV beside the store).
 """
 
 from __future__ import annotations
@@ -34,6 +33,7 @@ import click
 import duckdb
 import pyarrow as pa
 
+from graphscan.errors import InputError
 from graphscan.i18n import t
 from graphscan.loaders.headers import ColumnMap, map_headers
 from graphscan.loaders.parse import parse_sql, problem_sql
@@ -41,7 +41,7 @@ from graphscan.loaders.report import FileReport, LoadReport, reason_text
 from graphscan.loaders.sources import Scan, Source, open_source
 from graphscan.pseudonym import Pseudonymiser
 from graphscan.schema import PERSONAL_COLUMNS, TABLES
-from graphscan.store.base import Frame, Store
+from graphscan.store.base import Store
 from graphscan.workspace import Workspace
 
 log = logging.getLogger("graphscan.loaders")
@@ -129,7 +129,8 @@ class Loader:
         self.workspace = workspace
         self.pseudonymiser = pseudonymiser
         self.options = options
-        self.db = store.staging()
+        # a private database: rows reach the store only as Arrow streams (Store interface)
+        self.db = duckdb.connect(config={"temp_directory": str(workspace.root / ".staging")})
 
     @contextmanager
     def _settings(self, **wanted: str) -> Iterator[None]:
@@ -172,7 +173,7 @@ class Loader:
         for source, columns in planned:
             try:
                 report.files.append(self._load_file(source, columns))
-            except ValueError as exc:
+            except InputError as exc:
                 report.files.append(FileReport(source.path.name, columns.table, error=str(exc)))
         return report
 
@@ -210,7 +211,7 @@ class Loader:
                 report.quarantine_file = quarantine.write(rows)
                 step()
         except duckdb.InvalidInputException as exc:
-            raise ValueError(
+            raise InputError(
                 t(
                     "{p}: 读取失败: {x}",
                     "{p}: cannot read it: {x}",
@@ -253,7 +254,7 @@ class Loader:
     def _count(self, sql: str) -> int:
         return self.db.execute(f"SELECT count(*) FROM ({sql})").fetchall()[0][0]
 
-    def _keep(self, name: str, frame: Frame) -> None:
+    def _keep(self, name: str, frame: pa.RecordBatchReader) -> None:
         """A store's answer as a staging table: read once, used several times."""
         self.db.register("_load_incoming", frame)
         self.db.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _load_incoming")
@@ -372,7 +373,8 @@ class Loader:
             "ANTI JOIN _load_later l ON p.source_row = l.source_row"
         )
         # against the store: the same key stored with the same hash is a re-load
-        known = self.store.known_rows(table, db.sql(f"SELECT {key} FROM _load_firsts"))
+        keys = db.sql(f"SELECT {key} FROM _load_firsts").to_arrow_table()
+        known = self.store.known_rows(table, keys)
         self._keep("_load_known", known)
         join = " AND ".join(f"f.{k} = k.{k}" for k in spec.key)
         db.execute(
@@ -407,7 +409,7 @@ class Loader:
         """Items whose claim is not in the store are quarantined, not loaded: returns the
         query of the others and their number."""
         db = self.db
-        ids = db.sql("SELECT DISTINCT claim_id FROM _load_fresh")
+        ids = db.sql("SELECT DISTINCT claim_id FROM _load_fresh").to_arrow_table()
         self._keep("_load_known_claims", self.store.known_rows("claims", ids))
         db.execute(
             "CREATE OR REPLACE TEMP TABLE _load_seen AS SELECT source_row FROM _load_fresh "
@@ -435,7 +437,8 @@ class Loader:
         spec = TABLES[table]
         lineage = table in ("claims", "claim_items")
         select = ", ".join(spec.names) + (", " + self._lineage(report) if lineage else "")
-        written = self.store.upsert(table, self.db.sql(f"SELECT {select}, row_hash FROM {fresh}"))
+        rows = self.db.sql(f"SELECT {select}, row_hash FROM {fresh}").to_arrow_reader()
+        written = self.store.upsert(table, rows)
         report.loaded += written
         report.duplicates += count - written
 
@@ -447,7 +450,9 @@ class Loader:
         total = self._count(f"SELECT 1 FROM {rev}")
         if not total:
             return
-        originals = db.sql(f"SELECT DISTINCT original_claim_id AS claim_id FROM {rev}")
+        originals = db.sql(
+            f"SELECT DISTINCT original_claim_id AS claim_id FROM {rev}"
+        ).to_arrow_table()
         self._keep("_load_originals", self.store.known_rows("claims", originals))
         stored = "original_claim_id IN (SELECT claim_id FROM _load_originals)"
         db.execute(
@@ -462,7 +467,7 @@ class Loader:
             f"SELECT claim_id AS reversal_id, original_claim_id AS claim_id, {amounts}, "
             f"{self._lineage(report)}, row_hash FROM {rev} AND {stored}"
         )
-        applied = self.store.apply_reversals(rows)
+        applied = self.store.apply_reversals(rows.to_arrow_reader())
         report.reversals += applied
         report.duplicates += applicable - applied
 
@@ -501,7 +506,7 @@ def load_files(
     the means to re-identify it."""
     for secret in (pseudonymiser.key_file, pseudonymiser.vault_file):
         if secret is not None and secret.resolve().is_relative_to(workspace.root):
-            raise ValueError(
+            raise InputError(
                 t(
                     "密钥或假名库 {k} 不能放在工作区内; 请把 GRAPHSCAN_KEY_FILE / "
                     "GRAPHSCAN_VAULT_FILE 指到工作区之外",

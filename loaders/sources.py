@@ -29,6 +29,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from graphscan.errors import InputError
 from graphscan.i18n import t
 
 _SAMPLE = 4 << 20
@@ -85,7 +86,7 @@ def detect_encoding(path: Path) -> str:
 
         best = from_bytes(sample).best()
         if best is None:
-            raise ValueError(
+            raise InputError(
                 t(
                     "{p}: 无法识别文件编码, 请用 --encoding 指定",
                     "{p}: cannot tell the encoding; give it with --encoding",
@@ -123,7 +124,7 @@ def _csv(path: Path, encoding: str) -> Source:
     try:
         headers = next(csv.reader(io.StringIO(head.lstrip("\ufeff"))))
     except StopIteration:
-        raise ValueError(t("{p}: 空文件", "{p}: empty file", p=path.name)) from None
+        raise InputError(t("{p}: 空文件", "{p}: empty file", p=path.name)) from None
     headers = [h.strip() for h in headers]
     columns = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in _names(len(headers))) + "}"
 
@@ -177,7 +178,7 @@ def _utf8(path: Path, encoding: str) -> Iterator[Path]:
             ):
                 shutil.copyfileobj(source, out, _COPY_CHUNK)
         except UnicodeDecodeError as exc:
-            raise ValueError(
+            raise InputError(
                 t(
                     "{p}: 读取失败 (编码 {e}? 可用 --encoding 指定): {x}",
                     "{p}: cannot read it (encoding {e}? give it with --encoding): {x}",

@@ -63,14 +63,12 @@ def wipe_test_database(env: Neo4jEnv) -> None:
 
 
 @pytest.fixture
-def neo4j_store(neo4j_env: Neo4jEnv, tmp_path: Path) -> Iterator[object]:
+def neo4j_store(neo4j_env: Neo4jEnv) -> Iterator[object]:
     """A Neo4jStore on an emptied test database."""
     from graphscan.store.neo4j import Neo4jStore
-    from graphscan.workspace import Workspace
 
     wipe_test_database(neo4j_env)
-    os.environ.setdefault("NEO4J_USER", neo4j_env.user)
-    store = Neo4jStore.connect(neo4j_env.uri, Workspace.open(tmp_path / "ws"))
+    store = Neo4jStore.connect(neo4j_env.uri, neo4j_env.user, neo4j_env.password)
     yield store
     store.close()
 

@@ -4,6 +4,7 @@ running it again: real server, real sockets, no mocks."""
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 import threading
 from pathlib import Path
@@ -12,8 +13,11 @@ import pytest
 from conftest import Neo4jEnv
 from test_neo4j_store import claims_frame
 
-from graphscan.store.base import StoreError
+from graphscan.errors import StoreError
+from graphscan.neo4jserver.server import LocalServer
+from graphscan.store import open_store
 from graphscan.store.neo4j import Neo4jStore, open_driver
+from graphscan.workspace import Workspace
 
 
 class CuttableProxy:
@@ -78,27 +82,48 @@ def _store(uri: str, env: Neo4jEnv, **options: object) -> Neo4jStore:
 
 
 def test_server_down_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from graphscan.workspace import Workspace
-
     with socket.socket() as sock:  # a port with nothing listening
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     monkeypatch.setenv("NEO4J_PASSWORD", "whatever")
     with pytest.raises(StoreError, match=r"cannot reach Neo4j at bolt://127.0.0.1:\d+"):
-        Neo4jStore.connect(f"bolt://127.0.0.1:{port}", Workspace.open(tmp_path))
+        open_store(f"bolt://127.0.0.1:{port}", Workspace.open(tmp_path))
+
+
+def test_no_password_anywhere_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NEO4J_PASSWORD", raising=False)
+    with pytest.raises(StoreError, match="no Neo4j password: set NEO4J_USER and NEO4J_PASSWORD"):
+        open_store("bolt://127.0.0.1:7687", Workspace.open(tmp_path))
 
 
 @pytest.mark.neo4j
 def test_wrong_password_is_one_line(
     neo4j_env: Neo4jEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from graphscan.workspace import Workspace
-
     monkeypatch.setenv("NEO4J_USER", neo4j_env.user)
     monkeypatch.setenv("NEO4J_PASSWORD", neo4j_env.password + "-wrong")
     with pytest.raises(StoreError, match="wrong user or password") as info:
-        Neo4jStore.connect(neo4j_env.uri, Workspace.open(tmp_path))
+        open_store(neo4j_env.uri, Workspace.open(tmp_path))
     assert neo4j_env.password not in str(info.value)
+
+
+@pytest.mark.neo4j
+def test_the_local_servers_password_is_found_where_the_store_is_opened(
+    neo4j_env: Neo4jEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without NEO4J_PASSWORD, open_store reads the workspace's local server credentials
+    (the file `graphscan neo4j start` writes); the store itself never sees a workspace."""
+    ws = Workspace.open(tmp_path)
+    local = LocalServer(ws.root)
+    local.credentials_file.parent.mkdir(parents=True)
+    port = _target(neo4j_env)[1]
+    saved = {"user": neo4j_env.user, "password": neo4j_env.password, "port": port}
+    local.credentials_file.write_text(json.dumps(saved))
+    monkeypatch.delenv("NEO4J_PASSWORD")
+    monkeypatch.delenv("NEO4J_USER", raising=False)
+    store = open_store(neo4j_env.uri, ws)
+    assert isinstance(store, Neo4jStore) and store.status()["engine"] == "neo4j"
+    store.close()
 
 
 @pytest.mark.neo4j

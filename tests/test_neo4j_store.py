@@ -76,7 +76,7 @@ def test_loading_twice_changes_nothing(neo4j_store: Neo4jStore) -> None:
 def test_known_rows_gives_stored_hashes(neo4j_store: Neo4jStore) -> None:
     neo4j_store.upsert("claims", claims_frame(10))
     known = neo4j_store.known_rows("claims", pd.DataFrame({"claim_id": ["c0003", "nope"]}))
-    assert known.to_dict("records") == [{"claim_id": "c0003", "row_hash": "h3"}]
+    assert known.read_all().to_pylist() == [{"claim_id": "c0003", "row_hash": "h3"}]
 
 
 def test_claims_read_back_like_the_embedded_store(neo4j_store: Neo4jStore, tmp_path: Path) -> None:
@@ -130,7 +130,7 @@ def test_entity_tables_and_status(neo4j_store: Neo4jStore, tmp_path: Path) -> No
     got, want = neo4j.status(), embedded.status()
     assert got["counts"] == want["counts"]
     keys = pd.DataFrame({"person_id": ["p1", "p3"]})
-    assert neo4j.known_rows("persons", keys).to_dict("records") == [
+    assert neo4j.known_rows("persons", keys).read_all().to_pylist() == [
         {"person_id": "p1", "row_hash": "hp1"}
     ]
     assert got["claims_by_kind"] == want["claims_by_kind"]

@@ -9,6 +9,7 @@ from datetime import datetime
 
 import pandas as pd
 
+from graphscan.errors import InputError
 from graphscan.viz.case_page import MAX_TABLE_ROWS, identifier_notice, money, table_note
 from graphscan.viz.evidence import evidence_frame, table_rows
 from graphscan.viz.graph import NODE_KINDS, build_graph
@@ -38,7 +39,7 @@ def entity_kind(claims: pd.DataFrame, entity_id: str) -> str:
     for column, kind in ENTITY_KIND_BY_COLUMN.items():
         if (claims[column] == entity_id).any():
             return kind
-    raise ValueError(f"{entity_id!r} does not appear in the claims")
+    raise InputError(f"{entity_id!r} does not appear in the claims")
 
 
 def explore_page(

@@ -15,6 +15,7 @@ from typing import Protocol
 
 import pandas as pd
 
+from graphscan.errors import InputError
 from graphscan.rings import Case
 from graphscan.viz.case_page import case_page
 from graphscan.viz.evidence import evidence_csv, evidence_frame, ids_by_kind
@@ -85,7 +86,7 @@ def package_files(case: Case, claims: pd.DataFrame, reveal: Revealer | None) -> 
     """Every file of the package, manifest included, as bytes."""
     missing = set(case.claim_ids) - set(claims["claim_id"].astype(str))
     if missing:
-        raise ValueError(
+        raise InputError(
             f"the store lacks {len(missing)} of the {len(case.claim_ids)} evidence claims of "
             f"{case.case_id} (first: {sorted(missing)[0]}); load the data the case was found in"
         )

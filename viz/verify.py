@@ -9,6 +9,7 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from graphscan.errors import InputError
 from graphscan.viz.memo import MANIFEST
 
 
@@ -31,7 +32,7 @@ def _parse_manifest(text: str) -> dict[str, str]:
     for number, line in enumerate(text.splitlines(), 1):
         digest, sep, name = line.partition("  ")
         if not sep or len(digest) != 64 or not name:
-            raise ValueError(f"{MANIFEST} line {number} is not '<sha256>  <file>'")
+            raise InputError(f"{MANIFEST} line {number} is not '<sha256>  <file>'")
         entries[name] = digest.lower()
     return entries
 

@@ -26,6 +26,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from graphscan.errors import InputError
+
 CLAIM_HEADERS = {
     "claim_id": "结算ID",
     "kind": "就诊类型",
@@ -97,7 +99,7 @@ REVERSED, DUPLICATED, BROKEN = 0.004, 0.002, 0.001
 def _batches(city: Path, name: str, fmt: str) -> Iterator[pd.DataFrame]:
     path = city / f"{name}.{fmt}"
     if not path.exists():
-        raise FileNotFoundError(f"{path} not found: generate the city first")
+        raise InputError(f"{path} not found: generate the city first")
     if fmt == "parquet":
         for batch in pq.ParquetFile(path).iter_batches(batch_size=200_000):
             yield _as_text(batch.to_pandas())

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from graphscan.errors import InputError
 from graphscan.examples.city.background import background
 from graphscan.examples.city.batch import ClaimBatch, build_items, split_amounts
 from graphscan.examples.city.plant import plant
@@ -60,11 +61,11 @@ def generate_city(
     """Generate the city into ``out``; the same arguments always give the same bytes.
     ``progress`` is called with the number of people done after each block."""
     if difficulty not in DIFFICULTIES:
-        raise ValueError(f"difficulty must be one of {DIFFICULTIES}")
+        raise InputError(f"difficulty must be one of {DIFFICULTIES}")
     if fmt not in FORMATS:
-        raise ValueError(f"format must be one of {FORMATS}")
+        raise InputError(f"format must be one of {FORMATS}")
     if persons < 1000:
-        raise ValueError("a city needs at least 1000 persons")
+        raise InputError("a city needs at least 1000 persons")
     began = time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
     world = build_world(persons, np.random.default_rng([seed, 0]))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from graphscan.errors import InputError
 from graphscan.examples.city.sampling import DAY, DAYS, YEAR_START, digits_to_str, scramble
 from graphscan.examples.city.world import (
     CLINIC,
@@ -75,7 +76,7 @@ def _id_numbers(county6: np.ndarray, birth_day: np.ndarray, male: np.ndarray) ->
     rank = np.empty(len(key), dtype=np.int64)
     rank[order] = np.arange(len(key)) - np.searchsorted(sorted_key, sorted_key, side="left")
     if rank.max(initial=0) >= 500:
-        raise ValueError("too many people born on one day in one county for 3-digit sequences")
+        raise InputError("too many people born on one day in one county for 3-digit sequences")
     seq = rank * 2 + male.astype(np.int64)
     birth = birth_day.astype("datetime64[D]")
     year = birth.astype("datetime64[Y]").astype(np.int64) + 1970

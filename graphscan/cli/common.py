@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from graphscan.errors import GraphscanError
 from graphscan.i18n import t
 from graphscan.workspace import Workspace
 
@@ -63,16 +64,15 @@ def open_workspace(path: str | None) -> Workspace:
 
 
 def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn expected failures into one clear line instead of a stack trace."""
+    """Turn graphscan's own errors (a bad file, a wrong option, an unreachable store) into
+    one clear line. Anything else is a bug and keeps its traceback."""
     import functools
-
-    from graphscan.store.base import StoreError
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except (StoreError, FileNotFoundError, ValueError) as exc:
+        except GraphscanError as exc:
             raise click.ClickException(str(exc)) from None
 
     return wrapper

@@ -15,6 +15,7 @@ from graphscan.detect.group_hospitalisation import GroupHospitalisation
 from graphscan.detect.identity_misuse import IdentityMisuse
 from graphscan.detect.kickback import Kickback
 from graphscan.detect.significance import benjamini_hochberg, surprise
+from graphscan.errors import InputError
 from graphscan.rings import PATTERNS, Ring
 from graphscan.store.base import Store
 
@@ -30,7 +31,7 @@ def detectors(patterns: Iterable[str] | None = None) -> list[Detector]:
     chosen = list(patterns or PATTERNS)
     unknown = sorted(set(chosen) - set(PATTERNS))
     if unknown:
-        raise ValueError(f"unknown pattern {unknown[0]!r}; choose from {', '.join(PATTERNS)}")
+        raise InputError(f"unknown pattern {unknown[0]!r}; choose from {', '.join(PATTERNS)}")
     every: list[Detector] = [CardLending(), Kickback(), GroupHospitalisation(), IdentityMisuse()]
     return [d for d in every if d.pattern in chosen]
 

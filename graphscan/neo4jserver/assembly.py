@@ -14,7 +14,7 @@ import subprocess
 from importlib.resources import files
 from pathlib import Path
 
-from graphscan.store.base import StoreError
+from graphscan.errors import ServerError
 
 PLUGIN_GROUPS = "org.neo4j.gds,org.neo4j.procedure"
 
@@ -38,13 +38,13 @@ def assembly_dir() -> Path:
 def _maven(pom: Path, out: Path, *extra: str) -> None:
     mvn = shutil.which("mvn")
     if mvn is None:
-        raise StoreError("Maven (mvn) is not installed; it is needed to assemble the local Neo4j")
+        raise ServerError("Maven (mvn) is not installed; it is needed to assemble the local Neo4j")
     cmd = [mvn, "-q", "-B", "-f", str(pom), "dependency:copy-dependencies"]
     cmd += [f"-DoutputDirectory={out}", *extra]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         last = (done.stdout + done.stderr).strip().splitlines()[-1:] or ["(no output)"]
-        raise StoreError(f"Maven could not fetch the Neo4j jars: {last[0]}")
+        raise ServerError(f"Maven could not fetch the Neo4j jars: {last[0]}")
 
 
 def assemble() -> Path:

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 
+from graphscan.errors import ServerError
 from graphscan.neo4jserver.assembly import assemble
-from graphscan.store.base import StoreError
 
 USER = "neo4j"
 ENTRY_POINT = "org.neo4j.server.CommunityEntryPoint"
@@ -69,7 +69,7 @@ class LocalServer:
         try:
             saved = json.loads(self.credentials_file.read_text())
         except FileNotFoundError:
-            raise StoreError(
+            raise ServerError(
                 f"no local Neo4j in {self.root}: "
                 f"run `graphscan neo4j start --workspace {self.root}`"
             ) from None
@@ -87,7 +87,7 @@ class LocalServer:
             return self.credentials()
         java = shutil.which("java")
         if java is None:
-            raise StoreError("Java 17 is not installed; it is needed to run the local Neo4j")
+            raise ServerError("Java 17 is not installed; it is needed to run the local Neo4j")
         jars = assemble()
         for sub in ("conf", "data", "logs", "run"):
             (self.home / sub).mkdir(parents=True, exist_ok=True)
@@ -114,7 +114,7 @@ class LocalServer:
                 check=False,
             )
             if admin.returncode != 0:
-                raise StoreError("could not set the local Neo4j's initial password")
+                raise ServerError("could not set the local Neo4j's initial password")
         console = (self.home / "logs" / "console.log").open("ab")
         process = subprocess.Popen(
             [
@@ -179,7 +179,7 @@ class LocalServer:
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 self.pid_file.unlink(missing_ok=True)
-                raise StoreError(f"the local Neo4j stopped while starting: {self._last_error()}")
+                raise ServerError(f"the local Neo4j stopped while starting: {self._last_error()}")
             try:
                 with GraphDatabase.driver(creds.uri, auth=(creds.user, creds.password)) as drv:
                     drv.verify_connectivity()
@@ -189,7 +189,7 @@ class LocalServer:
                     on_wait()
                 time.sleep(1.0)
         self.stop()
-        raise StoreError(f"the local Neo4j did not answer on {creds.uri} within {wait_s:.0f} s")
+        raise ServerError(f"the local Neo4j did not answer on {creds.uri} within {wait_s:.0f} s")
 
     def _last_error(self) -> str:
         log = self.home / "logs" / "neo4j.log"

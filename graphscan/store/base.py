@@ -14,26 +14,21 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-import duckdb
 import pandas as pd
 import pyarrow as pa
 
 from graphscan.store.communities import leiden_igraph
 
-#: Rows handed to or returned by the writing methods: pandas, Arrow, or a relation of the
-#: store's ``staging()`` connection (what the loaders pass).
-Frame = pd.DataFrame | pa.Table | duckdb.DuckDBPyRelation
+#: Rows handed to the writing methods: an Arrow table, a stream of Arrow record batches
+#: (what the loaders pass, so a file of millions of rows is never held twice), or pandas.
+Rows = pa.Table | pa.RecordBatchReader | pd.DataFrame
 
 
-def as_pandas(frame: Frame) -> pd.DataFrame:
-    """Any Frame as pandas, for stores that send rows elsewhere row by row."""
-    if isinstance(frame, pd.DataFrame):
-        return frame
-    return (frame if isinstance(frame, pa.Table) else frame.to_arrow_table()).to_pandas()
-
-
-class StoreError(RuntimeError):
-    """A store problem worth one clear line to the user (no stack trace)."""
+def as_pandas(rows: Rows) -> pd.DataFrame:
+    """Any Rows as pandas, for stores that send rows elsewhere batch by batch."""
+    if isinstance(rows, pd.DataFrame):
+        return rows
+    return (rows.read_all() if isinstance(rows, pa.RecordBatchReader) else rows).to_pandas()
 
 
 class Store(ABC):
@@ -41,26 +36,22 @@ class Store(ABC):
     engine: str
 
     # -- writing: used by graphscan.loaders -------------------------------------------
-    def staging(self) -> duckdb.DuckDBPyConnection:
-        """The DuckDB connection loaders stage a file in; the Frames they pass are its
-        relations. A private in-memory database unless the store lives in DuckDB itself."""
-        return duckdb.connect()
-
     @abstractmethod
-    def known_rows(self, table: str, keys: Frame) -> Frame:
+    def known_rows(self, table: str, keys: pa.Table | pd.DataFrame) -> pa.RecordBatchReader:
         """Stored ``key columns + row_hash`` for the given keys: tells an exact re-load
-        (skip) from a conflicting one (quarantine)."""
+        (skip) from a conflicting one (quarantine). A stream, so that a re-load of millions
+        of rows is never held in memory at once: read it before using the store again."""
 
     @abstractmethod
-    def upsert(self, table: str, frame: Frame) -> int:
+    def upsert(self, table: str, frame: Rows) -> int:
         """Write canonical rows (plus lineage and ``row_hash``); existing keys are left
         alone, so loading the same file twice changes nothing. Returns rows written."""
 
-    def apply_reversals(self, frame: Frame) -> int:
+    @abstractmethod
+    def apply_reversals(self, frame: Rows) -> int:
         """Record reversal rows (冲销: ``reversal_id``, the reversed ``claim_id``, negative
         amounts, lineage, ``row_hash``) and net them into the stored claim's amounts; a
         reversal already recorded (same ``row_hash``) is skipped. Returns rows applied."""
-        raise StoreError(f"the {self.engine} store cannot net reversals (冲销) yet")
 
     @abstractmethod
     def record_load(self, record: Mapping[str, Any]) -> None:

@@ -11,9 +11,10 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from graphscan.errors import StoreError
 from graphscan.schema import LINEAGE, TABLES, Table
 from graphscan.sql import read_sql
-from graphscan.store.base import Frame, Store, StoreError
+from graphscan.store.base import Rows, Store
 from graphscan.workspace import Workspace
 
 #: Columns linking a claim to an entity; exploration walks along them.
@@ -43,6 +44,17 @@ def _columns(table: Table) -> list[tuple[str, str]]:
     if table.name in ("claims", "claim_items"):
         cols += [(c.name, c.sql_type) for c in LINEAGE]
     return [*cols, ("row_hash", "VARCHAR")]
+
+
+#: DuckDB's memory for the rows of one write, beyond which they spill to disk: a load's
+#: staging database holds the file at the same time.
+WRITE_MEMORY = "1GB"
+
+
+def _column_names(rows: Rows) -> list[str]:
+    if isinstance(rows, pd.DataFrame):
+        return list(rows.columns)
+    return rows.schema.names
 
 
 #: Entities every new claim implies (the Neo4j store MERGEs the same nodes).
@@ -77,55 +89,60 @@ class EmbeddedStore(Store):
             raise StoreError(f"unknown table {name!r}")
         return TABLES[name]
 
-    def staging(self) -> duckdb.DuckDBPyConnection:
-        """The store's own connection: staged rows meet the stored tables in one database,
-        so lookups and writes are set-based SQL with no copies."""
-        return self.db
-
-    def _relation(self, frame: Frame) -> duckdb.DuckDBPyRelation:
-        if isinstance(frame, duckdb.DuckDBPyRelation):
-            return frame
-        return self.db.from_arrow(frame) if isinstance(frame, pa.Table) else self.db.from_df(frame)
-
-    def known_rows(self, table: str, keys: Frame) -> duckdb.DuckDBPyRelation:
-        """A lazy relation: the caller decides whether to materialise it."""
+    def known_rows(self, table: str, keys: pa.Table | pd.DataFrame) -> pa.RecordBatchReader:
+        """A stream: a re-load of millions of rows is never held in memory at once."""
         key = list(self._table(table).key)
         stored = self.db.table(table).set_alias("t")
         if table in ENTITY_TABLES:
             stored = stored.filter("t.row_hash IS NOT NULL")
         wanted = self._relation(keys).select(", ".join(key)).set_alias("k")
         join = " AND ".join(f"t.{k} = k.{k}" for k in key)
-        return stored.join(wanted, join, how="semi").select(", ".join([*key, "row_hash"]))
+        known = stored.join(wanted, join, how="semi").select(", ".join([*key, "row_hash"]))
+        return known.to_arrow_reader()
 
-    def upsert(self, table: str, frame: Frame) -> int:
+    def _relation(self, rows: pa.Table | pd.DataFrame) -> duckdb.DuckDBPyRelation:
+        return self.db.from_df(rows) if isinstance(rows, pd.DataFrame) else self.db.from_arrow(rows)
+
+    def upsert(self, table: str, frame: Rows) -> int:
         spec = self._table(table)
         cols = _columns(spec)
-        present = set(frame.column_names if isinstance(frame, pa.Table) else frame.columns)
+        present = set(_column_names(frame))
         select = ", ".join(
             f"CAST(f.{name} AS {sql_type})" if name in present else f"CAST(NULL AS {sql_type})"
             for name, sql_type in cols
         )
         join = " AND ".join(f"f.{k} = t.{k}" for k in spec.key)
-        self.db.register("_frame", frame)
+        replaces = table in ENTITY_TABLES and "row_hash" in present
+        self.db.register("_incoming", frame)
         try:
             self.db.execute("BEGIN")
-            if table in ENTITY_TABLES and "row_hash" in present:
+            rows = "_incoming"
+            if replaces or table == "claims":
+                # a stream reads once, and these rows are read again (the entities claims
+                # name, the derived rows listed ones replace): kept in a temporary table,
+                # which spills to the workspace beyond WRITE_MEMORY
+                self.db.execute(f"SET memory_limit = '{WRITE_MEMORY}'")
+                self.db.execute("CREATE OR REPLACE TEMP TABLE _frame AS SELECT * FROM _incoming")
+                rows = "_frame"
+            if replaces:
                 self.db.execute(
                     f"DELETE FROM {table} t WHERE t.row_hash IS NULL AND EXISTS "
-                    f"(SELECT 1 FROM _frame f WHERE {join} AND f.row_hash IS NOT NULL)"
+                    f"(SELECT 1 FROM {rows} f WHERE {join} AND f.row_hash IS NOT NULL)"
                 )
             written = self.db.execute(
-                f"INSERT INTO {table} SELECT {select} FROM _frame f ANTI JOIN {table} t ON {join}"
+                f"INSERT INTO {table} SELECT {select} FROM {rows} f ANTI JOIN {table} t ON {join}"
             ).fetchall()[0][0]
             if table == "claims":
                 self._derive_entities()
+            self.db.execute("DROP TABLE IF EXISTS _frame")
             self.db.execute("COMMIT")
             return written
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
         finally:
-            self.db.unregister("_frame")
+            self.db.execute("RESET memory_limit")
+            self.db.unregister("_incoming")
 
     def _derive_entities(self) -> None:
         """Persons, providers and doctors named by the claims in ``_frame`` that no table
@@ -137,7 +154,7 @@ class EmbeddedStore(Store):
                 f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = d.{key})"
             )
 
-    def apply_reversals(self, frame: Frame) -> int:
+    def apply_reversals(self, frame: Rows) -> int:
         self.db.register("_rev", frame)
         try:
             self.db.execute("BEGIN")

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -27,6 +27,7 @@ from typing import Any
 import click
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from neo4j import Driver, GraphDatabase, ManagedTransaction, Query, unit_of_work
 from neo4j.exceptions import (
     AuthError,
@@ -39,10 +40,10 @@ from neo4j.exceptions import (
 from neo4j.time import Date, DateTime
 
 from graphscan.cypher import read_cypher
+from graphscan.errors import StoreError
 from graphscan.schema import CLAIMS, LINEAGE, TABLES
-from graphscan.store.base import Frame, Store, StoreError, as_pandas
-from graphscan.store.communities import leiden_gds
-from graphscan.workspace import Workspace
+from graphscan.store.base import Rows, Store, as_pandas
+from graphscan.store.communities import COLUMNS, indexed_edges
 
 #: Columns kept as integer fen in the graph (``total_amount`` -> ``total_cents``).
 MONEY_COLUMNS = ("total_amount", "fund_amount", "account_amount", "cash_amount", "amount")
@@ -100,23 +101,9 @@ class Neo4jStore(Store):
         self._apply_schema()
 
     @classmethod
-    def connect(cls, uri: str, workspace: Workspace | None = None, **options: Any) -> Neo4jStore:
-        """Credentials from NEO4J_USER / NEO4J_PASSWORD, else from the workspace's local
-        server (``graphscan neo4j start``). GRAPHSCAN_NEO4J_TIMEOUT caps each query."""
-        user, password = os.environ.get("NEO4J_USER", "neo4j"), os.environ.get("NEO4J_PASSWORD")
-        if password is None and workspace is not None:
-            from graphscan.neo4jserver.server import LocalServer
-
-            local = LocalServer(workspace.root)
-            if local.credentials_file.exists():
-                creds = local.credentials()
-                user, password = creds.user, creds.password
-        if password is None:
-            raise StoreError(
-                "no Neo4j password: set NEO4J_USER and NEO4J_PASSWORD, or start a local server "
-                'with `graphscan neo4j start` and run eval "$(graphscan neo4j env)"'
-            )
-        options.setdefault("timeout_s", float(os.environ.get("GRAPHSCAN_NEO4J_TIMEOUT", "600")))
+    def connect(cls, uri: str, user: str, password: str, **options: Any) -> Neo4jStore:
+        """Open and check a connection; the caller resolves the credentials
+        (``graphscan.store.open_store``)."""
         driver = open_driver(uri, user, password)
         try:
             driver.verify_connectivity()
@@ -202,7 +189,7 @@ class Neo4jStore(Store):
         self._autocommit("schema")
 
     # -- writing -----------------------------------------------------------------------
-    def known_rows(self, table: str, keys: Frame) -> pd.DataFrame:
+    def known_rows(self, table: str, keys: pa.Table | pd.DataFrame) -> pa.RecordBatchReader:
         spec = _table(table)
         keys = as_pandas(keys)
         key_values = _item_keys(keys) if table == "claim_items" else keys[spec.key[0]]
@@ -212,9 +199,12 @@ class Neo4jStore(Store):
             rows += self._tx(
                 f"known_{table}", {"keys": ids[start : start + self.batch_size]}, False
             )
-        return pd.DataFrame(rows, columns=[*spec.key, "row_hash"])
+        known = pa.Table.from_pandas(
+            pd.DataFrame(rows, columns=[*spec.key, "row_hash"]), preserve_index=False
+        )
+        return pa.RecordBatchReader.from_batches(known.schema, known.to_batches())
 
-    def upsert(self, table: str, frame: Frame) -> int:
+    def upsert(self, table: str, frame: Rows) -> int:
         _table(table)
         frame = as_pandas(frame)
         if table == "claim_items":
@@ -236,7 +226,7 @@ class Neo4jStore(Store):
             click.echo(f"Neo4j {table}: {len(frame):,} rows, {rate:,.0f} rows/s", err=True)
         return written
 
-    def apply_reversals(self, frame: Frame) -> int:
+    def apply_reversals(self, frame: Rows) -> int:
         frame = as_pandas(frame)
         frame = frame.sort_values("source_row", kind="stable").drop_duplicates("row_hash")
         if len(frame):
@@ -297,7 +287,7 @@ class Neo4jStore(Store):
     ) -> pd.DataFrame:
         """In GDS when the server has it, else pulled into igraph."""
         if edges.empty:
-            return pd.DataFrame(columns=["node", "community"])
+            return pd.DataFrame(columns=COLUMNS)
         if self.run_read("gds_available", {})[0]["available"]:
             return leiden_gds(self, edges, seed, resolution)
         return super().communities(edges, seed, resolution)
@@ -328,6 +318,26 @@ class Neo4jStore(Store):
             claim_ids |= {r["claim_id"] for r in rows}
             frontier = {v for r in rows for k, v in r.items() if k != "claim_id" and v is not None}
         return self.claims(claim_ids)
+
+
+def leiden_gds(
+    store: Neo4jStore, edges: pd.DataFrame, seed: int = 1, resolution: float = 1.0
+) -> pd.DataFrame:
+    """Seeded Leiden inside the server: the edges go up once as a GDS graph that is
+    dropped afterwards, whatever happens."""
+    names, coded = indexed_edges(edges)
+    graph = f"graphscan-{uuid.uuid4().hex[:12]}"
+    try:
+        store.run_write("gds_project_edges", {"graph": graph, "edges": coded.to_dict("records")})
+        rows = store.run_read(
+            "gds_leiden_stream", {"graph": graph, "seed": seed, "resolution": resolution}
+        )
+    finally:
+        store.run_write("gds_drop_graph", {"graph": graph})
+    return pd.DataFrame(
+        {"node": [names[r["node"]] for r in rows], "community": [r["community"] for r in rows]},
+        columns=COLUMNS,
+    )
 
 
 # -- conversions between canonical frames and graph properties -------------------------------
