@@ -21,8 +21,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from graphscan.neo4jserver.server import LocalServer  # noqa: E402
-from graphscan.store.communities import leiden_gds, leiden_igraph  # noqa: E402
-from graphscan.store.neo4j import Neo4jStore, open_driver  # noqa: E402
+from graphscan.store.communities import leiden_igraph  # noqa: E402
+from graphscan.store.neo4j import Neo4jStore, leiden_gds, open_driver  # noqa: E402
 
 
 def synthetic_claims(n: int, persons: int, providers: int, seed: int) -> pd.DataFrame:
