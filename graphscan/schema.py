@@ -8,10 +8,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pandas as pd
+
 CLAIM_KINDS = ("outpatient", "inpatient", "pharmacy")
 ITEM_KINDS = ("drug", "service", "material", "other")
 PROVIDER_KINDS = ("hospital", "township", "village", "clinic", "pharmacy")
 OWNERSHIPS = ("public", "private")
+
+#: Claim columns that name an entity, and the kind of entity each names, in the order an
+#: identifier is looked up (a person's own card carries the person's id, so a person comes
+#: first). Exploration walks along them, exports mask them, the case graph draws them.
+ENTITY_COLUMNS: dict[str, str] = {
+    "person_id": "person",
+    "card_id": "card",
+    "doctor_id": "doctor",
+    "provider_id": "provider",
+    "operator_id": "operator",
+}
 
 #: Columns that hold personal identifiers; they are pseudonymised on load.
 PERSONAL_COLUMNS = ("person_id", "card_id", "phone_key", "address_key", "bank_key")
@@ -124,3 +137,23 @@ LINEAGE = (
     Column("source_row", "BIGINT"),
     Column("load_id", "VARCHAR"),
 )
+
+
+def card_used(claims: pd.DataFrame) -> pd.Series:
+    """The card each claim was made with: its ``card_id``, else the person's own card,
+    which carries the person's id (``card_id`` defaults to ``person_id``). The projections
+    say the same as ``coalesce(card_id, person_id)`` in SQL and Cypher."""
+    card = claims["card_id"].astype(object)
+    return card.where(card.notna() & (card != ""), claims["person_id"].astype(object))
+
+
+def provider_member_kinds(claims: pd.DataFrame) -> pd.Series:
+    """``provider_id -> "pharmacy" | "institution"`` for the providers of ``claims``: the
+    store's providers table decides (``provider_kind``: listed in a providers file, or
+    derived from the claims when they were loaded); a provider it does not know is a
+    pharmacy when it fills pharmacy claims."""
+    fills = claims["kind"] == "pharmacy"
+    listed = claims.get("provider_kind", pd.Series(None, index=claims.index, dtype=object))
+    pharmacy = (listed == "pharmacy") | (listed.isna() & fills)
+    by_provider = pharmacy.groupby(claims["provider_id"]).any()
+    return by_provider.map({True: "pharmacy", False: "institution"})

@@ -9,7 +9,8 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from graphscan.viz.identifiers import ID_COLUMNS, IdentifierView
+from graphscan.schema import ENTITY_COLUMNS
+from graphscan.viz.identifiers import IdentifierView
 
 #: (column, Chinese, English, numeric) in CSV order.
 EVIDENCE_COLUMNS: list[tuple[str, str, str, bool]] = [
@@ -40,8 +41,8 @@ KIND_NAMES = {"outpatient": "门诊", "inpatient": "住院", "pharmacy": "购药
 
 def ids_by_kind(claims: pd.DataFrame, extra: Iterable[tuple[str, str]] = ()) -> dict[str, set[str]]:
     """Every identifier an export will show, by kind, so display forms are fixed once."""
-    found: dict[str, set[str]] = {kind: set() for kind in ID_COLUMNS.values()}
-    for column, kind in ID_COLUMNS.items():
+    found: dict[str, set[str]] = {kind: set() for kind in ENTITY_COLUMNS.values()}
+    for column, kind in ENTITY_COLUMNS.items():
         found[kind] |= {str(v) for v in claims[column].dropna().unique() if str(v) != ""}
     for kind, ident in extra:
         found.setdefault(kind, set()).add(str(ident))
@@ -65,9 +66,9 @@ def _text(values: pd.Series) -> pd.Series:
 
 def _column(values: pd.Series, column: str, view: IdentifierView) -> pd.Series:
     """One evidence column as text; identifiers are looked up once per distinct value."""
-    if column in ID_COLUMNS:
+    if column in ENTITY_COLUMNS:
         plain = values.astype(object)
-        shown = {v: view.show(ID_COLUMNS[column], v) for v in plain.dropna().unique()}
+        shown = {v: view.show(ENTITY_COLUMNS[column], v) for v in plain.dropna().unique()}
         return plain.map(shown).fillna("")
     if column in ("start_time", "end_time"):
         return pd.to_datetime(values).dt.strftime("%Y-%m-%d %H:%M:%S").fillna("")

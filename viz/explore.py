@@ -10,6 +10,7 @@ from datetime import datetime
 import pandas as pd
 
 from graphscan.errors import InputError
+from graphscan.schema import ENTITY_COLUMNS
 from graphscan.viz.case_page import MAX_TABLE_ROWS, identifier_notice, money, table_note
 from graphscan.viz.evidence import evidence_frame, table_rows
 from graphscan.viz.graph import NODE_KINDS, build_graph
@@ -17,7 +18,7 @@ from graphscan.viz.identifiers import IdentifierView
 from graphscan.viz.page import Page, Text
 from graphscan.viz.timeline import timeline_svg
 
-#: Claim column -> the kind of entity it names, in the order a tip is looked up.
+#: How each kind of entity is named on the page.
 KIND_NAMES = {
     "person": "参保人 person",
     "card": "医保卡 card",
@@ -25,18 +26,11 @@ KIND_NAMES = {
     "provider": "机构/药店 provider",
     "operator": "操作员 operator",
 }
-ENTITY_KIND_BY_COLUMN = {
-    "person_id": "person",
-    "card_id": "card",
-    "doctor_id": "doctor",
-    "provider_id": "provider",
-    "operator_id": "operator",
-}
 
 
 def entity_kind(claims: pd.DataFrame, entity_id: str) -> str:
-    """What the entity is, from the first claim column that names it."""
-    for column, kind in ENTITY_KIND_BY_COLUMN.items():
+    """What the entity is, from the first claim column that names it (schema order)."""
+    for column, kind in ENTITY_COLUMNS.items():
         if (claims[column] == entity_id).any():
             return kind
     raise InputError(f"{entity_id!r} does not appear in the claims")

@@ -16,11 +16,11 @@ import pandas as pd
 from pyvis.network import Network
 
 from graphscan.rings import ROLES
+from graphscan.schema import ENTITY_COLUMNS, card_used, provider_member_kinds
 from graphscan.viz.evidence import provider_names
 from graphscan.viz.identifiers import IdentifierView, view_kind
 
 MAX_NODES = 500
-ENTITY_COLUMNS = ("person_id", "card_id", "provider_id", "doctor_id", "operator_id")
 
 #: kind -> (Chinese name, English name, vis shape, colour)
 NODE_KINDS: dict[str, tuple[str, str, str, str]] = {
@@ -74,9 +74,8 @@ def _day(value: pd.Timestamp) -> str:
 
 
 def _provider_kinds(claims: pd.DataFrame, declared: Mapping[tuple[str, str], str]) -> pd.Series:
-    """A provider is a pharmacy when a case says so or when it fills pharmacy claims."""
-    pharmacy = claims.groupby("provider_id")["kind"].agg(lambda k: (k == "pharmacy").any())
-    kinds = pharmacy.map({True: "pharmacy", False: "institution"})
+    """A provider is what a case says it is, else what the store says (schema)."""
+    kinds = provider_member_kinds(claims)
     for provider in kinds.index:
         if ("pharmacy", provider) in declared:
             kinds[provider] = "pharmacy"
@@ -129,9 +128,9 @@ def _links(claims: pd.DataFrame, provider_kind: pd.Series) -> pd.DataFrame:
 def holders(claims: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     """Kind and id of what was used per claim: the card when the claim names a card other
     than the person's own, else the person."""
-    card = claims["card_id"].astype(object)
+    card = card_used(claims)
     person = claims["person_id"].astype(object)
-    other_card = card.notna() & (card != "") & (card != person)
+    other_card = card != person
     return other_card.map({True: "card", False: "person"}), card.where(other_card, person)
 
 

@@ -14,14 +14,6 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-#: Claim columns holding an identifier, and the member kind each one names.
-ID_COLUMNS = {
-    "person_id": "person",
-    "card_id": "card",
-    "doctor_id": "doctor",
-    "operator_id": "operator",
-    "provider_id": "provider",
-}
 PSEUDONYM_KINDS = ("person", "card")
 CODE_KINDS = ("doctor", "operator")
 #: Shortest prefix of a pseudonym that is shown; longer only when two would collide.

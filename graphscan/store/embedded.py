@@ -12,13 +12,10 @@ import pandas as pd
 import pyarrow as pa
 
 from graphscan.errors import StoreError
-from graphscan.schema import LINEAGE, TABLES, Table
+from graphscan.schema import ENTITY_COLUMNS, LINEAGE, TABLES, Table
 from graphscan.sql import read_sql
 from graphscan.store.base import Rows, Store
 from graphscan.workspace import Workspace
-
-#: Columns linking a claim to an entity; exploration walks along them.
-ENTITY_COLUMNS = ("person_id", "card_id", "doctor_id", "provider_id", "operator_id")
 
 _LOADS_DDL = """
 CREATE TABLE IF NOT EXISTS loads (

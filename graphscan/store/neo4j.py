@@ -60,6 +60,7 @@ CLAIM_OUTPUT = [
     "row_hash",
     "file_sha256",
     "provider_name",
+    "provider_kind",
 ]
 
 
