@@ -21,6 +21,7 @@ test: $(STAMP)
 	bash .ci/setup-test-env
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python .ci/lint_imports.py --no-logo
 	. .ci/test-env.sh && $(BIN)/python -m pytest -q -ra
 
 lint: $(STAMP)

@@ -2,7 +2,9 @@
 
 from typing import Any
 
-__version__ = "0.1.0"
+from graphscan.version import __version__
+
+__all__ = ["__version__", "case", "evidence", "members", "scan"]
 
 #: the notebook API (graphscan.api), imported on first use so `import graphscan` stays light
 _API = ("scan", "case", "members", "evidence")

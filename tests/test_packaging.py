@@ -3,6 +3,7 @@ SQL and Cypher files shipped as package resources, no bare top-level `loaders`/`
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -46,3 +47,63 @@ def test_wheel_ships_subpackages_and_resources(wheel: zipfile.ZipFile) -> None:
         assert f"graphscan/{module}/__init__.py" in names, module
     assert any(n.startswith("graphscan/cypher/") and n.endswith(".cypher") for n in names)
     assert any(n.startswith("graphscan/sql/") and n.endswith(".sql") for n in names)
+
+
+def _lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(root / ".ci" / "lint_imports.py"), "--no-logo"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_the_layout_of_the_readme_holds() -> None:
+    """pyproject's import-linter contracts (layers, independent stores, viz without a
+    store, loaders without a detector, no import cycles) on the installed layout."""
+    done = _lint_imports(ROOT)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Contracts: 6 kept, 0 broken." in done.stdout
+
+
+#: (file, text appended, what lint-imports must say): a lazy import and a TYPE_CHECKING one
+#: count as much as a module-level one.
+VIOLATIONS = [
+    (
+        "viz/memo.py",
+        "\n\ndef _sneaky():\n    from graphscan.store import open_store\n\n    return open_store\n",
+        "graphscan.viz is not allowed to import graphscan.store",
+    ),
+    (
+        "graphscan/schema.py",
+        "\nfrom typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n"
+        "    from graphscan.store.base import Store  # noqa: F401\n",
+        "graphscan.schema is not allowed to import graphscan.store",
+    ),
+    (
+        "loaders/report.py",
+        "\n\ndef _sneaky():\n    from graphscan.detect import detectors\n\n    return detectors\n",
+        "graphscan.loaders is not allowed to import graphscan.detect",
+    ),
+    (
+        "graphscan/store/embedded.py",
+        "\n\ndef _sneaky():\n    from graphscan.store import neo4j\n\n    return neo4j\n",
+        "graphscan.store.embedded is not allowed to import graphscan.store.neo4j",
+    ),
+]
+
+
+@pytest.mark.parametrize(("path", "added", "message"), VIOLATIONS)
+def test_the_contracts_catch_an_import_across_the_layout(
+    tmp_path: Path, path: str, added: str, message: str
+) -> None:
+    for folder in ("graphscan", "loaders", "viz", "cypher", "examples", ".ci"):
+        shutil.copytree(
+            ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    with (tmp_path / path).open("a", encoding="utf-8") as source:
+        source.write(added)
+    done = _lint_imports(tmp_path)
+    assert done.returncode == 1
+    assert message in done.stdout

@@ -10,8 +10,8 @@ from html import escape
 
 import pandas as pd
 
-from graphscan import __version__
 from graphscan.rings import PATTERN_NAMES, ROLES, Case
+from graphscan.version import __version__
 from graphscan.viz.evidence import provider_names
 from graphscan.viz.graph import NODE_KINDS
 from graphscan.viz.identifiers import IdentifierView, view_kind

@@ -13,7 +13,7 @@ from importlib.resources import files
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from graphscan import __version__
+from graphscan.version import __version__
 from graphscan.viz.graph import NODE_KINDS, EntityGraph
 
 VIS_DIR = "templates/lib/vis-9.1.2"

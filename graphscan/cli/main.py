@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from graphscan import __version__
 from graphscan.i18n import set_lang
+from graphscan.version import __version__
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
