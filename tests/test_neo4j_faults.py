@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shutil
 import socket
 import threading
 from pathlib import Path
@@ -13,7 +14,8 @@ import pytest
 from conftest import Neo4jEnv
 from test_neo4j_store import claims_frame
 
-from graphscan.errors import StoreError
+from graphscan.errors import ServerError, StoreError
+from graphscan.neo4jserver.assembly import assembly_dir
 from graphscan.neo4jserver.server import LocalServer
 from graphscan.store import open_store
 from graphscan.store.neo4j import Neo4jStore, open_driver
@@ -169,3 +171,60 @@ def test_connection_gone_then_rerun_resumes(neo4j_store: Neo4jStore, neo4j_env: 
     proxy.close()
     assert neo4j_store.upsert("claims", frame) == 150
     assert neo4j_store.status()["counts"]["claims"] == 200
+
+
+# -- the local server (graphscan neo4j start) -------------------------------------------------
+def _recorded(server: LocalServer, port: int, password: str = "a-long-password") -> None:
+    server.credentials_file.parent.mkdir(parents=True, exist_ok=True)
+    saved = {"user": "neo4j", "password": password, "port": port}
+    server.credentials_file.write_text(json.dumps(saved))
+
+
+def test_a_restart_keeps_the_port_its_old_connections_linger_on(tmp_path: Path) -> None:
+    """A server stopped with clients connected leaves its port's connections in TIME_WAIT;
+    Neo4j binds with SO_REUSEADDR and can listen there again, so the exported NEO4J_URI
+    must stay valid: the recorded port is kept."""
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Neo4j's Netty does
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    client = socket.create_connection(("127.0.0.1", port))
+    accepted, _ = listener.accept()
+    accepted.close()  # the server closes first: its side waits in TIME_WAIT
+    listener.close()
+    client.close()
+    server = LocalServer(tmp_path)
+    _recorded(server, port)
+    assert server._prepare_credentials().uri == f"bolt://127.0.0.1:{port}"
+    assert json.loads(server.credentials_file.read_text())["port"] == port
+
+
+def test_a_port_another_server_listens_on_moves(tmp_path: Path) -> None:
+    server = LocalServer(tmp_path)
+    with socket.create_server(("127.0.0.1", 0)) as other:
+        port = other.getsockname()[1]
+        _recorded(server, port)
+        moved = server._prepare_credentials()
+    assert moved.uri != f"bolt://127.0.0.1:{port}"
+    assert moved.password == "a-long-password"  # the data folder's password is kept
+
+
+@pytest.mark.skipif(
+    shutil.which("java") is None or not (assembly_dir() / "READY").exists(),
+    reason="needs Java and the assembled local Neo4j (graphscan neo4j start)",
+)
+def test_a_refused_initial_password_says_why(tmp_path: Path) -> None:
+    """The admin tool's own last words reach the user (they once did not: the error had
+    no cause), without the password; no server is left running."""
+    server = LocalServer(tmp_path)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    _recorded(server, port, password="short")
+    with pytest.raises(ServerError) as info:
+        server.start(heap="256m", pagecache="16m", wait_s=5)
+    message = str(info.value)
+    assert message.startswith("could not set the local Neo4j's initial password: ")
+    assert "A password must be at least 8 characters" in message
+    assert server.pid() is None

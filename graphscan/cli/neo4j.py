@@ -49,11 +49,22 @@ def start(workspace: str | None, heap: str, pagecache: str, wait_s: int) -> None
     if server.pid() is not None:
         click.echo(t("已在运行: {uri}", "Already running: {uri}", uri=server.credentials().uri))
         return
+    before = server.credentials().uri if server.credentials_file.exists() else None
     click.echo(t("正在组装并启动 Neo4j …", "Assembling and starting Neo4j …"), err=True)
     began = time.monotonic()
     with click.progressbar(length=wait_s, label="Neo4j", file=sys.stderr) as bar:
         creds = server.start(
             heap=heap, pagecache=pagecache, wait_s=wait_s, on_wait=lambda: bar.update(1)
+        )
+    if before is not None and before != creds.uri:
+        click.echo(
+            t(
+                "原端口已被占用，地址改为 {uri}：请重新运行 eval \"$(graphscan neo4j env)\"",
+                "The old port is taken, so the address is now {uri}: run "
+                'eval "$(graphscan neo4j env)" again',
+                uri=creds.uri,
+            ),
+            err=True,
         )
     click.echo(
         t(

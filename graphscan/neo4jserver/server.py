@@ -111,10 +111,12 @@ class LocalServer:
                 ],
                 env=env,
                 capture_output=True,
+                text=True,
                 check=False,
             )
             if admin.returncode != 0:
-                raise ServerError("could not set the local Neo4j's initial password")
+                said = _last_lines(admin.stdout + admin.stderr).replace(creds.password, "***")
+                raise ServerError(f"could not set the local Neo4j's initial password: {said}")
         console = (self.home / "logs" / "console.log").open("ab")
         process = subprocess.Popen(
             [
@@ -221,9 +223,19 @@ def _free_port() -> int:
 
 
 def _port_free(port: int) -> bool:
+    """Whether the server could listen on ``port``. It binds with SO_REUSEADDR, as Neo4j
+    does: the connections of a server just stopped linger in TIME_WAIT on its port for a
+    minute, and without it that port would look taken and a restart would move."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
             return False
         return True
+
+
+def _last_lines(output: str, count: int = 3) -> str:
+    """A tool's last lines of output, joined into one line for the error message."""
+    lines = [line.strip()[:300] for line in output.splitlines() if line.strip()]
+    return " / ".join(lines[-count:]) or "(the tool printed nothing)"
