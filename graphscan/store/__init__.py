@@ -17,7 +17,8 @@ NEO4J_SCHEMES = {"neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc"}
 
 def open_store(uri: str | None, workspace: Workspace) -> Store:
     """``None`` or ``embedded`` opens the workspace's DuckDB file; ``neo4j://``,
-    ``bolt://`` (and their +s variants) open a Neo4j server."""
+    ``bolt://`` (and their +s variants) open a Neo4j server, each query capped by
+    GRAPHSCAN_NEO4J_TIMEOUT seconds (default 600)."""
     if uri in (None, "", "embedded"):
         from graphscan.store.embedded import EmbeddedStore
 
