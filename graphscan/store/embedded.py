@@ -43,23 +43,19 @@ def _columns(table: Table) -> list[tuple[str, str]]:
     return [*cols, ("row_hash", "VARCHAR")]
 
 
-#: DuckDB's memory for the rows of one write, beyond which they spill to disk: a load's
-#: staging database holds the file at the same time.
-WRITE_MEMORY = "1GB"
-
-
 def _column_names(rows: Rows) -> list[str]:
     if isinstance(rows, pd.DataFrame):
         return list(rows.columns)
     return rows.schema.names
 
 
-#: Entities every new claim implies (the Neo4j store MERGEs the same nodes).
+#: Entities every new claim implies (the Neo4j store MERGEs the same nodes); ``_new`` is
+#: the claims just written.
 _DERIVE = {
-    "persons": "SELECT DISTINCT person_id FROM _frame WHERE person_id IS NOT NULL",
+    "persons": "SELECT DISTINCT person_id FROM _new WHERE person_id IS NOT NULL",
     "providers": "SELECT provider_id, CASE WHEN bool_or(kind = 'pharmacy') THEN 'pharmacy' END "
-    "FROM _frame WHERE provider_id IS NOT NULL GROUP BY provider_id",
-    "doctors": "SELECT DISTINCT doctor_id FROM _frame WHERE doctor_id IS NOT NULL",
+    "FROM _new WHERE provider_id IS NOT NULL GROUP BY provider_id",
+    "doctors": "SELECT DISTINCT doctor_id FROM _new WHERE doctor_id IS NOT NULL",
 }
 _DERIVED_COLUMNS = {
     "persons": "person_id",
@@ -114,23 +110,21 @@ class EmbeddedStore(Store):
         try:
             self.db.execute("BEGIN")
             rows = "_incoming"
-            if replaces or table == "claims":
-                # a stream reads once, and these rows are read again (the entities claims
-                # name, the derived rows listed ones replace): kept in a temporary table,
-                # which spills to the workspace beyond WRITE_MEMORY
-                self.db.execute(f"SET memory_limit = '{WRITE_MEMORY}'")
+            if replaces:
+                # a stream reads once, and listed entities are read twice (the derived rows
+                # they replace, then the insert): entity files are small enough to copy
                 self.db.execute("CREATE OR REPLACE TEMP TABLE _frame AS SELECT * FROM _incoming")
                 rows = "_frame"
-            if replaces:
                 self.db.execute(
                     f"DELETE FROM {table} t WHERE t.row_hash IS NULL AND EXISTS "
                     f"(SELECT 1 FROM {rows} f WHERE {join} AND f.row_hash IS NOT NULL)"
                 )
+            stored = self._count(table)
             written = self.db.execute(
                 f"INSERT INTO {table} SELECT {select} FROM {rows} f ANTI JOIN {table} t ON {join}"
             ).fetchall()[0][0]
-            if table == "claims":
-                self._derive_entities()
+            if table == "claims" and written:
+                self._derive_entities(stored)
             self.db.execute("DROP TABLE IF EXISTS _frame")
             self.db.execute("COMMIT")
             return written
@@ -138,18 +132,24 @@ class EmbeddedStore(Store):
             self.db.execute("ROLLBACK")
             raise
         finally:
-            self.db.execute("RESET memory_limit")
             self.db.unregister("_incoming")
 
-    def _derive_entities(self) -> None:
-        """Persons, providers and doctors named by the claims in ``_frame`` that no table
-        row lists yet, as derived rows (no row_hash)."""
+    def _derive_entities(self, stored: int) -> None:
+        """Persons, providers and doctors named by the claims just written that no table
+        row lists yet, as derived rows (no row_hash). The claims just written are those
+        numbered from ``stored`` on: DuckDB numbers appended rows after every stored one
+        (claims are never deleted), so the file is read once, and a claim counted twice
+        would only find its entities already there."""
+        self.db.execute(
+            f"CREATE OR REPLACE TEMP VIEW _new AS SELECT * FROM claims WHERE rowid >= {stored:d}"
+        )
         for table, query in _DERIVE.items():
             key = TABLES[table].key[0]
             self.db.execute(
                 f"INSERT INTO {table} ({_DERIVED_COLUMNS[table]}) SELECT * FROM ({query}) d "
                 f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = d.{key})"
             )
+        self.db.execute("DROP VIEW _new")
 
     def apply_reversals(self, frame: Rows) -> int:
         self.db.register("_rev", frame)

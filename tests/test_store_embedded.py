@@ -1,0 +1,54 @@
+"""The embedded store reads a load's rows once (they arrive as an Arrow stream) and still
+derives every person, provider and doctor the new claims name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+from test_neo4j_store import claims_frame
+
+from graphscan.store.embedded import EmbeddedStore
+from graphscan.workspace import Workspace
+
+
+def _stream(frame: object) -> pa.RecordBatchReader:
+    table = pa.Table.from_pandas(frame, preserve_index=False)  # type: ignore[arg-type]
+    return pa.RecordBatchReader.from_batches(table.schema, table.to_batches(max_chunksize=7))
+
+
+def _entities(store: EmbeddedStore) -> dict[str, set[str]]:
+    return {
+        table: {r[0] for r in store.db.execute(f"SELECT {key} FROM {table}").fetchall()}
+        for table, key in (
+            ("persons", "person_id"),
+            ("providers", "provider_id"),
+            ("doctors", "doctor_id"),
+        )
+    }
+
+
+def test_new_claims_in_later_loads_derive_their_entities(tmp_path: Path) -> None:
+    frame = claims_frame(40)
+    frame["person_id"] = [f"p{i}" for i in range(40)]  # every claim a new person
+    frame["provider_id"] = [f"v{i // 10}" for i in range(40)]
+    first, second, third = frame.iloc[:15], frame.iloc[10:30], frame.iloc[30:]
+    workspace = Workspace.open(tmp_path)
+    store = EmbeddedStore(workspace)
+    assert store.upsert("claims", _stream(first)) == 15
+    assert store.upsert("claims", _stream(second)) == 15  # 5 already stored
+    workspace.close()  # checkpointed and reopened: the stored rows are renumbered on disk
+    workspace = Workspace.open(tmp_path)
+    store = EmbeddedStore(workspace)
+    assert store.upsert("claims", _stream(third)) == 10
+    entities = _entities(store)
+    assert entities["persons"] == set(frame["person_id"])
+    assert entities["providers"] == set(frame["provider_id"])
+    assert entities["doctors"] == set(frame["doctor_id"].dropna())
+    pharmacies = store.db.execute(
+        "SELECT provider_id FROM providers WHERE kind = 'pharmacy' ORDER BY 1"
+    ).fetchall()
+    assert [p for (p,) in pharmacies] == sorted(
+        set(frame.loc[frame["kind"] == "pharmacy", "provider_id"])
+    )
+    workspace.close()
