@@ -59,7 +59,7 @@ def start(workspace: str | None, heap: str, pagecache: str, wait_s: int) -> None
     if before is not None and before != creds.uri:
         click.echo(
             t(
-                "原端口已被占用，地址改为 {uri}：请重新运行 eval \"$(graphscan neo4j env)\"",
+                '原端口已被占用，地址改为 {uri}：请重新运行 eval "$(graphscan neo4j env)"',
                 "The old port is taken, so the address is now {uri}: run "
                 'eval "$(graphscan neo4j env)" again',
                 uri=creds.uri,
