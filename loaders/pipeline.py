@@ -129,8 +129,9 @@ class Loader:
         self.workspace = workspace
         self.pseudonymiser = pseudonymiser
         self.options = options
-        # a private database: rows reach the store only as Arrow streams (Store interface)
-        self.db = duckdb.connect(config={"temp_directory": str(workspace.root / ".staging")})
+        # staged in the workspace's DuckDB (its memory cap and spill folder), on a connection
+        # of its own: rows reach the store only as Arrow streams (the Store interface)
+        self.db = workspace.db().cursor()
 
     @contextmanager
     def _settings(self, **wanted: str) -> Iterator[None]:
