@@ -11,6 +11,7 @@ import click
 import pandas as pd
 
 from graphscan.cli.common import (
+    check_key,
     friendly_errors,
     key_holder,
     open_workspace,
@@ -23,6 +24,7 @@ from graphscan.i18n import t
 from graphscan.store import open_store
 from graphscan.store.base import Store
 from graphscan.viz.package import identifier_view, safe_name
+from graphscan.workspace import Workspace
 
 DATE = click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"])
 
@@ -32,17 +34,19 @@ def _progress(length: int, label: str) -> click.progressbar:  # type: ignore[typ
 
 
 def _find_tip(
-    store: Store, entity: str, hops: int, since: datetime | None, until: datetime | None
+    store: Store,
+    workspace: Workspace,
+    entity: str,
+    hops: int,
+    since: datetime | None,
+    until: datetime | None,
 ) -> tuple[str, pd.DataFrame]:
     """The neighbourhood of ``entity``; a clear person or card id is pseudonymised first
-    when the key is at hand, since the store only holds pseudonyms."""
+    when the workspace's key is at hand, since the store only holds pseudonyms."""
     claims = store.neighbourhood(entity, hops, since, until)
     if claims.empty:
-        from graphscan.pseudonym import KeyMissing, Pseudonymiser
-
-        try:
-            pseudonymiser = Pseudonymiser.from_environment(create=False)
-        except KeyMissing:
+        pseudonymiser = check_key(workspace)
+        if pseudonymiser is None:
             return entity, claims
         pseudonym = str(pseudonymiser.pseudonymise(pd.Series([entity])).iloc[0])
         return pseudonym, store.neighbourhood(pseudonym, hops, since, until)
@@ -97,10 +101,10 @@ def explore(
     from graphscan.viz.explore import entity_kind, explore_page, membership_keys
     from graphscan.viz.page import render_page
 
-    revealer = key_holder() if reveal else None
     ws = open_workspace(workspace)
+    revealer = key_holder(ws) if reveal else None
     with _progress(3, t("探查邻域", "Exploring")) as bar:
-        found, claims = _find_tip(open_store(store, ws), entity, hops, since, until)
+        found, claims = _find_tip(open_store(store, ws), ws, entity, hops, since, until)
         if claims.empty:
             raise click.ClickException(
                 t("没有找到与 {e} 相关的单据。", "No claims found for {e}.", e=entity)
@@ -185,8 +189,8 @@ def export_command(
     from graphscan.cases import CaseBook
     from graphscan.viz.package import export_case
 
-    revealer = key_holder() if reveal else None
     ws = open_workspace(workspace)
+    revealer = key_holder(ws) if reveal else None
     with _progress(2, t("导出证据包", "Exporting")) as bar:
         case = CaseBook(ws).get(case_id)
         claims = open_store(store, ws).claims(case.claim_ids)

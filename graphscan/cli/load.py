@@ -8,8 +8,11 @@ from pathlib import Path
 import click
 
 from graphscan.cli.common import (
+    create_workspace,
     friendly_errors,
     key_holder,
+    load_key,
+    new_key_option,
     open_workspace,
     store_option,
     workspace_option,
@@ -17,6 +20,7 @@ from graphscan.cli.common import (
 from graphscan.i18n import t
 from graphscan.schema import TABLES
 from graphscan.store import open_store
+from graphscan.workspace import WorkspaceMissing
 
 
 @click.command()
@@ -38,6 +42,7 @@ from graphscan.store import open_store
     "--strict", is_flag=True, help="Exit non-zero if any row is quarantined / 有隔离即失败."
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar / 不显示进度条.")
+@new_key_option
 @friendly_errors
 def load(
     files: tuple[str, ...],
@@ -48,6 +53,7 @@ def load(
     table: str | None,
     strict: bool,
     quiet: bool,
+    new_key: bool,
 ) -> None:
     """Load claims, claim items, persons, providers and doctors from CSV, Excel (.xlsx) or
     Parquet: personal ids are pseudonymised, bad rows quarantined with a reason, and the
@@ -63,15 +69,13 @@ def load(
     """
     from graphscan.loaders.headers import read_mapping
     from graphscan.loaders.pipeline import Options, load_files
-    from graphscan.pseudonym import Pseudonymiser
 
-    ws = open_workspace(workspace)
+    ws = create_workspace(workspace)
     options = Options(read_mapping(mapping), encoding, table, progress=not quiet)
     target = open_store(store, ws)
     try:
-        report = load_files(
-            [Path(f) for f in files], target, ws, Pseudonymiser.from_environment(), options
-        )
+        keys = load_key(ws, new_key)
+        report = load_files([Path(f) for f in files], target, ws, keys, options)
     finally:
         target.close()
     for line in report.lines():
@@ -96,8 +100,19 @@ def load(
     type=click.File("r", encoding="utf-8"),
     help="Read pseudonyms from a file, one per line / 从文件读取假名 (每行一个).",
 )
+@click.option(
+    "--workspace",
+    "-w",
+    type=click.Path(file_okay=False),
+    default=None,
+    envvar="GRAPHSCAN_WORKSPACE",
+    help="Refuse a key other than this workspace's, when it exists / "
+    "工作区存在时，拒绝与其不符的密钥.",
+)
 @friendly_errors
-def reidentify(pseudonyms: tuple[str, ...], from_file: click.File | None) -> None:
+def reidentify(
+    pseudonyms: tuple[str, ...], from_file: click.File | None, workspace: str | None
+) -> None:
     """Give the clear ids behind pseudonyms (authorised investigators only: needs the key
     in GRAPHSCAN_KEY or the key file). Prints "pseudonym<TAB>clear id".
     还原假名对应的真实标识 (仅限授权调查人员, 需要密钥)。
@@ -110,7 +125,11 @@ def reidentify(pseudonyms: tuple[str, ...], from_file: click.File | None) -> Non
     wanted = [*pseudonyms, *(line.strip() for line in (from_file or []) if line.strip())]
     if not wanted:
         raise click.UsageError(t("请给出假名", "give at least one pseudonym"))
-    vault = key_holder()
+    try:
+        ws = open_workspace(workspace)
+    except WorkspaceMissing:
+        ws = None  # nothing to check the key against: the vault alone answers
+    vault = key_holder(ws)
     found = vault.reveal(wanted)
     for pseudonym in wanted:
         if pseudonym in found:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from graphscan import __version__
@@ -28,6 +30,31 @@ def cli(lang: str | None) -> None:
       graphscan scan
     """
     set_lang(lang)
+    # everything graphscan writes holds (pseudonymised) personal data: private to the user
+    os.umask(0o077)
+
+
+def _set_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        set_lang(value)
+
+
+def _lang_everywhere(command: click.Command) -> None:
+    """Give every subcommand --lang too, so it works after the subcommand name as well:
+    eager, so the messages of the rest of that command's parsing are in that language."""
+    if not any(p.name == "lang" for p in command.params):
+        command.params.append(
+            click.Option(
+                ["--lang"],
+                type=click.Choice(["zh", "en"]),
+                expose_value=False,
+                is_eager=True,
+                callback=_set_lang,
+                help="Language of messages / 提示语言.",
+            )
+        )
+    for sub in getattr(command, "commands", {}).values():
+        _lang_everywhere(sub)
 
 
 def _register() -> None:
@@ -42,6 +69,8 @@ def _register() -> None:
     for module in (demo_cmd, load_cmd, neo4j_cmd, evidence_cmd, scan_cmd, generate_cmd):
         for command in module.COMMANDS:
             cli.add_command(command)
+    for command in cli.commands.values():
+        _lang_everywhere(command)
 
 
 _register()

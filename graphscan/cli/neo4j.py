@@ -8,13 +8,16 @@ from pathlib import Path
 
 import click
 
-from graphscan.cli.common import friendly_errors, open_workspace, workspace_option
+from graphscan.cli.common import friendly_errors, workspace_option
 from graphscan.i18n import t
 from graphscan.neo4jserver.server import LocalServer
+from graphscan.workspace import workspace_path
 
 
 def _server(workspace: str | None) -> LocalServer:
-    return LocalServer(Path(open_workspace(workspace).root))
+    root = workspace_path(workspace)
+    root.mkdir(parents=True, exist_ok=True)
+    return LocalServer(root.resolve())
 
 
 @click.group()

@@ -13,6 +13,7 @@ import pandas as pd
 
 from graphscan.cases import CaseBook
 from graphscan.cli.common import (
+    check_key,
     friendly_errors,
     key_holder,
     open_workspace,
@@ -22,6 +23,7 @@ from graphscan.cli.common import (
 )
 from graphscan.i18n import lang, t
 from graphscan.rings import CASE_STATUSES, PATTERN_NAMES, PATTERNS, ROLES, Case
+from graphscan.workspace import Workspace
 
 PERSONAL_KINDS = ("person", "card")
 
@@ -83,6 +85,16 @@ def scan(
     ws = open_workspace(workspace)
     chosen = list(patterns or PATTERNS)
     db = open_store(store, ws)
+    check_key(ws)
+    if not db.status()["counts"]["claims"]:
+        raise click.ClickException(
+            t(
+                "工作区 {p} 中没有结算数据：请先导入（graphscan load 文件… --workspace {p}）",
+                "workspace {p} holds no claims: load data first "
+                "(graphscan load FILES… --workspace {p})",
+                p=ws.root,
+            )
+        )
     with click.progressbar(
         length=len(chosen) + 1,
         label=t("检测", "Scanning"),
@@ -124,13 +136,15 @@ def cases_group() -> None:
     """
 
 
-def _revealer(reveal: bool) -> Callable[[Iterable[str]], dict[str, str]] | None:
-    """Pseudonym -> clear id lookup, only with the key; never guessed."""
-    return key_holder().reveal if reveal else None
+def _revealer(
+    reveal: bool, workspace: Workspace
+) -> Callable[[Iterable[str]], dict[str, str]] | None:
+    """Pseudonym -> clear id lookup, only with the workspace's key; never guessed."""
+    return key_holder(workspace).reveal if reveal else None
 
 
-def _reveal_members(frame: pd.DataFrame, reveal: bool) -> pd.DataFrame:
-    revealer = _revealer(reveal)
+def _reveal_members(frame: pd.DataFrame, reveal: bool, workspace: Workspace) -> pd.DataFrame:
+    revealer = _revealer(reveal, workspace)
     if revealer is None:
         return frame
     personal = frame["member_kind"].isin(PERSONAL_KINDS)
@@ -177,13 +191,14 @@ def list_cases(
       graphscan cases list --members --format csv --out members.csv
       graphscan cases list --format json --pattern kickback
     """
-    book = CaseBook(open_workspace(workspace))
+    ws = open_workspace(workspace)
+    book = CaseBook(ws)
     if members:
-        frame = _reveal_members(book.members(pattern, status), reveal)
+        frame = _reveal_members(book.members(pattern, status), reveal, ws)
     else:
         frame = book.list(pattern=pattern, status=status)
         if reveal:
-            _revealer(reveal)  # refuse without a key, as for members
+            _revealer(reveal, ws)  # refuse without a key, as for members
     if fmt == "table":
         text = (
             frame.to_string(index=False)
@@ -205,7 +220,7 @@ def list_cases(
         click.echo(text.rstrip("\n"))
 
 
-def _show(case: Case, reveal: bool) -> str:
+def _show(case: Case, reveal: bool, workspace: Workspace) -> str:
     zh, en = PATTERN_NAMES[case.pattern]
     lines = [
         f"{case.case_id}  {zh} / {en}  "
@@ -238,7 +253,7 @@ def _show(case: Case, reveal: bool) -> str:
         [(m.role, m.kind, m.id) for m in case.members],
         columns=["role", "member_kind", "member_id"],
     )
-    frame = _reveal_members(frame, reveal)
+    frame = _reveal_members(frame, reveal, workspace)
     for role, part in frame.groupby("role", sort=True):
         name = ROLES.get(str(role), (role, role))
         lines.append(f"  {name[0]} / {name[1]} ({len(part)}):")
@@ -273,7 +288,8 @@ def show(case_id: str, reveal: bool, workspace: str | None) -> None:
     Example / 示例:
       graphscan cases show GS-1a2b3c4d
     """
-    click.echo(_show(CaseBook(open_workspace(workspace)).get(case_id), reveal))
+    ws = open_workspace(workspace)
+    click.echo(_show(CaseBook(ws).get(case_id), reveal, ws))
 
 
 @cases_group.command("status")
