@@ -5,7 +5,7 @@ from typing import Any
 __version__ = "0.1.0"
 
 #: the notebook API (graphscan.api), imported on first use so `import graphscan` stays light
-_API = ("scan", "case", "members", "evidence")
+_API = ("scan", "cases", "case", "members", "evidence")
 
 
 def __getattr__(name: str) -> Any:

@@ -2,14 +2,20 @@
 ranked rings, and each ring's members and evidence claims.
 
     import graphscan
-    rings = graphscan.scan(workspace="city-ws")
+    rings = graphscan.scan(workspace="city-ws")      # rescans; graphscan.cases() only reads
     case = graphscan.case(rings.case_id[0], workspace="city-ws")
     claims = graphscan.evidence(case.case_id, workspace="city-ws")
+
+Only loading creates a workspace: the other calls raise WorkspaceMissing for a folder
+that is not one. A DataFrame scan works in a temporary workspace, removed when the next
+DataFrame scan replaces it or when Python exits.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
@@ -20,14 +26,17 @@ import pandas as pd
 from graphscan.cases import CaseBook
 from graphscan.detect import Window
 from graphscan.detect import scan as detect
+from graphscan.pseudonym import workspace_key
 from graphscan.rings import PATTERNS, Case
 from graphscan.store import Store, open_store
 from graphscan.workspace import Workspace
 
 PathLike = str | os.PathLike[str]
 
-#: the workspace of the last DataFrame scan, so ``case(id)`` works right after it
+#: the workspace of the last scan, so ``case(id)`` works right after it
 _last_workspace: Path | None = None
+#: the temporary workspace of the last DataFrame scan
+_frames_root: Path | None = None
 
 
 def scan_store(
@@ -44,21 +53,37 @@ def scan_store(
     return CaseBook(workspace).record_scan(rings, chosen, since, until)
 
 
+def _forget_frames_workspace() -> None:
+    """Remove the temporary workspace of the last DataFrame scan (it holds pseudonymised
+    personal data and tens of megabytes)."""
+    global _frames_root
+    if _frames_root is not None:
+        shutil.rmtree(_frames_root, ignore_errors=True)
+        _frames_root = None
+
+
+atexit.register(_forget_frames_workspace)
+
+
 def _frames_workspace(frames: Mapping[str, pd.DataFrame]) -> Workspace:
     """Load canonical frames (clear ids) through the loaders, so they are pseudonymised
-    exactly as files are, into a fresh temporary workspace."""
+    exactly as files are, into a fresh temporary workspace (the previous one is removed)."""
+    global _frames_root
     from graphscan.loaders.pipeline import Options, load_files
-    from graphscan.pseudonym import Pseudonymiser
 
-    ws = Workspace.open(tempfile.mkdtemp(prefix="graphscan-"))
+    _forget_frames_workspace()
+    _frames_root = Path(tempfile.mkdtemp(prefix="graphscan-"))
+    ws = Workspace.open(_frames_root)
     paths = []
     for table, frame in frames.items():
         path = ws.root / f"{table}.parquet"
         frame.to_parquet(path, index=False)
         paths.append(path)
-    load_files(
-        paths, open_store(None, ws), ws, Pseudonymiser.from_environment(), Options(progress=False)
-    )
+    keys = workspace_key(ws, loading=True)
+    assert keys is not None
+    load_files(paths, open_store(None, ws), ws, keys, Options(progress=False))
+    for path in paths:  # the frames in clear text: gone once pseudonymised
+        path.unlink()
     return ws
 
 
@@ -74,7 +99,11 @@ def scan(
     (``{"claims": df, "persons": df, ...}`` in the canonical format) to scan them in a
     temporary workspace (``result.attrs["workspace"]`` says where)."""
     global _last_workspace
-    ws = _frames_workspace(frames) if frames is not None else Workspace.open(workspace)
+    if frames is not None:
+        ws = _frames_workspace(frames)
+    else:
+        ws = Workspace.open(workspace, create=False)
+        workspace_key(ws)  # another key than the workspace's is refused
     stamp = [pd.Timestamp(x).to_pydatetime() if x is not None else None for x in (since, until)]
     scan_store(open_store(store, ws), ws, patterns, stamp[0], stamp[1])
     _last_workspace = ws.root
@@ -85,8 +114,16 @@ def scan(
 
 def _workspace(workspace: PathLike | None) -> Workspace:
     if workspace is None and _last_workspace is not None:
-        return Workspace.open(_last_workspace)
-    return Workspace.open(workspace)
+        return Workspace.open(_last_workspace, create=False)
+    return Workspace.open(workspace, create=False)
+
+
+def cases(
+    workspace: PathLike | None = None, pattern: str | None = None, status: str | None = None
+) -> pd.DataFrame:
+    """The ranked cases as they are (one row per case, with status): reads, never
+    rescans, so the cases' history stays as it is."""
+    return CaseBook(_workspace(workspace)).list(pattern=pattern, status=status)
 
 
 def case(case_id: str, workspace: PathLike | None = None) -> Case:
