@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
+import types
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -294,3 +296,17 @@ def ranked_members(workspace: Workspace | str | Any) -> pd.DataFrame:
     the shape ``graphscan.evaluate.score`` and ``graphscan cases list --members`` use."""
     ws = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
     return CaseBook(ws).members()
+
+
+class _CasesModule(types.ModuleType):
+    """``graphscan.cases(workspace=...)`` is the notebook API's read-only case list
+    (graphscan.api.cases), yet ``graphscan.cases`` is also this module: calling the
+    module calls the API."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> pd.DataFrame:
+        from graphscan.api import cases
+
+        return cases(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CasesModule
