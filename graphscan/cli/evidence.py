@@ -95,7 +95,7 @@ def explore(
 
     \b
     Example / 示例:
-      graphscan explore P33010200017 --hops 2 --since 2024-01-01 --out tip.html
+      graphscan explore P33070210036 --hops 2 --since 2025-01-01 --out tip.html
     """
     from graphscan.cases import CaseBook
     from graphscan.viz.explore import entity_kind, explore_page, membership_keys
@@ -134,7 +134,7 @@ def verify(package: Path) -> None:
 
     \b
     Example / 示例:
-      graphscan verify exports/C-2024-0001/C-2024-0001-evidence.zip
+      graphscan verify graphscan-demo/exports/CASE_ID/CASE_ID-evidence.zip
     """
     from graphscan.viz.verify import verify_package
 
@@ -182,9 +182,9 @@ def export_command(
     案件备忘录和 SHA-256 清单，并打包为 zip。
 
     \b
-    Example / 示例:
-      graphscan cases export C-2024-0001 --out evidence/
-      GRAPHSCAN_KEY_FILE=~/key graphscan cases export C-2024-0001 --reveal
+    Example / 示例 (CASE_ID: from `graphscan cases list`):
+      graphscan cases export CASE_ID --out evidence/
+      GRAPHSCAN_KEY_FILE=~/key graphscan cases export CASE_ID --reveal
     """
     from graphscan.cases import CaseBook
     from graphscan.viz.package import export_case

@@ -17,10 +17,25 @@ from graphscan.cli.common import (
     store_option,
     workspace_option,
 )
-from graphscan.i18n import t
+from graphscan.i18n import display_width, lang, pad, t
 from graphscan.schema import TABLES
 from graphscan.store import open_store
 from graphscan.workspace import WorkspaceMissing
+
+#: the tables and claim kinds `graphscan status` counts, in both languages
+TABLE_NAMES = {
+    "claims": ("结算", "claims"),
+    "claim_items": ("结算明细", "claim items"),
+    "persons": ("参保人", "persons"),
+    "providers": ("机构与药店", "providers"),
+    "doctors": ("医师", "doctors"),
+    "reversals": ("冲销", "reversals"),
+}
+CLAIM_KIND_NAMES = {
+    "outpatient": ("门诊", "outpatient"),
+    "inpatient": ("住院", "inpatient"),
+    "pharmacy": ("购药", "pharmacy"),
+}
 
 
 @click.command()
@@ -119,7 +134,7 @@ def reidentify(
 
     \b
     Example / 示例:
-      graphscan reidentify 29c8db8732e6fd4a8c0c
+      graphscan reidentify PSEUDONYM      (a member_id of `cases list --members`)
       graphscan reidentify --file case-members.txt > revealed.tsv
     """
     wanted = [*pseudonyms, *(line.strip() for line in (from_file or []) if line.strip())]
@@ -158,7 +173,7 @@ def status(workspace: str | None, store: str | None) -> None:
 
     \b
     Example / 示例:
-      graphscan status --workspace graphscan-workspace
+      graphscan status --workspace graphscan-demo
     """
     ws = open_workspace(workspace)
     info = open_store(store, ws).status()
@@ -170,10 +185,25 @@ def status(workspace: str | None, store: str | None) -> None:
             engine=info["engine"],
         )
     )
-    for name, count in info["counts"].items():
-        click.echo(f"  {name:<12} {count:>12,}")
-    for kind, count in info["claims_by_kind"].items():
-        click.echo(f"  claims[{kind}] {count:>12,}")
+    zh = lang() == "zh"
+    rows = [
+        (TABLE_NAMES.get(name, (name, name))[0 if zh else 1], n)
+        for name, n in info["counts"].items()
+    ]
+    rows += [
+        (
+            t(
+                "结算[{k}]",
+                "claims[{k}]",
+                k=CLAIM_KIND_NAMES.get(kind, (kind, kind))[0 if zh else 1],
+            ),
+            n,
+        )
+        for kind, n in info["claims_by_kind"].items()
+    ]
+    width = max(display_width(label) for label, _ in rows)
+    for label, count in rows:
+        click.echo(f"  {pad(label, width)}  {count:>12,}")
     click.echo(
         t(
             "时间范围: {a} — {b}",
@@ -182,6 +212,8 @@ def status(workspace: str | None, store: str | None) -> None:
             b=info["last_claim"],
         )
     )
+    if info["last_loads"]:
+        click.echo(t("最近导入:", "Last loads:"))
     for load in info["last_loads"]:
         click.echo(f"  {load['finished_at']}  {load['source_file']}")
 

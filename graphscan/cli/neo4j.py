@@ -37,7 +37,9 @@ def neo4j() -> None:
 @workspace_option
 @click.option("--heap", default="2g", show_default=True, help="JVM heap / Java 堆大小.")
 @click.option("--pagecache", default="1g", show_default=True, help="Page cache / 页缓存大小.")
-@click.option("--wait", "wait_s", default=180, show_default=True, help="Seconds to wait for Bolt.")
+@click.option(
+    "--wait", "wait_s", default=180, show_default=True, help="Seconds to wait for Bolt / 等待秒数."
+)
 @friendly_errors
 def start(workspace: str | None, heap: str, pagecache: str, wait_s: int) -> None:
     """Assemble (first time only) and start the server on 127.0.0.1; waits until Bolt answers.

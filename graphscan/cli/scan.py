@@ -21,31 +21,108 @@ from graphscan.cli.common import (
     store_option,
     workspace_option,
 )
-from graphscan.i18n import lang, t
-from graphscan.rings import CASE_STATUSES, PATTERN_NAMES, PATTERNS, ROLES, Case
+from graphscan.i18n import display_width, lang, pad, t
+from graphscan.rings import (
+    CASE_STATUSES,
+    MEMBER_KIND_NAMES,
+    PATTERN_NAMES,
+    PATTERNS,
+    ROLES,
+    STATUS_NAMES,
+    Case,
+)
 from graphscan.workspace import Workspace
 
 PERSONAL_KINDS = ("person", "card")
 
+#: what happened to a case, as its history says it
+EVENT_NAMES = {
+    "created": ("发现", "created"),
+    "rescanned": ("重新检测", "rescanned"),
+    "status": ("状态变更", "status"),
+    "note": ("备注", "note"),
+}
+
 
 def _explanation(zh: str, en: str, width: int | None = None) -> str:
     text = zh if lang() == "zh" else en
-    return text if width is None or len(text) <= width else text[: width - 1] + "…"
+    return text if width is None or display_width(text) <= width else _clip(text, width)
+
+
+def _clip(text: str, width: int) -> str:
+    """``text`` cut to ``width`` display columns, the last one an ellipsis."""
+    out, used = "", 0
+    for char in text:
+        used += display_width(char)
+        if used > width - 1:
+            break
+        out += char
+    return out + "…"
+
+
+def _name(names: dict[str, tuple[str, str]], code: str) -> str:
+    """The name of a pattern, status, role or member kind in the user's language."""
+    zh, en = names.get(code, (code, code))
+    return zh if lang() == "zh" else en
+
+
+#: (zh header, en header, display width, alignment) of the ranked case table
+_COLUMNS = (
+    ("排名", "rank", 4, ">"),
+    ("案件编号", "case id", 11, "<"),
+    ("模式", "pattern", 27, "<"),
+    ("状态", "status", 10, "<"),
+    ("成员", "memb", 4, ">"),
+    ("金额(元)", "amount (yuan)", 13, ">"),
+    ("p / q", "p / q", 20, "<"),
+)
+
+
+def _members_table(frame: pd.DataFrame) -> str:
+    """One row per case member, names in the user's language, columns by display width."""
+    names = {"pattern": PATTERN_NAMES, "role": ROLES, "member_kind": MEMBER_KIND_NAMES}
+    heads = {
+        "case_id": "案件编号",
+        "rank": "排名",
+        "score": "得分",
+        "pattern": "模式",
+        "role": "角色",
+        "member_kind": "类别",
+        "member_id": "标识",
+    }
+    columns = [
+        [heads[c] if lang() == "zh" else c]
+        + [
+            _name(names[c], v) if c in names else (f"{v:.2f}" if c == "score" else str(v))
+            for v in frame[c]
+        ]
+        for c in frame.columns
+    ]
+    widths = [max(display_width(v) for v in column) for column in columns]
+    return "\n".join(
+        "  ".join(pad(column[i], w) for column, w in zip(columns, widths, strict=True)).rstrip()
+        for i in range(len(frame) + 1)
+    )
 
 
 def _ranked_table(frame: pd.DataFrame) -> str:
-    head = (
-        ("排名", "案件编号", "模式", "成员", "金额(元)", "p / q", "说明")
-        if lang() == "zh"
-        else ("rank", "case id", "pattern", "memb", "amount (yuan)", "p / q", "explanation")
-    )
-    lines = ["{:>4}  {:<11}  {:<22}  {:>4}  {:>13}  {:<17}  {}".format(*head)]
+    def line(cells: Iterable[str], last: str) -> str:
+        padded = (pad(c, w, a) for c, (_, _, w, a) in zip(cells, _COLUMNS, strict=True))
+        return "  ".join([*padded, last])
+
+    zh = lang() == "zh"
+    lines = [line((c[0] if zh else c[1] for c in _COLUMNS), "说明" if zh else "explanation")]
     for row in frame.itertuples():
-        lines.append(
-            f"{row.rank:>4}  {row.case_id:<11}  {row.pattern:<22}  {row.members:>4}  "
-            f"{row.total_amount:>13,.2f}  {row.p_value:.1e} / {row.q_value:.1e}  "
-            + _explanation(row.explanation_zh, row.explanation_en, 90)
+        cells = (
+            str(row.rank),
+            row.case_id,
+            _name(PATTERN_NAMES, row.pattern),
+            _name(STATUS_NAMES, row.status),
+            str(row.members),
+            f"{row.total_amount:,.2f}",
+            f"{row.p_value:.1e} / {row.q_value:.1e}",
         )
+        lines.append(line(cells, _explanation(row.explanation_zh, row.explanation_en, 90)))
     return "\n".join(lines)
 
 
@@ -128,11 +205,14 @@ def cases_group() -> None:
     """Read and work on the cases of a workspace.
     查看和处理工作区中的案件。
 
+    CASE_ID below is an id from the case id column of `graphscan cases list`.
+    下例中的 CASE_ID 为 `graphscan cases list` 中的案件编号。
+
     \b
     Example / 示例:
-      graphscan cases list
-      graphscan cases show GS-1a2b3c4d
-      graphscan cases status GS-1a2b3c4d reviewing --note "已调取监控"
+      graphscan cases list --workspace graphscan-demo
+      graphscan cases show CASE_ID --workspace graphscan-demo
+      graphscan cases status CASE_ID reviewing --note "已调取监控"
     """
 
 
@@ -167,9 +247,21 @@ def _reveal_members(frame: pd.DataFrame, reveal: bool, workspace: Workspace) -> 
 )
 @click.option("--members", is_flag=True, help="One row per case member / 每个成员一行.")
 @reveal_option
-@click.option("--pattern", type=click.Choice(PATTERNS), default=None, help="Only this pattern.")
-@click.option("--status", type=click.Choice(CASE_STATUSES), default=None, help="Only this status.")
-@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write to this file.")
+@click.option(
+    "--pattern", type=click.Choice(PATTERNS), default=None, help="Only this pattern / 只看此模式."
+)
+@click.option(
+    "--status",
+    type=click.Choice(CASE_STATUSES),
+    default=None,
+    help="Only this status / 只看此状态.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write to this file / 写入此文件.",
+)
 @workspace_option
 @friendly_errors
 def list_cases(
@@ -200,13 +292,12 @@ def list_cases(
         if reveal:
             _revealer(reveal, ws)  # refuse without a key, as for members
     if fmt == "table":
-        text = (
-            frame.to_string(index=False)
-            if members
-            else (_ranked_table(frame) if not frame.empty else t("没有案件", "No cases"))
-        )
+        if frame.empty:
+            text = t("没有案件", "No cases")
+        else:
+            text = _members_table(frame) if members else _ranked_table(frame)
     elif fmt == "csv":
-        text = frame.to_csv(index=False)
+        text = cases_csv(frame)
     else:
         text = json.dumps(
             json.loads(frame.to_json(orient="records", date_format="iso", force_ascii=False)),
@@ -214,17 +305,29 @@ def list_cases(
             indent=2,
         )
     if out:
-        Path(out).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        # with a BOM, Excel on Chinese Windows reads a CSV as UTF-8 instead of GBK
+        encoding = "utf-8-sig" if fmt == "csv" else "utf-8"
+        Path(out).write_text(text if text.endswith("\n") else text + "\n", encoding=encoding)
         click.echo(t("已写入 {f}", "Written to {f}", f=out), err=True)
     else:
         click.echo(text.rstrip("\n"))
+
+
+def cases_csv(frame: pd.DataFrame) -> str:
+    """The cases (or members) as CSV text: the one place it is made."""
+    return frame.to_csv(index=False)
 
 
 def _show(case: Case, reveal: bool, workspace: Workspace) -> str:
     zh, en = PATTERN_NAMES[case.pattern]
     lines = [
         f"{case.case_id}  {zh} / {en}  "
-        + t("排名 {r}  状态 {s}", "rank {r}  status {s}", r=case.rank or "-", s=case.status),
+        + t(
+            "排名 {r}  状态 {s}",
+            "rank {r}  status {s}",
+            r=case.rank or "-",
+            s=_name(STATUS_NAMES, case.status),
+        ),
         t(
             "得分 {score:.2f}  统计量 {obs:g}  期望 {exp:.3g}  p={p:.2e}  q={q:.2e}",
             "score {score:.2f}  observed {obs:g}  expected {exp:.3g}  p={p:.2e}  q={q:.2e}",
@@ -258,7 +361,7 @@ def _show(case: Case, reveal: bool, workspace: Workspace) -> str:
         name = ROLES.get(str(role), (role, role))
         lines.append(f"  {name[0]} / {name[1]} ({len(part)}):")
         for kind, member in zip(part["member_kind"], part["member_id"], strict=True):
-            lines.append(f"    {kind:<11} {member}")
+            lines.append(f"    {pad(_name(MEMBER_KIND_NAMES, kind), 11)} {member}")
     lines += [
         "",
         t("证据结算: {n} 笔", "Evidence claims: {n}", n=len(case.claim_ids)),
@@ -266,11 +369,14 @@ def _show(case: Case, reveal: bool, workspace: Workspace) -> str:
     ]
     for event in case.notes:
         change = (
-            f"{event['from_status']} → {event['to_status']}" if event["kind"] == "status" else ""
+            f"{_name(STATUS_NAMES, event['from_status'])} → "
+            f"{_name(STATUS_NAMES, event['to_status'])}"
+            if event["kind"] == "status"
+            else ""
         )
         note = event.get("note") or ""
         when = f"{event['event_time']:%Y-%m-%d %H:%M:%S}"
-        lines.append(f"  {when}  {event['kind']:<9} {change} {note}")
+        lines.append(f"  {when}  {pad(_name(EVENT_NAMES, event['kind']), 9)} {change} {note}")
     return "\n".join(lines)
 
 
@@ -285,8 +391,8 @@ def show(case_id: str, reveal: bool, workspace: str | None) -> None:
     显示案件详情：按角色的成员、金额、中英文说明、证据数量和状态记录。
 
     \b
-    Example / 示例:
-      graphscan cases show GS-1a2b3c4d
+    Example / 示例 (CASE_ID: from `graphscan cases list`):
+      graphscan cases show CASE_ID --workspace graphscan-demo
     """
     ws = open_workspace(workspace)
     click.echo(_show(CaseBook(ws).get(case_id), reveal, ws))
@@ -303,12 +409,14 @@ def set_status(case_id: str, status: str, note: str | None, workspace: str | Non
     变更案件状态（新建 → 审查中 → 确认/排除 → 移送），可附备注。
 
     \b
-    Example / 示例:
-      graphscan cases status GS-1a2b3c4d reviewing --note "已调取药店监控"
-      graphscan cases status GS-1a2b3c4d confirmed
+    Example / 示例 (CASE_ID: from `graphscan cases list`):
+      graphscan cases status CASE_ID reviewing --note "已调取药店监控"
+      graphscan cases status CASE_ID confirmed
     """
     case = CaseBook(open_workspace(workspace)).set_status(case_id, status, note)
-    click.echo(t("{id} 状态: {s}", "{id} status: {s}", id=case.case_id, s=case.status))
+    click.echo(
+        t("{id} 状态: {s}", "{id} status: {s}", id=case.case_id, s=_name(STATUS_NAMES, case.status))
+    )
 
 
 COMMANDS = [scan, cases_group]
