@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from graphscan.i18n import t
 from graphscan.rings import CASE_STATUSES, Case, Member, Ring
 from graphscan.workspace import Workspace
 
@@ -192,12 +193,34 @@ class CaseBook:
         status with a note just adds the note."""
         case = self.get(case_id)
         if status not in CASE_STATUSES:
-            raise ValueError(f"unknown status {status!r}; choose from {', '.join(CASE_STATUSES)}")
+            raise ValueError(
+                t(
+                    "未知状态 {s!r}；可选：{all}",
+                    "unknown status {s!r}; choose from {all}",
+                    s=status,
+                    all=", ".join(CASE_STATUSES),
+                )
+            )
         if status != case.status and status not in TRANSITIONS[case.status]:
-            allowed = ", ".join(TRANSITIONS[case.status]) or "none"
-            raise ValueError(f"{case_id} is {case.status}: it can move to {allowed}, not {status}")
+            raise ValueError(
+                t(
+                    "{id} 当前为 {now}：只能变为 {allowed}，不能变为 {s}",
+                    "{id} is {now}: it can move to {allowed}, not {s}",
+                    id=case_id,
+                    now=case.status,
+                    allowed=", ".join(TRANSITIONS[case.status]) or "-",
+                    s=status,
+                )
+            )
         if status == case.status and not note:
-            raise ValueError(f"{case_id} is already {status}; add --note to record a note")
+            raise ValueError(
+                t(
+                    "{id} 已是 {s}；如需记录备注请加 --note",
+                    "{id} is already {s}; add --note to record a note",
+                    id=case_id,
+                    s=status,
+                )
+            )
         kind = "status" if status != case.status else "note"
         self.db.execute("UPDATE cases SET status = ? WHERE case_id = ?", [status, case_id])
         self.db.execute(
@@ -217,7 +240,13 @@ class CaseBook:
     def get(self, case_id: str) -> Case:
         row = self.db.execute("SELECT * FROM cases WHERE case_id = ?", [case_id]).df()
         if row.empty:
-            raise ValueError(f"no case {case_id!r} in this workspace (see `graphscan cases list`)")
+            raise ValueError(
+                t(
+                    "此工作区中没有案件 {id!r}（见 `graphscan cases list`）",
+                    "no case {id!r} in this workspace (see `graphscan cases list`)",
+                    id=case_id,
+                )
+            )
         r = row.iloc[0]
         members = self.db.execute(
             "SELECT member_kind, member_id, role FROM case_members WHERE case_id = ? "
