@@ -156,7 +156,7 @@ def scan(
       graphscan scan --workspace city-ws
       graphscan scan --pattern card_lending --since 2025-01-01 --until 2025-06-30
     """
-    from graphscan.api import scan_store
+    from graphscan.api import input_gaps, scan_store
     from graphscan.store import open_store
 
     ws = open_workspace(workspace)
@@ -172,6 +172,8 @@ def scan(
                 p=ws.root,
             )
         )
+    for gap in input_gaps(db, chosen):
+        click.echo(gap, err=True)
     with click.progressbar(
         length=len(chosen) + 1,
         label=t("检测", "Scanning"),
