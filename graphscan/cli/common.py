@@ -105,9 +105,12 @@ def _holder() -> str:
     return context.command_path if context is not None else "graphscan"
 
 
-def open_workspace(path: str | None) -> Workspace:
-    """An existing workspace; a missing one is one clear line (only load and demo create)."""
-    return Workspace.open(path, create=False, holder=_holder())
+def open_workspace(path: str | None, store: str | None = None) -> Workspace:
+    """An existing workspace; a missing one is one clear line (only load and demo create).
+    With a Neo4j ``store`` the data lives on the server and the workspace only keeps the
+    local case book and exports, so it is made when missing."""
+    server = store not in (None, "", "embedded")
+    return Workspace.open(path, create=server, holder=_holder())
 
 
 def create_workspace(path: str | None, demo: bool = False) -> Workspace:

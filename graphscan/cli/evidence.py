@@ -101,7 +101,7 @@ def explore(
     from graphscan.viz.explore import entity_kind, explore_page, membership_keys
     from graphscan.viz.page import render_page
 
-    ws = open_workspace(workspace)
+    ws = open_workspace(workspace, store)
     revealer = key_holder(ws) if reveal else None
     with _progress(3, t("探查邻域", "Exploring")) as bar:
         found, claims = _find_tip(open_store(store, ws), ws, entity, hops, since, until)
@@ -189,7 +189,7 @@ def export_command(
     from graphscan.cases import CaseBook
     from graphscan.viz.package import export_case
 
-    ws = open_workspace(workspace)
+    ws = open_workspace(workspace, store)
     revealer = key_holder(ws) if reveal else None
     with _progress(2, t("导出证据包", "Exporting")) as bar:
         case = CaseBook(ws).get(case_id)

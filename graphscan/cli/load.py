@@ -175,7 +175,7 @@ def status(workspace: str | None, store: str | None) -> None:
     Example / 示例:
       graphscan status --workspace graphscan-demo
     """
-    ws = open_workspace(workspace)
+    ws = open_workspace(workspace, store)
     info = open_store(store, ws).status()
     click.echo(
         t(

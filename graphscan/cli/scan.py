@@ -159,7 +159,7 @@ def scan(
     from graphscan.api import input_gaps, scan_store
     from graphscan.store import open_store
 
-    ws = open_workspace(workspace)
+    ws = open_workspace(workspace, store)
     chosen = list(patterns or PATTERNS)
     db = open_store(store, ws)
     check_key(ws)
