@@ -93,13 +93,20 @@ class Workspace:
             if not create:
                 raise WorkspaceMissing(
                     t(
+                        "{p} 不是 graphscan 工作区",
+                        "{p} is not a graphscan workspace",
+                        p=path,
+                    )
+                    if path.is_dir()
+                    else t(
                         "工作区 {p} 不存在：请先用 graphscan load 导入数据（或检查 --workspace）",
                         "workspace {p} does not exist: load data into it first with "
                         "`graphscan load` (or check --workspace)",
                         p=path,
                     )
                 )
-            _private_dir(path)
+            if not path.exists():  # a folder the user made keeps the modes they gave it
+                _private_dir(path)
             _write_private(meta, json.dumps({"graphscan_workspace": 1, "demo": demo}) + "\n")
         ws = cls(path.resolve(), holder or Path(sys.argv[0]).name)
         if not meta.exists():  # made by an earlier version: adopt it, data and all
