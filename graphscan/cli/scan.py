@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -193,11 +194,13 @@ def scan(
     )
     if not frame.empty:
         click.echo(_ranked_table(frame.head(top)))
+        where = f" --workspace {shlex.quote(workspace)}" if workspace else ""
         click.echo(
             t(
-                "查看详情: graphscan cases show {id}",
-                "Details: graphscan cases show {id}",
+                "查看详情: graphscan cases show {id}{w}",
+                "Details: graphscan cases show {id}{w}",
                 id=frame["case_id"].iloc[0],
+                w=where,
             )
         )
 
