@@ -90,3 +90,15 @@ def test_readme_and_help_show_no_invented_ids(demo_run: tuple[Path, Result]) -> 
             cli, ["--lang", "en", "explore", pharmacy, "--hops", "1", "-w", str(root)]
         )
         assert explored.exit_code == 0, explored.output
+
+
+def test_demo_recognises_the_workspace_of_an_earlier_demo(tmp_path: Path) -> None:
+    from graphscan.cli.demo import _made_by_an_earlier_demo
+
+    earlier = tmp_path / "graphscan-demo"
+    (earlier / "city").mkdir(parents=True)
+    (earlier / "city" / "rings.csv").write_text("ring_id,pattern,member_kind,member_id\n")
+    (earlier / "graphscan.duckdb").write_bytes(b"")
+    assert _made_by_an_earlier_demo(earlier)
+    (earlier / "march-notes.txt").write_text("not the demo's")
+    assert not _made_by_an_earlier_demo(earlier)
