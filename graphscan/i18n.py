@@ -30,6 +30,13 @@ def t(zh: str, en: str, **values: object) -> str:
     return (zh if lang() == "zh" else en).format(**values)
 
 
+def name_of(names: dict[str, tuple[str, str]], code: str) -> str:
+    """The (zh, en) name of ``code`` (a pattern, status, role, kind ...) in the current
+    language; an unknown code is shown as it is."""
+    zh, en = names.get(code, (code, code))
+    return zh if lang() == "zh" else en
+
+
 def display_width(text: str) -> int:
     """Columns ``text`` takes in a terminal: wide (W) and full-width (F) East Asian
     characters take two, so Chinese table cells line up."""

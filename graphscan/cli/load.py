@@ -17,7 +17,7 @@ from graphscan.cli.common import (
     store_option,
     workspace_option,
 )
-from graphscan.i18n import display_width, lang, pad, t
+from graphscan.i18n import display_width, name_of, pad, t
 from graphscan.schema import TABLES
 from graphscan.store import open_store
 from graphscan.workspace import WorkspaceMissing
@@ -185,20 +185,9 @@ def status(workspace: str | None, store: str | None) -> None:
             engine=info["engine"],
         )
     )
-    zh = lang() == "zh"
-    rows = [
-        (TABLE_NAMES.get(name, (name, name))[0 if zh else 1], n)
-        for name, n in info["counts"].items()
-    ]
+    rows = [(name_of(TABLE_NAMES, name), n) for name, n in info["counts"].items()]
     rows += [
-        (
-            t(
-                "结算[{k}]",
-                "claims[{k}]",
-                k=CLAIM_KIND_NAMES.get(kind, (kind, kind))[0 if zh else 1],
-            ),
-            n,
-        )
+        (t("结算[{k}]", "claims[{k}]", k=name_of(CLAIM_KIND_NAMES, kind)), n)
         for kind, n in info["claims_by_kind"].items()
     ]
     width = max(display_width(label) for label, _ in rows)

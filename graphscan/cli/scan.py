@@ -22,7 +22,7 @@ from graphscan.cli.common import (
     store_option,
     workspace_option,
 )
-from graphscan.i18n import display_width, lang, pad, t
+from graphscan.i18n import display_width, lang, name_of, pad, t
 from graphscan.rings import (
     CASE_STATUSES,
     MEMBER_KIND_NAMES,
@@ -61,12 +61,6 @@ def _clip(text: str, width: int) -> str:
     return out + "…"
 
 
-def _name(names: dict[str, tuple[str, str]], code: str) -> str:
-    """The name of a pattern, status, role or member kind in the user's language."""
-    zh, en = names.get(code, (code, code))
-    return zh if lang() == "zh" else en
-
-
 #: (zh header, en header, display width, alignment) of the ranked case table
 _COLUMNS = (
     ("排名", "rank", 4, ">"),
@@ -94,7 +88,7 @@ def _members_table(frame: pd.DataFrame) -> str:
     columns = [
         [heads[c] if lang() == "zh" else c]
         + [
-            _name(names[c], v) if c in names else (f"{v:.2f}" if c == "score" else str(v))
+            name_of(names[c], v) if c in names else (f"{v:.2f}" if c == "score" else str(v))
             for v in frame[c]
         ]
         for c in frame.columns
@@ -117,8 +111,8 @@ def _ranked_table(frame: pd.DataFrame) -> str:
         cells = (
             str(row.rank),
             row.case_id,
-            _name(PATTERN_NAMES, row.pattern),
-            _name(STATUS_NAMES, row.status),
+            name_of(PATTERN_NAMES, row.pattern),
+            name_of(STATUS_NAMES, row.status),
             str(row.members),
             f"{row.total_amount:,.2f}",
             f"{row.p_value:.1e} / {row.q_value:.1e}",
@@ -331,7 +325,7 @@ def _show(case: Case, reveal: bool, workspace: Workspace) -> str:
             "排名 {r}  状态 {s}",
             "rank {r}  status {s}",
             r=case.rank or "-",
-            s=_name(STATUS_NAMES, case.status),
+            s=name_of(STATUS_NAMES, case.status),
         ),
         t(
             "得分 {score:.2f}  统计量 {obs:g}  期望 {exp:.3g}  p={p:.2e}  q={q:.2e}",
@@ -366,7 +360,7 @@ def _show(case: Case, reveal: bool, workspace: Workspace) -> str:
         name = ROLES.get(str(role), (role, role))
         lines.append(f"  {name[0]} / {name[1]} ({len(part)}):")
         for kind, member in zip(part["member_kind"], part["member_id"], strict=True):
-            lines.append(f"    {pad(_name(MEMBER_KIND_NAMES, kind), 11)} {member}")
+            lines.append(f"    {pad(name_of(MEMBER_KIND_NAMES, kind), 11)} {member}")
     lines += [
         "",
         t("证据结算: {n} 笔", "Evidence claims: {n}", n=len(case.claim_ids)),
@@ -374,14 +368,14 @@ def _show(case: Case, reveal: bool, workspace: Workspace) -> str:
     ]
     for event in case.notes:
         change = (
-            f"{_name(STATUS_NAMES, event['from_status'])} → "
-            f"{_name(STATUS_NAMES, event['to_status'])}"
+            f"{name_of(STATUS_NAMES, event['from_status'])} → "
+            f"{name_of(STATUS_NAMES, event['to_status'])}"
             if event["kind"] == "status"
             else ""
         )
         note = event.get("note") or ""
         when = f"{event['event_time']:%Y-%m-%d %H:%M:%S}"
-        lines.append(f"  {when}  {pad(_name(EVENT_NAMES, event['kind']), 9)} {change} {note}")
+        lines.append(f"  {when}  {pad(name_of(EVENT_NAMES, event['kind']), 9)} {change} {note}")
     return "\n".join(lines)
 
 
@@ -420,7 +414,12 @@ def set_status(case_id: str, status: str, note: str | None, workspace: str | Non
     """
     case = CaseBook(open_workspace(workspace)).set_status(case_id, status, note)
     click.echo(
-        t("{id} 状态: {s}", "{id} status: {s}", id=case.case_id, s=_name(STATUS_NAMES, case.status))
+        t(
+            "{id} 状态: {s}",
+            "{id} status: {s}",
+            id=case.case_id,
+            s=name_of(STATUS_NAMES, case.status),
+        )
     )
 
 
