@@ -67,6 +67,14 @@ def workspace_path(root: str | os.PathLike[str] | None) -> Path:
     return Path(root or os.environ.get("GRAPHSCAN_WORKSPACE", DEFAULT_WORKSPACE)).expanduser()
 
 
+def marked_as_demo(root: Path) -> bool:
+    """``root`` is a workspace the demo made (read without adopting the folder)."""
+    try:
+        return bool(json.loads((root / META_FILE).read_text(encoding="utf-8")).get("demo"))
+    except (OSError, ValueError):
+        return False
+
+
 @dataclass
 class Workspace:
     root: Path
@@ -119,10 +127,6 @@ class Workspace:
 
     def _save(self, meta: dict[str, Any]) -> None:
         _write_private(self.root / META_FILE, json.dumps(meta, sort_keys=True) + "\n")
-
-    @property
-    def is_demo(self) -> bool:
-        return bool(self._meta().get("demo"))
 
     @property
     def key_fingerprint(self) -> str | None:

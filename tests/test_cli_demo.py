@@ -12,7 +12,7 @@ from click.testing import CliRunner, Result
 
 from graphscan.cli.demo import follow_up
 from graphscan.cli.main import cli
-from graphscan.workspace import Workspace
+from graphscan.workspace import Workspace, marked_as_demo
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -53,7 +53,7 @@ def test_demo_rebuilds_its_own_workspace(demo_run: tuple[Path, Result]) -> None:
     root, result = demo_run
     assert result.exit_code == 0, result.output
     assert not (root / "leftover.txt").exists()
-    assert Workspace.open(root, create=False).is_demo
+    assert marked_as_demo(root)
 
 
 def test_the_commands_the_demo_prints_work_and_are_the_readmes(

@@ -14,7 +14,7 @@ import click
 
 from graphscan.cli.common import create_workspace, friendly_errors, workspace_option
 from graphscan.i18n import t
-from graphscan.workspace import META_FILE, Workspace, WorkspaceMissing
+from graphscan.workspace import META_FILE, marked_as_demo
 
 #: where the demo works unless told otherwise
 DEMO_WORKSPACE = "graphscan-demo"
@@ -38,14 +38,7 @@ def _clear_own(root: Path) -> None:
     make (not marked as a demo workspace) is refused unless it is empty."""
     if not root.exists():
         return
-    if _made_by_an_earlier_demo(root):
-        own = True
-    else:
-        try:
-            own = Workspace.open(root, create=False).is_demo
-        except WorkspaceMissing:
-            own = False
-    if own:
+    if _made_by_an_earlier_demo(root) or marked_as_demo(root):
         shutil.rmtree(root)
     elif not root.is_dir() or any(root.iterdir()):
         raise click.ClickException(
