@@ -144,9 +144,9 @@ def _frames_workspace(frames: Mapping[str, pd.DataFrame]) -> Workspace:
     unknown = sorted(set(frames) - set(LOAD_ORDER))
     if unknown:
         raise ValueError(f"unknown table {unknown[0]!r}; frames are {', '.join(LOAD_ORDER)}")
-    keys = workspace_key(ws, loading=True)
-    assert keys is not None
     store = open_store(None, ws)
+    keys = workspace_key(ws, store, loading=True)
+    assert keys is not None
     for table in (name for name in LOAD_ORDER if name in frames):
         path = ws.root / f"{table}.parquet"
         frames[table].to_parquet(path, index=False)
@@ -177,9 +177,9 @@ def scan(
         ws = _frames_workspace(frames)
     else:
         ws = Workspace.open(workspace, create=False)
-        workspace_key(ws)  # another key than the workspace's is refused
     stamp = [pd.Timestamp(x).to_pydatetime() if x is not None else None for x in (since, until)]
     db = open_store(store, ws)
+    workspace_key(ws, db)  # another key than the workspace's is refused
     gaps = input_gaps(db, patterns)
     for gap in gaps:
         warnings.warn(gap, stacklevel=2)

@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from graphscan.i18n import t
 
 if TYPE_CHECKING:
+    from graphscan.store.base import Store
     from graphscan.workspace import Workspace
 
 PSEUDONYM_HEX = 20
@@ -194,20 +195,58 @@ class Pseudonymiser:
         return hashlib.sha256(self._hash_key).hexdigest()[:12]
 
 
+def recorded_key(workspace: Workspace, store: Store | None = None) -> str | None:
+    """Fingerprint of the key the workspace's data was pseudonymised with: as the
+    workspace recorded it, else as the store's newest load did (a shared server, or a
+    workspace of an earlier version)."""
+    if workspace.key_fingerprint is not None:
+        return workspace.key_fingerprint
+    if store is not None:
+        found = store.projection("last_load_key")
+        if not found.empty:
+            return str(found["key_fingerprint"].iloc[0])
+    return None
+
+
+def require_same_key(keys: Pseudonymiser, workspace: Workspace, store: Store | None = None) -> None:
+    """Refuse a key other than the one the workspace's data was pseudonymised with."""
+    from graphscan.workspace import KeyMismatch
+
+    recorded = recorded_key(workspace, store)
+    if recorded is not None and recorded != keys.fingerprint():
+        raise KeyMismatch(
+            t(
+                "工作区 {p} 的数据用指纹为 {a} 的密钥假名化，当前密钥指纹为 {b}：请设置原来的"
+                " GRAPHSCAN_KEY / GRAPHSCAN_KEY_FILE（确需换用新密钥时导入加 --new-key）",
+                "workspace {p} was pseudonymised with the key of fingerprint {a}, but the "
+                "current key has fingerprint {b}: set its GRAPHSCAN_KEY / "
+                "GRAPHSCAN_KEY_FILE (load --new-key to really switch keys)",
+                p=workspace.root,
+                a=recorded,
+                b=keys.fingerprint(),
+            )
+        )
+
+
 def workspace_key(
-    workspace: Workspace, loading: bool = False, new_key: bool = False
+    workspace: Workspace,
+    store: Store | None = None,
+    loading: bool = False,
+    new_key: bool = False,
 ) -> Pseudonymiser | None:
-    """The key for ``workspace``, checked against the fingerprint it recorded: one key,
-    one identity. ``loading`` binds the key to the workspace and creates a key file when
-    there is none, but not for a workspace that already holds data unless ``new_key``
-    (which also accepts a key other than the recorded one). Otherwise no key is None and
-    another key raises KeyMismatch; nothing is created."""
+    """The key for ``workspace`` (and its ``store``), checked against the fingerprint
+    its data was pseudonymised with: one key, one identity. ``loading`` records the key
+    in the workspace and creates a key file when there is none, but not where data is
+    already held unless ``new_key`` (which also accepts a key other than the recorded
+    one). Otherwise no key is None and another key raises KeyMismatch; nothing is
+    created."""
     try:
         keys = Pseudonymiser.from_environment(create=False, outside=workspace.root)
     except KeyMissing as missing:
         if not loading:
             return None
-        if workspace.holds_data and not new_key:
+        recorded = recorded_key(workspace, store)
+        if (recorded is not None or workspace.holds_data) and not new_key:
             raise KeyRefused(
                 t(
                     "没有找到假名化密钥（GRAPHSCAN_KEY 或 {k}），而工作区 {p} 已有用指纹 {f} "
@@ -219,12 +258,12 @@ def workspace_key(
                     "will get other pseudonyms)",
                     k=missing,
                     p=workspace.root,
-                    f=workspace.key_fingerprint or "?",
+                    f=recorded or "?",
                 )
             ) from None
         keys = Pseudonymiser.from_environment(create=True, outside=workspace.root)
+    if not (loading and new_key):
+        require_same_key(keys, workspace, store)
     if loading:
-        workspace.bind_key(keys.fingerprint(), rebind=new_key)
-    else:
-        workspace.check_key(keys.fingerprint())
+        workspace.record_key(keys.fingerprint())
     return keys

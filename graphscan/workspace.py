@@ -139,34 +139,16 @@ class Workspace:
         meta = self._meta()
         return meta.get("key_fingerprint") is not None or bool(meta.get("earlier_data"))
 
-    def check_key(self, fingerprint: str) -> None:
-        """Refuse a key other than the one this workspace's data was pseudonymised with."""
-        recorded = self.key_fingerprint
-        if recorded is not None and recorded != fingerprint:
-            raise KeyMismatch(
-                t(
-                    "工作区 {p} 的数据用指纹为 {a} 的密钥假名化，当前密钥指纹为 {b}：请设置原来的"
-                    " GRAPHSCAN_KEY / GRAPHSCAN_KEY_FILE（确需换用新密钥时导入加 --new-key）",
-                    "workspace {p} was pseudonymised with the key of fingerprint {a}, but the "
-                    "current key has fingerprint {b}: set its GRAPHSCAN_KEY / "
-                    "GRAPHSCAN_KEY_FILE (load --new-key to really switch keys)",
-                    p=self.root,
-                    a=recorded,
-                    b=fingerprint,
-                )
-            )
-
-    def bind_key(self, fingerprint: str, rebind: bool = False) -> None:
-        """Record the key of the data about to be loaded; another key is refused unless
-        ``rebind`` (the user said --new-key), which records the new one."""
-        if not rebind:
-            self.check_key(fingerprint)
+    def record_key(self, fingerprint: str) -> None:
+        """Record the key the data about to be loaded is pseudonymised with (the earlier
+        ones are kept in ``previous_keys``); graphscan.pseudonym.workspace_key decides
+        whether that key may be used here."""
         meta = self._meta()
         if meta.get("key_fingerprint") != fingerprint:
-            history = [*meta.get("previous_keys", [])]
+            earlier = [*meta.get("previous_keys", [])]
             if meta.get("key_fingerprint"):
-                history.append(meta["key_fingerprint"])
-            self._save({**meta, "key_fingerprint": fingerprint, "previous_keys": history})
+                earlier.append(meta["key_fingerprint"])
+            self._save({**meta, "key_fingerprint": fingerprint, "previous_keys": earlier})
 
     # -- places --------------------------------------------------------------------------
     @property

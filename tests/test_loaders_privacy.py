@@ -167,3 +167,18 @@ def test_a_forgotten_key_is_not_replaced_by_a_new_one(
     assert key_file.exists()
     assert Pseudonymiser.from_environment().fingerprint() in (ws / "workspace.json").read_text()
     assert _cli("scan", "-w", str(ws)).exit_code == 0
+
+
+def test_a_workspace_without_a_recorded_key_is_checked_against_its_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A workspace of an earlier version recorded no fingerprint; its loads did."""
+    ws = tmp_path / "ws"
+    monkeypatch.setenv("GRAPHSCAN_KEY", "the old key")
+    _load_everything(tmp_path, ws)
+    (ws / "workspace.json").unlink()  # as an earlier version left it
+    monkeypatch.setenv("GRAPHSCAN_KEY", "another key")
+    refused = _cli("load", str(gbk_extract(tmp_path / "m2.csv")), "-w", str(ws))
+    assert refused.exit_code == 1 and "fingerprint" in refused.output, refused.output
+    monkeypatch.setenv("GRAPHSCAN_KEY", "the old key")
+    assert _cli("load", str(gbk_extract(tmp_path / "m3.csv")), "-w", str(ws)).exit_code == 0

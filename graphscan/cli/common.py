@@ -12,6 +12,7 @@ from graphscan.workspace import Workspace, WorkspaceError
 
 if TYPE_CHECKING:
     from graphscan.pseudonym import Pseudonymiser
+    from graphscan.store.base import Store
 
 workspace_option = click.option(
     "--workspace",
@@ -61,32 +62,32 @@ def _warn_exposed(keys: Pseudonymiser | None) -> Pseudonymiser | None:
     return keys
 
 
-def load_key(workspace: Workspace, new_key: bool = False) -> Pseudonymiser:
+def load_key(workspace: Workspace, store: Store, new_key: bool = False) -> Pseudonymiser:
     """The key a load pseudonymises with, bound to the workspace (see workspace_key)."""
     from graphscan.pseudonym import workspace_key
 
-    keys = workspace_key(workspace, loading=True, new_key=new_key)
+    keys = workspace_key(workspace, store, loading=True, new_key=new_key)
     assert keys is not None
     _warn_exposed(keys)
     return keys
 
 
-def check_key(workspace: Workspace) -> Pseudonymiser | None:
+def check_key(workspace: Workspace, store: Store | None = None) -> Pseudonymiser | None:
     """The key at hand, if any, once it is known to be the workspace's own."""
     from graphscan.pseudonym import workspace_key
 
-    return _warn_exposed(workspace_key(workspace))
+    return _warn_exposed(workspace_key(workspace, store))
 
 
 def key_holder(workspace: Workspace | None = None) -> Pseudonymiser:
     """The pseudonymiser of an authorised investigator; refuses, in one line, without a key
     (a key is never created just to reveal) or with another key than the workspace's."""
-    from graphscan.pseudonym import KeyMissing, Pseudonymiser
+    from graphscan.pseudonym import KeyMissing, Pseudonymiser, require_same_key
 
     try:
         keys = Pseudonymiser.from_environment(create=False)
         if workspace is not None:
-            workspace.check_key(keys.fingerprint())
+            require_same_key(keys, workspace)
         _warn_exposed(keys)
         return keys
     except KeyMissing as exc:

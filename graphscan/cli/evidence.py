@@ -45,7 +45,7 @@ def _find_tip(
     when the workspace's key is at hand, since the store only holds pseudonyms."""
     claims = store.neighbourhood(entity, hops, since, until)
     if claims.empty:
-        pseudonymiser = check_key(workspace)
+        pseudonymiser = check_key(workspace, store)
         if pseudonymiser is None:
             return entity, claims
         pseudonym = str(pseudonymiser.pseudonymise(pd.Series([entity])).iloc[0])

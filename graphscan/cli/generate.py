@@ -151,12 +151,12 @@ def evaluate(
     if clear_ids:
         pseudonymiser = None
     else:
-        from graphscan.pseudonym import KeyMissing, Pseudonymiser
+        from graphscan.pseudonym import KeyMissing, Pseudonymiser, require_same_key
 
         try:
             pseudonymiser = Pseudonymiser.from_environment(create=False)
             if ws is not None:
-                ws.check_key(pseudonymiser.fingerprint())
+                require_same_key(pseudonymiser, ws)
         except KeyMissing as exc:
             raise click.ClickException(
                 t(

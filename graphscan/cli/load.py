@@ -89,7 +89,7 @@ def load(
     options = Options(read_mapping(mapping), encoding, table, progress=not quiet)
     target = open_store(store, ws)
     try:
-        keys = load_key(ws, new_key)
+        keys = load_key(ws, target, new_key)
         report = load_files([Path(f) for f in files], target, ws, keys, options)
     finally:
         target.close()

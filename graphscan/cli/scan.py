@@ -157,7 +157,7 @@ def scan(
     ws = open_workspace(workspace, store)
     chosen = list(patterns or PATTERNS)
     db = open_store(store, ws)
-    check_key(ws)
+    check_key(ws, db)
     if not db.status()["counts"]["claims"]:
         raise click.ClickException(
             t(
