@@ -43,13 +43,12 @@ def test_lang_after_the_command_name(path: tuple[str, ...]) -> None:
 
 def test_every_option_has_help_in_both_languages() -> None:
     missing = []
-    for path in COMMANDS:
+    for path in [(), *COMMANDS]:
         command: click.Command = cli
         for name in path:
             command = command.commands[name]  # type: ignore[attr-defined]
         for param in command.params:
-            own = isinstance(param, click.Option) and param.name not in ("help", "version")
-            if own and not CJK.search(param.help or ""):
+            if isinstance(param, click.Option) and not CJK.search(param.help or ""):
                 missing.append(f"{' '.join(path)} {param.opts[0]}")
     assert missing == []
 

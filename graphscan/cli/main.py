@@ -9,9 +9,15 @@ import click
 from graphscan import __version__
 from graphscan.i18n import set_lang
 
+#: the help of the help option, in both languages like every other option
+HELP = "Show this help and exit / 显示帮助."
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="graphscan")
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, add_help_option=False)
+@click.help_option("-h", "--help", help=HELP)
+@click.version_option(
+    __version__, prog_name="graphscan", help="Show the version and exit / 显示版本."
+)
 @click.option(
     "--lang",
     type=click.Choice(["zh", "en"]),
@@ -41,7 +47,11 @@ def _set_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 
 def _lang_everywhere(command: click.Command) -> None:
     """Give every subcommand --lang too, so it works after the subcommand name as well:
-    eager, so the messages of the rest of that command's parsing are in that language."""
+    eager, so the messages of the rest of that command's parsing are in that language.
+    Its --help says what it does in both languages too."""
+    if command.add_help_option:
+        command.add_help_option = False
+        click.help_option("-h", "--help", help=HELP)(command)
     if not any(p.name == "lang" for p in command.params):
         command.params.append(
             click.Option(
