@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
+from graphscan.safe_csv import write_frame
 from graphscan.viz.identifiers import ID_COLUMNS, IdentifierView
 
 #: (column, Chinese, English, numeric) in CSV order.
@@ -92,9 +93,11 @@ def evidence_frame(claims: pd.DataFrame, view: IdentifierView) -> pd.DataFrame:
 
 
 def evidence_csv(frame: pd.DataFrame) -> bytes:
-    """UTF-8 with a byte-order mark so Excel opens the Chinese text correctly."""
+    """UTF-8 with a byte-order mark so Excel opens the Chinese text correctly; text that a
+    spreadsheet would run as a formula is quoted (graphscan.safe_csv)."""
     buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, lineterminator="\n")
+    numeric = [c for c, *_, is_number in EVIDENCE_COLUMNS if is_number]
+    write_frame(buffer, frame, numeric)
     return buffer.getvalue().encode("utf-8-sig")
 
 

@@ -174,15 +174,22 @@ def _identifier_lines(view: IdentifierView) -> list[str]:
     ]
 
 
+def _md(text: str) -> str:
+    """Text from the data as Markdown shows it and nothing more: HTML in a name is escaped
+    (a Markdown viewer would run it), a line break or a table bar cannot break the table."""
+    text = escape(text, quote=False).replace("|", "\\|")
+    return " ".join(text.splitlines())
+
+
 def memo_markdown(sections: list[Section]) -> str:
     out: list[str] = []
     for i, s in enumerate(sections):
         out.append(f"{'#' if i == 0 else '##'} {s.zh} / {s.en}\n")
-        out += [f"- {line}" for line in s.lines if line]
+        out += [f"- {_md(line)}" for line in s.lines if line]
         if s.header:
-            out.append("| " + " | ".join(s.header) + " |")
+            out.append("| " + " | ".join(_md(h) for h in s.header) + " |")
             out.append("|" + "---|" * len(s.header))
-            out += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in s.rows]
+            out += ["| " + " | ".join(_md(c) for c in row) + " |" for row in s.rows]
         out.append("")
     return "\n".join(out)
 

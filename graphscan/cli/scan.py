@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from collections.abc import Callable, Iterable
@@ -22,6 +23,7 @@ from graphscan.cli.common import (
 )
 from graphscan.i18n import lang, t
 from graphscan.rings import CASE_STATUSES, PATTERN_NAMES, PATTERNS, ROLES, Case
+from graphscan.safe_csv import write_frame
 
 PERSONAL_KINDS = ("person", "card")
 
@@ -191,7 +193,9 @@ def list_cases(
             else (_ranked_table(frame) if not frame.empty else t("没有案件", "No cases"))
         )
     elif fmt == "csv":
-        text = frame.to_csv(index=False)
+        buffer = io.StringIO()
+        write_frame(buffer, frame)
+        text = buffer.getvalue()
     else:
         text = json.dumps(
             json.loads(frame.to_json(orient="records", date_format="iso", force_ascii=False)),
@@ -202,7 +206,7 @@ def list_cases(
         Path(out).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
         click.echo(t("已写入 {f}", "Written to {f}", f=out), err=True)
     else:
-        click.echo(text.rstrip("\n"))
+        click.echo(text.rstrip("\r\n"))
 
 
 def _show(case: Case, reveal: bool) -> str:
