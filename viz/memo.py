@@ -134,7 +134,14 @@ def memo_sections(
         Section(
             "证据包",
             "This package",
-            [f"graphscan {__version__}", *files, f"{MANIFEST}: SHA-256 / 每个文件的 SHA-256"],
+            [
+                f"graphscan {__version__}",
+                *files,
+                f"{MANIFEST}: 每个文件的 SHA-256 / SHA-256 of each file",
+                "README.txt: 清单指纹（MANIFEST.sha256 的 SHA-256，导出时打印，应写入移送函）"
+                " / the package fingerprint (SHA-256 of MANIFEST.sha256, printed at export, "
+                "for the transfer letter)",
+            ],
         ),
     ]
 

@@ -26,6 +26,7 @@ CASE_HTML = "case.html"
 EVIDENCE_CSV = "evidence_claims.csv"
 MEMO_MD = "memo.md"
 MEMO_HTML = "memo.html"
+README = "README.txt"
 #: A fixed date for zip members: 1980-01-01 is the earliest a zip can hold.
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
@@ -104,7 +105,32 @@ def package_files(case: Case, claims: pd.DataFrame, reveal: Revealer | None) -> 
         MEMO_HTML: memo_html(f"{case.case_id} 案件备忘录 / case memo", sections).encode(),
     }
     files[MANIFEST] = manifest_text(files)
+    files[README] = readme_text(case.case_id, sha256(files[MANIFEST]))
     return files
+
+
+def readme_text(case_id: str, fingerprint: str) -> bytes:
+    """The one file the manifest cannot list: it carries the manifest's own SHA-256, so an
+    edited digest in the manifest shows as an altered manifest (graphscan.viz.verify)."""
+    zip_name = f"{safe_name(case_id)}-evidence.zip"
+    return "\n".join(
+        [
+            f"graphscan 证据包 evidence package — 案件 case {case_id}",
+            "",
+            "清单指纹（MANIFEST.sha256 的 SHA-256，应与移送函中的一致）",
+            "Package fingerprint (SHA-256 of MANIFEST.sha256; must match the transfer letter):",
+            fingerprint,
+            "",
+            "校验 / To check:",
+            f"  graphscan verify {zip_name} --fingerprint {fingerprint}",
+            "  sha256sum MANIFEST.sha256 && sha256sum -c MANIFEST.sha256",
+            "本文件记录清单本身的指纹，因此不在清单内。",
+            "This file records the manifest's own fingerprint and so is not listed in it.",
+            "",
+            f"zip: {zip_name}",
+            "",
+        ]
+    ).encode()
 
 
 def export_case(

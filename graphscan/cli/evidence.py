@@ -120,21 +120,33 @@ def explore(
 
 
 @click.command()
-@click.argument("package", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("package", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--fingerprint",
+    default=None,
+    help="The package fingerprint the sender announced (transfer letter) / "
+    "发送方告知的清单指纹（移送函）.",
+)
 @friendly_errors
-def verify(package: Path) -> None:
-    """Check an evidence package against its SHA-256 manifest and name any file that was
-    altered, removed or added. Exits non-zero when the check fails.
+def verify(package: Path, fingerprint: str | None) -> None:
+    """Check an evidence package (the zip, or the folder it unzips to) against its SHA-256
+    manifest and name any file that was altered, removed or added; with --fingerprint,
+    check the manifest itself against the value the sender announced. Exits non-zero
+    when the check fails.
 
-    按 SHA-256 清单校验证据包，指出被修改、缺失或多出的文件；校验失败时返回非零。
+    按 SHA-256 清单校验证据包（zip 或解压后的目录），指出被修改、缺失或多出的文件；
+    给出 --fingerprint 时，用发送方告知的指纹校验清单本身；校验失败时返回非零。
 
     \b
     Example / 示例:
-      graphscan verify exports/C-2024-0001/C-2024-0001-evidence.zip
+      graphscan verify exports/GS-1a2b3c4d/GS-1a2b3c4d-evidence.zip --fingerprint 9f2c…
+      graphscan verify GS-1a2b3c4d/
     """
     from graphscan.viz.verify import verify_package
 
-    verdict = verify_package(package)
+    verdict = verify_package(package, fingerprint)
+    for name in verdict.skipped:
+        click.echo(t("跳过证据包自身的 zip：{f}", "Skipped the package's own zip: {f}", f=name))
     if verdict.ok:
         click.echo(
             t(
@@ -144,6 +156,14 @@ def verify(package: Path) -> None:
                 f=verdict.fingerprint,
             )
         )
+        if fingerprint is None:
+            click.echo(
+                t(
+                    "请将此指纹与发送方告知的指纹（移送函）核对，或用 --fingerprint 给出。",
+                    "Compare this fingerprint with the one the sender announced (transfer "
+                    "letter), or give it with --fingerprint.",
+                )
+            )
         return
     for name in verdict.altered:
         click.echo(t("已被修改：{f}", "ALTERED: {f}", f=name), err=True)
