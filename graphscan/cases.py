@@ -256,6 +256,28 @@ class CaseBook:
             ],
         )
 
+    def find(self, text: str) -> list[str]:
+        """The case ids meant by what an investigator typed: a case id, or a member id,
+        whole or masked as an export shows it, for the cases that member belongs to."""
+        from graphscan.viz.identifiers import resolve, typed_mask
+
+        if self.db.execute("SELECT 1 FROM cases WHERE case_id = ?", [text]).fetchone():
+            return [text]
+        known = [
+            r[0] for r in self.db.execute("SELECT DISTINCT member_id FROM case_members").fetchall()
+        ]
+        if typed_mask(text) is None and text not in known:
+            raise ValueError(
+                f"no case or case member {text!r} in this workspace (see `graphscan cases list`)"
+            )
+        member = resolve(text, known)
+        rows = self.db.execute(
+            "SELECT DISTINCT m.case_id, c.rank FROM case_members m JOIN cases c USING (case_id) "
+            "WHERE m.member_id = ? ORDER BY c.rank NULLS LAST, m.case_id",
+            [member],
+        ).fetchall()
+        return [r[0] for r in rows]
+
     def list(
         self,
         pattern: str | None = None,

@@ -34,8 +34,15 @@ def _progress(length: int, label: str) -> click.progressbar:  # type: ignore[typ
 def _find_tip(
     store: Store, entity: str, hops: int, since: datetime | None, until: datetime | None
 ) -> tuple[str, pd.DataFrame]:
-    """The neighbourhood of ``entity``; a clear person or card id is pseudonymised first
-    when the key is at hand, since the store only holds pseudonyms."""
+    """The neighbourhood of ``entity``; a masked id as an export shows it stands for the
+    one stored id that fits it, and a clear person or card id is pseudonymised first when
+    the key is at hand, since the store only holds pseudonyms."""
+    from graphscan.viz.identifiers import resolve, typed_mask
+
+    mask = typed_mask(entity)
+    if mask is not None:
+        fits = store.projection("entity_ids_like", id_head=mask[0], id_tail=mask[1])
+        entity = resolve(entity, fits["entity_id"])
     claims = store.neighbourhood(entity, hops, since, until)
     if claims.empty:
         from graphscan.pseudonym import KeyMissing, Pseudonymiser
@@ -86,8 +93,9 @@ def explore(
     从线索出发，画出某参保人、医保卡、医师、机构、药店或操作员周边的关系图，
     并标出已有案件的成员。
 
-    ENTITY is a pseudonym or a provider, doctor or operator code; with the key, a clear
-    person or card id is pseudonymised first.
+    ENTITY is a pseudonym or a provider, doctor or operator code, whole or masked as an
+    export shows it (29c8db8732…, D33…23); with the key, a clear person or card id is
+    pseudonymised first.
 
     \b
     Example / 示例:

@@ -270,14 +270,16 @@ def _show(case: Case, reveal: bool) -> str:
 @friendly_errors
 def show(case_id: str, reveal: bool, workspace: str | None) -> None:
     """One case: members by role, amounts, explanation in Chinese and English, evidence
-    count and status history.
+    count and status history. CASE_ID may also be a member id, whole or masked as an
+    export shows it (D33…23): the cases of that member are shown.
     显示案件详情：按角色的成员、金额、中英文说明、证据数量和状态记录。
 
     \b
     Example / 示例:
       graphscan cases show GS-1a2b3c4d
     """
-    click.echo(_show(CaseBook(open_workspace(workspace)).get(case_id), reveal))
+    book = CaseBook(open_workspace(workspace))
+    click.echo("\n\n".join(_show(book.get(found), reveal) for found in book.find(case_id)))
 
 
 @cases_group.command("status")
