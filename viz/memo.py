@@ -12,6 +12,14 @@ import pandas as pd
 
 from graphscan import __version__
 from graphscan.rings import PATTERN_NAMES, ROLES, Case
+from graphscan.viz.context import (
+    CaseContext,
+    item_rows,
+    organiser_text,
+    organisers,
+    payments,
+    prescribing_institutions,
+)
 from graphscan.viz.evidence import provider_names
 from graphscan.viz.graph import NODE_KINDS
 from graphscan.viz.identifiers import IdentifierView, view_kind
@@ -74,9 +82,52 @@ def _statistics(case: Case) -> list[str]:
     ]
 
 
-def memo_sections(
-    case: Case, claims: pd.DataFrame, view: IdentifierView, files: list[str]
+def _who_else(
+    case: Case, claims: pd.DataFrame, view: IdentifierView, context: CaseContext
 ) -> list[Section]:
+    """Organisers (and why they are members), prescribing institutions, and the drugs."""
+    out = []
+    found = organisers(case, claims, context)
+    if found:
+        texts = [organiser_text(o, view.show("person", o.id)) for o in found]
+        out.append(Section("组织者", "Organisers", [x for t in texts for x in (t.zh, t.en)]))
+    institutions = prescribing_institutions(case, context)
+    if institutions:
+        out.append(
+            Section(
+                "开方医师所在机构",
+                "Prescribing institutions",
+                header=["医师 Doctor", "机构 Institution", "机构编码 Code"],
+                rows=[[view.show("doctor", d), n, i] for d, i, n in institutions],
+            )
+        )
+    if not context.items.empty:
+        out.append(
+            Section(
+                "药品与项目",
+                "Drugs and items",
+                header=[
+                    "编码 Code",
+                    "名称 Name",
+                    "类别 Kind",
+                    "数量 Quantity",
+                    "金额 Amount",
+                    "单据 Claims",
+                ],
+                rows=item_rows(context.items),
+            )
+        )
+    return out
+
+
+def memo_sections(
+    case: Case,
+    claims: pd.DataFrame,
+    view: IdentifierView,
+    files: list[str],
+    context: CaseContext | None = None,
+) -> list[Section]:
+    context = context or CaseContext()
     zh_pattern, en_pattern = PATTERN_NAMES.get(case.pattern, (case.pattern, case.pattern))
     days = (case.last_time - case.first_time).days + 1
     period = f"{case.first_time:%Y-%m-%d %H:%M} — {case.last_time:%Y-%m-%d %H:%M}"
@@ -106,13 +157,16 @@ def memo_sections(
             header=["角色 Role", "类型 Kind", "标识 Identifier", "单据 Claims"],
             rows=_members(case, claims, view),
         ),
+        *_who_else(case, claims, view, context),
         Section(
             "金额",
             "Amounts",
             [
                 f"总费用 Total: {_money(case.total_amount)}",
-                f"统筹基金支付 Paid by the pooled fund: {_money(case.fund_amount)}",
-                f"个人账户支付 Paid from personal accounts: {_money(case.account_amount)}",
+                *(
+                    f"{label.zh} {label.en.capitalize()}: {_money(value)}"
+                    for label, value in payments(case, claims)
+                ),
             ],
         ),
         Section("期间", "Period", [f"{period}（{days} 天 days）"]),

@@ -211,16 +211,19 @@ def export_command(
       GRAPHSCAN_KEY_FILE=~/key graphscan cases export C-2024-0001 --reveal
     """
     from graphscan.cases import CaseBook
+    from graphscan.viz.context import case_context
     from graphscan.viz.package import export_case
 
     revealer = key_holder() if reveal else None
     ws = open_workspace(workspace)
     with _progress(2, t("导出证据包", "Exporting")) as bar:
         case = CaseBook(ws).get(case_id)
-        claims = open_store(store, ws).claims(case.claim_ids)
+        db = open_store(store, ws)
+        claims = db.claims(case.claim_ids)
+        context = case_context(db, case, claims)
         bar.update(1)
         package = export_case(
-            case, claims, out or ws.exports_dir / safe_name(case.case_id), revealer
+            case, claims, out or ws.exports_dir / safe_name(case.case_id), revealer, context
         )
         bar.update(1)
     click.echo(t("案件网页：{p}", "Case page: {p}", p=package.html))
