@@ -114,3 +114,16 @@ def test_money_that_does_not_add_up_says_so(
     lines = {label.en: value for label, value in payments(case, claims)}
     assert lines["paid in cash"] == 0.0 and lines["other payers or not recorded"] == 800.0
     assert sum(lines.values()) == pytest.approx(case.total_amount)
+
+
+def test_re_export_with_the_store_context_is_byte_identical(
+    exported: dict[str, tuple[Case, Path]], tmp_path: Path
+) -> None:
+    for case, folder in exported.values():
+        again = tmp_path / "again" / case.pattern
+        result = CliRunner().invoke(
+            cli, ["cases", "export", case.case_id, "-w", str(tmp_path / "ws"), "--out", str(again)]
+        )
+        assert result.exit_code == 0, result.output
+        (first,) = folder.glob("*-evidence.zip")
+        assert (again / first.name).read_bytes() == first.read_bytes()
