@@ -19,6 +19,7 @@ from graphscan.viz.graph import NODE_KINDS, build_graph
 from graphscan.viz.identifiers import IdentifierView
 from graphscan.viz.page import Page, Text
 from graphscan.viz.timeline import timeline_svg
+from graphscan.viz.wording import explain_numbers, method_name, observed_expected, probability
 
 #: Rows of the page's table; every claim is always in the CSV.
 MAX_TABLE_ROWS = 2000
@@ -46,6 +47,15 @@ def table_note(rows: int) -> Text | None:
     return Text(
         f"表中显示前 {MAX_TABLE_ROWS} 张单据，共 {rows} 张，全部见 evidence_claims.csv。",
         f"The first {MAX_TABLE_ROWS} of {rows} claims are shown; all are in evidence_claims.csv.",
+    )
+
+
+def explanation(case: Case, view: IdentifierView) -> Text:
+    """The detector's sentences with the export's identifiers and big or tiny numbers in
+    words, as the page and the memo both show them."""
+    return Text(
+        explain_numbers(view.scrub(case.explanation_zh), "zh"),
+        explain_numbers(view.scrub(case.explanation_en), "en"),
     )
 
 
@@ -89,7 +99,6 @@ def case_page(
         by_kind[m.kind] = by_kind.get(m.kind, 0) + 1
     members = " · ".join(f"{NODE_KINDS[k][0]} {by_kind[k]}" for k in NODE_KINDS if k in by_kind)
     days = (case.last_time - case.first_time).days + 1
-    ratio = case.statistic / case.expected if case.expected else float("inf")
     columns, rows = table_rows(frame)
     summary = [
         (Text("案件编号", "case"), case.case_id),
@@ -105,11 +114,11 @@ def case_page(
         ),
         (
             Text("观测 / 期望", "observed / expected"),
-            f"{case.statistic:.4g} / {case.expected:.4g} (×{ratio:.3g})",
+            observed_expected(case.statistic, case.expected),
         ),
-        (Text("p 值", "p-value"), f"{case.p_value:.3g}"),
-        (Text("q 值", "q-value (FDR)"), f"{case.q_value:.3g}"),
-        (Text("方法", "method"), str(case.method.get("detector", case.method.get("name", "")))),
+        (Text("p 值", "p-value"), probability(case.p_value)),
+        (Text("q 值", "q-value (FDR)"), probability(case.q_value)),
+        (Text("方法", "method"), method_name(case.method)),
     ]
     if institutions:
         summary.append(
@@ -132,7 +141,7 @@ def case_page(
         summary=summary,
         graph=graph,
         notices=notices,
-        explanation=Text(view.scrub(case.explanation_zh), view.scrub(case.explanation_en)),
+        explanation=explanation(case, view),
         timeline_svg=timeline_svg(claims, view),
         columns=columns,
         rows=rows[:MAX_TABLE_ROWS],

@@ -4,7 +4,6 @@ same bytes)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from html import escape
 
@@ -12,6 +11,7 @@ import pandas as pd
 
 from graphscan import __version__
 from graphscan.rings import PATTERN_NAMES, ROLES, Case
+from graphscan.viz.case_page import explanation
 from graphscan.viz.context import (
     CaseContext,
     item_rows,
@@ -23,6 +23,7 @@ from graphscan.viz.context import (
 from graphscan.viz.evidence import provider_names
 from graphscan.viz.graph import NODE_KINDS
 from graphscan.viz.identifiers import IdentifierView, view_kind
+from graphscan.viz.wording import method_lines, observed_expected, probability
 
 MANIFEST = "MANIFEST.sha256"
 
@@ -71,13 +72,14 @@ def _members(case: Case, claims: pd.DataFrame, view: IdentifierView) -> list[lis
 
 
 def _statistics(case: Case) -> list[str]:
-    ratio = case.statistic / case.expected if case.expected else float("inf")
     return [
-        f"观测值 Observed statistic: {case.statistic:.4g}",
-        f"独立行为模型期望值 Expected under independent behaviour: {case.expected:.4g}",
-        f"倍数 Ratio: {ratio:.3g}",
-        f"p 值 p-value: {case.p_value:.3g}",
-        f"q 值（错误发现率控制）q-value (false discovery rate): {case.q_value:.3g}",
+        "观测值 / 独立行为模型期望值 Observed / expected under independent behaviour: "
+        + observed_expected(case.statistic, case.expected),
+        f"p 值 p-value: {probability(case.p_value)}",
+        "独立行为下出现如此结果的概率即 p 值；q 值为在全部候选中控制错误发现率后的值。"
+        " The p-value is the chance of so extreme a result if everyone acted independently;"
+        " the q-value controls the false discovery rate across all candidates.",
+        f"q 值（错误发现率控制）q-value (false discovery rate): {probability(case.q_value)}",
         f"评分 Score: {case.score:.4g}",
     ]
 
@@ -131,10 +133,8 @@ def memo_sections(
     zh_pattern, en_pattern = PATTERN_NAMES.get(case.pattern, (case.pattern, case.pattern))
     days = (case.last_time - case.first_time).days + 1
     period = f"{case.first_time:%Y-%m-%d %H:%M} — {case.last_time:%Y-%m-%d %H:%M}"
-    method = [
-        view.scrub(f"{key}: {json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)}")
-        for key, value in sorted(case.method.items())
-    ]
+    method = [view.scrub(line) for line in method_lines(case.method)]
+    why = explanation(case, view)
     return [
         Section(
             "案件备忘录",
@@ -149,7 +149,7 @@ def memo_sections(
         Section(
             "为何异常",
             "Why abnormal",
-            [view.scrub(case.explanation_zh), view.scrub(case.explanation_en)],
+            [why.zh, why.en],
         ),
         Section(
             "成员（按角色）",
