@@ -9,6 +9,7 @@ from graphscan.rings import PATTERN_NAMES, Case
 from graphscan.viz.context import (
     CaseContext,
     drug_summary,
+    history_rows,
     organiser_text,
     organisers,
     payments,
@@ -146,4 +147,5 @@ def case_page(
         columns=columns,
         rows=rows[:MAX_TABLE_ROWS],
         table_note=table_note(len(rows)),
+        history=history_rows(case),
     )

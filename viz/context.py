@@ -192,3 +192,40 @@ def organiser_text(organiser: Organiser, shown: str) -> Text:
         f"Organiser {shown} {own_en}; the detector listed them for contact details shared "
         "with the recruits (this export had no phone records to show).",
     )
+
+
+# -- the case book's entries ---------------------------------------------------------------
+STATUS_NAMES = {
+    "new": "新建",
+    "reviewing": "审查中",
+    "confirmed": "已确认",
+    "dismissed": "已排除",
+    "referred": "已移送",
+}
+HISTORY_HEADER = ["时间 Time (UTC)", "记录人 By", "状态 Status", "备注 Note"]
+
+
+def _status(status: object) -> str:
+    return f"{STATUS_NAMES.get(str(status), status)} {status}"
+
+
+def history_rows(case: Case) -> list[list[str]]:
+    """The status changes and notes investigators entered, oldest first, with who made
+    each; the scans' own "created" and "rescanned" entries are left out, so exporting the
+    same case after a rescan of the same data gives the same files."""
+    rows = []
+    for event in case.notes:
+        if event.get("kind") not in ("status", "note"):
+            continue
+        change = _status(event["to_status"])
+        if event["kind"] == "status":
+            change = f"{_status(event['from_status'])} → {change}"
+        rows.append(
+            [
+                f"{pd.Timestamp(event['event_time']):%Y-%m-%d %H:%M:%S}",
+                str(event.get("author") or ""),
+                change,
+                str(event.get("note") or ""),
+            ]
+        )
+    return rows

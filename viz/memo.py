@@ -13,7 +13,9 @@ from graphscan import __version__
 from graphscan.rings import PATTERN_NAMES, ROLES, Case
 from graphscan.viz.case_page import explanation
 from graphscan.viz.context import (
+    HISTORY_HEADER,
     CaseContext,
+    history_rows,
     item_rows,
     organiser_text,
     organisers,
@@ -122,6 +124,17 @@ def _who_else(
     return out
 
 
+def _history(case: Case) -> Section:
+    rows = history_rows(case)
+    return Section(
+        "状态记录与备注",
+        "Status history and notes",
+        [] if rows else ["尚无人工记录 No entries by investigators yet."],
+        header=HISTORY_HEADER if rows else [],
+        rows=rows,
+    )
+
+
 def memo_sections(
     case: Case,
     claims: pd.DataFrame,
@@ -170,6 +183,7 @@ def memo_sections(
             ],
         ),
         Section("期间", "Period", [f"{period}（{days} 天 days）"]),
+        _history(case),
         Section("统计", "Statistics", _statistics(case)),
         Section("方法与参数", "Method and parameters", method),
         Section(

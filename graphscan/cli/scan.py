@@ -259,7 +259,8 @@ def _show(case: Case, reveal: bool) -> str:
         )
         note = event.get("note") or ""
         when = f"{event['event_time']:%Y-%m-%d %H:%M:%S}"
-        lines.append(f"  {when}  {event['kind']:<9} {change} {note}")
+        by = event.get("author") or ""
+        lines.append(f"  {when}  {event['kind']:<9} {by:<10} {change} {note}".rstrip())
     return "\n".join(lines)
 
 
@@ -286,18 +287,25 @@ def show(case_id: str, reveal: bool, workspace: str | None) -> None:
 @click.argument("case_id")
 @click.argument("status", type=click.Choice(CASE_STATUSES))
 @click.option("--note", default=None, help="A note kept with the change / 备注.")
+@click.option(
+    "--by",
+    default=None,
+    help="Who makes the entry (default: the login name) / 记录人（默认为登录用户名）.",
+)
 @workspace_option
 @friendly_errors
-def set_status(case_id: str, status: str, note: str | None, workspace: str | None) -> None:
+def set_status(
+    case_id: str, status: str, note: str | None, by: str | None, workspace: str | None
+) -> None:
     """Move a case along new → reviewing → confirmed / dismissed → referred, with a note.
     变更案件状态（新建 → 审查中 → 确认/排除 → 移送），可附备注。
 
     \b
     Example / 示例:
       graphscan cases status GS-1a2b3c4d reviewing --note "已调取药店监控"
-      graphscan cases status GS-1a2b3c4d confirmed
+      graphscan cases status GS-1a2b3c4d confirmed --by 王警官
     """
-    case = CaseBook(open_workspace(workspace)).set_status(case_id, status, note)
+    case = CaseBook(open_workspace(workspace)).set_status(case_id, status, note, by)
     click.echo(t("{id} 状态: {s}", "{id} status: {s}", id=case.case_id, s=case.status))
 
 
