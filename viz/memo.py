@@ -251,8 +251,9 @@ def _identifier_lines(view: IdentifierView) -> list[str]:
 
 def _md(text: str) -> str:
     """Text from the data as Markdown shows it and nothing more: HTML in a name is escaped
-    (a Markdown viewer would run it), a line break or a table bar cannot break the table."""
-    text = escape(text, quote=False).replace("|", "\\|")
+    (a Markdown viewer would run it; no tag can open without "<"), a line break or a table
+    bar cannot break the table; ">" stays readable for who opens the file as plain text."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace("|", "\\|")
     return " ".join(text.splitlines())
 
 
