@@ -60,10 +60,7 @@ def test_memo_and_page_show_the_history(worked_case: tuple[Path, str], tmp_path:
     assert "## 状态记录与备注 / Status history and notes" in memo
     rows = [x for x in memo.splitlines() if x.startswith("| 20")]
     assert len(rows) == 3
-    assert (
-        "| 王警官 | 新建 new → 审查中 reviewing | 已调取药店监控 &lt;b>CCTV&lt;/b> |"
-        in rows[0]
-    )
+    assert "| 王警官 | 新建 new → 审查中 reviewing | 已调取药店监控 &lt;b>CCTV&lt;/b> |" in rows[0]
     assert f"| {getpass.getuser()} | 审查中 reviewing → 已确认 confirmed |  |" in rows[1]
     assert rows[2].endswith("| 李科长 | 已确认 confirmed | 金额已逐笔核对 |")
     page = (tmp_path / "a" / "case.html").read_text(encoding="utf-8")
