@@ -86,6 +86,15 @@ def test_an_edited_digest_blames_the_manifest(package: Package, tmp_path: Path) 
     assert verdict.altered == [MANIFEST] and "evidence_claims.csv" not in verdict.altered
 
 
+def test_a_readme_without_the_fingerprint_fails(package: Package, tmp_path: Path) -> None:
+    files = unzip(package.zip_path)
+    files["README.txt"] = b"nothing to see here\n"
+    forged = tmp_path / "readme.zip"
+    write_zip(forged, CASE, files)
+    verdict = verify_package(forged)
+    assert not verdict.ok and verdict.altered == ["README.txt"]
+
+
 def test_the_announced_fingerprint_catches_a_rewritten_manifest(
     package: Package, tmp_path: Path
 ) -> None:

@@ -148,9 +148,13 @@ def verify_package(path: Path, announced: str | None = None) -> Verdict:
         problems.append(
             f"{MANIFEST} does not list {', '.join(unlisted)} (every evidence package holds them)"
         )
+    written = _readme_fingerprint(readme)
     if readme is None:
         verdict.missing.append(README)
-    trusted = _manifest_trusted(verdict, announced, _readme_fingerprint(readme), problems)
+    elif written is None:
+        verdict.altered.append(README)
+        problems.append(f"{README} does not hold the package fingerprint")
+    trusted = _manifest_trusted(verdict, announced, written, problems)
     verdict.extra = sorted(set(files) - set(listed)) + sorted(contents.outside)
     if trusted:
         for name, digest in sorted(set(entries)):
