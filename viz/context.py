@@ -146,9 +146,8 @@ def prescribing_institutions(case: Case, context: CaseContext) -> list[tuple[str
 # -- organisers --------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Organiser:
-    """An organiser member and the recruits who share a phone with them."""
+    """An organiser (a person member) and the recruits who share a phone with them."""
 
-    kind: str
     id: str
     has_claims: bool
     recruits: tuple[str, ...]
@@ -169,7 +168,7 @@ def organisers(case: Case, claims: pd.DataFrame, context: CaseContext) -> list[O
         linked = tuple(
             sorted(r for r in recruits if phone is not None and phone_of.get(r) == phone)
         )
-        out.append(Organiser(m.kind, m.id, m.id in claimants, linked))
+        out.append(Organiser(m.id, m.id in claimants, linked))
     return out
 
 

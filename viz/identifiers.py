@@ -2,10 +2,14 @@
 
 Masked (the default): pseudonyms of persons and cards are shortened to a prefix and doctor
 and operator codes keep only their ends, so a reader can tell members apart and match the
-graph, the memo and the evidence CSV, but cannot recover who they are. Revealed: persons
+graph, the memo and the evidence CSV, but cannot recover who they are; a mask grows until
+no two entities of the export print alike, and a detector's shortened mention in a
+sentence (``D3307021…``) is replaced by the mask of the id it starts, so the sentences
+never reveal more of a code than the table does. Revealed: persons
 and cards are mapped back to clear identifiers with the pseudonymisation key and codes are
 shown in full. Provider codes are public (designated institutions and pharmacies) and are
-always shown in full.
+always shown in full. A mask typed back in (``resolve``) stands for the one identifier it
+fits, or is refused with the candidates.
 """
 
 from __future__ import annotations
