@@ -81,7 +81,10 @@ FAMILIES: tuple[tuple[tuple[str, ...], Callable[[str, int], str]], ...] = (
 
 
 def _blurred(token: str, kind: str) -> str:
-    """A shortened mention that fits several ids, cut to what the mask itself shows."""
+    """A shortened mention that fits several ids, cut to what the mask itself shows
+    (provider codes are public: left as written)."""
+    if kind not in PSEUDONYM_KINDS + CODE_KINDS:
+        return token + ELLIPSIS
     keep = PSEUDONYM_PREFIX if kind in PSEUDONYM_KINDS else CODE_HEAD
     return token[: min(keep, len(token))] + ELLIPSIS
 
