@@ -190,6 +190,11 @@ class Pseudonymiser:
         """The key file can be read by the group or by others (it should be 0600)."""
         return self.key_file is not None and bool(self.key_file.stat().st_mode & 0o077)
 
+    def pseudonyms(self) -> list[str]:
+        """Every pseudonym the vault can reveal, so that a masked one from an export
+        (its first characters) can be matched."""
+        return [pseudo for pseudo, _ in self._vault_pairs()]
+
     def fingerprint(self) -> str:
         """A short non-secret id of the key, so a store can say which key hashed it."""
         return hashlib.sha256(self._hash_key).hexdigest()[:12]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shlex
 import sys
@@ -32,6 +33,7 @@ from graphscan.rings import (
     STATUS_NAMES,
     Case,
 )
+from graphscan.safe_csv import write_frame
 from graphscan.workspace import Workspace
 
 PERSONAL_KINDS = ("person", "card")
@@ -309,12 +311,14 @@ def list_cases(
         Path(out).write_text(text if text.endswith("\n") else text + "\n", encoding=encoding)
         click.echo(t("已写入 {f}", "Written to {f}", f=out), err=True)
     else:
-        click.echo(text.rstrip("\n"))
+        click.echo(text.rstrip("\r\n"))
 
 
 def cases_csv(frame: pd.DataFrame) -> str:
-    """The cases (or members) as CSV text: the one place it is made."""
-    return frame.to_csv(index=False)
+    """The cases (or members) as CSV text, spreadsheet-safe: the one place it is made."""
+    buffer = io.StringIO()
+    write_frame(buffer, frame)
+    return buffer.getvalue()
 
 
 def _show(case: Case, reveal: bool, workspace: Workspace) -> str:
@@ -375,7 +379,9 @@ def _show(case: Case, reveal: bool, workspace: Workspace) -> str:
         )
         note = event.get("note") or ""
         when = f"{event['event_time']:%Y-%m-%d %H:%M:%S}"
-        lines.append(f"  {when}  {pad(name_of(EVENT_NAMES, event['kind']), 9)} {change} {note}")
+        by = event.get("author") or ""
+        kind = pad(name_of(EVENT_NAMES, event["kind"]), 9)
+        lines.append(f"  {when}  {kind} {pad(by, 10)} {change} {note}".rstrip())
     return "\n".join(lines)
 
 
@@ -386,7 +392,8 @@ def _show(case: Case, reveal: bool, workspace: Workspace) -> str:
 @friendly_errors
 def show(case_id: str, reveal: bool, workspace: str | None) -> None:
     """One case: members by role, amounts, explanation in Chinese and English, evidence
-    count and status history.
+    count and status history. CASE_ID may also be a member id, whole or masked as an
+    export shows it (D33…23): the cases of that member are shown.
     显示案件详情：按角色的成员、金额、中英文说明、证据数量和状态记录。
 
     \b
@@ -394,25 +401,33 @@ def show(case_id: str, reveal: bool, workspace: str | None) -> None:
       graphscan cases show CASE_ID --workspace graphscan-demo
     """
     ws = open_workspace(workspace)
-    click.echo(_show(CaseBook(ws).get(case_id), reveal, ws))
+    book = CaseBook(ws)
+    click.echo("\n\n".join(_show(book.get(found), reveal, ws) for found in book.find(case_id)))
 
 
 @cases_group.command("status")
 @click.argument("case_id")
 @click.argument("status", type=click.Choice(CASE_STATUSES))
 @click.option("--note", default=None, help="A note kept with the change / 备注.")
+@click.option(
+    "--by",
+    default=None,
+    help="Who makes the entry (default: the login name) / 记录人（默认为登录用户名）.",
+)
 @workspace_option
 @friendly_errors
-def set_status(case_id: str, status: str, note: str | None, workspace: str | None) -> None:
+def set_status(
+    case_id: str, status: str, note: str | None, by: str | None, workspace: str | None
+) -> None:
     """Move a case along new → reviewing → confirmed / dismissed → referred, with a note.
     变更案件状态（新建 → 审查中 → 确认/排除 → 移送），可附备注。
 
     \b
     Example / 示例 (CASE_ID: from `graphscan cases list`):
       graphscan cases status CASE_ID reviewing --note "已调取药店监控"
-      graphscan cases status CASE_ID confirmed
+      graphscan cases status CASE_ID confirmed --by 王警官
     """
-    case = CaseBook(open_workspace(workspace)).set_status(case_id, status, note)
+    case = CaseBook(open_workspace(workspace)).set_status(case_id, status, note, by)
     click.echo(
         t(
             "{id} 状态: {s}",
