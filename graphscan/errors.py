@@ -31,6 +31,14 @@ class WorkspaceError(GraphscanError):
     """The workspace folder is missing, busy, or not a graphscan workspace."""
 
 
+class WorkspaceMissing(WorkspaceError):
+    """The folder is not a workspace: only load and demo create one."""
+
+
+class WorkspaceBusy(WorkspaceError):
+    """Another process holds the workspace's store."""
+
+
 class KeyProblem(GraphscanError):
     """The pseudonymisation key is missing or is not the key this data was loaded with."""
 
@@ -40,5 +48,9 @@ class KeyMissing(KeyProblem):
     that was looked for."""
 
 
-class KeyMismatch(KeyProblem):
-    """A key other than the one the workspace's data was pseudonymised with."""
+class KeyMismatch(KeyProblem, WorkspaceError):
+    """The key at hand is not the one that pseudonymised the workspace's data."""
+
+
+class KeyRefused(KeyProblem):
+    """The key cannot be used for this workspace (inside it, or a new one where data is)."""
