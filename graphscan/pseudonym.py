@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from graphscan.errors import KeyMissing, KeyRefused
+from graphscan.errors import KeyMismatch, KeyMissing, KeyRefused
 from graphscan.i18n import t
 
 if TYPE_CHECKING:
@@ -208,7 +208,6 @@ def recorded_key(workspace: Workspace, store: Store | None = None) -> str | None
 
 def require_same_key(keys: Pseudonymiser, workspace: Workspace, store: Store | None = None) -> None:
     """Refuse a key other than the one the workspace's data was pseudonymised with."""
-    from graphscan.workspace import KeyMismatch
 
     recorded = recorded_key(workspace, store)
     if recorded is not None and recorded != keys.fingerprint():

@@ -74,14 +74,13 @@ def test_bad_user_input_from_a_command_is_one_line(tmp_path: Path) -> None:
     )
 
 
-def test_an_unknown_case_is_one_line(tmp_path: Path) -> None:
+def test_a_folder_that_is_no_workspace_is_one_line(tmp_path: Path) -> None:
     result = CliRunner().invoke(
         cli,
         ["--lang", "en", "cases", "status", "GS-00000000", "reviewing", "-w", str(tmp_path)],
     )
     assert result.exit_code == 1
-    assert result.output.startswith("Error: no case 'GS-00000000'")
-    assert result.output.count("\n") == 1
+    assert result.output == f"Error: {tmp_path} is not a graphscan workspace\n"
 
 
 def test_input_errors_are_still_value_errors_and_key_errors_keep_their_import() -> None:
