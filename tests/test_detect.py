@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import fields
 from pathlib import Path
 
 import handmade_city as city
@@ -14,9 +15,9 @@ import pytest
 from handmade_city import City
 from scipy import stats
 
-from graphscan.detect import detectors, rank, scan
+from graphscan.detect import Detector, detectors, rank, scan
 from graphscan.detect.base import Window
-from graphscan.detect.significance import benjamini_hochberg, fisher, poisson_tail
+from graphscan.detect.engines.significance import benjamini_hochberg, fisher, poisson_tail
 from graphscan.rings import Ring
 from graphscan.store.embedded import EmbeddedStore
 from graphscan.workspace import Workspace
@@ -393,3 +394,57 @@ def test_a_bag_of_cards_moving_across_pharmacies(tmp_path: Path) -> None:
     assert f"{int(ring.statistic)} times on {claims['start_time'].dt.date.nunique()} days" in (
         ring.explanation_en
     )
+
+
+def test_one_registry_drives_patterns_cli_and_docs() -> None:
+    from click import Choice
+
+    from graphscan.cli.scan import scan as scan_command
+    from graphscan.detect import detector_class, pattern_table
+    from graphscan.rings import PATTERNS, REGISTRY
+
+    assert tuple(p.name for p in REGISTRY) == PATTERNS
+    option = next(p for p in scan_command.params if p.name == "patterns")
+    assert isinstance(option.type, Choice) and tuple(option.type.choices) == PATTERNS
+    docs = (Path(__file__).parents[1] / "docs" / "detection.md").read_text(encoding="utf-8")
+    assert pattern_table() in docs
+    for name in PATTERNS:
+        assert detector_class(name).pattern == name
+
+
+@pytest.mark.parametrize("detector", detectors(), ids=lambda d: d.pattern)
+def test_parameters_are_the_fields_and_documented(detector: Detector) -> None:
+    params = detector.get_params()
+    assert params == {f.name: getattr(detector, f.name) for f in fields(detector)}
+    doc = type(detector).__doc__ or ""
+    assert doc.startswith("Parameters:")
+    for name in params:
+        assert re.search(rf"^\s+{name}: ", doc, re.M), f"{name} is not documented"
+    with pytest.raises(TypeError):
+        type(detector)(pattern="other")  # type: ignore[call-arg]
+
+
+def test_decide_needs_no_store(store: EmbeddedStore, ranked: list[Ring]) -> None:
+    """What ``read`` returns is all ``decide`` needs: the same candidates from frames held
+    in memory, with follow-up reads answered from the frames themselves."""
+    from graphscan.detect.base import Frames
+
+    lending = detectors(["card_lending"])[0]
+    read = lending.read(store, Window())
+    pharmacies = sorted(set(read["card_bursts"]["provider_id"]))
+    away = store.projection(
+        "card_away", **Window().params(), pharmacies=pharmacies, region_digits=9
+    )
+    frames = Frames({**read.tables, "card_away": away}, coverage=read.coverage, lost=read.lost)
+    found = lending.decide(frames)
+    assert found and {m.id for m in found[0].members} == {
+        m.id for m in next(r for r in ranked if r.pattern == "card_lending").members
+    }
+
+
+def test_method_records_parameters_features_and_lost_signals(ranked: list[Ring]) -> None:
+    for ring in ranked:
+        detector = detectors([ring.pattern])[0]
+        assert ring.method["detector"] == ring.pattern
+        assert detector.get_params().items() <= ring.method.items()
+        assert isinstance(ring.method["lost_signals"], list)

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from graphscan.detect import scan
-from graphscan.detect.wave_windows import Season, waves
+from graphscan.detect.engines.wave_windows import Season, waves
 from graphscan.store.embedded import EmbeddedStore
 from graphscan.workspace import Workspace
 

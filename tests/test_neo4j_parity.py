@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from graphscan.detect.card_lending import CardLending
-from graphscan.detect.far_cards import REGION_DIGITS
+from graphscan.detect.engines.far_cards import REGION_DIGITS
 from graphscan.detect.group_hospitalisation import GroupHospitalisation
 from graphscan.detect.kickback import Kickback
 from graphscan.store.embedded import EmbeddedStore
@@ -52,9 +52,9 @@ def parameter_sets() -> list[dict[str, Any]]:
             "since": None,
             "until": None,
             "gap_minutes": lending.gap_minutes,
-            "min_bursts": lending.params.min_together,
+            "min_bursts": lending.min_together,
             "wave_days": hospital.wave_days,
-            "min_waves": hospital.params.min_together,
+            "min_waves": hospital.min_together,
             "high_value": kickback.high_value,
             "region_digits": REGION_DIGITS,
             "provider_id": "H2",

@@ -2,41 +2,125 @@
 same operator at the same pharmacy in bursts minutes apart, the same cards together again
 and again. A busy counter swipes many cards per burst too, but different ones each day;
 the burst-size-aware null model expects that, and members of one household are expected
-to come together. Cards swiped far from their holders' usual places (graphscan.detect.
-far_cards) are a second, independent test that raises or weakens each ring."""
+to come together. Cards swiped far from their holders' usual places (engines.far_cards)
+are a second, independent test that raises or weakens each ring."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import ClassVar
 
 import pandas as pd
 
-from graphscan.detect.base import Candidate, Window, finish, short
-from graphscan.detect.cooccurrence import Group, Params, find_groups
-from graphscan.detect.far_cards import REGION_DIGITS, far_cards
-from graphscan.detect.roaming import roaming_groups
-from graphscan.rings import Member, Ring
+from graphscan.detect.base import Candidate, Coverage, Detector, Frames, Lost, Window, short
+from graphscan.detect.engines.cooccurrence import Group, Params, find_groups
+from graphscan.detect.engines.far_cards import REGION_DIGITS, FarCards, far_cards
+from graphscan.detect.engines.roaming import roaming_groups
+from graphscan.rings import Member
 from graphscan.store.base import Store
+
+EXPLAIN_ZH = (
+    "{moving_zh}操作员 {op}… 在药店 {ph}… 以 {gap} 分钟内连续刷卡的方式，"
+    "{bursts} 次（{days} 天）同时刷了这 {cards} 张卡中的至少 {quorum} 张"
+    "（按各卡自身刷卡次数独立估计的期望次数：{exp}）；{far_zh}"
+    "证据结算 {claims} 笔，合计 {total:.2f} 元（统筹 {fund:.2f}，"
+    "个人账户 {account:.2f}），{first} 至 {last}。"
+)
+EXPLAIN_EN = (
+    "{moving_en}Operator {op}… at pharmacy {ph}… swiped at least {quorum} "
+    "of these {cards} cards within {gap}-minute bursts {bursts} times on "
+    "{days} days (expected under independence given each card's own visits: "
+    "{exp}); {far_en}"
+    "{claims} evidence claims, {total:.2f} yuan (fund {fund:.2f}, "
+    "personal account {account:.2f}), {first} to {last}."
+)
+MOVING_ZH = "同一组卡在 {n} 家药店之间一起流动。"
+MOVING_EN = "The same cards moved together across {n} pharmacies. "
 
 
 @dataclass
-class CardLending:
-    pattern: str = "card_lending"
-    #: hard rings swipe a stack 2-10 minutes apart; a longer gap opens a new burst
-    gap_minutes: int = 10
-    params: Params = field(default_factory=Params)
+class CardLending(Detector):
+    """Parameters:
+    gap_minutes: a longer pause between an operator's swipes opens a new burst (hard
+        rings swipe a stack 2-10 minutes apart)
+    min_together: a pair of cards must share at least this many bursts
+    edge_p: and that often must be this unlikely under independence (a screen: the
+        group test decides)
+    attach_p: a card joins a group when its presence in the group's bursts is this
+        unlikely
+    min_group: smallest group of cards reported
+    max_group: groups larger than this are split with Leiden
+    region_digits: region code characters that name a home area (9: the township)
+    """
 
-    def find(self, store: Store, window: Window) -> list[Ring]:
+    pattern: ClassVar[str] = "card_lending"
+    projections: ClassVar[tuple[str, ...]] = (
+        "card_bursts",
+        "card_roaming",
+        "card_burst_sizes",
+        "card_away",
+    )
+
+    gap_minutes: int = 10
+    min_together: int = 3
+    edge_p: float = 1e-3
+    attach_p: float = 1e-2
+    min_group: int = 3
+    max_group: int = 60
+    region_digits: int = REGION_DIGITS
+
+    @property
+    def cooccurrence(self) -> Params:
+        """The co-occurrence engine's parameters, from this detector's fields."""
+        return Params(self.min_together, self.edge_p, self.attach_p, self.min_group, self.max_group)
+
+    def lost_signals(self, coverage: Coverage) -> list[Lost]:
+        lost: list[Lost] = []
+        operator = coverage.share("claims", "operator_id", "pharmacy")
+        if operator == 0:
+            lost.append(("operator_id", "not recorded on pharmacy claims: no counter bursts"))
+        elif operator < 1:
+            lost.append(
+                ("operator_id", f"missing on {1 - operator:.0%} of pharmacy claims: left out")
+            )
+        if coverage.share("claims", "card_id") == 0:
+            lost.append(("card_id", "not recorded: each holder's person_id stands for the card"))
+        if coverage.share("persons", "address_key") == 0:
+            lost.append(("persons.address_key", "not recorded: households not recognised"))
+        if coverage.share("persons", "region_code") == 0:
+            lost.append(
+                (
+                    "persons.region_code",
+                    "not recorded: homes from each card's other places, no roaming stacks",
+                )
+            )
+        if coverage.share("providers", "region_code") == 0:
+            lost.append(("providers.region_code", "not recorded: far-away cards not tested"))
+        return lost
+
+    def read(self, store: Store, window: Window) -> Frames:
         args = {**window.params(), "gap_minutes": self.gap_minutes}
-        swipes = store.projection("card_bursts", **args, min_bursts=self.params.min_together)
-        travelling = store.projection(
-            "card_roaming",
-            **args,
-            min_bursts=self.params.min_together,
-            region_digits=REGION_DIGITS,
+        return self.frames(
+            store,
+            window,
+            {
+                "card_bursts": store.projection(
+                    "card_bursts", **args, min_bursts=self.min_together
+                ),
+                "card_roaming": store.projection(
+                    "card_roaming",
+                    **args,
+                    min_bursts=self.min_together,
+                    region_digits=self.region_digits,
+                ),
+                "card_burst_sizes": store.projection("card_burst_sizes", **args),
+            },
         )
-        sizes = store.projection("card_burst_sizes", **args)
+
+    def decide(self, frames: Frames) -> list[Candidate]:
+        swipes, travelling = frames["card_bursts"], frames["card_roaming"]
         holders = pd.concat([swipes, travelling]).drop_duplicates("card_id").set_index("card_id")
+        sizes = frames["card_burst_sizes"]
         sizes = pd.DataFrame(
             {
                 "venue": sizes["provider_id"] + "\x1e" + sizes["operator_id"],
@@ -45,103 +129,93 @@ class CardLending:
             }
         )
         household = holders["address_key"]
+        params = self.cooccurrence
         groups = find_groups(
             _members(swipes, swipes["burst"].astype(str), swipes["card_bursts"]),
             sizes,
-            self.params,
-            store.communities,
+            params,
+            frames.communities,
             household,
         )
         burst = travelling["day"].astype(str) + "#" + travelling["burst"].astype(str)
         roaming = roaming_groups(
             _members(travelling, burst, travelling["card_swipes"]),
             sizes,
-            self.params,
-            store.communities,
+            params,
+            frames.communities,
             household,
         )
         seen = [set(g.entities) for g in groups]
         roaming = [r for r in roaming if not any(_overlap(_cards(r), s) for s in seen)]
         stacks = _lockstep(groups) + roaming
-        far = far_cards(store, window, [_card_places(stack) for stack in stacks])
+        places = [_card_places(stack) for stack in stacks]
+        pharmacies = sorted({p for ring in places for where in ring.values() for p in where})
+        judged = (
+            frames.more("card_away", pharmacies=pharmacies, region_digits=self.region_digits)
+            if pharmacies
+            else None
+        )
+        far = far_cards(judged, places) if judged is not None else []
         candidates = []
         for i, (stack, far_) in enumerate(zip(stacks, far, strict=True)):
             # roaming stacks were chosen for being far from home: no independent evidence
             travels = i >= len(stacks) - len(roaming)
-            independent = bool(far_.known) and not travels
-            venues = [g.venue.split("\x1e") for g in stack]
-            pharmacies = sorted({v[0] for v in venues})
-            operators = sorted({v[1] for v in venues})
-            cards = sorted({c for g in stack for c in g.entities})
-            persons = sorted(set(holders.loc[cards, "person_id"]))
-            members_ = [
+            candidates.append(self._candidate(frames, stack, far_, holders, travels))
+        return candidates
+
+    def _candidate(
+        self,
+        frames: Frames,
+        stack: list[Group],
+        far_: FarCards,
+        holders: pd.DataFrame,
+        travels: bool,
+    ) -> Candidate:
+        independent = bool(far_.known) and not travels
+        venues = [g.venue.split("\x1e") for g in stack]
+        pharmacies = sorted({v[0] for v in venues})
+        operators = sorted({v[1] for v in venues})
+        cards = sorted({c for g in stack for c in g.entities})
+        persons = sorted(set(holders.loc[cards, "person_id"]))
+        observed = sum(g.observed for g in stack)
+        expected = sum(g.expected for g in stack)
+        moving = len(pharmacies) >= 2
+        numbers = {
+            "cards": len(cards),
+            "op": "…, ".join(short(o) for o in operators),
+            "ph": "…, ".join(short(p) for p in pharmacies),
+            "gap": self.gap_minutes,
+            "bursts": observed,
+            "quorum": min(g.quorum for g in stack),
+            "exp": f"{expected:.2g}",
+            **far_.numbers(),
+            "moving_zh": MOVING_ZH.format(n=len(pharmacies)) if moving else "",
+            "moving_en": MOVING_EN.format(n=len(pharmacies)) if moving else "",
+        }
+        return Candidate(
+            pattern=self.pattern,
+            members=[
                 *(Member("pharmacy", p, "pharmacy") for p in pharmacies),
                 *(Member("operator", o, "operator") for o in operators),
                 *(Member("card", c, "card_holder") for c in cards),
                 *(Member("person", p, "card_holder") for p in persons),
-            ]
-            observed = sum(g.observed for g in stack)
-            expected = sum(g.expected for g in stack)
-            numbers = {
-                "cards": len(cards),
-                "op": "…, ".join(short(o) for o in operators),
-                "ph": "…, ".join(short(p) for p in pharmacies),
-                "gap": self.gap_minutes,
-                "bursts": observed,
-                "quorum": min(g.quorum for g in stack),
-                "exp": f"{expected:.2g}",
-                **far_.numbers(),
-                **_moving(len(pharmacies)),
-            }
-            candidates.append(
-                Candidate(
-                    pattern=self.pattern,
-                    members=members_,
-                    claim_ids=sorted({c for g in stack for c in g.claim_ids}),
-                    statistic=observed,
-                    expected=expected,
-                    tests=sum(g.tests for g in stack),
-                    explain_zh=(
-                        "{moving_zh}操作员 {op}… 在药店 {ph}… 以 {gap} 分钟内连续刷卡的方式，"
-                        "{bursts} 次（{days} 天）同时刷了这 {cards} 张卡中的至少 {quorum} 张"
-                        "（按各卡自身刷卡次数独立估计的期望次数：{exp}）；{far_zh}"
-                        "证据结算 {claims} 笔，合计 {total:.2f} 元（统筹 {fund:.2f}，"
-                        "个人账户 {account:.2f}），{first} 至 {last}。"
-                    ),
-                    explain_en=(
-                        "{moving_en}Operator {op}… at pharmacy {ph}… swiped at least {quorum} "
-                        "of these {cards} cards within {gap}-minute bursts {bursts} times on "
-                        "{days} days (expected under independence given each card's own visits: "
-                        "{exp}); {far_en}"
-                        "{claims} evidence claims, {total:.2f} yuan (fund {fund:.2f}, "
-                        "personal account {account:.2f}), {first} to {last}."
-                    ),
-                    numbers=numbers,
-                    method={
-                        "detector": self.pattern,
-                        "projection": ["card_bursts", "card_roaming", "card_burst_sizes"],
-                        "gap_minutes": self.gap_minutes,
-                        **vars(self.params),
-                        "pair_edges": sum(g.pair_edges for g in stack),
-                        "venues": len(stack),
-                        "roaming": travels,
-                        "region_digits": REGION_DIGITS,
-                        "far_cards_p": far_.p_value,
-                    },
-                    support_p=far_.p_value if independent else None,
-                )
-            )
-        return finish(store, candidates)
-
-
-def _moving(pharmacies: int) -> dict[str, str]:
-    """The explanation's clause for one stack of cards swiped at several pharmacies."""
-    if pharmacies < 2:
-        return {"moving_zh": "", "moving_en": ""}
-    return {
-        "moving_zh": f"同一组卡在 {pharmacies} 家药店之间一起流动。",
-        "moving_en": f"The same cards moved together across {pharmacies} pharmacies. ",
-    }
+            ],
+            claim_ids=sorted({c for g in stack for c in g.claim_ids}),
+            statistic=observed,
+            expected=expected,
+            tests=sum(g.tests for g in stack),
+            explain_zh=EXPLAIN_ZH,
+            explain_en=EXPLAIN_EN,
+            numbers=numbers,
+            method=self.method(
+                frames,
+                pair_edges=sum(g.pair_edges for g in stack),
+                venues=len(stack),
+                roaming=travels,
+                far_cards_p=far_.p_value,
+            ),
+            support_p=far_.p_value if independent else None,
+        )
 
 
 def _members(swipes: pd.DataFrame, burst: pd.Series, visits: pd.Series) -> pd.DataFrame:

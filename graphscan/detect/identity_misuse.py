@@ -8,12 +8,13 @@ ring: the provider, the operator and the cards."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import pandas as pd
 
-from graphscan.detect.base import Candidate, Window, finish, short
-from graphscan.detect.significance import poisson_tail
-from graphscan.rings import Member, Ring
+from graphscan.detect.base import Candidate, Coverage, Detector, Frames, Lost, Window, short
+from graphscan.detect.engines.significance import poisson_tail
+from graphscan.rings import Member
 from graphscan.store.base import Store
 
 REASONS_ZH = {
@@ -29,14 +30,59 @@ REASONS_ZH = {
 IMPOSSIBLE = ("after_death", "sex", "age")
 
 
+EXPLAIN_ZH = (
+    "{cards} 张医保卡在 {prov}（操作员 {op}）被用于持卡人不可能亲自就医的结算"
+    "（{why_zh}），其中 {imp} 张属死亡、性别或年龄不符；"
+    "按该操作员经手的卡数、住院数和其他机构零散异常的比率估计的期望为 {exp} 张；"
+    "证据结算 {claims} 笔（{days} 天），合计 {total:.2f} 元（统筹 {fund:.2f}），"
+    "{first} 至 {last}。"
+)
+EXPLAIN_EN = (
+    "{cards} cards were settled at {prov} by operator {op} where their holders "
+    "cannot have been ({why_en}; {imp} by death, sex or age); expected from the "
+    "operator's cards and stays at the rate of scattered flags elsewhere: {exp}; "
+    "{claims} evidence claims on {days} days, {total:.2f} yuan "
+    "(fund {fund:.2f}), {first} to {last}."
+)
+
+
 @dataclass
-class IdentityMisuse:
-    pattern: str = "identity_misuse"
-    #: distinct misused cards a provider needs before it is a ring
+class IdentityMisuse(Detector):
+    """Parameters:
+    min_cards: distinct misused cards a provider (and operator) needs before it is a ring
+    """
+
+    pattern: ClassVar[str] = "identity_misuse"
+    projections: ClassVar[tuple[str, ...]] = ("card_conflicts",)
+
     min_cards: int = 3
 
-    def find(self, store: Store, window: Window) -> list[Ring]:
-        flagged = store.projection("card_conflicts", **window.params())
+    def lost_signals(self, coverage: Coverage) -> list[Lost]:
+        lost: list[Lost] = []
+        if coverage.rows("claims", "inpatient") and not coverage.share(
+            "claims", "operator_id", "inpatient"
+        ):
+            lost.append(("operator_id", "not recorded on inpatient claims: grouped by institution"))
+        if not coverage.share("claims", "end_time", "inpatient"):
+            lost.append(("end_time", "no discharge dates: overlapping stays not found"))
+        if not coverage.share("claims", "diagnosis_code"):
+            lost.append(("diagnosis_code", "not recorded: no sex or age checks"))
+        for column, check in (
+            ("sex", "sex-specific diagnoses not checked"),
+            ("birth_date", "age-specific diagnoses not checked"),
+            ("death_date", "claims after death not found"),
+        ):
+            if not coverage.share("persons", column):
+                lost.append((f"persons.{column}", f"not recorded: {check}"))
+        return lost
+
+    def read(self, store: Store, window: Window) -> Frames:
+        return self.frames(
+            store, window, {"card_conflicts": store.projection("card_conflicts", **window.params())}
+        )
+
+    def decide(self, frames: Frames) -> list[Candidate]:
+        flagged = frames["card_conflicts"]
         if flagged.empty:
             return []
         flagged = flagged.assign(impossible=flagged["reason"].isin(IMPOSSIBLE))
@@ -54,9 +100,11 @@ class IdentityMisuse:
             tests = [(counts["cards"], exp_all), (counts["impossible"], exp_imp)]
             best = min(tests, key=lambda t: float(poisson_tail(*t)))
             candidates.append(
-                self._candidate(rows, str(provider), (int(best[0]), float(best[1])), exp_all)
+                self._candidate(
+                    frames, rows, str(provider), (int(best[0]), float(best[1])), exp_all
+                )
             )
-        return finish(store, candidates)
+        return candidates
 
     @staticmethod
     def _per_operator(flagged: pd.DataFrame) -> pd.DataFrame:
@@ -93,7 +141,12 @@ class IdentityMisuse:
         return (imp + 1.0) / max(cards, 1.0), (overlap + 1.0) / max(stays, 1.0)
 
     def _candidate(
-        self, rows: pd.DataFrame, provider: str, test: tuple[int, float], exp_all: float
+        self,
+        frames: Frames,
+        rows: pd.DataFrame,
+        provider: str,
+        test: tuple[int, float],
+        exp_all: float,
     ) -> Candidate:
         """``test``: the observed count and expectation of the chosen test."""
         role = "pharmacy" if rows["provider_kind"].iloc[0] == "pharmacy" else "institution"
@@ -121,26 +174,12 @@ class IdentityMisuse:
             statistic=test[0],
             expected=test[1],
             tests=2,
-            explain_zh=(
-                "{cards} 张医保卡在 {prov}（操作员 {op}）被用于持卡人不可能亲自就医的结算"
-                "（{why_zh}），其中 {imp} 张属死亡、性别或年龄不符；"
-                "按该操作员经手的卡数、住院数和其他机构零散异常的比率估计的期望为 {exp} 张；"
-                "证据结算 {claims} 笔（{days} 天），合计 {total:.2f} 元（统筹 {fund:.2f}），"
-                "{first} 至 {last}。"
-            ),
-            explain_en=(
-                "{cards} cards were settled at {prov} by operator {op} where their holders "
-                "cannot have been ({why_en}; {imp} by death, sex or age); expected from the "
-                "operator's cards and stays at the rate of scattered flags elsewhere: {exp}; "
-                "{claims} evidence claims on {days} days, {total:.2f} yuan "
-                "(fund {fund:.2f}), {first} to {last}."
-            ),
+            explain_zh=EXPLAIN_ZH,
+            explain_en=EXPLAIN_EN,
             numbers=numbers,
-            method={
-                "detector": self.pattern,
-                "projection": ["card_conflicts"],
-                "min_cards": self.min_cards,
-                "reasons": {str(r): int(n) for r, n in reasons.items()},
-                "test": {"observed": int(test[0]), "expected": float(test[1])},
-            },
+            method=self.method(
+                frames,
+                reasons={str(r): int(n) for r, n in reasons.items()},
+                test={"observed": int(test[0]), "expected": float(test[1])},
+            ),
         )

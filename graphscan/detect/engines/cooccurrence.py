@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
-from graphscan.detect.significance import poisson_tail
+from graphscan.detect.engines.significance import poisson_tail
 
 #: seeded Leiden ``node, community`` on a ``source, target, weight`` edge list
 #: (:meth:`graphscan.store.base.Store.communities`)

@@ -2,7 +2,7 @@
 collected cards to several pharmacies, each counter seeing the stack too rarely for the
 per-counter search. Pairs of travelling cards are tested over all counters at once (the
 co-occurrences and their expectations summed over counters, each counter with its own
-null model from graphscan.detect.cooccurrence), and a group over the contexts of every
+null model from graphscan.detect.engines.cooccurrence), and a group over the contexts of every
 counter it touched."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from graphscan.detect.cooccurrence import (
+from graphscan.detect.engines.cooccurrence import (
     Communities,
     Crowding,
     Group,
@@ -20,7 +20,7 @@ from graphscan.detect.cooccurrence import (
     split_groups,
     venue_pairs,
 )
-from graphscan.detect.significance import poisson_tail
+from graphscan.detect.engines.significance import poisson_tail
 
 
 def roaming_groups(
