@@ -92,6 +92,8 @@ class Ring:
     score: float = 0.0
     #: detector name, parameters and per-ring features, kept for the case memo
     method: dict[str, Any] = field(default_factory=dict)
+    #: -log10 p without the floor that ``p_value`` has (the ranking's certainty)
+    surprise: float = 0.0
 
     def member_ids(self, kind: str | None = None) -> set[str]:
         return {m.id for m in self.members if kind is None or m.kind == kind}

@@ -17,7 +17,14 @@ from scipy import stats
 
 from graphscan.detect import Detector, detectors, rank, scan
 from graphscan.detect.base import Window
-from graphscan.detect.engines.significance import benjamini_hochberg, fisher, poisson_tail
+from graphscan.detect.engines.significance import (
+    benjamini_hochberg,
+    fisher,
+    log10_benjamini_hochberg,
+    log10_fisher,
+    log10_poisson_tail,
+    poisson_tail,
+)
 from graphscan.rings import Ring
 from graphscan.store.embedded import EmbeddedStore
 from graphscan.workspace import Workspace
@@ -158,8 +165,41 @@ def test_fisher_combines_two_independent_tests() -> None:
 def test_rank_keeps_only_discoveries(ranked: list[Ring]) -> None:
     assert all(r.q_value <= 0.01 for r in ranked)
     assert [r.score for r in ranked] == sorted((r.score for r in ranked), reverse=True)
-    weak = ranked[0].__class__(**{**vars(ranked[0]), "p_value": 0.5})
+    weak = ranked[0].__class__(**{**vars(ranked[0]), "p_value": 0.5, "surprise": np.log10(2)})
     assert rank([weak]) == []
+
+
+def test_log_space_tails_go_past_the_floor() -> None:
+    for k, lam in [(3, 0.5), (20, 2.0), (60, 10.0)]:
+        assert log10_poisson_tail(k, lam) == pytest.approx(
+            np.log10(stats.poisson.sf(k - 1, lam)), rel=1e-9
+        )
+    # far past 1e-300 the bound keeps ordering: more together is more certain
+    assert log10_poisson_tail(400, 0.01) < log10_poisson_tail(200, 0.01) < -300
+    assert log10_fisher(-2.0, np.log10(0.2)) == pytest.approx(np.log10(fisher(0.01, 0.2)))
+    assert log10_benjamini_hochberg(np.log10([0.01, 0.04, 0.03])) == pytest.approx(
+        np.log10(benjamini_hochberg(np.array([0.01, 0.04, 0.03])))
+    )
+
+
+def _ring(pattern: str, surprise: float, amount: float) -> Ring:
+    start = pd.Timestamp("2025-01-01").to_pydatetime()
+    return Ring(
+        pattern, [], [], 1, 1, 10**-surprise, amount, 0, 0, start, start, "", "", surprise=surprise
+    )
+
+
+def test_one_ranking_by_certainty_whatever_the_pattern() -> None:
+    """Certainty orders the combined list; money only breaks ties of equal certainty; a
+    pattern with many weak candidates does not dilute another's (BH per pattern)."""
+    sure = _ring("identity_misuse", 40.0, 1_000.0)
+    rich = _ring("card_lending", 12.0, 9_000_000.0)
+    tied_poor, tied_rich = _ring("kickback", 20.0, 10.0), _ring("kickback", 20.0, 10_000.0)
+    lone = _ring("group_hospitalisation", 3.0, 100.0)
+    noise = [_ring("card_lending", 0.1, 5.0) for _ in range(300)]
+    ranked = rank([rich, tied_poor, lone, sure, tied_rich, *noise])
+    assert ranked == [sure, tied_rich, tied_poor, rich, lone]
+    assert lone.q_value == pytest.approx(1e-3)  # its own family of one, not 305
 
 
 def test_unknown_pattern_is_refused(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from dataclasses import fields
 import numpy as np
 
 from graphscan.detect.base import Detector, ScanReport, Window
-from graphscan.detect.engines.significance import benjamini_hochberg, surprise
+from graphscan.detect.engines.significance import P_FLOOR, log10_benjamini_hochberg
 from graphscan.rings import PATTERNS, REGISTRY, Ring
 from graphscan.store.base import Store
 
@@ -32,8 +32,6 @@ __all__ = [
 
 #: q-value a candidate needs to become a case
 ALPHA = 0.01
-#: beyond this -log10 q every candidate is equally certain and money decides
-SURPRISE_CAP = 30.0
 
 
 def detector_class(pattern: str) -> type[Detector]:
@@ -75,19 +73,27 @@ def pattern_table() -> str:
 
 
 def rank(candidates: list[Ring], alpha: float = ALPHA) -> list[Ring]:
-    """Benjamini-Hochberg over every candidate of the scan, keep q <= alpha, then order by
-    score = min(-log10 q, cap) + log10(1 + total amount): significance first, money breaks
-    the ties among the certain."""
-    q_values = benjamini_hochberg(np.array([r.p_value for r in candidates]))
+    """One ranking across patterns: Benjamini-Hochberg within each pattern (each
+    detector's candidates are its own family: a pattern with many weak candidates does
+    not dilute another's), keep q <= alpha, then order by certainty alone, -log10 q
+    (from log-space tails, so the most certain rings do not tie at a floor), money only
+    breaking the ties of equal certainty (to 0.01 in log10 q)."""
     kept = []
-    for ring, q in zip(candidates, q_values, strict=True):
-        ring.q_value = float(q)
-        ring.score = round(
-            min(surprise(ring.q_value), SURPRISE_CAP) + float(np.log10(1 + ring.total_amount)), 6
-        )
-        if ring.q_value <= alpha:
-            kept.append(ring)
+    for pattern in sorted({r.pattern for r in candidates}):
+        family = [r for r in candidates if r.pattern == pattern]
+        log10_q = log10_benjamini_hochberg(np.array([-r.surprise for r in family]))
+        for ring, lq in zip(family, log10_q, strict=True):
+            ring.q_value = max(float(10**lq), P_FLOOR)
+            ring.score = score(-float(lq), ring.total_amount)
+            if lq <= np.log10(alpha):
+                kept.append(ring)
     return sorted(kept, key=lambda r: (-r.score, r.pattern, sorted(m.id for m in r.members)))
+
+
+def score(certainty: float, amount: float) -> float:
+    """-log10 q cut to 0.01, plus the money (log10 yuan, below 10) in the thousandths:
+    the case book's single sort key."""
+    return round(np.floor(certainty * 100) / 100 + min(np.log10(1 + amount), 9.99) / 1000, 6)
 
 
 def scan(

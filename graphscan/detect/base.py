@@ -17,12 +17,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime
+from math import log10
 from typing import Any, ClassVar
 
 import pandas as pd
 
 from graphscan.detect.engines.cooccurrence import Communities
-from graphscan.detect.engines.significance import fisher, poisson_tail
+from graphscan.detect.engines.significance import P_FLOOR, log10_fisher, log10_poisson_tail
 from graphscan.rings import Member, Ring
 from graphscan.store.base import Store
 from graphscan.store.communities import leiden_igraph
@@ -278,9 +279,11 @@ def finish(store: Store, candidates: list[Candidate]) -> list[Ring]:
             "last": f"{last:%Y-%m-%d}",
             "claims": len(ids),
         }
-        p_value = min(1.0, float(poisson_tail(cand.statistic, cand.expected)) * cand.tests)
+        log10_p = min(
+            0.0, log10_poisson_tail(cand.statistic, cand.expected) + log10(max(cand.tests, 1))
+        )
         if cand.support_p is not None:
-            p_value = fisher(p_value, cand.support_p)
+            log10_p = log10_fisher(log10_p, log10(max(cand.support_p, P_FLOOR)))
         rings.append(
             Ring(
                 pattern=cand.pattern,
@@ -288,7 +291,8 @@ def finish(store: Store, candidates: list[Candidate]) -> list[Ring]:
                 claim_ids=ids,
                 statistic=float(cand.statistic),
                 expected=float(cand.expected),
-                p_value=p_value,
+                p_value=max(10**log10_p, P_FLOOR),
+                surprise=-log10_p,
                 total_amount=round(money["total"], 2),
                 fund_amount=round(money["fund"], 2),
                 account_amount=round(money["account"], 2),

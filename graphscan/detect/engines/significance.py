@@ -2,8 +2,10 @@
 
 Every ring is judged the same way: an observed count against the count that independent
 behaviour would produce given each actor's own volume, a one-sided Poisson tail, then
-Benjamini-Hochberg across all candidates of a scan so that a long list of candidates does
-not turn chance into cases.
+Benjamini-Hochberg across the candidates of each pattern so that a long list of
+candidates does not turn chance into cases. Rings are ranked on these tails, so they are
+also kept in logarithms (``log10_poisson_tail``): below ``P_FLOOR`` floating point has
+no p-value left, and rings there would all tie.
 """
 
 from __future__ import annotations
@@ -22,6 +24,41 @@ def poisson_tail(observed: np.ndarray | float, expected: np.ndarray | float) -> 
     return np.maximum(stats.poisson.sf(obs - 1, lam), P_FLOOR)
 
 
+def log10_poisson_tail(observed: float, expected: float) -> float:
+    """log10 P(X >= observed), X ~ Poisson(expected), without a floor: where the tail
+    underflows, the bound P(X >= k) <= P(X = k) (k + 1) / (k + 1 - expected) (the
+    geometric bound on the terms after k, valid for k + 1 > expected), which errs on
+    the side of a larger p-value."""
+    k, lam = float(observed), max(float(expected), 1e-12)
+    if k <= 0:
+        return 0.0
+    log_sf = float(stats.poisson.logsf(k - 1, lam))
+    if np.isfinite(log_sf):
+        return log_sf / np.log(10)
+    bound = float(stats.poisson.logpmf(k, lam)) + np.log((k + 1) / (k + 1 - lam))
+    return min(bound, 0.0) / np.log(10)
+
+
+def log10_fisher(log10_main: float, log10_support: float) -> float:
+    """:func:`fisher` in log10 p: x (1 - ln x) with ln x = ln p1 + ln p2."""
+    log_x = (log10_main + log10_support) * np.log(10)
+    return float(min(0.0, (log_x + np.log1p(-log_x)) / np.log(10)))
+
+
+def log10_benjamini_hochberg(log10_p: np.ndarray) -> np.ndarray:
+    """:func:`benjamini_hochberg` on log10 p-values, returning log10 q-values."""
+    lp = np.asarray(log10_p, dtype=float)
+    n = len(lp)
+    if n == 0:
+        return lp
+    order = np.argsort(lp, kind="stable")
+    ranked = lp[order] + np.log10(n / np.arange(1, n + 1))
+    q_sorted = np.minimum.accumulate(ranked[::-1])[::-1]
+    q = np.empty(n)
+    q[order] = np.minimum(q_sorted, 0.0)
+    return q
+
+
 def benjamini_hochberg(p_values: np.ndarray) -> np.ndarray:
     """q-values (step-up BH adjusted p-values), in the input order."""
     p = np.asarray(p_values, dtype=float)
@@ -34,11 +71,6 @@ def benjamini_hochberg(p_values: np.ndarray) -> np.ndarray:
     q = np.empty(n)
     q[order] = np.minimum(q_sorted, 1.0)
     return q
-
-
-def surprise(p_value: float) -> float:
-    """-log10 p, the significance part of a ring's score."""
-    return float(-np.log10(max(p_value, P_FLOOR)))
 
 
 def fisher(p_main: float, p_support: float) -> float:
