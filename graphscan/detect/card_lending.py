@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+import numpy as np
 import pandas as pd
 
 from graphscan.detect.base import Candidate, Coverage, Detector, Frames, Lost, Window, short
@@ -51,6 +52,12 @@ class CardLending(Detector):
     min_group: smallest group of cards reported
     max_group: groups larger than this are split with Leiden
     region_digits: region code characters that name a home area (9: the township)
+    max_burst_cards: bursts with more cards are rush hours, kept in the null model but
+        never searched (this bounds the pairs a burst can make; a stack swiped only
+        inside such crowds is missed)
+    household_size: without household keys, a group of at most this many cards that is
+        not away from its holders' places may be one family (家庭共济: spouse, parents,
+        children) and is not reported
     """
 
     pattern: ClassVar[str] = "card_lending"
@@ -68,6 +75,8 @@ class CardLending(Detector):
     min_group: int = 3
     max_group: int = 60
     region_digits: int = REGION_DIGITS
+    max_burst_cards: int = 100
+    household_size: int = 6
 
     @property
     def cooccurrence(self) -> Params:
@@ -105,7 +114,10 @@ class CardLending(Detector):
             window,
             {
                 "card_bursts": store.projection(
-                    "card_bursts", **args, min_bursts=self.min_together
+                    "card_bursts",
+                    **args,
+                    min_bursts=self.min_together,
+                    max_burst_cards=self.max_burst_cards,
                 ),
                 "card_roaming": store.projection(
                     "card_roaming",
@@ -120,18 +132,18 @@ class CardLending(Detector):
     def decide(self, frames: Frames) -> list[Candidate]:
         swipes, travelling = frames["card_bursts"], frames["card_roaming"]
         holders = pd.concat([swipes, travelling]).drop_duplicates("card_id").set_index("card_id")
-        sizes = frames["card_burst_sizes"]
+        venues = Venues(frames["card_burst_sizes"])
         sizes = pd.DataFrame(
             {
-                "venue": sizes["provider_id"] + "\x1e" + sizes["operator_id"],
-                "size": sizes["size"],
-                "contexts": sizes["bursts"],
+                "venue": venues.code(frames["card_burst_sizes"]),
+                "size": frames["card_burst_sizes"]["size"],
+                "contexts": frames["card_burst_sizes"]["bursts"],
             }
         )
         household = holders["address_key"]
         params = self.cooccurrence
         groups = find_groups(
-            _members(swipes, swipes["burst"].astype(str), swipes["card_bursts"]),
+            venues.members(swipes, swipes["burst"].astype(str), swipes["card_bursts"]),
             sizes,
             params,
             frames.communities,
@@ -139,7 +151,7 @@ class CardLending(Detector):
         )
         burst = travelling["day"].astype(str) + "#" + travelling["burst"].astype(str)
         roaming = roaming_groups(
-            _members(travelling, burst, travelling["card_swipes"]),
+            venues.members(travelling, burst, travelling["card_swipes"]),
             sizes,
             params,
             frames.communities,
@@ -148,7 +160,7 @@ class CardLending(Detector):
         seen = [set(g.entities) for g in groups]
         roaming = [r for r in roaming if not any(_overlap(_cards(r), s) for s in seen)]
         stacks = _lockstep(groups) + roaming
-        places = [_card_places(stack) for stack in stacks]
+        places = [venues.card_places(stack) for stack in stacks]
         pharmacies = sorted({p for ring in places for where in ring.values() for p in where})
         judged = (
             frames.more("card_away", pharmacies=pharmacies, region_digits=self.region_digits)
@@ -160,21 +172,32 @@ class CardLending(Detector):
         for i, (stack, far_) in enumerate(zip(stacks, far, strict=True)):
             # roaming stacks were chosen for being far from home: no independent evidence
             travels = i >= len(stacks) - len(roaming)
-            candidates.append(self._candidate(frames, stack, far_, holders, travels))
+            if self._household(stack, far_, household):
+                continue
+            candidates.append(self._candidate(frames, venues, stack, far_, holders, travels))
         return candidates
+
+    def _household(self, stack: list[Group], far_: FarCards, household: pd.Series) -> bool:
+        """A small group whose holders' households are unknown and who are not away from
+        their usual places more than the pharmacy's other customers: maybe one family
+        shopping together (or paying for each other, 家庭共济), not a ring."""
+        cards = _cards(stack)
+        if len(cards) > self.household_size or household.reindex(list(cards)).notna().any():
+            return False
+        return not far_.known or far_.p_value > self.edge_p
 
     def _candidate(
         self,
         frames: Frames,
+        venues: Venues,
         stack: list[Group],
         far_: FarCards,
         holders: pd.DataFrame,
         travels: bool,
     ) -> Candidate:
         independent = bool(far_.known) and not travels
-        venues = [g.venue.split("\x1e") for g in stack]
-        pharmacies = sorted({v[0] for v in venues})
-        operators = sorted({v[1] for v in venues})
+        pharmacies = sorted({venues.pharmacy(g.venue) for g in stack})
+        operators = sorted({venues.operator(g.venue) for g in stack} - {""})
         cards = sorted({c for g in stack for c in g.entities})
         persons = sorted(set(holders.loc[cards, "person_id"]))
         observed = sum(g.observed for g in stack)
@@ -218,38 +241,63 @@ class CardLending(Detector):
         )
 
 
-def _members(swipes: pd.DataFrame, burst: pd.Series, visits: pd.Series) -> pd.DataFrame:
-    """Swipes as the co-occurrence engine's membership list: the burst is the context,
-    ``visits`` the card's bursts (or an upper bound) at the counter."""
-    return pd.DataFrame(
-        {
-            "venue": swipes["provider_id"] + "\x1e" + swipes["operator_id"],
-            "context": burst,
-            "size": swipes["burst_cards"],
-            "entity": swipes["card_id"],
-            "n_entity": visits,
-            "claim_id": swipes["claim_id"],
-        }
-    )
+class Venues:
+    """The counters (pharmacy, operator; operator '' where none is recorded) as integer
+    codes for the co-occurrence engine, and back."""
+
+    def __init__(self, sizes: pd.DataFrame) -> None:
+        self.table = sizes[["provider_id", "operator_id"]].drop_duplicates().reset_index(drop=True)
+        self._index = pd.MultiIndex.from_frame(self.table)
+
+    def code(self, frame: pd.DataFrame) -> np.ndarray:
+        keys = pd.MultiIndex.from_frame(frame[["provider_id", "operator_id"]])
+        return self._index.get_indexer(keys)
+
+    def pharmacy(self, venue: int) -> str:
+        return str(self.table.at[venue, "provider_id"])
+
+    def operator(self, venue: int) -> str:
+        return str(self.table.at[venue, "operator_id"])
+
+    def members(self, swipes: pd.DataFrame, burst: pd.Series, visits: pd.Series) -> pd.DataFrame:
+        """Swipes as the co-occurrence engine's membership list: the burst is the
+        context, ``visits`` the card's bursts (or an upper bound) at the counter."""
+        return pd.DataFrame(
+            {
+                "venue": self.code(swipes),
+                "site": swipes["provider_id"],
+                "context": burst,
+                "size": swipes["burst_cards"],
+                "entity": swipes["card_id"],
+                "n_entity": visits,
+                "claim_id": swipes["claim_id"],
+            }
+        )
+
+    def card_places(self, stack: list[Group]) -> dict[str, list[str]]:
+        """Each card of a stack -> the pharmacies where the stack swiped it."""
+        places: dict[str, set[str]] = {}
+        for group in stack:
+            for card in group.entities:
+                places.setdefault(card, set()).add(self.pharmacy(group.venue))
+        return {card: sorted(p) for card, p in places.items()}
 
 
 def _cards(stack: list[Group]) -> set[str]:
     return {c for g in stack for c in g.entities}
 
 
+#: two card groups sharing this many cards are one ring, whatever their sizes: unrelated
+#: cards of one group turning up together in another group elsewhere is the lockstep
+SHARED_CARDS = 3
+
+
 def _overlap(a: set[str], b: set[str]) -> bool:
-    """Two card sets are one stack when they share half of the smaller one."""
-    return len(a & b) >= 0.5 * min(len(a), len(b))
-
-
-def _card_places(stack: list[Group]) -> dict[str, list[str]]:
-    """Each card of a stack -> the pharmacies where the stack swiped it."""
-    places: dict[str, set[str]] = {}
-    for group in stack:
-        pharmacy = group.venue.split("\x1e")[0]
-        for card in group.entities:
-            places.setdefault(card, set()).add(pharmacy)
-    return {card: sorted(p) for card, p in places.items()}
+    """Two card sets are one stack when they share half of the smaller one, or
+    ``SHARED_CARDS`` (a broker's big groups at two counters share few cards, each card
+    being swiped once or twice)."""
+    shared = len(a & b)
+    return shared >= min(SHARED_CARDS, 0.5 * min(len(a), len(b)))
 
 
 def _lockstep(groups: list[Group]) -> list[list[Group]]:

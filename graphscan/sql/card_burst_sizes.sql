@@ -7,10 +7,11 @@
 --   bursts    BIGINT, how many bursts of the venue had that size
 -- Order: provider_id, operator_id, size
 WITH swipes AS (
-    SELECT claim_id, provider_id, operator_id, coalesce(card_id, person_id) AS card_id,
+    SELECT claim_id, provider_id, coalesce(operator_id, '') AS operator_id,
+           coalesce(card_id, person_id) AS card_id,
            start_time
     FROM claims
-    WHERE kind = 'pharmacy' AND operator_id IS NOT NULL
+    WHERE kind = 'pharmacy'
       AND ($since IS NULL OR start_time >= $since)
       AND ($until IS NULL OR start_time <= $until)
 ), marked AS (

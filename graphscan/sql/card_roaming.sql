@@ -21,10 +21,11 @@
 --   burst_cards  BIGINT, distinct cards in this burst (all of them)
 -- Order: provider_id, operator_id, day, burst, card_id, claim_id
 WITH swipes AS (
-    SELECT claim_id, provider_id, operator_id, coalesce(card_id, person_id) AS card_id,
+    SELECT claim_id, provider_id, coalesce(operator_id, '') AS operator_id,
+           coalesce(card_id, person_id) AS card_id,
            person_id, start_time, strftime(start_time, '%Y-%m-%d') AS day
     FROM claims
-    WHERE kind = 'pharmacy' AND operator_id IS NOT NULL
+    WHERE kind = 'pharmacy'
       AND ($since IS NULL OR start_time >= $since)
       AND ($until IS NULL OR start_time <= $until)
 ), far AS (
