@@ -87,15 +87,29 @@ class CardLending(Detector):
         lost: list[Lost] = []
         operator = coverage.share("claims", "operator_id", "pharmacy")
         if operator == 0:
-            lost.append(("operator_id", "not recorded on pharmacy claims: no counter bursts"))
+            lost.append(
+                (
+                    "operator_id",
+                    "not recorded on pharmacy claims: bursts per pharmacy, all counters together",
+                )
+            )
         elif operator < 1:
             lost.append(
-                ("operator_id", f"missing on {1 - operator:.0%} of pharmacy claims: left out")
+                (
+                    "operator_id",
+                    f"missing on {1 - operator:.0%} of pharmacy claims: those swipes in bursts "
+                    "per pharmacy",
+                )
             )
         if coverage.share("claims", "card_id") == 0:
             lost.append(("card_id", "not recorded: each holder's person_id stands for the card"))
         if coverage.share("persons", "address_key") == 0:
-            lost.append(("persons.address_key", "not recorded: households not recognised"))
+            lost.append(
+                (
+                    "persons.address_key",
+                    "not recorded: households unknown, small groups at home taken as families",
+                )
+            )
         if coverage.share("persons", "region_code") == 0:
             lost.append(
                 (
