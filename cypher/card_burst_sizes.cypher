@@ -1,5 +1,6 @@
 // Twin of graphscan/sql/card_burst_sizes.sql: same parameters ($since, $until,
-// $gap_minutes), columns and order. The burst logic must match card_bursts.cypher.
+// $gap_minutes), columns and order. Bursts as in card_bursts.cypher (pharmacy_bursts of
+// graphscan/sql/macros.sql).
 MATCH (c:Claim {kind: 'pharmacy'})
 WHERE ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
 WITH DISTINCT c.provider_id AS provider_id, coalesce(c.operator_id, '') AS operator_id

@@ -2,7 +2,8 @@
 // $min_bursts, $max_burst_cards), columns and order. Each venue's swipes in (start_time, claim_id) order; a
 // burst opens where the previous swipe is more than $gap_minutes earlier (to the
 // nanosecond), and burst k spans from its opening swipe to the next one. The burst logic
-// must match card_burst_sizes.cypher; the SQL windows become group-collect-unwind steps.
+// is pharmacy_bursts of graphscan/sql/macros.sql; its windows become group-collect-unwind
+// steps here, as in card_burst_sizes.cypher and card_roaming.cypher.
 MATCH (c:Claim {kind: 'pharmacy'})
 WHERE ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
 WITH DISTINCT c.provider_id AS provider_id, coalesce(c.operator_id, '') AS operator_id

@@ -488,3 +488,44 @@ def test_method_records_parameters_features_and_lost_signals(ranked: list[Ring])
         assert ring.method["detector"] == ring.pattern
         assert detector.get_params().items() <= ring.method.items()
         assert isinstance(ring.method["lost_signals"], list)
+
+
+def test_pairs_are_counted_one_venue_at_a_time(store: EmbeddedStore) -> None:
+    """The per-venue sparse product counts exactly the bursts each pair of repeat cards
+    shared (brute force over the bursts), never pairing cards of different venues."""
+    from itertools import combinations
+
+    from graphscan.detect.engines.cooccurrence import venue_pairs
+
+    lending = detectors(["card_lending"])[0]
+    swipes = lending.read(store, Window())["card_bursts"]
+    members = pd.DataFrame(
+        {
+            "venue": swipes["provider_id"] + "/" + swipes["operator_id"],
+            "context": swipes["burst"].astype(str),
+            "entity": swipes["card_id"],
+            "n_entity": swipes["card_bursts"],
+        }
+    )
+    counted = venue_pairs(members, min_together=2)
+    got = {(v, a, b): n for v, a, b, n in counted.itertuples(index=False)}
+    want: dict[tuple[str, str, str], int] = {}
+    repeat = members[members["n_entity"] >= 2]
+    for (venue, _), burst in repeat.groupby(["venue", "context"]):
+        for a, b in combinations(sorted(set(burst["entity"])), 2):
+            want[(venue, a, b)] = want.get((venue, a, b), 0) + 1
+    assert got == {k: n for k, n in want.items() if n >= 2}
+    assert got
+
+
+def test_rush_hour_cap_leaves_a_normal_city_unchanged(store: EmbeddedStore) -> None:
+    """Bursts above max_burst_cards are never searched (what bounds memory at busy
+    counters); on a city without such crowds the rings are the same as with no cap."""
+    from graphscan.detect.card_lending import CardLending
+
+    capped = CardLending().find(store, Window())
+    uncapped = CardLending(max_burst_cards=10**6).find(store, Window())
+    assert [(r.members, r.claim_ids, r.p_value) for r in capped] == [
+        (r.members, r.claim_ids, r.p_value) for r in uncapped
+    ]
+    assert capped

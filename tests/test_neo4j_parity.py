@@ -26,7 +26,7 @@ pytestmark = pytest.mark.neo4j
 
 #: Store-internal statements, not projections: they read frames the store registers
 #: (_ids, _ent) and are compared through claims() and neighbourhood() in test_neo4j_store.
-INTERNAL = {"claims_by_id", "neighbourhood_step"}
+INTERNAL = {"claims_by_id", "neighbourhood_step", "macros"}
 START = datetime(2024, 3, 1)
 
 

@@ -1,11 +1,10 @@
--- Card lending: pharmacy swipes cut into bursts per (pharmacy, operator). A burst opens when
--- the operator's previous swipe is more than $gap_minutes earlier; without an operator the
--- pharmacy is the venue (operator_id ''). Only the bursts of at most $max_burst_cards cards
+-- Card lending: pharmacy swipes cut into bursts per (pharmacy, operator), or per pharmacy
+-- where no operator is recorded (pharmacy_bursts in macros.sql). Only the bursts of at most $max_burst_cards cards
 -- that hold two or more cards seen in at least $min_bursts bursts of the venue, with all
 -- their swipes (a member seen once or twice is there beside the repeat cards). Bursts
 -- larger than that are rush hours: they stay in the null model (card_burst_sizes) but
 -- are never searched, which bounds the pairs per burst; a stack swiped only inside such
--- crowds is missed. The burst logic must match card_burst_sizes.sql.
+-- crowds is missed. Bursts: the pharmacy_bursts macro (macros.sql).
 -- Parameters: $since, $until (TIMESTAMP or NULL), $gap_minutes, $min_bursts,
 --             $max_burst_cards (INTEGER)
 -- Output columns:
@@ -19,26 +18,8 @@
 --                $min_bursts: a card seen beside the repeat cards)
 --   burst_cards  BIGINT, distinct cards in this burst (all of them, not only repeat cards)
 -- Order: provider_id, operator_id, burst, card_id, claim_id
-WITH swipes AS (
-    SELECT claim_id, provider_id, coalesce(operator_id, '') AS operator_id,
-           coalesce(card_id, person_id) AS card_id,
-           person_id, start_time
-    FROM claims
-    WHERE kind = 'pharmacy'
-      AND ($since IS NULL OR start_time >= $since)
-      AND ($until IS NULL OR start_time <= $until)
-), marked AS (
-    SELECT *,
-           CASE WHEN start_time - lag(start_time) OVER venue <= to_minutes($gap_minutes)
-                THEN 0 ELSE 1 END AS opens
-    FROM swipes
-    WINDOW venue AS (PARTITION BY provider_id, operator_id ORDER BY start_time)
-), bursts AS (
-    -- RANGE frame: swipes in the same second share a burst whatever their order, so the
-    -- numbering is deterministic without a tie-breaker
-    SELECT *,
-           sum(opens) OVER (PARTITION BY provider_id, operator_id ORDER BY start_time) AS burst
-    FROM marked
+WITH bursts AS (
+    SELECT * FROM pharmacy_bursts($since, $until, $gap_minutes, false)
 ), per_card AS (
     SELECT provider_id, operator_id, card_id, count(DISTINCT burst) AS card_bursts
     FROM bursts GROUP BY provider_id, operator_id, card_id
