@@ -7,7 +7,7 @@ are a second, independent test that raises or weakens each ring."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 import numpy as np
@@ -186,6 +186,12 @@ class CardLending(Detector):
         params = self.cooccurrence
         members = venues.members(swipes, swipes["burst"].astype(str), swipes["card_bursts"])
         groups = find_groups(members, sizes, params, frames.communities, household)
+        # strangers (seen at the counter once or twice) that were only ever swiped
+        # together: two shared bursts are all they can show, and chance rarely gives two
+        strangers = members[members["n_entity"] <= self.stranger_bursts]
+        groups += find_groups(
+            strangers, sizes, replace(params, min_together=2), frames.communities, household
+        )
         counted = frames["card_burst_sizes"]
         share = (
             pd.Series(counted["strangers"].to_numpy(dtype=float), index=sizes["venue"])
