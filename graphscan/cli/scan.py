@@ -215,12 +215,8 @@ def scan(
 
 
 def _print_report(report: ScanReport) -> None:
-    """The signals each detector could not use, and with --profile each stage's figures."""
-    for pattern, lost in report.lost.items():
-        for signal, reason in lost:
-            click.echo(
-                t("{p}: 缺少 {s}（{r}）", "{p}: lost {s} ({r})", p=pattern, s=signal, r=reason)
-            )
+    """With --profile, each stage's time and peak memory (the signals each detector could
+    not use were said before the scan, by ``input_gaps``)."""
     if report.stages:
         click.echo(t("阶段  耗时(秒)  内存峰值(GB)", "stage  seconds  peak memory (GB)"))
         for stage in report.stages:
