@@ -54,6 +54,21 @@ class Truth:
     #: providers and doctors already at the centre of a planted group
     providers: set[int] = field(default_factory=set)
     doctors: set[int] = field(default_factory=set)
+    #: those of the rings alone: legitimate crowds never use them
+    ring_providers: set[int] = field(default_factory=set)
+    ring_doctors: set[int] = field(default_factory=set)
+
+    def rings_done(self) -> None:
+        """Remember the rings' providers and doctors before the crowds are planted
+        (ring members listed in the truth count too: a kickback ring's doctors are
+        members, its hospital is not)."""
+        self.ring_providers = set(self.providers) | {
+            i
+            for ring in self.rings
+            for kind, i in ring.members
+            if kind in ("institution", "pharmacy")
+        }
+        self.ring_doctors = set(self.doctors)
 
     def new_ring(self, pattern: str, recipe: str) -> tuple[int, Group]:
         tag = len(self.rings)
