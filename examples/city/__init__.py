@@ -129,8 +129,9 @@ group_hospitalisation, recipe unindicated (members: institution, 1-3 doctors, re
     the same institution, on the same bill, spread over the year.
 identity_misuse, recipe far_cards (members: institution, cards + persons)
     Cards of holders living in another county are used for 1-2 stays each at one
-    institution while the holders' own purchases go on at home during the stay. No
-    counter operator is recorded on those stays; 20-60% of them are impossible for the
+    institution while the holders' own purchases go on at home during the stay. No one
+    cashier settles them (whoever is at the desk; where the scenario records operators
+    on pharmacy swipes only, none at all); 20-60% of the stays are impossible for the
     holder (prostate on a woman, childbirth on a man or a woman over 58).
 
 The hard negatives (legitimate; a good detector keeps them out of the top cases)

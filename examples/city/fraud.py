@@ -731,8 +731,10 @@ def misuse_far_cards(
     rng: Rng,
 ) -> ClaimBatch:
     """Recipe "far_cards": cards of holders living in another county are used for stays
-    at one institution while the holders' own claims go on at home. No counter operator
-    is recorded; some services are impossible for the holder's sex or age."""
+    at one institution while the holders' own claims go on at home. No one cashier ties
+    the stays together (whoever is at the desk settles them, and many systems record no
+    operator for hospital settlements at all); some services are impossible for the
+    holder's sex or age."""
     tag, ring = truth.new_ring("identity_misuse", "far_cards")
     tiers = (COUNTY, PRIVATE, TOWNSHIP) if hub else (PRIVATE, TOWNSHIP)
     inst = pick_provider(world, tiers, hub, rng, truth.providers)
@@ -772,6 +774,7 @@ def misuse_far_cards(
         B_INPATIENT,
         typical_cost(dx, tier, True, rng) * los,
         doctor=world.pick_doctor(np.full(n, inst), rng.random(n)),
+        operator=world.pick_operator(np.full(n, inst), rng.random(n)),
         end=admit + los * DAY,
         diagnosis=dx,
         n_drugs=3,
