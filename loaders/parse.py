@@ -12,6 +12,7 @@ duplicate, the same key with another hash is a conflict.
 from __future__ import annotations
 
 from graphscan.loaders.headers import REVERSES
+from graphscan.loaders.sqltext import literal
 from graphscan.schema import PERSONAL_COLUMNS, TABLES
 
 TIME_FORMATS = (
@@ -88,23 +89,19 @@ PROBLEM = {
 }
 
 
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _lookup(x: str, table: dict[str, tuple[str, ...]], default: str | None = None) -> str:
     cases = " ".join(
-        f"WHEN {_quote(alias.lower())} THEN {_quote(value)}"
+        f"WHEN {literal(alias.lower())} THEN {literal(value)}"
         for value, aliases in table.items()
         for alias in aliases
     )
-    otherwise = f"ELSE {_quote(default)}" if default else ""
+    otherwise = f"ELSE {literal(default)}" if default else ""
     # the exact spelling first: lower() makes a new string, needed only for odd cases
     return f"CASE {x} {cases} ELSE CASE lower({x}) {cases} {otherwise} END END"
 
 
 def _time(x: str) -> str:
-    formats = ", ".join(_quote(f) for f in TIME_FORMATS)
+    formats = ", ".join(literal(f) for f in TIME_FORMATS)
     serial = (
         f"CASE WHEN regexp_full_match({x}, '[1-9][0-9]{{4}}(\\.[0-9]+)?') THEN "
         f"TIMESTAMP '1899-12-30' + to_seconds(round(CAST({x} AS DOUBLE) * 86400)) END"
@@ -171,8 +168,8 @@ def problem_sql(table: str, check: str) -> str:
     """``problem`` (reason code) and ``problem_column`` from the number of the failed
     check that parse_sql keeps (a small number per row instead of two strings)."""
     checks = _checks(table)
-    codes = ", ".join(_quote(code) for _, code, _ in checks)
-    columns = ", ".join(_quote(column) for _, _, column in checks)
+    codes = ", ".join(literal(code) for _, code, _ in checks)
+    columns = ", ".join(literal(column) for _, _, column in checks)
     return f"[{codes}][{check}] AS problem, [{columns}][{check}] AS problem_column"
 
 

@@ -63,21 +63,32 @@ def load(
     """
     from graphscan.loaders.headers import read_mapping
     from graphscan.loaders.pipeline import Options, load_files
+    from graphscan.loaders.report import LoadReport
     from graphscan.pseudonym import Pseudonymiser
 
     ws = open_workspace(workspace)
     options = Options(read_mapping(mapping), encoding, table, progress=not quiet)
     target = open_store(store, ws)
+    # each file's report is printed as soon as it is done: a later failure keeps them
+    report = LoadReport(listener=lambda file: click.echo("\n".join(file.lines())))
     try:
-        report = load_files(
-            [Path(f) for f in files], target, ws, Pseudonymiser.from_environment(), options
+        load_files(
+            [Path(f) for f in files], target, ws, Pseudonymiser.from_environment(), options, report
         )
     finally:
         target.close()
-    for line in report.lines():
-        click.echo(line)
+    click.echo(report.total_line())
     if report.accepted == 0:
         raise click.ClickException(t("没有任何行被导入", "nothing could be loaded"))
+    if report.failed:
+        raise click.ClickException(
+            t(
+                "{n} 个文件未能导入: {f}",
+                "{n} file(s) could not be loaded: {f}",
+                n=len(report.failed),
+                f=", ".join(f.file for f in report.failed),
+            )
+        )
     if strict and report.quarantined:
         raise click.ClickException(
             t(
