@@ -33,15 +33,17 @@ from typing import Any
 import click
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from graphscan.i18n import t
+from graphscan.loaders import identifiers
 from graphscan.loaders.headers import ColumnMap, map_headers
-from graphscan.loaders.parse import parse_sql, problem_sql
+from graphscan.loaders.parse import INEXACT_ID, Window, parse_sql, problem_sql
 from graphscan.loaders.report import FileReport, LoadReport, reason_text
 from graphscan.loaders.sources import Scan, Source, open_sources
 from graphscan.loaders.sqltext import literal
 from graphscan.pseudonym import Pseudonymiser
-from graphscan.schema import PERSONAL_COLUMNS, TABLES
+from graphscan.schema import MONEY, PERSONAL_COLUMNS, TABLES
 from graphscan.store.base import Frame, Store
 from graphscan.workspace import Workspace
 
@@ -66,6 +68,9 @@ _TABLES = (
     "_load_known",
     "_load_known_claims",
     "_load_originals",
+    "_load_incoming_originals",
+    "_load_recorded",
+    "_load_overdrawn",
 )
 
 
@@ -75,6 +80,8 @@ class Options:
     encoding: str | None = None
     table: str | None = None
     progress: bool = True
+    #: plausible days of claim times (default: 1990-01-01 to tomorrow)
+    window: Window = field(default_factory=Window.default)
 
 
 @dataclass
@@ -291,7 +298,8 @@ class Loader:
     # -- 1. pseudonymise -------------------------------------------------------------------
     def _pseudonymise(self, scan: Scan, columns: ColumnMap) -> None:
         """``_load_map`` (clear, pseudonym) for every distinct personal value of the file:
-        each is hashed once, and the new ones go to the vault in one write."""
+        each is normalised (loaders/identifiers.py) and hashed once, and the new ones go
+        to the vault in one write."""
         personal = [f"c{p}" for c, p in columns.sources.items() if c in PERSONAL_COLUMNS]
         if not personal:
             return
@@ -302,7 +310,11 @@ class Loader:
             f"{', '.join(personal)} FROM {scan.rows()} GROUP BY GROUPING SETS ({sets})) "
             "WHERE clear IS NOT NULL"
         ).to_arrow_table()["clear"]
-        pseudonyms = self.pseudonymiser.pseudonymise_array(clear)
+        texts = [identifiers.normalise(value) for value in clear.to_pylist()]
+        pseudonyms = self.pseudonymiser.pseudonymise_array(pa.array(texts, pa.string()))
+        inexact = pa.array([identifiers.number_like(text) for text in texts], pa.bool_())
+        if pc.any(inexact).as_py():  # quarantined by parse.py, never hashed into the store
+            pseudonyms = pc.if_else(inexact, pa.scalar(INEXACT_ID), pseudonyms)
         # registered, not copied: clear ids stay in this process's memory, never in a
         # DuckDB table that could spill to the workspace
         self.db.register("_load_map", pa.table({"clear": clear, "pseudonym": pseudonyms}))
@@ -335,7 +347,7 @@ class Loader:
         adds each row's source_row; returns the gaps (rows the scan could not split).
         Before anything is written, the records must account for the file's lines."""
         db = self.db
-        sql = parse_sql(columns.table, set(columns.sources))
+        sql = parse_sql(columns.table, set(columns.sources), self.options.window)
         raw = self._raw(scan, columns)
         with self._file_probes():
             db.execute(f"CREATE OR REPLACE TEMP TABLE _load_parsed AS WITH raw AS ({raw}) {sql}")
@@ -475,26 +487,58 @@ class Loader:
 
     def _net_reversals(self, report: FileReport) -> None:
         """Reversals are applied once the whole file is stored, so that a reversal finds
-        its original claim wherever it sits in the file (or in an earlier load)."""
+        its original claim wherever it sits in the file (or in an earlier load). A new
+        reversal (not recorded before) that would take more than is left of its claim,
+        in total or in one of its parts, is quarantined with the ones after it: a claim
+        never nets to a negative amount."""
         db = self.db
         rev = "_load_rows WHERE problem IS NULL AND reversal"
         total = self._count(f"SELECT 1 FROM {rev}")
         if not total:
             return
-        originals = db.sql(f"SELECT DISTINCT original_claim_id AS claim_id FROM {rev}")
-        self._keep("_load_originals", self.store.known_rows("claims", originals))
+        ids = db.execute(f"SELECT DISTINCT original_claim_id FROM {rev}").fetchall()
+        left = self.store.claims([claim for (claim,) in ids])[["claim_id", *AMOUNTS]]
+        self._keep("_load_incoming_originals", left)
+        casts = ", ".join(f"CAST({c} AS {MONEY}) AS {c}" for c in AMOUNTS)
+        db.execute(
+            "CREATE OR REPLACE TEMP TABLE _load_originals AS SELECT "
+            f"CAST(claim_id AS VARCHAR) AS claim_id, {casts} FROM _load_incoming_originals"
+        )
+        hashes = db.execute(f"SELECT DISTINCT row_hash FROM {rev}").fetchall()
+        recorded = self.store.projection("recorded_reversals", hashes=[h for (h,) in hashes])
+        self._keep("_load_recorded", recorded[["row_hash"]].astype("string"))
         stored = "original_claim_id IN (SELECT claim_id FROM _load_originals)"
         db.execute(
             "INSERT INTO _load_verdict SELECT source_row, 'orphan_reversal', 'claim_id' "
             f"FROM {rev} AND NOT {stored}"
         )
-        applicable = total - self._count(f"SELECT 1 FROM {rev} AND NOT {stored}")
+        running = ", ".join(
+            f"o.{c} + coalesce(sum(r.{c}) OVER w, 0) < 0 AS {c}_over" for c in AMOUNTS
+        )
+        over = " OR ".join(f"{c}_over" for c in AMOUNTS)
+        db.execute(
+            "CREATE OR REPLACE TEMP TABLE _load_overdrawn AS SELECT source_row FROM ("
+            f"SELECT r.source_row, {running} FROM (SELECT * FROM {rev} AND row_hash NOT IN "
+            "(SELECT row_hash FROM _load_recorded) QUALIFY row_number() OVER "
+            "(PARTITION BY row_hash ORDER BY source_row) = 1) r "
+            "JOIN _load_originals o ON o.claim_id = r.original_claim_id WINDOW w AS "
+            "(PARTITION BY r.original_claim_id ORDER BY r.source_row ROWS UNBOUNDED PRECEDING)"
+            f") WHERE {over}"
+        )
+        db.execute(
+            "INSERT INTO _load_verdict SELECT source_row, 'reversal_exceeds_claim', "
+            "'total_amount' FROM _load_overdrawn"
+        )
+        usable = (
+            f"{rev} AND {stored} AND source_row NOT IN (SELECT source_row FROM _load_overdrawn)"
+        )
+        applicable = self._count(f"SELECT 1 FROM {usable}")
         if not applicable:
             return
         amounts = ", ".join(AMOUNTS)
         rows = db.sql(
             f"SELECT claim_id AS reversal_id, original_claim_id AS claim_id, {amounts}, "
-            f"{self._lineage(report)}, row_hash FROM {rev} AND {stored}"
+            f"{self._lineage(report)}, row_hash FROM {usable}"
         )
         applied = self.store.apply_reversals(rows)
         report.reversals += applied

@@ -32,6 +32,30 @@ REASONS: dict[str, tuple[str, str]] = {
         "duplicate {column} with different content",
     ),
     "orphan_reversal": ("冲销记录找不到原结算", "reversal of a claim that is not stored"),
+    "reversal_exceeds_claim": (
+        "冲销金额超过原结算剩余金额",
+        "reversal larger than what is left of its claim",
+    ),
+    "inexact_id": (
+        "标识被存成了数字, 可能已丢失位数: {column}",
+        "identifier stored as a number that may have lost digits: {column}",
+    ),
+    "ambiguous_amount": (
+        "金额中的逗号不是千位分隔符 (小数逗号?): {column}",
+        "comma in an amount that is not a thousands separator (decimal comma?): {column}",
+    ),
+    "amount_precision": (
+        "小数位数超过可保存的精度: {column}",
+        "more decimal places than the column keeps: {column}",
+    ),
+    "amount_sign": (
+        "金额符号不对 (结算不能为负, 冲销不能为正): {column}",
+        "amount of the wrong sign (claims are not negative, reversals not positive): {column}",
+    ),
+    "implausible_time": (
+        "时间不在合理范围内: {column}",
+        "time outside the plausible window: {column}",
+    ),
     "unknown_claim": ("明细所属的结算不存在", "item of a claim that is not stored"),
 }
 

@@ -365,13 +365,14 @@ _EXACT = 2**53
 
 def _parquet_text(name: str, kind: pa.DataType) -> str:
     """A Parquet column as the text a CSV export would hold: whole numbers (an id typed
-    as a float or a decimal) without a trailing ``.0``; other numbers as DuckDB writes
-    them, so that an id that cannot be exact is seen as one (``1.1e+17``, ``123.5``)."""
+    as a float or a decimal) without a trailing ``.0``; other doubles to the 15 digits a
+    double holds (``0.1 + 0.2`` is 0.3, not a third decimal), so that an id that cannot
+    be exact is seen as one (``1.1e+17``, ``123.5``)."""
     x = identifier(name)
     if pa.types.is_floating(kind):
         return (
             f"CASE WHEN isnan({x}) THEN NULL WHEN {x} = trunc({x}) AND abs({x}) <= {_EXACT} "
-            f"THEN CAST(CAST({x} AS BIGINT) AS VARCHAR) ELSE CAST({x} AS VARCHAR) END"
+            f"THEN CAST(CAST({x} AS BIGINT) AS VARCHAR) ELSE printf('%.15g', {x}) END"
         )
     if pa.types.is_decimal(kind) and kind.scale > 0:
         return (
@@ -399,8 +400,8 @@ def _parquet(path: Path) -> Source:
 # -- Excel -------------------------------------------------------------------------------
 def _cell_text(value: Any) -> str | None:
     """An Excel cell as the text a CSV export would hold (times as ISO, whole numbers
-    without a trailing .0 while a double holds them exactly, other numbers in their
-    shortest exact form, so that an id that lost digits is seen as one: ``1.1e+17``)."""
+    without a trailing .0 while a double holds them exactly, other numbers to the 15
+    digits a double holds, so that an id that lost digits is seen as one: ``1.1e+17``)."""
     if value is None:
         return None
     if isinstance(value, datetime):
@@ -411,7 +412,7 @@ def _cell_text(value: Any) -> str | None:
         return "true" if value else "false"
     if isinstance(value, float):
         exact = value.is_integer() and abs(value) <= _EXACT
-        return str(int(value)) if exact else repr(value)
+        return str(int(value)) if exact else f"{value:.15g}"
     return str(value)
 
 

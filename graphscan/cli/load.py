@@ -37,6 +37,12 @@ from graphscan.store import open_store
 @click.option(
     "--strict", is_flag=True, help="Exit non-zero if any row is quarantined / 有隔离即失败."
 )
+@click.option(
+    "--dates",
+    metavar="FIRST..LAST",
+    help="Plausible days of claim times; others are quarantined / 合理的就诊日期范围 "
+    "(default: 1990-01-01..tomorrow).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar / 不显示进度条.")
 @friendly_errors
 def load(
@@ -47,6 +53,7 @@ def load(
     encoding: str | None,
     table: str | None,
     strict: bool,
+    dates: str | None,
     quiet: bool,
 ) -> None:
     """Load claims, claim items, persons, providers and doctors from CSV, Excel (.xlsx) or
@@ -60,14 +67,17 @@ def load(
       graphscan load city/persons.csv city/claims.csv
       graphscan load 2025-03结算.csv --encoding gbk --mapping columns.json
       graphscan load claims.xlsx --table claims --strict
+      graphscan load 2024结算.csv --dates 2024-01-01..2024-12-31
     """
     from graphscan.loaders.headers import read_mapping
+    from graphscan.loaders.parse import Window
     from graphscan.loaders.pipeline import Options, load_files
     from graphscan.loaders.report import LoadReport
     from graphscan.pseudonym import Pseudonymiser
 
+    window = Window.parse(dates) if dates else Window.default()
     ws = open_workspace(workspace)
-    options = Options(read_mapping(mapping), encoding, table, progress=not quiet)
+    options = Options(read_mapping(mapping), encoding, table, not quiet, window)
     target = open_store(store, ws)
     # each file's report is printed as soon as it is done: a later failure keeps them
     report = LoadReport(listener=lambda file: click.echo("\n".join(file.lines())))

@@ -68,6 +68,10 @@ class EmbeddedStore(Store):
         for table in TABLES.values():
             ddl = ", ".join(f"{name} {sql_type}" for name, sql_type in _columns(table))
             self.db.execute(f"CREATE TABLE IF NOT EXISTS {table.name} ({ddl})")
+        # stores from before items had line numbers: each (claim, item code) was one line
+        self.db.execute(
+            "ALTER TABLE claim_items ADD COLUMN IF NOT EXISTS line_no VARCHAR DEFAULT '1'"
+        )
         self.db.execute(_LOADS_DDL)
         self.db.execute(_REVERSALS_DDL)
 
@@ -114,8 +118,10 @@ class EmbeddedStore(Store):
                     f"DELETE FROM {table} t WHERE t.row_hash IS NULL AND EXISTS "
                     f"(SELECT 1 FROM _frame f WHERE {join} AND f.row_hash IS NOT NULL)"
                 )
+            names = ", ".join(name for name, _ in cols)
             written = self.db.execute(
-                f"INSERT INTO {table} SELECT {select} FROM _frame f ANTI JOIN {table} t ON {join}"
+                f"INSERT INTO {table} ({names}) SELECT {select} FROM _frame f "
+                f"ANTI JOIN {table} t ON {join}"
             ).fetchall()[0][0]
             if table == "claims":
                 self._derive_entities()

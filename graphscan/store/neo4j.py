@@ -338,7 +338,9 @@ def _table(name: str) -> Any:
 
 
 def _item_keys(frame: pd.DataFrame) -> pd.Series:
-    return frame["claim_id"].astype("string") + "|" + frame["item_code"].astype("string")
+    """A claim item's key property: claim, item code and line within the claim."""
+    parts = [frame[c].astype("string") for c in TABLES["claim_items"].key]
+    return parts[0].str.cat(parts[1:], sep="|")
 
 
 def _first_line(message: str | None) -> str:
