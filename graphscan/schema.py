@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pandas as pd
+
 CLAIM_KINDS = ("outpatient", "inpatient", "pharmacy")
 ITEM_KINDS = ("drug", "service", "material", "other")
 PROVIDER_KINDS = ("hospital", "township", "village", "clinic", "pharmacy")
@@ -119,6 +121,15 @@ DOCTORS = Table(
         Column("specialty", "VARCHAR"),
     ),
 )
+
+
+def item_line_numbers(items: pd.DataFrame) -> pd.Series:
+    """``line_no`` for claim items that come without one: the place of each line among
+    its claim's lines with the same item code, in frame order (the loaders give a file's
+    lines the same numbers)."""
+    place = items.groupby(["claim_id", "item_code"], sort=False, dropna=False).cumcount() + 1
+    return place.astype("string")
+
 
 TABLES: dict[str, Table] = {t.name: t for t in (CLAIMS, CLAIM_ITEMS, PERSONS, PROVIDERS, DOCTORS)}
 

@@ -164,7 +164,12 @@ def map_headers(
 
 
 def _guess_table(mapped: set[str]) -> str:
-    best = max(TABLES.values(), key=lambda spec: len(mapped & set(spec.names)))
+    """The table whose required columns are all there, with most mapped columns; failing
+    that, the one with most mapped columns (whose missing ones are then named)."""
+    best = max(
+        TABLES.values(),
+        key=lambda spec: (set(spec.required) <= mapped, len(mapped & set(spec.names))),
+    )
     if not mapped & set(best.names):
         raise ValueError(
             t(

@@ -504,9 +504,8 @@ class Loader:
             "CREATE OR REPLACE TEMP TABLE _load_originals AS SELECT "
             f"CAST(claim_id AS VARCHAR) AS claim_id, {casts} FROM _load_incoming_originals"
         )
-        hashes = db.execute(f"SELECT DISTINCT row_hash FROM {rev}").fetchall()
-        recorded = self.store.projection("recorded_reversals", hashes=[h for (h,) in hashes])
-        self._keep("_load_recorded", recorded[["row_hash"]].astype("string"))
+        hashes = db.sql(f"SELECT DISTINCT row_hash FROM {rev}")
+        self._keep("_load_recorded", self.store.known_rows("reversals", hashes))
         stored = "original_claim_id IN (SELECT claim_id FROM _load_originals)"
         db.execute(
             "INSERT INTO _load_verdict SELECT source_row, 'orphan_reversal', 'claim_id' "

@@ -11,9 +11,9 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from graphscan.schema import LINEAGE, TABLES, Table
+from graphscan.schema import LINEAGE, TABLES, Table, item_line_numbers
 from graphscan.sql import read_sql
-from graphscan.store.base import Frame, Store, StoreError
+from graphscan.store.base import Frame, Store, StoreError, as_pandas
 from graphscan.workspace import Workspace
 
 #: Columns linking a claim to an entity; exploration walks along them.
@@ -93,18 +93,23 @@ class EmbeddedStore(Store):
 
     def known_rows(self, table: str, keys: Frame) -> duckdb.DuckDBPyRelation:
         """A lazy relation: the caller decides whether to materialise it."""
-        key = list(self._table(table).key)
+        key = ["row_hash"] if table == "reversals" else list(self._table(table).key)
         stored = self.db.table(table).set_alias("t")
         if table in ENTITY_TABLES:
             stored = stored.filter("t.row_hash IS NOT NULL")
         wanted = self._relation(keys).select(", ".join(key)).set_alias("k")
         join = " AND ".join(f"t.{k} = k.{k}" for k in key)
-        return stored.join(wanted, join, how="semi").select(", ".join([*key, "row_hash"]))
+        columns = dict.fromkeys([*key, "row_hash"])
+        return stored.join(wanted, join, how="semi").select(", ".join(columns))
 
     def upsert(self, table: str, frame: Frame) -> int:
         spec = self._table(table)
         cols = _columns(spec)
         present = set(frame.column_names if isinstance(frame, pa.Table) else frame.columns)
+        if table == "claim_items" and "line_no" not in present:
+            frame = as_pandas(frame)
+            frame = frame.assign(line_no=item_line_numbers(frame))
+            present.add("line_no")
         select = ", ".join(
             f"CAST(f.{name} AS {sql_type})" if name in present else f"CAST(NULL AS {sql_type})"
             for name, sql_type in cols
