@@ -398,7 +398,8 @@ class Loader:
         db = self.db
         spec = TABLES[table]
         key = ", ".join(spec.key)
-        good = "problem IS NULL" + (" AND NOT reversal" if table == "claims" else "")
+        # the number of the failed check, not its name: no list lookup per row
+        good = "problem_check IS NULL" + (" AND NOT reversal" if table == "claims" else "")
         conflict = literal(spec.key[-1])
         # within the file: the first row of a key stands for the later ones
         on = " AND ".join(f"p.{k} = d.{k}" for k in spec.key)
@@ -492,7 +493,7 @@ class Loader:
         in total or in one of its parts, is quarantined with the ones after it: a claim
         never nets to a negative amount."""
         db = self.db
-        rev = "_load_rows WHERE problem IS NULL AND reversal"
+        rev = "_load_rows WHERE problem_check IS NULL AND reversal"
         total = self._count(f"SELECT 1 FROM {rev}")
         if not total:
             return

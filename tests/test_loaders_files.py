@@ -260,5 +260,5 @@ def test_a_file_goes_to_the_table_whose_required_columns_it_has(tmp_path: Path) 
     # doctor_id and provider_id are columns of claims too: that is no reason to call this
     # doctors file a claims file lacking five columns
     source = write_csv(tmp_path / "d.csv", ["doctor_id", "provider_id"], [["D1", "H1"]], "utf-8")
-    report, store = _load([source], tmp_path / "ws")
+    report, _ = _load([source], tmp_path / "ws")
     assert (report.files[0].table, report.files[0].loaded) == ("doctors", 1)

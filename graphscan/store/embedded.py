@@ -45,12 +45,17 @@ def _columns(table: Table) -> list[tuple[str, str]]:
     return [*cols, ("row_hash", "VARCHAR")]
 
 
-#: Entities every new claim implies (the Neo4j store MERGEs the same nodes).
+#: Entities every new claim implies (the Neo4j store MERGEs the same nodes), from one
+#: pass over the claims: ``g`` (grouping()) tells the person, provider and doctor rows.
+_NAMED = (
+    "SELECT grouping(person_id, provider_id, doctor_id) AS g, person_id, provider_id, "
+    "doctor_id, CASE WHEN bool_or(kind = 'pharmacy') THEN 'pharmacy' END AS kind FROM _frame "
+    "GROUP BY GROUPING SETS ((person_id), (provider_id), (doctor_id))"
+)
 _DERIVE = {
-    "persons": "SELECT DISTINCT person_id FROM _frame WHERE person_id IS NOT NULL",
-    "providers": "SELECT provider_id, CASE WHEN bool_or(kind = 'pharmacy') THEN 'pharmacy' END "
-    "FROM _frame WHERE provider_id IS NOT NULL GROUP BY provider_id",
-    "doctors": "SELECT DISTINCT doctor_id FROM _frame WHERE doctor_id IS NOT NULL",
+    "persons": "SELECT person_id FROM _named WHERE g = 3 AND person_id IS NOT NULL",
+    "providers": "SELECT provider_id, kind FROM _named WHERE g = 5 AND provider_id IS NOT NULL",
+    "doctors": "SELECT doctor_id FROM _named WHERE g = 6 AND doctor_id IS NOT NULL",
 }
 _DERIVED_COLUMNS = {
     "persons": "person_id",
@@ -140,13 +145,16 @@ class EmbeddedStore(Store):
 
     def _derive_entities(self) -> None:
         """Persons, providers and doctors named by the claims in ``_frame`` that no table
-        row lists yet, as derived rows (no row_hash)."""
+        row lists yet, as derived rows (no row_hash). ``_frame`` may be a query (the
+        loaders pass one): it is read once, into the few distinct names."""
+        self.db.execute(f"CREATE OR REPLACE TEMP TABLE _named AS {_NAMED}")
         for table, query in _DERIVE.items():
             key = TABLES[table].key[0]
             self.db.execute(
                 f"INSERT INTO {table} ({_DERIVED_COLUMNS[table]}) SELECT * FROM ({query}) d "
                 f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = d.{key})"
             )
+        self.db.execute("DROP TABLE _named")
 
     def apply_reversals(self, frame: Frame) -> int:
         self.db.register("_rev", frame)
