@@ -275,13 +275,13 @@ class CsvScan(Scan):
         with self.path.open(encoding=self.encoding, errors="replace", newline=None) as handle:
             physical = sum(1 for line in handle if line.strip("\r\n"))
         fields = [f"coalesce(c{i}, '')" for i in range(self.width)]
-        broken = " OR ".join(f"regexp_matches({f}, '[\\r\\n]')" for f in fields)
+        broken = " OR ".join(f"contains({f}, chr(10)) OR contains({f}, chr(13))" for f in fields)
         # a run of line breaks inside a field is one more non-blank line of the file (the
         # line after it holds at least the closing quote)
         runs = " + ".join(f"len(regexp_extract_all({f}, '[\\r\\n]+'))" for f in fields)
         breaks = " + ".join(f"len(regexp_extract_all({f}, '\\r\\n|\\r|\\n'))" for f in fields)
         joined = " OR ".join(
-            f"(regexp_matches({f}, '[\\r\\n]') AND "
+            f"((contains({f}, chr(10)) OR contains({f}, chr(13))) AND "
             f"length({f}) - length(replace({f}, ',', '')) >= {self.width - 1})"
             for f in fields
         )
