@@ -1,12 +1,22 @@
-"""Kickback and resale (回扣、医患合谋、倒卖药品): a doctor's high-value external
-prescriptions flowing to one pharmacy far more than the doctor's volume and that
-pharmacy's share among the doctor's colleagues (same institution) predict. Patients of
-every doctor fill prescriptions at the pharmacy by the hospital door, and chronic refills
-are cheap, so neither stands out; a doctor steering a group of patients with expensive
-drugs to a pharmacy the colleagues do not use does, the same doctor - patient - pharmacy
-triangles repeating. Resale is the second source (graphscan.detect.resale): patients
-buying a high-value drug far beyond need across outlets; where they are the patients of a
-flagged flow they confirm it, otherwise they are a ring of their own."""
+"""Kickback and resale (回扣、医患合谋、倒卖药品): doctors of one institution steering their
+patients to one pharmacy far more than their own volume and their colleagues' choices
+predict.
+
+A purchase is the doctor's when the pharmacy claim names them (an external prescription)
+or, for an ordinary purchase naming no doctor, when the patient saw them at an outpatient
+visit the same or the previous day (prescription_flows.sql). Patients of every doctor buy
+at the pharmacies by the hospital door, and a specialist's chronic patients refill their
+expensive drugs there every month; so the null model keeps each doctor's own number of
+high-value patients and spreads them over pharmacies the way the institution's other
+doctors' patients choose (any purchase, so the catchment is measured on plenty of data),
+smoothed toward the choices of the region's other institutions. A pharmacy in the
+institution's own region or among its usual pharmacies is expected and never tested; a
+far pharmacy that two or three colleagues send a group of patients to is one ring, tested
+against the institution's remaining doctors so that the colleagues do not explain each
+other away. Counting patients, not purchases, keeps a chronic patient's monthly refills
+from counting twelve times. Resale is the second source (graphscan.detect.resale):
+patients buying a high-value drug far beyond need across outlets; where they are the
+patients of a flagged flow they confirm it, otherwise they are a ring of their own."""
 
 from __future__ import annotations
 
@@ -14,29 +24,56 @@ from dataclasses import dataclass
 from typing import Any
 
 import igraph as ig
-import numpy as np
 import pandas as pd
 
 from graphscan.detect.base import Candidate, Window, finish, short
+from graphscan.detect.far_cards import REGION_DIGITS
 from graphscan.detect.resale import AHEAD, over_need, resale_rings
 from graphscan.detect.significance import poisson_tail
 from graphscan.rings import Member, Ring
 from graphscan.store.base import Store
 
+FLOW_ZH = (
+    "机构 {inst} 的医师 {doc} 把 {patients} 名患者引向{far}药店 {ph}，"
+    "高值购药（每笔≥{hv} 元）{rx} 笔，其中 {repeat} 名患者重复出现，{paired} 笔为就诊后"
+    "当日或次日的普通购药（未记医师）；该机构其他医师的患者只有 {peer} 去这家药店，"
+    "按这些医师自身的高值患者数估计的期望为 {exp} 人（约 {ratio} 倍）；{resale_zh}"
+    "证据结算 {claims} 笔（{days} 天），合计 {total:.2f} 元"
+    "（统筹 {fund:.2f}，个人账户 {account:.2f}），{first} 至 {last}。"
+)
+FLOW_EN = (
+    "Doctor(s) {doc} of institution {inst} sent {patients} patients to {far}pharmacy {ph}: "
+    "{rx} high-value (>= {hv} yuan) purchases, {repeat} patients came back, {paired} were "
+    "ordinary purchases (no doctor recorded) the same or the day after a visit; only "
+    "{peer} of the institution's other doctors' patients buy there, which predicts {exp} "
+    "patients given these doctors' own high-value patients (about {ratio}x); {resale_en}"
+    "{claims} evidence claims on {days} days, {total:.2f} yuan (fund {fund:.2f}, personal "
+    "account {account:.2f}), {first} to {last}."
+)
+
 
 @dataclass
 class Kickback:
     pattern: str = "kickback"
-    #: a prescription at least this expensive (yuan) is high-value
+    #: a purchase whose drug lines (or, without item lines, whose total) reach this many
+    #: yuan is high-value
     high_value: float = 1000.0
-    #: high-value prescriptions a flow needs before it is tested
-    min_claims: int = 5
-    #: patients a flow needs who filled two or more of its prescriptions: the same
-    #: doctor - patient - pharmacy triangle repeating (one patient is not a ring)
-    min_patients: int = 3
-    edge_p: float = 1e-6
-    #: pseudo-count pulling a thin regional share toward the city-wide share
+    #: distinct high-value patients a ring needs at its pharmacy
+    min_patients: int = 4
+    #: a doctor joins a ring with at least this many such patients there
+    doctor_patients: int = 2
+    #: and when that many is this unlikely given the colleagues' choices (a screen: the
+    #: ring test decides)
+    screen_p: float = 1e-2
+    #: the ring's patients at the pharmacy must be this unlikely
+    edge_p: float = 1e-5
+    #: pseudo-count pulling the colleagues' choices toward the region's
     prior_weight: float = 20.0
+    #: a pharmacy taking at least this share of the colleagues' patients is one of the
+    #: institution's usual pharmacies (the one by the door), expected and not tested
+    catchment_share: float = 0.05
+    #: leading region-code digits shared by an institution and a pharmacy near it
+    region_digits: int = REGION_DIGITS
     #: resale: a person's purchases of one drug must span this many pharmacies
     min_outlets: int = 2
     #: and exceed need this clearly (Poisson tail per person and drug)
@@ -44,48 +81,112 @@ class Kickback:
     #: over-need buyers a resale ring needs
     min_resellers: int = 2
 
-    def expected(self, flows: pd.DataFrame) -> np.ndarray:
-        """Prescriptions the doctor would send to the pharmacy if they chose pharmacies
-        like their colleagues, smoothed toward the city-wide share (both without the
-        doctor's own prescriptions; add-one over pharmacies, so no share is zero)."""
-        pharmacies = flows["pharmacy_id"].nunique()
-        city = (flows["pharmacy_claims"] - flows["claims"] + 1).astype(float) / (
-            flows["all_claims"] - flows["doctor_claims"] + pharmacies
-        ).astype(float)
-        peers_to = (flows["peers_to_pharmacy"] - flows["claims"]).astype(float)
-        peers = (flows["peers_claims"] - flows["doctor_claims"]).astype(float)
-        share = (peers_to + self.prior_weight * city) / (peers + self.prior_weight)
-        return (flows["doctor_claims"].astype(float) * share).to_numpy()
-
     def find(self, store: Store, window: Window) -> list[Ring]:
         args = {**window.params(), "high_value": self.high_value}
-        return finish(store, _confirm(self._flows(store, args), self._resale(store, args)))
-
-    def _flows(self, store: Store, args: dict[str, Any]) -> list[Candidate]:
         flows = store.projection("prescription_flows", **args)
+        rings = self.decide_flows(flows)
+        claims = self._evidence(store, args, rings)
+        candidates = [self._candidate(ring, claims, lost_signals(flows)) for ring in rings]
+        return finish(store, _confirm(candidates, self._resale(store, args)))
+
+    def decide_flows(self, flows: pd.DataFrame) -> list[pd.DataFrame]:
+        """The flagged rings: for each, the flows (one row per doctor, all to one pharmacy
+        from one institution) with the ring's ``expected``, ``p`` and ``peer_share``."""
         if flows.empty:
             return []
-        flows = flows.assign(expected=self.expected(flows))
-        flows = flows.assign(p=poisson_tail(flows["claims"].to_numpy(), flows["expected"]))
-        flagged = flows[
-            (flows["claims"] >= self.min_claims)
-            & (flows["repeat_patients"] >= self.min_patients)
-            & (flows["p"] <= self.edge_p)
+        flows = self.null_model(flows)
+        screened = flows[
+            (flows["hv_patients"] >= self.doctor_patients)
+            & (flows["p"] <= self.screen_p)
+            & ~flows["usual"]
         ]
-        if flagged.empty:
-            return []
-        claims = store.projection(
+        rings = []
+        for (institution, pharmacy), group in screened.groupby(
+            ["institution_id", "pharmacy_id"], sort=True
+        ):
+            tested = self._ring_test(flows, str(institution), str(pharmacy), group)
+            if tested is not None:
+                rings.append(tested)
+        return _merge_by_doctor(rings)
+
+    def null_model(self, flows: pd.DataFrame) -> pd.DataFrame:
+        """Per doctor and pharmacy: ``expected`` high-value patients there if the doctor's
+        patients chose like the institution's other doctors' (smoothed toward the region's
+        other institutions), the Poisson tail ``p``, and ``usual`` for pharmacies near the
+        institution or among its usual ones."""
+        flows = flows.assign(
+            region=flows["institution_region"].fillna("").str[: self.region_digits]
+        )
+        inst = flows.groupby(["institution_id", "pharmacy_id"])["patients"].transform("sum")
+        inst_all = flows.groupby("institution_id")["patients"].transform("sum")
+        doc_all = flows.groupby(["institution_id", "doctor_id"])["patients"].transform("sum")
+        doc_hv = flows.groupby(["institution_id", "doctor_id"])["hv_patients"].transform("sum")
+        flows = flows.assign(inst_to=inst, inst_all=inst_all, doc_all=doc_all, doc_hv=doc_hv)
+        flows = flows.assign(prior=self._prior(flows))
+        peers_to = flows["inst_to"] - flows["patients"]
+        peers = flows["inst_all"] - flows["doc_all"]
+        share = (peers_to + self.prior_weight * flows["prior"]) / (peers + self.prior_weight)
+        expected = flows["doc_hv"] * share
+        return flows.assign(
+            peer_share=peers_to / peers.clip(lower=1),
+            expected=expected,
+            p=poisson_tail(flows["hv_patients"].to_numpy(), expected.to_numpy()),
+            usual=self._usual(flows, peers_to / peers.clip(lower=1)),
+        )
+
+    def _prior(self, flows: pd.DataFrame) -> pd.Series:
+        """Share of the pharmacy among the patients of the region's other institutions
+        (add-one over pharmacies, so no share is zero; the whole city where the region is
+        unknown)."""
+        region_to = flows.groupby(["region", "pharmacy_id"])["patients"].transform("sum")
+        region_all = flows.groupby("region")["patients"].transform("sum")
+        pharmacies = flows["pharmacy_id"].nunique()
+        return (region_to - flows["inst_to"] + 1) / (region_all - flows["inst_all"] + pharmacies)
+
+    def _usual(self, flows: pd.DataFrame, peer_share: pd.Series) -> pd.Series:
+        """Pharmacies an institution's patients are expected at: in its own region (when
+        both regions are known) or taking ``catchment_share`` of the colleagues' patients."""
+        digits = self.region_digits
+        inst = flows["institution_region"].str[:digits]
+        pharm = flows["pharmacy_region"].str[:digits]
+        near = (inst.notna() & pharm.notna() & (inst == pharm)).to_numpy()
+        return pd.Series(near | (peer_share >= self.catchment_share).to_numpy(), flows.index)
+
+    def _ring_test(
+        self, flows: pd.DataFrame, institution: str, pharmacy: str, doctors: pd.DataFrame
+    ) -> pd.DataFrame | None:
+        """The screened doctors of one institution sending patients to one pharmacy,
+        tested together against the institution's remaining doctors."""
+        here = flows[flows["institution_id"] == institution]
+        mine = here["doctor_id"].isin(doctors["doctor_id"])
+        to = here["pharmacy_id"] == pharmacy
+        peers_to = float(here.loc[to & ~mine, "patients"].sum())
+        peers = float(here.loc[~mine, "patients"].sum())
+        prior = float(doctors["prior"].iloc[0])
+        share = (peers_to + self.prior_weight * prior) / (peers + self.prior_weight)
+        observed = int(doctors["hv_patients"].sum())
+        hv = float(here.loc[mine, "hv_patients"].sum())
+        expected = hv * share
+        p = float(poisson_tail(observed, expected))
+        peer_share = peers_to / max(peers, 1.0)
+        if observed < self.min_patients or p > self.edge_p or peer_share >= self.catchment_share:
+            return None
+        return doctors.assign(
+            ring_expected=expected, ring_p=p, ring_peer_share=peer_share, ring_observed=observed
+        )
+
+    def _evidence(
+        self, store: Store, args: dict[str, Any], rings: list[pd.DataFrame]
+    ) -> pd.DataFrame:
+        if not rings:
+            return pd.DataFrame()
+        flagged = pd.concat(rings)
+        return store.projection(
             "prescription_flow_claims",
             **args,
             doctors=sorted(set(flagged["doctor_id"])),
             pharmacies=sorted(set(flagged["pharmacy_id"])),
         )
-        pairs = set(zip(flagged["doctor_id"], flagged["pharmacy_id"], strict=True))
-        keep = [
-            (d, f) in pairs for d, f in zip(claims["doctor_id"], claims["pharmacy_id"], strict=True)
-        ]
-        claims = claims[keep]
-        return [self._candidate(part, claims) for part in _components(flagged)]
 
     def _resale(self, store: Store, args: dict[str, Any]) -> list[Candidate]:
         """Groups of patients buying high-value drugs far beyond need across outlets."""
@@ -157,23 +258,34 @@ class Kickback:
             },
         )
 
-    def _candidate(self, flows: pd.DataFrame, claims: pd.DataFrame) -> Candidate:
-        doctors = sorted(set(flows["doctor_id"]))
-        pharmacies = sorted(set(flows["pharmacy_id"]))
-        evidence = claims[
-            claims["doctor_id"].isin(doctors) & claims["pharmacy_id"].isin(pharmacies)
-        ]
+    def _candidate(self, ring: pd.DataFrame, claims: pd.DataFrame, lost: list[str]) -> Candidate:
+        """One ring's members, evidence (purchases and the visits that attributed them) and
+        figures. ``ring``: its flows as decide_flows returns them."""
+        doctors = sorted(set(ring["doctor_id"]))
+        pharmacies = sorted(set(ring["pharmacy_id"]))
+        institutions = sorted(set(ring["institution_id"]) - {""})
+        flows = set(
+            zip(ring["institution_id"], ring["doctor_id"], ring["pharmacy_id"], strict=True)
+        )
+        keys = zip(
+            claims["institution_id"], claims["doctor_id"], claims["pharmacy_id"], strict=True
+        )
+        evidence = claims[[k in flows for k in keys]]
         patients = sorted(set(evidence["person_id"]))
-        triangles = evidence.groupby(["doctor_id", "pharmacy_id", "person_id"]).size()
-        repeating = triangles[triangles >= 2].index.get_level_values("person_id").nunique()
-        cards = sorted(set(evidence["card_id"]))
-        observed, expected = int(flows["claims"].sum()), float(flows["expected"].sum())
+        per_patient = evidence.groupby("person_id")["claim_id"].nunique()
+        tests = ring.drop_duplicates(["institution_id", "pharmacy_id"])
+        observed = int(tests["ring_observed"].sum())
+        expected = float(tests["ring_expected"].sum())
+        known = ring["pharmacy_region"].notna() & ring["institution_region"].notna()
         numbers = {
             "doc": ", ".join(short(d) + "…" for d in doctors),
             "ph": ", ".join(short(p) + "…" for p in pharmacies),
-            "rx": observed,
+            "inst": ", ".join(short(i) + "…" for i in institutions) or "?",
+            "rx": int(evidence["claim_id"].nunique()),
             "patients": len(patients),
-            "repeat": repeating,
+            "repeat": int((per_patient >= 2).sum()),
+            "paired": int(evidence["visit_id"].notna().sum()),
+            "peer": f"{tests['ring_peer_share'].max():.1%}",
             "exp": f"{expected:.2g}",
             "ratio": f"{observed / max(expected, 1e-9):.0f}",
             "hv": f"{self.high_value:.0f}",
@@ -186,41 +298,62 @@ class Kickback:
                 *(Member("doctor", d, "doctor") for d in doctors),
                 *(Member("pharmacy", p, "pharmacy") for p in pharmacies),
                 *(Member("person", p, "recruit") for p in patients),
-                *(Member("card", c, "card_holder") for c in cards),
+                *(Member("card", c, "card_holder") for c in sorted(set(evidence["card_id"]))),
             ],
-            claim_ids=sorted(evidence["claim_id"]),
+            claim_ids=sorted(set(evidence["claim_id"]) | set(evidence["visit_id"].dropna())),
             statistic=observed,
             expected=expected,
-            explain_zh=(
-                "医师 {doc} 的高值外配处方（每张≥{hv} 元）有 {rx} 张流向药店 {ph}，"
-                "涉及 {patients} 名患者，其中 {repeat} 名重复出现（同一医师—患者—药店三角"
-                "两次以上）；按该医师处方量和同机构其他医师的药店选择"
-                "估计的期望为 {exp} 张（约 {ratio} 倍）；{resale_zh}"
-                "证据结算 {claims} 笔（{days} 天），合计 {total:.2f} 元"
-                "（统筹 {fund:.2f}，个人账户 {account:.2f}），{first} 至 {last}。"
-            ),
-            explain_en=(
-                "{rx} high-value (>= {hv} yuan) external prescriptions of doctor {doc} were "
-                "filled at pharmacy {ph} for {patients} patients, {repeat} of whom came back "
-                "(the same doctor - patient - pharmacy triangle twice or more); expected from "
-                "the doctor's "
-                "volume and the pharmacy choices of colleagues at the same institution: "
-                "{exp} (about {ratio}x); {resale_en}"
-                "{claims} evidence claims on {days} days, {total:.2f} yuan (fund "
-                "{fund:.2f}, personal account {account:.2f}), {first} to {last}."
-            ),
+            explain_zh=FLOW_ZH.replace("{far}", "外地" if known.all() else ""),
+            explain_en=FLOW_EN.replace("{far}", "the distant " if known.all() else ""),
             numbers=numbers,
             method={
                 "detector": self.pattern,
                 "projection": ["prescription_flows", "prescription_flow_claims"],
-                "high_value": self.high_value,
-                "min_claims": self.min_claims,
-                "min_patients": self.min_patients,
-                "edge_p": self.edge_p,
-                "prior_weight": self.prior_weight,
-                "flows": len(flows),
+                **self._params(),
+                "flows": len(ring),
+                "institutions": institutions,
+                "attributed_by_visit": numbers["paired"],
+                "lost_signals": lost,
             },
         )
+
+    def _params(self) -> dict[str, Any]:
+        return {k: v for k, v in vars(self).items() if k != "pattern"}
+
+
+def lost_signals(flows: pd.DataFrame) -> list[str]:
+    """What the flows could not use, in words for the case memo."""
+    lost = []
+    if flows.empty:
+        return ["no pharmacy purchase could be attributed to a doctor"]
+    if int(flows["by_items"].sum()) == 0:
+        lost.append("claim_items: high value judged from claim totals")
+    if flows["pharmacy_region"].isna().all() or flows["institution_region"].isna().all():
+        lost.append(
+            "provider regions: distance unknown, only the institution's usual "
+            "pharmacies are expected"
+        )
+    if (flows["institution_id"] == "").all():
+        lost.append("doctors' institutions: colleagues unknown, the city's choices stand in")
+    return lost
+
+
+def _merge_by_doctor(rings: list[pd.DataFrame]) -> list[pd.DataFrame]:
+    """Rings sharing a doctor (one doctor steering to two far pharmacies) are one ring."""
+    if len(rings) < 2:
+        return rings
+    graph = ig.Graph(n=len(rings))
+    owner: dict[tuple[str, str], int] = {}
+    for i, ring in enumerate(rings):
+        for key in zip(ring["institution_id"], ring["doctor_id"], strict=True):
+            if key in owner:
+                graph.add_edge(owner[key], i)
+            owner.setdefault(key, i)
+    label = graph.connected_components().membership
+    return [
+        pd.concat([r for r, k in zip(rings, label, strict=True) if k == part])
+        for part in sorted(set(label))
+    ]
 
 
 def _confirm(flows: list[Candidate], resale: list[Candidate]) -> list[Candidate]:
@@ -269,18 +402,3 @@ def _confirm(flows: list[Candidate], resale: list[Candidate]) -> list[Candidate]
             f"drug's median pace predicts {expected:.1f}); "
         )
     return [*flows, *kept]
-
-
-def _components(flagged: pd.DataFrame) -> list[pd.DataFrame]:
-    """Doctor-pharmacy flows that share a doctor or a pharmacy belong to one ring."""
-    names = sorted(set(flagged["doctor_id"]) | set(flagged["pharmacy_id"]))
-    index = {n: i for i, n in enumerate(names)}
-    graph = ig.Graph(
-        n=len(names),
-        edges=list(
-            zip(flagged["doctor_id"].map(index), flagged["pharmacy_id"].map(index), strict=True)
-        ),
-    )
-    label = np.array(graph.connected_components().membership)
-    part = label[flagged["doctor_id"].map(index).to_numpy()]
-    return [flagged[part == k] for k in sorted(set(part))]
