@@ -24,7 +24,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import igraph as ig
+import numpy as np
 import pandas as pd
+from scipy import stats
 
 from graphscan.detect.base import Candidate, Window, finish, short
 from graphscan.detect.far_cards import REGION_DIGITS
@@ -65,6 +67,9 @@ class Kickback:
     #: and when that many is this unlikely given the colleagues' choices (a screen: the
     #: ring test decides)
     screen_p: float = 1e-2
+    #: more doctors than this sending patients to one far pharmacy is the institution's
+    #: catchment (patients from that town), not a ring of colleagues
+    max_doctors: int = 5
     #: the ring's patients at the pharmacy must be this unlikely
     edge_p: float = 1e-5
     #: pseudo-count pulling the colleagues' choices toward the region's
@@ -90,89 +95,112 @@ class Kickback:
         return finish(store, _confirm(candidates, self._resale(store, args)))
 
     def decide_flows(self, flows: pd.DataFrame) -> list[pd.DataFrame]:
-        """The flagged rings: for each, the flows (one row per doctor, all to one pharmacy
-        from one institution) with the ring's ``expected``, ``p`` and ``peer_share``."""
+        """The flagged rings: for each, its flows (one row per doctor, all to one pharmacy
+        from one institution, or several when a doctor steers to more than one) with the
+        ring's ``ring_expected``, ``ring_p`` and ``ring_peer_share``."""
         if flows.empty:
             return []
-        flows = self.null_model(flows)
-        screened = flows[
-            (flows["hv_patients"] >= self.doctor_patients)
-            & (flows["p"] <= self.screen_p)
-            & ~flows["usual"]
-        ]
+        flows = self.catchment(flows)
+        candidates = flows[(flows["hv_patients"] >= self.doctor_patients) & ~flows["usual"]]
         rings = []
-        for (institution, pharmacy), group in screened.groupby(
+        for (institution, _), group in candidates.groupby(
             ["institution_id", "pharmacy_id"], sort=True
         ):
-            tested = self._ring_test(flows, str(institution), str(pharmacy), group)
+            here = flows[flows["institution_id"] == institution]
+            tested = self._ring_test(here, group)
             if tested is not None:
                 rings.append(tested)
         return _merge_by_doctor(rings)
 
-    def null_model(self, flows: pd.DataFrame) -> pd.DataFrame:
-        """Per doctor and pharmacy: ``expected`` high-value patients there if the doctor's
-        patients chose like the institution's other doctors' (smoothed toward the region's
-        other institutions), the Poisson tail ``p``, and ``usual`` for pharmacies near the
-        institution or among its usual ones."""
+    def catchment(self, flows: pd.DataFrame) -> pd.DataFrame:
+        """Per doctor and pharmacy, the institution's and the doctor's volumes, ``prior``
+        (the pharmacy's share among the region's other institutions' high-value patients),
+        ``peer_share`` (its share of the colleagues' patients, any value) and ``usual``
+        for pharmacies near the institution or among its usual ones."""
         flows = flows.assign(
             region=flows["institution_region"].fillna("").str[: self.region_digits]
         )
-        inst = flows.groupby(["institution_id", "pharmacy_id"])["patients"].transform("sum")
-        inst_all = flows.groupby("institution_id")["patients"].transform("sum")
-        doc_all = flows.groupby(["institution_id", "doctor_id"])["patients"].transform("sum")
-        doc_hv = flows.groupby(["institution_id", "doctor_id"])["hv_patients"].transform("sum")
-        flows = flows.assign(inst_to=inst, inst_all=inst_all, doc_all=doc_all, doc_hv=doc_hv)
-        flows = flows.assign(prior=self._prior(flows))
-        peers_to = flows["inst_to"] - flows["patients"]
-        peers = flows["inst_all"] - flows["doc_all"]
-        share = (peers_to + self.prior_weight * flows["prior"]) / (peers + self.prior_weight)
-        expected = flows["doc_hv"] * share
+        for col in ("patients", "hv_patients"):
+            flows = flows.assign(
+                **{
+                    f"inst_to_{col}": flows.groupby(["institution_id", "pharmacy_id"])[
+                        col
+                    ].transform("sum"),
+                    f"inst_{col}": flows.groupby("institution_id")[col].transform("sum"),
+                    f"doc_{col}": flows.groupby(["institution_id", "doctor_id"])[col].transform(
+                        "sum"
+                    ),
+                }
+            )
+        peer_share = (flows["inst_to_patients"] - flows["patients"]) / (
+            flows["inst_patients"] - flows["doc_patients"]
+        ).clip(lower=1)
         return flows.assign(
-            peer_share=peers_to / peers.clip(lower=1),
-            expected=expected,
-            p=poisson_tail(flows["hv_patients"].to_numpy(), expected.to_numpy()),
-            usual=self._usual(flows, peers_to / peers.clip(lower=1)),
+            prior=self._prior(flows),
+            peer_share=peer_share,
+            usual=self._near(flows) | (peer_share >= self.catchment_share).to_numpy(),
         )
 
     def _prior(self, flows: pd.DataFrame) -> pd.Series:
-        """Share of the pharmacy among the patients of the region's other institutions
-        (add-one over pharmacies, so no share is zero; the whole city where the region is
-        unknown)."""
-        region_to = flows.groupby(["region", "pharmacy_id"])["patients"].transform("sum")
-        region_all = flows.groupby("region")["patients"].transform("sum")
+        """Share of the pharmacy among the high-value patients of the region's other
+        institutions (add-one over pharmacies, so no share is zero; the whole city where
+        the region is unknown)."""
+        region_to = flows.groupby(["region", "pharmacy_id"])["hv_patients"].transform("sum")
+        region_all = flows.groupby("region")["hv_patients"].transform("sum")
         pharmacies = flows["pharmacy_id"].nunique()
-        return (region_to - flows["inst_to"] + 1) / (region_all - flows["inst_all"] + pharmacies)
+        return (region_to - flows["inst_to_hv_patients"] + 1) / (
+            region_all - flows["inst_hv_patients"] + pharmacies
+        )
 
-    def _usual(self, flows: pd.DataFrame, peer_share: pd.Series) -> pd.Series:
-        """Pharmacies an institution's patients are expected at: in its own region (when
-        both regions are known) or taking ``catchment_share`` of the colleagues' patients."""
+    def _near(self, flows: pd.DataFrame) -> np.ndarray:
+        """Pharmacies in the institution's own region (where both regions are known)."""
         digits = self.region_digits
         inst = flows["institution_region"].str[:digits]
         pharm = flows["pharmacy_region"].str[:digits]
-        near = (inst.notna() & pharm.notna() & (inst == pharm)).to_numpy()
-        return pd.Series(near | (peer_share >= self.catchment_share).to_numpy(), flows.index)
+        return (inst.notna() & pharm.notna() & (inst == pharm)).to_numpy()
 
-    def _ring_test(
-        self, flows: pd.DataFrame, institution: str, pharmacy: str, doctors: pd.DataFrame
-    ) -> pd.DataFrame | None:
-        """The screened doctors of one institution sending patients to one pharmacy,
-        tested together against the institution's remaining doctors."""
-        here = flows[flows["institution_id"] == institution]
-        mine = here["doctor_id"].isin(doctors["doctor_id"])
-        to = here["pharmacy_id"] == pharmacy
-        peers_to = float(here.loc[to & ~mine, "patients"].sum())
-        peers = float(here.loc[~mine, "patients"].sum())
-        prior = float(doctors["prior"].iloc[0])
+    def _ring_test(self, here: pd.DataFrame, candidates: pd.DataFrame) -> pd.DataFrame | None:
+        """Doctors of one institution (``here``: its flows) sending several high-value
+        patients to one pharmacy (``candidates``), each tested against the colleagues who
+        do not (so that colleagues of one ring do not make each other look expected), then
+        those that stand out together. More than ``max_doctors`` of them is the
+        institution's own habit (patients from that town), not a ring."""
+        pharmacy = candidates["pharmacy_id"].iloc[0]
+        mine = here["doctor_id"].isin(candidates["doctor_id"]).to_numpy()
+        to = (here["pharmacy_id"] == pharmacy).to_numpy()
+        peers_to = float(here.loc[to & ~mine, "hv_patients"].sum())
+        peers = float(here.loc[~mine, "hv_patients"].sum())
+        prior = float(candidates["prior"].iloc[0])
         share = (peers_to + self.prior_weight * prior) / (peers + self.prior_weight)
-        observed = int(doctors["hv_patients"].sum())
-        hv = float(here.loc[mine, "hv_patients"].sum())
-        expected = hv * share
-        p = float(poisson_tail(observed, expected))
-        peer_share = peers_to / max(peers, 1.0)
-        if observed < self.min_patients or p > self.edge_p or peer_share >= self.catchment_share:
+        expected = candidates["doc_hv_patients"].to_numpy(dtype=float) * share
+        p = poisson_tail(candidates["hv_patients"].to_numpy(), expected)
+        kept = candidates[p <= self.screen_p]
+        if kept.empty or len(kept) > self.max_doctors:
             return None
-        return doctors.assign(
-            ring_expected=expected, ring_p=p, ring_peer_share=peer_share, ring_observed=observed
+        observed = int(kept["hv_patients"].sum())
+        expected_ring = float(kept["doc_hv_patients"].sum()) * share
+        p_ring = float(poisson_tail(observed, expected_ring))
+        if peers > 0:
+            # the same doctors against the colleagues by where their high-value patients
+            # buy (a one-sided Fisher exact test): a town's patients buying at home after
+            # seeing any doctor are the institution's habit, however the doctors were picked
+            elsewhere = int(kept["doc_hv_patients"].sum()) - observed
+            table = [[observed, elsewhere], [int(peers_to), int(peers - peers_to)]]
+            p_ring = max(p_ring, float(stats.fisher_exact(table, alternative="greater")[1]))
+        peer_share = float(here.loc[to & ~mine, "patients"].sum()) / max(
+            float(here.loc[~mine, "patients"].sum()), 1.0
+        )
+        if (
+            observed < self.min_patients
+            or p_ring > self.edge_p
+            or peer_share >= self.catchment_share
+        ):
+            return None
+        return kept.assign(
+            ring_expected=expected_ring,
+            ring_p=p_ring,
+            ring_peer_share=peer_share,
+            ring_observed=observed,
         )
 
     def _evidence(
