@@ -141,6 +141,79 @@ def test_family_and_screening_day_are_left_alone(hospital: EmbeddedStore) -> Non
         assert "T" not in ring.member_ids("institution")
 
 
+CAMPAIGN = [f"E{i:02d}" for i in range(45)]
+SECOND_EYE = CAMPAIGN[:14]
+
+
+def _campaign_city() -> dict[str, pd.DataFrame]:
+    """The hospital city, and a free cataract-surgery campaign at H: 45 elderly villagers
+    bused in on three days within three weeks, each admitted once for H25.9 with the
+    same package bill; 14 come back 14-42 days later for the second eye. Then two
+    campaign villagers come back the next winter for something else."""
+    frames = _hospital_city()
+    rng = np.random.default_rng(5)
+    rows = frames["claims"].to_dict("records")
+    buses = (150, 157, 168)
+    first = {p: buses[i % 3] for i, p in enumerate(CAMPAIGN)}
+    for person in CAMPAIGN:
+        _stay(rows, person, "H", first[person], 4200 + float(rng.uniform(0, 150)), 2, "H25.9")
+    for person in SECOND_EYE:
+        day = first[person] + int(rng.integers(14, 43))
+        _stay(rows, person, "H", day, 4200 + float(rng.uniform(0, 150)), 2, "H25.9")
+    for person in CAMPAIGN[:2]:
+        _stay(rows, person, "H", 330, 3100.0, 6, "J18.9")
+    persons = pd.concat(
+        [
+            frames["persons"],
+            pd.DataFrame(
+                {
+                    "person_id": CAMPAIGN,
+                    "address_key": [f"addr-{p}" for p in CAMPAIGN],
+                    "phone_key": [f"phone-{p}" for p in CAMPAIGN],
+                }
+            ),
+        ]
+    )
+    for i, row in enumerate(rows):
+        row["claim_id"] = f"C{i:05d}"
+    return {**frames, "claims": pd.DataFrame(rows), "persons": persons}
+
+
+@pytest.mark.parametrize("persons", [True, False], ids=["persons", "no persons table"])
+def test_a_cataract_campaign_is_not_a_ring(tmp_path: Path, persons: bool) -> None:
+    """The second-eye round makes fourteen villagers come twice, together, with the same
+    diagnosis and bill; the campaign is still one campaign. The repeated group is found
+    beside it, with or without the persons table."""
+    frames = _campaign_city()
+    if not persons:
+        frames = {**frames, "persons": frames["persons"][["person_id"]]}
+    rings = scan(_store(tmp_path / "ws", frames), patterns=["group_hospitalisation"])
+    assert [r.member_ids("person") & set(CAMPAIGN) for r in rings] == [set()]
+    ring = rings[0]
+    assert set(RECRUITS) <= ring.member_ids("person")
+    assert ring.method["campaigns_set_aside"] >= 1
+    if not persons:
+        assert any("households unknown" in s for s in ring.method["lost_signals"])
+        assert any("recruiter" in s for s in ring.method["lost_signals"])
+
+
+def test_the_same_campaign_people_back_again_and_again_are_a_ring(tmp_path: Path) -> None:
+    """Had the second-eye villagers come back a third and fourth time together, it would
+    no longer be a campaign."""
+    frames = _campaign_city()
+    rows = frames["claims"].to_dict("records")
+    for day in (240, 300):
+        for person in SECOND_EYE:
+            _stay(rows, person, "H", day, 4200.0, 2, "H25.9")
+    for i, row in enumerate(rows):
+        row["claim_id"] = f"C{i:05d}"
+    rings = scan(
+        _store(tmp_path / "ws", {**frames, "claims": pd.DataFrame(rows)}),
+        patterns=["group_hospitalisation"],
+    )
+    assert any(set(SECOND_EYE) <= r.member_ids("person") for r in rings)
+
+
 def test_windows_take_the_fullest_wave_first() -> None:
     """A stray admission two days before a wave does not cut the wave in two."""
     rows = pd.DataFrame({"entity": ["x", "a", "b", "c", "d"], "day": [98, 102, 104, 106, 108]})

@@ -32,6 +32,12 @@ SIMILAR_BILL = 0.10
 SIMILAR_STAY = 2
 #: and when ring-like admissions are this unlikely to crowd those days by chance
 SIMILAR_P = 1e-3
+#: a group this small whose addresses are unknown could be one household
+HOUSEHOLD = 3
+#: one campaign (free cataract surgery, 白内障复明) admits its people within this many days
+CAMPAIGN_DAYS = 31
+#: and some come back once, for the same treatment, within this many days (the second eye)
+SECOND_ROUND_DAYS = 90
 
 
 @dataclass
@@ -69,11 +75,18 @@ class GroupHospitalisation:
         )
         admissions: dict[str, pd.DataFrame] = {}
         found = []
+        campaigns = 0
         for group in groups:
             if group.venue not in admissions:
                 admissions[group.venue] = store.projection(
                     "wave_admissions", **window.params(), provider_id=group.venue
                 )
+            unknown = people.loc[group.entities, "address_key"].isna().all()
+            if unknown and len(group.entities) <= HOUSEHOLD:
+                continue  # could be one family admitted together: nothing says otherwise
+            if one_campaign(admissions[group.venue], group, self.wave_days):
+                campaigns += 1
+                continue
             evidence = stays[stays["claim_id"].isin(group.claim_ids)]
             contacts = people.loc[group.entities, ["phone_key", "address_key"]]
             found.append(
@@ -84,6 +97,7 @@ class GroupHospitalisation:
                     *self._once(admissions[group.venue], group, evidence, contacts),
                 )
             )
+        lost = lost_signals(stays)
         phones = sorted({p for *_, shared in found for p in shared})
         holders = store.projection("persons_by_phone", phones=phones) if phones else None
         candidates = []
@@ -167,6 +181,8 @@ class GroupHospitalisation:
                         "admitted_once_alike": int(once["person_id"].nunique()),
                         "look_alikes": {"observed": int(alike), "expected": float(expected)},
                         "recruiters": len(recruiters),
+                        "campaigns_set_aside": campaigns,
+                        "lost_signals": lost,
                     },
                 )
             )
@@ -236,3 +252,88 @@ class GroupHospitalisation:
         counts = holders.groupby("phone_key")["person_id"].nunique()
         usable = counts[counts <= MAX_RECRUITERS_PER_PHONE].index
         return holders[holders["phone_key"].isin(usable)]
+
+
+def lost_signals(stays: pd.DataFrame) -> list[str]:
+    """What the admissions could not use, in words for the case memo."""
+    lost = []
+    if stays["address_key"].isna().all():
+        lost.append(
+            f"persons' addresses: households unknown, groups of {HOUSEHOLD} or fewer "
+            "could be families and are not reported"
+        )
+    if stays["phone_key"].isna().all():
+        lost.append("persons' phones: no recruiter's phone can tie recruits")
+    if stays["doctor_id"].isna().all():
+        lost.append("doctors: no treating doctor joins the ring")
+    if stays["diagnosis_code"].isna().all():
+        lost.append(
+            "diagnoses: no look-alike one-time admissions are attached, campaigns are "
+            "told by their bills"
+        )
+    return lost
+
+
+def one_campaign(rows: pd.DataFrame, group: WaveGroup, wave_days: int) -> bool:
+    """Whether a single campaign explains the group's waves (``rows``: the institution's
+    wave_admissions): in those waves every member is admitted once, or twice for the same
+    treatment (same diagnosis, or a bill within SIMILAR_BILL where diagnoses are unknown)
+    within SECOND_ROUND_DAYS; their first admissions lie within CAMPAIGN_DAYS; and those
+    days are crowded by look-alike admissions of people who came only once, at least as
+    many as the group and far more than the institution's other days hold. A campaign
+    brings dozens once and a few back for the second eye; a ring brings the same people
+    back again and again, and those it brings once are fewer than those it brings back."""
+    members = group.entities
+    near = np.zeros(len(rows), dtype=bool)
+    for lo, hi in (w.reach(wave_days - 1) for w in group.waves):
+        near |= rows["day"].between(lo, hi).to_numpy()
+    mine = rows[near & rows["person_id"].isin(members).to_numpy()]
+    mine = mine.sort_values(["person_id", "day"])
+    gap = mine.groupby("person_id")["day"].diff()
+    episodes = mine[gap.isna() | (gap >= wave_days)]
+    if episodes.groupby("person_id").size().max() > 2:
+        return False
+    first = episodes.groupby("person_id").nth(0).set_index("person_id")
+    second = episodes.groupby("person_id").nth(1).set_index("person_id")
+    before = first.loc[second.index]
+    if ((second["day"] - before["day"]) > SECOND_ROUND_DAYS).any():
+        return False
+    if not _same_treatment(before, second).all():
+        return False
+    lo, hi = int(first["day"].min()), int(first["day"].max())
+    if hi - lo > CAMPAIGN_DAYS:
+        return False
+    once = rows[~rows["person_id"].isin(members)]
+    once = once[once.groupby("person_id")["day"].transform("size") == 1]
+    alike = _same_treatment_as(once, first)
+    inside = once["day"].between(lo - wave_days, hi + wave_days).to_numpy()
+    crowd = int((alike & inside).sum())
+    days = max(int(rows["day"].max() - rows["day"].min() + 1), 1)
+    burst = hi - lo + 1 + 2 * wave_days
+    expected = (int((alike & ~inside).sum()) + 1) / max(days - burst, 1) * burst
+    return crowd >= len(members) and float(poisson_tail(crowd, expected)) <= SIMILAR_P
+
+
+def _same_treatment(a: pd.DataFrame, b: pd.DataFrame) -> pd.Series:
+    """Row by row: the same diagnosis where both are known, else a bill within SIMILAR_BILL."""
+    known = a["diagnosis_code"].notna() & b["diagnosis_code"].notna()
+    dx = a["diagnosis_code"] == b["diagnosis_code"]
+    bill = _close(a["total_amount"], b["total_amount"])
+    return (known & dx) | (~known & bill)
+
+
+def _same_treatment_as(rows: pd.DataFrame, first: pd.DataFrame) -> np.ndarray:
+    """Rows whose diagnosis is one of the group's first diagnoses (where known), else whose
+    bill lies within SIMILAR_BILL of the group's range of first bills."""
+    codes = set(first["diagnosis_code"].dropna())
+    amount = rows["total_amount"].astype(float)
+    lo, hi = first["total_amount"].astype(float).min(), first["total_amount"].astype(float).max()
+    bill = amount.between(lo * (1 - SIMILAR_BILL), hi * (1 + SIMILAR_BILL))
+    return np.where(
+        rows["diagnosis_code"].notna() & bool(codes), rows["diagnosis_code"].isin(codes), bill
+    ).astype(bool)
+
+
+def _close(a: pd.Series, b: pd.Series) -> pd.Series:
+    a, b = a.astype(float), b.astype(float)
+    return (a - b).abs() <= SIMILAR_BILL * np.maximum(a.abs(), b.abs())
