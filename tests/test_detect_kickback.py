@@ -143,7 +143,8 @@ def test_chronic_refills_at_the_door_and_far_town_patients_are_not_rings(
         store.projection("prescription_flows", since=None, until=None, high_value=1000.0)
     )
     door = flows[(flows["doctor_id"] == SPECIALIST) & (flows["pharmacy_id"] == "P1")]
-    assert door["usual"].all() and (door["hv_patients"] == len(CHRONIC)).all()
+    assert (door["hv_patients"] == len(CHRONIC)).all()
+    assert door["near"].all() and (door["peer_share"] >= Kickback().catchment_share).all()
     for ring in scan(store, patterns=["kickback"]):
         assert not ring.member_ids("person") & {*CHRONIC, *FAR_TOWN}
         assert SPECIALIST not in ring.member_ids("doctor")

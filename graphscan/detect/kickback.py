@@ -101,7 +101,7 @@ class Kickback:
         if flows.empty:
             return []
         flows = self.catchment(flows)
-        candidates = flows[(flows["hv_patients"] >= self.doctor_patients) & ~flows["usual"]]
+        candidates = flows[(flows["hv_patients"] >= self.doctor_patients) & ~flows["near"]]
         rings = []
         for (institution, _), group in candidates.groupby(
             ["institution_id", "pharmacy_id"], sort=True
@@ -115,8 +115,8 @@ class Kickback:
     def catchment(self, flows: pd.DataFrame) -> pd.DataFrame:
         """Per doctor and pharmacy, the institution's and the doctor's volumes, ``prior``
         (the pharmacy's share among the region's other institutions' high-value patients),
-        ``peer_share`` (its share of the colleagues' patients, any value) and ``usual``
-        for pharmacies near the institution or among its usual ones."""
+        ``peer_share`` (its share of the colleagues' patients, any value) and ``near``
+        for pharmacies in the institution's own region."""
         flows = flows.assign(
             region=flows["institution_region"].fillna("").str[: self.region_digits]
         )
@@ -138,7 +138,7 @@ class Kickback:
         return flows.assign(
             prior=self._prior(flows),
             peer_share=peer_share,
-            usual=self._near(flows) | (peer_share >= self.catchment_share).to_numpy(),
+            near=self._near(flows),
         )
 
     def _prior(self, flows: pd.DataFrame) -> pd.Series:
@@ -180,16 +180,22 @@ class Kickback:
         observed = int(kept["hv_patients"].sum())
         expected_ring = float(kept["doc_hv_patients"].sum()) * share
         p_ring = float(poisson_tail(observed, expected_ring))
-        if peers > 0:
-            # the same doctors against the colleagues by where their high-value patients
-            # buy (a one-sided Fisher exact test): a town's patients buying at home after
-            # seeing any doctor are the institution's habit, however the doctors were picked
-            elsewhere = int(kept["doc_hv_patients"].sum()) - observed
-            table = [[observed, elsewhere], [int(peers_to), int(peers - peers_to)]]
+        peers_all = float(here.loc[~mine, "patients"].sum())
+        if peers_all == 0 and here["doctor_id"].nunique() > 1:
+            return None  # every doctor there does it: the institution's habit, not a ring
+        if peers_all > 0:
+            # the same doctors against the colleagues by where their patients buy (any
+            # value: a ring can be most of a small institution's high-value purchases), a
+            # one-sided Fisher exact test: a town's patients buying at home after seeing
+            # any doctor are the institution's habit, however the doctors were picked
+            at = int(kept["patients"].sum())
+            peers_at = int(here.loc[to & ~mine, "patients"].sum())
+            table = [
+                [at, int(kept["doc_patients"].sum()) - at],
+                [peers_at, int(peers_all) - peers_at],
+            ]
             p_ring = max(p_ring, float(stats.fisher_exact(table, alternative="greater")[1]))
-        peer_share = float(here.loc[to & ~mine, "patients"].sum()) / max(
-            float(here.loc[~mine, "patients"].sum()), 1.0
-        )
+        peer_share = float(here.loc[to & ~mine, "patients"].sum()) / max(peers_all, 1.0)
         if (
             observed < self.min_patients
             or p_ring > self.edge_p
