@@ -16,6 +16,7 @@ import pandas as pd
 
 from graphscan.detect.base import Candidate, Window, finish, short
 from graphscan.detect.cooccurrence import Params
+from graphscan.detect.package_stays import PackageGroup, package_groups
 from graphscan.detect.significance import poisson_tail
 from graphscan.detect.wave_windows import Season, WaveGroup, find_wave_groups
 from graphscan.rings import Member, Ring
@@ -40,6 +41,20 @@ CAMPAIGN_DAYS = 31
 SECOND_ROUND_DAYS = 90
 
 
+PACKAGE_ZH = (
+    "机构 {inst}… 的 {people} 人各有至少两次住院按同一价格结算（{low}–{high} 元），"
+    "按各人自身住院次数和该机构其他住院的金额分布估计，期望只有 {exp} 人；"
+    "涉及 {dx} 种诊断；证据住院 {claims} 笔（{days} 天），合计 {total:.2f} 元"
+    "（统筹 {fund:.2f}），{first} 至 {last}。"
+)
+PACKAGE_EN = (
+    "Institution {inst}… billed {people} people the same price ({low}-{high} yuan) in two "
+    "or more admissions each, where each one's own admissions and the institution's other "
+    "bills predict {exp}; {dx} distinct diagnoses; {claims} evidence stays on {days} days, "
+    "{total:.2f} yuan (fund {fund:.2f}), {first} to {last}."
+)
+
+
 @dataclass
 class GroupHospitalisation:
     pattern: str = "group_hospitalisation"
@@ -49,6 +64,11 @@ class GroupHospitalisation:
     #: (edge_p 0.05) and the group test decides, supported by the look-alike admissions
     #: crowding the group's waves (which carries a pair that no third person joins)
     params: Params = field(default_factory=lambda: Params(min_together=2, edge_p=0.05, min_group=2))
+    #: people billed one package price in two or more admissions each a package group needs
+    min_package: int = 5
+    #: and how unlikely that many must be, given each one's admissions and the
+    #: institution's other bills
+    package_p: float = 1e-6
 
     def find(self, store: Store, window: Window) -> list[Ring]:
         args = {**window.params(), "wave_days": self.wave_days}
@@ -84,7 +104,8 @@ class GroupHospitalisation:
             unknown = people.loc[group.entities, "address_key"].isna().all()
             if unknown and len(group.entities) <= HOUSEHOLD:
                 continue  # could be one family admitted together: nothing says otherwise
-            if one_campaign(admissions[group.venue], group, self.wave_days):
+            reach = [w.reach(span) for w in group.waves]
+            if one_campaign(admissions[group.venue], group.entities, reach, self.wave_days):
                 campaigns += 1
                 continue
             evidence = stays[stays["claim_id"].isin(group.claim_ids)]
@@ -98,6 +119,9 @@ class GroupHospitalisation:
                 )
             )
         lost = lost_signals(stays)
+        packages = self._packages(store, window, stays, admissions)
+        found = [f for f in found if not any(_within(f[0], g) for g in packages)]
+        packages = [g for g in packages if not any(_within(g, f[0]) for f in found)]
         phones = sorted({p for *_, shared in found for p in shared})
         holders = store.projection("persons_by_phone", phones=phones) if phones else None
         candidates = []
@@ -186,7 +210,82 @@ class GroupHospitalisation:
                     },
                 )
             )
+        candidates += [self._package_candidate(g, stays, lost) for g in packages]
         return finish(store, candidates)
+
+    def _packages(
+        self,
+        store: Store,
+        window: Window,
+        stays: pd.DataFrame,
+        admissions: dict[str, pd.DataFrame],
+    ) -> list[PackageGroup]:
+        """Repeaters billed one package price again and again (package_stays), unless they
+        could be one household or one campaign explains them."""
+
+        def venue_admissions(venue: str) -> pd.DataFrame:
+            if venue not in admissions:
+                admissions[venue] = store.projection(
+                    "wave_admissions", **window.params(), provider_id=venue
+                )
+            return admissions[venue]
+
+        span = self.wave_days - 1
+        people = stays.drop_duplicates("person_id").set_index("person_id")
+        kept = []
+        for group in package_groups(
+            stays, venue_admissions, SIMILAR_BILL, self.min_package, self.package_p
+        ):
+            unknown = people.loc[group.entities, "address_key"].isna().all()
+            if unknown and len(group.entities) <= HOUSEHOLD:
+                continue
+            reach = [(d - span, d + span) for d in group.days]
+            if not one_campaign(
+                venue_admissions(group.venue), group.entities, reach, self.wave_days
+            ):
+                kept.append(group)
+        return kept
+
+    def _package_candidate(
+        self, group: PackageGroup, stays: pd.DataFrame, lost: list[str]
+    ) -> Candidate:
+        evidence = stays[stays["claim_id"].isin(group.claim_ids)]
+        doctors = evidence["doctor_id"].value_counts()
+        doctors = sorted(doctors[doctors >= max(2, DOCTOR_SHARE * len(evidence))].index)
+        numbers = {
+            "people": len(group.entities),
+            "inst": short(group.venue),
+            "low": f"{group.low:.0f}",
+            "high": f"{group.high:.0f}",
+            "exp": f"{group.expected:.2g}",
+            "dx": evidence["diagnosis_code"].nunique(),
+        }
+        return Candidate(
+            pattern=self.pattern,
+            members=[
+                Member("institution", group.venue, "institution"),
+                *(Member("doctor", d, "doctor") for d in doctors),
+                *(Member("person", p, "recruit") for p in group.entities),
+                *(Member("card", c, "card_holder") for c in sorted(set(evidence["card_id"]))),
+            ],
+            claim_ids=group.claim_ids,
+            statistic=group.observed,
+            expected=group.expected,
+            tests=group.tests,
+            explain_zh=PACKAGE_ZH,
+            explain_en=PACKAGE_EN,
+            numbers=numbers,
+            method={
+                "detector": self.pattern,
+                "signal": "package",
+                "projection": ["admission_waves", "wave_admissions"],
+                "wave_days": self.wave_days,
+                "min_package": self.min_package,
+                "package_p": self.package_p,
+                "band": SIMILAR_BILL,
+                "lost_signals": lost,
+            },
+        )
 
     def _once(
         self, rows: pd.DataFrame, group: WaveGroup, evidence: pd.DataFrame, contacts: pd.DataFrame
@@ -254,6 +353,15 @@ class GroupHospitalisation:
         return holders[holders["phone_key"].isin(usable)]
 
 
+def _within(a: WaveGroup | PackageGroup, b: WaveGroup | PackageGroup) -> bool:
+    """``a`` is a smaller group of the same institution, mostly inside ``b``: ``b``
+    carries it (the fragments of a package group found by chance meetings)."""
+    overlap = len(set(a.entities) & set(b.entities))
+    return (
+        a.venue == b.venue and len(a.entities) < len(b.entities) and 2 * overlap >= len(a.entities)
+    )
+
+
 def lost_signals(stays: pd.DataFrame) -> list[str]:
     """What the admissions could not use, in words for the case memo."""
     lost = []
@@ -274,18 +382,20 @@ def lost_signals(stays: pd.DataFrame) -> list[str]:
     return lost
 
 
-def one_campaign(rows: pd.DataFrame, group: WaveGroup, wave_days: int) -> bool:
-    """Whether a single campaign explains the group's waves (``rows``: the institution's
-    wave_admissions): in those waves every member is admitted once, or twice for the same
-    treatment (same diagnosis, or a bill within SIMILAR_BILL where diagnoses are unknown)
-    within SECOND_ROUND_DAYS; their first admissions lie within CAMPAIGN_DAYS; and those
-    days are crowded by look-alike admissions of people who came only once, at least as
-    many as the group and far more than the institution's other days hold. A campaign
-    brings dozens once and a few back for the second eye; a ring brings the same people
-    back again and again, and those it brings once are fewer than those it brings back."""
-    members = group.entities
+def one_campaign(
+    rows: pd.DataFrame, members: list[str], reach: list[tuple[int, int]], wave_days: int
+) -> bool:
+    """Whether a single campaign explains the group's admissions on the days ``reach``
+    (``rows``: the institution's wave_admissions): there every member is admitted once,
+    or twice for the same treatment (same diagnosis, or a bill within SIMILAR_BILL where
+    diagnoses are unknown) within SECOND_ROUND_DAYS; their first admissions lie within
+    CAMPAIGN_DAYS; and those days are crowded by look-alike admissions of people who came
+    only once, at least as many as the group and far more than the institution's other
+    days hold. A campaign brings dozens once and a few back for the second eye; a ring
+    brings the same people back again and again, and those it brings once are fewer than
+    those it brings back."""
     near = np.zeros(len(rows), dtype=bool)
-    for lo, hi in (w.reach(wave_days - 1) for w in group.waves):
+    for lo, hi in reach:
         near |= rows["day"].between(lo, hi).to_numpy()
     mine = rows[near & rows["person_id"].isin(members).to_numpy()]
     mine = mine.sort_values(["person_id", "day"])
