@@ -234,7 +234,7 @@ class GroupHospitalisation:
         people = stays.drop_duplicates("person_id").set_index("person_id")
         kept = []
         for group in package_groups(
-            stays, venue_admissions, SIMILAR_BILL, self.min_package, self.package_p
+            stays, venue_admissions, SIMILAR_BILL, SIMILAR_STAY, self.min_package, self.package_p
         ):
             unknown = people.loc[group.entities, "address_key"].isna().all()
             if unknown and len(group.entities) <= HOUSEHOLD:
@@ -283,6 +283,7 @@ class GroupHospitalisation:
                 "min_package": self.min_package,
                 "package_p": self.package_p,
                 "band": SIMILAR_BILL,
+                "stay_tolerance": SIMILAR_STAY,
                 "lost_signals": lost,
             },
         )

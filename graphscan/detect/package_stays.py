@@ -5,9 +5,10 @@ each time (screening practice: high admission frequency with near-identical amou
 
 At each institution, the people admitted there in two or more episodes whose bills cluster
 on one price are counted: a group is the people with at least two admissions within
-``band`` of the price. The null model keeps each repeater's own number of admissions and
-draws their bills from the institution's other admissions (the share ``p`` of them within
-the band): a repeater lands twice on the price with probability P(Binomial(n, p) >= 2).
+``band`` of the price and of about the same length (short identical stays). The null
+model keeps each repeater's own number of admissions and draws their bills from the
+institution's other admissions (the share ``p`` of them on the price and stay): a
+repeater lands twice on it with probability P(Binomial(n, p) >= 2).
 Where the institution bills most stays at that price anyway (a flat-rate ward), ``p`` is
 large and nothing stands out."""
 
@@ -43,6 +44,7 @@ def package_groups(
     stays: pd.DataFrame,
     admissions: Callable[[str], pd.DataFrame],
     band: float,
+    stay_tolerance: int,
     min_group: int,
     max_p: float,
 ) -> list[PackageGroup]:
@@ -55,7 +57,7 @@ def package_groups(
             continue
         every = admissions(str(venue))
         for low, high in prices:
-            group = _test(str(venue), rows, every, low, high, len(prices))
+            group = _test(str(venue), rows, every, low, high, len(prices), stay_tolerance)
             if len(group.entities) >= min_group and _p(group) <= max_p:
                 found.append(group)
     return found
@@ -80,14 +82,28 @@ def _prices(rows: pd.DataFrame, band: float, min_group: int) -> list[tuple[float
 
 
 def _test(
-    venue: str, rows: pd.DataFrame, every: pd.DataFrame, low: float, high: float, tests: int
+    venue: str,
+    rows: pd.DataFrame,
+    every: pd.DataFrame,
+    low: float,
+    high: float,
+    tests: int,
+    stay_tolerance: int,
 ) -> PackageGroup:
+    """People with two or more admissions on the price whose stays also match (within
+    ``stay_tolerance`` days of the group's median stay, where stays are known), against
+    the institution's other admissions that match the same way."""
     inside = rows[rows["total_amount"].astype(float).between(low, high)]
+    repeat = inside.groupby("person_id")["claim_id"].transform("size") >= 2
+    centre = inside.loc[repeat, "stay_days"].astype(float).median()
+    inside = inside[_stay_fits(inside, centre, stay_tolerance)]
     counts = inside.groupby("person_id").size()
     members = sorted(counts[counts >= 2].index)
     others = every[~every["person_id"].isin(members)]
-    hits = int(others["total_amount"].astype(float).between(low, high).sum())
-    share = (hits + 1) / (len(others) + 2)
+    fits = others["total_amount"].astype(float).between(low, high) & _stay_fits(
+        others, centre, stay_tolerance
+    )
+    share = (int(fits.sum()) + 1) / (len(others) + 2)
     visits = rows.groupby("person_id").size().to_numpy()
     expected = float(stats.binom.sf(1, visits, share).sum())
     evidence = inside[inside["person_id"].isin(members)]
@@ -102,6 +118,15 @@ def _test(
         tests=tests,
         days=sorted(set(evidence["day"].astype(int))),
     )
+
+
+def _stay_fits(rows: pd.DataFrame, centre: float, tolerance: int) -> pd.Series:
+    """Stays within ``tolerance`` days of ``centre``; every stay fits where lengths are
+    unknown (open stays, or no discharge dates in the extract)."""
+    if np.isnan(centre):
+        return pd.Series(True, index=rows.index)
+    stay = rows["stay_days"].astype(float)
+    return stay.isna() | (stay - centre).abs().le(tolerance)
 
 
 def _p(group: PackageGroup) -> float:
