@@ -10,12 +10,12 @@ WITH c, count(i) AS lines,
 WHERE CASE WHEN lines = 0 THEN c.total_cents ELSE drug_cents END / 100.0 >= $high_value
 WITH c, COLLECT {
     MATCH (c)-[:BY]->(:Person)<-[:BY]-(v:Claim {kind: 'outpatient'})
-    WHERE c.doctor_id IS NULL AND v.doctor_id IS NOT NULL AND v.start_time <= c.start_time
+    WHERE c.doctor_id IS NULL AND v.start_time <= c.start_time
       AND date(v.start_time) >= date(c.start_time) - duration('P1D')
     RETURN v ORDER BY v.start_time DESC, v.claim_id DESC LIMIT 1
   } AS visits
 WITH c, visits[0] AS v
-WITH c, v, coalesce(c.doctor_id, v.doctor_id) AS doctor_id
+WITH c, v, coalesce(c.doctor_id, v.doctor_id, '') AS doctor_id
 WHERE doctor_id IN $doctors
 OPTIONAL MATCH (d:Doctor {doctor_id: doctor_id})
 WITH c, v, doctor_id, d.provider_id AS listed, COLLECT {

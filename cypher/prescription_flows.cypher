@@ -13,13 +13,13 @@ WITH c, lines > 0 AS by_items,
   CASE WHEN lines = 0 THEN c.total_cents ELSE drug_cents END / 100.0 >= $high_value AS high,
   COLLECT {
     MATCH (c)-[:BY]->(:Person)<-[:BY]-(v:Claim {kind: 'outpatient'})
-    WHERE c.doctor_id IS NULL AND v.doctor_id IS NOT NULL AND v.start_time <= c.start_time
+    WHERE c.doctor_id IS NULL AND v.start_time <= c.start_time
       AND date(v.start_time) >= date(c.start_time) - duration('P1D')
     RETURN v ORDER BY v.start_time DESC, v.claim_id DESC LIMIT 1
   } AS visits
 WITH c, by_items, high, visits[0] AS v
 WHERE c.doctor_id IS NOT NULL OR v IS NOT NULL
-WITH coalesce(c.doctor_id, v.doctor_id) AS doctor_id,
+WITH coalesce(c.doctor_id, v.doctor_id, '') AS doctor_id,
   collect({c: c, v: v, by_items: by_items, high: high}) AS rows
 OPTIONAL MATCH (d:Doctor {doctor_id: doctor_id})
 WITH doctor_id, rows, d.provider_id AS listed, COLLECT {

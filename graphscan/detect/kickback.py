@@ -295,7 +295,8 @@ class Kickback:
     def _candidate(self, ring: pd.DataFrame, claims: pd.DataFrame, lost: list[str]) -> Candidate:
         """One ring's members, evidence (purchases and the visits that attributed them) and
         figures. ``ring``: its flows as decide_flows returns them."""
-        doctors = sorted(set(ring["doctor_id"]))
+        # '' stands for the institution's visits that name no doctor
+        doctors = sorted(set(ring["doctor_id"]) - {""})
         pharmacies = sorted(set(ring["pharmacy_id"]))
         institutions = sorted(set(ring["institution_id"]) - {""})
         flows = set(
@@ -312,7 +313,9 @@ class Kickback:
         expected = float(tests["ring_expected"].sum())
         known = ring["pharmacy_region"].notna() & ring["institution_region"].notna()
         numbers = {
-            "doc": ", ".join(short(d) + "…" for d in doctors),
+            "doc": ", ".join(
+                [*(short(d) + "…" for d in doctors)] + ["?"] * ("" in set(ring["doctor_id"]))
+            ),
             "ph": ", ".join(short(p) + "…" for p in pharmacies),
             "inst": ", ".join(short(i) + "…" for i in institutions) or "?",
             "rx": int(evidence["claim_id"].nunique()),
@@ -367,6 +370,8 @@ def lost_signals(flows: pd.DataFrame) -> list[str]:
             "provider regions: distance unknown, only the institution's usual "
             "pharmacies are expected"
         )
+    if (flows["doctor_id"] == "").all():
+        lost.append("doctor_id: flows by institution, no doctor joins a ring")
     if (flows["institution_id"] == "").all():
         lost.append("doctors' institutions: colleagues unknown, the city's choices stand in")
     return lost
@@ -380,6 +385,8 @@ def _merge_by_doctor(rings: list[pd.DataFrame]) -> list[pd.DataFrame]:
     owner: dict[tuple[str, str], int] = {}
     for i, ring in enumerate(rings):
         for key in zip(ring["institution_id"], ring["doctor_id"], strict=True):
+            if not key[1]:
+                continue  # unrecorded doctors are no one doctor
             if key in owner:
                 graph.add_edge(owner[key], i)
             owner.setdefault(key, i)

@@ -40,11 +40,12 @@ WITH purchases AS (
     LEFT JOIN home h ON h.doctor_id = p.doctor_id
     WHERE list_contains($doctors, p.doctor_id)
 ), visited AS (
-    SELECT p.claim_id, v.claim_id AS visit_id, v.provider_id AS institution_id, v.doctor_id,
+    SELECT p.claim_id, v.claim_id AS visit_id, v.provider_id AS institution_id,
+           coalesce(v.doctor_id, '') AS doctor_id,
            p.pharmacy_id, p.person_id, p.card_id, p.total_amount
     FROM purchases p
     JOIN claims v ON v.person_id = p.person_id AND v.kind = 'outpatient'
-        AND v.doctor_id IS NOT NULL AND v.start_time <= p.start_time
+        AND v.start_time <= p.start_time
         AND CAST(v.start_time AS DATE) >= CAST(p.start_time AS DATE) - 1
     WHERE p.doctor_id IS NULL
     QUALIFY row_number() OVER (

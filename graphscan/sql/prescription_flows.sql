@@ -2,7 +2,8 @@
 -- per institution -> doctor -> pharmacy, with what the null model needs. A purchase is
 -- attributed to the doctor named on it (an external prescription) or, when it names none
 -- (an ordinary purchase), to the doctor of the person's latest outpatient visit on the
--- same or the previous calendar day, at or before the purchase. The institution is the
+-- same or the previous calendar day, at or before the purchase (doctor_id '' where that
+-- visit names no doctor: the institution's unrecorded doctors). The institution is the
 -- visit's; for a prescription it is the doctor's (doctors.provider_id, else the
 -- institution where the doctor treats most, '' when neither is known). A purchase is
 -- high-value when its drug lines (claim_items) reach $high_value yuan, or, for a claim
@@ -47,11 +48,12 @@ WITH purchases AS (
     LEFT JOIN home h ON h.doctor_id = p.doctor_id
     WHERE p.doctor_id IS NOT NULL
 ), visited AS (
-    SELECT p.claim_id, p.person_id, p.pharmacy_id, v.doctor_id, p.start_time, p.total_amount,
+    SELECT p.claim_id, p.person_id, p.pharmacy_id, coalesce(v.doctor_id, '') AS doctor_id,
+           p.start_time, p.total_amount,
            p.lines, p.drug_amount, v.provider_id AS institution_id
     FROM purchases p
     JOIN claims v ON v.person_id = p.person_id AND v.kind = 'outpatient'
-        AND v.doctor_id IS NOT NULL AND v.start_time <= p.start_time
+        AND v.start_time <= p.start_time
         AND CAST(v.start_time AS DATE) >= CAST(p.start_time AS DATE) - 1
     WHERE p.doctor_id IS NULL
     QUALIFY row_number() OVER (
