@@ -1,12 +1,12 @@
 // Twin of graphscan/sql/card_burst_sizes.sql: same parameters ($since, $until,
-// $gap_minutes), columns and order. The burst logic must match card_bursts.cypher.
+// $gap_minutes), columns and order. Bursts as in card_bursts.cypher (pharmacy_bursts of
+// graphscan/sql/macros.sql).
 MATCH (c:Claim {kind: 'pharmacy'})
-WHERE c.operator_id IS NOT NULL
-  AND ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
-WITH DISTINCT c.provider_id AS provider_id, c.operator_id AS operator_id
+WHERE ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
+WITH DISTINCT c.provider_id AS provider_id, coalesce(c.operator_id, '') AS operator_id
 WITH provider_id, operator_id, COLLECT {
   MATCH (c:Claim {provider_id: provider_id})
-  WHERE c.operator_id = operator_id AND c.kind = 'pharmacy'
+  WHERE coalesce(c.operator_id, '') = operator_id AND c.kind = 'pharmacy'
     AND ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
   RETURN c ORDER BY c.start_time, c.claim_id
 } AS swipes

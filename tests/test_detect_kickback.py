@@ -157,7 +157,7 @@ def test_without_regions_the_catchment_still_expects_the_door(
     ring = _only_ring(_store(tmp_path / "ws", city, "providers"))
     assert ring.member_ids("doctor") == set(RING_DOCTORS)
     assert ring.member_ids("person") == set(RING)
-    assert any("provider regions" in s for s in ring.method["lost_signals"])
+    assert ["providers.region_code"] == [s for s, _ in ring.method["lost_signals"]]
     assert "the distant pharmacy" not in ring.explanation_en
 
 
@@ -168,7 +168,8 @@ def test_without_claim_items_or_doctors_table(
     ring = _only_ring(_store(tmp_path / "ws", city, "claim_items", "doctors"))
     assert ring.member_ids("doctor") == set(RING_DOCTORS)
     assert ring.member_ids("person") == set(RING)
-    assert any("claim totals" in s for s in ring.method["lost_signals"])
+    lost = dict(ring.method["lost_signals"])
+    assert "high value from claim totals" in lost["claim_items"]
 
 
 def test_only_visits_say_who_sent_the_patients(tmp_path: Path) -> None:

@@ -14,25 +14,25 @@ institution's own region or among its usual pharmacies is expected and never tes
 far pharmacy that two or three colleagues send a group of patients to is one ring, tested
 against the institution's remaining doctors so that the colleagues do not explain each
 other away. Counting patients, not purchases, keeps a chronic patient's monthly refills
-from counting twelve times. Resale is the second source (graphscan.detect.resale):
+from counting twelve times. Resale is the second source (graphscan.detect.engines.resale):
 patients buying a high-value drug far beyond need across outlets; where they are the
 patients of a flagged flow they confirm it, otherwise they are a ring of their own."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import ClassVar
 
 import igraph as ig
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from graphscan.detect.base import Candidate, Window, finish, short
-from graphscan.detect.far_cards import REGION_DIGITS
-from graphscan.detect.resale import AHEAD, over_need, resale_rings
-from graphscan.detect.significance import poisson_tail
-from graphscan.rings import Member, Ring
+from graphscan.detect.base import Candidate, Coverage, Detector, Frames, Lost, Window, short
+from graphscan.detect.engines.far_cards import REGION_DIGITS
+from graphscan.detect.engines.resale import AHEAD, over_need, resale_rings
+from graphscan.detect.engines.significance import poisson_tail
+from graphscan.rings import Member
 from graphscan.store.base import Store
 
 FLOW_ZH = (
@@ -53,46 +53,111 @@ FLOW_EN = (
     "account {account:.2f}), {first} to {last}."
 )
 
+RESALE_ZH = (
+    "{people} 名参保人在 {outlets} 家药店反复购买高值药品（每次≥{hv} 元：{drugs}），"
+    "最后一次购药前已购入约 {obs} 次常规购药量；按该药全部购药者的中位购药节奏"
+    "（{span} 天内）加一次提前购药估计，应为 {exp} 次（约 {ratio} 倍），远超用药需要；"
+    "证据结算 {claims} 笔（{days} 天），合计 {total:.2f} 元（统筹 {fund:.2f}，"
+    "个人账户 {account:.2f}），{first} 至 {last}。"
+)
+RESALE_EN = (
+    "{people} patients bought high-value drugs (lines >= {hv} yuan: {drugs}) at "
+    "{outlets} pharmacies far beyond need: before their last purchase they had "
+    "bought about {obs} typical purchases' worth, where the drug's median pace "
+    "among all its buyers (over up to {span} days) plus one refill ahead predicts "
+    "{exp} (about {ratio}x); "
+    "{claims} evidence claims on {days} days, {total:.2f} yuan (fund {fund:.2f}, "
+    "personal account {account:.2f}), {first} to {last}."
+)
+
 
 @dataclass
-class Kickback:
-    pattern: str = "kickback"
-    #: a purchase whose drug lines (or, without item lines, whose total) reach this many
-    #: yuan is high-value
+class Kickback(Detector):
+    """Parameters:
+    high_value: a purchase whose drug lines (or, without item lines, whose total) reach
+        this many yuan is high-value
+    min_patients: distinct high-value patients a ring needs at its pharmacy
+    doctor_patients: a doctor joins a ring with at least this many such patients there
+    screen_p: and when that many is this unlikely given the colleagues' choices (a
+        screen: the ring test decides)
+    max_doctors: more doctors than this sending patients to one far pharmacy is the
+        institution's catchment (patients from that town), not a ring of colleagues
+    edge_p: the ring's patients at the pharmacy must be this unlikely
+    prior_weight: pseudo-count pulling the colleagues' choices toward the region's
+    catchment_share: a pharmacy taking at least this share of the colleagues' patients
+        is one of the institution's usual pharmacies (the one by the door), expected
+    region_digits: leading region-code digits shared by an institution and a pharmacy
+        near it
+    min_outlets: resale: a person's purchases of one drug must span this many pharmacies
+    resale_p: and exceed need this clearly (Poisson tail per person and drug)
+    min_resellers: over-need buyers a resale ring needs
+    """
+
+    pattern: ClassVar[str] = "kickback"
+    projections: ClassVar[tuple[str, ...]] = (
+        "prescription_flows",
+        "prescription_flow_claims",
+        "drug_purchases",
+    )
+
     high_value: float = 1000.0
-    #: distinct high-value patients a ring needs at its pharmacy
     min_patients: int = 4
-    #: a doctor joins a ring with at least this many such patients there
     doctor_patients: int = 2
-    #: and when that many is this unlikely given the colleagues' choices (a screen: the
-    #: ring test decides)
     screen_p: float = 1e-2
-    #: more doctors than this sending patients to one far pharmacy is the institution's
-    #: catchment (patients from that town), not a ring of colleagues
     max_doctors: int = 5
-    #: the ring's patients at the pharmacy must be this unlikely
     edge_p: float = 1e-5
-    #: pseudo-count pulling the colleagues' choices toward the region's
     prior_weight: float = 20.0
-    #: a pharmacy taking at least this share of the colleagues' patients is one of the
-    #: institution's usual pharmacies (the one by the door), expected and not tested
     catchment_share: float = 0.05
-    #: leading region-code digits shared by an institution and a pharmacy near it
     region_digits: int = REGION_DIGITS
-    #: resale: a person's purchases of one drug must span this many pharmacies
     min_outlets: int = 2
-    #: and exceed need this clearly (Poisson tail per person and drug)
     resale_p: float = 1e-4
-    #: over-need buyers a resale ring needs
     min_resellers: int = 2
 
-    def find(self, store: Store, window: Window) -> list[Ring]:
+    def lost_signals(self, coverage: Coverage) -> list[Lost]:
+        lost: list[Lost] = []
+        if not coverage.share("claims", "doctor_id"):
+            lost.append(("doctor_id", "not recorded: flows by institution, no doctor joins"))
+        elif not coverage.share("claims", "doctor_id", "pharmacy"):
+            lost.append(
+                (
+                    "doctor_id",
+                    "not on pharmacy claims: purchases attributed to the visit the same or "
+                    "the day before",
+                )
+            )
+        if not coverage.rows("claim_items"):
+            lost.append(
+                (
+                    "claim_items",
+                    "table missing: high value from claim totals, no drug resale beyond need",
+                )
+            )
+        if not coverage.share("providers", "region_code"):
+            lost.append(
+                (
+                    "providers.region_code",
+                    "not recorded: distance unknown, only the institution's usual pharmacies "
+                    "are expected",
+                )
+            )
+        return lost
+
+    def read(self, store: Store, window: Window) -> Frames:
         args = {**window.params(), "high_value": self.high_value}
-        flows = store.projection("prescription_flows", **args)
-        rings = self.decide_flows(flows)
-        claims = self._evidence(store, args, rings)
-        candidates = [self._candidate(ring, claims, lost_signals(flows)) for ring in rings]
-        return finish(store, _confirm(candidates, self._resale(store, args)))
+        return self.frames(
+            store,
+            window,
+            {
+                "prescription_flows": store.projection("prescription_flows", **args),
+                "drug_purchases": store.projection("drug_purchases", **args),
+            },
+        )
+
+    def decide(self, frames: Frames) -> list[Candidate]:
+        rings = self.decide_flows(frames["prescription_flows"])
+        claims = self._evidence(frames, rings)
+        candidates = [self._candidate(frames, ring, claims) for ring in rings]
+        return _confirm(candidates, self._resale(frames))
 
     def decide_flows(self, flows: pd.DataFrame) -> list[pd.DataFrame]:
         """The flagged rings: for each, its flows (one row per doctor, all to one pharmacy
@@ -209,22 +274,20 @@ class Kickback:
             ring_observed=observed,
         )
 
-    def _evidence(
-        self, store: Store, args: dict[str, Any], rings: list[pd.DataFrame]
-    ) -> pd.DataFrame:
+    def _evidence(self, frames: Frames, rings: list[pd.DataFrame]) -> pd.DataFrame:
         if not rings:
             return pd.DataFrame()
         flagged = pd.concat(rings)
-        return store.projection(
+        return frames.more(
             "prescription_flow_claims",
-            **args,
+            high_value=self.high_value,
             doctors=sorted(set(flagged["doctor_id"])),
             pharmacies=sorted(set(flagged["pharmacy_id"])),
         )
 
-    def _resale(self, store: Store, args: dict[str, Any]) -> list[Candidate]:
+    def _resale(self, frames: Frames) -> list[Candidate]:
         """Groups of patients buying high-value drugs far beyond need across outlets."""
-        purchases = store.projection("drug_purchases", **args)
+        purchases = frames["drug_purchases"]
         if purchases.empty:
             return []
         need = over_need(purchases)
@@ -233,10 +296,12 @@ class Kickback:
         for lines in resale_rings(flagged, purchases):
             mine = need.merge(lines[["person_id", "item_code"]].drop_duplicates())
             if mine["person_id"].nunique() >= self.min_resellers:
-                rings.append(self._resale_candidate(mine, lines))
+                rings.append(self._resale_candidate(frames, mine, lines))
         return rings
 
-    def _resale_candidate(self, need: pd.DataFrame, lines: pd.DataFrame) -> Candidate:
+    def _resale_candidate(
+        self, frames: Frames, need: pd.DataFrame, lines: pd.DataFrame
+    ) -> Candidate:
         people = sorted(set(lines["person_id"]))
         pharmacies = sorted(set(lines["pharmacy_id"]))
         per_doctor = lines.dropna(subset=["doctor_id"]).groupby("doctor_id")["person_id"]
@@ -263,36 +328,13 @@ class Kickback:
             claim_ids=sorted(set(lines["claim_id"])),
             statistic=observed,
             expected=expected,
-            explain_zh=(
-                "{people} 名参保人在 {outlets} 家药店反复购买高值药品（每次≥{hv} 元：{drugs}），"
-                "最后一次购药前已购入约 {obs} 次常规购药量；按该药全部购药者的中位购药节奏"
-                "（{span} 天内）加一次提前购药估计，应为 {exp} 次（约 {ratio} 倍），远超用药需要；"
-                "证据结算 {claims} 笔（{days} 天），合计 {total:.2f} 元（统筹 {fund:.2f}，"
-                "个人账户 {account:.2f}），{first} 至 {last}。"
-            ),
-            explain_en=(
-                "{people} patients bought high-value drugs (lines >= {hv} yuan: {drugs}) at "
-                "{outlets} pharmacies far beyond need: before their last purchase they had "
-                "bought about {obs} typical purchases' worth, where the drug's median pace "
-                "among all its buyers (over up to {span} days) plus one refill ahead predicts "
-                "{exp} (about {ratio}x); "
-                "{claims} evidence claims on {days} days, {total:.2f} yuan (fund {fund:.2f}, "
-                "personal account {account:.2f}), {first} to {last}."
-            ),
+            explain_zh=RESALE_ZH,
+            explain_en=RESALE_EN,
             numbers=numbers,
-            method={
-                "detector": self.pattern,
-                "signal": "resale",
-                "projection": ["drug_purchases"],
-                "high_value": self.high_value,
-                "min_outlets": self.min_outlets,
-                "min_resellers": self.min_resellers,
-                "resale_p": self.resale_p,
-                "purchases_ahead": AHEAD,
-            },
+            method=self.method(frames, signal="resale", purchases_ahead=AHEAD),
         )
 
-    def _candidate(self, ring: pd.DataFrame, claims: pd.DataFrame, lost: list[str]) -> Candidate:
+    def _candidate(self, frames: Frames, ring: pd.DataFrame, claims: pd.DataFrame) -> Candidate:
         """One ring's members, evidence (purchases and the visits that attributed them) and
         figures. ``ring``: its flows as decide_flows returns them."""
         # '' stands for the institution's visits that name no doctor
@@ -343,38 +385,13 @@ class Kickback:
             explain_zh=FLOW_ZH.replace("{far}", "外地" if known.all() else ""),
             explain_en=FLOW_EN.replace("{far}", "the distant " if known.all() else ""),
             numbers=numbers,
-            method={
-                "detector": self.pattern,
-                "projection": ["prescription_flows", "prescription_flow_claims"],
-                **self._params(),
-                "flows": len(ring),
-                "institutions": institutions,
-                "attributed_by_visit": numbers["paired"],
-                "lost_signals": lost,
-            },
+            method=self.method(
+                frames,
+                flows=len(ring),
+                institutions=institutions,
+                attributed_by_visit=numbers["paired"],
+            ),
         )
-
-    def _params(self) -> dict[str, Any]:
-        return {k: v for k, v in vars(self).items() if k != "pattern"}
-
-
-def lost_signals(flows: pd.DataFrame) -> list[str]:
-    """What the flows could not use, in words for the case memo."""
-    lost = []
-    if flows.empty:
-        return ["no pharmacy purchase could be attributed to a doctor"]
-    if int(flows["by_items"].sum()) == 0:
-        lost.append("claim_items: high value judged from claim totals")
-    if flows["pharmacy_region"].isna().all() or flows["institution_region"].isna().all():
-        lost.append(
-            "provider regions: distance unknown, only the institution's usual "
-            "pharmacies are expected"
-        )
-    if (flows["doctor_id"] == "").all():
-        lost.append("doctor_id: flows by institution, no doctor joins a ring")
-    if (flows["institution_id"] == "").all():
-        lost.append("doctors' institutions: colleagues unknown, the city's choices stand in")
-    return lost
 
 
 def _merge_by_doctor(rings: list[pd.DataFrame]) -> list[pd.DataFrame]:
