@@ -157,7 +157,7 @@ def test_without_regions_the_catchment_still_expects_the_door(
     ring = _only_ring(_store(tmp_path / "ws", city, "providers"))
     assert ring.member_ids("doctor") == set(RING_DOCTORS)
     assert ring.member_ids("person") == set(RING)
-    assert ["providers.region_code"] == [s for s, _ in ring.method["lost_signals"]]
+    assert [s for s, _ in ring.method["lost_signals"]] == ["providers.region_code"]
     assert "the distant pharmacy" not in ring.explanation_en
 
 
