@@ -3,11 +3,13 @@
 A case id is stable: ``GS-`` + 8 hex of a hash of the pattern and the sorted members, so
 a rescan of the same data gives the same ids; a rescan with more data keeps the id of an
 existing case of the same pattern whose members overlap the new ring (Jaccard >= 0.5).
-Status and notes survive rescans; every change is an event with a timestamp.
+Status and notes survive rescans; every change is an event with a timestamp and its
+author (who made the entry: ``--by`` or the operating-system user).
 """
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import json
 from collections.abc import Iterable
@@ -45,6 +47,8 @@ _DDL = (
     """CREATE TABLE IF NOT EXISTS case_events (
         case_id VARCHAR, event_time TIMESTAMP, scan_id VARCHAR, kind VARCHAR,
         from_status VARCHAR, to_status VARCHAR, note VARCHAR)""",
+    # who made the entry; added after the first case books were written
+    "ALTER TABLE case_events ADD COLUMN IF NOT EXISTS author VARCHAR",
     """CREATE TABLE IF NOT EXISTS scans (
         scan_id VARCHAR, started_at TIMESTAMP, patterns VARCHAR, since TIMESTAMP,
         until TIMESTAMP, cases INTEGER)""",
@@ -66,6 +70,14 @@ def _jaccard(a: set[tuple[str, str]], b: set[tuple[str, str]]) -> float:
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def current_user() -> str:
+    """Who is making an entry when nobody says: the operating-system user."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name and no passwd entry (some containers)
+        return "unknown"
 
 
 class CaseBook:
@@ -181,13 +193,17 @@ class CaseBook:
             finally:
                 self.db.unregister("_rows")
         self.db.execute(
-            "INSERT INTO case_events VALUES (?, ?, ?, ?, NULL, NULL, NULL)",
-            [case_id, at, scan_id, "created" if is_new else "rescanned"],
+            "INSERT INTO case_events (case_id, event_time, scan_id, kind, author) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [case_id, at, scan_id, "created" if is_new else "rescanned", current_user()],
         )
 
-    def set_status(self, case_id: str, status: str, note: str | None = None) -> Case:
+    def set_status(
+        self, case_id: str, status: str, note: str | None = None, by: str | None = None
+    ) -> Case:
         """Move a case along new -> reviewing -> confirmed/dismissed -> referred; the same
-        status with a note just adds the note."""
+        status with a note just adds the note. ``by`` is who made the entry (default: the
+        operating-system user), kept with it for the memo."""
         case = self.get(case_id)
         if status not in CASE_STATUSES:
             raise ValueError(f"unknown status {status!r}; choose from {', '.join(CASE_STATUSES)}")
@@ -198,9 +214,11 @@ class CaseBook:
             raise ValueError(f"{case_id} is already {status}; add --note to record a note")
         kind = "status" if status != case.status else "note"
         self.db.execute("UPDATE cases SET status = ? WHERE case_id = ?", [status, case_id])
+        author = (by or "").strip() or current_user()
         self.db.execute(
-            "INSERT INTO case_events VALUES (?, ?, NULL, ?, ?, ?, ?)",
-            [case_id, _now(), kind, case.status, status, note],
+            "INSERT INTO case_events (case_id, event_time, kind, from_status, to_status, note, "
+            "author) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [case_id, _now(), kind, case.status, status, note, author],
         )
         return self.get(case_id)
 
@@ -226,7 +244,8 @@ class CaseBook:
             "SELECT claim_id FROM case_claims WHERE case_id = ? ORDER BY claim_id", [case_id]
         ).fetchall()
         events = self.db.execute(
-            "SELECT event_time, scan_id, kind, from_status, to_status, note FROM case_events "
+            "SELECT event_time, scan_id, kind, from_status, to_status, note, author "
+            "FROM case_events "
             "WHERE case_id = ? ORDER BY event_time, kind",
             [case_id],
         ).df()
@@ -255,6 +274,28 @@ class CaseBook:
                 for e in events.to_dict("records")
             ],
         )
+
+    def find(self, text: str) -> list[str]:
+        """The case ids meant by what an investigator typed: a case id, or a member id,
+        whole or masked as an export shows it, for the cases that member belongs to."""
+        from graphscan.viz.identifiers import resolve, typed_mask
+
+        if self.db.execute("SELECT 1 FROM cases WHERE case_id = ?", [text]).fetchone():
+            return [text]
+        known = [
+            r[0] for r in self.db.execute("SELECT DISTINCT member_id FROM case_members").fetchall()
+        ]
+        if typed_mask(text) is None and text not in known:
+            raise ValueError(
+                f"no case or case member {text!r} in this workspace (see `graphscan cases list`)"
+            )
+        member = resolve(text, known)
+        rows = self.db.execute(
+            "SELECT DISTINCT m.case_id, c.rank FROM case_members m JOIN cases c USING (case_id) "
+            "WHERE m.member_id = ? ORDER BY c.rank NULLS LAST, m.case_id",
+            [member],
+        ).fetchall()
+        return [r[0] for r in rows]
 
     def list(
         self,

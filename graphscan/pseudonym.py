@@ -155,6 +155,11 @@ class Pseudonymiser:
         wanted = {p.strip() for p in pseudonyms}
         return {p: c for p, c in self._vault_pairs() if p in wanted}
 
+    def pseudonyms(self) -> list[str]:
+        """Every pseudonym the vault can reveal, so that a masked one from an export
+        (its first characters) can be matched."""
+        return [pseudo for pseudo, _ in self._vault_pairs()]
+
     def fingerprint(self) -> str:
         """A short non-secret id of the key, so a store can say which key hashed it."""
         return hashlib.sha256(self._hash_key).hexdigest()[:12]

@@ -46,6 +46,10 @@ def parameter_sets() -> list[dict[str, Any]]:
         "doctors": ["D1", "D2", "D9", "nobody"],
         "pharmacies": ["P1", "P2", "P3"],
         "phones": ["t1", "t3", "nobody"],
+        "claim_ids": ["c00000", "c00001", "c00007", "c00100", "nobody"],
+        "person_ids": ["p01", "p02", "p03", "nobody"],
+        "id_head": "p1",
+        "id_tail": "",
     }
     return [
         {

@@ -34,8 +34,15 @@ def _progress(length: int, label: str) -> click.progressbar:  # type: ignore[typ
 def _find_tip(
     store: Store, entity: str, hops: int, since: datetime | None, until: datetime | None
 ) -> tuple[str, pd.DataFrame]:
-    """The neighbourhood of ``entity``; a clear person or card id is pseudonymised first
-    when the key is at hand, since the store only holds pseudonyms."""
+    """The neighbourhood of ``entity``; a masked id as an export shows it stands for the
+    one stored id that fits it, and a clear person or card id is pseudonymised first when
+    the key is at hand, since the store only holds pseudonyms."""
+    from graphscan.viz.identifiers import resolve, typed_mask
+
+    mask = typed_mask(entity)
+    if mask is not None:
+        fits = store.projection("entity_ids_like", id_head=mask[0], id_tail=mask[1])
+        entity = resolve(entity, fits["entity_id"])
     claims = store.neighbourhood(entity, hops, since, until)
     if claims.empty:
         from graphscan.pseudonym import KeyMissing, Pseudonymiser
@@ -86,8 +93,9 @@ def explore(
     从线索出发，画出某参保人、医保卡、医师、机构、药店或操作员周边的关系图，
     并标出已有案件的成员。
 
-    ENTITY is a pseudonym or a provider, doctor or operator code; with the key, a clear
-    person or card id is pseudonymised first.
+    ENTITY is a pseudonym or a provider, doctor or operator code, whole or masked as an
+    export shows it (29c8db8732…, D33…23); with the key, a clear person or card id is
+    pseudonymised first.
 
     \b
     Example / 示例:
@@ -120,21 +128,33 @@ def explore(
 
 
 @click.command()
-@click.argument("package", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("package", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--fingerprint",
+    default=None,
+    help="The package fingerprint the sender announced (transfer letter) / "
+    "发送方告知的清单指纹（移送函）.",
+)
 @friendly_errors
-def verify(package: Path) -> None:
-    """Check an evidence package against its SHA-256 manifest and name any file that was
-    altered, removed or added. Exits non-zero when the check fails.
+def verify(package: Path, fingerprint: str | None) -> None:
+    """Check an evidence package (the zip, or the folder it unzips to) against its SHA-256
+    manifest and name any file that was altered, removed or added; with --fingerprint,
+    check the manifest itself against the value the sender announced. Exits non-zero
+    when the check fails.
 
-    按 SHA-256 清单校验证据包，指出被修改、缺失或多出的文件；校验失败时返回非零。
+    按 SHA-256 清单校验证据包（zip 或解压后的目录），指出被修改、缺失或多出的文件；
+    给出 --fingerprint 时，用发送方告知的指纹校验清单本身；校验失败时返回非零。
 
     \b
     Example / 示例:
-      graphscan verify exports/C-2024-0001/C-2024-0001-evidence.zip
+      graphscan verify exports/GS-1a2b3c4d/GS-1a2b3c4d-evidence.zip --fingerprint 9f2c…
+      graphscan verify GS-1a2b3c4d/
     """
     from graphscan.viz.verify import verify_package
 
-    verdict = verify_package(package)
+    verdict = verify_package(package, fingerprint)
+    for name in verdict.skipped:
+        click.echo(t("跳过证据包自身的 zip：{f}", "Skipped the package's own zip: {f}", f=name))
     if verdict.ok:
         click.echo(
             t(
@@ -144,6 +164,14 @@ def verify(package: Path) -> None:
                 f=verdict.fingerprint,
             )
         )
+        if fingerprint is None:
+            click.echo(
+                t(
+                    "请将此指纹与发送方告知的指纹（移送函）核对，或用 --fingerprint 给出。",
+                    "Compare this fingerprint with the one the sender announced (transfer "
+                    "letter), or give it with --fingerprint.",
+                )
+            )
         return
     for name in verdict.altered:
         click.echo(t("已被修改：{f}", "ALTERED: {f}", f=name), err=True)
@@ -183,16 +211,19 @@ def export_command(
       GRAPHSCAN_KEY_FILE=~/key graphscan cases export C-2024-0001 --reveal
     """
     from graphscan.cases import CaseBook
+    from graphscan.viz.context import case_context
     from graphscan.viz.package import export_case
 
     revealer = key_holder() if reveal else None
     ws = open_workspace(workspace)
     with _progress(2, t("导出证据包", "Exporting")) as bar:
         case = CaseBook(ws).get(case_id)
-        claims = open_store(store, ws).claims(case.claim_ids)
+        db = open_store(store, ws)
+        claims = db.claims(case.claim_ids)
+        context = case_context(db, case, claims)
         bar.update(1)
         package = export_case(
-            case, claims, out or ws.exports_dir / safe_name(case.case_id), revealer
+            case, claims, out or ws.exports_dir / safe_name(case.case_id), revealer, context
         )
         bar.update(1)
     click.echo(t("案件网页：{p}", "Case page: {p}", p=package.html))

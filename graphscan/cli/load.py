@@ -99,7 +99,8 @@ def load(
 @friendly_errors
 def reidentify(pseudonyms: tuple[str, ...], from_file: click.File | None) -> None:
     """Give the clear ids behind pseudonyms (authorised investigators only: needs the key
-    in GRAPHSCAN_KEY or the key file). Prints "pseudonym<TAB>clear id".
+    in GRAPHSCAN_KEY or the key file), whole or masked as an export shows them
+    (29c8db8732…). Prints "pseudonym<TAB>clear id".
     还原假名对应的真实标识 (仅限授权调查人员, 需要密钥)。
 
     \b
@@ -110,11 +111,16 @@ def reidentify(pseudonyms: tuple[str, ...], from_file: click.File | None) -> Non
     wanted = [*pseudonyms, *(line.strip() for line in (from_file or []) if line.strip())]
     if not wanted:
         raise click.UsageError(t("请给出假名", "give at least one pseudonym"))
+    from graphscan.viz.identifiers import resolve, typed_mask
+
     vault = key_holder()
+    known = vault.pseudonyms() if any(typed_mask(w) for w in wanted) else []
+    typed = {resolve(w, known): w for w in wanted}  # pseudonym -> as the user typed it
+    wanted = list(typed)
     found = vault.reveal(wanted)
     for pseudonym in wanted:
         if pseudonym in found:
-            click.echo(f"{pseudonym}\t{found[pseudonym]}")
+            click.echo(f"{typed[pseudonym]}\t{found[pseudonym]}")
     missing = len(set(wanted) - set(found))
     click.echo(
         t(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from collections.abc import Callable, Iterable
@@ -23,6 +24,7 @@ from graphscan.cli.common import (
 )
 from graphscan.i18n import lang, t
 from graphscan.rings import CASE_STATUSES, PATTERN_NAMES, PATTERNS, ROLES, Case
+from graphscan.safe_csv import write_frame
 
 if TYPE_CHECKING:
     from graphscan.detect import ScanReport
@@ -219,7 +221,9 @@ def list_cases(
             else (_ranked_table(frame) if not frame.empty else t("没有案件", "No cases"))
         )
     elif fmt == "csv":
-        text = frame.to_csv(index=False)
+        buffer = io.StringIO()
+        write_frame(buffer, frame)
+        text = buffer.getvalue()
     else:
         text = json.dumps(
             json.loads(frame.to_json(orient="records", date_format="iso", force_ascii=False)),
@@ -230,7 +234,7 @@ def list_cases(
         Path(out).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
         click.echo(t("已写入 {f}", "Written to {f}", f=out), err=True)
     else:
-        click.echo(text.rstrip("\n"))
+        click.echo(text.rstrip("\r\n"))
 
 
 def _show(case: Case, reveal: bool) -> str:
@@ -283,7 +287,8 @@ def _show(case: Case, reveal: bool) -> str:
         )
         note = event.get("note") or ""
         when = f"{event['event_time']:%Y-%m-%d %H:%M:%S}"
-        lines.append(f"  {when}  {event['kind']:<9} {change} {note}")
+        by = event.get("author") or ""
+        lines.append(f"  {when}  {event['kind']:<9} {by:<10} {change} {note}".rstrip())
     return "\n".join(lines)
 
 
@@ -294,32 +299,41 @@ def _show(case: Case, reveal: bool) -> str:
 @friendly_errors
 def show(case_id: str, reveal: bool, workspace: str | None) -> None:
     """One case: members by role, amounts, explanation in Chinese and English, evidence
-    count and status history.
+    count and status history. CASE_ID may also be a member id, whole or masked as an
+    export shows it (D33…23): the cases of that member are shown.
     显示案件详情：按角色的成员、金额、中英文说明、证据数量和状态记录。
 
     \b
     Example / 示例:
       graphscan cases show GS-1a2b3c4d
     """
-    click.echo(_show(CaseBook(open_workspace(workspace)).get(case_id), reveal))
+    book = CaseBook(open_workspace(workspace))
+    click.echo("\n\n".join(_show(book.get(found), reveal) for found in book.find(case_id)))
 
 
 @cases_group.command("status")
 @click.argument("case_id")
 @click.argument("status", type=click.Choice(CASE_STATUSES))
 @click.option("--note", default=None, help="A note kept with the change / 备注.")
+@click.option(
+    "--by",
+    default=None,
+    help="Who makes the entry (default: the login name) / 记录人（默认为登录用户名）.",
+)
 @workspace_option
 @friendly_errors
-def set_status(case_id: str, status: str, note: str | None, workspace: str | None) -> None:
+def set_status(
+    case_id: str, status: str, note: str | None, by: str | None, workspace: str | None
+) -> None:
     """Move a case along new → reviewing → confirmed / dismissed → referred, with a note.
     变更案件状态（新建 → 审查中 → 确认/排除 → 移送），可附备注。
 
     \b
     Example / 示例:
       graphscan cases status GS-1a2b3c4d reviewing --note "已调取药店监控"
-      graphscan cases status GS-1a2b3c4d confirmed
+      graphscan cases status GS-1a2b3c4d confirmed --by 王警官
     """
-    case = CaseBook(open_workspace(workspace)).set_status(case_id, status, note)
+    case = CaseBook(open_workspace(workspace)).set_status(case_id, status, note, by)
     click.echo(t("{id} 状态: {s}", "{id} status: {s}", id=case.case_id, s=case.status))
 
 
