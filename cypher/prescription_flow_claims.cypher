@@ -10,11 +10,12 @@ WITH c, count(i) AS lines,
 WHERE CASE WHEN lines = 0 THEN c.total_cents ELSE drug_cents END / 100.0 >= $high_value
 WITH c, COLLECT {
     MATCH (c)-[:BY]->(:Person)<-[:BY]-(v:Claim {kind: 'outpatient'})
-    WHERE c.doctor_id IS NULL AND v.start_time <= c.start_time
+    WHERE (c.doctor_id IS NULL OR v.doctor_id = c.doctor_id) AND v.start_time <= c.start_time
       AND date(v.start_time) >= date(c.start_time) - duration('P1D')
     RETURN v ORDER BY v.start_time DESC, v.claim_id DESC LIMIT 1
   } AS visits
 WITH c, visits[0] AS v
+WHERE c.doctor_id IS NOT NULL OR v IS NOT NULL
 WITH c, v, coalesce(c.doctor_id, v.doctor_id, '') AS doctor_id
 WHERE doctor_id IN $doctors
 OPTIONAL MATCH (d:Doctor {doctor_id: doctor_id})
@@ -23,8 +24,9 @@ WITH c, v, doctor_id, d.provider_id AS listed, COLLECT {
     WITH x.provider_id AS provider_id, count(*) AS n
     RETURN provider_id ORDER BY n DESC, provider_id LIMIT 1
   } AS modal
-RETURN c.claim_id AS claim_id, v.claim_id AS visit_id,
-  CASE WHEN v IS NULL THEN coalesce(listed, modal[0], '') ELSE v.provider_id END
+RETURN c.claim_id AS claim_id, CASE WHEN c.doctor_id IS NULL THEN 0 ELSE 1 END AS named, v.claim_id AS visit_id,
+  coalesce(v.card_id, v.person_id) AS visit_card_id,
+  CASE WHEN c.doctor_id IS NOT NULL THEN coalesce(listed, modal[0], '') ELSE v.provider_id END
     AS institution_id,
   doctor_id, c.provider_id AS pharmacy_id, c.person_id AS person_id,
   coalesce(c.card_id, c.person_id) AS card_id, c.total_cents / 100.0 AS total_amount

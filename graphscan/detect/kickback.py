@@ -349,6 +349,8 @@ class Kickback(Detector):
         )
         evidence = claims[[k in flows for k in keys]]
         patients = sorted(set(evidence["person_id"]))
+        # the card at the counter and the one at the visit (an ID card at the hospital)
+        cards = set(evidence["card_id"]) | set(evidence["visit_card_id"].dropna())
         per_patient = evidence.groupby("person_id")["claim_id"].nunique()
         tests = ring.drop_duplicates(["institution_id", "pharmacy_id"])
         observed = int(tests["ring_observed"].sum())
@@ -363,7 +365,7 @@ class Kickback(Detector):
             "rx": int(evidence["claim_id"].nunique()),
             "patients": len(patients),
             "repeat": int((per_patient >= 2).sum()),
-            "paired": int(evidence["visit_id"].notna().sum()),
+            "paired": int((evidence["named"] == 0).sum()),
             "peer": f"{tests['ring_peer_share'].max():.1%}",
             "exp": f"{expected:.2g}",
             "ratio": f"{observed / max(expected, 1e-9):.0f}",
@@ -377,7 +379,7 @@ class Kickback(Detector):
                 *(Member("doctor", d, "doctor") for d in doctors),
                 *(Member("pharmacy", p, "pharmacy") for p in pharmacies),
                 *(Member("person", p, "recruit") for p in patients),
-                *(Member("card", c, "card_holder") for c in sorted(set(evidence["card_id"]))),
+                *(Member("card", c, "card_holder") for c in sorted(cards)),
             ],
             claim_ids=sorted(set(evidence["claim_id"]) | set(evidence["visit_id"].dropna())),
             statistic=observed,
