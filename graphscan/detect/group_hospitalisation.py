@@ -201,7 +201,9 @@ class GroupHospitalisation(Detector):
         for group in groups:
             if self._maybe_family(people, group.entities):
                 continue
-            reach = [w.reach(span) for w in group.waves]
+            # all of the members' admissions from the first wave to the last: a member
+            # whose first eye came just before the fullest wave is still in the campaign
+            reach = [(group.waves[0].first - span, group.waves[-1].last + span)]
             if self.one_campaign(venue_admissions(group.venue), group.entities, reach):
                 campaigns += 1
                 continue
@@ -216,8 +218,9 @@ class GroupHospitalisation(Detector):
                 )
             )
         packages = self._packages(stays, people, venue_admissions)
-        found = [f for f in found if not any(_within(f[0], g) for g in packages)]
+        found = [f for f in found if not any(_within(f[0], g, True) for g in packages)]
         packages = [g for g in packages if not any(_within(g, f[0]) for f in found)]
+        packages = [g for g in packages if not any(_within(g, h) for h in packages)]
         phones = sorted({p for *_, shared in found for p in shared})
         holders = frames.more("persons_by_phone", phones=phones) if phones else None
         candidates = []
@@ -306,7 +309,7 @@ class GroupHospitalisation(Detector):
         ):
             if self._maybe_family(people, group.entities):
                 continue
-            reach = [(d - span, d + span) for d in group.days]
+            reach = [(group.days[0] - span, group.days[-1] + span)]
             if not self.one_campaign(admissions(group.venue), group.entities, reach):
                 kept.append(group)
         return kept
@@ -350,12 +353,11 @@ class GroupHospitalisation(Detector):
         (``rows``: the institution's wave_admissions): there every member is admitted
         once, or twice for the same treatment (same diagnosis, or a bill within
         ``similar_bill`` where diagnoses are unknown) within ``second_round_days``; their
-        first admissions lie within ``campaign_days``; and those days are crowded by
-        look-alike admissions of people who came only once, at least as many as the group
-        and far more than the institution's other days hold (``similar_p``). A campaign
-        brings dozens once and a few back for the second eye; a ring brings the same
-        people back again and again, and those it brings once are fewer than those it
-        brings back."""
+        first admissions lie within ``campaign_days``; and those days hold at least as
+        many look-alike admissions of people who came only once (a campaign, or an eye
+        ward's routine: most people are treated once, a few come back for the second
+        eye). A ring brings the same people back again and again, and those it brings
+        once are fewer than those it brings back."""
         near = np.zeros(len(rows), dtype=bool)
         for lo, hi in reach:
             near |= rows["day"].between(lo, hi).to_numpy()
@@ -379,11 +381,7 @@ class GroupHospitalisation(Detector):
         once = once[once.groupby("person_id")["day"].transform("size") == 1]
         alike = self._treated_like(once, first)
         inside = once["day"].between(lo - self.wave_days, hi + self.wave_days).to_numpy()
-        crowd = int((alike & inside).sum())
-        days = max(int(rows["day"].max() - rows["day"].min() + 1), 1)
-        burst = hi - lo + 1 + 2 * self.wave_days
-        expected = (int((alike & ~inside).sum()) + 1) / max(days - burst, 1) * burst
-        return crowd >= len(members) and float(poisson_tail(crowd, expected)) <= self.similar_p
+        return int((alike & inside).sum()) >= len(members)
 
     def _same_treatment(self, a: pd.DataFrame, b: pd.DataFrame) -> pd.Series:
         """Row by row: the same diagnosis where both are known, else a bill within
@@ -471,9 +469,12 @@ class GroupHospitalisation(Detector):
         return holders[holders["phone_key"].isin(usable)]
 
 
-def _within(a: WaveGroup | PackageGroup, b: WaveGroup | PackageGroup) -> bool:
-    """``a`` is a smaller group of the same institution, mostly inside ``b``: ``b``
-    carries it (the fragments of a package group found by chance meetings)."""
+def _within(
+    a: WaveGroup | PackageGroup, b: WaveGroup | PackageGroup, or_equal: bool = False
+) -> bool:
+    """``a`` is a smaller group of the same institution (or as large, ``or_equal``),
+    mostly inside ``b``: ``b`` carries it (the fragments of a package group found by
+    chance meetings, or the same people found both ways)."""
     overlap = len(set(a.entities) & set(b.entities))
-    smaller = len(a.entities) < len(b.entities)
+    smaller = len(a.entities) < len(b.entities) or (or_equal and len(a.entities) == len(b.entities))
     return a.venue == b.venue and smaller and 2 * overlap >= len(a.entities)
