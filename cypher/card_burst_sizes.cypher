@@ -1,5 +1,5 @@
 // Twin of graphscan/sql/card_burst_sizes.sql: same parameters ($since, $until,
-// $gap_minutes), columns and order. Bursts as in card_bursts.cypher (pharmacy_bursts of
+// $gap_minutes, $stranger_bursts), columns and order. Bursts as in card_bursts.cypher (pharmacy_bursts of
 // graphscan/sql/macros.sql).
 MATCH (c:Claim {kind: 'pharmacy'})
 WHERE ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
@@ -19,6 +19,11 @@ WITH provider_id, operator_id, swipes, [i IN range(0, size(swipes) - 1) WHERE i 
           .nanosecondsOfSecond = 0))] AS opens
 UNWIND range(0, size(opens) - 1) AS k
 UNWIND swipes[opens[k]..coalesce(opens[k + 1], size(swipes))] AS c
-WITH provider_id, operator_id, k, count(DISTINCT coalesce(c.card_id, c.person_id)) AS size
-RETURN provider_id, operator_id, size, count(*) AS bursts
+WITH provider_id, operator_id, k, c, coalesce(c.card_id, c.person_id) AS card_id
+WITH provider_id, operator_id, card_id, count(DISTINCT k) AS card_bursts,
+  collect(k) AS ks
+UNWIND ks AS k
+WITH provider_id, operator_id, k, count(DISTINCT card_id) AS size,
+  count(DISTINCT CASE WHEN card_bursts <= $stranger_bursts THEN card_id END) AS strangers
+RETURN provider_id, operator_id, size, count(*) AS bursts, sum(strangers) AS strangers
 ORDER BY provider_id, operator_id, size

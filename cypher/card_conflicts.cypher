@@ -25,9 +25,13 @@ CALL () {
   WHERE o.kind <> 'inpatient' AND o.provider_id <> s.provider_id
     AND ($since IS NULL OR o.start_time >= $since) AND ($until IS NULL OR o.start_time <= $until)
   OPTIONAL MATCH (y:Provider {provider_id: o.provider_id})
-  WITH s, inner_days, o, x, y
-  WHERE x.region_code IS NULL OR y.region_code IS NULL
-     OR left(x.region_code, $region_digits) <> left(y.region_code, $region_digits)
+  WITH s, inner_days, o, coalesce(CASE WHEN x.region_code <> '' THEN x.region_code END,
+    CASE WHEN s.provider_id =~ '[HP][0-9]{6}.*'
+         THEN substring(s.provider_id, 1, 6) END) AS at,
+    coalesce(CASE WHEN y.region_code <> '' THEN y.region_code END,
+    CASE WHEN o.provider_id =~ '[HP][0-9]{6}.*'
+         THEN substring(o.provider_id, 1, 6) END) AS there
+  WHERE at IS NULL OR there IS NULL OR left(at, $region_digits) <> left(there, $region_digits)
   WITH s, inner_days,
     sum(CASE WHEN date(o.start_time) > date(s.start_time)
               AND date(o.start_time) < date(s.end_time) THEN 1 ELSE 0 END) AS inside,
@@ -74,9 +78,13 @@ CALL () {
     AND ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
   OPTIONAL MATCH (x:Provider {provider_id: s.provider_id})
   OPTIONAL MATCH (y:Provider {provider_id: c.provider_id})
-  WITH s, x, y
-  WHERE x.region_code IS NULL OR y.region_code IS NULL
-     OR left(x.region_code, $region_digits) <> left(y.region_code, $region_digits)
+  WITH s, coalesce(CASE WHEN x.region_code <> '' THEN x.region_code END,
+    CASE WHEN s.provider_id =~ '[HP][0-9]{6}.*'
+         THEN substring(s.provider_id, 1, 6) END) AS at,
+    coalesce(CASE WHEN y.region_code <> '' THEN y.region_code END,
+    CASE WHEN c.provider_id =~ '[HP][0-9]{6}.*'
+         THEN substring(c.provider_id, 1, 6) END) AS there
+  WHERE at IS NULL OR there IS NULL OR left(at, $region_digits) <> left(there, $region_digits)
   RETURN DISTINCT s AS c, 'elsewhere' AS reason
   UNION
   MATCH (p:Person)<-[:BY]-(c:Claim)

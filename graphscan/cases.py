@@ -12,12 +12,15 @@ from __future__ import annotations
 import getpass
 import hashlib
 import json
+import sys
+import types
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
 
+from graphscan.i18n import t
 from graphscan.rings import CASE_STATUSES, Case, Member, Ring
 from graphscan.workspace import Workspace
 
@@ -206,12 +209,34 @@ class CaseBook:
         operating-system user), kept with it for the memo."""
         case = self.get(case_id)
         if status not in CASE_STATUSES:
-            raise ValueError(f"unknown status {status!r}; choose from {', '.join(CASE_STATUSES)}")
+            raise ValueError(
+                t(
+                    "未知状态 {s!r}；可选：{all}",
+                    "unknown status {s!r}; choose from {all}",
+                    s=status,
+                    all=", ".join(CASE_STATUSES),
+                )
+            )
         if status != case.status and status not in TRANSITIONS[case.status]:
-            allowed = ", ".join(TRANSITIONS[case.status]) or "none"
-            raise ValueError(f"{case_id} is {case.status}: it can move to {allowed}, not {status}")
+            raise ValueError(
+                t(
+                    "{id} 当前为 {now}：只能变为 {allowed}，不能变为 {s}",
+                    "{id} is {now}: it can move to {allowed}, not {s}",
+                    id=case_id,
+                    now=case.status,
+                    allowed=", ".join(TRANSITIONS[case.status]) or "-",
+                    s=status,
+                )
+            )
         if status == case.status and not note:
-            raise ValueError(f"{case_id} is already {status}; add --note to record a note")
+            raise ValueError(
+                t(
+                    "{id} 已是 {s}；如需记录备注请加 --note",
+                    "{id} is already {s}; add --note to record a note",
+                    id=case_id,
+                    s=status,
+                )
+            )
         kind = "status" if status != case.status else "note"
         self.db.execute("UPDATE cases SET status = ? WHERE case_id = ?", [status, case_id])
         author = (by or "").strip() or current_user()
@@ -233,7 +258,13 @@ class CaseBook:
     def get(self, case_id: str) -> Case:
         row = self.db.execute("SELECT * FROM cases WHERE case_id = ?", [case_id]).df()
         if row.empty:
-            raise ValueError(f"no case {case_id!r} in this workspace (see `graphscan cases list`)")
+            raise ValueError(
+                t(
+                    "此工作区中没有案件 {id!r}（见 `graphscan cases list`）",
+                    "no case {id!r} in this workspace (see `graphscan cases list`)",
+                    id=case_id,
+                )
+            )
         r = row.iloc[0]
         members = self.db.execute(
             "SELECT member_kind, member_id, role FROM case_members WHERE case_id = ? "
@@ -287,7 +318,11 @@ class CaseBook:
         ]
         if typed_mask(text) is None and text not in known:
             raise ValueError(
-                f"no case or case member {text!r} in this workspace (see `graphscan cases list`)"
+                t(
+                    "此工作区中没有案件或案件成员 {x!r}（见 `graphscan cases list`）",
+                    "no case or case member {x!r} in this workspace (see `graphscan cases list`)",
+                    x=text,
+                )
             )
         member = resolve(text, known)
         rows = self.db.execute(
@@ -335,3 +370,17 @@ def ranked_members(workspace: Workspace | str | Any) -> pd.DataFrame:
     the shape ``graphscan.evaluate.score`` and ``graphscan cases list --members`` use."""
     ws = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
     return CaseBook(ws).members()
+
+
+class _CasesModule(types.ModuleType):
+    """``graphscan.cases(workspace=...)`` is the notebook API's read-only case list
+    (graphscan.api.cases), yet ``graphscan.cases`` is also this module: calling the
+    module calls the API."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> pd.DataFrame:
+        from graphscan.api import cases
+
+        return cases(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CasesModule

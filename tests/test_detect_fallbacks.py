@@ -85,3 +85,21 @@ def test_no_operator_falls_back_to_the_pharmacy(tmp_path: Path) -> None:
     assert len(found & set(city.LENDING_CARDS)) >= 0.7 * len(city.LENDING_CARDS)
     reason = dict(report.lost["card_lending"])["operator_id"]
     assert "pharmacy" in reason
+
+
+def test_cli_scan_prints_lost_signals_and_profile(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from graphscan.cli.main import cli
+
+    ws_dir = tmp_path / "ws"
+    ws = Workspace.open(ws_dir)
+    store = EmbeddedStore(ws)
+    for table, frame in _without("operator_id").items():
+        store.upsert(table, frame)
+    ws.close()
+    args = ["--lang", "en", "scan", "-w", str(ws_dir), "--pattern", "card_lending", "--profile"]
+    out = CliRunner().invoke(cli, args)
+    assert out.exit_code == 0, out.output
+    assert "warning: card_lending lost operator_id (not recorded on pharmacy claims" in out.output
+    assert "card_lending: read" in out.output and "peak memory" in out.output

@@ -58,6 +58,8 @@ def parameter_sets() -> list[dict[str, Any]]:
             "gap_minutes": lending.gap_minutes,
             "min_bursts": lending.min_together,
             "max_burst_cards": lending.max_burst_cards,
+            "stranger_bursts": lending.stranger_bursts,
+            "min_strangers": lending.min_strangers,
             "wave_days": hospital.wave_days,
             "min_waves": hospital.min_together,
             "high_value": kickback.high_value,
@@ -71,6 +73,8 @@ def parameter_sets() -> list[dict[str, Any]]:
             "gap_minutes": 2,
             "min_bursts": 2,
             "max_burst_cards": 3,
+            "stranger_bursts": 1,
+            "min_strangers": 2,
             "wave_days": 3,
             "min_waves": 3,
             "high_value": 0.0,
@@ -251,6 +255,17 @@ def stores(neo4j_store: Neo4jStore, tmp_path: Path) -> tuple[EmbeddedStore, Neo4
         for store in (embedded, neo4j_store):
             store.upsert(table, frame)
     neo4j_store.record_load({"load_id": "L1", "source_file": "claims.csv", "report": {}})
+    for store in (embedded, neo4j_store):  # two loads with their key fingerprints
+        for day, key in ((2, "b0b0b0b0b0b0"), (1, "a1a1a1a1a1a1")):
+            report = {"file": "claims.csv", "key": key}
+            store.record_load(
+                {
+                    "load_id": f"K{day}",
+                    "source_file": "claims.csv",
+                    "finished_at": datetime(2025, 1, day),
+                    "report": report,
+                }
+            )
     return embedded, neo4j_store
 
 

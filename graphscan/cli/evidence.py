@@ -11,6 +11,7 @@ import click
 import pandas as pd
 
 from graphscan.cli.common import (
+    check_key,
     friendly_errors,
     key_holder,
     open_workspace,
@@ -23,6 +24,7 @@ from graphscan.i18n import t
 from graphscan.store import open_store
 from graphscan.store.base import Store
 from graphscan.viz.package import identifier_view, safe_name
+from graphscan.workspace import Workspace
 
 DATE = click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"])
 
@@ -32,11 +34,16 @@ def _progress(length: int, label: str) -> click.progressbar:  # type: ignore[typ
 
 
 def _find_tip(
-    store: Store, entity: str, hops: int, since: datetime | None, until: datetime | None
+    store: Store,
+    workspace: Workspace,
+    entity: str,
+    hops: int,
+    since: datetime | None,
+    until: datetime | None,
 ) -> tuple[str, pd.DataFrame]:
     """The neighbourhood of ``entity``; a masked id as an export shows it stands for the
     one stored id that fits it, and a clear person or card id is pseudonymised first when
-    the key is at hand, since the store only holds pseudonyms."""
+    the workspace's key is at hand, since the store only holds pseudonyms."""
     from graphscan.viz.identifiers import resolve, typed_mask
 
     mask = typed_mask(entity)
@@ -45,11 +52,8 @@ def _find_tip(
         entity = resolve(entity, fits["entity_id"])
     claims = store.neighbourhood(entity, hops, since, until)
     if claims.empty:
-        from graphscan.pseudonym import KeyMissing, Pseudonymiser
-
-        try:
-            pseudonymiser = Pseudonymiser.from_environment(create=False)
-        except KeyMissing:
+        pseudonymiser = check_key(workspace, store)
+        if pseudonymiser is None:
             return entity, claims
         pseudonym = str(pseudonymiser.pseudonymise(pd.Series([entity])).iloc[0])
         return pseudonym, store.neighbourhood(pseudonym, hops, since, until)
@@ -99,16 +103,16 @@ def explore(
 
     \b
     Example / 示例:
-      graphscan explore P33010200017 --hops 2 --since 2024-01-01 --out tip.html
+      graphscan explore P33070210036 --hops 2 --since 2025-01-01 --out tip.html
     """
     from graphscan.cases import CaseBook
     from graphscan.viz.explore import entity_kind, explore_page, membership_keys
     from graphscan.viz.page import render_page
 
-    revealer = key_holder() if reveal else None
-    ws = open_workspace(workspace)
+    ws = open_workspace(workspace, store)
+    revealer = key_holder(ws) if reveal else None
     with _progress(3, t("探查邻域", "Exploring")) as bar:
-        found, claims = _find_tip(open_store(store, ws), entity, hops, since, until)
+        found, claims = _find_tip(open_store(store, ws), ws, entity, hops, since, until)
         if claims.empty:
             raise click.ClickException(
                 t("没有找到与 {e} 相关的单据。", "No claims found for {e}.", e=entity)
@@ -147,8 +151,8 @@ def verify(package: Path, fingerprint: str | None) -> None:
 
     \b
     Example / 示例:
-      graphscan verify exports/GS-1a2b3c4d/GS-1a2b3c4d-evidence.zip --fingerprint 9f2c…
-      graphscan verify GS-1a2b3c4d/
+      graphscan verify graphscan-demo/exports/CASE_ID/CASE_ID-evidence.zip --fingerprint 9f2c…
+      graphscan verify graphscan-demo/exports/CASE_ID/
     """
     from graphscan.viz.verify import verify_package
 
@@ -206,16 +210,16 @@ def export_command(
     案件备忘录和 SHA-256 清单，并打包为 zip。
 
     \b
-    Example / 示例:
-      graphscan cases export C-2024-0001 --out evidence/
-      GRAPHSCAN_KEY_FILE=~/key graphscan cases export C-2024-0001 --reveal
+    Example / 示例 (CASE_ID: from `graphscan cases list`):
+      graphscan cases export CASE_ID --out evidence/
+      GRAPHSCAN_KEY_FILE=~/key graphscan cases export CASE_ID --reveal
     """
     from graphscan.cases import CaseBook
     from graphscan.viz.context import case_context
     from graphscan.viz.package import export_case
 
-    revealer = key_holder() if reveal else None
-    ws = open_workspace(workspace)
+    ws = open_workspace(workspace, store)
+    revealer = key_holder(ws) if reveal else None
     with _progress(2, t("导出证据包", "Exporting")) as bar:
         case = CaseBook(ws).get(case_id)
         db = open_store(store, ws)

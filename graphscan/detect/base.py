@@ -129,6 +129,9 @@ class Candidate:
     #: p-value of an independent supporting test (e.g. cards far from their holders'
     #: places), combined with the main one by Fisher's method
     support_p: float | None = None
+    #: log10 of the main test's tail where it is not the Poisson tail of ``statistic``
+    #: against ``expected`` (e.g. a binomial share)
+    log10_tail: float | None = None
 
 
 @dataclass
@@ -279,9 +282,12 @@ def finish(store: Store, candidates: list[Candidate]) -> list[Ring]:
             "last": f"{last:%Y-%m-%d}",
             "claims": len(ids),
         }
-        log10_p = min(
-            0.0, log10_poisson_tail(cand.statistic, cand.expected) + log10(max(cand.tests, 1))
+        tail = (
+            cand.log10_tail
+            if cand.log10_tail is not None
+            else log10_poisson_tail(cand.statistic, cand.expected)
         )
+        log10_p = min(0.0, tail + log10(max(cand.tests, 1)))
         if cand.support_p is not None:
             log10_p = log10_fisher(log10_p, log10(max(cand.support_p, P_FLOOR)))
         rings.append(

@@ -7,14 +7,14 @@ are a second, independent test that raises or weakens each ring."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 
 from graphscan.detect.base import Candidate, Coverage, Detector, Frames, Lost, Window, short
-from graphscan.detect.engines.cooccurrence import Group, Params, find_groups
+from graphscan.detect.engines.cooccurrence import Group, Params, find_groups, stranger_crowds
 from graphscan.detect.engines.far_cards import REGION_DIGITS, FarCards, far_cards
 from graphscan.detect.engines.roaming import roaming_groups
 from graphscan.rings import Member
@@ -32,6 +32,20 @@ EXPLAIN_EN = (
     "of these {cards} cards within {gap}-minute bursts {bursts} times on "
     "{days} days (expected under independence given each card's own visits: "
     "{exp}); {far_en}"
+    "{claims} evidence claims, {total:.2f} yuan (fund {fund:.2f}, "
+    "personal account {account:.2f}), {first} to {last}."
+)
+#: a stack found only as crowds of strangers (a broker's sessions)
+STRANGERS_ZH = (
+    "{moving_zh}药店 {ph}…（操作员 {op}…）在 {sessions} 次连续刷卡（{gap} 分钟内）中刷了 "
+    "{cards} 张在该柜台全年只出现一两次的卡（按该柜台平时此类卡的比例估计的期望：{exp} 张）；"
+    "{far_zh}证据结算 {claims} 笔，合计 {total:.2f} 元（统筹 {fund:.2f}，"
+    "个人账户 {account:.2f}），{first} 至 {last}。"
+)
+STRANGERS_EN = (
+    "{moving_en}Pharmacy {ph}… (operator {op}…) swiped {cards} cards seen at this counter "
+    "only once or twice a year in {sessions} bursts of swipes {gap} minutes apart "
+    "(expected from the counter's usual share of such cards: {exp}); {far_en}"
     "{claims} evidence claims, {total:.2f} yuan (fund {fund:.2f}, "
     "personal account {account:.2f}), {first} to {last}."
 )
@@ -55,6 +69,12 @@ class CardLending(Detector):
     max_burst_cards: bursts with more cards are rush hours, kept in the null model but
         never searched (this bounds the pairs a burst can make; a stack swiped only
         inside such crowds is missed)
+    stranger_bursts: a card seen in at most this many bursts of a counter is a stranger
+        there
+    min_strangers: a burst with at least this many strangers is tested as a crowd of
+        collected cards (a broker's session), against the counter's share of strangers
+    outing_share: a crowd of strangers with at least this share from one village is a
+        village outing (screening day, check-up bus), not collected cards
     household_size: without household keys, a group of at most this many cards that is
         not away from its holders' places may be one family (家庭共济: spouse, parents,
         children) and is not reported
@@ -76,6 +96,9 @@ class CardLending(Detector):
     max_group: int = 60
     region_digits: int = REGION_DIGITS
     max_burst_cards: int = 100
+    stranger_bursts: int = 2
+    min_strangers: int = 5
+    outing_share: float = 0.5
     household_size: int = 6
 
     @property
@@ -114,7 +137,8 @@ class CardLending(Detector):
             lost.append(
                 (
                     "persons.region_code",
-                    "not recorded: homes from each card's other places, no roaming stacks",
+                    "not recorded: homes from each card's other places, no roaming stacks, "
+                    "crowds of strangers not told from village outings",
                 )
             )
         if coverage.share("providers", "region_code") == 0:
@@ -132,6 +156,8 @@ class CardLending(Detector):
                     **args,
                     min_bursts=self.min_together,
                     max_burst_cards=self.max_burst_cards,
+                    stranger_bursts=self.stranger_bursts,
+                    min_strangers=self.min_strangers,
                 ),
                 "card_roaming": store.projection(
                     "card_roaming",
@@ -139,7 +165,9 @@ class CardLending(Detector):
                     min_bursts=self.min_together,
                     region_digits=self.region_digits,
                 ),
-                "card_burst_sizes": store.projection("card_burst_sizes", **args),
+                "card_burst_sizes": store.projection(
+                    "card_burst_sizes", **args, stranger_bursts=self.stranger_bursts
+                ),
             },
         )
 
@@ -156,13 +184,30 @@ class CardLending(Detector):
         )
         household = holders["address_key"]
         params = self.cooccurrence
-        groups = find_groups(
-            venues.members(swipes, swipes["burst"].astype(str), swipes["card_bursts"]),
-            sizes,
-            params,
-            frames.communities,
-            household,
+        members = venues.members(swipes, swipes["burst"].astype(str), swipes["card_bursts"])
+        groups = find_groups(members, sizes, params, frames.communities, household)
+        # strangers (seen at the counter once or twice) that were only ever swiped
+        # together: two shared bursts are all they can show, and chance rarely gives two
+        strangers = members[members["n_entity"] <= self.stranger_bursts]
+        groups += find_groups(
+            strangers, sizes, replace(params, min_together=2), frames.communities, household
         )
+        counted = frames["card_burst_sizes"]
+        share = (
+            pd.Series(counted["strangers"].to_numpy(dtype=float), index=sizes["venue"])
+            .groupby(level=0)
+            .sum()
+            / (sizes["size"] * sizes["contexts"]).groupby(sizes["venue"].to_numpy()).sum()
+        )
+        crowds = stranger_crowds(
+            members, share, self.stranger_bursts, self.min_strangers, self.edge_p
+        )
+        home = holders["home_region"].dropna()
+        groups += [
+            c
+            for c in crowds
+            if not self._household([c], None, household) and not self._outing(c, home)
+        ]
         burst = travelling["day"].astype(str) + "#" + travelling["burst"].astype(str)
         roaming = roaming_groups(
             venues.members(travelling, burst, travelling["card_swipes"]),
@@ -191,14 +236,24 @@ class CardLending(Detector):
             candidates.append(self._candidate(frames, venues, stack, far_, holders, travels))
         return candidates
 
-    def _household(self, stack: list[Group], far_: FarCards, household: pd.Series) -> bool:
+    def _outing(self, crowd: Group, home: pd.Series) -> bool:
+        """A crowd of strangers most of whom live in one village (the full region code)
+        came together (a village's screening day, a bus to a check-up): a broker's
+        collected cards come from scattered homes. Unknown homes cannot tell the two
+        apart."""
+        places = home.reindex(crowd.entities).dropna()
+        if places.empty:
+            return False
+        return places.value_counts().iloc[0] >= self.outing_share * len(crowd.entities)
+
+    def _household(self, stack: list[Group], far_: FarCards | None, household: pd.Series) -> bool:
         """A small group whose holders' households are unknown and who are not away from
         their usual places more than the pharmacy's other customers: maybe one family
         shopping together (or paying for each other, 家庭共济), not a ring."""
         cards = _cards(stack)
         if len(cards) > self.household_size or household.reindex(list(cards)).notna().any():
             return False
-        return not far_.known or far_.p_value > self.edge_p
+        return far_ is None or not far_.known or far_.p_value > self.edge_p
 
     def _candidate(
         self,
@@ -228,7 +283,9 @@ class CardLending(Detector):
             **far_.numbers(),
             "moving_zh": MOVING_ZH.format(n=len(pharmacies)) if moving else "",
             "moving_en": MOVING_EN.format(n=len(pharmacies)) if moving else "",
+            "sessions": sum(len(g.contexts) for g in stack),
         }
+        crowds = all(g.kind == "strangers" for g in stack)
         return Candidate(
             pattern=self.pattern,
             members=[
@@ -241,17 +298,19 @@ class CardLending(Detector):
             statistic=observed,
             expected=expected,
             tests=sum(g.tests for g in stack),
-            explain_zh=EXPLAIN_ZH,
-            explain_en=EXPLAIN_EN,
+            explain_zh=STRANGERS_ZH if crowds else EXPLAIN_ZH,
+            explain_en=STRANGERS_EN if crowds else EXPLAIN_EN,
             numbers=numbers,
             method=self.method(
                 frames,
+                signal="strangers" if crowds else "repeat",
                 pair_edges=sum(g.pair_edges for g in stack),
                 venues=len(stack),
                 roaming=travels,
                 far_cards_p=far_.p_value,
             ),
             support_p=far_.p_value if independent else None,
+            log10_tail=min(g.log10_p for g in stack) if crowds else None,
         )
 
 

@@ -1,18 +1,21 @@
 -- Card lending: pharmacy swipes cut into bursts per (pharmacy, operator), or per pharmacy
--- where no operator is recorded (pharmacy_bursts in macros.sql). Only the bursts of at most $max_burst_cards cards
--- that hold two or more cards seen in at least $min_bursts bursts of the venue, with all
--- their swipes (a member seen once or twice is there beside the repeat cards). Bursts
+-- where no operator is recorded (pharmacy_bursts in macros.sql). Only the bursts of at
+-- most $max_burst_cards cards that hold two or more cards seen in at least $min_bursts
+-- bursts of the venue, or $min_strangers or more cards seen in at most $stranger_bursts
+-- (a crowd of strangers: a broker's session), with all their swipes (a member seen once
+-- or twice is there beside the repeat cards). Bursts
 -- larger than that are rush hours: they stay in the null model (card_burst_sizes) but
 -- are never searched, which bounds the pairs per burst; a stack swiped only inside such
 -- crowds is missed. Bursts: the pharmacy_bursts macro (macros.sql).
 -- Parameters: $since, $until (TIMESTAMP or NULL), $gap_minutes, $min_bursts,
---             $max_burst_cards (INTEGER)
+--             $max_burst_cards, $stranger_bursts, $min_strangers (INTEGER)
 -- Output columns:
 --   provider_id, operator_id  the venue
 --   burst        BIGINT, burst number within the venue (1, 2, ... in time order)
 --   card_id      card swiped (person_id when the claim has no card)
 --   person_id    whose card it is
 --   address_key  the card holder's household key (NULL when unknown)
+--   home_region  the card holder's region_code (NULL when unknown)
 --   claim_id     the swipe
 --   card_bursts  BIGINT, bursts of this card at this venue over the whole window (below
 --                $min_bursts: a card seen beside the repeat cards)
@@ -26,18 +29,19 @@ WITH bursts AS (
 ), sized AS (
     SELECT provider_id, operator_id, burst, count(DISTINCT card_id) AS burst_cards
     FROM bursts GROUP BY provider_id, operator_id, burst
-), repeat AS (
-    SELECT b.*, k.card_bursts
-    FROM bursts b JOIN per_card k USING (provider_id, operator_id, card_id)
-    WHERE k.card_bursts >= $min_bursts
 ), shared AS (
-    SELECT r.provider_id, r.operator_id, r.burst FROM repeat r
+    SELECT b.provider_id, b.operator_id, b.burst
+    FROM bursts b
+    JOIN per_card k USING (provider_id, operator_id, card_id)
     JOIN sized z USING (provider_id, operator_id, burst)
     WHERE z.burst_cards <= $max_burst_cards
-    GROUP BY r.provider_id, r.operator_id, r.burst HAVING count(DISTINCT r.card_id) >= 2
+    GROUP BY b.provider_id, b.operator_id, b.burst
+    HAVING count(DISTINCT CASE WHEN k.card_bursts >= $min_bursts THEN b.card_id END) >= 2
+        OR count(DISTINCT CASE WHEN k.card_bursts <= $stranger_bursts THEN b.card_id END)
+           >= $min_strangers
 )
 SELECT b.provider_id, b.operator_id, b.burst, b.card_id, b.person_id, p.address_key,
-       b.claim_id, k.card_bursts, z.burst_cards
+       p.region_code AS home_region, b.claim_id, k.card_bursts, z.burst_cards
 FROM bursts b
 SEMI JOIN shared s USING (provider_id, operator_id, burst)
 JOIN per_card k USING (provider_id, operator_id, card_id)

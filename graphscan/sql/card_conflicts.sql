@@ -6,8 +6,9 @@
 --                double billing by that provider, not a borrowed card).
 --   elsewhere    an inpatient stay during which the same person's card (or ID card) was
 --                used for a visit or a purchase at a provider far from the institution
---                (regions differing in their first $region_digits characters; any other
---                provider when either region is unknown), strictly between the admission
+--                (regions differing in their first $region_digits characters, a region
+--                from providers or else the national code, provider_region in macros.sql;
+--                any other provider when either region is unknown), strictly between the admission
 --                and discharge days: the holder's own life going on at home while someone
 --                else lies in the bed. Relatives run such errands too, so it is judged
 --                against the holders' own pace (far_inside vs far_activity).
@@ -62,8 +63,10 @@ WITH c AS (
     LEFT JOIN providers x ON x.provider_id = s.provider_id
     LEFT JOIN providers y ON y.provider_id = o.provider_id
     WHERE s.inner_days > 0
-      AND (x.region_code IS NULL OR y.region_code IS NULL
-           OR left(x.region_code, $region_digits) <> left(y.region_code, $region_digits))
+      AND (provider_region(s.provider_id, x.region_code) IS NULL
+           OR provider_region(o.provider_id, y.region_code) IS NULL
+           OR left(provider_region(s.provider_id, x.region_code), $region_digits)
+              <> left(provider_region(o.provider_id, y.region_code), $region_digits))
     GROUP BY s.claim_id, s.provider_id, s.operator_id, s.inner_days
 ), far_volume AS (
     SELECT provider_id, operator_id, sum(inside) AS far_inside,
@@ -91,8 +94,10 @@ WITH c AS (
     WHERE c.kind <> 'inpatient'
       AND CAST(c.start_time AS DATE) > CAST(s.start_time AS DATE)
       AND CAST(c.start_time AS DATE) < CAST(s.end_time AS DATE)
-      AND (x.region_code IS NULL OR y.region_code IS NULL
-           OR left(x.region_code, $region_digits) <> left(y.region_code, $region_digits))
+      AND (provider_region(s.provider_id, x.region_code) IS NULL
+           OR provider_region(c.provider_id, y.region_code) IS NULL
+           OR left(provider_region(s.provider_id, x.region_code), $region_digits)
+              <> left(provider_region(c.provider_id, y.region_code), $region_digits))
     UNION
     SELECT c.claim_id, 'sex' AS reason
     FROM c JOIN persons p ON p.person_id = c.person_id

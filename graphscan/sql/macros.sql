@@ -31,3 +31,11 @@ SELECT claim_id, provider_id, operator_id, card_id, person_id, start_time, day,
        sum(opens) OVER (PARTITION BY provider_id, operator_id, part ORDER BY start_time)
            AS burst
 FROM marked;
+
+-- provider_region(provider_id, region_code): a provider's region, from the providers table
+-- or, where that is missing, from the provider's national code (H or P, the 6-digit
+-- county region, a sequence: 国家医疗保障信息业务编码标准); NULL when neither says.
+CREATE OR REPLACE TEMP MACRO provider_region(provider_id, region_code) AS
+    coalesce(nullif(region_code, ''),
+             CASE WHEN regexp_full_match(provider_id, '[HP][0-9]{6}.*')
+                  THEN substr(provider_id, 2, 6) END);

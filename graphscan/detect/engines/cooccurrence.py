@@ -67,6 +67,11 @@ class Group:
     #: Bonferroni factor paid for choosing the quorum
     tests: int
     pair_edges: int
+    #: "repeat" (members together again and again) or "strangers" (a context crowded
+    #: with entities seen there once or twice: observed counts strangers, not contexts)
+    kind: str = "repeat"
+    #: for "strangers": log10 of the binomial tail of the strangers at the venue's share
+    log10_p: float = 0.0
 
 
 def venue_pairs(members: pd.DataFrame, min_together: int = 1) -> pd.DataFrame:
@@ -302,3 +307,49 @@ def _group(
         tests=len(quorums),
         pair_edges=pair_edges,
     )
+
+
+def stranger_crowds(
+    members: pd.DataFrame, share: pd.Series, max_visits: int, min_strangers: int, max_p: float
+) -> list[Group]:
+    """Contexts crowded with strangers: entities seen in at most ``max_visits`` contexts
+    of the venue (a broker's session of collected cards, each swiped once or twice, so
+    that no pair meets often enough for a pair test). ``members`` as for
+    :func:`find_groups`; ``share``: venue -> share of strangers among the cards of its
+    contexts. A context with at least ``min_strangers`` strangers is tested against the
+    venue's share (binomial tail, Bonferroni over the contexts tested); each one kept is
+    a Group of its strangers."""
+    strangers = members[members["n_entity"] <= max_visits]
+    per = strangers.groupby(["venue", "context"], sort=True).agg(
+        k=("entity", "nunique"), n=("size", "first")
+    )
+    per = per[per["k"] >= min_strangers]
+    if per.empty:
+        return []
+    rate = np.nan_to_num(
+        per.index.get_level_values("venue").map(share).to_numpy(dtype=float), nan=1.0
+    ).clip(1e-6, 1.0)
+    n = per["n"].to_numpy(dtype=float)
+    expected = n * rate
+    log10_p = stats.binom.logsf(per["k"].to_numpy() - 1, n, rate) / np.log(10)
+    groups = []
+    for (venue, context), k, exp, lp in zip(per.index, per["k"], expected, log10_p, strict=True):
+        if lp + np.log10(len(per)) > np.log10(max_p):
+            continue
+        rows = strangers[(strangers["venue"] == venue) & (strangers["context"] == context)]
+        groups.append(
+            Group(
+                venue=venue,
+                entities=sorted(set(rows["entity"])),
+                contexts=[context],
+                quorum=int(k),
+                claim_ids=sorted(set(rows["claim_id"])),
+                observed=int(k),
+                expected=float(exp),
+                tests=len(per),
+                pair_edges=0,
+                kind="strangers",
+                log10_p=float(lp),
+            )
+        )
+    return groups
