@@ -5,49 +5,171 @@ are expected together. What stays is a group admitted within days of each other 
 ``wave_windows``: no calendar bucket splits a wave) far more often than each member's own
 admissions explain, with similar stays, diagnoses and amounts, and often a recruiter's
 phone linking them. Recruits who came to one wave only are attached by their look-alike
-bills and stays or by that phone."""
+bills and stays or by that phone.
+
+One campaign is not a ring: a free cataract-surgery campaign (白内障复明) admits dozens of
+elderly villagers once each within a few weeks and brings some back for the second eye, so
+its second-eye people look like a group admitted together twice. A group whose waves one
+campaign explains (``one_campaign``) is set aside. The second signature is admission
+without indication on one package price (``engines.package_stays``): recruits fetched a
+few at a time all year round rarely meet, but are billed the same flat price each time."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 
-from graphscan.detect.base import Candidate, Window, finish, short
-from graphscan.detect.cooccurrence import Params
-from graphscan.detect.significance import poisson_tail
-from graphscan.detect.wave_windows import Season, WaveGroup, find_wave_groups
-from graphscan.rings import Member, Ring
+from graphscan.detect.base import Candidate, Coverage, Detector, Frames, Lost, Window, short
+from graphscan.detect.engines.cooccurrence import Params
+from graphscan.detect.engines.package_stays import PackageGroup, package_groups
+from graphscan.detect.engines.significance import poisson_tail
+from graphscan.detect.engines.wave_windows import Season, WaveGroup, find_wave_groups
+from graphscan.rings import Member
 from graphscan.store.base import Store
 
-#: more non-recruits than this on one phone is a switchboard, not a recruiter
-MAX_RECRUITERS_PER_PHONE = 3
-#: a doctor joins the ring when they treated at least this share of its admissions
-DOCTOR_SHARE = 0.2
-#: a one-time admission within reach of the ring's waves looks like the ring's when its
-#: diagnosis is one of the ring's, its stay within two days of their range and its bill
-#: within this share of their range of bills for that diagnosis
-SIMILAR_BILL = 0.10
-SIMILAR_STAY = 2
-#: and when ring-like admissions are this unlikely to crowd those days by chance
-SIMILAR_P = 1e-3
+EXPLAIN_ZH = (
+    "机构 {inst}… 有 {waves} 批（{wd} 天之内，涉及 {days} 天）"
+    "收治了这 {people} 人中的至少 {quorum} 人"
+    "（按各人自身住院次数独立估计的期望批次：{exp}）；另有 {once} 人"
+    "在这些批次中入院，诊断、住院天数（±{stay_tol} 天）"
+    "和金额（±{bill_tol}）与之相同"
+    "或与组内他人共用电话（相似住院 {alike} 人次，按该机构其他日子估计的期望："
+    "{exp_alike}）；"
+    "涉及 {dx} 种诊断，金额变异系数 {cv}，{linked} 人与组内他人共用电话；"
+    "证据住院 {claims} 笔，合计 {total:.2f} 元（统筹 {fund:.2f}），"
+    "{first} 至 {last}。"
+)
+EXPLAIN_EN = (
+    "Institution {inst}… admitted at least {quorum} of these {people} "
+    "people within {wd} days of each other {waves} times ({days} "
+    "admission days; expected under independence given each person's "
+    "own admissions: {exp}); {once} more were admitted in these waves "
+    "with the same diagnoses, stay (+-{stay_tol} days) and bill "
+    "(+-{bill_tol}), or with a phone shared in the group ({alike} "
+    "look-alike stays where the institution's other days predict "
+    "{exp_alike}); "
+    "{dx} distinct diagnoses, amount variation {cv}, {linked} share a "
+    "phone with another member; {claims} evidence stays, {total:.2f} yuan "
+    "(fund {fund:.2f}), {first} to {last}."
+)
+
+PACKAGE_ZH = (
+    "机构 {inst}… 的 {people} 人各有至少两次住院按同一价格结算（{low}–{high} 元），"
+    "按各人自身住院次数和该机构其他住院的金额分布估计，期望只有 {exp} 人；"
+    "涉及 {dx} 种诊断；证据住院 {claims} 笔（{days} 天），合计 {total:.2f} 元"
+    "（统筹 {fund:.2f}），{first} 至 {last}。"
+)
+PACKAGE_EN = (
+    "Institution {inst}… billed {people} people the same price ({low}-{high} yuan) in two "
+    "or more admissions each, where each one's own admissions and the institution's other "
+    "bills predict {exp}; {dx} distinct diagnoses; {claims} evidence stays on {days} days, "
+    "{total:.2f} yuan (fund {fund:.2f}), {first} to {last}."
+)
 
 
 @dataclass
-class GroupHospitalisation:
-    pattern: str = "group_hospitalisation"
-    #: recruits of one wave are admitted within this many days of each other
-    wave_days: int = 7
-    #: two shared waves are rarely significant alone, so pairs only propose groups
-    #: (edge_p 0.05) and the group test decides, supported by the look-alike admissions
-    #: crowding the group's waves (which carries a pair that no third person joins)
-    params: Params = field(default_factory=lambda: Params(min_together=2, edge_p=0.05, min_group=2))
+class GroupHospitalisation(Detector):
+    """Parameters:
+    wave_days: recruits of one wave are admitted within this many days of each other
+    min_together: a pair must share at least this many waves
+    edge_p: and that often must be this unlikely by chance; two shared waves are rarely
+        significant alone, so pairs only propose groups (0.05) and the group test decides,
+        supported by the look-alike admissions crowding the group's waves (which carries
+        a pair that no third person joins)
+    attach_p: a person joins a group when their presence in its waves is this unlikely
+    min_group: smallest group reported
+    max_group: groups larger than this are split with Leiden
+    max_recruiters_per_phone: more non-recruits than this on one phone is a
+        switchboard, not a recruiter
+    doctor_share: a doctor joins the ring when they treated at least this share of its
+        admissions
+    similar_bill: a one-time admission within reach of the ring's waves looks like the
+        ring's when its diagnosis is one of the ring's, its stay within ``similar_stay``
+        days of their range and its bill within this share of their range of bills for
+        that diagnosis
+    similar_stay: see ``similar_bill`` (days)
+    similar_p: and when ring-like admissions are this unlikely to crowd those days by
+        chance
+    household: a group this small whose addresses are all unknown could be one family
+        admitted together, and is not reported
+    campaign_days: one campaign admits its people within this many days
+    second_round_days: and brings some back once, for the same treatment, within this
+        many days (the second eye)
+    min_package: people billed one package price in two or more admissions each that a
+        package group needs
+    package_p: and how unlikely that many must be, given each one's admissions and the
+        institution's other bills
+    """
 
-    def find(self, store: Store, window: Window) -> list[Ring]:
+    pattern: ClassVar[str] = "group_hospitalisation"
+    projections: ClassVar[tuple[str, ...]] = (
+        "admission_waves",
+        "admission_wave_sizes",
+        "wave_admissions",
+        "persons_by_phone",
+    )
+
+    wave_days: int = 7
+    min_together: int = 2
+    edge_p: float = 0.05
+    attach_p: float = 1e-2
+    min_group: int = 2
+    max_group: int = 60
+    max_recruiters_per_phone: int = 3
+    doctor_share: float = 0.2
+    similar_bill: float = 0.10
+    similar_stay: int = 2
+    similar_p: float = 1e-3
+    household: int = 3
+    campaign_days: int = 31
+    second_round_days: int = 90
+    min_package: int = 5
+    package_p: float = 1e-6
+
+    @property
+    def cooccurrence(self) -> Params:
+        """The co-occurrence engine's parameters, from this detector's fields."""
+        return Params(self.min_together, self.edge_p, self.attach_p, self.min_group, self.max_group)
+
+    def lost_signals(self, coverage: Coverage) -> list[Lost]:
+        lost: list[Lost] = []
+        if not coverage.share("claims", "diagnosis_code", "inpatient"):
+            lost.append(("diagnosis_code", "not recorded: look-alike admissions by stay and bill"))
+        if not coverage.share("claims", "end_time", "inpatient"):
+            lost.append(("end_time", "no discharge dates: look-alikes without stay lengths"))
+        if not coverage.share("persons", "phone_key"):
+            lost.append(("persons.phone_key", "not recorded: no recruiter phones"))
+        if not coverage.share("persons", "address_key"):
+            lost.append(
+                (
+                    "persons.address_key",
+                    f"not recorded: households not recognised, groups of {self.household} "
+                    "or fewer could be families and are not reported",
+                )
+            )
+        if not coverage.share("claims", "doctor_id", "inpatient"):
+            lost.append(("doctor_id", "not recorded on inpatient claims: no doctor joins a ring"))
+        return lost
+
+    def read(self, store: Store, window: Window) -> Frames:
         args = {**window.params(), "wave_days": self.wave_days}
-        stays = store.projection("admission_waves", **args, min_waves=self.params.min_together)
-        daily = store.projection("admission_wave_sizes", **window.params())
+        return self.frames(
+            store,
+            window,
+            {
+                "admission_waves": store.projection(
+                    "admission_waves", **args, min_waves=self.min_together
+                ),
+                "admission_wave_sizes": store.projection("admission_wave_sizes", **window.params()),
+            },
+        )
+
+    def decide(self, frames: Frames) -> list[Candidate]:
+        stays, daily = frames["admission_waves"], frames["admission_wave_sizes"]
         if stays.empty:
             return []
         season = Season(daily.groupby("day")["admissions"].sum())
@@ -65,15 +187,26 @@ class GroupHospitalisation:
         cards = stays.groupby("person_id")["card_id"].unique()
         spans = tuple(sorted({1, span // 2, span} - {0}))
         groups = find_wave_groups(
-            frame, season, spans, self.params, store.communities, people["address_key"]
+            frame, season, spans, self.cooccurrence, frames.communities, people["address_key"]
         )
         admissions: dict[str, pd.DataFrame] = {}
+
+        def venue_admissions(venue: str) -> pd.DataFrame:
+            if venue not in admissions:
+                admissions[venue] = frames.more("wave_admissions", provider_id=venue)
+            return admissions[venue]
+
         found = []
+        campaigns = 0
         for group in groups:
-            if group.venue not in admissions:
-                admissions[group.venue] = store.projection(
-                    "wave_admissions", **window.params(), provider_id=group.venue
-                )
+            if self._maybe_family(people, group.entities):
+                continue
+            # all of the members' admissions from the first wave to the last: a member
+            # whose first eye came just before the fullest wave is still in the campaign
+            reach = [(group.waves[0].first - span, group.waves[-1].last + span)]
+            if self.one_campaign(venue_admissions(group.venue), group.entities, reach):
+                campaigns += 1
+                continue
             evidence = stays[stays["claim_id"].isin(group.claim_ids)]
             contacts = people.loc[group.entities, ["phone_key", "address_key"]]
             found.append(
@@ -81,15 +214,19 @@ class GroupHospitalisation:
                     group,
                     evidence,
                     contacts,
-                    *self._once(admissions[group.venue], group, evidence, contacts),
+                    *self._once(venue_admissions(group.venue), group, evidence, contacts),
                 )
             )
+        packages = self._packages(stays, people, venue_admissions)
+        found = [f for f in found if not any(_within(f[0], g, True) for g in packages)]
+        packages = [g for g in packages if not any(_within(g, f[0]) for f in found)]
+        packages = [g for g in packages if not any(_within(g, h) for h in packages)]
         phones = sorted({p for *_, shared in found for p in shared})
-        holders = store.projection("persons_by_phone", phones=phones) if phones else None
+        holders = frames.more("persons_by_phone", phones=phones) if phones else None
         candidates = []
         for group, evidence, contacts, once, alike, expected, shared in found:
             doctors = evidence["doctor_id"].value_counts()
-            doctors = sorted(doctors[doctors >= max(2, DOCTOR_SHARE * len(evidence))].index)
+            doctors = sorted(doctors[doctors >= max(2, self.doctor_share * len(evidence))].index)
             recruits = sorted(set(group.entities) | set(once["person_id"]))
             recruit_cards = sorted(
                 {c for p in group.entities for c in cards[p]} | set(once["card_id"])
@@ -112,8 +249,8 @@ class GroupHospitalisation:
                 "once": once["person_id"].nunique(),
                 "alike": alike,
                 "exp_alike": f"{expected:.2g}",
-                "stay_tol": SIMILAR_STAY,
-                "bill_tol": f"{SIMILAR_BILL:.0%}",
+                "stay_tol": self.similar_stay,
+                "bill_tol": f"{self.similar_bill:.0%}",
             }
             candidates.append(
                 Candidate(
@@ -131,46 +268,141 @@ class GroupHospitalisation:
                     expected=group.expected,
                     tests=group.tests,
                     support_p=float(poisson_tail(alike, expected)),
-                    explain_zh=(
-                        "机构 {inst}… 有 {waves} 批（{wd} 天之内，涉及 {days} 天）"
-                        "收治了这 {people} 人中的至少 {quorum} 人"
-                        "（按各人自身住院次数独立估计的期望批次：{exp}）；另有 {once} 人"
-                        "在这些批次中入院，诊断、住院天数（±{stay_tol} 天）"
-                        "和金额（±{bill_tol}）与之相同"
-                        "或与组内他人共用电话（相似住院 {alike} 人次，按该机构其他日子估计的期望："
-                        "{exp_alike}）；"
-                        "涉及 {dx} 种诊断，金额变异系数 {cv}，{linked} 人与组内他人共用电话；"
-                        "证据住院 {claims} 笔，合计 {total:.2f} 元（统筹 {fund:.2f}），"
-                        "{first} 至 {last}。"
-                    ),
-                    explain_en=(
-                        "Institution {inst}… admitted at least {quorum} of these {people} "
-                        "people within {wd} days of each other {waves} times ({days} "
-                        "admission days; expected under independence given each person's "
-                        "own admissions: {exp}); {once} more were admitted in these waves "
-                        "with the same diagnoses, stay (+-{stay_tol} days) and bill "
-                        "(+-{bill_tol}), or with a phone shared in the group ({alike} "
-                        "look-alike stays where the institution's other days predict "
-                        "{exp_alike}); "
-                        "{dx} distinct diagnoses, amount variation {cv}, {linked} share a "
-                        "phone with another member; {claims} evidence stays, {total:.2f} yuan "
-                        "(fund {fund:.2f}), {first} to {last}."
-                    ),
+                    explain_zh=EXPLAIN_ZH,
+                    explain_en=EXPLAIN_EN,
                     numbers=numbers,
-                    method={
-                        "detector": self.pattern,
-                        "projection": ["admission_waves", "admission_wave_sizes"],
-                        "wave_days": self.wave_days,
-                        **vars(self.params),
-                        "pair_edges": group.pair_edges,
-                        "shared_phones": linked,
-                        "admitted_once_alike": int(once["person_id"].nunique()),
-                        "look_alikes": {"observed": int(alike), "expected": float(expected)},
-                        "recruiters": len(recruiters),
-                    },
+                    method=self.method(
+                        frames,
+                        pair_edges=group.pair_edges,
+                        shared_phones=linked,
+                        admitted_once_alike=int(once["person_id"].nunique()),
+                        look_alikes={"observed": int(alike), "expected": float(expected)},
+                        recruiters=len(recruiters),
+                        campaigns_set_aside=campaigns,
+                    ),
                 )
             )
-        return finish(store, candidates)
+        return candidates + [self._package_candidate(frames, g, stays) for g in packages]
+
+    def _maybe_family(self, people: pd.DataFrame, members: list[str]) -> bool:
+        """Small enough to be one household, and no address says otherwise."""
+        unknown = bool(people.loc[members, "address_key"].isna().all())
+        return unknown and len(members) <= self.household
+
+    def _packages(
+        self,
+        stays: pd.DataFrame,
+        people: pd.DataFrame,
+        admissions: Callable[[str], pd.DataFrame],
+    ) -> list[PackageGroup]:
+        """Repeaters billed one package price again and again (engines.package_stays),
+        unless they could be one household or one campaign explains them."""
+        span = self.wave_days - 1
+        kept = []
+        for group in package_groups(
+            stays,
+            admissions,
+            self.similar_bill,
+            self.similar_stay,
+            self.min_package,
+            self.package_p,
+        ):
+            if self._maybe_family(people, group.entities):
+                continue
+            reach = [(group.days[0] - span, group.days[-1] + span)]
+            if not self.one_campaign(admissions(group.venue), group.entities, reach):
+                kept.append(group)
+        return kept
+
+    def _package_candidate(
+        self, frames: Frames, group: PackageGroup, stays: pd.DataFrame
+    ) -> Candidate:
+        evidence = stays[stays["claim_id"].isin(group.claim_ids)]
+        doctors = evidence["doctor_id"].value_counts()
+        doctors = sorted(doctors[doctors >= max(2, self.doctor_share * len(evidence))].index)
+        numbers = {
+            "people": len(group.entities),
+            "inst": short(group.venue),
+            "low": f"{group.low:.0f}",
+            "high": f"{group.high:.0f}",
+            "exp": f"{group.expected:.2g}",
+            "dx": evidence["diagnosis_code"].nunique(),
+        }
+        return Candidate(
+            pattern=self.pattern,
+            members=[
+                Member("institution", group.venue, "institution"),
+                *(Member("doctor", d, "doctor") for d in doctors),
+                *(Member("person", p, "recruit") for p in group.entities),
+                *(Member("card", c, "card_holder") for c in sorted(set(evidence["card_id"]))),
+            ],
+            claim_ids=group.claim_ids,
+            statistic=group.observed,
+            expected=group.expected,
+            tests=group.tests,
+            explain_zh=PACKAGE_ZH,
+            explain_en=PACKAGE_EN,
+            numbers=numbers,
+            method=self.method(frames, signal="package"),
+        )
+
+    def one_campaign(
+        self, rows: pd.DataFrame, members: list[str], reach: list[tuple[int, int]]
+    ) -> bool:
+        """Whether a single campaign explains the group's admissions on the days ``reach``
+        (``rows``: the institution's wave_admissions): there every member is admitted
+        once, or twice for the same treatment (same diagnosis, or a bill within
+        ``similar_bill`` where diagnoses are unknown) within ``second_round_days``; their
+        first admissions lie within ``campaign_days``; and those days hold at least as
+        many look-alike admissions of people who came only once (a campaign, or an eye
+        ward's routine: most people are treated once, a few come back for the second
+        eye). A ring brings the same people back again and again, and those it brings
+        once are fewer than those it brings back."""
+        near = np.zeros(len(rows), dtype=bool)
+        for lo, hi in reach:
+            near |= rows["day"].between(lo, hi).to_numpy()
+        mine = rows[near & rows["person_id"].isin(members).to_numpy()]
+        mine = mine.sort_values(["person_id", "day"])
+        gap = mine.groupby("person_id")["day"].diff()
+        episodes = mine[gap.isna() | (gap >= self.wave_days)]
+        if episodes.empty or episodes.groupby("person_id").size().max() > 2:
+            return False
+        first = episodes.groupby("person_id").nth(0).set_index("person_id")
+        second = episodes.groupby("person_id").nth(1).set_index("person_id")
+        before = first.loc[second.index]
+        if ((second["day"] - before["day"]) > self.second_round_days).any():
+            return False
+        if not self._same_treatment(before, second).all():
+            return False
+        lo, hi = int(first["day"].min()), int(first["day"].max())
+        if hi - lo > self.campaign_days:
+            return False
+        once = rows[~rows["person_id"].isin(members)]
+        once = once[once.groupby("person_id")["day"].transform("size") == 1]
+        alike = self._treated_like(once, first)
+        inside = once["day"].between(lo - self.wave_days, hi + self.wave_days).to_numpy()
+        return int((alike & inside).sum()) >= len(members)
+
+    def _same_treatment(self, a: pd.DataFrame, b: pd.DataFrame) -> pd.Series:
+        """Row by row: the same diagnosis where both are known, else a bill within
+        ``similar_bill``."""
+        known = a["diagnosis_code"].notna() & b["diagnosis_code"].notna()
+        dx = a["diagnosis_code"] == b["diagnosis_code"]
+        x, y = a["total_amount"].astype(float), b["total_amount"].astype(float)
+        bill = (x - y).abs() <= self.similar_bill * np.maximum(x.abs(), y.abs())
+        return (known & dx) | (~known & bill)
+
+    def _treated_like(self, rows: pd.DataFrame, first: pd.DataFrame) -> np.ndarray:
+        """Rows whose diagnosis is one of the group's first diagnoses (where known), else
+        whose bill lies within ``similar_bill`` of the group's range of first bills."""
+        codes = set(first["diagnosis_code"].dropna())
+        amount = rows["total_amount"].astype(float)
+        bills = first["total_amount"].astype(float)
+        lo, hi = bills.min() * (1 - self.similar_bill), bills.max() * (1 + self.similar_bill)
+        by_bill = amount.between(lo, hi).to_numpy()
+        by_dx = rows["diagnosis_code"].isin(codes).to_numpy()
+        known = rows["diagnosis_code"].notna().to_numpy() & bool(codes)
+        return np.where(known, by_dx, by_bill)
 
     def _once(
         self, rows: pd.DataFrame, group: WaveGroup, evidence: pd.DataFrame, contacts: pd.DataFrame
@@ -198,11 +430,11 @@ class GroupHospitalisation:
         stays = evidence["stay_days"].astype(float)
         similar = (
             (
-                (amount >= dx.map(bills["min"]).astype(float) * (1 - SIMILAR_BILL))
-                & (amount <= dx.map(bills["max"]).astype(float) * (1 + SIMILAR_BILL))
+                (amount >= dx.map(bills["min"]).astype(float) * (1 - self.similar_bill))
+                & (amount <= dx.map(bills["max"]).astype(float) * (1 + self.similar_bill))
                 & rows["stay_days"]
                 .astype(float)
-                .between(stays.min() - SIMILAR_STAY, stays.max() + SIMILAR_STAY)
+                .between(stays.min() - self.similar_stay, stays.max() + self.similar_stay)
             )
             .fillna(False)
             .to_numpy()
@@ -212,7 +444,7 @@ class GroupHospitalisation:
         expected = (similar[~near].sum() + 1) / max(other_days, 1) * near_days
         alike = rows[similar & near & outside]
         crowd = len(alike)
-        if alike.empty or poisson_tail(crowd, expected) > SIMILAR_P:
+        if alike.empty or poisson_tail(crowd, expected) > self.similar_p:
             alike = alike.iloc[:0]
         around = rows[near & outside]
         keys = pd.concat([contacts, around.set_index("person_id")[["phone_key", "address_key"]]])
@@ -222,9 +454,8 @@ class GroupHospitalisation:
         found = pd.concat([alike, tied]).drop_duplicates("claim_id")
         return found, crowd, float(expected), shared
 
-    @staticmethod
     def _recruiters(
-        holders: pd.DataFrame | None, phones: list[str], recruits: list[str]
+        self, holders: pd.DataFrame | None, phones: list[str], recruits: list[str]
     ) -> pd.DataFrame:
         """Non-recruits carrying a phone that recruits of different households share: the
         recruiter (ignored when the phone is so common it cannot point at anyone).
@@ -234,5 +465,16 @@ class GroupHospitalisation:
         holders = holders[holders["phone_key"].isin(phones)]
         holders = holders[~holders["person_id"].isin(recruits)]
         counts = holders.groupby("phone_key")["person_id"].nunique()
-        usable = counts[counts <= MAX_RECRUITERS_PER_PHONE].index
+        usable = counts[counts <= self.max_recruiters_per_phone].index
         return holders[holders["phone_key"].isin(usable)]
+
+
+def _within(
+    a: WaveGroup | PackageGroup, b: WaveGroup | PackageGroup, or_equal: bool = False
+) -> bool:
+    """``a`` is a smaller group of the same institution (or as large, ``or_equal``),
+    mostly inside ``b``: ``b`` carries it (the fragments of a package group found by
+    chance meetings, or the same people found both ways)."""
+    overlap = len(set(a.entities) & set(b.entities))
+    smaller = len(a.entities) < len(b.entities) or (or_equal and len(a.entities) == len(b.entities))
+    return a.venue == b.venue and smaller and 2 * overlap >= len(a.entities)

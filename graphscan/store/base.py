@@ -39,8 +39,9 @@ class Store(ABC):
     @abstractmethod
     def known_rows(self, table: str, keys: pa.Table | pd.DataFrame) -> pa.RecordBatchReader:
         """Stored ``key columns + row_hash`` for the given keys: tells an exact re-load
-        (skip) from a conflicting one (quarantine). A stream, so that a re-load of millions
-        of rows is never held in memory at once: read it before using the store again."""
+        (skip) from a conflicting one (quarantine). ``reversals`` are keyed by row_hash.
+        A stream, so that a re-load of millions of rows is never held in memory at once:
+        read it before using the store again."""
 
     @abstractmethod
     def upsert(self, table: str, frame: Rows) -> int:

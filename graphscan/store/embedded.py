@@ -12,9 +12,9 @@ import pandas as pd
 import pyarrow as pa
 
 from graphscan.errors import StoreError
-from graphscan.schema import ENTITY_COLUMNS, LINEAGE, TABLES, Table
+from graphscan.schema import ENTITY_COLUMNS, LINEAGE, TABLES, Table, item_line_numbers
 from graphscan.sql import read_sql
-from graphscan.store.base import Rows, Store
+from graphscan.store.base import Rows, Store, as_pandas
 from graphscan.workspace import Workspace
 
 _LOADS_DDL = """
@@ -49,13 +49,18 @@ def _column_names(rows: Rows) -> list[str]:
     return rows.schema.names
 
 
-#: Entities every new claim implies (the Neo4j store MERGEs the same nodes); ``_new`` is
-#: the claims just written.
+#: Entities every new claim implies (the Neo4j store MERGEs the same nodes), from one
+#: pass over the claims just written (``_new``): ``g`` (grouping()) tells the person,
+#: provider and doctor rows.
+_NAMED = (
+    "SELECT grouping(person_id, provider_id, doctor_id) AS g, person_id, provider_id, "
+    "doctor_id, CASE WHEN bool_or(kind = 'pharmacy') THEN 'pharmacy' END AS kind FROM _new "
+    "GROUP BY GROUPING SETS ((person_id), (provider_id), (doctor_id))"
+)
 _DERIVE = {
-    "persons": "SELECT DISTINCT person_id FROM _new WHERE person_id IS NOT NULL",
-    "providers": "SELECT provider_id, CASE WHEN bool_or(kind = 'pharmacy') THEN 'pharmacy' END "
-    "FROM _new WHERE provider_id IS NOT NULL GROUP BY provider_id",
-    "doctors": "SELECT DISTINCT doctor_id FROM _new WHERE doctor_id IS NOT NULL",
+    "persons": "SELECT person_id FROM _named WHERE g = 3 AND person_id IS NOT NULL",
+    "providers": "SELECT provider_id, kind FROM _named WHERE g = 5 AND provider_id IS NOT NULL",
+    "doctors": "SELECT doctor_id FROM _named WHERE g = 6 AND doctor_id IS NOT NULL",
 }
 _DERIVED_COLUMNS = {
     "persons": "person_id",
@@ -73,8 +78,13 @@ class EmbeddedStore(Store):
         for table in TABLES.values():
             ddl = ", ".join(f"{name} {sql_type}" for name, sql_type in _columns(table))
             self.db.execute(f"CREATE TABLE IF NOT EXISTS {table.name} ({ddl})")
+        # stores from before items had line numbers: each (claim, item code) was one line
+        self.db.execute(
+            "ALTER TABLE claim_items ADD COLUMN IF NOT EXISTS line_no VARCHAR DEFAULT '1'"
+        )
         self.db.execute(_LOADS_DDL)
         self.db.execute(_REVERSALS_DDL)
+        self.db.execute(read_sql("macros"))
 
     # -- writing ------------------------------------------------------------------
     def _table(self, name: str) -> Table:
@@ -84,13 +94,14 @@ class EmbeddedStore(Store):
 
     def known_rows(self, table: str, keys: pa.Table | pd.DataFrame) -> pa.RecordBatchReader:
         """A stream: a re-load of millions of rows is never held in memory at once."""
-        key = list(self._table(table).key)
+        key = ["row_hash"] if table == "reversals" else list(self._table(table).key)
         stored = self.db.table(table).set_alias("t")
         if table in ENTITY_TABLES:
             stored = stored.filter("t.row_hash IS NOT NULL")
         wanted = self._relation(keys).select(", ".join(key)).set_alias("k")
         join = " AND ".join(f"t.{k} = k.{k}" for k in key)
-        known = stored.join(wanted, join, how="semi").select(", ".join([*key, "row_hash"]))
+        columns = dict.fromkeys([*key, "row_hash"])
+        known = stored.join(wanted, join, how="semi").select(", ".join(columns))
         return known.to_arrow_reader()
 
     def _relation(self, rows: pa.Table | pd.DataFrame) -> duckdb.DuckDBPyRelation:
@@ -100,6 +111,10 @@ class EmbeddedStore(Store):
         spec = self._table(table)
         cols = _columns(spec)
         present = set(_column_names(frame))
+        if table == "claim_items" and "line_no" not in present:
+            frame = as_pandas(frame)
+            frame = frame.assign(line_no=item_line_numbers(frame))
+            present.add("line_no")
         select = ", ".join(
             f"CAST(f.{name} AS {sql_type})" if name in present else f"CAST(NULL AS {sql_type})"
             for name, sql_type in cols
@@ -120,8 +135,10 @@ class EmbeddedStore(Store):
                     f"(SELECT 1 FROM {rows} f WHERE {join} AND f.row_hash IS NOT NULL)"
                 )
             stored = self._count(table)
+            names = ", ".join(name for name, _ in cols)
             written = self.db.execute(
-                f"INSERT INTO {table} SELECT {select} FROM {rows} f ANTI JOIN {table} t ON {join}"
+                f"INSERT INTO {table} ({names}) SELECT {select} FROM {rows} f "
+                f"ANTI JOIN {table} t ON {join}"
             ).fetchall()[0][0]
             if table == "claims" and written:
                 self._derive_entities(stored)
@@ -139,16 +156,19 @@ class EmbeddedStore(Store):
         row lists yet, as derived rows (no row_hash). The claims just written are those
         numbered from ``stored`` on: DuckDB numbers appended rows after every stored one
         (claims are never deleted), so the file is read once, and a claim counted twice
-        would only find its entities already there."""
+        would only find its entities already there. One pass over them collects the few
+        distinct names."""
         self.db.execute(
             f"CREATE OR REPLACE TEMP VIEW _new AS SELECT * FROM claims WHERE rowid >= {stored:d}"
         )
+        self.db.execute(f"CREATE OR REPLACE TEMP TABLE _named AS {_NAMED}")
         for table, query in _DERIVE.items():
             key = TABLES[table].key[0]
             self.db.execute(
                 f"INSERT INTO {table} ({_DERIVED_COLUMNS[table]}) SELECT * FROM ({query}) d "
                 f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = d.{key})"
             )
+        self.db.execute("DROP TABLE _named")
         self.db.execute("DROP VIEW _new")
 
     def apply_reversals(self, frame: Rows) -> int:
