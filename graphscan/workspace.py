@@ -4,12 +4,16 @@ files, cases and exports. Keys never live here (see graphscan.pseudonym)."""
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
 DEFAULT_WORKSPACE = "graphscan-workspace"
+#: Seconds to wait for a DuckDB file another process holds for a moment (the workbench
+#: opens it per request), before the lock error is raised.
+LOCK_WAIT_S = 20.0
 
 
 @dataclass
@@ -42,7 +46,15 @@ class Workspace:
     def db(self) -> duckdb.DuckDBPyConnection:
         """One connection per process: DuckDB allows a single writer per file."""
         if self._db is None:
-            self._db = duckdb.connect(str(self.db_path))
+            deadline = time.monotonic() + LOCK_WAIT_S
+            while True:
+                try:
+                    self._db = duckdb.connect(str(self.db_path))
+                    break
+                except duckdb.IOException as exc:
+                    if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.05)
         return self._db
 
     def close(self) -> None:

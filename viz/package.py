@@ -81,8 +81,14 @@ def write_zip(path: Path, folder: str, files: dict[str, bytes]) -> None:
             archive.writestr(info, files[name])
 
 
-def package_files(case: Case, claims: pd.DataFrame, reveal: Revealer | None) -> dict[str, bytes]:
-    """Every file of the package, manifest included, as bytes."""
+def package_files(
+    case: Case,
+    claims: pd.DataFrame,
+    reveal: Revealer | None,
+    extra: dict[str, bytes] | None = None,
+) -> dict[str, bytes]:
+    """Every file of the package, manifest included, as bytes; ``extra`` files (such as
+    who exported it from the workbench) are covered by the manifest too."""
     missing = set(case.claim_ids) - set(claims["claim_id"].astype(str))
     if missing:
         raise ValueError(
@@ -103,15 +109,20 @@ def package_files(case: Case, claims: pd.DataFrame, reveal: Revealer | None) -> 
         MEMO_MD: memo_markdown(sections).encode(),
         MEMO_HTML: memo_html(f"{case.case_id} 案件备忘录 / case memo", sections).encode(),
     }
+    files.update(extra or {})
     files[MANIFEST] = manifest_text(files)
     return files
 
 
 def export_case(
-    case: Case, claims: pd.DataFrame, out_dir: Path, reveal: Revealer | None = None
+    case: Case,
+    claims: pd.DataFrame,
+    out_dir: Path,
+    reveal: Revealer | None = None,
+    extra: dict[str, bytes] | None = None,
 ) -> Package:
     """Write the package files into ``out_dir`` and zip them beside them."""
-    files = package_files(case, claims, reveal)
+    files = package_files(case, claims, reveal, extra)
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, data in files.items():
         (out_dir / name).write_bytes(data)

@@ -58,8 +58,15 @@ def key_holder() -> Pseudonymiser:
         ) from None
 
 
-def open_workspace(path: str | None) -> Workspace:
-    return Workspace.open(path)
+def open_workspace(path: str | None, writing: bool = False) -> Workspace:
+    """``writing``: a load or a scan, which defers in one line to a workbench serving the
+    workspace (see graphscan.serve.lease)."""
+    ws = Workspace.open(path)
+    if writing:
+        from graphscan.serve.lease import refuse_if_served
+
+        refuse_if_served(ws)
+    return ws
 
 
 def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:

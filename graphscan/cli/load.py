@@ -65,7 +65,7 @@ def load(
     from graphscan.loaders.pipeline import Options, load_files
     from graphscan.pseudonym import Pseudonymiser
 
-    ws = open_workspace(workspace)
+    ws = open_workspace(workspace, writing=True)
     options = Options(read_mapping(mapping), encoding, table, progress=not quiet)
     target = open_store(store, ws)
     try:

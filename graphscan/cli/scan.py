@@ -80,7 +80,7 @@ def scan(
     from graphscan.api import scan_store
     from graphscan.store import open_store
 
-    ws = open_workspace(workspace)
+    ws = open_workspace(workspace, writing=True)
     chosen = list(patterns or PATTERNS)
     db = open_store(store, ws)
     with click.progressbar(
