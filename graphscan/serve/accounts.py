@@ -74,10 +74,10 @@ class Accounts:
         return User(name, role)
 
     def get(self, name: str) -> User | None:
-        row = self.db.execute(
+        rows = self.db.execute(
             "SELECT name, role FROM workbench_users WHERE name = ?", [name]
-        ).fetchone()
-        return User(*row) if row else None
+        ).fetchall()
+        return User(*rows[0]) if rows else None
 
     def list(self) -> list[tuple[str, str, datetime, int]]:
         """name, role, created, number of API tokens."""
@@ -93,9 +93,10 @@ class Accounts:
         self.db.execute("DELETE FROM workbench_users WHERE name = ?", [name])
 
     def check_password(self, name: str, password: str) -> User | None:
-        row = self.db.execute(
+        rows = self.db.execute(
             "SELECT role, password_hash FROM workbench_users WHERE name = ?", [name]
-        ).fetchone()
+        ).fetchall()
+        row = rows[0] if rows else None
         try:
             _HASHER.verify(row[1] if row else _DUMMY_HASH, password)
         except (VerificationError, InvalidHashError):
@@ -112,9 +113,9 @@ class Accounts:
         return token
 
     def by_token(self, token: str) -> User | None:
-        row = self.db.execute(
+        rows = self.db.execute(
             "SELECT u.name, u.role FROM workbench_tokens t JOIN workbench_users u USING (name) "
             "WHERE t.token_sha256 = ?",
             [_token_hash(token)],
-        ).fetchone()
-        return User(*row) if row else None
+        ).fetchall()
+        return User(*rows[0]) if rows else None

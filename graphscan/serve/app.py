@@ -29,6 +29,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from graphscan.cases import CaseBook
+from graphscan.cli.evidence import _find_tip as find_tip
 from graphscan.serve.accounts import Accounts, User
 from graphscan.serve.audit import AuditLog
 from graphscan.serve.exposure import Handles, resolve
@@ -420,7 +421,7 @@ def create_app(root: Path, store_uri: str | None = None) -> Starlette:
         except ValueError:
             raise ApiError(400, "hops: a number from 1 to 4") from None
         since, until = _date(params.get("since"), "since"), _date(params.get("until"), "until")
-        claims = books.store.neighbourhood(entity, hops, since, until)
+        entity, claims = find_tip(books.store, entity, hops, since, until)
         if len(claims) > MAX_CLAIMS:
             raise ApiError(413, f"{len(claims)} claims: narrow the dates or the hops")
         exposure = exposure_for(user, handles, claims)

@@ -52,8 +52,8 @@ class AuditLog:
         at = datetime.now(UTC).replace(tzinfo=None)
         last = self.db.execute(
             "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"
-        ).fetchone()
-        seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+        ).fetchall()
+        seq, prev = (last[0][0] + 1, last[0][1]) if last else (1, GENESIS)
         self.db.execute(
             "INSERT INTO audit_log VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [seq, at, actor, action, target, text, prev,
