@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping
+from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
@@ -38,7 +39,7 @@ def _num(value: Any) -> Any:
     """JSON has no NaN, NaT or numpy scalars."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
-    if isinstance(value, pd.Timestamp):
+    if isinstance(value, datetime | date):
         return None if pd.isna(value) else value.isoformat()
     if pd.isna(value) if not isinstance(value, (list, tuple, str)) else False:
         return None
@@ -173,27 +174,35 @@ def graph_json(
     names = dict(zip(claims["provider_id"], claims.get("provider_name", claims["provider_id"]),
                      strict=True))  # fmt: skip
     nodes = []
-    for (kind, ident), row in stats.iterrows():
-        key = (kind, ident)
+    for row in stats.reset_index().to_dict("records"):
+        kind, ident = row["kind"], row["id"]
         node = {
             "id": exposure.node_id(kind, ident), "kind": kind,
             "label": exposure.label(kind, ident), "claims": int(row["claims"]),
             "amount": round(float(row["amount"]), 2), "first": int(row["first"]),
-            "last": int(row["last"]), "role": roles.get(key), "cases": memberships.get(key, []),
+            "last": int(row["last"]), "role": roles.get((kind, ident)),
+            "cases": memberships.get((kind, ident), []),
         }  # fmt: skip
         if kind in ("institution", "pharmacy") and isinstance(names.get(ident), str):
             node["name"] = names[ident]
         nodes.append(node)
-    edges = []
-    for (ak, ai, bk, bi, rel), part in links.groupby(
-        ["a_kind", "a_id", "b_kind", "b_id", "relation"], sort=True
-    ):
-        days = sorted(part["day"].tolist())
-        edges.append({
-            "source": exposure.node_id(ak, ai), "target": exposure.node_id(bk, bi),
-            "relation": rel, "claims": len(part), "amount": round(float(part["amount"].sum()), 2),
-            "days": days,
-        })  # fmt: skip
+    grouped = (
+        links.sort_values("day", kind="mergesort")
+        .groupby(["a_kind", "a_id", "b_kind", "b_id", "relation"], sort=True)
+        .agg(claims=("claim_id", "size"), amount=("amount", "sum"), days=("day", list))
+        .reset_index()
+    )
+    edges = [
+        {
+            "source": exposure.node_id(r["a_kind"], r["a_id"]),
+            "target": exposure.node_id(r["b_kind"], r["b_id"]),
+            "relation": r["relation"],
+            "claims": int(r["claims"]),
+            "amount": round(float(r["amount"]), 2),
+            "days": r["days"],
+        }
+        for r in grouped.to_dict("records")
+    ]
     frame = evidence_frame(claims, exposure.view)
     shown = [(c, zh, en) for c, zh, en, _ in EVIDENCE_COLUMNS if c not in ("load_id", "row_hash")]
     frame = frame[[c for c, *_ in shown]]
