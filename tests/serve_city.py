@@ -126,10 +126,13 @@ class Client:
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
 
     def call(
-        self, path: str, body: Any = None, csrf: str | None = None, method: str | None = None
+        self, path: str, body: Any = None, csrf: str | None = None, via: str | None = None
     ) -> tuple[int, Any]:
+        """``via``: the client address a reverse proxy on 127.0.0.1 reports."""
         data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.url + path, data=data, method=method)
+        request = urllib.request.Request(self.url + path, data=data)
+        if via:
+            request.add_header("X-Forwarded-For", via)
         if data is not None:
             request.add_header("Content-Type", "application/json")
         if self.token:
@@ -145,9 +148,9 @@ class Client:
             return status, json.loads(raw)
         return status, raw
 
-    def login(self, name: str, password: str | None = None) -> int:
+    def login(self, name: str, password: str | None = None, via: str | None = None) -> int:
         secret = password or PASSWORDS[name]
-        status, body = self.call("/api/login", {"name": name, "password": secret})
+        status, body = self.call("/api/login", {"name": name, "password": secret}, via=via)
         if status == 200:
             self.csrf = body["csrf"]
         return status

@@ -83,17 +83,22 @@ def test_csrf_rejected_through_the_session(served: tuple[Path, str]) -> None:
 
 
 def test_login_rate_limited(served: tuple[Path, str]) -> None:
+    """Per user name, then per client address (as a reverse proxy reports it)."""
     _, url = served
-    client = Client(url)
-    assert [client.login("nobody", "wrong-password") for _ in range(5)] == [401] * 5
-    assert client.login("nobody", "wrong-password") == 429
-    assert client.login("vic") == 429  # same address: locked out for the window
+    client, proxy = Client(url), "10.9.9.9"
+    tries = [client.login("nobody", "wrong-password", via=proxy) for _ in range(6)]
+    assert tries == [401] * 5 + [429]
+    assert client.login("nobody", "wrong-password", via="10.9.9.8") == 429
+    assert client.login("vic", via=proxy) == 200
+    assert {client.login(f"name{i}", "wrong-password", via=proxy) for i in range(15)} == {401}
+    assert client.login("ivan", via=proxy) == 429  # the address has used up its tries
+    assert client.login("ivan", via="10.9.9.8") == 200
 
 
-def _all_ids(ws: Path) -> set[str]:
-    """Every person, card, doctor and operator id in the store, and every clear id the
-    city was generated with."""
-    with duckdb.connect(str(ws / "graphscan.duckdb"), read_only=True) as db:
+def all_ids() -> set[str]:
+    """Every person, card, doctor and operator id in the city's store, and every clear id
+    the city was generated with."""
+    with duckdb.connect(str(city().workspace / "graphscan.duckdb"), read_only=True) as db:
         stored = db.execute(
             "SELECT person_id FROM claims UNION SELECT card_id FROM claims UNION "
             "SELECT doctor_id FROM claims UNION SELECT operator_id FROM claims"
@@ -102,10 +107,10 @@ def _all_ids(ws: Path) -> set[str]:
     return {str(v) for (v,) in stored if v} | set(clear)
 
 
-def test_no_identifier_reaches_a_viewer(tmp_path: Path) -> None:
-    ws = private_copy(tmp_path)
-    ids = _all_ids(ws)
-    with serving(ws) as url:
+def test_no_identifier_reaches_a_viewer(served: tuple[Path, str]) -> None:
+    _, url = served
+    ids = all_ids()
+    if True:
         viewer = Client(url)
         assert viewer.login("vic") == 200
         texts = []

@@ -47,8 +47,10 @@ from graphscan.workspace import Workspace
 STATIC = Path(str(files("graphscan.serve") / "static"))
 SESSION_COOKIE = "gs_session"
 SESSION_IDLE_S = 8 * 3600
-#: failed logins per client address or per user name within the window before 429
-LOGIN_FAILURES, LOGIN_WINDOW_S = 5, 300
+#: failed logins within the window before 429: per user name (guessing one password), and
+#: per client address (trying many names; higher, since a bureau's NAT or proxy may put
+#: several investigators behind one address)
+USER_FAILURES, ADDRESS_FAILURES, LOGIN_WINDOW_S = 5, 20, 300
 #: the workspace file is closed after this much idle time, so CLI commands get their turn
 IDLE_CLOSE_S = 0.5
 EXPORTED_BY = "exported_by.txt"
@@ -156,17 +158,18 @@ class Gate:
         with self.lock:
             self.sessions.pop(sid or "", None)
 
-    def blocked(self, *keys: str) -> float:
-        """Seconds until a login may be tried again for any of the keys (0: now)."""
+    def blocked(self, limits: dict[str, int]) -> float:
+        """Seconds until a login may be tried again (0: now), given key -> failures
+        allowed in the window."""
         now = time.monotonic()
         wait = 0.0
         with self.lock:
-            for key in keys:
+            for key, limit in limits.items():
                 times = self.failures.get(key, deque())
                 while times and now - times[0] > LOGIN_WINDOW_S:
                     times.popleft()
-                if len(times) >= LOGIN_FAILURES:
-                    wait = max(wait, LOGIN_WINDOW_S - (now - times[0]))
+                if len(times) >= limit:
+                    wait = max(wait, LOGIN_WINDOW_S - (now - times[-limit]))
         return wait
 
     def failed(self, *keys: str) -> None:
@@ -275,8 +278,8 @@ def create_app(root: Path, store_uri: str | None = None) -> Starlette:
             return JSONResponse({"error": "send JSON with name and password"}, 400)
         name, password = str(body.get("name", "")), str(body.get("password", ""))
         client = request.client.host if request.client else "?"
-        keys = (f"ip:{client}", f"user:{name}")
-        wait = gate.blocked(*keys)
+        limits = {f"ip:{client}": ADDRESS_FAILURES, f"user:{name}": USER_FAILURES}
+        wait = gate.blocked(limits)
         if wait:
             return JSONResponse(
                 {"error": "too many failed logins; wait / 登录失败次数过多，请稍后再试"},
@@ -292,7 +295,7 @@ def create_app(root: Path, store_uri: str | None = None) -> Starlette:
 
         user = await run_in_threadpool(check)
         if user is None:
-            gate.failed(*keys)
+            gate.failed(*limits)
             return JSONResponse({"error": "wrong name or password / 用户名或密码错误"}, 401)
         sid, session = gate.open(user.name)
         response = JSONResponse({"user": user.name, "role": user.role, "csrf": session.csrf})

@@ -134,9 +134,10 @@ function mergeGraph(data, origin) {
   });
   view.columns = data.columns?.length ? data.columns : view.columns;
   const days = view.rowDays.length ? view.rowDays : [0];
-  view.minDay = Math.min(...days);
-  view.maxDay = Math.max(...days);
-  if (view.from === null) [view.from, view.to] = [view.minDay, view.maxDay];
+  const whole = view.from === null || (view.from === view.minDay && view.to === view.maxDay);
+  view.minDay = days.reduce((a, b) => Math.min(a, b), Infinity);
+  view.maxDay = days.reduce((a, b) => Math.max(a, b), -Infinity);
+  if (whole) [view.from, view.to] = [view.minDay, view.maxDay];
   layout();
 }
 
