@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from graphscan.cases import CaseBook
@@ -29,7 +30,7 @@ QUEUE_SORTS = {
 }  # fmt: skip
 MAX_PER_PAGE = 500
 #: rows of the evidence table sent with a graph; the package's CSV has them all
-MAX_ROWS = 5000
+MAX_ROWS = 2000
 #: a neighbourhood past this many claims is refused: narrow the window or the hops
 MAX_CLAIMS = 200_000
 EPOCH = pd.Timestamp("1970-01-01")
@@ -142,6 +143,39 @@ def _day(times: pd.Series) -> pd.Series:
     return ((pd.to_datetime(times) - EPOCH) // pd.Timedelta(days=1)).astype("int64")
 
 
+def _strings(values: pd.Series) -> list[Any]:
+    """Column values as Python objects at once (iterating Arrow strings one by one is
+    what made large neighbourhoods slow)."""
+    return values.astype(object).tolist()
+
+
+def _edges(links: pd.DataFrame, exposure: Exposure) -> list[dict[str, Any]]:
+    """One edge per (entity, entity, relation) with its claims, money and sorted days."""
+    keys = ["a_kind", "a_id", "b_kind", "b_id", "relation"]
+    group = links.groupby(keys, sort=True).ngroup().to_numpy()
+    order = np.lexsort((links["day"].to_numpy(), group))
+    group, days = group[order], links["day"].to_numpy()[order]
+    cuts = np.flatnonzero(np.diff(group)) + 1
+    firsts = np.concatenate([[0], cuts])
+    heads = links.iloc[order[firsts]]
+    amounts = np.add.reduceat(links["amount"].to_numpy()[order], firsts)
+    counts = np.diff(np.concatenate([firsts, [len(group)]]))
+    columns = [_strings(heads[k]) for k in keys]
+    return [
+        {
+            "source": exposure.node_id(ak, ai),
+            "target": exposure.node_id(bk, bi),
+            "relation": rel,
+            "claims": int(n),
+            "amount": round(float(money), 2),
+            "days": d.tolist(),
+        }
+        for ak, ai, bk, bi, rel, n, money, d in zip(
+            *columns, counts, amounts, np.split(days, cuts), strict=True
+        )
+    ]
+
+
 def graph_json(
     claims: pd.DataFrame,
     exposure: Exposure,
@@ -150,11 +184,12 @@ def graph_json(
     items: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """Claims -> nodes (kind, label, claims, money, period, role, cases), edges (relation,
-    claims, money, and the day of each claim so the time bar can brush them), and the
-    evidence rows in the exports' display form."""
+    claims, money, and the day of each claim so the time bar can brush them), the day of
+    every claim, and the first evidence rows in the exports' display form."""
     roles, memberships = roles or {}, memberships or {}
     if claims.empty:
         return {"nodes": [], "edges": [], "rows": [], "columns": [], "claims": 0, "items": []}
+    claims = claims.sort_values(["start_time", "claim_id"], kind="mergesort")
     provider_kind = _provider_kinds(claims, roles)
     links = _links(claims, provider_kind).dropna(subset=["a_id", "b_id"])
     links = links.assign(day=_day(links["time"]), amount=links["amount"].astype(float))
@@ -168,52 +203,47 @@ def graph_json(
             ),
         ]
     ).drop_duplicates(["claim_id", "kind", "id"])
-    stats = ends.groupby(["kind", "id"]).agg(
-        claims=("claim_id", "size"), amount=("amount", "sum"), first=("day", "min"),
-        last=("day", "max"))  # fmt: skip
-    names = dict(zip(claims["provider_id"], claims.get("provider_name", claims["provider_id"]),
-                     strict=True))  # fmt: skip
-    nodes = []
-    for row in stats.reset_index().to_dict("records"):
-        kind, ident = row["kind"], row["id"]
-        node = {
-            "id": exposure.node_id(kind, ident), "kind": kind,
-            "label": exposure.label(kind, ident), "claims": int(row["claims"]),
-            "amount": round(float(row["amount"]), 2), "first": int(row["first"]),
-            "last": int(row["last"]), "role": roles.get((kind, ident)),
-            "cases": memberships.get((kind, ident), []),
-        }  # fmt: skip
-        if kind in ("institution", "pharmacy") and isinstance(names.get(ident), str):
-            node["name"] = names[ident]
-        nodes.append(node)
-    grouped = (
-        links.sort_values("day", kind="mergesort")
-        .groupby(["a_kind", "a_id", "b_kind", "b_id", "relation"], sort=True)
-        .agg(claims=("claim_id", "size"), amount=("amount", "sum"), days=("day", list))
+    stats = (
+        ends.groupby(["kind", "id"])
+        .agg(
+            claims=("claim_id", "size"),
+            amount=("amount", "sum"),
+            first=("day", "min"),
+            last=("day", "max"),
+        )
         .reset_index()
     )
-    edges = [
-        {
-            "source": exposure.node_id(r["a_kind"], r["a_id"]),
-            "target": exposure.node_id(r["b_kind"], r["b_id"]),
-            "relation": r["relation"],
-            "claims": int(r["claims"]),
-            "amount": round(float(r["amount"]), 2),
-            "days": r["days"],
+    named = claims.dropna(subset=["provider_name"]) if "provider_name" in claims else claims[:0]
+    names = dict(zip(_strings(named["provider_id"]), _strings(named["provider_name"]), strict=True))
+    nodes = []
+    for kind, ident, count, money, first, last in zip(
+        _strings(stats["kind"]), _strings(stats["id"]), stats["claims"].tolist(),
+        stats["amount"].tolist(), stats["first"].tolist(), stats["last"].tolist(), strict=True,
+    ):  # fmt: skip
+        node = {
+            "id": exposure.node_id(kind, ident),
+            "kind": kind,
+            "label": exposure.label(kind, ident),
+            "claims": count,
+            "amount": round(money, 2),
+            "first": first,
+            "last": last,
+            "role": roles.get((kind, ident)),
+            "cases": memberships.get((kind, ident), []),
         }
-        for r in grouped.to_dict("records")
-    ]
-    frame = evidence_frame(claims, exposure.view)
+        if kind in ("institution", "pharmacy") and ident in names:
+            node["name"] = names[ident]
+        nodes.append(node)
     shown = [(c, zh, en) for c, zh, en, _ in EVIDENCE_COLUMNS if c not in ("load_id", "row_hash")]
-    frame = frame[[c for c, *_ in shown]]
-    rows = frame.head(MAX_ROWS).to_numpy().tolist()
-    day = _day(claims.sort_values(["start_time", "claim_id"], kind="mergesort")["start_time"])
+    frame = evidence_frame(claims.head(MAX_ROWS), exposure.view)[[c for c, *_ in shown]]
     return {
         "nodes": nodes,
-        "edges": edges,
+        "edges": _edges(links, exposure),
         "columns": [[c, zh, en] for c, zh, en in shown],
-        "rows": rows,
-        "row_days": day.head(MAX_ROWS).tolist(),
+        "rows": frame.to_numpy().tolist(),
+        "claim_days": dict(
+            zip(_strings(claims["claim_id"]), _day(claims["start_time"]).tolist(), strict=True)
+        ),
         "claims": len(claims),
         "items": [] if items is None else [
             {k: _num(v) for k, v in r.items()} for r in items.to_dict("records")],

@@ -98,7 +98,7 @@ function select(name, value, options) {
 }
 
 // -- the graph view (cases and exploration) ----------------------------------------------
-let view = null; // {graph, renderer, kinds, rows, columns, rowDays, from, to, hidden, pinned, path, ...}
+let view = null; // {graph, renderer, kinds, rows, claimDays, columns, from, to, hidden, pinned, path, ...}
 
 function mergeGraph(data, origin) {
   const { graph } = view;
@@ -125,15 +125,10 @@ function mergeGraph(data, origin) {
     }
   }
   const known = new Set(view.rows.map((r) => r[0]));
-  (data.rows || []).forEach((row, i) => {
-    if (!known.has(row[0])) {
-      view.rows.push(row);
-      view.rowDays.push(data.row_days[i]);
-      known.add(row[0]);
-    }
-  });
+  for (const row of data.rows || []) if (!known.has(row[0])) { view.rows.push(row); known.add(row[0]); }
+  for (const [claim, day] of Object.entries(data.claim_days || {})) view.claimDays.set(claim, day);
   view.columns = data.columns?.length ? data.columns : view.columns;
-  const days = view.rowDays.length ? view.rowDays : [0];
+  const days = view.claimDays.size ? [...view.claimDays.values()] : [0];
   const whole = view.from === null || (view.from === view.minDay && view.to === view.maxDay);
   view.minDay = days.reduce((a, b) => Math.min(a, b), Infinity);
   view.maxDay = days.reduce((a, b) => Math.max(a, b), -Infinity);
@@ -183,7 +178,7 @@ function nodeAllowed(node) {
 
 function mountGraph(container) {
   const graph = new Graph({ multi: false, type: "undirected" });
-  view = { graph, kinds: {}, rows: [], rowDays: [], columns: [], from: null, to: null, hidden: new Set(), pinned: new Set(), path: new Set(), pathFrom: null, selected: null, kindOn: {}, minClaims: 0 };
+  view = { graph, kinds: {}, rows: [], claimDays: new Map(), columns: [], from: null, to: null, hidden: new Set(), pinned: new Set(), path: new Set(), pathFrom: null, selected: null, kindOn: {}, minClaims: 0 };
   view.renderer = new Sigma(graph, container, {
     renderEdgeLabels: false,
     labelRenderedSizeThreshold: 9,
@@ -239,22 +234,24 @@ async function expandNode(node) {
 function renderEvidence() {
   const table = $("#evidence");
   if (!table) return;
-  const rows = [];
-  view.rows.forEach((row, i) => { if (view.rowDays[i] >= view.from && view.rowDays[i] <= view.to) rows.push(row); });
+  const inWindow = (day) => day >= view.from && day <= view.to;
+  const rows = view.rows.filter((row) => inWindow(view.claimDays.get(row[0])));
+  let count = 0;
+  for (const day of view.claimDays.values()) if (inWindow(day)) count += 1;
   const shown = rows.slice(0, 500);
   table.replaceChildren(
     el("thead", {}, el("tr", {}, view.columns.map(([, zh, en]) => el("th", {}, bi(zh, en))))),
     el("tbody", {}, shown.map((r) => el("tr", {}, r.map((v) => el("td", {}, String(v)))))));
-  $("#evidence-count").textContent = `时间窗内 ${rows.length} 张单据 claims in the window` + (rows.length > shown.length ? `（显示前 ${shown.length} 张 first ${shown.length} shown）` : "");
+  $("#evidence-count").textContent = `时间窗内 ${count} 张单据 claims in the window` + (count > shown.length ? `（表中显示 ${shown.length} 张，全部见证据包 ${shown.length} shown here, all in the evidence package）` : "");
 }
 
 // the time bar: claims per day as bars; drag across it to choose the window
 function drawTimebar() {
   const svg = $("#timebar");
-  if (!svg || !view.rowDays.length) return;
+  if (!svg || !view.claimDays.size) return;
   const width = svg.clientWidth || 800, height = 60, span = Math.max(1, view.maxDay - view.minDay + 1);
   const bins = Math.min(span, 200), per = span / bins, counts = new Array(bins).fill(0);
-  for (const d of view.rowDays) counts[Math.min(bins - 1, Math.floor((d - view.minDay) / per))] += 1;
+  for (const d of view.claimDays.values()) counts[Math.min(bins - 1, Math.floor((d - view.minDay) / per))] += 1;
   const top = Math.max(...counts), bw = width / bins, ns = "http://www.w3.org/2000/svg";
   svg.replaceChildren();
   const x = (day) => ((day - view.minDay) / span) * width;
