@@ -9,6 +9,10 @@ _API = ("scan", "case", "members", "evidence")
 
 
 def __getattr__(name: str) -> Any:
+    if name == "cases":  # the module graphscan.cases, callable as the API's case list
+        import graphscan.cases
+
+        return graphscan.cases
     if name in _API:
         from graphscan import api
 

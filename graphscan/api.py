@@ -2,15 +2,22 @@
 ranked rings, and each ring's members and evidence claims.
 
     import graphscan
-    rings = graphscan.scan(workspace="city-ws")
+    rings = graphscan.scan(workspace="city-ws")      # rescans; graphscan.cases() only reads
     case = graphscan.case(rings.case_id[0], workspace="city-ws")
     claims = graphscan.evidence(case.case_id, workspace="city-ws")
+
+Only loading creates a workspace: the other calls raise WorkspaceMissing for a folder
+that is not one. A DataFrame scan works in a temporary workspace, removed when the next
+DataFrame scan replaces it or when Python exits.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -20,14 +27,83 @@ import pandas as pd
 from graphscan.cases import CaseBook
 from graphscan.detect import Window
 from graphscan.detect import scan as detect
+from graphscan.i18n import t
+from graphscan.pseudonym import workspace_key
 from graphscan.rings import PATTERNS, Case
 from graphscan.store import Store, open_store
 from graphscan.workspace import Workspace
 
 PathLike = str | os.PathLike[str]
 
-#: the workspace of the last DataFrame scan, so ``case(id)`` works right after it
+#: the workspace of the last scan, so ``case(id)`` works right after it
 _last_workspace: Path | None = None
+#: the temporary workspace of the last DataFrame scan
+_frames_root: Path | None = None
+
+
+#: what each pattern reads: (column of the input_coverage projection, needed for the
+#: pattern at all?, the input in zh / en)
+PATTERN_INPUTS: dict[str, tuple[tuple[str, bool, str, str], ...]] = {
+    "card_lending": (
+        ("pharmacy_operator", True, "记录了操作员的药店刷卡", "pharmacy swipes naming an operator"),
+        ("persons_region", False, "参保人所在地区", "persons' home regions"),
+        ("providers_region", False, "机构所在地区", "providers' regions"),
+    ),
+    "kickback": (
+        ("pharmacy_doctor", True, "记录了医师的外配处方", "external prescriptions naming a doctor"),
+        ("doctors_provider", False, "医师所属机构", "doctors' institutions"),
+        ("claim_items", False, "结算明细（倒卖信号）", "claim items (the resale signal)"),
+    ),
+    "group_hospitalisation": (
+        ("inpatient_claims", True, "住院结算", "inpatient claims"),
+        (
+            "persons_phone",
+            False,
+            "参保人联系电话（招募人信号）",
+            "persons' phone keys (recruiters)",
+        ),
+    ),
+    "identity_misuse": (
+        (
+            "persons_attributes",
+            True,
+            "参保人性别、出生或死亡日期",
+            "persons' sex, birth or death dates",
+        ),
+    ),
+}
+
+
+def input_gaps(store: Store, patterns: Iterable[str] | None = None) -> list[str]:
+    """One warning per input a chosen pattern reads but the data lacks, so partial data
+    (claims only, say) does not look like a city without rings."""
+    held = store.projection("input_coverage").iloc[0]
+    gaps = []
+    for pattern in patterns or PATTERNS:
+        for column, needed, input_zh, input_en in PATTERN_INPUTS[pattern]:
+            if held[column]:
+                continue
+            if needed:
+                gaps.append(
+                    t(
+                        "警告：数据中没有{what_zh}，{p} 模式找不到任何团伙",
+                        "warning: the data has no {what_en}: {p} cannot find any ring",
+                        what_zh=input_zh,
+                        what_en=input_en,
+                        p=pattern,
+                    )
+                )
+            else:
+                gaps.append(
+                    t(
+                        "警告：数据中没有{what_zh}，{p} 模式失去这一信号",
+                        "warning: the data has no {what_en}: {p} loses that signal",
+                        what_zh=input_zh,
+                        what_en=input_en,
+                        p=pattern,
+                    )
+                )
+    return gaps
 
 
 def scan_store(
@@ -44,21 +120,43 @@ def scan_store(
     return CaseBook(workspace).record_scan(rings, chosen, since, until)
 
 
+def _forget_frames_workspace() -> None:
+    """Remove the temporary workspace of the last DataFrame scan (it holds pseudonymised
+    personal data and tens of megabytes)."""
+    global _frames_root
+    if _frames_root is not None:
+        shutil.rmtree(_frames_root, ignore_errors=True)
+        _frames_root = None
+
+
+atexit.register(_forget_frames_workspace)
+
+
 def _frames_workspace(frames: Mapping[str, pd.DataFrame]) -> Workspace:
     """Load canonical frames (clear ids) through the loaders, so they are pseudonymised
-    exactly as files are, into a fresh temporary workspace."""
-    from graphscan.loaders.pipeline import Options, load_files
-    from graphscan.pseudonym import Pseudonymiser
+    exactly as files are, into a fresh temporary workspace (the previous one is removed)."""
+    global _frames_root
+    from graphscan.loaders.pipeline import LOAD_ORDER, Options, load_files
 
-    ws = Workspace.open(tempfile.mkdtemp(prefix="graphscan-"))
-    paths = []
-    for table, frame in frames.items():
+    _forget_frames_workspace()
+    _frames_root = Path(tempfile.mkdtemp(prefix="graphscan-"))
+    ws = Workspace.open(_frames_root)
+    unknown = sorted(set(frames) - set(LOAD_ORDER))
+    if unknown:
+        raise ValueError(f"unknown table {unknown[0]!r}; frames are {', '.join(LOAD_ORDER)}")
+    store = open_store(None, ws)
+    keys = workspace_key(ws, store, loading=True)
+    assert keys is not None
+    for table in (name for name in LOAD_ORDER if name in frames):
         path = ws.root / f"{table}.parquet"
-        frame.to_parquet(path, index=False)
-        paths.append(path)
-    load_files(
-        paths, open_store(None, ws), ws, Pseudonymiser.from_environment(), Options(progress=False)
-    )
+        frames[table].to_parquet(path, index=False)
+        try:  # the frame's name says which table it is
+            report = load_files([path], store, ws, keys, Options(table=table, progress=False))
+        finally:
+            path.unlink()  # the frame in clear text: gone once pseudonymised
+        failed = [f.error for f in report.files if f.error]
+        if failed:
+            raise ValueError(failed[0])
     return ws
 
 
@@ -72,21 +170,39 @@ def scan(
 ) -> pd.DataFrame:
     """Ranked rings as a DataFrame (one row per case). Give a workspace, or ``frames``
     (``{"claims": df, "persons": df, ...}`` in the canonical format) to scan them in a
-    temporary workspace (``result.attrs["workspace"]`` says where)."""
+    temporary workspace (``result.attrs["workspace"]`` says where). Inputs a pattern needs
+    but the data lacks are warned about (``result.attrs["input_gaps"]``)."""
     global _last_workspace
-    ws = _frames_workspace(frames) if frames is not None else Workspace.open(workspace)
+    if frames is not None:
+        ws = _frames_workspace(frames)
+    else:
+        ws = Workspace.open(workspace, create=False)
     stamp = [pd.Timestamp(x).to_pydatetime() if x is not None else None for x in (since, until)]
-    scan_store(open_store(store, ws), ws, patterns, stamp[0], stamp[1])
+    db = open_store(store, ws)
+    workspace_key(ws, db)  # another key than the workspace's is refused
+    gaps = input_gaps(db, patterns)
+    for gap in gaps:
+        warnings.warn(gap, stacklevel=2)
+    scan_store(db, ws, patterns, stamp[0], stamp[1])
     _last_workspace = ws.root
     result = CaseBook(ws).list()
     result.attrs["workspace"] = str(ws.root)
+    result.attrs["input_gaps"] = gaps
     return result
 
 
 def _workspace(workspace: PathLike | None) -> Workspace:
     if workspace is None and _last_workspace is not None:
-        return Workspace.open(_last_workspace)
-    return Workspace.open(workspace)
+        return Workspace.open(_last_workspace, create=False)
+    return Workspace.open(workspace, create=False)
+
+
+def cases(
+    workspace: PathLike | None = None, pattern: str | None = None, status: str | None = None
+) -> pd.DataFrame:
+    """The ranked cases as they are (one row per case, with status): reads, never
+    rescans, so the cases' history stays as it is."""
+    return CaseBook(_workspace(workspace)).list(pattern=pattern, status=status)
 
 
 def case(case_id: str, workspace: PathLike | None = None) -> Case:

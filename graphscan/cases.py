@@ -3,19 +3,24 @@
 A case id is stable: ``GS-`` + 8 hex of a hash of the pattern and the sorted members, so
 a rescan of the same data gives the same ids; a rescan with more data keeps the id of an
 existing case of the same pattern whose members overlap the new ring (Jaccard >= 0.5).
-Status and notes survive rescans; every change is an event with a timestamp.
+Status and notes survive rescans; every change is an event with a timestamp and its
+author (who made the entry: ``--by`` or the operating-system user).
 """
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import json
+import sys
+import types
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
 
+from graphscan.i18n import t
 from graphscan.rings import CASE_STATUSES, Case, Member, Ring
 from graphscan.workspace import Workspace
 
@@ -45,6 +50,8 @@ _DDL = (
     """CREATE TABLE IF NOT EXISTS case_events (
         case_id VARCHAR, event_time TIMESTAMP, scan_id VARCHAR, kind VARCHAR,
         from_status VARCHAR, to_status VARCHAR, note VARCHAR)""",
+    # who made the entry; added after the first case books were written
+    "ALTER TABLE case_events ADD COLUMN IF NOT EXISTS author VARCHAR",
     """CREATE TABLE IF NOT EXISTS case_assignments (
         case_id VARCHAR, assignee VARCHAR, assigned_by VARCHAR, assigned_at TIMESTAMP)""",
     """CREATE TABLE IF NOT EXISTS scans (
@@ -68,6 +75,14 @@ def _jaccard(a: set[tuple[str, str]], b: set[tuple[str, str]]) -> float:
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def current_user() -> str:
+    """Who is making an entry when nobody says: the operating-system user."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name and no passwd entry (some containers)
+        return "unknown"
 
 
 class CaseBook:
@@ -183,26 +198,54 @@ class CaseBook:
             finally:
                 self.db.unregister("_rows")
         self.db.execute(
-            "INSERT INTO case_events VALUES (?, ?, ?, ?, NULL, NULL, NULL)",
-            [case_id, at, scan_id, "created" if is_new else "rescanned"],
+            "INSERT INTO case_events (case_id, event_time, scan_id, kind, author) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [case_id, at, scan_id, "created" if is_new else "rescanned", current_user()],
         )
 
-    def set_status(self, case_id: str, status: str, note: str | None = None) -> Case:
+    def set_status(
+        self, case_id: str, status: str, note: str | None = None, by: str | None = None
+    ) -> Case:
         """Move a case along new -> reviewing -> confirmed/dismissed -> referred; the same
-        status with a note just adds the note."""
+        status with a note just adds the note. ``by`` is who made the entry (default: the
+        operating-system user), kept with it for the memo."""
         case = self.get(case_id)
         if status not in CASE_STATUSES:
-            raise ValueError(f"unknown status {status!r}; choose from {', '.join(CASE_STATUSES)}")
+            raise ValueError(
+                t(
+                    "未知状态 {s!r}；可选：{all}",
+                    "unknown status {s!r}; choose from {all}",
+                    s=status,
+                    all=", ".join(CASE_STATUSES),
+                )
+            )
         if status != case.status and status not in TRANSITIONS[case.status]:
-            allowed = ", ".join(TRANSITIONS[case.status]) or "none"
-            raise ValueError(f"{case_id} is {case.status}: it can move to {allowed}, not {status}")
+            raise ValueError(
+                t(
+                    "{id} 当前为 {now}：只能变为 {allowed}，不能变为 {s}",
+                    "{id} is {now}: it can move to {allowed}, not {s}",
+                    id=case_id,
+                    now=case.status,
+                    allowed=", ".join(TRANSITIONS[case.status]) or "-",
+                    s=status,
+                )
+            )
         if status == case.status and not note:
-            raise ValueError(f"{case_id} is already {status}; add --note to record a note")
+            raise ValueError(
+                t(
+                    "{id} 已是 {s}；如需记录备注请加 --note",
+                    "{id} is already {s}; add --note to record a note",
+                    id=case_id,
+                    s=status,
+                )
+            )
         kind = "status" if status != case.status else "note"
         self.db.execute("UPDATE cases SET status = ? WHERE case_id = ?", [status, case_id])
+        author = (by or "").strip() or current_user()
         self.db.execute(
-            "INSERT INTO case_events VALUES (?, ?, NULL, ?, ?, ?, ?)",
-            [case_id, _now(), kind, case.status, status, note],
+            "INSERT INTO case_events (case_id, event_time, kind, from_status, to_status, note, "
+            "author) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [case_id, _now(), kind, case.status, status, note, author],
         )
         return self.get(case_id)
 
@@ -264,7 +307,13 @@ class CaseBook:
     def get(self, case_id: str) -> Case:
         row = self.db.execute("SELECT * FROM cases WHERE case_id = ?", [case_id]).df()
         if row.empty:
-            raise ValueError(f"no case {case_id!r} in this workspace (see `graphscan cases list`)")
+            raise ValueError(
+                t(
+                    "此工作区中没有案件 {id!r}（见 `graphscan cases list`）",
+                    "no case {id!r} in this workspace (see `graphscan cases list`)",
+                    id=case_id,
+                )
+            )
         r = row.iloc[0]
         members = self.db.execute(
             "SELECT member_kind, member_id, role FROM case_members WHERE case_id = ? "
@@ -275,7 +324,8 @@ class CaseBook:
             "SELECT claim_id FROM case_claims WHERE case_id = ? ORDER BY claim_id", [case_id]
         ).fetchall()
         events = self.db.execute(
-            "SELECT event_time, scan_id, kind, from_status, to_status, note FROM case_events "
+            "SELECT event_time, scan_id, kind, from_status, to_status, note, author "
+            "FROM case_events "
             "WHERE case_id = ? ORDER BY event_time, kind",
             [case_id],
         ).df()
@@ -304,6 +354,32 @@ class CaseBook:
                 for e in events.to_dict("records")
             ],
         )
+
+    def find(self, text: str) -> list[str]:
+        """The case ids meant by what an investigator typed: a case id, or a member id,
+        whole or masked as an export shows it, for the cases that member belongs to."""
+        from graphscan.viz.identifiers import resolve, typed_mask
+
+        if self.db.execute("SELECT 1 FROM cases WHERE case_id = ?", [text]).fetchone():
+            return [text]
+        known = [
+            r[0] for r in self.db.execute("SELECT DISTINCT member_id FROM case_members").fetchall()
+        ]
+        if typed_mask(text) is None and text not in known:
+            raise ValueError(
+                t(
+                    "此工作区中没有案件或案件成员 {x!r}（见 `graphscan cases list`）",
+                    "no case or case member {x!r} in this workspace (see `graphscan cases list`)",
+                    x=text,
+                )
+            )
+        member = resolve(text, known)
+        rows = self.db.execute(
+            "SELECT DISTINCT m.case_id, c.rank FROM case_members m JOIN cases c USING (case_id) "
+            "WHERE m.member_id = ? ORDER BY c.rank NULLS LAST, m.case_id",
+            [member],
+        ).fetchall()
+        return [r[0] for r in rows]
 
     def list(
         self,
@@ -343,3 +419,17 @@ def ranked_members(workspace: Workspace | str | Any) -> pd.DataFrame:
     the shape ``graphscan.evaluate.score`` and ``graphscan cases list --members`` use."""
     ws = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
     return CaseBook(ws).members()
+
+
+class _CasesModule(types.ModuleType):
+    """``graphscan.cases(workspace=...)`` is the notebook API's read-only case list
+    (graphscan.api.cases), yet ``graphscan.cases`` is also this module: calling the
+    module calls the API."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> pd.DataFrame:
+        from graphscan.api import cases
+
+        return cases(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CasesModule

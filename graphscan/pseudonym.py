@@ -18,12 +18,19 @@ import secrets
 import struct
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from graphscan.i18n import t
+
+if TYPE_CHECKING:
+    from graphscan.store.base import Store
+    from graphscan.workspace import Workspace
 
 PSEUDONYM_HEX = 20
 _NONCE = 12
@@ -32,6 +39,10 @@ _HEADER = struct.Struct(">I")
 
 class KeyMissing(RuntimeError):
     """No key is configured: re-identification is refused."""
+
+
+class KeyRefused(RuntimeError):
+    """The key cannot be used for this workspace (inside it, or a new one where data is)."""
 
 
 def default_key_file() -> Path:
@@ -44,6 +55,21 @@ def default_key_file() -> Path:
 def default_vault_file() -> Path:
     configured = os.environ.get("GRAPHSCAN_VAULT_FILE")
     return Path(configured).expanduser() if configured else default_key_file().with_name("vault")
+
+
+def _refuse_inside(folder: Path, secrets_: list[Path]) -> None:
+    root = folder.resolve()
+    for secret in secrets_:
+        if secret.resolve().is_relative_to(root):
+            raise KeyRefused(
+                t(
+                    "密钥或假名库 {k} 不能放在工作区内; 请把 GRAPHSCAN_KEY_FILE / "
+                    "GRAPHSCAN_VAULT_FILE 指到工作区之外",
+                    "the key or vault {k} must not live in the workspace; point "
+                    "GRAPHSCAN_KEY_FILE / GRAPHSCAN_VAULT_FILE outside it",
+                    k=secret,
+                )
+            )
 
 
 def _subkey(master: bytes, label: bytes) -> bytes:
@@ -66,14 +92,19 @@ class Pseudonymiser:
         self._known: dict[str, str] | None = None
 
     @classmethod
-    def from_environment(cls, create: bool = True) -> Pseudonymiser:
+    def from_environment(cls, create: bool = True, outside: Path | None = None) -> Pseudonymiser:
         """The key from GRAPHSCAN_KEY, else the key file; ``create`` makes a new key file
-        (0600) when there is none, otherwise a missing key raises KeyMissing."""
+        (0600) when there is none, otherwise a missing key raises KeyMissing. A key file
+        or vault inside the folder ``outside`` (a workspace) is refused before anything is
+        created there: whoever gets the store must not get the means to re-identify it."""
         vault = default_vault_file()
         secret = os.environ.get("GRAPHSCAN_KEY")
+        key_file = None if secret else default_key_file()
+        if outside is not None:
+            _refuse_inside(outside, [p for p in (key_file, vault) if p is not None])
         if secret:
             return cls(secret.encode(), vault)
-        key_file = default_key_file()
+        assert key_file is not None
         if not key_file.exists():
             if not create:
                 raise KeyMissing(str(key_file))
@@ -155,6 +186,89 @@ class Pseudonymiser:
         wanted = {p.strip() for p in pseudonyms}
         return {p: c for p, c in self._vault_pairs() if p in wanted}
 
+    def key_exposed(self) -> bool:
+        """The key file can be read by the group or by others (it should be 0600)."""
+        return self.key_file is not None and bool(self.key_file.stat().st_mode & 0o077)
+
+    def pseudonyms(self) -> list[str]:
+        """Every pseudonym the vault can reveal, so that a masked one from an export
+        (its first characters) can be matched."""
+        return [pseudo for pseudo, _ in self._vault_pairs()]
+
     def fingerprint(self) -> str:
         """A short non-secret id of the key, so a store can say which key hashed it."""
         return hashlib.sha256(self._hash_key).hexdigest()[:12]
+
+
+def recorded_key(workspace: Workspace, store: Store | None = None) -> str | None:
+    """Fingerprint of the key the workspace's data was pseudonymised with: as the
+    workspace recorded it, else as the store's newest load did (a shared server, or a
+    workspace of an earlier version)."""
+    if workspace.key_fingerprint is not None:
+        return workspace.key_fingerprint
+    if store is not None:
+        found = store.projection("last_load_key")
+        if not found.empty:
+            return str(found["key_fingerprint"].iloc[0])
+    return None
+
+
+def require_same_key(keys: Pseudonymiser, workspace: Workspace, store: Store | None = None) -> None:
+    """Refuse a key other than the one the workspace's data was pseudonymised with."""
+    from graphscan.workspace import KeyMismatch
+
+    recorded = recorded_key(workspace, store)
+    if recorded is not None and recorded != keys.fingerprint():
+        raise KeyMismatch(
+            t(
+                "工作区 {p} 的数据用指纹为 {a} 的密钥假名化，当前密钥指纹为 {b}：请设置原来的"
+                " GRAPHSCAN_KEY / GRAPHSCAN_KEY_FILE（确需换用新密钥时导入加 --new-key）",
+                "workspace {p} was pseudonymised with the key of fingerprint {a}, but the "
+                "current key has fingerprint {b}: set its GRAPHSCAN_KEY / "
+                "GRAPHSCAN_KEY_FILE (load --new-key to really switch keys)",
+                p=workspace.root,
+                a=recorded,
+                b=keys.fingerprint(),
+            )
+        )
+
+
+def workspace_key(
+    workspace: Workspace,
+    store: Store | None = None,
+    loading: bool = False,
+    new_key: bool = False,
+) -> Pseudonymiser | None:
+    """The key for ``workspace`` (and its ``store``), checked against the fingerprint
+    its data was pseudonymised with: one key, one identity. ``loading`` records the key
+    in the workspace and creates a key file when there is none, but not where data is
+    already held unless ``new_key`` (which also accepts a key other than the recorded
+    one). Otherwise no key is None and another key raises KeyMismatch; nothing is
+    created."""
+    try:
+        keys = Pseudonymiser.from_environment(create=False, outside=workspace.root)
+    except KeyMissing as missing:
+        if not loading:
+            return None
+        recorded = recorded_key(workspace, store)
+        if (recorded is not None or workspace.holds_data) and not new_key:
+            raise KeyRefused(
+                t(
+                    "没有找到假名化密钥（GRAPHSCAN_KEY 或 {k}），而工作区 {p} 已有用指纹 {f} "
+                    "的密钥导入的数据：请设置原来的密钥；确需新建密钥时加 --new-key"
+                    "（已导入的人员会得到不同的假名）",
+                    "no pseudonymisation key (GRAPHSCAN_KEY or {k}), and workspace {p} "
+                    "already holds data pseudonymised with the key of fingerprint {f}: set "
+                    "that key, or pass --new-key to start a new one (people already loaded "
+                    "will get other pseudonyms)",
+                    k=missing,
+                    p=workspace.root,
+                    f=recorded or "?",
+                )
+            ) from None
+        keys = Pseudonymiser.from_environment(create=True, outside=workspace.root)
+    if not (loading and new_key):
+        require_same_key(keys, workspace, store)
+    if loading:
+        workspace.record_key(keys.fingerprint())
+    return keys

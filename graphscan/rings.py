@@ -30,6 +30,23 @@ ROLES = {
 
 CASE_STATUSES = ("new", "reviewing", "confirmed", "dismissed", "referred")
 
+STATUS_NAMES = {
+    "new": ("新建", "new"),
+    "reviewing": ("审查中", "reviewing"),
+    "confirmed": ("已确认", "confirmed"),
+    "dismissed": ("已排除", "dismissed"),
+    "referred": ("已移送公安", "referred"),
+}
+
+MEMBER_KIND_NAMES = {
+    "person": ("参保人", "person"),
+    "card": ("医保卡", "card"),
+    "doctor": ("医师", "doctor"),
+    "institution": ("医疗机构", "institution"),
+    "pharmacy": ("药店", "pharmacy"),
+    "operator": ("操作员", "operator"),
+}
+
 
 @dataclass(frozen=True)
 class Member:

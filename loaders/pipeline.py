@@ -18,7 +18,6 @@ store).
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import logging
 import sys
@@ -40,6 +39,7 @@ from graphscan.loaders.parse import parse_sql, problem_sql
 from graphscan.loaders.report import FileReport, LoadReport, reason_text
 from graphscan.loaders.sources import Scan, Source, open_source
 from graphscan.pseudonym import Pseudonymiser
+from graphscan.safe_csv import write_csv
 from graphscan.schema import PERSONAL_COLUMNS, TABLES
 from graphscan.store.base import Frame, Store
 from graphscan.workspace import Workspace
@@ -100,24 +100,25 @@ class Quarantine:
             return None
         names = list(self.columns.sources)
         headers = self.columns.headers
-        with self.path.open("w", encoding="utf-8-sig", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(
-                [
-                    "source_row",
-                    "reason_code",
-                    "reason",
-                    *(headers[p] for p in self.columns.sources.values()),
-                ]
-            )
+        types = {c.name: c.sql_type for c in TABLES[self.columns.table].columns}
+        numeric = {"source_row"} | {
+            headers[p]
+            for c, p in self.columns.sources.items()
+            if types.get(c, "").startswith(("DECIMAL", "BIGINT", "INTEGER", "DOUBLE"))
+        }
+
+        def lines() -> Iterator[list[object]]:
             for row in rows.sort_by("source_row").to_pylist():
                 column = row["problem_column"]
                 position = self.columns.sources.get(column)
                 shown = column if position is None else headers[position]
                 reason = reason_text(row["problem"], shown)
-                writer.writerow(
-                    [row["source_row"], row["problem"], reason, *(row[n] for n in names)]
-                )
+                yield [row["source_row"], row["problem"], reason, *(row[n] for n in names)]
+
+        header = ["source_row", "reason_code", "reason"]
+        header += [headers[p] for p in self.columns.sources.values()]
+        with self.path.open("w", encoding="utf-8-sig", newline="") as handle:
+            write_csv(handle, header, lines(), numeric)
         return str(self.path)
 
 

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from evidence_data import ring_case, ring_claims
+from evidence_data import context_cases, context_tables, ring_case, ring_claims
 
 from graphscan.pseudonym import Pseudonymiser
 from graphscan.store.embedded import EmbeddedStore
+from graphscan.viz.context import case_context
 from graphscan.viz.explore import explore_page, membership_keys
 from graphscan.viz.package import export_case, identifier_view
 from graphscan.viz.page import render_page
@@ -176,3 +177,33 @@ def test_explore_page_works_offline_and_marks_case_members(
     )
     assert marked == len(case.members)
     assert pixel_spread(page, page.locator("#graph").screenshot()) > 10
+
+
+def test_an_organiser_without_claims_is_drawn_by_the_shared_phone(
+    offline: OfflinePage, tmp_path: Path
+) -> None:
+    tables = context_tables(Pseudonymiser(b"browser-test", tmp_path / "vault"))
+    store = EmbeddedStore(Workspace.open(tmp_path / "ws"))
+    for name, frame in tables.items():
+        store.upsert(name, frame)
+    group, _ = context_cases(tables)
+    claims = store.claims(group.claim_ids)
+    package = export_case(
+        group, claims, tmp_path / "out", context=case_context(store, group, claims)
+    )
+    page = open_page(offline, package.html)
+
+    assert offline.blocked == [] and offline.errors == []
+    (organiser,) = page.evaluate(
+        "graphscan.nodes.get().filter(n => n.title.includes('组织者')).map(n => n.id)"
+    )
+    assert page.evaluate(f"graphscan.network.getConnectedEdges({organiser!r}).length") == 6
+    # drawn inside the visible graph, not somewhere off the canvas
+    box = page.locator("#graph").bounding_box()
+    spot = page.evaluate(
+        f"(() => {{ const p = graphscan.network.getPositions([{organiser!r}])[{organiser!r}];"
+        " return graphscan.network.canvasToDOM(p); })()"
+    )
+    assert 0 <= spot["x"] <= box["width"] and 0 <= spot["y"] <= box["height"]
+    notices = " ".join(page.locator(".notice").all_inner_texts())
+    assert "本人没有任何结算单据" in notices and "has no claims of their own" in notices

@@ -22,7 +22,14 @@ from graphscan.workspace import Workspace
 
 SOURCE_SHA = "5e" * 32
 RING_PHARMACY = ("康宁大药房", "P33010200017")
-FILES = {"case.html", "evidence_claims.csv", "memo.md", "memo.html", "MANIFEST.sha256"}
+FILES = {
+    "case.html",
+    "evidence_claims.csv",
+    "memo.md",
+    "memo.html",
+    "MANIFEST.sha256",
+    "README.txt",
+}
 
 
 @pytest.fixture
@@ -93,7 +100,8 @@ def test_package_holds_evidence_memo_and_manifest(
         assert text in memo, text
     assert memo.index("模式") < memo.index("Pattern")
     manifest = files["MANIFEST.sha256"].decode().splitlines()
-    assert sorted(line.split("  ")[1] for line in manifest) == sorted(FILES - {"MANIFEST.sha256"})
+    listed = sorted(line.split("  ")[1] for line in manifest)
+    assert listed == sorted(FILES - {"MANIFEST.sha256", "README.txt"})
     # the page and the CSV show the same identifiers, so they can be cross-checked
     page = files["case.html"].decode()
     assert all(r["person_id"] in page for r in rows[:20])
@@ -132,7 +140,8 @@ def test_verify_passes_an_untouched_package(
 ) -> None:
     case, claims = stored
     verdict = verify_package(export_case(case, claims, tmp_path / "out").zip_path)
-    assert verdict.ok and sorted(verdict.checked) == sorted(FILES - {"MANIFEST.sha256"})
+    assert verdict.ok
+    assert sorted(verdict.checked) == sorted(FILES - {"MANIFEST.sha256", "README.txt"})
 
 
 @pytest.mark.parametrize("victim", ["evidence_claims.csv", "case.html", "memo.md"])

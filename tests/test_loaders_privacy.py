@@ -105,3 +105,80 @@ def test_pseudonymise_series_api(monkeypatch: pytest.MonkeyPatch) -> None:
     assert first.reveal([out[5], out[7], "f" * 20]) == {out[5]: "a1", out[7]: "b2"}
     monkeypatch.setenv("GRAPHSCAN_KEY", "k2")
     assert Pseudonymiser.from_environment().pseudonymise(values)[5] != out[5]
+
+
+def _cli(*args: str) -> Result:
+    return CliRunner().invoke(cli, ["--lang", "en", *args])
+
+
+def _people(workspace: Path) -> int:
+    store = store_for(workspace)
+    try:
+        return store.db.execute("SELECT count(DISTINCT person_id) FROM claims").fetchall()[0][0]
+    finally:
+        store.workspace.close()
+
+
+def test_another_key_is_refused_by_load_scan_and_reveal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Month 2 loaded with another key would give the same people second pseudonyms."""
+    ws = tmp_path / "ws"
+    monkeypatch.setenv("GRAPHSCAN_KEY", "key of month one")
+    _load_everything(tmp_path, ws)
+    people = _people(ws)
+    recorded = (ws / "workspace.json").read_text()
+    assert Pseudonymiser.from_environment().fingerprint() in recorded
+    assert "key of month one" not in recorded  # a fingerprint, never the key
+    monkeypatch.setenv("GRAPHSCAN_KEY", "key of month two")
+    month_two = gbk_extract(tmp_path / "month2.csv")
+    for args in (
+        ["load", str(month_two), "-w", str(ws)],
+        ["scan", "-w", str(ws)],
+        ["cases", "list", "--members", "--reveal", "-w", str(ws)],
+        ["reidentify", "0" * 20, "-w", str(ws)],
+    ):
+        refused = _cli(*args)
+        assert refused.exit_code == 1, (args, refused.output)
+        lines = refused.output.strip().splitlines()
+        assert len(lines) == 1 and "fingerprint" in lines[0], (args, refused.output)
+        assert "Traceback" not in refused.output
+    assert _people(ws) == people
+
+
+def test_a_forgotten_key_is_not_replaced_by_a_new_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws = tmp_path / "ws"
+    monkeypatch.setenv("GRAPHSCAN_KEY", "the bureau's key")
+    _load_everything(tmp_path, ws)
+    people = _people(ws)
+    monkeypatch.delenv("GRAPHSCAN_KEY")
+    key_file = Path(os.environ["GRAPHSCAN_KEY_FILE"])
+    assert not key_file.exists()
+    month_two = gbk_extract(tmp_path / "month2.csv")
+    forgot = _cli("load", str(month_two), "-w", str(ws))
+    assert forgot.exit_code == 1 and "--new-key" in forgot.output, forgot.output
+    assert len(forgot.output.strip().splitlines()) == 1
+    assert not key_file.exists() and _people(ws) == people
+    # asked for explicitly, a new key is made and recorded as the workspace's key
+    switched = _cli("load", str(month_two), "-w", str(ws), "--new-key")
+    assert switched.exit_code == 0, switched.output
+    assert key_file.exists()
+    assert Pseudonymiser.from_environment().fingerprint() in (ws / "workspace.json").read_text()
+    assert _cli("scan", "-w", str(ws)).exit_code == 0
+
+
+def test_a_workspace_without_a_recorded_key_is_checked_against_its_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A workspace of an earlier version recorded no fingerprint; its loads did."""
+    ws = tmp_path / "ws"
+    monkeypatch.setenv("GRAPHSCAN_KEY", "the old key")
+    _load_everything(tmp_path, ws)
+    (ws / "workspace.json").unlink()  # as an earlier version left it
+    monkeypatch.setenv("GRAPHSCAN_KEY", "another key")
+    refused = _cli("load", str(gbk_extract(tmp_path / "m2.csv")), "-w", str(ws))
+    assert refused.exit_code == 1 and "fingerprint" in refused.output, refused.output
+    monkeypatch.setenv("GRAPHSCAN_KEY", "the old key")
+    assert _cli("load", str(gbk_extract(tmp_path / "m3.csv")), "-w", str(ws)).exit_code == 0

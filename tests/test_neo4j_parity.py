@@ -46,6 +46,10 @@ def parameter_sets() -> list[dict[str, Any]]:
         "doctors": ["D1", "D2", "D9", "nobody"],
         "pharmacies": ["P1", "P2", "P3"],
         "phones": ["t1", "t3", "nobody"],
+        "claim_ids": ["c00000", "c00001", "c00007", "c00100", "nobody"],
+        "person_ids": ["p01", "p02", "p03", "nobody"],
+        "id_head": "p1",
+        "id_tail": "",
     }
     return [
         {
@@ -243,6 +247,17 @@ def stores(neo4j_store: Neo4jStore, tmp_path: Path) -> tuple[EmbeddedStore, Neo4
         for store in (embedded, neo4j_store):
             store.upsert(table, frame)
     neo4j_store.record_load({"load_id": "L1", "source_file": "claims.csv", "report": {}})
+    for store in (embedded, neo4j_store):  # two loads with their key fingerprints
+        for day, key in ((2, "b0b0b0b0b0b0"), (1, "a1a1a1a1a1a1")):
+            report = {"file": "claims.csv", "key": key}
+            store.record_load(
+                {
+                    "load_id": f"K{day}",
+                    "source_file": "claims.csv",
+                    "finished_at": datetime(2025, 1, day),
+                    "report": report,
+                }
+            )
     return embedded, neo4j_store
 
 

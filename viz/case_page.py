@@ -6,11 +6,21 @@ from __future__ import annotations
 import pandas as pd
 
 from graphscan.rings import PATTERN_NAMES, Case
+from graphscan.viz.context import (
+    CaseContext,
+    drug_summary,
+    history_rows,
+    organiser_text,
+    organisers,
+    payments,
+    prescribing_institutions,
+)
 from graphscan.viz.evidence import table_rows
 from graphscan.viz.graph import NODE_KINDS, build_graph
 from graphscan.viz.identifiers import IdentifierView
 from graphscan.viz.page import Page, Text
 from graphscan.viz.timeline import timeline_svg
+from graphscan.viz.wording import explain_numbers, method_name, observed_expected, probability
 
 #: Rows of the page's table; every claim is always in the CSV.
 MAX_TABLE_ROWS = 2000
@@ -41,16 +51,55 @@ def table_note(rows: int) -> Text | None:
     )
 
 
-def case_page(case: Case, claims: pd.DataFrame, frame: pd.DataFrame, view: IdentifierView) -> Page:
+def explanation(case: Case, view: IdentifierView) -> Text:
+    """The detector's sentences with the export's identifiers and big or tiny numbers in
+    words, as the page and the memo both show them."""
+    return Text(
+        explain_numbers(view.scrub(case.explanation_zh), "zh"),
+        explain_numbers(view.scrub(case.explanation_en), "en"),
+    )
+
+
+def contacts(
+    case: Case, claims: pd.DataFrame, context: CaseContext
+) -> list[tuple[tuple[str, str], tuple[str, str], str]]:
+    """The links the graph draws besides claims: organiser - recruit by a shared phone,
+    doctor - the institution they practise at."""
+    links = [
+        (("person", o.id), ("person", r), "shares_phone")
+        for o in organisers(case, claims, context)
+        for r in o.recruits
+    ]
+    links += [
+        (("doctor", d), ("institution", i), "practises_at")
+        for d, i, _ in prescribing_institutions(case, context)
+    ]
+    return links
+
+
+def case_page(
+    case: Case,
+    claims: pd.DataFrame,
+    frame: pd.DataFrame,
+    view: IdentifierView,
+    context: CaseContext | None = None,
+) -> Page:
+    context = context or CaseContext()
     zh_pattern, en_pattern = PATTERN_NAMES.get(case.pattern, (case.pattern, case.pattern))
     roles = {(m.kind, m.id): m.role for m in case.members}
-    graph = build_graph(claims, view, roles=roles)
+    institutions = prescribing_institutions(case, context)
+    graph = build_graph(
+        claims,
+        view,
+        roles=roles,
+        contacts=contacts(case, claims, context),
+        provider_labels={i: n for _, i, n in institutions if n},
+    )
     by_kind: dict[str, int] = {}
     for m in case.members:
         by_kind[m.kind] = by_kind.get(m.kind, 0) + 1
     members = " · ".join(f"{NODE_KINDS[k][0]} {by_kind[k]}" for k in NODE_KINDS if k in by_kind)
     days = (case.last_time - case.first_time).days + 1
-    ratio = case.statistic / case.expected if case.expected else float("inf")
     columns, rows = table_rows(frame)
     summary = [
         (Text("案件编号", "case"), case.case_id),
@@ -59,19 +108,31 @@ def case_page(case: Case, claims: pd.DataFrame, frame: pd.DataFrame, view: Ident
         (Text("成员", "members"), members),
         (Text("单据", "claims"), str(len(claims))),
         (Text("总费用", "total"), money(case.total_amount)),
-        (Text("统筹支付", "pooled fund"), money(case.fund_amount)),
-        (Text("个人账户", "personal accounts"), money(case.account_amount)),
+        *((label, money(value)) for label, value in payments(case, claims)),
         (
             Text("期间", "period"),
             f"{case.first_time:%Y-%m-%d} — {case.last_time:%Y-%m-%d} ({days} 天 days)",
         ),
         (
             Text("观测 / 期望", "observed / expected"),
-            f"{case.statistic:.4g} / {case.expected:.4g} (×{ratio:.3g})",
+            observed_expected(case.statistic, case.expected),
         ),
-        (Text("p 值", "p-value"), f"{case.p_value:.3g}"),
-        (Text("q 值", "q-value (FDR)"), f"{case.q_value:.3g}"),
-        (Text("方法", "method"), str(case.method.get("detector", case.method.get("name", "")))),
+        (Text("p 值", "p-value"), probability(case.p_value)),
+        (Text("q 值", "q-value (FDR)"), probability(case.q_value)),
+        (Text("方法", "method"), method_name(case.method)),
+    ]
+    if institutions:
+        summary.append(
+            (
+                Text("开方医师所在机构", "prescribing institution"),
+                "；".join(sorted({f"{n} ({i})" if n else i for _, i, n in institutions})),
+            )
+        )
+    if not context.items.empty:
+        summary.append((Text("药品/项目", "drugs and items"), drug_summary(context.items)))
+    notices = [identifier_notice(view)]
+    notices += [
+        organiser_text(o, view.show("person", o.id)) for o in organisers(case, claims, context)
     ]
     return Page(
         title=Text(
@@ -80,10 +141,11 @@ def case_page(case: Case, claims: pd.DataFrame, frame: pd.DataFrame, view: Ident
         ),
         summary=summary,
         graph=graph,
-        notices=[identifier_notice(view)],
-        explanation=Text(view.scrub(case.explanation_zh), view.scrub(case.explanation_en)),
+        notices=notices,
+        explanation=explanation(case, view),
         timeline_svg=timeline_svg(claims, view),
         columns=columns,
         rows=rows[:MAX_TABLE_ROWS],
         table_note=table_note(len(rows)),
+        history=history_rows(case),
     )

@@ -5,10 +5,11 @@ cross-checked against each other."""
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
+from graphscan.safe_csv import write_frame
 from graphscan.viz.identifiers import ID_COLUMNS, IdentifierView
 
 #: (column, Chinese, English, numeric) in CSV order.
@@ -24,6 +25,7 @@ EVIDENCE_COLUMNS: list[tuple[str, str, str, bool]] = [
     ("doctor_id", "医师", "doctor", False),
     ("operator_id", "操作员", "operator", False),
     ("diagnosis_code", "诊断", "diagnosis", False),
+    ("items", "药品/项目及数量", "drugs and items (quantity)", False),
     ("total_amount", "总费用", "total", True),
     ("fund_amount", "统筹支付", "fund", True),
     ("account_amount", "个人账户", "account", True),
@@ -68,7 +70,7 @@ def _column(values: pd.Series, column: str, view: IdentifierView) -> pd.Series:
     if column in ID_COLUMNS:
         plain = values.astype(object)
         shown = {v: view.show(ID_COLUMNS[column], v) for v in plain.dropna().unique()}
-        return plain.map(shown).fillna("")
+        return _text(plain.map(shown).astype(object))
     if column in ("start_time", "end_time"):
         return pd.to_datetime(values).dt.strftime("%Y-%m-%d %H:%M:%S").fillna("")
     if column.endswith("_amount"):
@@ -79,9 +81,13 @@ def _column(values: pd.Series, column: str, view: IdentifierView) -> pd.Series:
     return _text(values)
 
 
-def evidence_frame(claims: pd.DataFrame, view: IdentifierView) -> pd.DataFrame:
-    """Claims in time order with display identifiers and fixed text formats."""
+def evidence_frame(
+    claims: pd.DataFrame, view: IdentifierView, items: Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    """Claims in time order with display identifiers and fixed text formats; ``items``
+    gives each claim's drugs and items with quantities (graphscan.viz.context)."""
     claims = claims.sort_values(["start_time", "claim_id"], kind="mergesort")
+    claims = claims.assign(items=claims["claim_id"].astype(str).map(items or {}))
     empty = pd.Series([None] * len(claims), index=claims.index, dtype=object)
     return pd.DataFrame(
         {
@@ -92,9 +98,11 @@ def evidence_frame(claims: pd.DataFrame, view: IdentifierView) -> pd.DataFrame:
 
 
 def evidence_csv(frame: pd.DataFrame) -> bytes:
-    """UTF-8 with a byte-order mark so Excel opens the Chinese text correctly."""
+    """UTF-8 with a byte-order mark so Excel opens the Chinese text correctly; text that a
+    spreadsheet would run as a formula is quoted (graphscan.safe_csv)."""
     buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, lineterminator="\n")
+    numeric = [c for c, *_, is_number in EVIDENCE_COLUMNS if is_number]
+    write_frame(buffer, frame, numeric)
     return buffer.getvalue().encode("utf-8-sig")
 
 

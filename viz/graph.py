@@ -9,7 +9,7 @@ first and last date), so a ring of thousands of claims stays a readable picture.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -39,6 +39,11 @@ RELATIONS: dict[str, tuple[str, str, str]] = {
     "sends_to": ("执业/处方流向", "works at or prescribes to", "to"),
     "swipes": ("刷卡", "swiped the card", "to"),
     "works_at": ("操作于", "operates at", "to"),
+}
+#: Links that are no claim: drawn dashed, from the store's other tables.
+CONTACTS: dict[str, tuple[str, str, str]] = {
+    "shares_phone": ("共用电话", "registered the same phone number", ""),
+    "practises_at": ("执业于", "practises at", "to"),
 }
 MEMBER_BORDER = "#d62728"
 FOCUS_BORDER = "#111111"
@@ -176,12 +181,17 @@ def build_graph(
     focus: tuple[str, str] | None = None,
     max_nodes: int = MAX_NODES,
     seed: int = 7,
+    contacts: Iterable[tuple[tuple[str, str], tuple[str, str], str]] = (),
+    provider_labels: Mapping[str, str] | None = None,
 ) -> EntityGraph:
     """Aggregate ``claims`` into a pyvis network.
 
     ``roles`` gives ring members ``(kind, id) -> role`` (drawn with a red border);
     ``marks`` lists the cases an entity belongs to (exploration); ``focus`` is the
-    entity an exploration starts from.
+    entity an exploration starts from. ``contacts`` are links that are no claim,
+    ``(entity, entity, relation of CONTACTS)``: an organiser with no claims of their own
+    is drawn by the phone they share with recruits, a prescribing doctor by the
+    institution they practise at; ``provider_labels`` names providers the claims do not.
     """
     claims = claims.astype({c: object for c in ENTITY_COLUMNS}).assign(
         total_amount=claims["total_amount"].astype(float)
@@ -190,9 +200,13 @@ def build_graph(
     roles = {_as_drawn(e, provider_kind): r for e, r in (roles or {}).items()}
     marks = {_as_drawn(e, provider_kind): c for e, c in (marks or {}).items()}
     focus = _as_drawn(focus, provider_kind) if focus else None
-    names = provider_names(claims)
+    names = {**(provider_labels or {}), **provider_names(claims)}
     links = _links(claims, provider_kind)
     stats = _entity_stats(links)
+    contacts = sorted(
+        {(_as_drawn(a, provider_kind), _as_drawn(b, provider_kind), r) for a, b, r in contacts}
+    )
+    stats = _with_contacts(stats, contacts)
     pinned = set(roles) | set(marks) | ({focus} if focus else set())
     keep = _keep(stats, pinned, max_nodes)
     omitted = None
@@ -228,11 +242,18 @@ def build_graph(
         if role:
             rz, re_ = ROLES.get(role, (role, role))
             lines.append(f"角色 role: {rz} {re_}")
+        if row["claims"]:
+            lines += [
+                f"单据 claims: {int(row['claims'])}",
+                f"金额 amount: {_money(float(row['amount']))}",
+                f"首次 first: {_day(row['first'])}",
+                f"末次 last: {_day(row['last'])}",
+            ]
+        else:
+            lines.append("本人无单据 no claims of their own")
         lines += [
-            f"单据 claims: {int(row['claims'])}",
-            f"金额 amount: {_money(float(row['amount']))}",
-            f"首次 first: {_day(row['first'])}",
-            f"末次 last: {_day(row['last'])}",
+            f"{CONTACTS[rel][0]} {CONTACTS[rel][1]}: {n}"
+            for rel, n in sorted(_contact_counts(contacts, (kind, ident)).items())
         ]
         cases = marks.get((kind, ident))
         if cases:
@@ -278,8 +299,40 @@ def build_graph(
             ),
             weight=int(e.claims),
         )
+    for a, b, relation in contacts:
+        if a not in node_ids or b not in node_ids:
+            continue
+        zh, en, arrow = CONTACTS[relation]
+        net.add_edge(
+            node_ids[a], node_ids[b], width=1, arrows=arrow, dashes=True, title=f"{zh} {en}"
+        )
     nodes, edge_list, *_ = net.get_network_data()
     return EntityGraph(nodes, edge_list, _options(seed, len(nodes)), omitted, counts)
+
+
+def _with_contacts(
+    stats: pd.DataFrame, contacts: list[tuple[tuple[str, str], tuple[str, str], str]]
+) -> pd.DataFrame:
+    """Entities that only a contact names (no claims of their own) join with zero claims."""
+    known = set(stats.index)
+    extra = sorted({e for a, b, _ in contacts for e in (a, b)} - known)
+    if not extra:
+        return stats
+    zero = pd.DataFrame(
+        {"claims": 0, "amount": 0.0, "first": pd.NaT, "last": pd.NaT},
+        index=pd.MultiIndex.from_tuples(extra, names=stats.index.names),
+    )
+    return pd.concat([stats, zero])
+
+
+def _contact_counts(
+    contacts: list[tuple[tuple[str, str], tuple[str, str], str]], entity: tuple[str, str]
+) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for a, b, relation in contacts:
+        if entity in (a, b):
+            counts[relation] = counts.get(relation, 0) + 1
+    return counts
 
 
 def _as_drawn(entity: tuple[str, str], provider_kind: pd.Series) -> tuple[str, str]:

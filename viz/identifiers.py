@@ -2,10 +2,14 @@
 
 Masked (the default): pseudonyms of persons and cards are shortened to a prefix and doctor
 and operator codes keep only their ends, so a reader can tell members apart and match the
-graph, the memo and the evidence CSV, but cannot recover who they are. Revealed: persons
+graph, the memo and the evidence CSV, but cannot recover who they are; a mask grows until
+no two entities of the export print alike, and a detector's shortened mention in a
+sentence (``D3307021…``) is replaced by the mask of the id it starts, so the sentences
+never reveal more of a code than the table does. Revealed: persons
 and cards are mapped back to clear identifiers with the pseudonymisation key and codes are
 shown in full. Provider codes are public (designated institutions and pharmacies) and are
-always shown in full.
+always shown in full. A mask typed back in (``resolve``) stands for the one identifier it
+fits, or is refused with the candidates.
 """
 
 from __future__ import annotations
@@ -29,8 +33,14 @@ PSEUDONYM_PREFIX = 10
 #: Characters of a code kept at the start and (at least) at the end.
 CODE_HEAD, CODE_TAIL = 3, 2
 ELLIPSIS = "…"
-#: What an identifier looks like inside free text.
-TOKEN = re.compile(r"[A-Za-z0-9_\-]+")
+#: What an identifier looks like inside free text, with the ellipsis of a shortened one.
+MENTION = re.compile(r"([A-Za-z0-9_\-]+)(…?)")
+#: A shortened mention shorter than this is left as it is: it names nothing for sure.
+MIN_MENTION = 3
+#: How a masked identifier is typed back in: the ellipsis, or three dots.
+MASK_INPUT = re.compile(r"^([^.…]*)(?:…|\.\.\.)([^.…]*)$")
+#: Candidates named in the error for an ambiguous masked identifier.
+MAX_CANDIDATES = 10
 
 
 def view_kind(member_kind: str) -> str:
@@ -61,6 +71,24 @@ def _ends(value: str, extra: int) -> str:
     return value[:CODE_HEAD] + ELLIPSIS + value[-tail:]
 
 
+#: The one masking rule: a form per family of kinds; the kinds of one family share one
+#: pool, so that no two entities of a case print alike (a card and a person, a doctor
+#: and an operator). Providers are public and have no family: shown in full.
+FAMILIES: tuple[tuple[tuple[str, ...], Callable[[str, int], str]], ...] = (
+    (PSEUDONYM_KINDS, _prefix),
+    (CODE_KINDS, _ends),
+)
+
+
+def _blurred(token: str, kind: str) -> str:
+    """A shortened mention that fits several ids, cut to what the mask itself shows
+    (provider codes are public: left as written)."""
+    if kind not in PSEUDONYM_KINDS + CODE_KINDS:
+        return token + ELLIPSIS
+    keep = PSEUDONYM_PREFIX if kind in PSEUDONYM_KINDS else CODE_HEAD
+    return token[: min(keep, len(token))] + ELLIPSIS
+
+
 @dataclass
 class IdentifierView:
     """Display forms for every identifier of one export, fixed before anything is written
@@ -70,17 +98,19 @@ class IdentifierView:
     #: non-secret id of the key that revealed the identifiers, for the memo
     key_fingerprint: str = ""
     _shown: dict[tuple[str, str], str] = field(default_factory=dict)
-    _by_id: dict[str, str] = field(default_factory=dict, repr=False)
+    #: every identifier of the export -> its kind, to place shortened mentions in text
+    _kinds: dict[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
     def masked(cls, ids_by_kind: Mapping[str, Iterable[str]]) -> IdentifierView:
         view = cls(revealed=False)
-        for kind, ids in ids_by_kind.items():
-            unique = sorted({str(i) for i in ids})
-            form = _prefix if kind in PSEUDONYM_KINDS else _ends if kind in CODE_KINDS else None
-            if form is not None:
-                shown = _shortest_unique(unique, form)
-                view._shown.update({(kind, i): s for i, s in shown.items()})
+        view._know(ids_by_kind)
+        for kinds, form in FAMILIES:
+            pool = sorted({str(i) for k in kinds for i in ids_by_kind.get(k, ())})
+            shown = _shortest_unique(pool, form)
+            view._shown.update(
+                {(k, str(i)): shown[str(i)] for k in kinds for i in ids_by_kind.get(k, ())}
+            )
         return view
 
     @classmethod
@@ -92,20 +122,78 @@ class IdentifierView:
     ) -> IdentifierView:
         """``clear`` maps pseudonyms to clear identifiers (from the key holder)."""
         view = cls(revealed=True, key_fingerprint=key_fingerprint)
+        view._know(ids_by_kind)
         for kind in PSEUDONYM_KINDS:
             for i in ids_by_kind.get(kind, ()):
                 view._shown[(kind, str(i))] = clear.get(str(i), str(i))
         return view
 
+    def _know(self, ids_by_kind: Mapping[str, Iterable[str]]) -> None:
+        for kind, ids in sorted(ids_by_kind.items()):
+            self._kinds.update({str(i): kind for i in ids if str(i)})
+
     def scrub(self, text: str) -> str:
         """Free text (explanations, method parameters) with every identifier of this
-        export replaced by its display form, so none slips out through a sentence.
-        Whole tokens only: an id never matches inside a longer code."""
-        if not self._by_id:
-            self._by_id = {i: s for (_, i), s in sorted(self._shown.items()) if i != s}
-        return TOKEN.sub(lambda m: self._by_id.get(m.group(0), m.group(0)), text)
+        export in its display form, so that none slips out through a sentence and a
+        sentence names an entity exactly as the graph and the CSV do. Whole tokens only
+        (an id never matches inside a longer code). A shortened mention (``D3301020…``,
+        how detectors cut ids for a sentence) becomes the display form of the id it
+        starts; when several ids start so and the text names each once (a sorted list),
+        they are placed in order, else it is cut to what a mask shows."""
+        ids = self._kinds
+        cut = [m.group(1) for m in MENTION.finditer(text) if m.group(2) and m.group(1) not in ids]
+        seen = dict.fromkeys(cut, 0)
+        wanted = {t: cut.count(t) for t in seen}
+
+        def one(match: re.Match[str]) -> str:
+            token, ellipsis = match.group(1), match.group(2)
+            if token in ids:
+                return self.show(ids[token], token)
+            if not ellipsis or len(token) < MIN_MENTION:
+                return match.group(0)
+            fits = sorted(i for i in ids if i.startswith(token))
+            if len(fits) == 1 or (fits and wanted[token] == len(fits)):
+                seen[token] += 1
+                chosen = fits[0] if len(fits) == 1 else fits[seen[token] - 1]
+                return self.show(ids[chosen], chosen)
+            return _blurred(token, ids[fits[0]]) if fits else match.group(0)
+
+        return MENTION.sub(one, text)
 
     def show(self, kind: str, value: str | None) -> str:
         if value is None or value == "":
             return ""
         return self._shown.get((kind, str(value)), str(value))
+
+
+def typed_mask(text: str) -> tuple[str, str] | None:
+    """(head, tail) of a masked identifier as typed (``D33…23``, ``29c8db8732...``);
+    None for a whole identifier."""
+    found = MASK_INPUT.match(text.strip())
+    return (found.group(1), found.group(2)) if found else None
+
+
+def resolve(text: str, candidates: Iterable[str]) -> str:
+    """The identifier a masked one, as shown in an export, stands for among
+    ``candidates``; a whole identifier comes back as it is. No match or several is a
+    ValueError of one line (the candidates listed), never a guess."""
+    mask = typed_mask(text)
+    if mask is None:
+        return text.strip()
+    head, tail = mask
+    if not head and not tail:
+        raise ValueError(f"{text!r} is only an ellipsis: give the identifier as exported")
+    fits = sorted(
+        {
+            c
+            for c in candidates
+            if c.startswith(head) and c.endswith(tail) and len(c) > len(head) + len(tail)
+        }
+    )
+    if not fits:
+        raise ValueError(f"no identifier matches {text}")
+    if len(fits) > 1:
+        more = f" and {len(fits) - MAX_CANDIDATES} more" if len(fits) > MAX_CANDIDATES else ""
+        listed = ", ".join(fits[:MAX_CANDIDATES])
+        raise ValueError(f"{text} is ambiguous: it matches {listed}{more}")
+    return fits[0]

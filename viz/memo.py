@@ -4,7 +4,6 @@ same bytes)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from html import escape
 
@@ -12,9 +11,21 @@ import pandas as pd
 
 from graphscan import __version__
 from graphscan.rings import PATTERN_NAMES, ROLES, Case
+from graphscan.viz.case_page import explanation
+from graphscan.viz.context import (
+    HISTORY_HEADER,
+    CaseContext,
+    history_rows,
+    item_rows,
+    organiser_text,
+    organisers,
+    payments,
+    prescribing_institutions,
+)
 from graphscan.viz.evidence import provider_names
 from graphscan.viz.graph import NODE_KINDS
 from graphscan.viz.identifiers import IdentifierView, view_kind
+from graphscan.viz.wording import method_lines, observed_expected, probability
 
 MANIFEST = "MANIFEST.sha256"
 
@@ -63,27 +74,80 @@ def _members(case: Case, claims: pd.DataFrame, view: IdentifierView) -> list[lis
 
 
 def _statistics(case: Case) -> list[str]:
-    ratio = case.statistic / case.expected if case.expected else float("inf")
     return [
-        f"观测值 Observed statistic: {case.statistic:.4g}",
-        f"独立行为模型期望值 Expected under independent behaviour: {case.expected:.4g}",
-        f"倍数 Ratio: {ratio:.3g}",
-        f"p 值 p-value: {case.p_value:.3g}",
-        f"q 值（错误发现率控制）q-value (false discovery rate): {case.q_value:.3g}",
+        "观测值 / 独立行为模型期望值 Observed / expected under independent behaviour: "
+        + observed_expected(case.statistic, case.expected),
+        f"p 值 p-value: {probability(case.p_value)}",
+        "独立行为下出现如此结果的概率即 p 值；q 值为在全部候选中控制错误发现率后的值。"
+        " The p-value is the chance of so extreme a result if everyone acted independently;"
+        " the q-value controls the false discovery rate across all candidates.",
+        f"q 值（错误发现率控制）q-value (false discovery rate): {probability(case.q_value)}",
         f"评分 Score: {case.score:.4g}",
     ]
 
 
-def memo_sections(
-    case: Case, claims: pd.DataFrame, view: IdentifierView, files: list[str]
+def _who_else(
+    case: Case, claims: pd.DataFrame, view: IdentifierView, context: CaseContext
 ) -> list[Section]:
+    """Organisers (and why they are members), prescribing institutions, and the drugs."""
+    out = []
+    found = organisers(case, claims, context)
+    if found:
+        texts = [organiser_text(o, view.show("person", o.id)) for o in found]
+        out.append(Section("组织者", "Organisers", [x for t in texts for x in (t.zh, t.en)]))
+    institutions = prescribing_institutions(case, context)
+    if institutions:
+        out.append(
+            Section(
+                "开方医师所在机构",
+                "Prescribing institutions",
+                header=["医师 Doctor", "机构 Institution", "机构编码 Code"],
+                rows=[[view.show("doctor", d), n, i] for d, i, n in institutions],
+            )
+        )
+    if not context.items.empty:
+        out.append(
+            Section(
+                "药品与项目",
+                "Drugs and items",
+                header=[
+                    "编码 Code",
+                    "名称 Name",
+                    "类别 Kind",
+                    "数量 Quantity",
+                    "金额 Amount",
+                    "单据 Claims",
+                ],
+                rows=item_rows(context.items),
+            )
+        )
+    return out
+
+
+def _history(case: Case) -> Section:
+    rows = history_rows(case)
+    return Section(
+        "状态记录与备注",
+        "Status history and notes",
+        [] if rows else ["尚无人工记录 No entries by investigators yet."],
+        header=HISTORY_HEADER if rows else [],
+        rows=rows,
+    )
+
+
+def memo_sections(
+    case: Case,
+    claims: pd.DataFrame,
+    view: IdentifierView,
+    files: list[str],
+    context: CaseContext | None = None,
+) -> list[Section]:
+    context = context or CaseContext()
     zh_pattern, en_pattern = PATTERN_NAMES.get(case.pattern, (case.pattern, case.pattern))
     days = (case.last_time - case.first_time).days + 1
     period = f"{case.first_time:%Y-%m-%d %H:%M} — {case.last_time:%Y-%m-%d %H:%M}"
-    method = [
-        view.scrub(f"{key}: {json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)}")
-        for key, value in sorted(case.method.items())
-    ]
+    method = [view.scrub(line) for line in method_lines(case.method)]
+    why = explanation(case, view)
     return [
         Section(
             "案件备忘录",
@@ -98,7 +162,7 @@ def memo_sections(
         Section(
             "为何异常",
             "Why abnormal",
-            [view.scrub(case.explanation_zh), view.scrub(case.explanation_en)],
+            [why.zh, why.en],
         ),
         Section(
             "成员（按角色）",
@@ -106,16 +170,20 @@ def memo_sections(
             header=["角色 Role", "类型 Kind", "标识 Identifier", "单据 Claims"],
             rows=_members(case, claims, view),
         ),
+        *_who_else(case, claims, view, context),
         Section(
             "金额",
             "Amounts",
             [
                 f"总费用 Total: {_money(case.total_amount)}",
-                f"统筹基金支付 Paid by the pooled fund: {_money(case.fund_amount)}",
-                f"个人账户支付 Paid from personal accounts: {_money(case.account_amount)}",
+                *(
+                    f"{label.zh} {label.en.capitalize()}: {_money(value)}"
+                    for label, value in payments(case, claims)
+                ),
             ],
         ),
         Section("期间", "Period", [f"{period}（{days} 天 days）"]),
+        _history(case),
         Section("统计", "Statistics", _statistics(case)),
         Section("方法与参数", "Method and parameters", method),
         Section(
@@ -134,7 +202,14 @@ def memo_sections(
         Section(
             "证据包",
             "This package",
-            [f"graphscan {__version__}", *files, f"{MANIFEST}: SHA-256 / 每个文件的 SHA-256"],
+            [
+                f"graphscan {__version__}",
+                *files,
+                f"{MANIFEST}: 每个文件的 SHA-256 / SHA-256 of each file",
+                "README.txt: 清单指纹（MANIFEST.sha256 的 SHA-256，导出时打印，应写入移送函）"
+                " / the package fingerprint (SHA-256 of MANIFEST.sha256, printed at export, "
+                "for the transfer letter)",
+            ],
         ),
     ]
 
@@ -174,15 +249,23 @@ def _identifier_lines(view: IdentifierView) -> list[str]:
     ]
 
 
+def _md(text: str) -> str:
+    """Text from the data as Markdown shows it and nothing more: HTML in a name is escaped
+    (a Markdown viewer would run it; no tag can open without "<"), a line break or a table
+    bar cannot break the table; ">" stays readable for who opens the file as plain text."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace("|", "\\|")
+    return " ".join(text.splitlines())
+
+
 def memo_markdown(sections: list[Section]) -> str:
     out: list[str] = []
     for i, s in enumerate(sections):
         out.append(f"{'#' if i == 0 else '##'} {s.zh} / {s.en}\n")
-        out += [f"- {line}" for line in s.lines if line]
+        out += [f"- {_md(line)}" for line in s.lines if line]
         if s.header:
-            out.append("| " + " | ".join(s.header) + " |")
+            out.append("| " + " | ".join(_md(h) for h in s.header) + " |")
             out.append("|" + "---|" * len(s.header))
-            out += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in s.rows]
+            out += ["| " + " | ".join(_md(c) for c in row) + " |" for row in s.rows]
         out.append("")
     return "\n".join(out)
 

@@ -17,6 +17,7 @@ import pandas as pd
 
 from graphscan.rings import Case
 from graphscan.viz.case_page import case_page
+from graphscan.viz.context import CaseContext, items_by_claim
 from graphscan.viz.evidence import evidence_csv, evidence_frame, ids_by_kind
 from graphscan.viz.identifiers import IdentifierView
 from graphscan.viz.memo import MANIFEST, memo_html, memo_markdown, memo_sections
@@ -26,6 +27,7 @@ CASE_HTML = "case.html"
 EVIDENCE_CSV = "evidence_claims.csv"
 MEMO_MD = "memo.md"
 MEMO_HTML = "memo.html"
+README = "README.txt"
 #: A fixed date for zip members: 1980-01-01 is the earliest a zip can hold.
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
@@ -85,10 +87,13 @@ def package_files(
     case: Case,
     claims: pd.DataFrame,
     reveal: Revealer | None,
+    context: CaseContext | None = None,
     extra: dict[str, bytes] | None = None,
 ) -> dict[str, bytes]:
-    """Every file of the package, manifest included, as bytes; ``extra`` files (such as
-    who exported it from the workbench) are covered by the manifest too."""
+    """Every file of the package, manifest included, as bytes. ``context`` is what the
+    store knows beyond the claims (graphscan.viz.context.case_context); ``extra`` files
+    (such as who exported it from the workbench) are covered by the manifest too."""
+    context = context or CaseContext()
     missing = set(case.claim_ids) - set(claims["claim_id"].astype(str))
     if missing:
         raise ValueError(
@@ -99,19 +104,45 @@ def package_files(
         (m.kind if m.kind in ("person", "card", "doctor", "operator") else "provider", m.id)
         for m in case.members
     ]
+    members += [("doctor", d) for d in context.institutions["doctor_id"]]
     view = identifier_view(claims, members, reveal)
-    frame = evidence_frame(claims, view)
+    frame = evidence_frame(claims, view, items_by_claim(context.items))
     names = [CASE_HTML, EVIDENCE_CSV, MEMO_MD, MEMO_HTML]
-    sections = memo_sections(case, claims, view, names)
+    sections = memo_sections(case, claims, view, names, context)
     files = {
-        CASE_HTML: render_page(case_page(case, claims, frame, view)).encode(),
+        CASE_HTML: render_page(case_page(case, claims, frame, view, context)).encode(),
         EVIDENCE_CSV: evidence_csv(frame),
         MEMO_MD: memo_markdown(sections).encode(),
         MEMO_HTML: memo_html(f"{case.case_id} 案件备忘录 / case memo", sections).encode(),
     }
     files.update(extra or {})
     files[MANIFEST] = manifest_text(files)
+    files[README] = readme_text(case.case_id, sha256(files[MANIFEST]))
     return files
+
+
+def readme_text(case_id: str, fingerprint: str) -> bytes:
+    """The one file the manifest cannot list: it carries the manifest's own SHA-256, so an
+    edited digest in the manifest shows as an altered manifest (graphscan.viz.verify)."""
+    zip_name = f"{safe_name(case_id)}-evidence.zip"
+    return "\n".join(
+        [
+            f"graphscan 证据包 evidence package — 案件 case {case_id}",
+            "",
+            "清单指纹（MANIFEST.sha256 的 SHA-256，应与移送函中的一致）",
+            "Package fingerprint (SHA-256 of MANIFEST.sha256; must match the transfer letter):",
+            fingerprint,
+            "",
+            "校验 / To check:",
+            f"  graphscan verify {zip_name} --fingerprint {fingerprint}",
+            "  sha256sum MANIFEST.sha256 && sha256sum -c MANIFEST.sha256",
+            "本文件记录清单本身的指纹，因此不在清单内。",
+            "This file records the manifest's own fingerprint and so is not listed in it.",
+            "",
+            f"zip: {zip_name}",
+            "",
+        ]
+    ).encode()
 
 
 def export_case(
@@ -119,10 +150,11 @@ def export_case(
     claims: pd.DataFrame,
     out_dir: Path,
     reveal: Revealer | None = None,
+    context: CaseContext | None = None,
     extra: dict[str, bytes] | None = None,
 ) -> Package:
     """Write the package files into ``out_dir`` and zip them beside them."""
-    files = package_files(case, claims, reveal, extra)
+    files = package_files(case, claims, reveal, context, extra)
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, data in files.items():
         (out_dir / name).write_bytes(data)

@@ -39,6 +39,8 @@ class Page:
     columns: list[tuple[str, str, bool]] = field(default_factory=list)
     rows: list[list[str]] = field(default_factory=list)
     table_note: Text | None = None
+    #: the case book's entries: time, by, status, note
+    history: list[list[str]] = field(default_factory=list)
 
 
 def _script_json(value: object) -> Markup:

@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from graphscan.i18n import t
-from graphscan.workspace import Workspace
+from graphscan.workspace import Workspace, WorkspaceError
 
 if TYPE_CHECKING:
     from graphscan.pseudonym import Pseudonymiser
+    from graphscan.store.base import Store
 
 workspace_option = click.option(
     "--workspace",
@@ -40,13 +41,55 @@ reveal_option = click.option(
 )
 
 
-def key_holder() -> Pseudonymiser:
+new_key_option = click.option(
+    "--new-key",
+    is_flag=True,
+    help="Accept a key other than the workspace's (a new key file is made when there is "
+    "none); people already loaded get other pseudonyms / 换用新密钥（已导入人员的假名会改变）.",
+)
+
+
+def _warn_exposed(keys: Pseudonymiser | None) -> Pseudonymiser | None:
+    if keys is not None and keys.key_exposed():
+        click.echo(
+            t(
+                "警告：密钥文件 {k} 可被其他用户读取，请执行 chmod 600 {k}",
+                "warning: the key file {k} is readable by other users: chmod 600 {k}",
+                k=keys.key_file,
+            ),
+            err=True,
+        )
+    return keys
+
+
+def load_key(workspace: Workspace, store: Store, new_key: bool = False) -> Pseudonymiser:
+    """The key a load pseudonymises with, bound to the workspace (see workspace_key)."""
+    from graphscan.pseudonym import workspace_key
+
+    keys = workspace_key(workspace, store, loading=True, new_key=new_key)
+    assert keys is not None
+    _warn_exposed(keys)
+    return keys
+
+
+def check_key(workspace: Workspace, store: Store | None = None) -> Pseudonymiser | None:
+    """The key at hand, if any, once it is known to be the workspace's own."""
+    from graphscan.pseudonym import workspace_key
+
+    return _warn_exposed(workspace_key(workspace, store))
+
+
+def key_holder(workspace: Workspace | None = None) -> Pseudonymiser:
     """The pseudonymiser of an authorised investigator; refuses, in one line, without a key
-    (a key is never created just to reveal)."""
-    from graphscan.pseudonym import KeyMissing, Pseudonymiser
+    (a key is never created just to reveal) or with another key than the workspace's."""
+    from graphscan.pseudonym import KeyMissing, Pseudonymiser, require_same_key
 
     try:
-        return Pseudonymiser.from_environment(create=False)
+        keys = Pseudonymiser.from_environment(create=False)
+        if workspace is not None:
+            require_same_key(keys, workspace)
+        _warn_exposed(keys)
+        return keys
     except KeyMissing as exc:
         raise click.ClickException(
             t(
@@ -58,28 +101,46 @@ def key_holder() -> Pseudonymiser:
         ) from None
 
 
-def open_workspace(path: str | None, writing: bool = False) -> Workspace:
-    """``writing``: a load or a scan, which defers in one line to a workbench serving the
-    workspace (see graphscan.serve.lease)."""
-    ws = Workspace.open(path)
-    if writing:
-        from graphscan.serve.lease import refuse_if_served
+def _holder() -> str:
+    context = click.get_current_context(silent=True)
+    return context.command_path if context is not None else "graphscan"
 
-        refuse_if_served(ws)
+
+def _writer(ws: Workspace) -> Workspace:
+    """A load, scan or demo defers in one line to a workbench serving the workspace
+    (see graphscan.serve.lease)."""
+    from graphscan.serve.lease import refuse_if_served
+
+    refuse_if_served(ws)
     return ws
+
+
+def open_workspace(path: str | None, store: str | None = None, writing: bool = False) -> Workspace:
+    """An existing workspace; a missing one is one clear line (only load and demo create).
+    With a Neo4j ``store`` the data lives on the server and the workspace only keeps the
+    local case book and exports, so it is made when missing. ``writing``: a scan."""
+    server = store not in (None, "", "embedded")
+    ws = Workspace.open(path, create=server, holder=_holder())
+    return _writer(ws) if writing else ws
+
+
+def create_workspace(path: str | None, demo: bool = False) -> Workspace:
+    """The workspace of load and demo, made (private) when it does not exist yet."""
+    return _writer(Workspace.open(path, create=True, demo=demo, holder=_holder()))
 
 
 def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     """Turn expected failures into one clear line instead of a stack trace."""
     import functools
 
+    from graphscan.pseudonym import KeyRefused
     from graphscan.store.base import StoreError
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except (StoreError, FileNotFoundError, ValueError) as exc:
+        except (StoreError, WorkspaceError, KeyRefused, FileNotFoundError, ValueError) as exc:
             raise click.ClickException(str(exc)) from None
 
     return wrapper

@@ -6,16 +6,49 @@ demo shows is exactly what an investigator gets from them one by one.
 
 from __future__ import annotations
 
+import shlex
 import shutil
 from pathlib import Path
 
 import click
 
-from graphscan.cli.common import friendly_errors, open_workspace, workspace_option
+from graphscan.cli.common import create_workspace, friendly_errors, workspace_option
 from graphscan.i18n import t
+from graphscan.workspace import META_FILE, marked_as_demo
+
+#: where the demo works unless told otherwise
+DEMO_WORKSPACE = "graphscan-demo"
 
 #: The canonical tables the generator writes; the ground-truth files are not data.
 DATA_FILES = ("persons", "providers", "doctors", "claims", "claim_items")
+
+
+def _made_by_an_earlier_demo(root: Path) -> bool:
+    """Demos before the demo mark wrote exactly this layout (a city with its truth)."""
+    names = {p.name for p in root.iterdir()} if root.is_dir() else set()
+    return (
+        not (root / META_FILE).exists()
+        and (root / "city" / "rings.csv").is_file()
+        and names <= {"city", "graphscan.duckdb", "graphscan.duckdb.wal", "quarantine", "exports"}
+    )
+
+
+def _clear_own(root: Path) -> None:
+    """Remove the demo's previous workspace, and nothing else: a folder the demo did not
+    make (not marked as a demo workspace) is refused unless it is empty."""
+    if not root.exists():
+        return
+    if _made_by_an_earlier_demo(root) or marked_as_demo(root):
+        shutil.rmtree(root)
+    elif not root.is_dir() or any(root.iterdir()):
+        raise click.ClickException(
+            t(
+                "{p} 不是演示程序创建的工作区，演示不会删除或覆盖它：请换一个 --workspace",
+                "{p} is not a workspace the demo made, so the demo will not delete or "
+                "overwrite it: give another --workspace",
+                p=root,
+            )
+        )
 
 
 def _step(number: int, zh: str, en: str) -> None:
@@ -42,7 +75,8 @@ def demo(
     rings and export the top case as an evidence package; prints where its HTML is.
     演示：生成模拟城市、导入、检测、对照真实团伙评分，并导出排名第一的案件证据包。
 
-    The workspace is rebuilt each time, so the demo always starts from a clean store.
+    The workspace is rebuilt each time, so the demo always starts from a clean store; only
+    a workspace the demo made itself is ever removed.
 
     \b
     Example / 示例:
@@ -55,9 +89,9 @@ def demo(
     from graphscan.cli.load import load
     from graphscan.cli.scan import scan
 
-    root = Path(workspace or "graphscan-demo")
-    shutil.rmtree(root, ignore_errors=True)
-    ws = open_workspace(str(root))
+    root = Path(workspace or DEMO_WORKSPACE)
+    _clear_own(root)
+    ws = create_workspace(str(root), demo=True)
     city = ws.root / "city"
 
     _step(1, "生成模拟城市（含已知团伙和合法群体）", "Generating a city with planted rings")
@@ -87,6 +121,20 @@ def demo(
         ),
         bold=True,
     )
+    click.echo(t("接下来可以运行：", "Next, try:"))
+    for line in follow_up(str(root), top):
+        click.echo(f"  {line}")
+
+
+def follow_up(workspace: str, top_case: str) -> list[str]:
+    """The commands that continue from the demo's workspace (the README shows them)."""
+    ws = shlex.quote(workspace)
+    return [
+        f"graphscan status --workspace {ws}",
+        f"graphscan cases list --workspace {ws}",
+        f"graphscan cases show {top_case} --workspace {ws}",
+        f'graphscan cases status {top_case} reviewing --note "调取药店监控" --workspace {ws}',
+    ]
 
 
 COMMANDS = [demo]

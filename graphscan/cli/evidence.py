@@ -11,6 +11,7 @@ import click
 import pandas as pd
 
 from graphscan.cli.common import (
+    check_key,
     friendly_errors,
     key_holder,
     open_workspace,
@@ -23,6 +24,7 @@ from graphscan.i18n import t
 from graphscan.store import open_store
 from graphscan.store.base import Store
 from graphscan.viz.package import identifier_view, safe_name
+from graphscan.workspace import Workspace
 
 DATE = click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"])
 
@@ -32,17 +34,26 @@ def _progress(length: int, label: str) -> click.progressbar:  # type: ignore[typ
 
 
 def _find_tip(
-    store: Store, entity: str, hops: int, since: datetime | None, until: datetime | None
+    store: Store,
+    workspace: Workspace,
+    entity: str,
+    hops: int,
+    since: datetime | None,
+    until: datetime | None,
 ) -> tuple[str, pd.DataFrame]:
-    """The neighbourhood of ``entity``; a clear person or card id is pseudonymised first
-    when the key is at hand, since the store only holds pseudonyms."""
+    """The neighbourhood of ``entity``; a masked id as an export shows it stands for the
+    one stored id that fits it, and a clear person or card id is pseudonymised first when
+    the workspace's key is at hand, since the store only holds pseudonyms."""
+    from graphscan.viz.identifiers import resolve, typed_mask
+
+    mask = typed_mask(entity)
+    if mask is not None:
+        fits = store.projection("entity_ids_like", id_head=mask[0], id_tail=mask[1])
+        entity = resolve(entity, fits["entity_id"])
     claims = store.neighbourhood(entity, hops, since, until)
     if claims.empty:
-        from graphscan.pseudonym import KeyMissing, Pseudonymiser
-
-        try:
-            pseudonymiser = Pseudonymiser.from_environment(create=False)
-        except KeyMissing:
+        pseudonymiser = check_key(workspace, store)
+        if pseudonymiser is None:
             return entity, claims
         pseudonym = str(pseudonymiser.pseudonymise(pd.Series([entity])).iloc[0])
         return pseudonym, store.neighbourhood(pseudonym, hops, since, until)
@@ -86,21 +97,22 @@ def explore(
     从线索出发，画出某参保人、医保卡、医师、机构、药店或操作员周边的关系图，
     并标出已有案件的成员。
 
-    ENTITY is a pseudonym or a provider, doctor or operator code; with the key, a clear
-    person or card id is pseudonymised first.
+    ENTITY is a pseudonym or a provider, doctor or operator code, whole or masked as an
+    export shows it (29c8db8732…, D33…23); with the key, a clear person or card id is
+    pseudonymised first.
 
     \b
     Example / 示例:
-      graphscan explore P33010200017 --hops 2 --since 2024-01-01 --out tip.html
+      graphscan explore P33070210036 --hops 2 --since 2025-01-01 --out tip.html
     """
     from graphscan.cases import CaseBook
     from graphscan.viz.explore import entity_kind, explore_page, membership_keys
     from graphscan.viz.page import render_page
 
-    revealer = key_holder() if reveal else None
-    ws = open_workspace(workspace)
+    ws = open_workspace(workspace, store)
+    revealer = key_holder(ws) if reveal else None
     with _progress(3, t("探查邻域", "Exploring")) as bar:
-        found, claims = _find_tip(open_store(store, ws), entity, hops, since, until)
+        found, claims = _find_tip(open_store(store, ws), ws, entity, hops, since, until)
         if claims.empty:
             raise click.ClickException(
                 t("没有找到与 {e} 相关的单据。", "No claims found for {e}.", e=entity)
@@ -120,21 +132,33 @@ def explore(
 
 
 @click.command()
-@click.argument("package", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("package", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--fingerprint",
+    default=None,
+    help="The package fingerprint the sender announced (transfer letter) / "
+    "发送方告知的清单指纹（移送函）.",
+)
 @friendly_errors
-def verify(package: Path) -> None:
-    """Check an evidence package against its SHA-256 manifest and name any file that was
-    altered, removed or added. Exits non-zero when the check fails.
+def verify(package: Path, fingerprint: str | None) -> None:
+    """Check an evidence package (the zip, or the folder it unzips to) against its SHA-256
+    manifest and name any file that was altered, removed or added; with --fingerprint,
+    check the manifest itself against the value the sender announced. Exits non-zero
+    when the check fails.
 
-    按 SHA-256 清单校验证据包，指出被修改、缺失或多出的文件；校验失败时返回非零。
+    按 SHA-256 清单校验证据包（zip 或解压后的目录），指出被修改、缺失或多出的文件；
+    给出 --fingerprint 时，用发送方告知的指纹校验清单本身；校验失败时返回非零。
 
     \b
     Example / 示例:
-      graphscan verify exports/C-2024-0001/C-2024-0001-evidence.zip
+      graphscan verify graphscan-demo/exports/CASE_ID/CASE_ID-evidence.zip --fingerprint 9f2c…
+      graphscan verify graphscan-demo/exports/CASE_ID/
     """
     from graphscan.viz.verify import verify_package
 
-    verdict = verify_package(package)
+    verdict = verify_package(package, fingerprint)
+    for name in verdict.skipped:
+        click.echo(t("跳过证据包自身的 zip：{f}", "Skipped the package's own zip: {f}", f=name))
     if verdict.ok:
         click.echo(
             t(
@@ -144,6 +168,14 @@ def verify(package: Path) -> None:
                 f=verdict.fingerprint,
             )
         )
+        if fingerprint is None:
+            click.echo(
+                t(
+                    "请将此指纹与发送方告知的指纹（移送函）核对，或用 --fingerprint 给出。",
+                    "Compare this fingerprint with the one the sender announced (transfer "
+                    "letter), or give it with --fingerprint.",
+                )
+            )
         return
     for name in verdict.altered:
         click.echo(t("已被修改：{f}", "ALTERED: {f}", f=name), err=True)
@@ -178,21 +210,24 @@ def export_command(
     案件备忘录和 SHA-256 清单，并打包为 zip。
 
     \b
-    Example / 示例:
-      graphscan cases export C-2024-0001 --out evidence/
-      GRAPHSCAN_KEY_FILE=~/key graphscan cases export C-2024-0001 --reveal
+    Example / 示例 (CASE_ID: from `graphscan cases list`):
+      graphscan cases export CASE_ID --out evidence/
+      GRAPHSCAN_KEY_FILE=~/key graphscan cases export CASE_ID --reveal
     """
     from graphscan.cases import CaseBook
+    from graphscan.viz.context import case_context
     from graphscan.viz.package import export_case
 
-    revealer = key_holder() if reveal else None
-    ws = open_workspace(workspace)
+    ws = open_workspace(workspace, store)
+    revealer = key_holder(ws) if reveal else None
     with _progress(2, t("导出证据包", "Exporting")) as bar:
         case = CaseBook(ws).get(case_id)
-        claims = open_store(store, ws).claims(case.claim_ids)
+        db = open_store(store, ws)
+        claims = db.claims(case.claim_ids)
+        context = case_context(db, case, claims)
         bar.update(1)
         package = export_case(
-            case, claims, out or ws.exports_dir / safe_name(case.case_id), revealer
+            case, claims, out or ws.exports_dir / safe_name(case.case_id), revealer, context
         )
         bar.update(1)
     click.echo(t("案件网页：{p}", "Case page: {p}", p=package.html))

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from graphscan.cli.common import friendly_errors, workspace_option
+from graphscan.cli.common import friendly_errors, open_workspace, workspace_option
 from graphscan.i18n import t
 
 
@@ -141,19 +141,22 @@ def evaluate(
     """
     from graphscan.evaluate import score
 
-    if cases_file is not None:
+    ws = None if cases_file is not None else open_workspace(workspace)
+    if ws is None:
         members = pd.read_csv(cases_file, dtype={"case_id": str, "member_id": str})
     else:
         from graphscan.cases import ranked_members
 
-        members = ranked_members(workspace)
+        members = ranked_members(ws)
     if clear_ids:
         pseudonymiser = None
     else:
-        from graphscan.pseudonym import KeyMissing, Pseudonymiser
+        from graphscan.pseudonym import KeyMissing, Pseudonymiser, require_same_key
 
         try:
             pseudonymiser = Pseudonymiser.from_environment(create=False)
+            if ws is not None:
+                require_same_key(pseudonymiser, ws)
         except KeyMissing as exc:
             raise click.ClickException(
                 t(

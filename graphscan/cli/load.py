@@ -8,15 +8,34 @@ from pathlib import Path
 import click
 
 from graphscan.cli.common import (
+    create_workspace,
     friendly_errors,
     key_holder,
+    load_key,
+    new_key_option,
     open_workspace,
     store_option,
     workspace_option,
 )
-from graphscan.i18n import t
+from graphscan.i18n import display_width, name_of, pad, t
 from graphscan.schema import TABLES
 from graphscan.store import open_store
+from graphscan.workspace import WorkspaceMissing
+
+#: the tables and claim kinds `graphscan status` counts, in both languages
+TABLE_NAMES = {
+    "claims": ("结算", "claims"),
+    "claim_items": ("结算明细", "claim items"),
+    "persons": ("参保人", "persons"),
+    "providers": ("机构与药店", "providers"),
+    "doctors": ("医师", "doctors"),
+    "reversals": ("冲销", "reversals"),
+}
+CLAIM_KIND_NAMES = {
+    "outpatient": ("门诊", "outpatient"),
+    "inpatient": ("住院", "inpatient"),
+    "pharmacy": ("购药", "pharmacy"),
+}
 
 
 @click.command()
@@ -38,6 +57,7 @@ from graphscan.store import open_store
     "--strict", is_flag=True, help="Exit non-zero if any row is quarantined / 有隔离即失败."
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar / 不显示进度条.")
+@new_key_option
 @friendly_errors
 def load(
     files: tuple[str, ...],
@@ -48,6 +68,7 @@ def load(
     table: str | None,
     strict: bool,
     quiet: bool,
+    new_key: bool,
 ) -> None:
     """Load claims, claim items, persons, providers and doctors from CSV, Excel (.xlsx) or
     Parquet: personal ids are pseudonymised, bad rows quarantined with a reason, and the
@@ -63,15 +84,13 @@ def load(
     """
     from graphscan.loaders.headers import read_mapping
     from graphscan.loaders.pipeline import Options, load_files
-    from graphscan.pseudonym import Pseudonymiser
 
-    ws = open_workspace(workspace, writing=True)
+    ws = create_workspace(workspace)
     options = Options(read_mapping(mapping), encoding, table, progress=not quiet)
     target = open_store(store, ws)
     try:
-        report = load_files(
-            [Path(f) for f in files], target, ws, Pseudonymiser.from_environment(), options
-        )
+        keys = load_key(ws, target, new_key)
+        report = load_files([Path(f) for f in files], target, ws, keys, options)
     finally:
         target.close()
     for line in report.lines():
@@ -96,25 +115,46 @@ def load(
     type=click.File("r", encoding="utf-8"),
     help="Read pseudonyms from a file, one per line / 从文件读取假名 (每行一个).",
 )
+@click.option(
+    "--workspace",
+    "-w",
+    type=click.Path(file_okay=False),
+    default=None,
+    envvar="GRAPHSCAN_WORKSPACE",
+    help="Refuse a key other than this workspace's, when it exists / "
+    "工作区存在时，拒绝与其不符的密钥.",
+)
 @friendly_errors
-def reidentify(pseudonyms: tuple[str, ...], from_file: click.File | None) -> None:
+def reidentify(
+    pseudonyms: tuple[str, ...], from_file: click.File | None, workspace: str | None
+) -> None:
     """Give the clear ids behind pseudonyms (authorised investigators only: needs the key
-    in GRAPHSCAN_KEY or the key file). Prints "pseudonym<TAB>clear id".
+    in GRAPHSCAN_KEY or the key file), whole or masked as an export shows them
+    (29c8db8732…). Prints "pseudonym<TAB>clear id".
     还原假名对应的真实标识 (仅限授权调查人员, 需要密钥)。
 
     \b
     Example / 示例:
-      graphscan reidentify 29c8db8732e6fd4a8c0c
+      graphscan reidentify PSEUDONYM      (a member_id of `cases list --members`)
       graphscan reidentify --file case-members.txt > revealed.tsv
     """
     wanted = [*pseudonyms, *(line.strip() for line in (from_file or []) if line.strip())]
     if not wanted:
         raise click.UsageError(t("请给出假名", "give at least one pseudonym"))
-    vault = key_holder()
+    from graphscan.viz.identifiers import resolve, typed_mask
+
+    try:
+        ws = open_workspace(workspace)
+    except WorkspaceMissing:
+        ws = None  # nothing to check the key against: the vault alone answers
+    vault = key_holder(ws)
+    known = vault.pseudonyms() if any(typed_mask(w) for w in wanted) else []
+    typed = {resolve(w, known): w for w in wanted}  # pseudonym -> as the user typed it
+    wanted = list(typed)
     found = vault.reveal(wanted)
     for pseudonym in wanted:
         if pseudonym in found:
-            click.echo(f"{pseudonym}\t{found[pseudonym]}")
+            click.echo(f"{typed[pseudonym]}\t{found[pseudonym]}")
     missing = len(set(wanted) - set(found))
     click.echo(
         t(
@@ -139,9 +179,9 @@ def status(workspace: str | None, store: str | None) -> None:
 
     \b
     Example / 示例:
-      graphscan status --workspace graphscan-workspace
+      graphscan status --workspace graphscan-demo
     """
-    ws = open_workspace(workspace)
+    ws = open_workspace(workspace, store)
     info = open_store(store, ws).status()
     click.echo(
         t(
@@ -151,10 +191,14 @@ def status(workspace: str | None, store: str | None) -> None:
             engine=info["engine"],
         )
     )
-    for name, count in info["counts"].items():
-        click.echo(f"  {name:<12} {count:>12,}")
-    for kind, count in info["claims_by_kind"].items():
-        click.echo(f"  claims[{kind}] {count:>12,}")
+    rows = [(name_of(TABLE_NAMES, name), n) for name, n in info["counts"].items()]
+    rows += [
+        (t("结算[{k}]", "claims[{k}]", k=name_of(CLAIM_KIND_NAMES, kind)), n)
+        for kind, n in info["claims_by_kind"].items()
+    ]
+    width = max(display_width(label) for label, _ in rows)
+    for label, count in rows:
+        click.echo(f"  {pad(label, width)}  {count:>12,}")
     click.echo(
         t(
             "时间范围: {a} — {b}",
@@ -163,6 +207,8 @@ def status(workspace: str | None, store: str | None) -> None:
             b=info["last_claim"],
         )
     )
+    if info["last_loads"]:
+        click.echo(t("最近导入:", "Last loads:"))
     for load in info["last_loads"]:
         click.echo(f"  {load['finished_at']}  {load['source_file']}")
 

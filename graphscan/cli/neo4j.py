@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import sys
 import time
-from pathlib import Path
 
 import click
 
-from graphscan.cli.common import friendly_errors, open_workspace, workspace_option
+from graphscan.cli.common import friendly_errors, workspace_option
 from graphscan.i18n import t
 from graphscan.neo4jserver.server import LocalServer
+from graphscan.workspace import workspace_path
 
 
 def _server(workspace: str | None) -> LocalServer:
-    return LocalServer(Path(open_workspace(workspace).root))
+    root = workspace_path(workspace)
+    root.mkdir(parents=True, exist_ok=True)
+    return LocalServer(root.resolve())
 
 
 @click.group()
@@ -35,7 +37,9 @@ def neo4j() -> None:
 @workspace_option
 @click.option("--heap", default="2g", show_default=True, help="JVM heap / Java 堆大小.")
 @click.option("--pagecache", default="1g", show_default=True, help="Page cache / 页缓存大小.")
-@click.option("--wait", "wait_s", default=180, show_default=True, help="Seconds to wait for Bolt.")
+@click.option(
+    "--wait", "wait_s", default=180, show_default=True, help="Seconds to wait for Bolt / 等待秒数."
+)
 @friendly_errors
 def start(workspace: str | None, heap: str, pagecache: str, wait_s: int) -> None:
     """Assemble (first time only) and start the server on 127.0.0.1; waits until Bolt answers.

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import shlex
 import sys
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -13,6 +15,7 @@ import pandas as pd
 
 from graphscan.cases import CaseBook
 from graphscan.cli.common import (
+    check_key,
     friendly_errors,
     key_holder,
     open_workspace,
@@ -20,30 +23,103 @@ from graphscan.cli.common import (
     store_option,
     workspace_option,
 )
-from graphscan.i18n import lang, t
-from graphscan.rings import CASE_STATUSES, PATTERN_NAMES, PATTERNS, ROLES, Case
+from graphscan.i18n import display_width, lang, name_of, pad, t
+from graphscan.rings import (
+    CASE_STATUSES,
+    MEMBER_KIND_NAMES,
+    PATTERN_NAMES,
+    PATTERNS,
+    ROLES,
+    STATUS_NAMES,
+    Case,
+)
+from graphscan.safe_csv import write_frame
+from graphscan.workspace import Workspace
 
 PERSONAL_KINDS = ("person", "card")
+
+#: what happened to a case, as its history says it
+EVENT_NAMES = {
+    "created": ("发现", "created"),
+    "rescanned": ("重新检测", "rescanned"),
+    "status": ("状态变更", "status"),
+    "note": ("备注", "note"),
+}
 
 
 def _explanation(zh: str, en: str, width: int | None = None) -> str:
     text = zh if lang() == "zh" else en
-    return text if width is None or len(text) <= width else text[: width - 1] + "…"
+    return text if width is None or display_width(text) <= width else _clip(text, width)
+
+
+def _clip(text: str, width: int) -> str:
+    """``text`` cut to ``width`` display columns, the last one an ellipsis."""
+    out, used = "", 0
+    for char in text:
+        used += display_width(char)
+        if used > width - 1:
+            break
+        out += char
+    return out + "…"
+
+
+#: (zh header, en header, display width, alignment) of the ranked case table
+_COLUMNS = (
+    ("排名", "rank", 4, ">"),
+    ("案件编号", "case id", 11, "<"),
+    ("模式", "pattern", 27, "<"),
+    ("状态", "status", 10, "<"),
+    ("成员", "memb", 4, ">"),
+    ("金额(元)", "amount (yuan)", 13, ">"),
+    ("p / q", "p / q", 20, "<"),
+)
+
+
+def _members_table(frame: pd.DataFrame) -> str:
+    """One row per case member, names in the user's language, columns by display width."""
+    names = {"pattern": PATTERN_NAMES, "role": ROLES, "member_kind": MEMBER_KIND_NAMES}
+    heads = {
+        "case_id": "案件编号",
+        "rank": "排名",
+        "score": "得分",
+        "pattern": "模式",
+        "role": "角色",
+        "member_kind": "类别",
+        "member_id": "标识",
+    }
+    columns = [
+        [heads[c] if lang() == "zh" else c]
+        + [
+            name_of(names[c], v) if c in names else (f"{v:.2f}" if c == "score" else str(v))
+            for v in frame[c]
+        ]
+        for c in frame.columns
+    ]
+    widths = [max(display_width(v) for v in column) for column in columns]
+    return "\n".join(
+        "  ".join(pad(column[i], w) for column, w in zip(columns, widths, strict=True)).rstrip()
+        for i in range(len(frame) + 1)
+    )
 
 
 def _ranked_table(frame: pd.DataFrame) -> str:
-    head = (
-        ("排名", "案件编号", "模式", "成员", "金额(元)", "p / q", "说明")
-        if lang() == "zh"
-        else ("rank", "case id", "pattern", "memb", "amount (yuan)", "p / q", "explanation")
-    )
-    lines = ["{:>4}  {:<11}  {:<22}  {:>4}  {:>13}  {:<17}  {}".format(*head)]
+    def line(cells: Iterable[str], last: str) -> str:
+        padded = (pad(c, w, a) for c, (_, _, w, a) in zip(cells, _COLUMNS, strict=True))
+        return "  ".join([*padded, last])
+
+    zh = lang() == "zh"
+    lines = [line((c[0] if zh else c[1] for c in _COLUMNS), "说明" if zh else "explanation")]
     for row in frame.itertuples():
-        lines.append(
-            f"{row.rank:>4}  {row.case_id:<11}  {row.pattern:<22}  {row.members:>4}  "
-            f"{row.total_amount:>13,.2f}  {row.p_value:.1e} / {row.q_value:.1e}  "
-            + _explanation(row.explanation_zh, row.explanation_en, 90)
+        cells = (
+            str(row.rank),
+            row.case_id,
+            name_of(PATTERN_NAMES, row.pattern),
+            name_of(STATUS_NAMES, row.status),
+            str(row.members),
+            f"{row.total_amount:,.2f}",
+            f"{row.p_value:.1e} / {row.q_value:.1e}",
         )
+        lines.append(line(cells, _explanation(row.explanation_zh, row.explanation_en, 90)))
     return "\n".join(lines)
 
 
@@ -77,12 +153,24 @@ def scan(
       graphscan scan --workspace city-ws
       graphscan scan --pattern card_lending --since 2025-01-01 --until 2025-06-30
     """
-    from graphscan.api import scan_store
+    from graphscan.api import input_gaps, scan_store
     from graphscan.store import open_store
 
-    ws = open_workspace(workspace, writing=True)
+    ws = open_workspace(workspace, store, writing=True)
     chosen = list(patterns or PATTERNS)
     db = open_store(store, ws)
+    check_key(ws, db)
+    if not db.status()["counts"]["claims"]:
+        raise click.ClickException(
+            t(
+                "工作区 {p} 中没有结算数据：请先导入（graphscan load 文件… --workspace {p}）",
+                "workspace {p} holds no claims: load data first "
+                "(graphscan load FILES… --workspace {p})",
+                p=ws.root,
+            )
+        )
+    for gap in input_gaps(db, chosen):
+        click.echo(gap, err=True)
     with click.progressbar(
         length=len(chosen) + 1,
         label=t("检测", "Scanning"),
@@ -102,11 +190,13 @@ def scan(
     )
     if not frame.empty:
         click.echo(_ranked_table(frame.head(top)))
+        where = f" --workspace {shlex.quote(workspace)}" if workspace else ""
         click.echo(
             t(
-                "查看详情: graphscan cases show {id}",
-                "Details: graphscan cases show {id}",
+                "查看详情: graphscan cases show {id}{w}",
+                "Details: graphscan cases show {id}{w}",
                 id=frame["case_id"].iloc[0],
+                w=where,
             )
         )
 
@@ -116,21 +206,26 @@ def cases_group() -> None:
     """Read and work on the cases of a workspace.
     查看和处理工作区中的案件。
 
+    CASE_ID below is an id from the case id column of `graphscan cases list`.
+    下例中的 CASE_ID 为 `graphscan cases list` 中的案件编号。
+
     \b
     Example / 示例:
-      graphscan cases list
-      graphscan cases show GS-1a2b3c4d
-      graphscan cases status GS-1a2b3c4d reviewing --note "已调取监控"
+      graphscan cases list --workspace graphscan-demo
+      graphscan cases show CASE_ID --workspace graphscan-demo
+      graphscan cases status CASE_ID reviewing --note "已调取监控"
     """
 
 
-def _revealer(reveal: bool) -> Callable[[Iterable[str]], dict[str, str]] | None:
-    """Pseudonym -> clear id lookup, only with the key; never guessed."""
-    return key_holder().reveal if reveal else None
+def _revealer(
+    reveal: bool, workspace: Workspace
+) -> Callable[[Iterable[str]], dict[str, str]] | None:
+    """Pseudonym -> clear id lookup, only with the workspace's key; never guessed."""
+    return key_holder(workspace).reveal if reveal else None
 
 
-def _reveal_members(frame: pd.DataFrame, reveal: bool) -> pd.DataFrame:
-    revealer = _revealer(reveal)
+def _reveal_members(frame: pd.DataFrame, reveal: bool, workspace: Workspace) -> pd.DataFrame:
+    revealer = _revealer(reveal, workspace)
     if revealer is None:
         return frame
     personal = frame["member_kind"].isin(PERSONAL_KINDS)
@@ -153,9 +248,21 @@ def _reveal_members(frame: pd.DataFrame, reveal: bool) -> pd.DataFrame:
 )
 @click.option("--members", is_flag=True, help="One row per case member / 每个成员一行.")
 @reveal_option
-@click.option("--pattern", type=click.Choice(PATTERNS), default=None, help="Only this pattern.")
-@click.option("--status", type=click.Choice(CASE_STATUSES), default=None, help="Only this status.")
-@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write to this file.")
+@click.option(
+    "--pattern", type=click.Choice(PATTERNS), default=None, help="Only this pattern / 只看此模式."
+)
+@click.option(
+    "--status",
+    type=click.Choice(CASE_STATUSES),
+    default=None,
+    help="Only this status / 只看此状态.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write to this file / 写入此文件.",
+)
 @workspace_option
 @friendly_errors
 def list_cases(
@@ -177,21 +284,21 @@ def list_cases(
       graphscan cases list --members --format csv --out members.csv
       graphscan cases list --format json --pattern kickback
     """
-    book = CaseBook(open_workspace(workspace))
+    ws = open_workspace(workspace)
+    book = CaseBook(ws)
     if members:
-        frame = _reveal_members(book.members(pattern, status), reveal)
+        frame = _reveal_members(book.members(pattern, status), reveal, ws)
     else:
         frame = book.list(pattern=pattern, status=status)
         if reveal:
-            _revealer(reveal)  # refuse without a key, as for members
+            _revealer(reveal, ws)  # refuse without a key, as for members
     if fmt == "table":
-        text = (
-            frame.to_string(index=False)
-            if members
-            else (_ranked_table(frame) if not frame.empty else t("没有案件", "No cases"))
-        )
+        if frame.empty:
+            text = t("没有案件", "No cases")
+        else:
+            text = _members_table(frame) if members else _ranked_table(frame)
     elif fmt == "csv":
-        text = frame.to_csv(index=False)
+        text = cases_csv(frame)
     else:
         text = json.dumps(
             json.loads(frame.to_json(orient="records", date_format="iso", force_ascii=False)),
@@ -199,17 +306,31 @@ def list_cases(
             indent=2,
         )
     if out:
-        Path(out).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        # with a BOM, Excel on Chinese Windows reads a CSV as UTF-8 instead of GBK
+        encoding = "utf-8-sig" if fmt == "csv" else "utf-8"
+        Path(out).write_text(text if text.endswith("\n") else text + "\n", encoding=encoding)
         click.echo(t("已写入 {f}", "Written to {f}", f=out), err=True)
     else:
-        click.echo(text.rstrip("\n"))
+        click.echo(text.rstrip("\r\n"))
 
 
-def _show(case: Case, reveal: bool) -> str:
+def cases_csv(frame: pd.DataFrame) -> str:
+    """The cases (or members) as CSV text, spreadsheet-safe: the one place it is made."""
+    buffer = io.StringIO()
+    write_frame(buffer, frame)
+    return buffer.getvalue()
+
+
+def _show(case: Case, reveal: bool, workspace: Workspace) -> str:
     zh, en = PATTERN_NAMES[case.pattern]
     lines = [
         f"{case.case_id}  {zh} / {en}  "
-        + t("排名 {r}  状态 {s}", "rank {r}  status {s}", r=case.rank or "-", s=case.status),
+        + t(
+            "排名 {r}  状态 {s}",
+            "rank {r}  status {s}",
+            r=case.rank or "-",
+            s=name_of(STATUS_NAMES, case.status),
+        ),
         t(
             "得分 {score:.2f}  统计量 {obs:g}  期望 {exp:.3g}  p={p:.2e}  q={q:.2e}",
             "score {score:.2f}  observed {obs:g}  expected {exp:.3g}  p={p:.2e}  q={q:.2e}",
@@ -238,12 +359,12 @@ def _show(case: Case, reveal: bool) -> str:
         [(m.role, m.kind, m.id) for m in case.members],
         columns=["role", "member_kind", "member_id"],
     )
-    frame = _reveal_members(frame, reveal)
+    frame = _reveal_members(frame, reveal, workspace)
     for role, part in frame.groupby("role", sort=True):
         name = ROLES.get(str(role), (role, role))
         lines.append(f"  {name[0]} / {name[1]} ({len(part)}):")
         for kind, member in zip(part["member_kind"], part["member_id"], strict=True):
-            lines.append(f"    {kind:<11} {member}")
+            lines.append(f"    {pad(name_of(MEMBER_KIND_NAMES, kind), 11)} {member}")
     lines += [
         "",
         t("证据结算: {n} 笔", "Evidence claims: {n}", n=len(case.claim_ids)),
@@ -251,11 +372,16 @@ def _show(case: Case, reveal: bool) -> str:
     ]
     for event in case.notes:
         change = (
-            f"{event['from_status']} → {event['to_status']}" if event["kind"] == "status" else ""
+            f"{name_of(STATUS_NAMES, event['from_status'])} → "
+            f"{name_of(STATUS_NAMES, event['to_status'])}"
+            if event["kind"] == "status"
+            else ""
         )
         note = event.get("note") or ""
         when = f"{event['event_time']:%Y-%m-%d %H:%M:%S}"
-        lines.append(f"  {when}  {event['kind']:<9} {change} {note}")
+        by = event.get("author") or ""
+        kind = pad(name_of(EVENT_NAMES, event["kind"]), 9)
+        lines.append(f"  {when}  {kind} {pad(by, 10)} {change} {note}".rstrip())
     return "\n".join(lines)
 
 
@@ -266,33 +392,50 @@ def _show(case: Case, reveal: bool) -> str:
 @friendly_errors
 def show(case_id: str, reveal: bool, workspace: str | None) -> None:
     """One case: members by role, amounts, explanation in Chinese and English, evidence
-    count and status history.
+    count and status history. CASE_ID may also be a member id, whole or masked as an
+    export shows it (D33…23): the cases of that member are shown.
     显示案件详情：按角色的成员、金额、中英文说明、证据数量和状态记录。
 
     \b
-    Example / 示例:
-      graphscan cases show GS-1a2b3c4d
+    Example / 示例 (CASE_ID: from `graphscan cases list`):
+      graphscan cases show CASE_ID --workspace graphscan-demo
     """
-    click.echo(_show(CaseBook(open_workspace(workspace)).get(case_id), reveal))
+    ws = open_workspace(workspace)
+    book = CaseBook(ws)
+    click.echo("\n\n".join(_show(book.get(found), reveal, ws) for found in book.find(case_id)))
 
 
 @cases_group.command("status")
 @click.argument("case_id")
 @click.argument("status", type=click.Choice(CASE_STATUSES))
 @click.option("--note", default=None, help="A note kept with the change / 备注.")
+@click.option(
+    "--by",
+    default=None,
+    help="Who makes the entry (default: the login name) / 记录人（默认为登录用户名）.",
+)
 @workspace_option
 @friendly_errors
-def set_status(case_id: str, status: str, note: str | None, workspace: str | None) -> None:
+def set_status(
+    case_id: str, status: str, note: str | None, by: str | None, workspace: str | None
+) -> None:
     """Move a case along new → reviewing → confirmed / dismissed → referred, with a note.
     变更案件状态（新建 → 审查中 → 确认/排除 → 移送），可附备注。
 
     \b
-    Example / 示例:
-      graphscan cases status GS-1a2b3c4d reviewing --note "已调取药店监控"
-      graphscan cases status GS-1a2b3c4d confirmed
+    Example / 示例 (CASE_ID: from `graphscan cases list`):
+      graphscan cases status CASE_ID reviewing --note "已调取药店监控"
+      graphscan cases status CASE_ID confirmed --by 王警官
     """
-    case = CaseBook(open_workspace(workspace)).set_status(case_id, status, note)
-    click.echo(t("{id} 状态: {s}", "{id} status: {s}", id=case.case_id, s=case.status))
+    case = CaseBook(open_workspace(workspace)).set_status(case_id, status, note, by)
+    click.echo(
+        t(
+            "{id} 状态: {s}",
+            "{id} status: {s}",
+            id=case.case_id,
+            s=name_of(STATUS_NAMES, case.status),
+        )
+    )
 
 
 COMMANDS = [scan, cases_group]

@@ -39,7 +39,7 @@ def serve(workspace: str | None, store: str | None, host: str, port: int) -> Non
     from graphscan.serve.app import create_app
     from graphscan.serve.lease import release, take
 
-    ws = open_workspace(workspace)
+    ws = open_workspace(workspace, store)
     if not Accounts(ws.db()).list():
         click.echo(
             t(

@@ -93,7 +93,7 @@ class Deployment:
         with self.lock:
             self._generation += 1
             if self._books is None:
-                ws = Workspace(self.root)
+                ws = Workspace(self.root, "graphscan serve")
                 store = self.shared_store or open_store(None, ws)
                 db = ws.db()
                 self._books = Books(ws, store, CaseBook(ws), Accounts(db), AuditLog(db))
@@ -358,7 +358,7 @@ def create_app(root: Path, store_uri: str | None = None) -> Starlette:
         case_id = request.path_params["case_id"]
         before = _case(books, case_id).status
         status, note = str(body.get("status") or before), body.get("note") or None
-        changed = books.cases.set_status(case_id, status, note)
+        changed = books.cases.set_status(case_id, status, note, by=user.name)
         books.audit.append(user.name, "status", case_id, before=before, after=status,
                            note=bool(note))  # fmt: skip
         return {"case_id": case_id, "status": changed.status}
@@ -390,13 +390,15 @@ def create_app(root: Path, store_uri: str | None = None) -> Starlette:
 
     @api("export")
     def export(request: Request, books: Books, user: User, body: Any) -> dict[str, Any]:
+        from graphscan.viz.context import case_context
         from graphscan.viz.package import export_case, safe_name
 
         found = _case(books, request.path_params["case_id"])
         claims = books.store.claims(found.claim_ids)
         folder = books.workspace.exports_dir / safe_name(found.case_id) / f"by-{user.name}"
         stamp = f"导出人 exported by: {user.name} ({user.role}), graphscan serve\n".encode()
-        package = export_case(found, claims, folder, None, {EXPORTED_BY: stamp})
+        context = case_context(books.store, found, claims)
+        package = export_case(found, claims, folder, None, context, {EXPORTED_BY: stamp})
         books.audit.append(user.name, "export", found.case_id, fingerprint=package.fingerprint)
         return {
             "case_id": found.case_id,
