@@ -39,6 +39,7 @@ from graphscan.serve.views import (
     case_queue,
     exposure_for,
     graph_json,
+    item_totals,
 )
 from graphscan.store import open_store
 from graphscan.store.base import Store, StoreError
@@ -349,7 +350,9 @@ def create_app(root: Path, store_uri: str | None = None) -> Starlette:
         found = _case(books, request.path_params["case_id"])
         claims = books.store.claims(found.claim_ids)
         exposure = exposure_for(user, handles, claims, [(m.kind, m.id) for m in found.members])
-        items = books.store.projection("items_of_claims", claim_ids=list(found.claim_ids))
+        items = item_totals(
+            books.store.projection("evidence_items", claim_ids=sorted(found.claim_ids))
+        )
         return case_detail(books.cases, found, claims, exposure, items)
 
     @api("work")
@@ -426,7 +429,7 @@ def create_app(root: Path, store_uri: str | None = None) -> Starlette:
         except ValueError:
             raise ApiError(400, "hops: a number from 1 to 4") from None
         since, until = _date(params.get("since"), "since"), _date(params.get("until"), "until")
-        entity, claims = find_tip(books.store, entity, hops, since, until)
+        entity, claims = find_tip(books.store, books.workspace, entity, hops, since, until)
         if len(claims) > MAX_CLAIMS:
             raise ApiError(413, f"{len(claims)} claims: narrow the dates or the hops")
         exposure = exposure_for(user, handles, claims)

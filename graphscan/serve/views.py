@@ -91,6 +91,17 @@ def case_queue(book: CaseBook, store: Store, params: Mapping[str, str]) -> dict[
     return {"total": len(queue), "page": page, "per_page": per_page, "cases": cases}
 
 
+def item_totals(lines: pd.DataFrame, top: int = 100) -> pd.DataFrame:
+    """The evidence item lines summed per drug, service or material, most money first."""
+    keys = ["item_kind", "item_code", "item_name"]
+    totals = (
+        lines.fillna({"item_name": ""})
+        .groupby(keys, as_index=False)
+        .agg(claims=("claim_id", "nunique"), quantity=("quantity", "sum"), amount=("amount", "sum"))
+    )
+    return totals.sort_values(["amount", "item_code"], ascending=[False, True]).head(top)
+
+
 def exposure_for(
     user: User, handles: Handles, claims: pd.DataFrame, extra: Iterable[tuple[str, str]] = ()
 ) -> Exposure:
