@@ -43,7 +43,7 @@ from graphscan.serve.views import (
 )
 from graphscan.store import open_store
 from graphscan.store.base import Store, StoreError
-from graphscan.workspace import Workspace
+from graphscan.workspace import Workspace, WorkspaceBusy
 
 STATIC = Path(str(files("graphscan.serve") / "static"))
 SESSION_COOKIE = "gs_session"
@@ -250,6 +250,8 @@ def create_app(root: Path, store_uri: str | None = None) -> Starlette:
                     return JSONResponse({"error": str(exc)}, exc.status)
                 except LookupError as exc:
                     return JSONResponse({"error": str(exc).strip("'\"")}, 404)
+                except WorkspaceBusy as exc:
+                    return JSONResponse({"error": str(exc)}, 503)
                 except (StoreError, ValueError) as exc:
                     return JSONResponse({"error": str(exc)}, 400)
                 return result if isinstance(result, Response) else JSONResponse(result)
