@@ -58,7 +58,8 @@ def city() -> City:
     ws = folder / "ws"
     done = run(["generate", "--persons", "2000", "--seed", "3", "--out", str(folder / "city")], env)
     assert done.returncode == 0, done.stderr
-    tables = sorted(str(p) for p in (folder / "city").glob("*.csv"))
+    canonical = ("persons", "providers", "doctors", "claims", "claim_items")
+    tables = [str(folder / "city" / f"{name}.csv") for name in canonical]
     for args in (["load", *tables, "-w", str(ws), "-q"], ["scan", "-w", str(ws)]):
         done = run(args, env)
         assert done.returncode == 0, done.stderr
