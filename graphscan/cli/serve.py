@@ -17,7 +17,13 @@ from graphscan.i18n import t
 @click.option(
     "--host", default="127.0.0.1", show_default=True, help="Address to listen on / 监听地址."
 )
-@click.option("--port", default=8750, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--port",
+    default=8750,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port to listen on / 监听端口.",
+)
 @friendly_errors
 def serve(workspace: str | None, store: str | None, host: str, port: int) -> None:
     """Run the investigator workbench: case queue, case graphs, exploration, workflow and
@@ -85,7 +91,13 @@ def _accounts(workspace: str | None):
 
 @users.command("add")
 @click.argument("name")
-@click.option("--role", required=True, type=click.Choice(["investigator", "supervisor", "viewer"]))
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["investigator", "supervisor", "viewer"]),
+    help="What the user may do / 用户角色: viewer 只读（脱敏）, investigator 办案, "
+    "supervisor 还可还原身份和分派案件.",
+)
 @workspace_option
 @friendly_errors
 def users_add(name: str, role: str, workspace: str | None) -> None:
@@ -172,7 +184,13 @@ def audit_verify(workspace: str | None) -> None:
 
 
 @audit.command("show")
-@click.option("--limit", default=50, show_default=True, type=click.IntRange(1))
+@click.option(
+    "--limit",
+    default=50,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Entries shown / 显示条数.",
+)
 @workspace_option
 @friendly_errors
 def audit_show(limit: int, workspace: str | None) -> None:
