@@ -48,6 +48,7 @@ INPATIENT_HEADERS = CLAIM_HEADERS | {"person_id": "个人编号", "start_time": 
 ITEM_HEADERS = {
     "claim_id": "结算ID",
     "item_code": "项目编码",
+    "line_no": "明细序号",
     "item_name": "项目名称",
     "item_kind": "项目类别",
     "quantity": "数量",

@@ -167,7 +167,7 @@ def scan(
     from graphscan.detect import ScanReport
     from graphscan.store import open_store
 
-    ws = open_workspace(workspace, store)
+    ws = open_workspace(workspace, store, writing=True)
     chosen = list(patterns or PATTERNS)
     db = open_store(store, ws)
     check_key(ws, db)
