@@ -37,7 +37,7 @@ def main() -> None:
     )  # fmt: skip
 
     from graphscan.cases import CaseBook
-    from graphscan.detect import detectors, rank
+    from graphscan.detect import ScanReport, detectors, rank
     from graphscan.detect.base import Window
     from graphscan.rings import PATTERNS
     from graphscan.store import open_store
@@ -48,9 +48,10 @@ def main() -> None:
     print(f"city: {args.persons:,} persons, {claims:,} claim lines")
     began = time.perf_counter()
     candidates = []
+    report = ScanReport(profile=True)
     for detector in detectors():
         start = time.perf_counter()
-        found = detector.find(store, Window())
+        found = detector.find(store, Window(), report)
         candidates += found
         took = time.perf_counter() - start
         print(f"  {detector.pattern:<24}{took:>8.1f}s  {len(found)} candidates", flush=True)
@@ -58,6 +59,9 @@ def main() -> None:
     rings = rank(candidates)
     CaseBook(ws).record_scan(rings, PATTERNS)
     print(f"  {'rank + cases':<24}{time.perf_counter() - start:>8.1f}s  {len(rings)} cases")
+    print("  per stage (seconds, peak resident GB while it ran):")
+    for stage in report.stages:
+        print(f"    {stage.name:<36}{stage.seconds:>8.1f}s  {stage.peak_bytes / 1024**3:>6.2f} GB")
     total = time.perf_counter() - began
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     print(f"full scan: {total:.1f}s, {claims / total:,.0f} claim lines/s, peak {peak:.2f} GB")

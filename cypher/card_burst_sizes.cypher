@@ -1,12 +1,12 @@
 // Twin of graphscan/sql/card_burst_sizes.sql: same parameters ($since, $until,
-// $gap_minutes), columns and order. The burst logic must match card_bursts.cypher.
+// $gap_minutes, $stranger_bursts), columns and order. Bursts as in card_bursts.cypher (pharmacy_bursts of
+// graphscan/sql/macros.sql).
 MATCH (c:Claim {kind: 'pharmacy'})
-WHERE c.operator_id IS NOT NULL
-  AND ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
-WITH DISTINCT c.provider_id AS provider_id, c.operator_id AS operator_id
+WHERE ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
+WITH DISTINCT c.provider_id AS provider_id, coalesce(c.operator_id, '') AS operator_id
 WITH provider_id, operator_id, COLLECT {
   MATCH (c:Claim {provider_id: provider_id})
-  WHERE c.operator_id = operator_id AND c.kind = 'pharmacy'
+  WHERE coalesce(c.operator_id, '') = operator_id AND c.kind = 'pharmacy'
     AND ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
   RETURN c ORDER BY c.start_time, c.claim_id
 } AS swipes
@@ -19,6 +19,11 @@ WITH provider_id, operator_id, swipes, [i IN range(0, size(swipes) - 1) WHERE i 
           .nanosecondsOfSecond = 0))] AS opens
 UNWIND range(0, size(opens) - 1) AS k
 UNWIND swipes[opens[k]..coalesce(opens[k + 1], size(swipes))] AS c
-WITH provider_id, operator_id, k, count(DISTINCT coalesce(c.card_id, c.person_id)) AS size
-RETURN provider_id, operator_id, size, count(*) AS bursts
+WITH provider_id, operator_id, k, c, coalesce(c.card_id, c.person_id) AS card_id
+WITH provider_id, operator_id, card_id, count(DISTINCT k) AS card_bursts,
+  collect(k) AS ks
+UNWIND ks AS k
+WITH provider_id, operator_id, k, count(DISTINCT card_id) AS size,
+  count(DISTINCT CASE WHEN card_bursts <= $stranger_bursts THEN card_id END) AS strangers
+RETURN provider_id, operator_id, size, count(*) AS bursts, sum(strangers) AS strangers
 ORDER BY provider_id, operator_id, size

@@ -1,15 +1,15 @@
 // Twin of graphscan/sql/card_bursts.sql: same parameters ($since, $until, $gap_minutes,
-// $min_bursts), columns and order. Each venue's swipes in (start_time, claim_id) order; a
+// $min_bursts, $max_burst_cards, $stranger_bursts, $min_strangers), columns and order. Each venue's swipes in (start_time, claim_id) order; a
 // burst opens where the previous swipe is more than $gap_minutes earlier (to the
 // nanosecond), and burst k spans from its opening swipe to the next one. The burst logic
-// must match card_burst_sizes.cypher; the SQL windows become group-collect-unwind steps.
+// is pharmacy_bursts of graphscan/sql/macros.sql; its windows become group-collect-unwind
+// steps here, as in card_burst_sizes.cypher and card_roaming.cypher.
 MATCH (c:Claim {kind: 'pharmacy'})
-WHERE c.operator_id IS NOT NULL
-  AND ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
-WITH DISTINCT c.provider_id AS provider_id, c.operator_id AS operator_id
+WHERE ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
+WITH DISTINCT c.provider_id AS provider_id, coalesce(c.operator_id, '') AS operator_id
 WITH provider_id, operator_id, COLLECT {
   MATCH (c:Claim {provider_id: provider_id})
-  WHERE c.operator_id = operator_id AND c.kind = 'pharmacy'
+  WHERE coalesce(c.operator_id, '') = operator_id AND c.kind = 'pharmacy'
     AND ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
   RETURN c ORDER BY c.start_time, c.claim_id
 } AS swipes
@@ -28,12 +28,14 @@ WITH provider_id, operator_id, card_id, count(DISTINCT burst) AS card_bursts,
 UNWIND rows AS r
 WITH provider_id, operator_id, r.burst AS burst, count(DISTINCT card_id) AS burst_cards,
   count(DISTINCT CASE WHEN card_bursts >= $min_bursts THEN card_id END) AS cards,
+  count(DISTINCT CASE WHEN card_bursts <= $stranger_bursts THEN card_id END) AS strangers,
   collect({c: r.c, card_id: card_id, card_bursts: card_bursts}) AS rows
-WHERE cards >= 2
+WHERE (cards >= 2 OR strangers >= $min_strangers) AND burst_cards <= $max_burst_cards
 UNWIND rows AS r
-WITH provider_id, operator_id, burst, burst_cards, r WHERE r.card_bursts >= $min_bursts
+WITH provider_id, operator_id, burst, burst_cards, r
 OPTIONAL MATCH (p:Person {person_id: r.c.person_id})
 RETURN provider_id, operator_id, burst, r.card_id AS card_id, r.c.person_id AS person_id,
-  p.address_key AS address_key, r.c.claim_id AS claim_id, r.card_bursts AS card_bursts,
+  p.address_key AS address_key, p.region_code AS home_region, r.c.claim_id AS claim_id,
+  r.card_bursts AS card_bursts,
   burst_cards
 ORDER BY provider_id, operator_id, burst, card_id, claim_id

@@ -1,5 +1,5 @@
-// Twin of graphscan/sql/card_conflicts.sql: same parameters ($since, $until), columns and
-// order; see there for the four reasons. DuckDB's regexp_matches searches, Cypher's =~
+// Twin of graphscan/sql/card_conflicts.sql: same parameters ($since, $until,
+// $region_digits), columns and order; see there for the five reasons. DuckDB's regexp_matches searches, Cypher's =~
 // matches the whole string, hence the trailing .*; date_diff('year') is a difference of
 // calendar years. A provider known only from claims is 'pharmacy' when labelled so.
 CALL () {
@@ -11,6 +11,41 @@ CALL () {
       AS stays
   RETURN collect({provider_id: provider_id, operator_id: operator_id, cards: cards,
     stays: stays}) AS volume, sum(cards) AS all_cards, sum(stays) AS all_stays
+}
+CALL () {
+  // per (provider, operator): the holders' far-away visits and purchases inside their
+  // stays, and outside them times the stay's inner days
+  MATCH (s:Claim {kind: 'inpatient'})
+  WHERE s.end_time IS NOT NULL
+    AND ($since IS NULL OR s.start_time >= $since) AND ($until IS NULL OR s.start_time <= $until)
+  WITH s, duration.inDays(date(s.start_time), date(s.end_time)).days - 1 AS inner_days
+  WHERE inner_days > 0
+  OPTIONAL MATCH (x:Provider {provider_id: s.provider_id})
+  MATCH (o:Claim {person_id: s.person_id})
+  WHERE o.kind <> 'inpatient' AND o.provider_id <> s.provider_id
+    AND ($since IS NULL OR o.start_time >= $since) AND ($until IS NULL OR o.start_time <= $until)
+  OPTIONAL MATCH (y:Provider {provider_id: o.provider_id})
+  WITH s, inner_days, o, coalesce(CASE WHEN x.region_code <> '' THEN x.region_code END,
+    CASE WHEN s.provider_id =~ '[HP][0-9]{6}.*'
+         THEN substring(s.provider_id, 1, 6) END) AS at,
+    coalesce(CASE WHEN y.region_code <> '' THEN y.region_code END,
+    CASE WHEN o.provider_id =~ '[HP][0-9]{6}.*'
+         THEN substring(o.provider_id, 1, 6) END) AS there
+  WHERE at IS NULL OR there IS NULL OR left(at, $region_digits) <> left(there, $region_digits)
+  WITH s, inner_days,
+    sum(CASE WHEN date(o.start_time) > date(s.start_time)
+              AND date(o.start_time) < date(s.end_time) THEN 1 ELSE 0 END) AS inside,
+    count(o) AS total
+  WITH s.provider_id AS provider_id, coalesce(s.operator_id, '') AS operator_id,
+    sum(inside) AS inside, sum((total - inside) * inner_days) AS activity
+  RETURN collect({provider_id: provider_id, operator_id: operator_id, inside: inside,
+    activity: activity}) AS far_volume
+}
+CALL () {
+  MATCH (c:Claim)
+  WHERE ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
+  RETURN duration.inDays(min(date(c.start_time)), max(date(c.start_time))).days + 1
+    AS window_days
 }
 CALL () {
   MATCH (p:Person)<-[:BY]-(c:Claim)
@@ -34,6 +69,24 @@ CALL () {
     AND ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
   RETURN c, 'overlap' AS reason
   UNION
+  MATCH (s:Claim {kind: 'inpatient'})
+  WHERE s.end_time IS NOT NULL
+    AND ($since IS NULL OR s.start_time >= $since) AND ($until IS NULL OR s.start_time <= $until)
+  MATCH (c:Claim {person_id: s.person_id})
+  WHERE c.kind <> 'inpatient' AND c.provider_id <> s.provider_id
+    AND date(c.start_time) > date(s.start_time) AND date(c.start_time) < date(s.end_time)
+    AND ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
+  OPTIONAL MATCH (x:Provider {provider_id: s.provider_id})
+  OPTIONAL MATCH (y:Provider {provider_id: c.provider_id})
+  WITH s, coalesce(CASE WHEN x.region_code <> '' THEN x.region_code END,
+    CASE WHEN s.provider_id =~ '[HP][0-9]{6}.*'
+         THEN substring(s.provider_id, 1, 6) END) AS at,
+    coalesce(CASE WHEN y.region_code <> '' THEN y.region_code END,
+    CASE WHEN c.provider_id =~ '[HP][0-9]{6}.*'
+         THEN substring(c.provider_id, 1, 6) END) AS there
+  WHERE at IS NULL OR there IS NULL OR left(at, $region_digits) <> left(there, $region_digits)
+  RETURN DISTINCT s AS c, 'elsewhere' AS reason
+  UNION
   MATCH (p:Person)<-[:BY]-(c:Claim)
   WHERE ((p.sex IN ['M', 'male', '男'] AND c.diagnosis_code =~ '(?s)(O|C5[345]|N[89]).*')
       OR (p.sex IN ['F', 'female', '女'] AND c.diagnosis_code =~ '(?s)(N4[012]|C61).*'))
@@ -48,7 +101,8 @@ CALL () {
     AND ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
   RETURN c, 'age' AS reason
 }
-WITH volume, all_cards, all_stays, c, reason, coalesce(c.operator_id, '') AS operator_id
+WITH volume, all_cards, all_stays, far_volume, window_days, c, reason,
+  coalesce(c.operator_id, '') AS operator_id
 OPTIONAL MATCH (v:Provider {provider_id: c.provider_id})
 RETURN c.claim_id AS claim_id, coalesce(c.card_id, c.person_id) AS card_id,
   c.person_id AS person_id, c.provider_id AS provider_id,
@@ -59,5 +113,10 @@ RETURN c.claim_id AS claim_id, coalesce(c.card_id, c.person_id) AS card_id,
   all_cards,
   [x IN volume WHERE x.provider_id = c.provider_id AND x.operator_id = operator_id][0].stays
     AS operator_stays,
-  all_stays
+  all_stays,
+  coalesce([x IN far_volume WHERE x.provider_id = c.provider_id
+            AND x.operator_id = operator_id][0].inside, 0) AS far_inside,
+  coalesce([x IN far_volume WHERE x.provider_id = c.provider_id
+            AND x.operator_id = operator_id][0].activity, 0) AS far_activity,
+  window_days
 ORDER BY provider_id, operator_id, card_id, claim_id, reason

@@ -3,8 +3,7 @@
 // (as in card_bursts.cypher, cut per calendar day) only on the counter-days where two or
 // more of them were swiped far from home.
 MATCH (c:Claim {kind: 'pharmacy'})
-WHERE c.operator_id IS NOT NULL
-  AND ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
+WHERE ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
 OPTIONAL MATCH (h:Person {person_id: c.person_id})
 OPTIONAL MATCH (v:Provider {provider_id: c.provider_id})
 WITH c WHERE left(h.region_code, $region_digits) <> left(v.region_code, $region_digits)
@@ -14,12 +13,12 @@ WHERE size(far) >= $min_bursts AND pharmacies >= 2
 WITH collect(card_id) AS screened, collect(far) AS far
 UNWIND far AS swipes
 UNWIND swipes AS c
-WITH screened, c.provider_id AS provider_id, c.operator_id AS operator_id,
+WITH screened, c.provider_id AS provider_id, coalesce(c.operator_id, '') AS operator_id,
   toString(date(c.start_time)) AS day, count(DISTINCT coalesce(c.card_id, c.person_id)) AS cards
 WHERE cards >= 2
 WITH screened, provider_id, operator_id, day, COLLECT {
   MATCH (c:Claim {provider_id: provider_id})
-  WHERE c.operator_id = operator_id AND c.kind = 'pharmacy'
+  WHERE coalesce(c.operator_id, '') = operator_id AND c.kind = 'pharmacy'
     AND toString(date(c.start_time)) = day
     AND ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
   RETURN c ORDER BY c.start_time, c.claim_id

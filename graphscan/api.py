@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from graphscan.cases import CaseBook
-from graphscan.detect import Window
+from graphscan.detect import ScanReport, Window
 from graphscan.detect import scan as detect
 from graphscan.i18n import t
 from graphscan.pseudonym import workspace_key
@@ -113,10 +113,12 @@ def scan_store(
     since: datetime | None = None,
     until: datetime | None = None,
     on_stage: Callable[[str], None] | None = None,
+    report: ScanReport | None = None,
 ) -> list[Case]:
-    """Detect, rank and record as cases; the one scan path of the CLI and the API."""
+    """Detect, rank and record as cases; the one scan path of the CLI and the API.
+    ``report`` collects the signals lost and, with ``profile``, each stage's figures."""
     chosen = list(patterns or PATTERNS)
-    rings = detect(store, Window(since, until), chosen, on_stage)
+    rings = detect(store, Window(since, until), chosen, on_stage, report)
     return CaseBook(workspace).record_scan(rings, chosen, since, until)
 
 

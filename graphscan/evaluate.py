@@ -12,11 +12,14 @@ those labelled with it, in rank order):
   pools every case and every ring, whatever their patterns.
 - precision@K: matching cases among the top min(K, n) cases / min(K, n) (per pattern in
   that pattern's ranking; for "all" in the global ranking by rank).
-- hard negatives in the top 50: a hard-negative group is *reached* when one of the top 50
-  cases shares at least two members with it and at least half of the smaller of the two
-  (``overlap >= 0.5 * min(|case|, |group|)``): a case that covers half the group, or a
-  case made mostly of the group's members (e.g. a busy pharmacy, its operator and a few
-  of its customers), both count.
+- R-precision: matching cases among the top R cases / R, where R is the number of
+  planted rings (per pattern: that pattern's rings, in its ranking; for "all": every
+  ring, in the global ranking). A perfect ranking puts exactly the R rings first.
+- hard negatives in the top 50 (HN@50) and in the top R (HN@R): a hard-negative group
+  is *reached* when one of those cases shares at least two members with it and at least
+  half of the smaller of the two (``overlap >= 0.5 * min(|case|, |group|)``): a case
+  that covers half the group, or a case made mostly of the group's members (e.g. a busy
+  pharmacy, its operator and a few of its customers), both count.
 
 The truth is in clear text while cases come from a pseudonymised store, so person and card
 ids of the truth are pseudonymised with the store's key first (``pseudonymiser``).
@@ -59,6 +62,8 @@ class PatternScore:
     precision_at_10: float
     precision_at_50: float
     hard_negatives_top50: int
+    r_precision: float
+    hard_negatives_top_r: int
 
     @property
     def ring_recall(self) -> float:
@@ -87,14 +92,16 @@ class Report:
     def table(self) -> str:
         head = (
             f"{'pattern':<22}{'rings':>6}{'found':>6}{'recall':>8}{'cases':>7}"
-            f"{'mem_P':>7}{'mem_R':>7}{'mem_F1':>7}{'P@10':>7}{'P@50':>7}{'HN@50':>7}"
+            f"{'mem_P':>7}{'mem_R':>7}{'mem_F1':>7}{'P@10':>7}{'P@50':>7}{'R-prec':>8}"
+            f"{'HN@R':>6}{'HN@50':>7}"
         )
         lines = [head, "-" * len(head)]
         for p in self.patterns:
             lines.append(
                 f"{p.pattern:<22}{p.rings:>6}{p.found:>6}{p.ring_recall:>8.2f}{p.cases:>7}"
                 f"{p.member_precision:>7.2f}{p.member_recall:>7.2f}{p.member_f1:>7.2f}"
-                f"{p.precision_at_10:>7.2f}{p.precision_at_50:>7.2f}{p.hard_negatives_top50:>7}"
+                f"{p.precision_at_10:>7.2f}{p.precision_at_50:>7.2f}{p.r_precision:>8.2f}"
+                f"{p.hard_negatives_top_r:>6}{p.hard_negatives_top50:>7}"
             )
         lines.append("")
         lines.append(f"{'hard negatives':<22}{'groups':>8}{'in top 50':>11}")
@@ -104,10 +111,12 @@ class Report:
         lines.append(
             t(
                 "found: 成员 Jaccard >= 0.5 的同模式案件所找到的团伙; mem_P/R/F1: 成员精确率/"
-                "召回率/F1; P@K: 前 K 个案件中命中团伙的比例; HN@50: 进入前 50 的合法群体数",
+                "召回率/F1; P@K: 前 K 个案件中命中团伙的比例; R-prec: 前 R 个案件中命中的比例 "
+                "(R = 团伙数); HN@R / HN@50: 进入前 R / 前 50 的合法群体数",
                 "found: rings matched by a case of the same pattern with member Jaccard >= 0.5; "
                 "mem_P/R/F1: member precision/recall/F1; P@K: share of the top K cases that "
-                "match a ring; HN@50: hard-negative groups reached by the top 50 cases",
+                "match a ring; R-prec: share of the top R cases that match (R = planted "
+                "rings); HN@R / HN@50: hard-negative groups reached by the top R / 50 cases",
             )
         )
         return "\n".join(lines)
@@ -204,10 +213,21 @@ def score(
 
     ranked = list(order["case_id"])
     top50 = ranked[:HARD_NEGATIVE_TOP]
+    # the cases any count below looks at: the global top 50 and top R, each pattern's top R
+    looked_at = set(top50) | set(ranked[: len(ring_sets)])
+    for pattern in PATTERNS:
+        r = sum(p == pattern for p in ring_pattern.values())
+        looked_at.update([c for c in ranked if case_pattern[c] == pattern][:r])
     reached_by = {
-        gid: {cid for cid in top50 if _reaches(case_sets[cid], group)}
+        gid: {cid for cid in looked_at if _reaches(case_sets[cid], group)}
         for gid, group in negative_sets.items()
     }
+
+    def reached(top: list[str]) -> int:
+        """Hard-negative groups reached by one of the ``top`` cases."""
+        chosen = set(top)
+        return sum(bool(by & chosen) for by in reached_by.values())
+
     rows = []
     for pattern in (*PATTERNS, "all"):
         in_pattern = [c for c in ranked if pattern == "all" or case_pattern[c] == pattern]
@@ -221,7 +241,8 @@ def score(
             matches["ring_id"].isin(pattern_rings) & (matches["jaccard"] >= MATCH_JACCARD)
         ]
         flags = [case_matched[c] for c in in_pattern]
-        top_cases = set(in_pattern) & set(top50)
+        top_cases = [c for c in in_pattern if c in set(top50)]
+        r = len(pattern_rings)
         rows.append(
             PatternScore(
                 pattern=pattern,
@@ -233,11 +254,13 @@ def score(
                 member_f1=_f1(precision, recall),
                 precision_at_10=_precision_at(flags, 10),
                 precision_at_50=_precision_at(flags, 50),
-                hard_negatives_top50=sum(bool(by & top_cases) for by in reached_by.values()),
+                hard_negatives_top50=reached(top_cases),
+                r_precision=sum(flags[:r]) / r if r else 0.0,
+                hard_negatives_top_r=reached(in_pattern[:r]),
             )
         )
     hard = {}
     for gid, kind in negative_kind.items():
-        groups, reached = hard.get(kind, (0, 0))
-        hard[kind] = (groups + 1, reached + bool(reached_by[gid]))
+        groups, touched = hard.get(kind, (0, 0))
+        hard[kind] = (groups + 1, touched + bool(reached_by[gid] & set(top50)))
     return Report(patterns=rows, hard_negatives=hard, matches=matches)

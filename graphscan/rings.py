@@ -6,14 +6,47 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-PATTERNS = ("card_lending", "kickback", "group_hospitalisation", "identity_misuse")
 
-PATTERN_NAMES = {
-    "card_lending": ("出借/回收医保卡、代刷", "card lending and collection"),
-    "kickback": ("回扣、倒卖药品", "kickback and resale"),
-    "group_hospitalisation": ("诱导/虚假住院", "group hospitalisation"),
-    "identity_misuse": ("冒名就医、人证不符", "identity misuse"),
-}
+@dataclass(frozen=True)
+class Pattern:
+    """One fraud pattern: its names and the detector that finds it, named the way
+    plugins are (``module:class``) so that this bottom layer imports no detector."""
+
+    name: str
+    zh: str
+    en: str
+    detector: str
+
+
+#: The registry of patterns: the pattern list, the CLI's ``--pattern`` choices, the
+#: detectors a scan runs and the table in docs/detection.md all come from it.
+REGISTRY = (
+    Pattern(
+        "card_lending",
+        "出借/回收医保卡、代刷",
+        "card lending and collection",
+        "graphscan.detect.card_lending:CardLending",
+    ),
+    Pattern(
+        "kickback", "回扣、倒卖药品", "kickback and resale", "graphscan.detect.kickback:Kickback"
+    ),
+    Pattern(
+        "group_hospitalisation",
+        "诱导/虚假住院",
+        "group hospitalisation",
+        "graphscan.detect.group_hospitalisation:GroupHospitalisation",
+    ),
+    Pattern(
+        "identity_misuse",
+        "冒名就医、人证不符",
+        "identity misuse",
+        "graphscan.detect.identity_misuse:IdentityMisuse",
+    ),
+)
+
+PATTERNS = tuple(p.name for p in REGISTRY)
+
+PATTERN_NAMES = {p.name: (p.zh, p.en) for p in REGISTRY}
 
 #: Member kinds as they appear in ground truth, cases and exports.
 MEMBER_KINDS = ("person", "card", "doctor", "institution", "pharmacy", "operator")
@@ -76,6 +109,8 @@ class Ring:
     score: float = 0.0
     #: detector name, parameters and per-ring features, kept for the case memo
     method: dict[str, Any] = field(default_factory=dict)
+    #: -log10 p without the floor that ``p_value`` has (the ranking's certainty)
+    surprise: float = 0.0
 
     def member_ids(self, kind: str | None = None) -> set[str]:
         return {m.id for m in self.members if kind is None or m.kind == kind}

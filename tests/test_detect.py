@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import fields
 from pathlib import Path
 
 import handmade_city as city
@@ -14,9 +15,16 @@ import pytest
 from handmade_city import City
 from scipy import stats
 
-from graphscan.detect import detectors, rank, scan
+from graphscan.detect import Detector, detectors, rank, scan
 from graphscan.detect.base import Window
-from graphscan.detect.significance import benjamini_hochberg, fisher, poisson_tail
+from graphscan.detect.engines.significance import (
+    benjamini_hochberg,
+    fisher,
+    log10_benjamini_hochberg,
+    log10_fisher,
+    log10_poisson_tail,
+    poisson_tail,
+)
 from graphscan.rings import Ring
 from graphscan.store.embedded import EmbeddedStore
 from graphscan.workspace import Workspace
@@ -157,8 +165,41 @@ def test_fisher_combines_two_independent_tests() -> None:
 def test_rank_keeps_only_discoveries(ranked: list[Ring]) -> None:
     assert all(r.q_value <= 0.01 for r in ranked)
     assert [r.score for r in ranked] == sorted((r.score for r in ranked), reverse=True)
-    weak = ranked[0].__class__(**{**vars(ranked[0]), "p_value": 0.5})
+    weak = ranked[0].__class__(**{**vars(ranked[0]), "p_value": 0.5, "surprise": np.log10(2)})
     assert rank([weak]) == []
+
+
+def test_log_space_tails_go_past_the_floor() -> None:
+    for k, lam in [(3, 0.5), (20, 2.0), (60, 10.0)]:
+        assert log10_poisson_tail(k, lam) == pytest.approx(
+            np.log10(stats.poisson.sf(k - 1, lam)), rel=1e-9
+        )
+    # far past 1e-300 the bound keeps ordering: more together is more certain
+    assert log10_poisson_tail(400, 0.01) < log10_poisson_tail(200, 0.01) < -300
+    assert log10_fisher(-2.0, np.log10(0.2)) == pytest.approx(np.log10(fisher(0.01, 0.2)))
+    assert log10_benjamini_hochberg(np.log10([0.01, 0.04, 0.03])) == pytest.approx(
+        np.log10(benjamini_hochberg(np.array([0.01, 0.04, 0.03])))
+    )
+
+
+def _ring(pattern: str, surprise: float, amount: float) -> Ring:
+    start = pd.Timestamp("2025-01-01").to_pydatetime()
+    return Ring(
+        pattern, [], [], 1, 1, 10**-surprise, amount, 0, 0, start, start, "", "", surprise=surprise
+    )
+
+
+def test_one_ranking_by_certainty_whatever_the_pattern() -> None:
+    """Certainty orders the combined list; money only breaks ties of equal certainty; a
+    pattern with many weak candidates does not dilute another's (BH per pattern)."""
+    sure = _ring("identity_misuse", 40.0, 1_000.0)
+    rich = _ring("card_lending", 12.0, 9_000_000.0)
+    tied_poor, tied_rich = _ring("kickback", 20.0, 10.0), _ring("kickback", 20.0, 10_000.0)
+    lone = _ring("group_hospitalisation", 3.0, 100.0)
+    noise = [_ring("card_lending", 0.1, 5.0) for _ in range(300)]
+    ranked = rank([rich, tied_poor, lone, sure, tied_rich, *noise])
+    assert ranked == [sure, tied_rich, tied_poor, rich, lone]
+    assert lone.q_value == pytest.approx(1e-3)  # its own family of one, not 305
 
 
 def test_unknown_pattern_is_refused(tmp_path: Path) -> None:
@@ -377,12 +418,12 @@ def _roaming_city() -> dict[str, pd.DataFrame]:
 
 def test_a_bag_of_cards_moving_across_pharmacies(tmp_path: Path) -> None:
     """The bag is one ring across all four pharmacies and operators although no counter
-    saw it often enough on its own; the family travelling together is not a ring."""
+    saw it often enough for the repeat test (each counter sees its cards as strangers
+    swiped together); the family travelling together is not a ring."""
     store = _store(tmp_path / "roaming", _roaming_city())
     rings = scan(store, patterns=["card_lending"])
     assert len(rings) == 1
     ring = rings[0]
-    assert ring.method["roaming"] is True
     assert ring.member_ids("person") == {f"L{i}" for i in range(8)}
     assert ring.member_ids("pharmacy") == {"P1", "P2", "P3", "P4"}
     assert ring.member_ids("operator") == {"O1", "O2", "O3", "O4"}
@@ -393,3 +434,98 @@ def test_a_bag_of_cards_moving_across_pharmacies(tmp_path: Path) -> None:
     assert f"{int(ring.statistic)} times on {claims['start_time'].dt.date.nunique()} days" in (
         ring.explanation_en
     )
+
+
+def test_one_registry_drives_patterns_cli_and_docs() -> None:
+    from click import Choice
+
+    from graphscan.cli.scan import scan as scan_command
+    from graphscan.detect import detector_class, pattern_table
+    from graphscan.rings import PATTERNS, REGISTRY
+
+    assert tuple(p.name for p in REGISTRY) == PATTERNS
+    option = next(p for p in scan_command.params if p.name == "patterns")
+    assert isinstance(option.type, Choice) and tuple(option.type.choices) == PATTERNS
+    docs = (Path(__file__).parents[1] / "docs" / "detection.md").read_text(encoding="utf-8")
+    assert pattern_table() in docs
+    for name in PATTERNS:
+        assert detector_class(name).pattern == name
+
+
+@pytest.mark.parametrize("detector", detectors(), ids=lambda d: d.pattern)
+def test_parameters_are_the_fields_and_documented(detector: Detector) -> None:
+    params = detector.get_params()
+    assert params == {f.name: getattr(detector, f.name) for f in fields(detector)}
+    doc = type(detector).__doc__ or ""
+    assert doc.startswith("Parameters:")
+    for name in params:
+        assert re.search(rf"^\s+{name}: ", doc, re.M), f"{name} is not documented"
+    with pytest.raises(TypeError):
+        type(detector)(pattern="other")  # type: ignore[call-arg]
+
+
+def test_decide_needs_no_store(store: EmbeddedStore, ranked: list[Ring]) -> None:
+    """What ``read`` returns is all ``decide`` needs: the same candidates from frames held
+    in memory, with follow-up reads answered from the frames themselves."""
+    from graphscan.detect.base import Frames
+
+    lending = detectors(["card_lending"])[0]
+    read = lending.read(store, Window())
+    pharmacies = sorted(set(read["card_bursts"]["provider_id"]))
+    away = store.projection(
+        "card_away", **Window().params(), pharmacies=pharmacies, region_digits=9
+    )
+    frames = Frames({**read.tables, "card_away": away}, coverage=read.coverage, lost=read.lost)
+    found = lending.decide(frames)
+    assert found and {m.id for m in found[0].members} == {
+        m.id for m in next(r for r in ranked if r.pattern == "card_lending").members
+    }
+
+
+def test_method_records_parameters_features_and_lost_signals(ranked: list[Ring]) -> None:
+    for ring in ranked:
+        detector = detectors([ring.pattern])[0]
+        assert ring.method["detector"] == ring.pattern
+        assert detector.get_params().items() <= ring.method.items()
+        assert isinstance(ring.method["lost_signals"], list)
+
+
+def test_pairs_are_counted_one_venue_at_a_time(store: EmbeddedStore) -> None:
+    """The per-venue sparse product counts exactly the bursts each pair of repeat cards
+    shared (brute force over the bursts), never pairing cards of different venues."""
+    from itertools import combinations
+
+    from graphscan.detect.engines.cooccurrence import venue_pairs
+
+    lending = detectors(["card_lending"])[0]
+    swipes = lending.read(store, Window())["card_bursts"]
+    members = pd.DataFrame(
+        {
+            "venue": swipes["provider_id"] + "/" + swipes["operator_id"],
+            "context": swipes["burst"].astype(str),
+            "entity": swipes["card_id"],
+            "n_entity": swipes["card_bursts"],
+        }
+    )
+    counted = venue_pairs(members, min_together=2)
+    got = {(v, a, b): n for v, a, b, n in counted.itertuples(index=False)}
+    want: dict[tuple[str, str, str], int] = {}
+    repeat = members[members["n_entity"] >= 2]
+    for (venue, _), burst in repeat.groupby(["venue", "context"]):
+        for a, b in combinations(sorted(set(burst["entity"])), 2):
+            want[(venue, a, b)] = want.get((venue, a, b), 0) + 1
+    assert got == {k: n for k, n in want.items() if n >= 2}
+    assert got
+
+
+def test_rush_hour_cap_leaves_a_normal_city_unchanged(store: EmbeddedStore) -> None:
+    """Bursts above max_burst_cards are never searched (what bounds memory at busy
+    counters); on a city without such crowds the rings are the same as with no cap."""
+    from graphscan.detect.card_lending import CardLending
+
+    capped = CardLending().find(store, Window())
+    uncapped = CardLending(max_burst_cards=10**6).find(store, Window())
+    assert [(r.members, r.claim_ids, r.p_value) for r in capped] == [
+        (r.members, r.claim_ids, r.p_value) for r in uncapped
+    ]
+    assert capped

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from graphscan.detect import scan
-from graphscan.detect.wave_windows import Season, waves
+from graphscan.detect.engines.wave_windows import Season, waves
 from graphscan.store.embedded import EmbeddedStore
 from graphscan.workspace import Workspace
 
@@ -174,7 +174,7 @@ def _conflict_city() -> dict[str, pd.DataFrame]:
 
 def test_overlap_counts_only_across_providers(tmp_path: Path) -> None:
     store = _store(tmp_path / "conflicts", _conflict_city())
-    flagged = store.projection("card_conflicts", since=None, until=None)
+    flagged = store.projection("card_conflicts", since=None, until=None, region_digits=6)
     found = flagged[["card_id", "provider_id", "reason"]].to_numpy().tolist()
     assert found == [["card-X", "B", "overlap"]]
     assert flagged["operator_stays"].tolist() == [1]

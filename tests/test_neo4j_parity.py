@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from graphscan.detect.card_lending import CardLending
-from graphscan.detect.far_cards import REGION_DIGITS
+from graphscan.detect.engines.far_cards import REGION_DIGITS
 from graphscan.detect.group_hospitalisation import GroupHospitalisation
 from graphscan.detect.kickback import Kickback
 from graphscan.store.embedded import EmbeddedStore
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.neo4j
 
 #: Store-internal statements, not projections: they read frames the store registers
 #: (_ids, _ent) and are compared through claims() and neighbourhood() in test_neo4j_store.
-INTERNAL = {"claims_by_id", "neighbourhood_step"}
+INTERNAL = {"claims_by_id", "neighbourhood_step", "macros"}
 START = datetime(2024, 3, 1)
 
 
@@ -56,9 +56,12 @@ def parameter_sets() -> list[dict[str, Any]]:
             "since": None,
             "until": None,
             "gap_minutes": lending.gap_minutes,
-            "min_bursts": lending.params.min_together,
+            "min_bursts": lending.min_together,
+            "max_burst_cards": lending.max_burst_cards,
+            "stranger_bursts": lending.stranger_bursts,
+            "min_strangers": lending.min_strangers,
             "wave_days": hospital.wave_days,
-            "min_waves": hospital.params.min_together,
+            "min_waves": hospital.min_together,
             "high_value": kickback.high_value,
             "region_digits": REGION_DIGITS,
             "provider_id": "H2",
@@ -69,6 +72,9 @@ def parameter_sets() -> list[dict[str, Any]]:
             "until": START + timedelta(days=70),
             "gap_minutes": 2,
             "min_bursts": 2,
+            "max_burst_cards": 3,
+            "stranger_bursts": 1,
+            "min_strangers": 2,
             "wave_days": 3,
             "min_waves": 3,
             "high_value": 0.0,
@@ -281,7 +287,7 @@ def test_projection_returns_the_same_frame(
         assert list(got.columns) == list(want.columns)
         assert len(want) > 0, f"{name} is empty on the test city with {params}: extend it"
         if name == "card_conflicts":
-            assert {"after_death", "overlap", "sex", "age"} <= set(want["reason"])
+            assert {"after_death", "overlap", "elsewhere", "sex", "age"} <= set(want["reason"])
         pd.testing.assert_frame_equal(
             comparable(got), comparable(want), check_dtype=False, check_exact=True
         )

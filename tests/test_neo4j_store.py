@@ -232,7 +232,7 @@ def test_scan_splits_oversized_groups_with_the_stores_leiden(
 ) -> None:
     """Two 40-person cliques joined by one weak edge form one component above max_group:
     each engine's Leiden (GDS in Neo4j, igraph embedded) splits it into the two cliques."""
-    from graphscan.detect.cooccurrence import Params, split_groups
+    from graphscan.detect.engines.cooccurrence import Params, split_groups
 
     cliques = [[f"{g}{i:02d}" for i in range(40)] for g in "xy"]
     pairs = [(a, b, 5.0) for c in cliques for i, a in enumerate(c) for b in c[i + 1 :]]

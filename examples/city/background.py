@@ -66,6 +66,22 @@ def typical_cost(
     return base * TIER_COST[tier] * rng.lognormal(0.0, noise, len(codes)) * 100
 
 
+#: yearly visit and purchase rates by age: [(from_age, rate), ...]
+OUTPATIENT_RATE = [(0, 6.0), (6, 3.5), (18, 3.5), (45, 5.5), (65, 8.0)]
+PHARMACY_RATE = [(0, 2.0), (18, 6.5), (45, 9.0), (65, 11.0)]
+#: a chronic patient's monthly refills (90% kept) and quarterly visits
+CHRONIC_CLAIMS = 12 * 0.9 + 4
+
+
+def expected_claims(people: Population, person: np.ndarray) -> np.ndarray:
+    """A person's expected ordinary claims in the year (outpatient, pharmacy, chronic
+    care), so that a ring can make a chosen share of someone's claims."""
+    age = people.age[person]
+    rate = _rate(age, OUTPATIENT_RATE) + _rate(age, PHARMACY_RATE)
+    chronic = np.where(people.chronic[person] >= 0, CHRONIC_CLAIMS, 0.0)
+    return people.frailty[person] * rate + chronic
+
+
 def _events(people: Population, lo: int, hi: int, rate: np.ndarray, rng: np.random.Generator):
     alive_share = np.where(people.death_day[lo:hi] >= 0, people.death_day[lo:hi] / DAYS, 1.0)
     counts = rng.poisson(rate * people.frailty[lo:hi] * alive_share)
@@ -79,7 +95,7 @@ def _alive(people: Population, person: np.ndarray, day: np.ndarray) -> np.ndarra
 
 def outpatient(world: World, people: Population, lo: int, hi: int, rng: np.random.Generator):
     age = people.age[lo:hi]
-    rate = _rate(age, [(0, 6.0), (6, 3.5), (18, 3.5), (45, 5.5), (65, 8.0)])
+    rate = _rate(age, OUTPATIENT_RATE)
     person = _events(people, lo, hi, rate, rng)
     day = sample_days("outpatient", len(person), rng)
     keep = _alive(people, person, day)
@@ -133,7 +149,7 @@ def outpatient(world: World, people: Population, lo: int, hi: int, rng: np.rando
 
 def pharmacy(world: World, people: Population, lo: int, hi: int, rng: np.random.Generator):
     age = people.age[lo:hi]
-    rate = _rate(age, [(0, 2.0), (18, 6.5), (45, 9.0), (65, 11.0)])
+    rate = _rate(age, PHARMACY_RATE)
     person = _events(people, lo, hi, rate, rng)
     day = sample_days("pharmacy", len(person), rng)
     keep = _alive(people, person, day)
@@ -184,6 +200,7 @@ def chronic_care(world: World, people: Population, lo: int, hi: int, rng: np.ran
         drug_base=_CHRONIC_DRUG[chronic],
         n_drugs=1 + (rng.random(n) < 0.3),
         diagnosis=CHRONIC_DIAGNOSES[chronic],
+        tag=people.group_tag[person],
     )
     person = np.repeat(patients, 4)
     day = np.clip(
@@ -207,6 +224,7 @@ def chronic_care(world: World, people: Population, lo: int, hi: int, rng: np.ran
         doctor=doctor,
         operator=world.pick_operator(provider, rng.random(n)),
         diagnosis=codes,
+        tag=people.group_tag[person],
     )
     return ClaimBatch.concat([refills, visits])
 

@@ -16,6 +16,7 @@ KIND_NAMES = np.array(["outpatient", "inpatient", "pharmacy"])
 
 # baskets: what a claim buys
 B_OUTPATIENT, B_INPATIENT, B_COMMON, B_CHRONIC, B_HIGH_VALUE, B_GOODS, B_SCREENING = range(7)
+B_CATARACT = 7
 
 _POOLS = (
     catalog.COMMON_DRUGS,
@@ -25,9 +26,10 @@ _POOLS = (
     catalog.OUTPATIENT_SERVICES,
     catalog.INPATIENT_SERVICES,
     catalog.SCREENING_SERVICES,
+    catalog.CATARACT_SERVICES,
 )
 _OFFSET = np.cumsum([0] + [len(p) for p in _POOLS])
-P_COMMON, P_CHRONIC, P_HIGH, P_GOODS, P_OUT_SVC, P_IN_SVC, P_SCREEN = range(7)
+P_COMMON, P_CHRONIC, P_HIGH, P_GOODS, P_OUT_SVC, P_IN_SVC, P_SCREEN, P_CATARACT = range(8)
 ITEM_CODE = np.concatenate([p.codes for p in _POOLS])
 ITEM_NAME = np.concatenate([p.names for p in _POOLS])
 ITEM_KIND = np.concatenate([p.kinds for p in _POOLS])
@@ -62,6 +64,9 @@ class ClaimBatch:
 
     @staticmethod
     def concat(batches: list[ClaimBatch]) -> ClaimBatch:
+        if not batches:  # a planter that found nobody to plant
+            nothing = np.zeros(0, dtype=np.int64)
+            return make_batch(nothing, OUTPATIENT, nothing, nothing, B_OUTPATIENT, nothing)
         return ClaimBatch(
             **{
                 f.name: np.concatenate([getattr(b, f.name) for b in batches])
@@ -138,10 +143,17 @@ def _fixed_items(batch: ClaimBatch, los: np.ndarray) -> tuple[np.ndarray, ...]:
         rows.append(idx)
         items.append(np.full(len(idx), _OFFSET[P_SCREEN] + j))
         qty.append(np.ones(len(idx), dtype=np.int64))
+    idx = np.flatnonzero(batch.basket == B_CATARACT)
+    for j, per_day in ((0, False), (1, False), (2, True)):
+        rows.append(idx)
+        items.append(np.full(len(idx), _OFFSET[P_CATARACT] + j))
+        qty.append(los[idx] if per_day else np.ones(len(idx), dtype=np.int64))
     return np.concatenate(rows), np.concatenate(items), np.concatenate(qty)
 
 
-_BASKET_POOL = np.array([P_COMMON, P_COMMON, P_COMMON, P_CHRONIC, P_HIGH, P_GOODS, P_COMMON])
+_BASKET_POOL = np.array(
+    [P_COMMON, P_COMMON, P_COMMON, P_CHRONIC, P_HIGH, P_GOODS, P_COMMON, P_COMMON]
+)
 
 
 def build_items(batch: ClaimBatch, rng: np.random.Generator) -> Items:

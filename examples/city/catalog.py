@@ -61,6 +61,8 @@ HIGH_VALUE_DRUGS = _pool(
         ("XJ05APS010", "索磷布韦维帕他韦片", "drug", 2100.0),
         ("XL01EXA050", "盐酸安罗替尼胶囊", "drug", 2800.0),
         ("XB05AAR010", "人血白蛋白", "drug", 420.0),
+        ("XL01EAY010", "甲磺酸伊马替尼片", "drug", 1150.0),
+        ("XL01FDQ010", "注射用曲妥珠单抗", "drug", 5500.0),
     ]
 )
 #: What collected cards are really used for: health products, cosmetics, daily goods.
@@ -104,6 +106,16 @@ SCREENING_SERVICES = _pool(
 )
 
 
+#: a cataract operation (白内障复明): surgery, lens, bed days
+CATARACT_SERVICES = _pool(
+    [
+        ("003306010010000", "白内障超声乳化摘除术", "service", 1800.0),
+        ("HCA0301000010", "人工晶体", "material", 2200.0),
+        ("001106000010000", "床位费", "service", 45.0),
+    ]
+)
+
+
 @dataclass(frozen=True)
 class Diagnoses:
     codes: np.ndarray
@@ -128,6 +140,12 @@ _DIAG = [
     ("C34.9", 600, 1500, 1),  # lung cancer
     ("I25.1", 200, 950, 3),  # coronary heart disease
     ("K80.2", 160, 1300, 2),  # gallstones
+    # never drawn for ordinary care: the crowds and rings that need them set them
+    ("H25.9", 120, 1800, 0),  # senile cataract
+    ("N76.0", 110, 500, 0),  # vaginitis (female)
+    ("C92.1", 800, 1600, 0),  # chronic myeloid leukaemia
+    ("C90.0", 800, 1600, 0),  # multiple myeloma
+    ("C50.9", 700, 1500, 0),  # breast cancer
 ]
 DIAGNOSES = Diagnoses(
     np.array([d[0] for d in _DIAG]),

@@ -56,6 +56,8 @@ class Population:
     chronic_doctor: np.ndarray  # doctor index or -1
     #: refills always carry the prescribing doctor (a doctor's panel at the pharmacy next door)
     steady_refill: np.ndarray
+    #: tag of the hard-negative group whose habits the background claims follow, else -1
+    group_tag: np.ndarray
 
 
 def _ages(n: int, rng: np.random.Generator) -> np.ndarray:
@@ -88,7 +90,9 @@ def _id_numbers(county6: np.ndarray, birth_day: np.ndarray, male: np.ndarray) ->
     return np.char.add(body, check)
 
 
-def build_population(world: World, n: int, seed: int, rng: np.random.Generator) -> Population:
+def build_population(
+    world: World, n: int, seed: int, rng: np.random.Generator, flagship_share: float = 0.0
+) -> Population:
     village_size = rng.lognormal(0.0, 0.5, world.n_villages)
     village = np.sort(rng.choice(world.n_villages, n, p=village_size / village_size.sum()))
     # households: consecutive people of a village, sizes 1..6
@@ -143,6 +147,9 @@ def build_population(world: World, n: int, seed: int, rng: np.random.Generator) 
         pref_pharmacy >= 0, pref_pharmacy, _pick_in(world, (PHARMACY,), "county", county, rng)
     )
     pref_pharmacy2 = _pick_in(world, (PHARMACY,), "county", county, rng)
+    if flagship_share > 0:  # some shop at a city-centre flagship wherever they live
+        flagship = world.flagships[rng.integers(0, len(world.flagships), n)]
+        pref_pharmacy2 = np.where(rng.random(n) < flagship_share, flagship, pref_pharmacy2)
     # a village clinic only serves its own village; elsewhere the township centre does
     own_clinic = world.provider_town[np.maximum(pref_village, 0)] == town
     pref_village = np.where((pref_village >= 0) & own_clinic, pref_village, pref_township)
@@ -176,6 +183,7 @@ def build_population(world: World, n: int, seed: int, rng: np.random.Generator) 
         pref_pharmacy2=np.where(pref_pharmacy2 >= 0, pref_pharmacy2, pref_pharmacy),
         chronic_doctor=chronic_doctor,
         steady_refill=np.zeros(n, dtype=bool),
+        group_tag=np.full(n, -1, dtype=np.int64),
     )
 
 

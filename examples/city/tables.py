@@ -21,6 +21,7 @@ from graphscan.examples.city.batch import (
     Items,
     Money,
 )
+from graphscan.examples.city.columns import Written
 from graphscan.examples.city.population import Population
 from graphscan.examples.city.sampling import digits_to_str, scramble
 from graphscan.examples.city.world import TIER_KIND, TIER_LEVEL, VILLAGE, World
@@ -79,25 +80,39 @@ def claim_ids(counter: np.ndarray, seed: int) -> pa.Array:
     )
 
 
-def claims_table(batch: ClaimBatch, money: Money, ids: pa.Array, lookups: Lookups) -> pa.Table:
+def claims_table(
+    batch: ClaimBatch,
+    money: Money,
+    ids: pa.Array,
+    lookups: Lookups,
+    written: Written,
+    card_ids: str,
+    drop: tuple[str, ...] = (),
+) -> pa.Table:
+    """The claims as written: ``written`` says which optional ids each claim carries,
+    ``card_ids`` how card_id relates to person_id; columns in ``drop`` are left out."""
+    person = _take(lookups.person, batch.person)
+    card = _take(lookups.card, np.where(written.shows_id, -1, batch.person))
+    if card_ids == "equal":
+        card = person
     columns = {
         "claim_id": ids,
         "kind": _take(lookups.kind, batch.kind),
-        "person_id": _take(lookups.person, batch.person),
-        "card_id": _take(lookups.card, batch.person),
+        "person_id": person,
+        "card_id": card,
         "provider_id": _take(lookups.provider, batch.provider),
-        "doctor_id": _take(lookups.doctor, batch.doctor),
-        "operator_id": _take(lookups.operator, batch.operator),
+        "doctor_id": _take(lookups.doctor, written.doctor),
+        "operator_id": _take(lookups.operator, written.operator),
         "start_time": _seconds(batch.start),
         "end_time": _seconds(batch.end),
-        "diagnosis_code": _text(batch.diagnosis),
+        "diagnosis_code": _text(written.diagnosis),
         "total_amount": cents(money.total),
         "fund_amount": cents(money.fund),
         "account_amount": cents(money.account),
         "cash_amount": cents(money.cash),
     }
     assert list(columns) == CLAIMS.names
-    return pa.table(columns)
+    return pa.table({k: v for k, v in columns.items() if k not in drop})
 
 
 def items_table(items: Items, ids: pa.Array, lookups: Lookups) -> pa.Table:

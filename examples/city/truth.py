@@ -26,10 +26,13 @@ _ENTITY = {
 
 @dataclass
 class Group:
-    """A ring (kind = pattern) or a hard-negative group (kind = family, ...)."""
+    """A ring (kind = pattern) or a hard-negative group (kind = family, ...). ``tag`` marks
+    its claims: a ring's index for fraud claims, ``-2 - index`` for a negative group's."""
 
     group_id: str
     kind: str
+    tag: int
+    recipe: str = ""
     #: (member_kind, index into the entity's id array), in insertion order
     members: dict[tuple[str, int], None] = field(default_factory=dict)
 
@@ -52,13 +55,15 @@ class Truth:
     providers: set[int] = field(default_factory=set)
     doctors: set[int] = field(default_factory=set)
 
-    def new_ring(self, pattern: str) -> tuple[int, Group]:
-        ring = Group(f"R{len(self.rings) + 1:04d}", pattern)
+    def new_ring(self, pattern: str, recipe: str) -> tuple[int, Group]:
+        tag = len(self.rings)
+        ring = Group(f"R{tag + 1:04d}", pattern, tag, recipe)
         self.rings.append(ring)
-        return len(self.rings) - 1, ring
+        return tag, ring
 
     def new_negative(self, kind: str) -> Group:
-        group = Group(f"N{len(self.negatives) + 1:04d}", kind)
+        index = len(self.negatives)
+        group = Group(f"N{index + 1:04d}", kind, -2 - index)
         self.negatives.append(group)
         return group
 
@@ -69,26 +74,36 @@ class Truth:
         world: World,
         fraud_ids: np.ndarray,
         fraud_rings: np.ndarray,
+        seen: Seen,
     ) -> None:
         """rings.csv, fraud_claims.csv and hard_negatives.csv (always CSV: small, and read
-        by people as much as by the scorer)."""
+        by people as much as by the scorer). Members are listed as the written claims show
+        them: a doctor or operator that no claim of the group records is left out (a
+        detector cannot report it), and a card is the card_id its claims carry (the ID
+        number where card_id is empty or equal to person_id)."""
         ids = {
             "person": people.person_id,
-            "card": people.card_id,
             "doctor": world.doctor_id,
             "provider": world.provider_id,
             "operator": world.operator_id,
         }
 
         def rows(group: Group) -> list[tuple[str, str]]:
-            out_rows = {(kind, str(ids[_ENTITY[kind]][i])) for kind, i in group.members}
+            out_rows = set()
+            for kind, i in group.members:
+                if kind == "card":
+                    out_rows.update(("card", c) for c in seen.cards_of(group.tag, i, people))
+                elif kind in ("doctor", "operator") and not seen.has_staff(group.tag, kind, i):
+                    continue
+                else:
+                    out_rows.add((kind, str(ids[_ENTITY[kind]][i])))
             return sorted(out_rows)
 
         with open(out / "rings.csv", "w", newline="", encoding="utf-8") as f:
             w = csv.writer(f, lineterminator="\n")
-            w.writerow(["ring_id", "pattern", "member_kind", "member_id"])
+            w.writerow(["ring_id", "pattern", "member_kind", "member_id", "recipe"])
             for ring in self.rings:
-                w.writerows([ring.group_id, ring.kind, k, m] for k, m in rows(ring))
+                w.writerows([ring.group_id, ring.kind, k, m, ring.recipe] for k, m in rows(ring))
         with open(out / "hard_negatives.csv", "w", newline="", encoding="utf-8") as f:
             w = csv.writer(f, lineterminator="\n")
             w.writerow(["group_id", "kind", "member_kind", "member_id"])
@@ -100,6 +115,51 @@ class Truth:
             w = csv.writer(f, lineterminator="\n")
             w.writerow(["claim_id", "ring_id"])
             w.writerows(zip(fraud_ids[order], ring_ids[fraud_rings[order]], strict=True))
+
+
+class Seen:
+    """What the written claims of each planted group show: the doctors and operators
+    they record and the card value (card number or ID number) each member used."""
+
+    def __init__(self, default_is_id: bool) -> None:
+        #: no claim of the group: the card value a claim would carry by default
+        self.default_is_id = default_is_id
+        self._staff: list[np.ndarray] = []
+        self._cards: list[np.ndarray] = []
+
+    def add(
+        self,
+        tag: np.ndarray,
+        doctor: np.ndarray,
+        operator: np.ndarray,
+        person: np.ndarray,
+        shows_id: np.ndarray,
+    ) -> None:
+        """Record the written ids of a block's claims that belong to a planted group."""
+        mine = tag != -1
+        t = tag[mine]
+        for code, staff in ((0, doctor[mine]), (1, operator[mine])):
+            kept = staff >= 0
+            self._staff.append(
+                np.unique(np.stack((t[kept], np.full(kept.sum(), code), staff[kept]), 1), axis=0)
+            )
+        cards = np.stack((t, person[mine], shows_id[mine].astype(np.int64)), 1)
+        self._cards.append(np.unique(cards, axis=0))
+
+    def freeze(self) -> None:
+        staff = np.concatenate(self._staff) if self._staff else np.zeros((0, 3), np.int64)
+        cards = np.concatenate(self._cards) if self._cards else np.zeros((0, 3), np.int64)
+        self.staff = {tuple(r) for r in staff.tolist()}
+        self.cards: dict[tuple[int, int], set[int]] = {}
+        for t, p, shows in cards.tolist():
+            self.cards.setdefault((t, p), set()).add(shows)
+
+    def has_staff(self, tag: int, kind: str, index: int) -> bool:
+        return (tag, 0 if kind == "doctor" else 1, index) in self.staff
+
+    def cards_of(self, tag: int, person: int, people: Population) -> list[str]:
+        shown = self.cards.get((tag, person), {int(self.default_is_id)})
+        return [str(people.person_id[person] if s else people.card_id[person]) for s in shown]
 
 
 class PersonPool:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from graphscan.examples.city.sampling import GroupSampler, digits_to_str
+from graphscan.examples.city.scenario import Scenario
 
 #: provider tiers (finer than the canonical kinds; level decides prices and fund ratios)
 TERTIARY, COUNTY, PRIVATE, TOWNSHIP, VILLAGE, CLINIC, PHARMACY = range(7)
@@ -57,6 +58,8 @@ class World:
     operator_count: np.ndarray
 
     near_sampler: GroupSampler  # pharmacies next to a given hospital
+    #: the city-centre flagship pharmacies people from anywhere also shop at
+    flagships: np.ndarray
 
     def pharmacies_near(self, hospital: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """A pharmacy standing next to each given hospital (-1 where there is none)."""
@@ -128,7 +131,7 @@ def _provider_names(
     return np.array(names)
 
 
-def build_world(n_persons: int, rng: np.random.Generator) -> World:
+def build_world(n_persons: int, rng: np.random.Generator, scenario: Scenario) -> World:
     n_villages = max(12, n_persons // 500)
     n_towns = max(4, n_villages // 8)
     n_counties = max(3, n_towns // 6)
@@ -174,6 +177,8 @@ def build_world(n_persons: int, rng: np.random.Generator) -> World:
     )
     n_providers = len(provider_tier)
     size = rng.lognormal(0.0, 0.8, n_providers)  # heavy tail within each tier
+    pharmacy = provider_tier == PHARMACY
+    size[pharmacy] **= scenario.pharmacy_sigma / 0.8  # the scenario's tail for pharmacies
     base = np.array([120.0, 40.0, 8.0, 8.0, 1.2, 1.5, 2.0])[provider_tier]
     weight = base * size
     weight[provider_near >= 0] *= 4.0  # pharmacies by a hospital door are busy
@@ -201,11 +206,17 @@ def build_world(n_persons: int, rng: np.random.Generator) -> World:
         digits_to_str(np.arange(n_doctors) * 13 + 100_000, 6),
     )
     doctor_specialty = SPECIALTIES[rng.integers(0, len(SPECIALTIES), n_doctors)]
+    # counter staff grow with the pharmacy; with shifts the busiest keep a dozen
+    most = 12 if scenario.operator_shifts else 6
     operators = np.where(
         institution,
         np.maximum(1, np.round(weight / 15)).astype(np.int64),
-        np.minimum(6, 1 + rng.poisson(weight / 4)),
+        np.minimum(most, 1 + rng.poisson(weight / 4)),
     )
+    urban = np.flatnonzero(pharmacy & (provider_county == 0))
+    flagships = urban[np.argsort(-weight[urban], kind="stable")[:2]]
+    if scenario.flagship_share > 0:
+        operators[flagships] = most
     operator_first, operator_provider = _staff(operators)
     n_ops = int(operators.sum())
     operator_id = np.char.add(
@@ -240,4 +251,5 @@ def build_world(n_persons: int, rng: np.random.Generator) -> World:
         operator_first=operator_first,
         operator_count=operators,
         near_sampler=near_sampler,
+        flagships=flagships,
     )

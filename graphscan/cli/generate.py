@@ -10,6 +10,7 @@ import click
 import pandas as pd
 
 from graphscan.cli.common import friendly_errors, open_workspace, workspace_option
+from graphscan.examples.city.scenario import ABLATIONS
 from graphscan.i18n import t
 
 
@@ -43,6 +44,23 @@ from graphscan.i18n import t
     help="hard: smaller, rarer rings at hub providers / 困难：团伙更小更少、藏在大机构.",
 )
 @click.option(
+    "--scenario-seed",
+    type=int,
+    default=None,
+    help="Draw every structural choice (ring sizes and recipes, placement, which "
+    "optional columns and tables exist, traffic) from this seed and write it to "
+    "OUT/scenario.json; without it the fixed reference city is built / "
+    "随机抽取城市结构（团伙规模与手法、可选字段与表、客流）并写入 scenario.json.",
+)
+@click.option(
+    "--drop",
+    "drops",
+    multiple=True,
+    type=click.Choice(ABLATIONS),
+    help="Leave out this optional column or table (repeatable; for ablations) / "
+    "省略该可选字段或表（可重复）.",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(["csv", "parquet"]),
@@ -58,7 +76,14 @@ from graphscan.i18n import t
 )
 @friendly_errors
 def generate(
-    persons: int, seed: int, out: str, difficulty: str, fmt: str, real_extract: bool
+    persons: int,
+    seed: int,
+    out: str,
+    difficulty: str,
+    scenario_seed: int | None,
+    drops: tuple[str, ...],
+    fmt: str,
+    real_extract: bool,
 ) -> None:
     """Generate one year of a synthetic city with planted fraud rings and hard negatives.
     生成含已知欺诈团伙和疑似但合法群体的一年模拟城市医保数据。
@@ -70,12 +95,25 @@ def generate(
     Example / 示例:
       graphscan generate --persons 20000 --seed 1 --difficulty hard --out city
       graphscan generate --persons 5000 --format parquet --real-extract --out city-small
+      graphscan generate --persons 10000 --scenario-seed 7 --difficulty hard --out city-7
     """
     from graphscan.examples.city import generate_city
+    from graphscan.examples.city.scenario import Scenario
 
+    scenario = None
+    if scenario_seed is not None or drops:
+        scenario = (
+            Scenario.draw(scenario_seed, difficulty)
+            if scenario_seed is not None
+            else Scenario.reference(difficulty)
+        )
+        for what in drops:
+            scenario = scenario.ablate(what)
     target = Path(out)
     with click.progressbar(length=persons, label=t("生成中", "Generating"), file=sys.stderr) as bar:
-        summary = generate_city(target, persons, seed, difficulty, fmt, progress=bar.update)
+        summary = generate_city(
+            target, persons, seed, difficulty, fmt, progress=bar.update, scenario=scenario
+        )
     if real_extract:
         from graphscan.examples.city.extract import write_extract
 

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import pandas as pd
@@ -35,6 +36,9 @@ from graphscan.rings import (
 )
 from graphscan.safe_csv import write_frame
 from graphscan.workspace import Workspace
+
+if TYPE_CHECKING:
+    from graphscan.detect import ScanReport
 
 PERSONAL_KINDS = ("person", "card")
 
@@ -134,6 +138,11 @@ def _ranked_table(frame: pd.DataFrame) -> str:
 @click.option("--since", type=click.DateTime(), default=None, help="From / 起始时间.")
 @click.option("--until", type=click.DateTime(), default=None, help="Until / 截止时间.")
 @click.option("--top", type=int, default=20, show_default=True, help="Rows shown / 显示行数.")
+@click.option(
+    "--profile",
+    is_flag=True,
+    help="Print time and peak memory per detector stage / 打印各阶段耗时和内存峰值.",
+)
 @workspace_option
 @store_option
 @friendly_errors
@@ -142,6 +151,7 @@ def scan(
     since: datetime | None,
     until: datetime | None,
     top: int,
+    profile: bool,
     workspace: str | None,
     store: str | None,
 ) -> None:
@@ -154,6 +164,7 @@ def scan(
       graphscan scan --pattern card_lending --since 2025-01-01 --until 2025-06-30
     """
     from graphscan.api import input_gaps, scan_store
+    from graphscan.detect import ScanReport
     from graphscan.store import open_store
 
     ws = open_workspace(workspace, store)
@@ -177,8 +188,10 @@ def scan(
         file=sys.stderr,
         item_show_func=lambda stage: stage,
     ) as bar:
-        cases = scan_store(db, ws, chosen, since, until, lambda stage: bar.update(1, stage))
+        report = ScanReport(profile=profile)
+        cases = scan_store(db, ws, chosen, since, until, lambda stage: bar.update(1, stage), report)
         bar.update(1, t("保存案件", "cases"))
+    _print_report(report)
     book = CaseBook(ws)
     frame = book.list()
     click.echo(
@@ -199,6 +212,21 @@ def scan(
                 w=where,
             )
         )
+
+
+def _print_report(report: ScanReport) -> None:
+    """The signals each detector could not use, and with --profile each stage's figures."""
+    for pattern, lost in report.lost.items():
+        for signal, reason in lost:
+            click.echo(
+                t("{p}: 缺少 {s}（{r}）", "{p}: lost {s} ({r})", p=pattern, s=signal, r=reason)
+            )
+    if report.stages:
+        click.echo(t("阶段  耗时(秒)  内存峰值(GB)", "stage  seconds  peak memory (GB)"))
+        for stage in report.stages:
+            click.echo(
+                f"  {stage.name:<36}{stage.seconds:>8.1f}  {stage.peak_bytes / 1024**3:>6.2f}"
+            )
 
 
 @click.group("cases")

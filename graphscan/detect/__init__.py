@@ -1,54 +1,99 @@
 """Detectors: projection -> communities or motifs -> rings with roles -> score.
 
-``scan`` runs the detectors, controls the false-discovery rate across all their
-candidates together and ranks what survives."""
+The four detectors live here (card_lending, kickback, group_hospitalisation,
+identity_misuse), the statistics they share in ``engines/``. ``scan`` runs the
+detectors of the registry (:data:`graphscan.rings.REGISTRY`), controls the
+false-discovery rate across all their candidates together and ranks what survives."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterable
+from dataclasses import fields
 
 import numpy as np
 
-from graphscan.detect.base import Detector, Window
-from graphscan.detect.card_lending import CardLending
-from graphscan.detect.group_hospitalisation import GroupHospitalisation
-from graphscan.detect.identity_misuse import IdentityMisuse
-from graphscan.detect.kickback import Kickback
-from graphscan.detect.significance import benjamini_hochberg, surprise
-from graphscan.rings import PATTERNS, Ring
+from graphscan.detect.base import Detector, ScanReport, Window
+from graphscan.detect.engines.significance import P_FLOOR, log10_benjamini_hochberg
+from graphscan.rings import PATTERNS, REGISTRY, Ring
 from graphscan.store.base import Store
 
-__all__ = ["ALPHA", "Detector", "Window", "detectors", "rank", "scan"]
+__all__ = [
+    "ALPHA",
+    "Detector",
+    "ScanReport",
+    "Window",
+    "detector_class",
+    "detectors",
+    "pattern_table",
+    "rank",
+    "scan",
+]
 
 #: q-value a candidate needs to become a case
 ALPHA = 0.01
-#: beyond this -log10 q every candidate is equally certain and money decides
-SURPRISE_CAP = 30.0
+
+
+def detector_class(pattern: str) -> type[Detector]:
+    """The detector class the registry names for ``pattern``."""
+    spec = next(p for p in REGISTRY if p.name == pattern)
+    module, name = spec.detector.split(":")
+    cls: type[Detector] = getattr(importlib.import_module(module), name)
+    return cls
 
 
 def detectors(patterns: Iterable[str] | None = None) -> list[Detector]:
+    """One detector with default parameters per chosen pattern, in registry order."""
     chosen = list(patterns or PATTERNS)
     unknown = sorted(set(chosen) - set(PATTERNS))
     if unknown:
         raise ValueError(f"unknown pattern {unknown[0]!r}; choose from {', '.join(PATTERNS)}")
-    every: list[Detector] = [CardLending(), Kickback(), GroupHospitalisation(), IdentityMisuse()]
-    return [d for d in every if d.pattern in chosen]
+    return [detector_class(p)() for p in PATTERNS if p in chosen]
+
+
+def pattern_table() -> str:
+    """The Markdown table of patterns, detectors, projections and parameters with their
+    defaults, as docs/detection.md shows it."""
+    lines = [
+        "| pattern | 模式 | detector | projections | parameters (default) |",
+        "|---|---|---|---|---|",
+    ]
+    for spec in REGISTRY:
+        cls = detector_class(spec.name)
+        params = ", ".join(
+            f"`{f.name}` ({f.default})"
+            for f in fields(cls)  # type: ignore[arg-type]
+        )
+        projections = ", ".join(f"`{p}`" for p in cls.projections)
+        lines.append(
+            f"| `{spec.name}` {spec.en} | {spec.zh} | `{spec.detector}` | {projections} | "
+            f"{params} |"
+        )
+    return "\n".join(lines)
 
 
 def rank(candidates: list[Ring], alpha: float = ALPHA) -> list[Ring]:
-    """Benjamini-Hochberg over every candidate of the scan, keep q <= alpha, then order by
-    score = min(-log10 q, cap) + log10(1 + total amount): significance first, money breaks
-    the ties among the certain."""
-    q_values = benjamini_hochberg(np.array([r.p_value for r in candidates]))
+    """One ranking across patterns: Benjamini-Hochberg within each pattern (each
+    detector's candidates are its own family: a pattern with many weak candidates does
+    not dilute another's), keep q <= alpha, then order by certainty alone, -log10 q
+    (from log-space tails, so the most certain rings do not tie at a floor), money only
+    breaking the ties of equal certainty (to 0.01 in log10 q)."""
     kept = []
-    for ring, q in zip(candidates, q_values, strict=True):
-        ring.q_value = float(q)
-        ring.score = round(
-            min(surprise(ring.q_value), SURPRISE_CAP) + float(np.log10(1 + ring.total_amount)), 6
-        )
-        if ring.q_value <= alpha:
-            kept.append(ring)
+    for pattern in sorted({r.pattern for r in candidates}):
+        family = [r for r in candidates if r.pattern == pattern]
+        log10_q = log10_benjamini_hochberg(np.array([-r.surprise for r in family]))
+        for ring, lq in zip(family, log10_q, strict=True):
+            ring.q_value = max(float(10**lq), P_FLOOR)
+            ring.score = score(-float(lq), ring.total_amount)
+            if lq <= np.log10(alpha):
+                kept.append(ring)
     return sorted(kept, key=lambda r: (-r.score, r.pattern, sorted(m.id for m in r.members)))
+
+
+def score(certainty: float, amount: float) -> float:
+    """-log10 q cut to 0.01, plus the money (log10 yuan, below 10) in the thousandths:
+    the case book's single sort key."""
+    return round(np.floor(certainty * 100) / 100 + min(np.log10(1 + amount), 9.99) / 1000, 6)
 
 
 def scan(
@@ -56,11 +101,15 @@ def scan(
     window: Window | None = None,
     patterns: Iterable[str] | None = None,
     on_stage: Callable[[str], None] | None = None,
+    report: ScanReport | None = None,
 ) -> list[Ring]:
-    """All candidates of the chosen patterns, false-discovery controlled and ranked."""
+    """All candidates of the chosen patterns, false-discovery controlled and ranked.
+    ``report`` collects the signals each detector lost (and, with ``profile``, the time
+    and peak memory of every stage)."""
+    report = report if report is not None else ScanReport()
     candidates: list[Ring] = []
     for detector in detectors(patterns):
         if on_stage:
             on_stage(detector.pattern)
-        candidates.extend(detector.find(store, window or Window()))
-    return rank(candidates)
+        candidates.extend(detector.find(store, window or Window(), report))
+    return report.timed("rank", lambda: rank(candidates))

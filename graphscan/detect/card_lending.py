@@ -2,180 +2,375 @@
 same operator at the same pharmacy in bursts minutes apart, the same cards together again
 and again. A busy counter swipes many cards per burst too, but different ones each day;
 the burst-size-aware null model expects that, and members of one household are expected
-to come together. Cards swiped far from their holders' usual places (graphscan.detect.
-far_cards) are a second, independent test that raises or weakens each ring."""
+to come together. Cards swiped far from their holders' usual places (engines.far_cards)
+are a second, independent test that raises or weakens each ring."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
+from typing import ClassVar
 
+import numpy as np
 import pandas as pd
 
-from graphscan.detect.base import Candidate, Window, finish, short
-from graphscan.detect.cooccurrence import Group, Params, find_groups
-from graphscan.detect.far_cards import REGION_DIGITS, far_cards
-from graphscan.detect.roaming import roaming_groups
-from graphscan.rings import Member, Ring
+from graphscan.detect.base import Candidate, Coverage, Detector, Frames, Lost, Window, short
+from graphscan.detect.engines.cooccurrence import Group, Params, find_groups, stranger_crowds
+from graphscan.detect.engines.far_cards import REGION_DIGITS, FarCards, far_cards
+from graphscan.detect.engines.roaming import roaming_groups
+from graphscan.rings import Member
 from graphscan.store.base import Store
+
+EXPLAIN_ZH = (
+    "{moving_zh}操作员 {op}… 在药店 {ph}… 以 {gap} 分钟内连续刷卡的方式，"
+    "{bursts} 次（{days} 天）同时刷了这 {cards} 张卡中的至少 {quorum} 张"
+    "（按各卡自身刷卡次数独立估计的期望次数：{exp}）；{far_zh}"
+    "证据结算 {claims} 笔，合计 {total:.2f} 元（统筹 {fund:.2f}，"
+    "个人账户 {account:.2f}），{first} 至 {last}。"
+)
+EXPLAIN_EN = (
+    "{moving_en}Operator {op}… at pharmacy {ph}… swiped at least {quorum} "
+    "of these {cards} cards within {gap}-minute bursts {bursts} times on "
+    "{days} days (expected under independence given each card's own visits: "
+    "{exp}); {far_en}"
+    "{claims} evidence claims, {total:.2f} yuan (fund {fund:.2f}, "
+    "personal account {account:.2f}), {first} to {last}."
+)
+#: a stack found only as crowds of strangers (a broker's sessions)
+STRANGERS_ZH = (
+    "{moving_zh}药店 {ph}…（操作员 {op}…）在 {sessions} 次连续刷卡（{gap} 分钟内）中刷了 "
+    "{cards} 张在该柜台全年只出现一两次的卡（按该柜台平时此类卡的比例估计的期望：{exp} 张）；"
+    "{far_zh}证据结算 {claims} 笔，合计 {total:.2f} 元（统筹 {fund:.2f}，"
+    "个人账户 {account:.2f}），{first} 至 {last}。"
+)
+STRANGERS_EN = (
+    "{moving_en}Pharmacy {ph}… (operator {op}…) swiped {cards} cards seen at this counter "
+    "only once or twice a year in {sessions} bursts of swipes {gap} minutes apart "
+    "(expected from the counter's usual share of such cards: {exp}); {far_en}"
+    "{claims} evidence claims, {total:.2f} yuan (fund {fund:.2f}, "
+    "personal account {account:.2f}), {first} to {last}."
+)
+MOVING_ZH = "同一组卡在 {n} 家药店之间一起流动。"
+MOVING_EN = "The same cards moved together across {n} pharmacies. "
 
 
 @dataclass
-class CardLending:
-    pattern: str = "card_lending"
-    #: hard rings swipe a stack 2-10 minutes apart; a longer gap opens a new burst
-    gap_minutes: int = 10
-    params: Params = field(default_factory=Params)
+class CardLending(Detector):
+    """Parameters:
+    gap_minutes: a longer pause between an operator's swipes opens a new burst (hard
+        rings swipe a stack 2-10 minutes apart)
+    min_together: a pair of cards must share at least this many bursts
+    edge_p: and that often must be this unlikely under independence (a screen: the
+        group test decides)
+    attach_p: a card joins a group when its presence in the group's bursts is this
+        unlikely
+    min_group: smallest group of cards reported
+    max_group: groups larger than this are split with Leiden
+    region_digits: region code characters that name a home area (9: the township)
+    max_burst_cards: bursts with more cards are rush hours, kept in the null model but
+        never searched (this bounds the pairs a burst can make; a stack swiped only
+        inside such crowds is missed)
+    stranger_bursts: a card seen in at most this many bursts of a counter is a stranger
+        there
+    min_strangers: a burst with at least this many strangers is tested as a crowd of
+        collected cards (a broker's session), against the counter's share of strangers
+    outing_share: a crowd of strangers with at least this share from one village is a
+        village outing (screening day, check-up bus), not collected cards
+    household_size: without household keys, a group of at most this many cards that is
+        not away from its holders' places may be one family (家庭共济: spouse, parents,
+        children) and is not reported
+    """
 
-    def find(self, store: Store, window: Window) -> list[Ring]:
+    pattern: ClassVar[str] = "card_lending"
+    projections: ClassVar[tuple[str, ...]] = (
+        "card_bursts",
+        "card_roaming",
+        "card_burst_sizes",
+        "card_away",
+    )
+
+    gap_minutes: int = 10
+    min_together: int = 3
+    edge_p: float = 1e-3
+    attach_p: float = 1e-2
+    min_group: int = 3
+    max_group: int = 60
+    region_digits: int = REGION_DIGITS
+    max_burst_cards: int = 100
+    stranger_bursts: int = 2
+    min_strangers: int = 5
+    outing_share: float = 0.5
+    household_size: int = 6
+
+    @property
+    def cooccurrence(self) -> Params:
+        """The co-occurrence engine's parameters, from this detector's fields."""
+        return Params(self.min_together, self.edge_p, self.attach_p, self.min_group, self.max_group)
+
+    def lost_signals(self, coverage: Coverage) -> list[Lost]:
+        lost: list[Lost] = []
+        operator = coverage.share("claims", "operator_id", "pharmacy")
+        if operator == 0:
+            lost.append(
+                (
+                    "operator_id",
+                    "not recorded on pharmacy claims: bursts per pharmacy, all counters together",
+                )
+            )
+        elif operator < 1:
+            lost.append(
+                (
+                    "operator_id",
+                    f"missing on {1 - operator:.0%} of pharmacy claims: those swipes in bursts "
+                    "per pharmacy",
+                )
+            )
+        if coverage.share("claims", "card_id") == 0:
+            lost.append(("card_id", "not recorded: each holder's person_id stands for the card"))
+        if coverage.share("persons", "address_key") == 0:
+            lost.append(
+                (
+                    "persons.address_key",
+                    "not recorded: households unknown, small groups at home taken as families",
+                )
+            )
+        if coverage.share("persons", "region_code") == 0:
+            lost.append(
+                (
+                    "persons.region_code",
+                    "not recorded: homes from each card's other places, no roaming stacks, "
+                    "crowds of strangers not told from village outings",
+                )
+            )
+        if coverage.share("providers", "region_code") == 0:
+            lost.append(("providers.region_code", "not recorded: far-away cards not tested"))
+        return lost
+
+    def read(self, store: Store, window: Window) -> Frames:
         args = {**window.params(), "gap_minutes": self.gap_minutes}
-        swipes = store.projection("card_bursts", **args, min_bursts=self.params.min_together)
-        travelling = store.projection(
-            "card_roaming",
-            **args,
-            min_bursts=self.params.min_together,
-            region_digits=REGION_DIGITS,
+        return self.frames(
+            store,
+            window,
+            {
+                "card_bursts": store.projection(
+                    "card_bursts",
+                    **args,
+                    min_bursts=self.min_together,
+                    max_burst_cards=self.max_burst_cards,
+                    stranger_bursts=self.stranger_bursts,
+                    min_strangers=self.min_strangers,
+                ),
+                "card_roaming": store.projection(
+                    "card_roaming",
+                    **args,
+                    min_bursts=self.min_together,
+                    region_digits=self.region_digits,
+                ),
+                "card_burst_sizes": store.projection(
+                    "card_burst_sizes", **args, stranger_bursts=self.stranger_bursts
+                ),
+            },
         )
-        sizes = store.projection("card_burst_sizes", **args)
+
+    def decide(self, frames: Frames) -> list[Candidate]:
+        swipes, travelling = frames["card_bursts"], frames["card_roaming"]
         holders = pd.concat([swipes, travelling]).drop_duplicates("card_id").set_index("card_id")
+        venues = Venues(frames["card_burst_sizes"])
         sizes = pd.DataFrame(
             {
-                "venue": sizes["provider_id"] + "\x1e" + sizes["operator_id"],
-                "size": sizes["size"],
-                "contexts": sizes["bursts"],
+                "venue": venues.code(frames["card_burst_sizes"]),
+                "size": frames["card_burst_sizes"]["size"],
+                "contexts": frames["card_burst_sizes"]["bursts"],
             }
         )
         household = holders["address_key"]
-        groups = find_groups(
-            _members(swipes, swipes["burst"].astype(str), swipes["card_bursts"]),
-            sizes,
-            self.params,
-            store.communities,
-            household,
+        params = self.cooccurrence
+        members = venues.members(swipes, swipes["burst"].astype(str), swipes["card_bursts"])
+        groups = find_groups(members, sizes, params, frames.communities, household)
+        # strangers (seen at the counter once or twice) that were only ever swiped
+        # together: two shared bursts are all they can show, and chance rarely gives two
+        strangers = members[members["n_entity"] <= self.stranger_bursts]
+        groups += find_groups(
+            strangers, sizes, replace(params, min_together=2), frames.communities, household
         )
+        counted = frames["card_burst_sizes"]
+        share = (
+            pd.Series(counted["strangers"].to_numpy(dtype=float), index=sizes["venue"])
+            .groupby(level=0)
+            .sum()
+            / (sizes["size"] * sizes["contexts"]).groupby(sizes["venue"].to_numpy()).sum()
+        )
+        crowds = stranger_crowds(
+            members, share, self.stranger_bursts, self.min_strangers, self.edge_p
+        )
+        home = holders["home_region"].dropna()
+        groups += [
+            c
+            for c in crowds
+            if not self._household([c], None, household) and not self._outing(c, home)
+        ]
         burst = travelling["day"].astype(str) + "#" + travelling["burst"].astype(str)
         roaming = roaming_groups(
-            _members(travelling, burst, travelling["card_swipes"]),
+            venues.members(travelling, burst, travelling["card_swipes"]),
             sizes,
-            self.params,
-            store.communities,
+            params,
+            frames.communities,
             household,
         )
         seen = [set(g.entities) for g in groups]
         roaming = [r for r in roaming if not any(_overlap(_cards(r), s) for s in seen)]
         stacks = _lockstep(groups) + roaming
-        far = far_cards(store, window, [_card_places(stack) for stack in stacks])
+        places = [venues.card_places(stack) for stack in stacks]
+        pharmacies = sorted({p for ring in places for where in ring.values() for p in where})
+        judged = (
+            frames.more("card_away", pharmacies=pharmacies, region_digits=self.region_digits)
+            if pharmacies
+            else None
+        )
+        far = far_cards(judged, places) if judged is not None else []
         candidates = []
         for i, (stack, far_) in enumerate(zip(stacks, far, strict=True)):
             # roaming stacks were chosen for being far from home: no independent evidence
             travels = i >= len(stacks) - len(roaming)
-            independent = bool(far_.known) and not travels
-            venues = [g.venue.split("\x1e") for g in stack]
-            pharmacies = sorted({v[0] for v in venues})
-            operators = sorted({v[1] for v in venues})
-            cards = sorted({c for g in stack for c in g.entities})
-            persons = sorted(set(holders.loc[cards, "person_id"]))
-            members_ = [
+            if self._household(stack, far_, household):
+                continue
+            candidates.append(self._candidate(frames, venues, stack, far_, holders, travels))
+        return candidates
+
+    def _outing(self, crowd: Group, home: pd.Series) -> bool:
+        """A crowd of strangers most of whom live in one village (the full region code)
+        came together (a village's screening day, a bus to a check-up): a broker's
+        collected cards come from scattered homes. Unknown homes cannot tell the two
+        apart."""
+        places = home.reindex(crowd.entities).dropna()
+        if places.empty:
+            return False
+        return places.value_counts().iloc[0] >= self.outing_share * len(crowd.entities)
+
+    def _household(self, stack: list[Group], far_: FarCards | None, household: pd.Series) -> bool:
+        """A small group whose holders' households are unknown and who are not away from
+        their usual places more than the pharmacy's other customers: maybe one family
+        shopping together (or paying for each other, 家庭共济), not a ring."""
+        cards = _cards(stack)
+        if len(cards) > self.household_size or household.reindex(list(cards)).notna().any():
+            return False
+        return far_ is None or not far_.known or far_.p_value > self.edge_p
+
+    def _candidate(
+        self,
+        frames: Frames,
+        venues: Venues,
+        stack: list[Group],
+        far_: FarCards,
+        holders: pd.DataFrame,
+        travels: bool,
+    ) -> Candidate:
+        independent = bool(far_.known) and not travels
+        pharmacies = sorted({venues.pharmacy(g.venue) for g in stack})
+        operators = sorted({venues.operator(g.venue) for g in stack} - {""})
+        cards = sorted({c for g in stack for c in g.entities})
+        persons = sorted(set(holders.loc[cards, "person_id"]))
+        observed = sum(g.observed for g in stack)
+        expected = sum(g.expected for g in stack)
+        moving = len(pharmacies) >= 2
+        numbers = {
+            "cards": len(cards),
+            "op": "…, ".join(short(o) for o in operators),
+            "ph": "…, ".join(short(p) for p in pharmacies),
+            "gap": self.gap_minutes,
+            "bursts": observed,
+            "quorum": min(g.quorum for g in stack),
+            "exp": f"{expected:.2g}",
+            **far_.numbers(),
+            "moving_zh": MOVING_ZH.format(n=len(pharmacies)) if moving else "",
+            "moving_en": MOVING_EN.format(n=len(pharmacies)) if moving else "",
+            "sessions": sum(len(g.contexts) for g in stack),
+        }
+        crowds = all(g.kind == "strangers" for g in stack)
+        return Candidate(
+            pattern=self.pattern,
+            members=[
                 *(Member("pharmacy", p, "pharmacy") for p in pharmacies),
                 *(Member("operator", o, "operator") for o in operators),
                 *(Member("card", c, "card_holder") for c in cards),
                 *(Member("person", p, "card_holder") for p in persons),
-            ]
-            observed = sum(g.observed for g in stack)
-            expected = sum(g.expected for g in stack)
-            numbers = {
-                "cards": len(cards),
-                "op": "…, ".join(short(o) for o in operators),
-                "ph": "…, ".join(short(p) for p in pharmacies),
-                "gap": self.gap_minutes,
-                "bursts": observed,
-                "quorum": min(g.quorum for g in stack),
-                "exp": f"{expected:.2g}",
-                **far_.numbers(),
-                **_moving(len(pharmacies)),
+            ],
+            claim_ids=sorted({c for g in stack for c in g.claim_ids}),
+            statistic=observed,
+            expected=expected,
+            tests=sum(g.tests for g in stack),
+            explain_zh=STRANGERS_ZH if crowds else EXPLAIN_ZH,
+            explain_en=STRANGERS_EN if crowds else EXPLAIN_EN,
+            numbers=numbers,
+            method=self.method(
+                frames,
+                signal="strangers" if crowds else "repeat",
+                pair_edges=sum(g.pair_edges for g in stack),
+                venues=len(stack),
+                roaming=travels,
+                far_cards_p=far_.p_value,
+            ),
+            support_p=far_.p_value if independent else None,
+            log10_tail=min(g.log10_p for g in stack) if crowds else None,
+        )
+
+
+class Venues:
+    """The counters (pharmacy, operator; operator '' where none is recorded) as integer
+    codes for the co-occurrence engine, and back."""
+
+    def __init__(self, sizes: pd.DataFrame) -> None:
+        self.table = sizes[["provider_id", "operator_id"]].drop_duplicates().reset_index(drop=True)
+        self._index = pd.MultiIndex.from_frame(self.table)
+
+    def code(self, frame: pd.DataFrame) -> np.ndarray:
+        keys = pd.MultiIndex.from_frame(frame[["provider_id", "operator_id"]])
+        return self._index.get_indexer(keys)
+
+    def pharmacy(self, venue: int) -> str:
+        return str(self.table.at[venue, "provider_id"])
+
+    def operator(self, venue: int) -> str:
+        return str(self.table.at[venue, "operator_id"])
+
+    def members(self, swipes: pd.DataFrame, burst: pd.Series, visits: pd.Series) -> pd.DataFrame:
+        """Swipes as the co-occurrence engine's membership list: the burst is the
+        context, ``visits`` the card's bursts (or an upper bound) at the counter."""
+        return pd.DataFrame(
+            {
+                "venue": self.code(swipes),
+                "site": swipes["provider_id"],
+                "context": burst,
+                "size": swipes["burst_cards"],
+                "entity": swipes["card_id"],
+                "n_entity": visits,
+                "claim_id": swipes["claim_id"],
             }
-            candidates.append(
-                Candidate(
-                    pattern=self.pattern,
-                    members=members_,
-                    claim_ids=sorted({c for g in stack for c in g.claim_ids}),
-                    statistic=observed,
-                    expected=expected,
-                    tests=sum(g.tests for g in stack),
-                    explain_zh=(
-                        "{moving_zh}操作员 {op}… 在药店 {ph}… 以 {gap} 分钟内连续刷卡的方式，"
-                        "{bursts} 次（{days} 天）同时刷了这 {cards} 张卡中的至少 {quorum} 张"
-                        "（按各卡自身刷卡次数独立估计的期望次数：{exp}）；{far_zh}"
-                        "证据结算 {claims} 笔，合计 {total:.2f} 元（统筹 {fund:.2f}，"
-                        "个人账户 {account:.2f}），{first} 至 {last}。"
-                    ),
-                    explain_en=(
-                        "{moving_en}Operator {op}… at pharmacy {ph}… swiped at least {quorum} "
-                        "of these {cards} cards within {gap}-minute bursts {bursts} times on "
-                        "{days} days (expected under independence given each card's own visits: "
-                        "{exp}); {far_en}"
-                        "{claims} evidence claims, {total:.2f} yuan (fund {fund:.2f}, "
-                        "personal account {account:.2f}), {first} to {last}."
-                    ),
-                    numbers=numbers,
-                    method={
-                        "detector": self.pattern,
-                        "projection": ["card_bursts", "card_roaming", "card_burst_sizes"],
-                        "gap_minutes": self.gap_minutes,
-                        **vars(self.params),
-                        "pair_edges": sum(g.pair_edges for g in stack),
-                        "venues": len(stack),
-                        "roaming": travels,
-                        "region_digits": REGION_DIGITS,
-                        "far_cards_p": far_.p_value,
-                    },
-                    support_p=far_.p_value if independent else None,
-                )
-            )
-        return finish(store, candidates)
+        )
 
-
-def _moving(pharmacies: int) -> dict[str, str]:
-    """The explanation's clause for one stack of cards swiped at several pharmacies."""
-    if pharmacies < 2:
-        return {"moving_zh": "", "moving_en": ""}
-    return {
-        "moving_zh": f"同一组卡在 {pharmacies} 家药店之间一起流动。",
-        "moving_en": f"The same cards moved together across {pharmacies} pharmacies. ",
-    }
-
-
-def _members(swipes: pd.DataFrame, burst: pd.Series, visits: pd.Series) -> pd.DataFrame:
-    """Swipes as the co-occurrence engine's membership list: the burst is the context,
-    ``visits`` the card's bursts (or an upper bound) at the counter."""
-    return pd.DataFrame(
-        {
-            "venue": swipes["provider_id"] + "\x1e" + swipes["operator_id"],
-            "context": burst,
-            "size": swipes["burst_cards"],
-            "entity": swipes["card_id"],
-            "n_entity": visits,
-            "claim_id": swipes["claim_id"],
-        }
-    )
+    def card_places(self, stack: list[Group]) -> dict[str, list[str]]:
+        """Each card of a stack -> the pharmacies where the stack swiped it."""
+        places: dict[str, set[str]] = {}
+        for group in stack:
+            for card in group.entities:
+                places.setdefault(card, set()).add(self.pharmacy(group.venue))
+        return {card: sorted(p) for card, p in places.items()}
 
 
 def _cards(stack: list[Group]) -> set[str]:
     return {c for g in stack for c in g.entities}
 
 
+#: two card groups sharing this many cards are one ring, whatever their sizes: unrelated
+#: cards of one group turning up together in another group elsewhere is the lockstep
+SHARED_CARDS = 3
+
+
 def _overlap(a: set[str], b: set[str]) -> bool:
-    """Two card sets are one stack when they share half of the smaller one."""
-    return len(a & b) >= 0.5 * min(len(a), len(b))
-
-
-def _card_places(stack: list[Group]) -> dict[str, list[str]]:
-    """Each card of a stack -> the pharmacies where the stack swiped it."""
-    places: dict[str, set[str]] = {}
-    for group in stack:
-        pharmacy = group.venue.split("\x1e")[0]
-        for card in group.entities:
-            places.setdefault(card, set()).add(pharmacy)
-    return {card: sorted(p) for card, p in places.items()}
+    """Two card sets are one stack when they share half of the smaller one, or
+    ``SHARED_CARDS`` (a broker's big groups at two counters share few cards, each card
+    being swiped once or twice)."""
+    shared = len(a & b)
+    return shared >= min(SHARED_CARDS, 0.5 * min(len(a), len(b)))
 
 
 def _lockstep(groups: list[Group]) -> list[list[Group]]:

@@ -9,45 +9,123 @@ bills and stays or by that phone."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 
-from graphscan.detect.base import Candidate, Window, finish, short
-from graphscan.detect.cooccurrence import Params
-from graphscan.detect.significance import poisson_tail
-from graphscan.detect.wave_windows import Season, WaveGroup, find_wave_groups
-from graphscan.rings import Member, Ring
+from graphscan.detect.base import Candidate, Coverage, Detector, Frames, Lost, Window, short
+from graphscan.detect.engines.cooccurrence import Params
+from graphscan.detect.engines.significance import poisson_tail
+from graphscan.detect.engines.wave_windows import Season, WaveGroup, find_wave_groups
+from graphscan.rings import Member
 from graphscan.store.base import Store
 
-#: more non-recruits than this on one phone is a switchboard, not a recruiter
-MAX_RECRUITERS_PER_PHONE = 3
-#: a doctor joins the ring when they treated at least this share of its admissions
-DOCTOR_SHARE = 0.2
-#: a one-time admission within reach of the ring's waves looks like the ring's when its
-#: diagnosis is one of the ring's, its stay within two days of their range and its bill
-#: within this share of their range of bills for that diagnosis
-SIMILAR_BILL = 0.10
-SIMILAR_STAY = 2
-#: and when ring-like admissions are this unlikely to crowd those days by chance
-SIMILAR_P = 1e-3
+EXPLAIN_ZH = (
+    "机构 {inst}… 有 {waves} 批（{wd} 天之内，涉及 {days} 天）"
+    "收治了这 {people} 人中的至少 {quorum} 人"
+    "（按各人自身住院次数独立估计的期望批次：{exp}）；另有 {once} 人"
+    "在这些批次中入院，诊断、住院天数（±{stay_tol} 天）"
+    "和金额（±{bill_tol}）与之相同"
+    "或与组内他人共用电话（相似住院 {alike} 人次，按该机构其他日子估计的期望："
+    "{exp_alike}）；"
+    "涉及 {dx} 种诊断，金额变异系数 {cv}，{linked} 人与组内他人共用电话；"
+    "证据住院 {claims} 笔，合计 {total:.2f} 元（统筹 {fund:.2f}），"
+    "{first} 至 {last}。"
+)
+EXPLAIN_EN = (
+    "Institution {inst}… admitted at least {quorum} of these {people} "
+    "people within {wd} days of each other {waves} times ({days} "
+    "admission days; expected under independence given each person's "
+    "own admissions: {exp}); {once} more were admitted in these waves "
+    "with the same diagnoses, stay (+-{stay_tol} days) and bill "
+    "(+-{bill_tol}), or with a phone shared in the group ({alike} "
+    "look-alike stays where the institution's other days predict "
+    "{exp_alike}); "
+    "{dx} distinct diagnoses, amount variation {cv}, {linked} share a "
+    "phone with another member; {claims} evidence stays, {total:.2f} yuan "
+    "(fund {fund:.2f}), {first} to {last}."
+)
 
 
 @dataclass
-class GroupHospitalisation:
-    pattern: str = "group_hospitalisation"
-    #: recruits of one wave are admitted within this many days of each other
-    wave_days: int = 7
-    #: two shared waves are rarely significant alone, so pairs only propose groups
-    #: (edge_p 0.05) and the group test decides, supported by the look-alike admissions
-    #: crowding the group's waves (which carries a pair that no third person joins)
-    params: Params = field(default_factory=lambda: Params(min_together=2, edge_p=0.05, min_group=2))
+class GroupHospitalisation(Detector):
+    """Parameters:
+    wave_days: recruits of one wave are admitted within this many days of each other
+    min_together: a pair must share at least this many waves
+    edge_p: and that often must be this unlikely by chance; two shared waves are rarely
+        significant alone, so pairs only propose groups (0.05) and the group test decides,
+        supported by the look-alike admissions crowding the group's waves (which carries
+        a pair that no third person joins)
+    attach_p: a person joins a group when their presence in its waves is this unlikely
+    min_group: smallest group reported
+    max_group: groups larger than this are split with Leiden
+    max_recruiters_per_phone: more non-recruits than this on one phone is a
+        switchboard, not a recruiter
+    doctor_share: a doctor joins the ring when they treated at least this share of its
+        admissions
+    similar_bill: a one-time admission within reach of the ring's waves looks like the
+        ring's when its diagnosis is one of the ring's, its stay within ``similar_stay``
+        days of their range and its bill within this share of their range of bills for
+        that diagnosis
+    similar_stay: see ``similar_bill`` (days)
+    similar_p: and when ring-like admissions are this unlikely to crowd those days by
+        chance
+    """
 
-    def find(self, store: Store, window: Window) -> list[Ring]:
+    pattern: ClassVar[str] = "group_hospitalisation"
+    projections: ClassVar[tuple[str, ...]] = (
+        "admission_waves",
+        "admission_wave_sizes",
+        "wave_admissions",
+        "persons_by_phone",
+    )
+
+    wave_days: int = 7
+    min_together: int = 2
+    edge_p: float = 0.05
+    attach_p: float = 1e-2
+    min_group: int = 2
+    max_group: int = 60
+    max_recruiters_per_phone: int = 3
+    doctor_share: float = 0.2
+    similar_bill: float = 0.10
+    similar_stay: int = 2
+    similar_p: float = 1e-3
+
+    @property
+    def cooccurrence(self) -> Params:
+        """The co-occurrence engine's parameters, from this detector's fields."""
+        return Params(self.min_together, self.edge_p, self.attach_p, self.min_group, self.max_group)
+
+    def lost_signals(self, coverage: Coverage) -> list[Lost]:
+        lost: list[Lost] = []
+        if not coverage.share("claims", "diagnosis_code", "inpatient"):
+            lost.append(("diagnosis_code", "not recorded: look-alike admissions by stay and bill"))
+        if not coverage.share("claims", "end_time", "inpatient"):
+            lost.append(("end_time", "no discharge dates: look-alikes without stay lengths"))
+        if not coverage.share("persons", "phone_key"):
+            lost.append(("persons.phone_key", "not recorded: no recruiter phones"))
+        if not coverage.share("persons", "address_key"):
+            lost.append(("persons.address_key", "not recorded: households not recognised"))
+        return lost
+
+    def read(self, store: Store, window: Window) -> Frames:
         args = {**window.params(), "wave_days": self.wave_days}
-        stays = store.projection("admission_waves", **args, min_waves=self.params.min_together)
-        daily = store.projection("admission_wave_sizes", **window.params())
+        return self.frames(
+            store,
+            window,
+            {
+                "admission_waves": store.projection(
+                    "admission_waves", **args, min_waves=self.min_together
+                ),
+                "admission_wave_sizes": store.projection("admission_wave_sizes", **window.params()),
+            },
+        )
+
+    def decide(self, frames: Frames) -> list[Candidate]:
+        stays, daily = frames["admission_waves"], frames["admission_wave_sizes"]
         if stays.empty:
             return []
         season = Season(daily.groupby("day")["admissions"].sum())
@@ -65,15 +143,13 @@ class GroupHospitalisation:
         cards = stays.groupby("person_id")["card_id"].unique()
         spans = tuple(sorted({1, span // 2, span} - {0}))
         groups = find_wave_groups(
-            frame, season, spans, self.params, store.communities, people["address_key"]
+            frame, season, spans, self.cooccurrence, frames.communities, people["address_key"]
         )
         admissions: dict[str, pd.DataFrame] = {}
         found = []
         for group in groups:
             if group.venue not in admissions:
-                admissions[group.venue] = store.projection(
-                    "wave_admissions", **window.params(), provider_id=group.venue
-                )
+                admissions[group.venue] = frames.more("wave_admissions", provider_id=group.venue)
             evidence = stays[stays["claim_id"].isin(group.claim_ids)]
             contacts = people.loc[group.entities, ["phone_key", "address_key"]]
             found.append(
@@ -85,11 +161,11 @@ class GroupHospitalisation:
                 )
             )
         phones = sorted({p for *_, shared in found for p in shared})
-        holders = store.projection("persons_by_phone", phones=phones) if phones else None
+        holders = frames.more("persons_by_phone", phones=phones) if phones else None
         candidates = []
         for group, evidence, contacts, once, alike, expected, shared in found:
             doctors = evidence["doctor_id"].value_counts()
-            doctors = sorted(doctors[doctors >= max(2, DOCTOR_SHARE * len(evidence))].index)
+            doctors = sorted(doctors[doctors >= max(2, self.doctor_share * len(evidence))].index)
             recruits = sorted(set(group.entities) | set(once["person_id"]))
             recruit_cards = sorted(
                 {c for p in group.entities for c in cards[p]} | set(once["card_id"])
@@ -112,8 +188,8 @@ class GroupHospitalisation:
                 "once": once["person_id"].nunique(),
                 "alike": alike,
                 "exp_alike": f"{expected:.2g}",
-                "stay_tol": SIMILAR_STAY,
-                "bill_tol": f"{SIMILAR_BILL:.0%}",
+                "stay_tol": self.similar_stay,
+                "bill_tol": f"{self.similar_bill:.0%}",
             }
             candidates.append(
                 Candidate(
@@ -131,46 +207,20 @@ class GroupHospitalisation:
                     expected=group.expected,
                     tests=group.tests,
                     support_p=float(poisson_tail(alike, expected)),
-                    explain_zh=(
-                        "机构 {inst}… 有 {waves} 批（{wd} 天之内，涉及 {days} 天）"
-                        "收治了这 {people} 人中的至少 {quorum} 人"
-                        "（按各人自身住院次数独立估计的期望批次：{exp}）；另有 {once} 人"
-                        "在这些批次中入院，诊断、住院天数（±{stay_tol} 天）"
-                        "和金额（±{bill_tol}）与之相同"
-                        "或与组内他人共用电话（相似住院 {alike} 人次，按该机构其他日子估计的期望："
-                        "{exp_alike}）；"
-                        "涉及 {dx} 种诊断，金额变异系数 {cv}，{linked} 人与组内他人共用电话；"
-                        "证据住院 {claims} 笔，合计 {total:.2f} 元（统筹 {fund:.2f}），"
-                        "{first} 至 {last}。"
-                    ),
-                    explain_en=(
-                        "Institution {inst}… admitted at least {quorum} of these {people} "
-                        "people within {wd} days of each other {waves} times ({days} "
-                        "admission days; expected under independence given each person's "
-                        "own admissions: {exp}); {once} more were admitted in these waves "
-                        "with the same diagnoses, stay (+-{stay_tol} days) and bill "
-                        "(+-{bill_tol}), or with a phone shared in the group ({alike} "
-                        "look-alike stays where the institution's other days predict "
-                        "{exp_alike}); "
-                        "{dx} distinct diagnoses, amount variation {cv}, {linked} share a "
-                        "phone with another member; {claims} evidence stays, {total:.2f} yuan "
-                        "(fund {fund:.2f}), {first} to {last}."
-                    ),
+                    explain_zh=EXPLAIN_ZH,
+                    explain_en=EXPLAIN_EN,
                     numbers=numbers,
-                    method={
-                        "detector": self.pattern,
-                        "projection": ["admission_waves", "admission_wave_sizes"],
-                        "wave_days": self.wave_days,
-                        **vars(self.params),
-                        "pair_edges": group.pair_edges,
-                        "shared_phones": linked,
-                        "admitted_once_alike": int(once["person_id"].nunique()),
-                        "look_alikes": {"observed": int(alike), "expected": float(expected)},
-                        "recruiters": len(recruiters),
-                    },
+                    method=self.method(
+                        frames,
+                        pair_edges=group.pair_edges,
+                        shared_phones=linked,
+                        admitted_once_alike=int(once["person_id"].nunique()),
+                        look_alikes={"observed": int(alike), "expected": float(expected)},
+                        recruiters=len(recruiters),
+                    ),
                 )
             )
-        return finish(store, candidates)
+        return candidates
 
     def _once(
         self, rows: pd.DataFrame, group: WaveGroup, evidence: pd.DataFrame, contacts: pd.DataFrame
@@ -198,11 +248,11 @@ class GroupHospitalisation:
         stays = evidence["stay_days"].astype(float)
         similar = (
             (
-                (amount >= dx.map(bills["min"]).astype(float) * (1 - SIMILAR_BILL))
-                & (amount <= dx.map(bills["max"]).astype(float) * (1 + SIMILAR_BILL))
+                (amount >= dx.map(bills["min"]).astype(float) * (1 - self.similar_bill))
+                & (amount <= dx.map(bills["max"]).astype(float) * (1 + self.similar_bill))
                 & rows["stay_days"]
                 .astype(float)
-                .between(stays.min() - SIMILAR_STAY, stays.max() + SIMILAR_STAY)
+                .between(stays.min() - self.similar_stay, stays.max() + self.similar_stay)
             )
             .fillna(False)
             .to_numpy()
@@ -212,7 +262,7 @@ class GroupHospitalisation:
         expected = (similar[~near].sum() + 1) / max(other_days, 1) * near_days
         alike = rows[similar & near & outside]
         crowd = len(alike)
-        if alike.empty or poisson_tail(crowd, expected) > SIMILAR_P:
+        if alike.empty or poisson_tail(crowd, expected) > self.similar_p:
             alike = alike.iloc[:0]
         around = rows[near & outside]
         keys = pd.concat([contacts, around.set_index("person_id")[["phone_key", "address_key"]]])
@@ -222,9 +272,8 @@ class GroupHospitalisation:
         found = pd.concat([alike, tied]).drop_duplicates("claim_id")
         return found, crowd, float(expected), shared
 
-    @staticmethod
     def _recruiters(
-        holders: pd.DataFrame | None, phones: list[str], recruits: list[str]
+        self, holders: pd.DataFrame | None, phones: list[str], recruits: list[str]
     ) -> pd.DataFrame:
         """Non-recruits carrying a phone that recruits of different households share: the
         recruiter (ignored when the phone is so common it cannot point at anyone).
@@ -234,5 +283,5 @@ class GroupHospitalisation:
         holders = holders[holders["phone_key"].isin(phones)]
         holders = holders[~holders["person_id"].isin(recruits)]
         counts = holders.groupby("phone_key")["person_id"].nunique()
-        usable = counts[counts <= MAX_RECRUITERS_PER_PHONE].index
+        usable = counts[counts <= self.max_recruiters_per_phone].index
         return holders[holders["phone_key"].isin(usable)]

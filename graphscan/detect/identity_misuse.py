@@ -8,41 +8,105 @@ ring: the provider, the operator and the cards."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import pandas as pd
 
-from graphscan.detect.base import Candidate, Window, finish, short
-from graphscan.detect.significance import poisson_tail
-from graphscan.rings import Member, Ring
+from graphscan.detect.base import Candidate, Coverage, Detector, Frames, Lost, Window, short
+from graphscan.detect.engines.significance import poisson_tail
+from graphscan.rings import Member
 from graphscan.store.base import Store
 
 REASONS_ZH = {
     "after_death": "死亡后",
-    "overlap": "住院期间异地",
+    "overlap": "住院期间异地住院",
+    "elsewhere": "住院期间在外地就医购药",
     "sex": "性别不符",
     "age": "年龄不符",
 }
 
 
 #: reasons no honest claim produces (a data error at most); an overlapping stay also
-#: happens to honest patients transferred between hospitals, so it is tested apart
+#: happens to honest patients transferred between hospitals, and a relative may use the
+#: card at home during a stay, so those are tested apart
 IMPOSSIBLE = ("after_death", "sex", "age")
+CATEGORIES = ("impossible", "overlap", "elsewhere")
+CATEGORY = {
+    **dict.fromkeys(IMPOSSIBLE, "impossible"),
+    "overlap": "overlap",
+    "elsewhere": "elsewhere",
+}
+
+
+EXPLAIN_ZH = (
+    "{cards} 张医保卡在 {prov}（操作员 {op}）被用于持卡人不可能亲自就医的结算"
+    "（{why_zh}），其中 {imp} 张属死亡、性别或年龄不符；"
+    "按该操作员经手的卡数、住院数和其他机构零散异常的比率估计的期望为 {exp} 张；"
+    "证据结算 {claims} 笔（{days} 天），合计 {total:.2f} 元（统筹 {fund:.2f}），"
+    "{first} 至 {last}。"
+)
+EXPLAIN_EN = (
+    "{cards} cards were settled at {prov} by operator {op} where their holders "
+    "cannot have been ({why_en}; {imp} by death, sex or age); expected from the "
+    "operator's cards and stays at the rate of scattered flags elsewhere: {exp}; "
+    "{claims} evidence claims on {days} days, {total:.2f} yuan "
+    "(fund {fund:.2f}), {first} to {last}."
+)
 
 
 @dataclass
-class IdentityMisuse:
-    pattern: str = "identity_misuse"
-    #: distinct misused cards a provider needs before it is a ring
-    min_cards: int = 3
+class IdentityMisuse(Detector):
+    """Parameters:
+    min_cards: distinct misused cards a provider (and operator) needs before it is a ring
+    region_digits: region code characters that a visit or purchase during a stay must
+        differ in from the institution's to be far away (6: another county)
+    """
 
-    def find(self, store: Store, window: Window) -> list[Ring]:
-        flagged = store.projection("card_conflicts", **window.params())
+    pattern: ClassVar[str] = "identity_misuse"
+    projections: ClassVar[tuple[str, ...]] = ("card_conflicts",)
+
+    min_cards: int = 3
+    region_digits: int = 6
+
+    def lost_signals(self, coverage: Coverage) -> list[Lost]:
+        lost: list[Lost] = []
+        if coverage.rows("claims", "inpatient") and not coverage.share(
+            "claims", "operator_id", "inpatient"
+        ):
+            lost.append(("operator_id", "not recorded on inpatient claims: grouped by institution"))
+        if not coverage.share("claims", "end_time", "inpatient"):
+            lost.append(("end_time", "no discharge dates: overlapping stays not found"))
+        if not coverage.share("claims", "diagnosis_code"):
+            lost.append(("diagnosis_code", "not recorded: no sex or age checks"))
+        for column, check in (
+            ("sex", "sex-specific diagnoses not checked"),
+            ("birth_date", "age-specific diagnoses not checked"),
+            ("death_date", "claims after death not found"),
+        ):
+            if not coverage.share("persons", column):
+                lost.append((f"persons.{column}", f"not recorded: {check}"))
+        return lost
+
+    def read(self, store: Store, window: Window) -> Frames:
+        return self.frames(
+            store,
+            window,
+            {
+                "card_conflicts": store.projection(
+                    "card_conflicts", **window.params(), region_digits=self.region_digits
+                )
+            },
+        )
+
+    def decide(self, frames: Frames) -> list[Candidate]:
+        flagged = frames["card_conflicts"]
         if flagged.empty:
             return []
-        flagged = flagged.assign(impossible=flagged["reason"].isin(IMPOSSIBLE))
         per_operator = self._per_operator(flagged)
         clustered = per_operator["cards"] >= self.min_cards
         rate_imp, rate_overlap = self._scattered_rates(flagged, per_operator, clustered)
+        window_days = max(float(flagged["window_days"].iloc[0]), 1.0)
+        flagged = flagged.assign(impossible=flagged["reason"].isin(IMPOSSIBLE))
         candidates = []
         for (provider, operator), counts in per_operator[clustered].iterrows():
             rows = flagged[
@@ -50,27 +114,41 @@ class IdentityMisuse:
             ]
             exp_imp = rate_imp * counts["volume"]
             exp_all = exp_imp + rate_overlap * counts["stays"]
-            # the stronger of two tests, paid for with a Bonferroni factor of two
-            tests = [(counts["cards"], exp_all), (counts["impossible"], exp_imp)]
+            away = (counts["far_inside"], counts["far_activity"] / window_days)
+            # the strongest of three tests, paid for with a Bonferroni factor of three:
+            # flagged cards, impossible cards, and far-away visits inside the stays
+            # against the holders' own pace
+            tests = [(counts["cards"], exp_all), (counts["impossible"], exp_imp), away]
             best = min(tests, key=lambda t: float(poisson_tail(*t)))
             candidates.append(
-                self._candidate(rows, str(provider), (int(best[0]), float(best[1])), exp_all)
+                self._candidate(
+                    frames, rows, str(provider), (int(best[0]), float(best[1])), exp_all
+                )
             )
-        return finish(store, candidates)
+        return candidates
 
     @staticmethod
     def _per_operator(flagged: pd.DataFrame) -> pd.DataFrame:
-        """Per (provider, operator): flagged cards, those with an impossible reason, and
-        the cards and stays the operator served."""
+        """Per (provider, operator): flagged cards, those with an impossible reason, the
+        cards and stays the operator served and the far-away activity of their holders."""
         cards = flagged.groupby(["provider_id", "operator_id"], sort=True)
         per_operator = cards.agg(
             cards=("card_id", "nunique"),
             volume=("operator_cards", "first"),
             stays=("operator_stays", "first"),
+            far_inside=("far_inside", "first"),
+            far_activity=("far_activity", "first"),
         )
-        impossible = flagged[flagged["impossible"]].groupby(["provider_id", "operator_id"])
-        per_operator["impossible"] = impossible["card_id"].nunique()
-        return per_operator.fillna({"impossible": 0}).astype(float)
+        impossible = flagged[flagged["reason"].isin(IMPOSSIBLE)]
+        per_operator["impossible"] = impossible.groupby(["provider_id", "operator_id"])[
+            "card_id"
+        ].nunique()
+        per_operator["overlap"] = (
+            flagged[flagged["reason"] == "overlap"]
+            .groupby(["provider_id", "operator_id"])["card_id"]
+            .nunique()
+        )
+        return per_operator.fillna(0.0).astype(float)
 
     @staticmethod
     def _scattered_rates(
@@ -80,20 +158,27 @@ class IdentityMisuse:
         operators below ``min_cards`` (scattered data errors and honest transfers): rings
         must not set their own null, and in a city with many rings they would make the city
         rate. One flag of each kind is added so a city without scattered flags still
-        expects some. An overlap-only card counts as overlapping, any other as impossible."""
+        expects some. (Far-away visits during a stay are judged against the holders' own
+        pace instead, which big hospitals with patients from everywhere also follow.)"""
         scattered = per_operator[~clustered]
-        imp = float(scattered["impossible"].sum())
-        overlap = float(scattered["cards"].sum()) - imp
         cards = float(flagged["all_cards"].iloc[0]) - float(
             per_operator.loc[clustered, "volume"].sum()
         )
         stays = float(flagged["all_stays"].iloc[0]) - float(
             per_operator.loc[clustered, "stays"].sum()
         )
-        return (imp + 1.0) / max(cards, 1.0), (overlap + 1.0) / max(stays, 1.0)
+        return (
+            (float(scattered["impossible"].sum()) + 1.0) / max(cards, 1.0),
+            (float(scattered["overlap"].sum()) + 1.0) / max(stays, 1.0),
+        )
 
     def _candidate(
-        self, rows: pd.DataFrame, provider: str, test: tuple[int, float], exp_all: float
+        self,
+        frames: Frames,
+        rows: pd.DataFrame,
+        provider: str,
+        test: tuple[int, float],
+        exp_all: float,
     ) -> Candidate:
         """``test``: the observed count and expectation of the chosen test."""
         role = "pharmacy" if rows["provider_kind"].iloc[0] == "pharmacy" else "institution"
@@ -120,27 +205,13 @@ class IdentityMisuse:
             claim_ids=sorted(set(rows["claim_id"])),
             statistic=test[0],
             expected=test[1],
-            tests=2,
-            explain_zh=(
-                "{cards} 张医保卡在 {prov}（操作员 {op}）被用于持卡人不可能亲自就医的结算"
-                "（{why_zh}），其中 {imp} 张属死亡、性别或年龄不符；"
-                "按该操作员经手的卡数、住院数和其他机构零散异常的比率估计的期望为 {exp} 张；"
-                "证据结算 {claims} 笔（{days} 天），合计 {total:.2f} 元（统筹 {fund:.2f}），"
-                "{first} 至 {last}。"
-            ),
-            explain_en=(
-                "{cards} cards were settled at {prov} by operator {op} where their holders "
-                "cannot have been ({why_en}; {imp} by death, sex or age); expected from the "
-                "operator's cards and stays at the rate of scattered flags elsewhere: {exp}; "
-                "{claims} evidence claims on {days} days, {total:.2f} yuan "
-                "(fund {fund:.2f}), {first} to {last}."
-            ),
+            tests=3,
+            explain_zh=EXPLAIN_ZH,
+            explain_en=EXPLAIN_EN,
             numbers=numbers,
-            method={
-                "detector": self.pattern,
-                "projection": ["card_conflicts"],
-                "min_cards": self.min_cards,
-                "reasons": {str(r): int(n) for r, n in reasons.items()},
-                "test": {"observed": int(test[0]), "expected": float(test[1])},
-            },
+            method=self.method(
+                frames,
+                reasons={str(r): int(n) for r, n in reasons.items()},
+                test={"observed": int(test[0]), "expected": float(test[1])},
+            ),
         )

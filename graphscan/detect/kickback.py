@@ -4,44 +4,89 @@ pharmacy's share among the doctor's colleagues (same institution) predict. Patie
 every doctor fill prescriptions at the pharmacy by the hospital door, and chronic refills
 are cheap, so neither stands out; a doctor steering a group of patients with expensive
 drugs to a pharmacy the colleagues do not use does, the same doctor - patient - pharmacy
-triangles repeating. Resale is the second source (graphscan.detect.resale): patients
+triangles repeating. Resale is the second source (graphscan.detect.engines.resale): patients
 buying a high-value drug far beyond need across outlets; where they are the patients of a
 flagged flow they confirm it, otherwise they are a ring of their own."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import ClassVar
 
 import igraph as ig
 import numpy as np
 import pandas as pd
 
-from graphscan.detect.base import Candidate, Window, finish, short
-from graphscan.detect.resale import AHEAD, over_need, resale_rings
-from graphscan.detect.significance import poisson_tail
-from graphscan.rings import Member, Ring
+from graphscan.detect.base import Candidate, Coverage, Detector, Frames, Lost, Window, short
+from graphscan.detect.engines.resale import AHEAD, over_need, resale_rings
+from graphscan.detect.engines.significance import poisson_tail
+from graphscan.rings import Member
 from graphscan.store.base import Store
+
+FLOW_ZH = (
+    "医师 {doc} 的高值外配处方（每张≥{hv} 元）有 {rx} 张流向药店 {ph}，"
+    "涉及 {patients} 名患者，其中 {repeat} 名重复出现（同一医师—患者—药店三角"
+    "两次以上）；按该医师处方量和同机构其他医师的药店选择"
+    "估计的期望为 {exp} 张（约 {ratio} 倍）；{resale_zh}"
+    "证据结算 {claims} 笔（{days} 天），合计 {total:.2f} 元"
+    "（统筹 {fund:.2f}，个人账户 {account:.2f}），{first} 至 {last}。"
+)
+FLOW_EN = (
+    "{rx} high-value (>= {hv} yuan) external prescriptions of doctor {doc} were "
+    "filled at pharmacy {ph} for {patients} patients, {repeat} of whom came back "
+    "(the same doctor - patient - pharmacy triangle twice or more); expected from "
+    "the doctor's "
+    "volume and the pharmacy choices of colleagues at the same institution: "
+    "{exp} (about {ratio}x); {resale_en}"
+    "{claims} evidence claims on {days} days, {total:.2f} yuan (fund "
+    "{fund:.2f}, personal account {account:.2f}), {first} to {last}."
+)
+RESALE_ZH = (
+    "{people} 名参保人在 {outlets} 家药店反复购买高值药品（每次≥{hv} 元：{drugs}），"
+    "最后一次购药前已购入约 {obs} 次常规购药量；按该药全部购药者的中位购药节奏"
+    "（{span} 天内）加一次提前购药估计，应为 {exp} 次（约 {ratio} 倍），远超用药需要；"
+    "证据结算 {claims} 笔（{days} 天），合计 {total:.2f} 元（统筹 {fund:.2f}，"
+    "个人账户 {account:.2f}），{first} 至 {last}。"
+)
+RESALE_EN = (
+    "{people} patients bought high-value drugs (lines >= {hv} yuan: {drugs}) at "
+    "{outlets} pharmacies far beyond need: before their last purchase they had "
+    "bought about {obs} typical purchases' worth, where the drug's median pace "
+    "among all its buyers (over up to {span} days) plus one refill ahead predicts "
+    "{exp} (about {ratio}x); "
+    "{claims} evidence claims on {days} days, {total:.2f} yuan (fund {fund:.2f}, "
+    "personal account {account:.2f}), {first} to {last}."
+)
 
 
 @dataclass
-class Kickback:
-    pattern: str = "kickback"
-    #: a prescription at least this expensive (yuan) is high-value
+class Kickback(Detector):
+    """Parameters:
+    high_value: a prescription at least this expensive (yuan) is high-value
+    min_claims: high-value prescriptions a flow needs before it is tested
+    min_patients: patients a flow needs who filled two or more of its prescriptions: the
+        same doctor - patient - pharmacy triangle repeating (one patient is not a ring)
+    edge_p: a doctor-pharmacy flow this unlikely under the colleagues' choices is flagged
+    prior_weight: pseudo-count pulling a thin regional share toward the city-wide share
+    min_outlets: resale: a person's purchases of one drug must span this many pharmacies
+    resale_p: and exceed need this clearly (Poisson tail per person and drug)
+    min_resellers: over-need buyers a resale ring needs
+    """
+
+    pattern: ClassVar[str] = "kickback"
+    projections: ClassVar[tuple[str, ...]] = (
+        "prescription_flows",
+        "prescription_flow_claims",
+        "drug_purchases",
+    )
+
     high_value: float = 1000.0
-    #: high-value prescriptions a flow needs before it is tested
     min_claims: int = 5
-    #: patients a flow needs who filled two or more of its prescriptions: the same
-    #: doctor - patient - pharmacy triangle repeating (one patient is not a ring)
     min_patients: int = 3
     edge_p: float = 1e-6
-    #: pseudo-count pulling a thin regional share toward the city-wide share
     prior_weight: float = 20.0
-    #: resale: a person's purchases of one drug must span this many pharmacies
     min_outlets: int = 2
-    #: and exceed need this clearly (Poisson tail per person and drug)
     resale_p: float = 1e-4
-    #: over-need buyers a resale ring needs
     min_resellers: int = 2
 
     def expected(self, flows: pd.DataFrame) -> np.ndarray:
@@ -57,12 +102,30 @@ class Kickback:
         share = (peers_to + self.prior_weight * city) / (peers + self.prior_weight)
         return (flows["doctor_claims"].astype(float) * share).to_numpy()
 
-    def find(self, store: Store, window: Window) -> list[Ring]:
-        args = {**window.params(), "high_value": self.high_value}
-        return finish(store, _confirm(self._flows(store, args), self._resale(store, args)))
+    def lost_signals(self, coverage: Coverage) -> list[Lost]:
+        lost: list[Lost] = []
+        if not coverage.share("claims", "doctor_id", "pharmacy"):
+            lost.append(("doctor_id", "not recorded on pharmacy claims: no prescription flows"))
+        if not coverage.rows("claim_items"):
+            lost.append(("claim_items", "table missing: no drug resale beyond need"))
+        return lost
 
-    def _flows(self, store: Store, args: dict[str, Any]) -> list[Candidate]:
-        flows = store.projection("prescription_flows", **args)
+    def read(self, store: Store, window: Window) -> Frames:
+        args = {**window.params(), "high_value": self.high_value}
+        return self.frames(
+            store,
+            window,
+            {
+                "prescription_flows": store.projection("prescription_flows", **args),
+                "drug_purchases": store.projection("drug_purchases", **args),
+            },
+        )
+
+    def decide(self, frames: Frames) -> list[Candidate]:
+        return _confirm(self._flows(frames), self._resale(frames))
+
+    def _flows(self, frames: Frames) -> list[Candidate]:
+        flows = frames["prescription_flows"]
         if flows.empty:
             return []
         flows = flows.assign(expected=self.expected(flows))
@@ -74,9 +137,9 @@ class Kickback:
         ]
         if flagged.empty:
             return []
-        claims = store.projection(
+        claims = frames.more(
             "prescription_flow_claims",
-            **args,
+            high_value=self.high_value,
             doctors=sorted(set(flagged["doctor_id"])),
             pharmacies=sorted(set(flagged["pharmacy_id"])),
         )
@@ -85,11 +148,11 @@ class Kickback:
             (d, f) in pairs for d, f in zip(claims["doctor_id"], claims["pharmacy_id"], strict=True)
         ]
         claims = claims[keep]
-        return [self._candidate(part, claims) for part in _components(flagged)]
+        return [self._candidate(frames, part, claims) for part in _components(flagged)]
 
-    def _resale(self, store: Store, args: dict[str, Any]) -> list[Candidate]:
+    def _resale(self, frames: Frames) -> list[Candidate]:
         """Groups of patients buying high-value drugs far beyond need across outlets."""
-        purchases = store.projection("drug_purchases", **args)
+        purchases = frames["drug_purchases"]
         if purchases.empty:
             return []
         need = over_need(purchases)
@@ -98,10 +161,12 @@ class Kickback:
         for lines in resale_rings(flagged, purchases):
             mine = need.merge(lines[["person_id", "item_code"]].drop_duplicates())
             if mine["person_id"].nunique() >= self.min_resellers:
-                rings.append(self._resale_candidate(mine, lines))
+                rings.append(self._resale_candidate(frames, mine, lines))
         return rings
 
-    def _resale_candidate(self, need: pd.DataFrame, lines: pd.DataFrame) -> Candidate:
+    def _resale_candidate(
+        self, frames: Frames, need: pd.DataFrame, lines: pd.DataFrame
+    ) -> Candidate:
         people = sorted(set(lines["person_id"]))
         pharmacies = sorted(set(lines["pharmacy_id"]))
         per_doctor = lines.dropna(subset=["doctor_id"]).groupby("doctor_id")["person_id"]
@@ -128,36 +193,13 @@ class Kickback:
             claim_ids=sorted(set(lines["claim_id"])),
             statistic=observed,
             expected=expected,
-            explain_zh=(
-                "{people} 名参保人在 {outlets} 家药店反复购买高值药品（每次≥{hv} 元：{drugs}），"
-                "最后一次购药前已购入约 {obs} 次常规购药量；按该药全部购药者的中位购药节奏"
-                "（{span} 天内）加一次提前购药估计，应为 {exp} 次（约 {ratio} 倍），远超用药需要；"
-                "证据结算 {claims} 笔（{days} 天），合计 {total:.2f} 元（统筹 {fund:.2f}，"
-                "个人账户 {account:.2f}），{first} 至 {last}。"
-            ),
-            explain_en=(
-                "{people} patients bought high-value drugs (lines >= {hv} yuan: {drugs}) at "
-                "{outlets} pharmacies far beyond need: before their last purchase they had "
-                "bought about {obs} typical purchases' worth, where the drug's median pace "
-                "among all its buyers (over up to {span} days) plus one refill ahead predicts "
-                "{exp} (about {ratio}x); "
-                "{claims} evidence claims on {days} days, {total:.2f} yuan (fund {fund:.2f}, "
-                "personal account {account:.2f}), {first} to {last}."
-            ),
+            explain_zh=RESALE_ZH,
+            explain_en=RESALE_EN,
             numbers=numbers,
-            method={
-                "detector": self.pattern,
-                "signal": "resale",
-                "projection": ["drug_purchases"],
-                "high_value": self.high_value,
-                "min_outlets": self.min_outlets,
-                "min_resellers": self.min_resellers,
-                "resale_p": self.resale_p,
-                "purchases_ahead": AHEAD,
-            },
+            method=self.method(frames, signal="resale", purchases_ahead=AHEAD),
         )
 
-    def _candidate(self, flows: pd.DataFrame, claims: pd.DataFrame) -> Candidate:
+    def _candidate(self, frames: Frames, flows: pd.DataFrame, claims: pd.DataFrame) -> Candidate:
         doctors = sorted(set(flows["doctor_id"]))
         pharmacies = sorted(set(flows["pharmacy_id"]))
         evidence = claims[
@@ -191,35 +233,10 @@ class Kickback:
             claim_ids=sorted(evidence["claim_id"]),
             statistic=observed,
             expected=expected,
-            explain_zh=(
-                "医师 {doc} 的高值外配处方（每张≥{hv} 元）有 {rx} 张流向药店 {ph}，"
-                "涉及 {patients} 名患者，其中 {repeat} 名重复出现（同一医师—患者—药店三角"
-                "两次以上）；按该医师处方量和同机构其他医师的药店选择"
-                "估计的期望为 {exp} 张（约 {ratio} 倍）；{resale_zh}"
-                "证据结算 {claims} 笔（{days} 天），合计 {total:.2f} 元"
-                "（统筹 {fund:.2f}，个人账户 {account:.2f}），{first} 至 {last}。"
-            ),
-            explain_en=(
-                "{rx} high-value (>= {hv} yuan) external prescriptions of doctor {doc} were "
-                "filled at pharmacy {ph} for {patients} patients, {repeat} of whom came back "
-                "(the same doctor - patient - pharmacy triangle twice or more); expected from "
-                "the doctor's "
-                "volume and the pharmacy choices of colleagues at the same institution: "
-                "{exp} (about {ratio}x); {resale_en}"
-                "{claims} evidence claims on {days} days, {total:.2f} yuan (fund "
-                "{fund:.2f}, personal account {account:.2f}), {first} to {last}."
-            ),
+            explain_zh=FLOW_ZH,
+            explain_en=FLOW_EN,
             numbers=numbers,
-            method={
-                "detector": self.pattern,
-                "projection": ["prescription_flows", "prescription_flow_claims"],
-                "high_value": self.high_value,
-                "min_claims": self.min_claims,
-                "min_patients": self.min_patients,
-                "edge_p": self.edge_p,
-                "prior_weight": self.prior_weight,
-                "flows": len(flows),
-            },
+            method=self.method(frames, flows=len(flows)),
         )
 
 

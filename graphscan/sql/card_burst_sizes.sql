@@ -1,35 +1,27 @@
 -- Card lending null model: how many bursts of each size (distinct cards) every
--- (pharmacy, operator) had. The burst logic must match card_bursts.sql.
--- Parameters: $since, $until (TIMESTAMP or NULL), $gap_minutes (INTEGER)
+-- (pharmacy, operator) counter had; bursts from the pharmacy_bursts macro (macros.sql),
+-- as in card_bursts.sql.
+-- Parameters: $since, $until (TIMESTAMP or NULL), $gap_minutes, $stranger_bursts (INTEGER)
 -- Output columns:
 --   provider_id, operator_id  the venue
 --   size      BIGINT, distinct cards in the burst
 --   bursts    BIGINT, how many bursts of the venue had that size
+--   strangers BIGINT, cards in those bursts seen in at most $stranger_bursts bursts of the
+--             venue (summed over the bursts): how common strangers are at the counter
 -- Order: provider_id, operator_id, size
-WITH swipes AS (
-    SELECT claim_id, provider_id, operator_id, coalesce(card_id, person_id) AS card_id,
-           start_time
-    FROM claims
-    WHERE kind = 'pharmacy' AND operator_id IS NOT NULL
-      AND ($since IS NULL OR start_time >= $since)
-      AND ($until IS NULL OR start_time <= $until)
-), marked AS (
-    SELECT *,
-           CASE WHEN start_time - lag(start_time) OVER venue <= to_minutes($gap_minutes)
-                THEN 0 ELSE 1 END AS opens
-    FROM swipes
-    WINDOW venue AS (PARTITION BY provider_id, operator_id ORDER BY start_time)
-), bursts AS (
-    -- RANGE frame: swipes in the same second share a burst whatever their order, so the
-    -- numbering is deterministic without a tie-breaker
-    SELECT *,
-           sum(opens) OVER (PARTITION BY provider_id, operator_id ORDER BY start_time) AS burst
-    FROM marked
+WITH bursts AS (
+    SELECT * FROM pharmacy_bursts($since, $until, $gap_minutes, false)
+), per_card AS (
+    SELECT provider_id, operator_id, card_id, count(DISTINCT burst) AS card_bursts
+    FROM bursts GROUP BY provider_id, operator_id, card_id
 ), sized AS (
-    SELECT provider_id, operator_id, burst, count(DISTINCT card_id) AS size
-    FROM bursts GROUP BY provider_id, operator_id, burst
+    SELECT b.provider_id, b.operator_id, b.burst, count(DISTINCT b.card_id) AS size,
+           count(DISTINCT CASE WHEN k.card_bursts <= $stranger_bursts THEN b.card_id END)
+               AS strangers
+    FROM bursts b JOIN per_card k USING (provider_id, operator_id, card_id)
+    GROUP BY b.provider_id, b.operator_id, b.burst
 )
-SELECT provider_id, operator_id, size, count(*) AS bursts
+SELECT provider_id, operator_id, size, count(*) AS bursts, sum(strangers) AS strangers
 FROM sized
 GROUP BY provider_id, operator_id, size
 ORDER BY provider_id, operator_id, size

@@ -3,12 +3,19 @@
 --   overlap      an admission starting strictly inside another inpatient stay of the same
 --                card at another provider (admitted before, discharged after, by more than
 --                a day): nobody lies in two hospitals at once (two stays at one provider are
---                double billing by that provider, not a borrowed card). Visits and
---                purchases during a stay are left out, relatives run such errands.
+--                double billing by that provider, not a borrowed card).
+--   elsewhere    an inpatient stay during which the same person's card (or ID card) was
+--                used for a visit or a purchase at a provider far from the institution
+--                (regions differing in their first $region_digits characters, a region
+--                from providers or else the national code, provider_region in macros.sql;
+--                any other provider when either region is unknown), strictly between the admission
+--                and discharge days: the holder's own life going on at home while someone
+--                else lies in the bed. Relatives run such errands too, so it is judged
+--                against the holders' own pace (far_inside vs far_activity).
 --   sex          a sex-specific diagnosis (pregnancy O*, prostate N40-N42/C61 for women;
 --                cervix/uterus C53-C55, N80-N98 for men) that contradicts the holder
 --   age          pregnancy (O*) outside ages 12-55, perinatal (P*) over age 1
--- Parameters: $since, $until (TIMESTAMP or NULL)
+-- Parameters: $since, $until (TIMESTAMP or NULL), $region_digits (INTEGER)
 -- Output columns:
 --   claim_id, card_id (person_id when missing), person_id, provider_id,
 --   provider_kind ('' when unknown), operator_id ('' when unknown), doctor_id, reason (one
@@ -18,6 +25,13 @@
 --   operator_stays  BIGINT, distinct cards of the inpatient stays the operator settled there
 --                   (the volume in which an overlapping stay can happen at all)
 --   all_stays       BIGINT, sum of operator_stays over all (provider, operator) pairs
+--   far_inside      BIGINT, over the inpatient stays the operator settled at the provider:
+--                   the holders' visits and purchases far away (as for elsewhere) strictly
+--                   inside their stays
+--   far_activity    BIGINT, over the same stays: the holder's far-away visits and purchases
+--                   outside the stay times the stay's inner_days days (the holder's own pace,
+--                   so far_activity / window_days is what independence expects inside)
+--   window_days     BIGINT, days from the window's first claim to its last
 -- Order: provider_id, operator_id, card_id, claim_id, reason
 WITH c AS (
     SELECT claim_id, kind, coalesce(card_id, person_id) AS card_id, person_id, provider_id,
@@ -31,8 +45,35 @@ WITH c AS (
 ), stay_volume AS (
     SELECT provider_id, operator_id, count(DISTINCT card_id) AS operator_stays
     FROM c WHERE kind = 'inpatient' GROUP BY provider_id, operator_id
+), inner_stays AS (
+    SELECT c.claim_id, c.person_id, c.provider_id, c.operator_id, c.start_time, c.end_time,
+           date_diff('day', CAST(c.start_time AS DATE), CAST(c.end_time AS DATE)) - 1 AS inner_days
+    FROM c WHERE c.kind = 'inpatient' AND c.end_time IS NOT NULL
+), holder_far AS (
+    -- per stay: the holder's visits and purchases far from the institution, inside the
+    -- stay and in the whole window
+    SELECT s.claim_id, s.provider_id, s.operator_id, s.inner_days,
+           count(*) FILTER (WHERE CAST(o.start_time AS DATE) > CAST(s.start_time AS DATE)
+                              AND CAST(o.start_time AS DATE) < CAST(s.end_time AS DATE))
+               AS inside,
+           count(*) AS total
+    FROM inner_stays s
+    JOIN c o ON o.person_id = s.person_id AND o.kind <> 'inpatient'
+            AND o.provider_id <> s.provider_id
+    LEFT JOIN providers x ON x.provider_id = s.provider_id
+    LEFT JOIN providers y ON y.provider_id = o.provider_id
+    WHERE s.inner_days > 0
+      AND (provider_region(s.provider_id, x.region_code) IS NULL
+           OR provider_region(o.provider_id, y.region_code) IS NULL
+           OR left(provider_region(s.provider_id, x.region_code), $region_digits)
+              <> left(provider_region(o.provider_id, y.region_code), $region_digits))
+    GROUP BY s.claim_id, s.provider_id, s.operator_id, s.inner_days
+), far_volume AS (
+    SELECT provider_id, operator_id, sum(inside) AS far_inside,
+           sum((total - inside) * inner_days) AS far_activity
+    FROM holder_far GROUP BY provider_id, operator_id
 ), stays AS (
-    SELECT claim_id, card_id, provider_id, start_time, end_time FROM c
+    SELECT claim_id, card_id, person_id, provider_id, start_time, end_time FROM c
     WHERE kind = 'inpatient' AND end_time IS NOT NULL
 ), flagged AS (
     SELECT c.claim_id, 'after_death' AS reason
@@ -44,6 +85,19 @@ WITH c AS (
     WHERE c.kind = 'inpatient'
       AND c.start_time > s.start_time + INTERVAL 1 DAY
       AND c.start_time < s.end_time - INTERVAL 1 DAY
+    UNION
+    SELECT s.claim_id, 'elsewhere' AS reason
+    FROM stays s
+    JOIN c ON c.person_id = s.person_id AND c.provider_id <> s.provider_id
+    LEFT JOIN providers x ON x.provider_id = s.provider_id
+    LEFT JOIN providers y ON y.provider_id = c.provider_id
+    WHERE c.kind <> 'inpatient'
+      AND CAST(c.start_time AS DATE) > CAST(s.start_time AS DATE)
+      AND CAST(c.start_time AS DATE) < CAST(s.end_time AS DATE)
+      AND (provider_region(s.provider_id, x.region_code) IS NULL
+           OR provider_region(c.provider_id, y.region_code) IS NULL
+           OR left(provider_region(s.provider_id, x.region_code), $region_digits)
+              <> left(provider_region(c.provider_id, y.region_code), $region_digits))
     UNION
     SELECT c.claim_id, 'sex' AS reason
     FROM c JOIN persons p ON p.person_id = c.person_id
@@ -63,10 +117,15 @@ SELECT c.claim_id, c.card_id, c.person_id, c.provider_id, coalesce(v.kind, '') A
        c.operator_id, c.doctor_id, f.reason, vol.operator_cards,
        (SELECT sum(operator_cards) FROM volume) AS all_cards,
        coalesce(sv.operator_stays, 0) AS operator_stays,
-       (SELECT coalesce(sum(operator_stays), 0) FROM stay_volume) AS all_stays
+       (SELECT coalesce(sum(operator_stays), 0) FROM stay_volume) AS all_stays,
+       coalesce(fv.far_inside, 0) AS far_inside,
+       coalesce(fv.far_activity, 0) AS far_activity,
+       (SELECT date_diff('day', min(CAST(start_time AS DATE)), max(CAST(start_time AS DATE))) + 1
+        FROM c) AS window_days
 FROM flagged f
 JOIN c ON c.claim_id = f.claim_id
 JOIN volume vol ON vol.provider_id = c.provider_id AND vol.operator_id = c.operator_id
 LEFT JOIN stay_volume sv ON sv.provider_id = c.provider_id AND sv.operator_id = c.operator_id
+LEFT JOIN far_volume fv ON fv.provider_id = c.provider_id AND fv.operator_id = c.operator_id
 LEFT JOIN providers v ON v.provider_id = c.provider_id
 ORDER BY c.provider_id, c.operator_id, c.card_id, c.claim_id, f.reason

@@ -2,10 +2,9 @@
 -- set of cards moving together across pharmacies and days (a broker carrying a bag of
 -- cards). A swipe is far when the holder's region (persons.region_code) and the pharmacy's
 -- differ in their first $region_digits characters. Travellers: cards with at least
--- $min_bursts far bursts at two or more pharmacies. Bursts as in card_bursts.sql (a burst
--- opens when the operator's previous swipe is more than $gap_minutes earlier) but cut per
--- calendar day and computed only on the days a counter swiped two or more travellers far
--- from home: that is all the search needs, and it keeps the cost far below card_bursts.
+-- $min_bursts far bursts at two or more pharmacies. Bursts from the pharmacy_bursts macro
+-- (macros.sql) cut per calendar day, kept only on the days a counter swiped two or more
+-- travellers far from home: that is all the search needs.
 -- Parameters: $since, $until (TIMESTAMP or NULL), $gap_minutes, $min_bursts,
 --             $region_digits (INTEGER)
 -- Output columns (only far swipes of travellers, in bursts holding two or more of them):
@@ -21,12 +20,7 @@
 --   burst_cards  BIGINT, distinct cards in this burst (all of them)
 -- Order: provider_id, operator_id, day, burst, card_id, claim_id
 WITH swipes AS (
-    SELECT claim_id, provider_id, operator_id, coalesce(card_id, person_id) AS card_id,
-           person_id, start_time, strftime(start_time, '%Y-%m-%d') AS day
-    FROM claims
-    WHERE kind = 'pharmacy' AND operator_id IS NOT NULL
-      AND ($since IS NULL OR start_time >= $since)
-      AND ($until IS NULL OR start_time <= $until)
+    SELECT * FROM pharmacy_bursts($since, $until, $gap_minutes, true)
 ), far AS (
     SELECT s.claim_id, s.provider_id, s.operator_id, s.card_id, s.day
     FROM swipes s
@@ -40,18 +34,8 @@ WITH swipes AS (
 ), venue_days AS (
     SELECT provider_id, operator_id, day FROM far SEMI JOIN screened USING (card_id)
     GROUP BY provider_id, operator_id, day HAVING count(DISTINCT card_id) >= 2
-), marked AS (
-    SELECT s.*,
-           CASE WHEN s.start_time - lag(s.start_time) OVER venue <= to_minutes($gap_minutes)
-                THEN 0 ELSE 1 END AS opens
-    FROM swipes s SEMI JOIN venue_days USING (provider_id, operator_id, day)
-    WINDOW venue AS (PARTITION BY s.provider_id, s.operator_id, s.day ORDER BY s.start_time)
 ), bursts AS (
-    -- RANGE frame: swipes in the same second share a burst whatever their order
-    SELECT *,
-           sum(opens) OVER (PARTITION BY provider_id, operator_id, day ORDER BY start_time)
-               AS burst
-    FROM marked
+    SELECT * FROM swipes SEMI JOIN venue_days USING (provider_id, operator_id, day)
 ), far_bursts AS (
     SELECT b.* FROM bursts b SEMI JOIN far USING (claim_id) SEMI JOIN screened USING (card_id)
 ), travellers AS (

@@ -70,6 +70,7 @@ class EmbeddedStore(Store):
             self.db.execute(f"CREATE TABLE IF NOT EXISTS {table.name} ({ddl})")
         self.db.execute(_LOADS_DDL)
         self.db.execute(_REVERSALS_DDL)
+        self.db.execute(read_sql("macros"))
 
     # -- writing ------------------------------------------------------------------
     def _table(self, name: str) -> Table:

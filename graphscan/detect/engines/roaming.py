@@ -2,7 +2,7 @@
 collected cards to several pharmacies, each counter seeing the stack too rarely for the
 per-counter search. Pairs of travelling cards are tested over all counters at once (the
 co-occurrences and their expectations summed over counters, each counter with its own
-null model from graphscan.detect.cooccurrence), and a group over the contexts of every
+null model from graphscan.detect.engines.cooccurrence), and a group over the contexts of every
 counter it touched."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from graphscan.detect.cooccurrence import (
+from graphscan.detect.engines.cooccurrence import (
     Communities,
     Crowding,
     Group,
@@ -20,7 +20,7 @@ from graphscan.detect.cooccurrence import (
     split_groups,
     venue_pairs,
 )
-from graphscan.detect.significance import poisson_tail
+from graphscan.detect.engines.significance import poisson_tail
 
 
 def roaming_groups(
@@ -30,12 +30,13 @@ def roaming_groups(
     communities: Communities,
     household: pd.Series,
 ) -> list[list[Group]]:
-    """``members`` and ``sizes`` as for :func:`find_groups`, the venue being ``pharmacy
-    \\x1e operator``. Each result is one group of cards as one Group per counter it was
-    swiped at (observed and expected there, at the group's common quorum)."""
+    """``members`` and ``sizes`` as for :func:`find_groups`, each venue a counter and
+    ``members["site"]`` its pharmacy. Each result is one group of cards as one Group per
+    counter it was swiped at (observed and expected there, at the group's common
+    quorum)."""
     if members.empty:
         return []
-    members = members.astype({"venue": str, "context": str, "entity": str})
+    members = members.astype({"context": str, "entity": str})
     edges = _edges(members, sizes, params, household)
     if edges.empty:
         return []
@@ -58,9 +59,9 @@ def _edges(
     pairs = apart(venue_pairs(members), household)
     if pairs.empty:
         return pairs.assign(p=[], w=[])
+    site = members.drop_duplicates("venue").set_index("venue")["site"]
     pairs = pairs.assign(
-        expected=expected_pairs(pairs, members, sizes),
-        pharmacy=pairs["venue"].str.split("\x1e").str[0],
+        expected=expected_pairs(pairs, members, sizes), pharmacy=pairs["venue"].map(site)
     )
     summed = pairs.groupby(["a", "b"], sort=True).agg(
         together=("together", "sum"),
@@ -120,7 +121,7 @@ def _test(
                 pair_edges=0,
             )
         )
-    pharmacies = {g.venue.split("\x1e")[0] for g in stack}
+    pharmacies = {rows.loc[rows["venue"] == g.venue, "site"].iloc[0] for g in stack}
     if len(pharmacies) < 2:
         return []
     stack[0].expected += missed

@@ -24,13 +24,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import igraph as ig
 import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
-from graphscan.detect.significance import poisson_tail
+from graphscan.detect.engines.significance import poisson_tail
 
 #: seeded Leiden ``node, community`` on a ``source, target, weight`` edge list
 #: (:meth:`graphscan.store.base.Store.communities`)
@@ -54,7 +55,8 @@ class Params:
 
 @dataclass
 class Group:
-    venue: str
+    #: the venue's key as the membership list gives it (a code the caller resolves)
+    venue: Any
     entities: list[str]
     #: contexts in which at least ``quorum`` group members took part
     contexts: list[str]
@@ -65,27 +67,45 @@ class Group:
     #: Bonferroni factor paid for choosing the quorum
     tests: int
     pair_edges: int
+    #: "repeat" (members together again and again) or "strangers" (a context crowded
+    #: with entities seen there once or twice: observed counts strangers, not contexts)
+    kind: str = "repeat"
+    #: for "strangers": log10 of the binomial tail of the strangers at the venue's share
+    log10_p: float = 0.0
 
 
-def venue_pairs(members: pd.DataFrame) -> pd.DataFrame:
-    """Co-occurrence counts of entity pairs within each venue (sparse M M^T)."""
-    ent_codes, ent_index = pd.factorize(members["venue"] + "\x1f" + members["entity"], sort=True)
-    ctx_codes, _ = pd.factorize(members["venue"] + "\x1f" + members["context"], sort=True)
-    incidence = sparse.csr_matrix(
-        (np.ones(len(members)), (ent_codes, ctx_codes)),
-        shape=(len(ent_index), int(ctx_codes.max()) + 1),
-    )
-    incidence.data[:] = 1.0
-    together = sparse.triu(incidence @ incidence.T, k=1).tocoo()
-    split = pd.Series(ent_index).str.split("\x1f", n=1, expand=True)
-    return pd.DataFrame(
-        {
-            "venue": split[0].to_numpy()[together.row],
-            "a": split[1].to_numpy()[together.row],
-            "b": split[1].to_numpy()[together.col],
-            "together": together.data.astype(int),
-        }
-    )
+def venue_pairs(members: pd.DataFrame, min_together: int = 1) -> pd.DataFrame:
+    """Co-occurrence counts of entity pairs within each venue (sparse M M^T), one venue
+    at a time so that memory holds one venue's pairs, never the city's. Only entities
+    with at least ``min_together`` contexts at the venue can meet that often, so only
+    they enter the product."""
+    members = members[members["n_entity"] >= min_together]
+    parts = []
+    for venue, at in members.groupby("venue", sort=True).indices.items():
+        rows = members.iloc[at]
+        ent_codes, ent_index = pd.factorize(rows["entity"], sort=True)
+        ctx_codes, _ = pd.factorize(rows["context"], sort=True)
+        incidence = sparse.csr_matrix(
+            (np.ones(len(rows)), (ent_codes, ctx_codes)),
+            shape=(len(ent_index), int(ctx_codes.max()) + 1),
+        )
+        incidence.data[:] = 1.0
+        together = sparse.triu(incidence @ incidence.T, k=1).tocoo()
+        keep = together.data >= min_together
+        names = np.asarray(ent_index)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "venue": venue,
+                    "a": names[together.row[keep]],
+                    "b": names[together.col[keep]],
+                    "together": together.data[keep].astype(int),
+                }
+            )
+        )
+    if not parts:
+        return pd.DataFrame({"venue": [], "a": [], "b": [], "together": []})
+    return pd.concat(parts, ignore_index=True)
 
 
 def _pair_expectation(n_a: np.ndarray, n_b: np.ndarray, hist: pd.DataFrame) -> np.ndarray:
@@ -123,8 +143,7 @@ def expected_pairs(pairs: pd.DataFrame, members: pd.DataFrame, sizes: pd.DataFra
 def _edges(
     members: pd.DataFrame, sizes: pd.DataFrame, params: Params, household: pd.Series | None
 ) -> pd.DataFrame:
-    pairs = venue_pairs(members)
-    pairs = apart(pairs[pairs["together"] >= params.min_together], household)
+    pairs = apart(venue_pairs(members, params.min_together), household)
     if pairs.empty:
         return pairs.assign(p=[], w=[])
     expected = expected_pairs(pairs, members, sizes)
@@ -172,7 +191,7 @@ def find_groups(
     own, so that Neo4j runs Leiden in GDS."""
     if members.empty:
         return []
-    members = members.astype({"venue": str, "context": str, "entity": str})
+    members = members.astype({"context": str, "entity": str})
     edges = _edges(members, sizes, params, household)
     by_venue = members.groupby("venue", sort=True).indices
     histograms = dict(list(sizes.groupby("venue", sort=True)))
@@ -184,7 +203,7 @@ def find_groups(
             entities = _attach(core, venue_members, venue_sizes, params)
             inside = venue_edges["a"].isin(entities) & venue_edges["b"].isin(entities)
             groups.append(
-                _group(str(venue), entities, venue_members, venue_sizes, int(inside.sum()), params)
+                _group(venue, entities, venue_members, venue_sizes, int(inside.sum()), params)
             )
     return [g for g in groups if g.observed > 0]
 
@@ -194,7 +213,9 @@ def _attach(
 ) -> list[str]:
     """``core`` plus entities seen in at least ``min_together`` of the core's contexts
     (those holding three or more core members), more than their volume explains once the
-    core is taken out of the venue's crowding."""
+    core is taken out of the venue's crowding, and entities whose every context at the
+    venue was one of the core's (a card the broker swiped once or twice and that never
+    came to this counter otherwise: seen too rarely for any pair test)."""
     rows = venue_members[venue_members["entity"].isin(core)]
     per_context = rows.groupby("context")["entity"].nunique()
     contexts = per_context[per_context >= min(3, len(core))]
@@ -210,7 +231,9 @@ def _attach(
     others = (sizes.reindex(contexts.index) - contexts).to_numpy(dtype=float)
     chance = np.minimum(1.0, np.outer(seen["n"].to_numpy(dtype=float), others) / s1).sum(axis=1)
     p = poisson_tail(seen["times"].to_numpy(), chance)
-    keep = seen.index[(seen["times"] >= params.min_together) & (p <= params.attach_p)]
+    repeated = (seen["times"] >= params.min_together) & (p <= params.attach_p)
+    devoted = seen["times"] >= seen["n"]
+    keep = seen.index[repeated | devoted]
     return sorted(set(core) | set(keep))
 
 
@@ -248,7 +271,7 @@ class Crowding:
 
 
 def _group(
-    venue: str,
+    venue: Any,
     entities: list[str],
     venue_members: pd.DataFrame,
     venue_sizes: pd.DataFrame,
@@ -284,3 +307,49 @@ def _group(
         tests=len(quorums),
         pair_edges=pair_edges,
     )
+
+
+def stranger_crowds(
+    members: pd.DataFrame, share: pd.Series, max_visits: int, min_strangers: int, max_p: float
+) -> list[Group]:
+    """Contexts crowded with strangers: entities seen in at most ``max_visits`` contexts
+    of the venue (a broker's session of collected cards, each swiped once or twice, so
+    that no pair meets often enough for a pair test). ``members`` as for
+    :func:`find_groups`; ``share``: venue -> share of strangers among the cards of its
+    contexts. A context with at least ``min_strangers`` strangers is tested against the
+    venue's share (binomial tail, Bonferroni over the contexts tested); each one kept is
+    a Group of its strangers."""
+    strangers = members[members["n_entity"] <= max_visits]
+    per = strangers.groupby(["venue", "context"], sort=True).agg(
+        k=("entity", "nunique"), n=("size", "first")
+    )
+    per = per[per["k"] >= min_strangers]
+    if per.empty:
+        return []
+    rate = np.nan_to_num(
+        per.index.get_level_values("venue").map(share).to_numpy(dtype=float), nan=1.0
+    ).clip(1e-6, 1.0)
+    n = per["n"].to_numpy(dtype=float)
+    expected = n * rate
+    log10_p = stats.binom.logsf(per["k"].to_numpy() - 1, n, rate) / np.log(10)
+    groups = []
+    for (venue, context), k, exp, lp in zip(per.index, per["k"], expected, log10_p, strict=True):
+        if lp + np.log10(len(per)) > np.log10(max_p):
+            continue
+        rows = strangers[(strangers["venue"] == venue) & (strangers["context"] == context)]
+        groups.append(
+            Group(
+                venue=venue,
+                entities=sorted(set(rows["entity"])),
+                contexts=[context],
+                quorum=int(k),
+                claim_ids=sorted(set(rows["claim_id"])),
+                observed=int(k),
+                expected=float(exp),
+                tests=len(per),
+                pair_edges=0,
+                kind="strangers",
+                log10_p=float(lp),
+            )
+        )
+    return groups

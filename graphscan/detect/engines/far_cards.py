@@ -8,14 +8,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy import stats
-
-from graphscan.detect.base import Window
-from graphscan.store.base import Store
 
 #: region code characters that name a holder's home area: 9 is the township of the
 #: national 12-digit administrative division code (行政区划代码)
 REGION_DIGITS = 9
+
+FAR_ZH = (
+    "其中 {k}/{n} 张卡在持卡人常住乡镇（或其平时就医购药的地方）以外被刷"
+    "（按这些药店其他顾客的比例估计的期望：{e} 张）；"
+)
+FAR_EN = (
+    "{k} of {n} cards were swiped outside their holders' home township (or the places "
+    "they otherwise use), expected from these pharmacies' other customers: {e}; "
+)
 
 
 @dataclass(frozen=True)
@@ -33,36 +40,16 @@ class FarCards:
         """The explanation's clauses (empty when no holder's home is known)."""
         if not self.known:
             return {"far_zh": "", "far_en": ""}
-        n, k, e = self.known, self.away, f"{self.expected:.1f}"
-        return {
-            "far_zh": (
-                f"其中 {k}/{n} 张卡在持卡人常住乡镇（或其平时就医购药的地方）以外被刷"
-                f"（按这些药店其他顾客的比例估计的期望：{e} 张）；"
-            ),
-            "far_en": (
-                f"{k} of {n} cards were swiped outside their holders' home township (or the "
-                f"places they otherwise use), expected from these pharmacies' other "
-                f"customers: {e}; "
-            ),
-        }
+        values = {"n": self.known, "k": self.away, "e": f"{self.expected:.1f}"}
+        return {"far_zh": FAR_ZH.format(**values), "far_en": FAR_EN.format(**values)}
 
 
-def far_cards(
-    store: Store,
-    window: Window,
-    rings: list[dict[str, list[str]]],
-    region_digits: int = REGION_DIGITS,
-) -> list[FarCards]:
+def far_cards(judged: pd.DataFrame, rings: list[dict[str, list[str]]]) -> list[FarCards]:
     """For each ring (card -> the ring pharmacies where it was swiped), how many of its
     cards were swiped away from home, against each pharmacy's share of far-away cards
     among customers outside the ring. A card counts as away if it is away at any of its
-    ring pharmacies; its expectation is the largest of those pharmacies' shares."""
-    pharmacies = sorted({p for ring in rings for places in ring.values() for p in places})
-    if not pharmacies:
-        return []
-    judged = store.projection(
-        "card_away", **window.params(), pharmacies=pharmacies, region_digits=region_digits
-    )
+    ring pharmacies; its expectation is the largest of those pharmacies' shares.
+    ``judged`` is the card_away projection of (at least) the rings' pharmacies."""
     judged = judged[judged["away"].notna()].astype({"away": int})
     keys = zip(judged["provider_id"], judged["card_id"], strict=True)
     away = dict(zip(keys, judged["away"], strict=True))

@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from graphscan.detect.cooccurrence import Communities, Params, split_groups
-from graphscan.detect.significance import poisson_tail
+from graphscan.detect.engines.cooccurrence import Communities, Params, split_groups
+from graphscan.detect.engines.significance import poisson_tail
 
 
 class Season:

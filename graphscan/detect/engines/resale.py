@@ -10,7 +10,7 @@ import igraph as ig
 import numpy as np
 import pandas as pd
 
-from graphscan.detect.significance import poisson_tail
+from graphscan.detect.engines.significance import poisson_tail
 
 #: one typical purchase bought ahead of need is normal (a refill before the box runs out)
 AHEAD = 1.0
