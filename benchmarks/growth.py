@@ -27,23 +27,23 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.city import BENCH_KEY, TABLES
+from benchmarks.city import TABLES, city_name, use_bench_key
 
 #: claim lines per person of the hard city (14.4 M claims for 1 M persons)
 CLAIMS_PER_PERSON = 14.4
 SEED = 1
 
 
-def city_name(persons: int) -> str:
-    """The folder name benchmarks/city.py gives the same city, so both share the cache."""
-    return f"hard-{persons}-s{SEED}"
+def name_of(persons: int) -> str:
+    """The folder benchmarks/scan.py gives the same city, so both share the cache."""
+    return city_name(persons, SEED, "hard", None)
 
 
 # -- the steps, each run in its own process ----------------------------------------------
 def generate(root: Path, persons: int) -> dict:
     from graphscan.examples.city import generate_city
 
-    summary = generate_city(root / "cities" / city_name(persons), persons, SEED, "hard", "parquet")
+    summary = generate_city(root / "cities" / name_of(persons), persons, SEED, "hard", "parquet")
     return {"claims": summary.claims, "claim_items": summary.claim_items}
 
 
@@ -61,14 +61,17 @@ def duckdb_copy(root: Path, persons: int) -> dict:
     """DuckDB's own Parquet -> table copy of the files the loader reads, claims timed apart."""
     import duckdb
 
-    data = root / "cities" / city_name(persons)
+    data = root / "cities" / name_of(persons)
     scratch = Path(tempfile.mkdtemp(prefix="growth-copy-", dir=root))
     try:
         db = duckdb.connect(str(scratch / "copy.duckdb"))
         seconds = {}
         for table in TABLES:
             began = time.perf_counter()
-            db.execute(f"CREATE TABLE {table} AS SELECT * FROM read_parquet(?)", [str(data / f"{table}.parquet")])  # fmt: skip
+            db.execute(
+                f"CREATE TABLE {table} AS SELECT * FROM read_parquet(?)",
+                [str(data / f"{table}.parquet")],
+            )
             db.execute("CHECKPOINT")
             seconds[table] = time.perf_counter() - began
         db.close()
@@ -101,10 +104,20 @@ def _timed(command: list[str], lock: Path | None) -> tuple[float, float, str]:
 
 def _step(root: Path, persons: int, step: str, lock: Path | None) -> dict:
     """A step's figures, measured now or kept from an earlier run."""
-    kept = root / "growth" / f"{city_name(persons)}-{step}.json"
+    kept = root / "growth" / f"{name_of(persons)}-{step}.json"
     if kept.exists():
         return json.loads(kept.read_text())
-    command = [sys.executable, "-m", "benchmarks.growth", "--step", step, "--persons", str(persons), "--root", str(root)]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "benchmarks.growth",
+        "--step",
+        step,
+        "--persons",
+        str(persons),
+        "--root",
+        str(root),
+    ]
     seconds, peak, out = _timed(command, lock)
     figures = {**json.loads(out.strip().splitlines()[-1]), "wall_s": seconds, "peak_gb": peak}
     kept.parent.mkdir(parents=True, exist_ok=True)
@@ -114,12 +127,22 @@ def _step(root: Path, persons: int, step: str, lock: Path | None) -> dict:
 
 def _scan(root: Path, persons: int, memory: str, lock: Path | None) -> dict:
     """``graphscan scan`` of the loaded city: wall time, peak memory, each stage's figures."""
-    kept = root / "growth" / f"{city_name(persons)}-scan-{memory}.json"
+    kept = root / "growth" / f"{name_of(persons)}-scan-{memory}.json"
     if kept.exists():
         return json.loads(kept.read_text())
     graphscan = str(Path(sys.executable).with_name("graphscan"))
-    ws = root / "workspaces" / city_name(persons)
-    command = [graphscan, "scan", "--workspace", str(ws), "--memory", memory, "--profile", "--top", "0"]  # fmt: skip
+    ws = root / "workspaces" / name_of(persons)
+    command = [
+        graphscan,
+        "scan",
+        "--workspace",
+        str(ws),
+        "--memory",
+        memory,
+        "--profile",
+        "--top",
+        "0",
+    ]
     seconds, peak, out = _timed(command, lock)
     stages = re.findall(r"^  (\S.*?)\s+([\d.]+)\s+([\d.]+)$", out, re.MULTILINE)
     rings = re.search(r"(\d+) rings found", out)
@@ -142,23 +165,35 @@ def measure(root: Path, claims: int, memory: str, lock: Path | None) -> None:
     print(f"\n== {claims / 1e6:g} M claims wanted: {persons:,} persons", flush=True)
     made = _step(root, persons, "generate", lock)
     n = made["claims"]
-    print(f"  generate  {made['wall_s']:>7.1f} s  {made['peak_gb']:>6.2f} GB peak  "
-          f"{n:,} claim lines, {made['claim_items']:,} items; Parquet "
-          f"{_disk_gb(root / 'cities' / city_name(persons)):.2f} GB", flush=True)  # fmt: skip
+    print(
+        f"  generate  {made['wall_s']:>7.1f} s  {made['peak_gb']:>6.2f} GB peak  "
+        f"{n:,} claim lines, {made['claim_items']:,} items; Parquet "
+        f"{_disk_gb(root / 'cities' / name_of(persons)):.2f} GB",
+        flush=True,
+    )
     loaded = _step(root, persons, "load", lock)
-    print(f"  load      {loaded['wall_s']:>7.1f} s  {loaded['peak_gb']:>6.2f} GB peak  "
-          f"{n / loaded['wall_s']:,.0f} claim rows/s (all five files)", flush=True)  # fmt: skip
+    print(
+        f"  load      {loaded['wall_s']:>7.1f} s  {loaded['peak_gb']:>6.2f} GB peak  "
+        f"{n / loaded['wall_s']:,.0f} claim rows/s (all five files)",
+        flush=True,
+    )
     copy = _step(root, persons, "copy", lock)
-    print(f"  duckdb    {copy['seconds']:>7.1f} s  {copy['peak_gb']:>6.2f} GB peak  "
-          f"(claims alone {copy['claims_seconds']:.1f} s); graphscan's load at "
-          f"{copy['seconds'] / loaded['wall_s']:.2f} of DuckDB's own copy", flush=True)  # fmt: skip
+    print(
+        f"  duckdb    {copy['seconds']:>7.1f} s  {copy['peak_gb']:>6.2f} GB peak  "
+        f"(claims alone {copy['claims_seconds']:.1f} s); graphscan's load at "
+        f"{copy['seconds'] / loaded['wall_s']:.2f} of DuckDB's own copy",
+        flush=True,
+    )
     scanned = _scan(root, persons, memory, lock)
-    print(f"  scan      {scanned['wall_s']:>7.1f} s  {scanned['peak_gb']:>6.2f} GB peak  "
-          f"{n / scanned['wall_s']:,.0f} claim lines/s, {scanned['rings']} rings, "
-          f"--memory {memory}", flush=True)  # fmt: skip
+    print(
+        f"  scan      {scanned['wall_s']:>7.1f} s  {scanned['peak_gb']:>6.2f} GB peak  "
+        f"{n / scanned['wall_s']:,.0f} claim lines/s, {scanned['rings']} rings, "
+        f"--memory {memory}",
+        flush=True,
+    )
     for name, seconds, gb in scanned["stages"]:
         print(f"    {name:<40}{seconds:>7.1f} s  {gb:>6.2f} GB")
-    ws = root / "workspaces" / city_name(persons)
+    ws = root / "workspaces" / name_of(persons)
     print(f"  workspace {_disk_gb(ws):.2f} GB on disk", flush=True)
 
 
@@ -174,7 +209,7 @@ def main() -> None:
     if args.step:
         print(json.dumps(STEPS[args.step](args.root, args.persons)))
         return
-    print(f"growth: benchmark key {BENCH_KEY!r}, cache {args.root}")
+    use_bench_key(args.root)  # the scan's key, as the load's
     for claims in args.claims:
         measure(args.root, int(claims), args.memory, args.lock)
 
