@@ -15,9 +15,10 @@ _UNITS = {"": 1, "B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12}
 _UNITS |= {"KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
 
 #: peak resident bytes of a scan = FIXED + PER_CLAIM x claims + PER_ITEM x claim items,
-#: fitted on benchmarks/growth.py's 1 and 5 million claim cities (0.80 and 2.65 GB) (docs/scale.md)
-FIXED = 0.35e9
-PER_CLAIM = 460.0
+#: fitted on benchmarks/growth.py's 1 and 5 million claim cities (0.80 and
+#: 2.65 GiB peak), docs/scale.md
+FIXED = 0.36e9
+PER_CLAIM = 500.0
 PER_ITEM = 0.0
 
 #: the engine's share of the budget; the rest holds the frames the detectors work on
