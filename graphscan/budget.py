@@ -14,12 +14,12 @@ from graphscan.i18n import t
 _UNITS = {"": 1, "B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12}
 _UNITS |= {"KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
 
-#: peak resident bytes of a scan = FIXED + PER_CLAIM x claims + PER_ITEM x claim items,
+#: peak resident bytes of a scan = FIXED + PER_CLAIM x claims (claim items add nothing
+#: measurable: the detectors read them per case),
 #: fitted on benchmarks/growth.py's 1 and 5 million claim cities (0.80 and
 #: 2.65 GiB peak), docs/scale.md
 FIXED = 0.36e9
 PER_CLAIM = 500.0
-PER_ITEM = 0.0
 
 #: the engine's share of the budget; the rest holds the frames the detectors work on
 ENGINE_SHARE = 0.5
@@ -50,7 +50,7 @@ def machine_default() -> int:
 
 def estimate(counts: dict[str, int]) -> int:
     """Expected peak resident bytes of a full scan of a store holding ``counts``."""
-    return int(FIXED + PER_CLAIM * counts["claims"] + PER_ITEM * counts.get("claim_items", 0))
+    return int(FIXED + PER_CLAIM * counts["claims"])
 
 
 def window_counts(
