@@ -2,8 +2,8 @@
 the planted truth of many randomised cities (scenario draws, see
 graphscan.examples.city.scenario) and, on top of each draw, of every ablation that leaves
 one optional column or table out. Per pattern it prints the worst ring recall, member F1,
-P@10, R-precision and legitimate groups in the top R over all those cities, and which
-draw and ablation produced each worst figure.
+P@10, R-precision and legitimate groups in the top R over all those cities (and the worst
+ring recall of each recipe), and which draw and ablation produced each worst figure.
 
     .venv/bin/python -m benchmarks.quality                           # 20 draws x 9 cities
     .venv/bin/python -m benchmarks.quality --draws 3 --ablations none --persons 5000
@@ -70,6 +70,21 @@ def _numbers(p: object) -> dict[str, float]:
     }
 
 
+def _recipe_recall(matches: pd.DataFrame, data: Path) -> list[dict[str, object]]:
+    """Ring recall per recipe (rows named pattern/recipe): which way of planting a
+    pattern a detector misses."""
+    from graphscan.evaluate import MATCH_JACCARD
+
+    rings = pd.read_csv(data / "rings.csv", dtype=str)
+    recipe = rings.drop_duplicates("ring_id").set_index("ring_id")["recipe"]
+    found = matches.assign(recipe=matches["ring_id"].map(recipe))
+    found["hit"] = found["jaccard"] >= MATCH_JACCARD
+    return [
+        {"pattern": f"{pattern}/{name}", "recall": group["hit"].mean(), "rings": len(group)}
+        for (pattern, name), group in found.groupby(["pattern", "recipe"], sort=True)
+    ]
+
+
 def worst_case(frame: pd.DataFrame) -> pd.DataFrame:
     """Per method and pattern, each figure's worst value and the run that produced it
     (the first such run in benchmark order)."""
@@ -77,6 +92,9 @@ def worst_case(frame: pd.DataFrame) -> pd.DataFrame:
     for (method, pattern), group in frame.groupby(["method", "pattern"], sort=False):
         row: dict[str, object] = {"method": method, "pattern": pattern}
         for column, _, lower_is_worse in FIGURES:
+            if group[column].isna().all():  # recipe rows carry ring recall only
+                row[column], row[f"{column} at"] = "-", "-"
+                continue
             worst = group[column].min() if lower_is_worse else group[column].max()
             row[column] = worst
             row[f"{column} at"] = group.loc[group[column] == worst, "run"].iloc[0]
@@ -88,7 +106,7 @@ def print_worst(table: pd.DataFrame, runs: int) -> None:
     print(f"\n== worst case over {runs} cities (value, then the city that produced it)")
     for method, part in table.groupby("method", sort=False):
         print(f"\n{method}")
-        head = f"{'pattern':<22}" + "".join(f"{label:>16}" for _, label, _ in FIGURES)
+        head = f"{'pattern / recipe':<34}" + "".join(f"{label:>16}" for _, label, _ in FIGURES)
         print(head)
         print("-" * len(head))
         for _, row in part.iterrows():
@@ -96,11 +114,14 @@ def print_worst(table: pd.DataFrame, runs: int) -> None:
                 f"{row[c]:>16.2f}" if isinstance(row[c], float) else f"{row[c]:>16}"
                 for c, _, _ in FIGURES
             )
-            print(f"{row['pattern']:<22}{values}")
+            print(f"{row['pattern']:<34}{values}")
         print("  produced by:")
         for _, row in part.iterrows():
+            if "/" in row["pattern"]:
+                print(f"  {row['pattern']:<34}ring recall: {row['recall at']}")
+                continue
             where = ", ".join(f"{label}: {row[f'{c} at']}" for c, label, _ in FIGURES)
-            print(f"  {row['pattern']:<20}{where}")
+            print(f"  {row['pattern']:<34}{where}")
 
 
 def score_run(
@@ -119,13 +140,14 @@ def score_run(
                 print(f"\n{run.label}: {method}\n{report.table()}")
             base = {"method": method, "run": run.label}
             rows += [base | {"pattern": p.pattern, **_numbers(p)} for p in report.patterns]
+            rows += [base | row for row in _recipe_recall(report.matches, data)]
     finally:
         ws.close()
         if not args.keep:
             name = city_name(args.persons, run.seed, args.difficulty, run.scenario)
             shutil.rmtree(args.root / "cities" / name, ignore_errors=True)
             shutil.rmtree(args.root / "workspaces" / name, ignore_errors=True)
-    mine = {r["pattern"]: r for r in rows if r["method"] == "graphscan"}
+    mine = {r["pattern"]: r for r in rows if r["method"] == "graphscan" and "/" not in r["pattern"]}
     line = " ".join(f"{p[:4]} {mine[p]['recall']:.2f}/{mine[p]['mem_F1']:.2f}" for p in mine)
     print(f"{run.label:<28}{line}  ({time.perf_counter() - began:.0f}s)", flush=True)
     return rows

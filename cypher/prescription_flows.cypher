@@ -1,34 +1,48 @@
 // Twin of graphscan/sql/prescription_flows.sql: same parameters ($since, $until,
-// $high_value), columns and order. Each SQL window sum becomes one step: group the flows,
-// sum, and unwind them again with the sum added.
+// $high_value), columns and order. A purchase naming no doctor takes the doctor of the
+// person's latest outpatient visit on the same or the previous day, at or before it; a
+// prescription's institution is the doctor's listed one, else where the doctor treats
+// most. Amounts are integer fen, compared in yuan as DuckDB compares a DECIMAL with a
+// DOUBLE; a purchase with item lines is valued by its drug lines.
 MATCH (c:Claim {kind: 'pharmacy'})
-WHERE c.doctor_id IS NOT NULL AND c.total_cents / 100.0 >= $high_value
-  AND ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
-WITH c.doctor_id AS doctor_id, c.provider_id AS pharmacy_id, c.person_id AS person_id,
-  count(*) AS claims, sum(c.total_cents) AS cents
-WITH doctor_id, pharmacy_id, sum(claims) AS claims, count(*) AS patients,
-  count(CASE WHEN claims >= 2 THEN 1 END) AS repeat_patients, sum(cents) AS cents
+WHERE ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
+OPTIONAL MATCH (c)-[:HAS_ITEM]->(i:ClaimItem)
+WITH c, count(i) AS lines,
+  sum(CASE WHEN i.item_kind = 'drug' THEN i.amount_cents END) AS drug_cents
+WITH c, lines > 0 AS by_items,
+  CASE WHEN lines = 0 THEN c.total_cents ELSE drug_cents END / 100.0 >= $high_value AS high,
+  COLLECT {
+    MATCH (c)-[:BY]->(:Person)<-[:BY]-(v:Claim {kind: 'outpatient'})
+    WHERE c.doctor_id IS NULL AND v.start_time <= c.start_time
+      AND date(v.start_time) >= date(c.start_time) - duration('P1D')
+    RETURN v ORDER BY v.start_time DESC, v.claim_id DESC LIMIT 1
+  } AS visits
+WITH c, by_items, high, visits[0] AS v
+WHERE c.doctor_id IS NOT NULL OR v IS NOT NULL
+WITH coalesce(c.doctor_id, v.doctor_id, '') AS doctor_id,
+  collect({c: c, v: v, by_items: by_items, high: high}) AS rows
 OPTIONAL MATCH (d:Doctor {doctor_id: doctor_id})
-WITH doctor_id, sum(claims) AS total, collect({doctor_id: doctor_id, pharmacy_id: pharmacy_id,
-  institution_id: coalesce(d.provider_id, ''), claims: claims, patients: patients,
-  repeat_patients: repeat_patients, cents: cents}) AS flows
-UNWIND flows AS f
-WITH f {.*, doctor_claims: total} AS f
-WITH f.institution_id AS institution, f.pharmacy_id AS pharmacy, sum(f.claims) AS total,
-  collect(f) AS flows
-UNWIND flows AS f
-WITH f {.*, peers_to_pharmacy: total} AS f
-WITH f.institution_id AS institution, sum(f.claims) AS total, collect(f) AS flows
-UNWIND flows AS f
-WITH f {.*, peers_claims: total} AS f
-WITH f.pharmacy_id AS pharmacy, sum(f.claims) AS total, collect(f) AS flows
-UNWIND flows AS f
-WITH f {.*, pharmacy_claims: total} AS f
-WITH sum(f.claims) AS total, collect(f) AS flows
-UNWIND flows AS f
-RETURN f.doctor_id AS doctor_id, f.pharmacy_id AS pharmacy_id,
-  f.institution_id AS institution_id, f.claims AS claims, f.patients AS patients,
-  f.repeat_patients AS repeat_patients, f.cents / 100.0 AS total_amount, f.doctor_claims AS doctor_claims,
-  f.peers_to_pharmacy AS peers_to_pharmacy, f.peers_claims AS peers_claims,
-  f.pharmacy_claims AS pharmacy_claims, total AS all_claims
-ORDER BY doctor_id, pharmacy_id
+WITH doctor_id, rows, d.provider_id AS listed, COLLECT {
+    MATCH (x:Claim) WHERE x.doctor_id = doctor_id AND x.kind <> 'pharmacy'
+    WITH x.provider_id AS provider_id, count(*) AS n
+    RETURN provider_id ORDER BY n DESC, provider_id LIMIT 1
+  } AS modal
+UNWIND rows AS r
+WITH CASE WHEN r.v IS NULL THEN coalesce(listed, modal[0], '') ELSE r.v.provider_id END
+    AS institution_id, doctor_id, r.c.provider_id AS pharmacy_id, r.c.person_id AS person_id,
+  r.c AS c, r.high AS high, r.v IS NULL AS named, r.by_items AS by_items
+WITH institution_id, doctor_id, pharmacy_id, person_id,
+  count(CASE WHEN high THEN 1 END) AS hv_claims,
+  sum(CASE WHEN high THEN c.total_cents END) AS hv_cents,
+  count(CASE WHEN high AND named THEN 1 END) AS prescribed,
+  count(CASE WHEN high AND by_items THEN 1 END) AS by_items
+WITH institution_id, doctor_id, pharmacy_id, count(*) AS patients,
+  count(CASE WHEN hv_claims > 0 THEN 1 END) AS hv_patients, sum(hv_claims) AS hv_claims,
+  count(CASE WHEN hv_claims >= 2 THEN 1 END) AS repeat_patients, sum(hv_cents) AS hv_cents,
+  sum(prescribed) AS prescribed, sum(by_items) AS by_items
+OPTIONAL MATCH (i:Provider {provider_id: institution_id})
+OPTIONAL MATCH (f:Provider {provider_id: pharmacy_id})
+RETURN institution_id, doctor_id, pharmacy_id, i.region_code AS institution_region,
+  f.region_code AS pharmacy_region, patients, hv_patients, hv_claims, repeat_patients,
+  hv_cents / 100.0 AS hv_amount, prescribed, by_items
+ORDER BY institution_id, doctor_id, pharmacy_id

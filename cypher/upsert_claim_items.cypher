@@ -1,5 +1,5 @@
-// Claim items not stored yet become a :ClaimItem (key "claim_id|item_code") linked from
-// its claim when that claim is stored. Amounts in integer fen (amount_cents); quantity
+// Claim items not stored yet become a :ClaimItem (key "claim_id|item_code|line_no")
+// linked from its claim when that claim is stored. Amounts in integer fen (amount_cents); quantity
 // and unit_price keep their 4 decimals as decimal strings.
 UNWIND $rows AS row
 OPTIONAL MATCH (old:ClaimItem {item_key: row.item_key})

@@ -25,8 +25,9 @@ from pathlib import Path
 import pandas as pd
 
 from graphscan.cases import CaseBook
-from graphscan.detect import ScanReport, Window
+from graphscan.detect import ScanReport, Window, detectors
 from graphscan.detect import scan as detect
+from graphscan.detect.base import Coverage
 from graphscan.i18n import t
 from graphscan.pseudonym import workspace_key
 from graphscan.rings import PATTERNS, Case
@@ -41,69 +42,22 @@ _last_workspace: Path | None = None
 _frames_root: Path | None = None
 
 
-#: what each pattern reads: (column of the input_coverage projection, needed for the
-#: pattern at all?, the input in zh / en)
-PATTERN_INPUTS: dict[str, tuple[tuple[str, bool, str, str], ...]] = {
-    "card_lending": (
-        ("pharmacy_operator", True, "记录了操作员的药店刷卡", "pharmacy swipes naming an operator"),
-        ("persons_region", False, "参保人所在地区", "persons' home regions"),
-        ("providers_region", False, "机构所在地区", "providers' regions"),
-    ),
-    "kickback": (
-        ("pharmacy_doctor", True, "记录了医师的外配处方", "external prescriptions naming a doctor"),
-        ("doctors_provider", False, "医师所属机构", "doctors' institutions"),
-        ("claim_items", False, "结算明细（倒卖信号）", "claim items (the resale signal)"),
-    ),
-    "group_hospitalisation": (
-        ("inpatient_claims", True, "住院结算", "inpatient claims"),
-        (
-            "persons_phone",
-            False,
-            "参保人联系电话（招募人信号）",
-            "persons' phone keys (recruiters)",
-        ),
-    ),
-    "identity_misuse": (
-        (
-            "persons_attributes",
-            True,
-            "参保人性别、出生或死亡日期",
-            "persons' sex, birth or death dates",
-        ),
-    ),
-}
-
-
 def input_gaps(store: Store, patterns: Iterable[str] | None = None) -> list[str]:
-    """One warning per input a chosen pattern reads but the data lacks, so partial data
+    """One warning per signal a chosen pattern's detector cannot use on this data (each
+    detector's ``lost_signals`` on the ``data_coverage`` projection), so partial data
     (claims only, say) does not look like a city without rings."""
-    held = store.projection("input_coverage").iloc[0]
-    gaps = []
-    for pattern in patterns or PATTERNS:
-        for column, needed, input_zh, input_en in PATTERN_INPUTS[pattern]:
-            if held[column]:
-                continue
-            if needed:
-                gaps.append(
-                    t(
-                        "警告：数据中没有{what_zh}，{p} 模式找不到任何团伙",
-                        "warning: the data has no {what_en}: {p} cannot find any ring",
-                        what_zh=input_zh,
-                        what_en=input_en,
-                        p=pattern,
-                    )
-                )
-            else:
-                gaps.append(
-                    t(
-                        "警告：数据中没有{what_zh}，{p} 模式失去这一信号",
-                        "warning: the data has no {what_en}: {p} loses that signal",
-                        what_zh=input_zh,
-                        what_en=input_en,
-                        p=pattern,
-                    )
-                )
-    return gaps
+    coverage = Coverage(store.projection("data_coverage", since=None, until=None))
+    return [
+        t(
+            "警告：{p} 缺少 {s}（{r}）",
+            "warning: {p} lost {s} ({r})",
+            p=detector.pattern,
+            s=signal,
+            r=reason,
+        )
+        for detector in detectors(patterns)
+        for signal, reason in detector.lost_signals(coverage)
+    ]
 
 
 def scan_store(

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pandas as pd
+
 CLAIM_KINDS = ("outpatient", "inpatient", "pharmacy")
 ITEM_KINDS = ("drug", "service", "material", "other")
 PROVIDER_KINDS = ("hospital", "township", "village", "clinic", "pharmacy")
@@ -62,12 +64,16 @@ CLAIMS = Table(
     ),
 )
 
+#: An item's ``line_no`` is its line within the claim: the source's own line number when
+#: the file has one, else its place among the claim's lines with the same item code in
+#: the file; a line repeated on purpose is then two lines, and a re-load the same lines.
 CLAIM_ITEMS = Table(
     "claim_items",
-    ("claim_id", "item_code"),
+    ("claim_id", "item_code", "line_no"),
     (
         Column("claim_id", "VARCHAR", True),
         Column("item_code", "VARCHAR", True),
+        Column("line_no", "VARCHAR"),
         Column("item_name", "VARCHAR"),
         Column("item_kind", "VARCHAR"),
         Column("quantity", "DECIMAL(18,4)"),
@@ -115,6 +121,15 @@ DOCTORS = Table(
         Column("specialty", "VARCHAR"),
     ),
 )
+
+
+def item_line_numbers(items: pd.DataFrame) -> pd.Series:
+    """``line_no`` for claim items that come without one: the place of each line among
+    its claim's lines with the same item code, in frame order (the loaders give a file's
+    lines the same numbers)."""
+    place = items.groupby(["claim_id", "item_code"], sort=False, dropna=False).cumcount() + 1
+    return place.astype("string")
+
 
 TABLES: dict[str, Table] = {t.name: t for t in (CLAIMS, CLAIM_ITEMS, PERSONS, PROVIDERS, DOCTORS)}
 

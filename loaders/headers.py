@@ -62,6 +62,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "cash_amount": ("现金支付", "个人现金支付", "现金支付金额"),
     REVERSES: ("原结算ID", "原结算编号", "原结算流水号", "被冲销结算ID", "original_claim_id"),
     "item_code": ("项目编码", "药品编码", "医保目录编码", "项目代码"),
+    "line_no": ("明细序号", "明细行号", "费用明细流水号", "明细流水号", "feedetl_sn"),
     "item_name": ("项目名称", "药品名称"),
     "item_kind": ("项目类别", "收费类别", "费用类别"),
     "quantity": ("数量",),
@@ -163,7 +164,12 @@ def map_headers(
 
 
 def _guess_table(mapped: set[str]) -> str:
-    best = max(TABLES.values(), key=lambda spec: len(mapped & set(spec.names)))
+    """The table whose required columns are all there, with most mapped columns; failing
+    that, the one with most mapped columns (whose missing ones are then named)."""
+    best = max(
+        TABLES.values(),
+        key=lambda spec: (set(spec.required) <= mapped, len(mapped & set(spec.names))),
+    )
     if not mapped & set(best.names):
         raise ValueError(
             t(

@@ -22,7 +22,7 @@ import hashlib
 import logging
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -32,15 +32,18 @@ from typing import Any
 import click
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from graphscan.i18n import t
+from graphscan.loaders import identifiers
 from graphscan.loaders.headers import ColumnMap, map_headers
-from graphscan.loaders.parse import parse_sql, problem_sql
+from graphscan.loaders.parse import INEXACT_ID, Window, parse_sql, problem_sql
 from graphscan.loaders.report import FileReport, LoadReport, reason_text
-from graphscan.loaders.sources import Scan, Source, open_source
+from graphscan.loaders.sources import Scan, Source, open_sources
+from graphscan.loaders.sqltext import literal
 from graphscan.pseudonym import Pseudonymiser
 from graphscan.safe_csv import write_csv
-from graphscan.schema import PERSONAL_COLUMNS, TABLES
+from graphscan.schema import MONEY, PERSONAL_COLUMNS, TABLES
 from graphscan.store.base import Frame, Store
 from graphscan.workspace import Workspace
 
@@ -65,6 +68,9 @@ _TABLES = (
     "_load_known",
     "_load_known_claims",
     "_load_originals",
+    "_load_incoming_originals",
+    "_load_recorded",
+    "_load_overdrawn",
 )
 
 
@@ -74,15 +80,27 @@ class Options:
     encoding: str | None = None
     table: str | None = None
     progress: bool = True
+    #: plausible days of claim times (default: 1990-01-01 to tomorrow)
+    window: Window = field(default_factory=Window.default)
 
 
-def _file_sha256(path: Path) -> str:
+@dataclass
+class FileFacts:
+    """What one plain read of the bytes tells: the SHA-256 recorded with the load, and
+    the line count the records of a CSV must account for."""
+
+    sha256: str
+    lines: int
+
+
+def _file_facts(path: Path) -> FileFacts:
+    digest, lines, last = hashlib.sha256(), 0, b"\n"
     with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+        while chunk := handle.read(1 << 22):
+            digest.update(chunk)
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    return FileFacts(digest.hexdigest(), lines + (last != b"\n"))
 
 
 class Quarantine:
@@ -147,10 +165,10 @@ class Loader:
             for name, value in before.items():
                 self.db.execute(f"SET {name} = '{value}'")
 
-    def load(self, paths: list[Path]) -> LoadReport:
+    def load(self, paths: list[Path], report: LoadReport) -> LoadReport:
         # a whole file staged spills to disk rather than grow without bound
         with self._settings(memory_limit=STAGING_MEMORY):
-            return self._load(paths)
+            return self._load(paths, report)
 
     def _file_probes(self) -> AbstractContextManager[None]:
         """For the queries that join the whole file to the small pseudonym map: the file
@@ -158,37 +176,47 @@ class Loader:
         table of the whole file instead (memory and time)."""
         return self._settings(disabled_optimizers="join_order,build_side_probe_side")
 
-    def _load(self, paths: list[Path]) -> LoadReport:
-        report = LoadReport()
+    def _load(self, paths: list[Path], report: LoadReport) -> LoadReport:
         planned: list[tuple[Source, ColumnMap]] = []
         for path in paths:
             try:
-                source = open_source(path, self.options.encoding)
-                planned.append(
-                    (source, map_headers(source.headers, self.options.mapping, self.options.table))
-                )
+                sources = open_sources(path, self.options.encoding)
             except (ValueError, OSError) as exc:
-                report.files.append(FileReport(path.name, error=str(exc)))
+                report.add(FileReport(path.name, error=str(exc)))
+                continue
+            for source in sources:
+                try:
+                    columns = map_headers(source.headers, self.options.mapping, self.options.table)
+                except ValueError as exc:
+                    report.add(FileReport(source.name, error=str(exc)))
+                    continue
+                planned.append((source, columns))
         planned.sort(key=lambda item: LOAD_ORDER.index(item[1].table))
         for source, columns in planned:
             try:
-                report.files.append(self._load_file(source, columns))
-            except ValueError as exc:
-                report.files.append(FileReport(source.path.name, columns.table, error=str(exc)))
+                report.add(self._load_file(source, columns))
+            except (ValueError, OSError) as exc:
+                report.add(FileReport(source.name, columns.table, error=str(exc)))
         return report
 
     # -- one file --------------------------------------------------------------------------
     def _load_file(self, source: Source, columns: ColumnMap) -> FileReport:
         started = datetime.now(UTC)
-        digest: dict[str, str] = {}
-        hasher = threading.Thread(
-            target=lambda: digest.update(sha=_file_sha256(source.path)), daemon=True
+        facts: list[FileFacts] = []
+        reader = threading.Thread(
+            target=lambda: facts.append(_file_facts(source.path)), daemon=True
         )
-        hasher.start()
+        reader.start()
+
+        def file_lines() -> int | None:
+            reader.join()
+            return facts[0].lines if facts else None
+
+        where = hashlib.sha256(f"{source.path}\0{source.name}".encode()).hexdigest()[:6]
         report = FileReport(
-            source.path.name,
+            source.name,
             columns.table,
-            f"{started:%Y%m%d%H%M%S}-{hashlib.sha256(str(source.path).encode()).hexdigest()[:6]}",
+            f"{started:%Y%m%d%H%M%S}-{where}",
             source.encoding,
             ignored_columns=columns.ignored,
         )
@@ -199,7 +227,7 @@ class Loader:
             with self._progress(source) as step, source.scan(self.db) as scan:
                 self._pseudonymise(scan, columns)
                 step()
-                gaps = self._parse(scan, columns, report)
+                gaps = self._parse(scan, columns, report, file_lines)
                 step()
                 fresh, count = self._classify(columns.table, report)
                 step()
@@ -215,18 +243,18 @@ class Loader:
                 t(
                     "{p}: 读取失败: {x}",
                     "{p}: cannot read it: {x}",
-                    p=source.path.name,
+                    p=source.name,
                     x=str(exc).splitlines()[0],
                 )
             ) from None
         finally:
             self._drop_staging()
-        hasher.join()
+        reader.join()
         self.store.record_load(
             {
                 "load_id": report.load_id,
                 "source_file": report.file,
-                "file_sha256": digest.get("sha"),
+                "file_sha256": facts[0].sha256 if facts else None,
                 "started_at": started.replace(tzinfo=None),
                 "finished_at": datetime.now(UTC).replace(tzinfo=None),
                 "report": {**report.as_record(), "key": self.pseudonymiser.fingerprint()},
@@ -247,7 +275,7 @@ class Loader:
     @contextmanager
     def _progress(self, source: Source) -> Iterator[Any]:
         with click.progressbar(
-            length=STEPS, label=source.path.name, file=sys.stderr, hidden=not self.options.progress
+            length=STEPS, label=source.name, file=sys.stderr, hidden=not self.options.progress
         ) as bar:
             yield lambda: bar.update(1)
 
@@ -271,7 +299,8 @@ class Loader:
     # -- 1. pseudonymise -------------------------------------------------------------------
     def _pseudonymise(self, scan: Scan, columns: ColumnMap) -> None:
         """``_load_map`` (clear, pseudonym) for every distinct personal value of the file:
-        each is hashed once, and the new ones go to the vault in one write."""
+        each is normalised (loaders/identifiers.py) and hashed once, and the new ones go
+        to the vault in one write."""
         personal = [f"c{p}" for c, p in columns.sources.items() if c in PERSONAL_COLUMNS]
         if not personal:
             return
@@ -279,10 +308,14 @@ class Loader:
         sets = ", ".join(f"({c})" for c in personal)
         clear = self.db.sql(
             f"SELECT DISTINCT coalesce({', '.join(personal)}) AS clear FROM (SELECT "
-            f"{', '.join(personal)} FROM {scan.sql} GROUP BY GROUPING SETS ({sets})) "
+            f"{', '.join(personal)} FROM {scan.rows()} GROUP BY GROUPING SETS ({sets})) "
             "WHERE clear IS NOT NULL"
         ).to_arrow_table()["clear"]
-        pseudonyms = self.pseudonymiser.pseudonymise_array(clear)
+        texts = [identifiers.normalise(value) for value in clear.to_pylist()]
+        pseudonyms = self.pseudonymiser.pseudonymise_array(pa.array(texts, pa.string()))
+        inexact = pa.array([identifiers.number_like(text) for text in texts], pa.bool_())
+        if pc.any(inexact).as_py():  # quarantined by parse.py, never hashed into the store
+            pseudonyms = pc.if_else(inexact, pa.scalar(INEXACT_ID), pseudonyms)
         # registered, not copied: clear ids stay in this process's memory, never in a
         # DuckDB table that could spill to the workspace
         self.db.register("_load_map", pa.table({"clear": clear, "pseudonym": pseudonyms}))
@@ -301,17 +334,28 @@ class Loader:
                 select.append(f"m{position}.pseudonym AS {canonical}")
             else:
                 select.append(f"s.c{position} AS {canonical}")
-        numbered = f"(SELECT row_number() OVER () AS position, * FROM {scan.sql})"
+        numbered = f"(SELECT row_number() OVER () AS position, * FROM {scan.rows()})"
         return f"SELECT {', '.join(select)} FROM {numbered} s {' '.join(joins)}"
 
-    def _parse(self, scan: Scan, columns: ColumnMap, report: FileReport) -> list[int]:
+    def _parse(
+        self,
+        scan: Scan,
+        columns: ColumnMap,
+        report: FileReport,
+        file_lines: Callable[[], int | None],
+    ) -> list[int]:
         """``_load_parsed`` (typed rows in file order) and the view ``_load_rows`` that
-        adds each row's source_row; returns the gaps (rows the scan could not split)."""
+        adds each row's source_row; returns the gaps (rows the scan could not split).
+        Before anything is written, the records must account for the file's lines."""
         db = self.db
-        sql = parse_sql(columns.table, set(columns.sources))
+        sql = parse_sql(columns.table, set(columns.sources), self.options.window)
         raw = self._raw(scan, columns)
         with self._file_probes():
             db.execute(f"CREATE OR REPLACE TEMP TABLE _load_parsed AS WITH raw AS ({raw}) {sql}")
+        parsed = self._count("SELECT 1 FROM _load_parsed")
+        joined = scan.verify(parsed, file_lines())
+        if joined:  # lines a stray quote ran together: quarantined, never loaded
+            db.execute("DELETE FROM _load_parsed WHERE position IN (SELECT unnest(?))", [joined])
         gaps = scan.gaps()
         db.execute("CREATE OR REPLACE TEMP TABLE _load_gaps (shifted BIGINT, shift BIGINT)")
         if gaps:
@@ -326,13 +370,16 @@ class Loader:
         problems = problem_sql(columns.table, "problem_check")
         db.execute(f"CREATE OR REPLACE TEMP VIEW _load_rows AS SELECT *, {problems} FROM ({rows})")
         broken = scan.broken()
-        report.rows_read = self._count("SELECT 1 FROM _load_parsed") + len(broken)
+        report.rows_read = parsed - len(joined) + len(broken)
         db.execute(
             "CREATE OR REPLACE TEMP TABLE _load_verdict AS SELECT source_row, problem, "
             "problem_column FROM _load_rows WHERE problem IS NOT NULL"
         )
         if broken:
-            db.execute("INSERT INTO _load_verdict SELECT unnest(?), 'broken_row', NULL", [broken])
+            db.execute(
+                "INSERT INTO _load_verdict SELECT unnest(?), unnest(?), NULL",
+                [[row for row, _ in broken], [reason for _, reason in broken]],
+            )
         return gaps
 
     @staticmethod
@@ -352,8 +399,9 @@ class Loader:
         db = self.db
         spec = TABLES[table]
         key = ", ".join(spec.key)
-        good = "problem IS NULL" + (" AND NOT reversal" if table == "claims" else "")
-        conflict = _quote(spec.key[-1])
+        # the number of the failed check, not its name: no list lookup per row
+        good = "problem_check IS NULL" + (" AND NOT reversal" if table == "claims" else "")
+        conflict = literal(spec.key[-1])
         # within the file: the first row of a key stands for the later ones
         on = " AND ".join(f"p.{k} = d.{k}" for k in spec.key)
         db.execute(
@@ -426,9 +474,8 @@ class Loader:
 
     # -- 4. write --------------------------------------------------------------------------
     def _lineage(self, report: FileReport) -> str:
-        return (
-            f"{_quote(report.file)} AS source_file, source_row, {_quote(report.load_id)} AS load_id"
-        )
+        file, load = literal(report.file), literal(report.load_id)
+        return f"{file} AS source_file, source_row, {load} AS load_id"
 
     def _write(self, table: str, fresh: str, count: int, report: FileReport) -> None:
         if not count:
@@ -442,26 +489,57 @@ class Loader:
 
     def _net_reversals(self, report: FileReport) -> None:
         """Reversals are applied once the whole file is stored, so that a reversal finds
-        its original claim wherever it sits in the file (or in an earlier load)."""
+        its original claim wherever it sits in the file (or in an earlier load). A new
+        reversal (not recorded before) that would take more than is left of its claim,
+        in total or in one of its parts, is quarantined with the ones after it: a claim
+        never nets to a negative amount."""
         db = self.db
-        rev = "_load_rows WHERE problem IS NULL AND reversal"
+        rev = "_load_rows WHERE problem_check IS NULL AND reversal"
         total = self._count(f"SELECT 1 FROM {rev}")
         if not total:
             return
-        originals = db.sql(f"SELECT DISTINCT original_claim_id AS claim_id FROM {rev}")
-        self._keep("_load_originals", self.store.known_rows("claims", originals))
+        ids = db.execute(f"SELECT DISTINCT original_claim_id FROM {rev}").fetchall()
+        left = self.store.claims([claim for (claim,) in ids])[["claim_id", *AMOUNTS]]
+        self._keep("_load_incoming_originals", left)
+        casts = ", ".join(f"CAST({c} AS {MONEY}) AS {c}" for c in AMOUNTS)
+        db.execute(
+            "CREATE OR REPLACE TEMP TABLE _load_originals AS SELECT "
+            f"CAST(claim_id AS VARCHAR) AS claim_id, {casts} FROM _load_incoming_originals"
+        )
+        hashes = db.sql(f"SELECT DISTINCT row_hash FROM {rev}")
+        self._keep("_load_recorded", self.store.known_rows("reversals", hashes))
         stored = "original_claim_id IN (SELECT claim_id FROM _load_originals)"
         db.execute(
             "INSERT INTO _load_verdict SELECT source_row, 'orphan_reversal', 'claim_id' "
             f"FROM {rev} AND NOT {stored}"
         )
-        applicable = total - self._count(f"SELECT 1 FROM {rev} AND NOT {stored}")
+        running = ", ".join(
+            f"o.{c} + coalesce(sum(r.{c}) OVER w, 0) < 0 AS {c}_over" for c in AMOUNTS
+        )
+        over = " OR ".join(f"{c}_over" for c in AMOUNTS)
+        db.execute(
+            "CREATE OR REPLACE TEMP TABLE _load_overdrawn AS SELECT source_row FROM ("
+            f"SELECT r.source_row, {running} FROM (SELECT * FROM {rev} AND row_hash NOT IN "
+            "(SELECT row_hash FROM _load_recorded) QUALIFY row_number() OVER "
+            "(PARTITION BY row_hash ORDER BY source_row) = 1) r "
+            "JOIN _load_originals o ON o.claim_id = r.original_claim_id WINDOW w AS "
+            "(PARTITION BY r.original_claim_id ORDER BY r.source_row ROWS UNBOUNDED PRECEDING)"
+            f") WHERE {over}"
+        )
+        db.execute(
+            "INSERT INTO _load_verdict SELECT source_row, 'reversal_exceeds_claim', "
+            "'total_amount' FROM _load_overdrawn"
+        )
+        usable = (
+            f"{rev} AND {stored} AND source_row NOT IN (SELECT source_row FROM _load_overdrawn)"
+        )
+        applicable = self._count(f"SELECT 1 FROM {usable}")
         if not applicable:
             return
         amounts = ", ".join(AMOUNTS)
         rows = db.sql(
             f"SELECT claim_id AS reversal_id, original_claim_id AS claim_id, {amounts}, "
-            f"{self._lineage(report)}, row_hash FROM {rev} AND {stored}"
+            f"{self._lineage(report)}, row_hash FROM {usable}"
         )
         applied = self.store.apply_reversals(rows)
         report.reversals += applied
@@ -486,7 +564,9 @@ class Loader:
             return db.sql(
                 f"SELECT v.source_row, v.problem, v.problem_column, {text} "
                 f"FROM ({self._numbered(source, 'p.position', bool(gaps))}) r "
-                "RIGHT JOIN _load_verdict v ON r.source_row = v.source_row"
+                # lines run together by a stray quote may hold anything: not copied
+                "RIGHT JOIN _load_verdict v ON r.source_row = v.source_row "
+                "AND v.problem <> 'stray_quote'"
             ).to_arrow_table()
 
 
@@ -496,10 +576,13 @@ def load_files(
     workspace: Workspace,
     pseudonymiser: Pseudonymiser,
     options: Options | None = None,
+    report: LoadReport | None = None,
 ) -> LoadReport:
     """Load source files into ``store``; the one entry point for the CLI and the API.
-    Refuses a key file or vault inside the workspace: whoever gets the store must not get
-    the means to re-identify it."""
+    A file that cannot be read is reported (``FileReport.error``) and the others load;
+    ``report`` collects the files as they finish, so a caller still has them when a
+    store error stops the load. Refuses a key file or vault inside the workspace:
+    whoever gets the store must not get the means to re-identify it."""
     for secret in (pseudonymiser.key_file, pseudonymiser.vault_file):
         if secret is not None and secret.resolve().is_relative_to(workspace.root):
             raise ValueError(
@@ -511,4 +594,5 @@ def load_files(
                     k=secret,
                 )
             )
-    return Loader(store, workspace, pseudonymiser, options or Options()).load(paths)
+    loader = Loader(store, workspace, pseudonymiser, options or Options())
+    return loader.load(paths, report if report is not None else LoadReport())

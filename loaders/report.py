@@ -4,6 +4,7 @@ rows read = loaded + reversals netted + exact duplicates skipped + quarantined."
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -12,6 +13,10 @@ from graphscan.i18n import t
 #: reason code -> (Chinese, English); ``{column}`` is the source column concerned.
 REASONS: dict[str, tuple[str, str]] = {
     "broken_row": ("列数与表头不符", "wrong number of fields"),
+    "stray_quote": (
+        "引号不成对: 读取器把这一行与相邻行连成了一条记录",
+        "unbalanced quote: the reader ran this line together with its neighbours",
+    ),
     "missing_key": ("缺少必填值: {column}", "missing required value: {column}"),
     "bad_time": ("无法解析的时间: {column}", "unparseable time: {column}"),
     "bad_amount": ("无法解析的金额或数量: {column}", "unparseable amount: {column}"),
@@ -27,6 +32,30 @@ REASONS: dict[str, tuple[str, str]] = {
         "duplicate {column} with different content",
     ),
     "orphan_reversal": ("冲销记录找不到原结算", "reversal of a claim that is not stored"),
+    "reversal_exceeds_claim": (
+        "冲销金额超过原结算剩余金额",
+        "reversal larger than what is left of its claim",
+    ),
+    "inexact_id": (
+        "标识被存成了数字, 可能已丢失位数: {column}",
+        "identifier stored as a number that may have lost digits: {column}",
+    ),
+    "ambiguous_amount": (
+        "金额中的逗号不是千位分隔符 (小数逗号?): {column}",
+        "comma in an amount that is not a thousands separator (decimal comma?): {column}",
+    ),
+    "amount_precision": (
+        "小数位数超过可保存的精度: {column}",
+        "more decimal places than the column keeps: {column}",
+    ),
+    "amount_sign": (
+        "金额符号不对 (结算不能为负, 冲销不能为正): {column}",
+        "amount of the wrong sign (claims are not negative, reversals not positive): {column}",
+    ),
+    "implausible_time": (
+        "时间不在合理范围内: {column}",
+        "time outside the plausible window: {column}",
+    ),
     "unknown_claim": ("明细所属的结算不存在", "item of a claim that is not stored"),
 }
 
@@ -65,10 +94,54 @@ class FileReport:
         record["quarantined"] = dict(self.quarantined)
         return record
 
+    def lines(self) -> list[str]:
+        if self.error:
+            return [t("✗ {f}: {e}", "✗ {f}: {e}", f=self.file, e=self.error)]
+        out = [
+            t(
+                "{f} → {tb} (编码 {e}, 导入批次 {l})",
+                "{f} → {tb} (encoding {e}, load {l})",
+                f=self.file,
+                tb=self.table,
+                e=self.encoding or "-",
+                l=self.load_id,
+            ),
+            t(
+                "  读取 {r:,} = 导入 {a:,} + 冲销冲抵 {v:,} + 完全重复跳过 {d:,} "
+                "+ 隔离 {q:,}  {ok}",
+                "  read {r:,} = loaded {a:,} + reversals netted {v:,} + exact duplicates "
+                "skipped {d:,} + quarantined {q:,}  {ok}",
+                r=self.rows_read,
+                a=self.loaded,
+                v=self.reversals,
+                d=self.duplicates,
+                q=self.quarantined_total,
+                ok="✓" if self.reconciles else "✗",
+            ),
+        ]
+        for code, count in sorted(self.quarantined.items()):
+            out.append(f"    {count:>10,}  {code:<20} {reason_text(code, '…')}")
+        if self.quarantine_file:
+            out.append(t("  隔离文件: {p}", "  quarantine file: {p}", p=self.quarantine_file))
+        if self.ignored_columns:
+            out.append(
+                t("  未使用的列: {c}", "  columns not used: {c}", c=", ".join(self.ignored_columns))
+            )
+        return out
+
 
 @dataclass
 class LoadReport:
+    """The files of one load command; ``listener`` hears of each file as it finishes,
+    so that what was loaded is shown even when a later file stops the command."""
+
     files: list[FileReport] = field(default_factory=list)
+    listener: Callable[[FileReport], None] | None = None
+
+    def add(self, file: FileReport) -> None:
+        self.files.append(file)
+        if self.listener is not None:
+            self.listener(file)
 
     def total(self, name: str) -> int:
         return sum(getattr(f, name) for f in self.files)
@@ -82,58 +155,22 @@ class LoadReport:
     def quarantined(self) -> int:
         return self.total("quarantined_total")
 
+    @property
+    def failed(self) -> list[FileReport]:
+        """Files (or sheets) that could not be loaded at all."""
+        return [f for f in self.files if f.error]
+
     def lines(self) -> list[str]:
-        out: list[str] = []
-        for f in self.files:
-            if f.error:
-                out.append(t("✗ {f}: {e}", "✗ {f}: {e}", f=f.file, e=f.error))
-                continue
-            out.append(
-                t(
-                    "{f} → {tb} (编码 {e}, 导入批次 {l})",
-                    "{f} → {tb} (encoding {e}, load {l})",
-                    f=f.file,
-                    tb=f.table,
-                    e=f.encoding or "-",
-                    l=f.load_id,
-                )
-            )
-            out.append(
-                t(
-                    "  读取 {r:,} = 导入 {a:,} + 冲销冲抵 {v:,} + 完全重复跳过 {d:,} "
-                    "+ 隔离 {q:,}  {ok}",
-                    "  read {r:,} = loaded {a:,} + reversals netted {v:,} + exact duplicates "
-                    "skipped {d:,} + quarantined {q:,}  {ok}",
-                    r=f.rows_read,
-                    a=f.loaded,
-                    v=f.reversals,
-                    d=f.duplicates,
-                    q=f.quarantined_total,
-                    ok="✓" if f.reconciles else "✗",
-                )
-            )
-            for code, count in sorted(f.quarantined.items()):
-                out.append(f"    {count:>10,}  {code:<20} {reason_text(code, '…')}")
-            if f.quarantine_file:
-                out.append(t("  隔离文件: {p}", "  quarantine file: {p}", p=f.quarantine_file))
-            if f.ignored_columns:
-                out.append(
-                    t(
-                        "  未使用的列: {c}",
-                        "  columns not used: {c}",
-                        c=", ".join(f.ignored_columns),
-                    )
-                )
-        out.append(
-            t(
-                "合计: 读取 {r:,} = 导入 {a:,} + 冲销冲抵 {v:,} + 完全重复跳过 {d:,} + 隔离 {q:,}",
-                "Total: read {r:,} = loaded {a:,} + reversals netted {v:,} + exact duplicates "
-                "skipped {d:,} + quarantined {q:,}",
-                r=self.total("rows_read"),
-                a=self.total("loaded"),
-                v=self.total("reversals"),
-                d=self.total("duplicates"),
-                q=self.quarantined,
-            )
+        return [line for f in self.files for line in f.lines()] + [self.total_line()]
+
+    def total_line(self) -> str:
+        return t(
+            "合计: 读取 {r:,} = 导入 {a:,} + 冲销冲抵 {v:,} + 完全重复跳过 {d:,} + 隔离 {q:,}",
+            "Total: read {r:,} = loaded {a:,} + reversals netted {v:,} + exact duplicates "
+            "skipped {d:,} + quarantined {q:,}",
+            r=self.total("rows_read"),
+            a=self.total("loaded"),
+            v=self.total("reversals"),
+            d=self.total("duplicates"),
+            q=self.quarantined,
         )
-        return out

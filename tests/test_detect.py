@@ -135,8 +135,9 @@ def test_explanation_numbers_match_the_claims(
         assert f"{int(ring.statistic)} times on {days} days" in ring.explanation_en
         assert set(claims["operator_id"]) == {"O2"}
     if pattern == "kickback":
-        assert int(ring.statistic) == len(claims)
-        assert f"for {persons} patients" in ring.explanation_en
+        # patients, not purchases: a chronic patient's monthly refills count once
+        assert int(ring.statistic) == persons
+        assert f"sent {persons} patients" in ring.explanation_en
     if pattern == "identity_misuse":
         assert f"after_death {claims['card_id'].nunique()}" in ring.explanation_en
 
@@ -299,10 +300,13 @@ def test_far_cards_without_an_address_use_the_holders_other_places(tmp_path: Pat
     assert rings[0].method["far_cards_p"] < 1e-4
 
 
+RESELLERS = 6
+
+
 def _resale_city(prescribed: bool) -> dict[str, pd.DataFrame]:
     """High-value drug HV: 30 chronic patients of four colleagues at hospital H1 refill one
     box monthly at the two pharmacies by its door (C20-C29 also at Q3 now and then);
-    resellers S0-S3 (sent by doctor D2 of H2 when ``prescribed``) buy a box every 4-6 days
+    resellers S0-S5 (sent by doctor D2 of H2 when ``prescribed``) buy a box every 4-6 days
     rotating over three pharmacies for four months."""
     rng = np.random.default_rng(5)
     start = pd.Timestamp("2025-01-01")
@@ -315,7 +319,7 @@ def _resale_city(prescribed: bool) -> dict[str, pd.DataFrame]:
             when = start + pd.Timedelta(days=day, hours=10)
             made.claim("pharmacy", f"C{i:02d}", where, when, 3000.0, "O1", doctor)
             day += rng.uniform(27, 33)
-    for i in range(4):
+    for i in range(RESELLERS):
         day = float(rng.integers(0, 5))
         while day < 120:
             where = ("Q2", "Q3", "Q4")[int(rng.integers(0, 3))]
@@ -347,13 +351,13 @@ def test_resale_beyond_need_across_outlets(tmp_path: Path) -> None:
     assert len(rings) == 1
     ring = rings[0]
     assert ring.method["signal"] == "resale"
-    assert ring.member_ids("person") == {f"S{i}" for i in range(4)}
+    assert ring.member_ids("person") == {f"S{i}" for i in range(RESELLERS)}
     assert ring.member_ids("pharmacy") == {"Q2", "Q3", "Q4"}
     claims = store.claims(ring.claim_ids)
     assert set(claims["person_id"]) == ring.member_ids("person")
     # observed: boxes bought before each reseller's last purchase (one box each time)
-    assert ring.statistic == len(claims) - 4
-    assert f"bought about {len(claims) - 4} typical purchases" in ring.explanation_en
+    assert ring.statistic == len(claims) - RESELLERS
+    assert f"bought about {len(claims) - RESELLERS} typical purchases" in ring.explanation_en
     assert ring.statistic > 3 * ring.expected
 
 
@@ -365,8 +369,10 @@ def test_resale_confirms_the_prescribing_doctors_ring(tmp_path: Path) -> None:
     assert len(rings) == 1
     ring = rings[0]
     assert ring.member_ids("doctor") == {"D2"}
-    assert ring.member_ids("person") == {f"S{i}" for i in range(4)}
-    assert "4 of the patients also bought the drugs far beyond need" in ring.explanation_en
+    assert ring.member_ids("person") == {f"S{i}" for i in range(RESELLERS)}
+    assert f"{RESELLERS} of the patients also bought the drugs far beyond need" in (
+        ring.explanation_en
+    )
     assert ring.method["resale"]["observed"] > 3 * ring.method["resale"]["expected"]
 
 

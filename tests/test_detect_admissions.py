@@ -141,6 +141,127 @@ def test_family_and_screening_day_are_left_alone(hospital: EmbeddedStore) -> Non
         assert "T" not in ring.member_ids("institution")
 
 
+CAMPAIGN = [f"E{i:02d}" for i in range(45)]
+SECOND_EYE = CAMPAIGN[:14]
+
+
+def _campaign_city() -> dict[str, pd.DataFrame]:
+    """The hospital city, and a free cataract-surgery campaign at H: 45 elderly villagers
+    bused in on three days within three weeks, each admitted once for H25.9 with the
+    same package bill; 14 come back 14-42 days later for the second eye. Then two
+    campaign villagers come back the next winter for something else."""
+    frames = _hospital_city()
+    rng = np.random.default_rng(5)
+    rows = frames["claims"].to_dict("records")
+    buses = (150, 157, 168)
+    first = {p: buses[i % 3] for i, p in enumerate(CAMPAIGN)}
+    for person in CAMPAIGN:
+        _stay(rows, person, "H", first[person], 4200 + float(rng.uniform(0, 150)), 2, "H25.9")
+    for person in SECOND_EYE:
+        day = first[person] + int(rng.integers(14, 43))
+        _stay(rows, person, "H", day, 4200 + float(rng.uniform(0, 150)), 2, "H25.9")
+    for person in CAMPAIGN[:2]:
+        _stay(rows, person, "H", 330, 3100.0, 6, "J18.9")
+    persons = pd.concat(
+        [
+            frames["persons"],
+            pd.DataFrame(
+                {
+                    "person_id": CAMPAIGN,
+                    "address_key": [f"addr-{p}" for p in CAMPAIGN],
+                    "phone_key": [f"phone-{p}" for p in CAMPAIGN],
+                }
+            ),
+        ]
+    )
+    for i, row in enumerate(rows):
+        row["claim_id"] = f"C{i:05d}"
+    return {**frames, "claims": pd.DataFrame(rows), "persons": persons}
+
+
+@pytest.mark.parametrize("persons", [True, False], ids=["persons", "no persons table"])
+def test_a_cataract_campaign_is_not_a_ring(tmp_path: Path, persons: bool) -> None:
+    """The second-eye round makes fourteen villagers come twice, together, with the same
+    diagnosis and bill; the campaign is still one campaign. The repeated group is found
+    beside it, with or without the persons table."""
+    frames = _campaign_city()
+    if not persons:
+        frames = {**frames, "persons": frames["persons"][["person_id"]]}
+    rings = scan(_store(tmp_path / "ws", frames), patterns=["group_hospitalisation"])
+    assert [r.member_ids("person") & set(CAMPAIGN) for r in rings] == [set()]
+    ring = rings[0]
+    assert set(RECRUITS) <= ring.member_ids("person")
+    assert ring.method["campaigns_set_aside"] >= 1
+    if not persons:
+        lost = dict(ring.method["lost_signals"])
+        assert "households not recognised" in lost["persons.address_key"]
+        assert "no recruiter phones" in lost["persons.phone_key"]
+
+
+def test_the_same_campaign_people_back_again_and_again_are_a_ring(tmp_path: Path) -> None:
+    """Had the second-eye villagers come back a third and fourth time together, it would
+    no longer be a campaign."""
+    frames = _campaign_city()
+    rows = frames["claims"].to_dict("records")
+    for day in (240, 300):
+        for person in SECOND_EYE:
+            _stay(rows, person, "H", day, 4200.0, 2, "H25.9")
+    for i, row in enumerate(rows):
+        row["claim_id"] = f"C{i:05d}"
+    rings = scan(
+        _store(tmp_path / "ws", {**frames, "claims": pd.DataFrame(rows)}),
+        patterns=["group_hospitalisation"],
+    )
+    assert any(set(SECOND_EYE) <= r.member_ids("person") for r in rings)
+
+
+VAN = [f"U{i:02d}" for i in range(12)]
+
+
+def _van_city(flat_rate: bool = False) -> dict[str, pd.DataFrame]:
+    """Private hospital G admits 120 background patients 1-3 times (bills spread like real
+    ones, or all at one flat rate when ``flat_rate``). Twelve recruits are fetched two at a
+    time by a weekly van, each three times over the year, for back pain or gastritis,
+    always billed the 2,600-yuan package (+-2%): they rarely meet, but the price repeats."""
+    rng = np.random.default_rng(29)
+    rows: list[dict[str, object]] = []
+    for i in range(120):
+        for day in rng.choice(360, int(rng.integers(1, 4)), replace=False):
+            amount = 2600.0 if flat_rate else float(round(3000 * rng.lognormal(0, 0.4), 2))
+            dx = str(rng.choice(["J18.9", "I10", "E11.9", "K29.7"]))
+            _stay(rows, f"B{i:03d}", "G", int(day), amount, int(rng.integers(2, 12)), dx)
+    trips = [(p, t) for p in range(12) for t in rng.choice(50, 3, replace=False)]
+    for person, trip in trips:
+        amount = 2600 * float(rng.uniform(0.98, 1.02))
+        dx = str(rng.choice(["M54.5", "K29.7"]))
+        _stay(rows, VAN[person], "G", 7 * int(trip), amount, 5, dx)
+    everyone = sorted({str(r["person_id"]) for r in rows})
+    persons = pd.DataFrame({"person_id": everyone, "address_key": [f"a-{p}" for p in everyone]})
+    providers = pd.DataFrame({"provider_id": ["G"], "kind": ["hospital"]})
+    return {"claims": pd.DataFrame(rows), "persons": persons, "providers": providers}
+
+
+def test_recruits_billed_one_package_again_and_again(tmp_path: Path) -> None:
+    rings = scan(_store(tmp_path / "ws", _van_city()), patterns=["group_hospitalisation"])
+    assert len(rings) == 1
+    ring = rings[0]
+    assert ring.method["signal"] == "package"
+    # a background patient billed twice on the price with a like stay may join by chance
+    assert set(VAN) <= ring.member_ids("person")
+    assert len(ring.member_ids("person") - set(VAN)) <= 2
+    assert ring.member_ids("institution") == {"G"}
+    assert f"billed {len(ring.member_ids('person'))} people the same price" in ring.explanation_en
+
+
+def test_a_flat_rate_ward_is_no_package_ring(tmp_path: Path) -> None:
+    """Where the institution bills every stay at that price, the recruits' price is the
+    institution's, and repeating it is expected."""
+    store = _store(tmp_path / "ws", _van_city(flat_rate=True))
+    assert not [
+        r for r in scan(store, patterns=["group_hospitalisation"]) if r.method.get("signal")
+    ]
+
+
 def test_windows_take_the_fullest_wave_first() -> None:
     """A stray admission two days before a wave does not cut the wave in two."""
     rows = pd.DataFrame({"entity": ["x", "a", "b", "c", "d"], "day": [98, 102, 104, 106, 108]})

@@ -101,5 +101,5 @@ def test_cli_scan_prints_lost_signals_and_profile(tmp_path: Path) -> None:
     args = ["--lang", "en", "scan", "-w", str(ws_dir), "--pattern", "card_lending", "--profile"]
     out = CliRunner().invoke(cli, args)
     assert out.exit_code == 0, out.output
-    assert "card_lending: lost operator_id (not recorded on pharmacy claims" in out.output
+    assert "warning: card_lending lost operator_id (not recorded on pharmacy claims" in out.output
     assert "card_lending: read" in out.output and "peak memory" in out.output

@@ -47,7 +47,8 @@ def test_perfect_cases_score_one(truth: Path) -> None:
         assert row.ring_recall == 1.0
         assert row.member_precision == row.member_recall == row.member_f1 == 1.0
         assert row.precision_at_10 == 1.0
-        assert row.hard_negatives_top50 == 0
+        assert row.r_precision == 1.0
+        assert row.hard_negatives_top50 == row.hard_negatives_top_r == 0
     assert (report.matches["jaccard"] == 1.0).all()
     assert "card_lending" in report.table()
 
@@ -84,6 +85,28 @@ def test_hard_negatives_in_the_top_cases_are_counted(truth: Path) -> None:
     assert sum(reached for _, reached in report.hard_negatives.values()) == top
     assert report.row("card_lending").member_precision < 0.5
     assert report.row("card_lending").precision_at_50 == 0.0
+
+
+def test_r_precision_and_hard_negatives_in_the_top_r(truth: Path) -> None:
+    rings = pd.read_csv(truth / "rings.csv", dtype=str)
+    negatives = pd.read_csv(truth / "hard_negatives.csv", dtype=str)
+    two = negatives[negatives["group_id"].isin(sorted(negatives["group_id"].unique())[:2])]
+    ahead = _cases_from(two.assign(pattern="card_lending"), "group_id")
+    behind = _cases_from(rings, "ring_id")
+    behind["rank"] += 2
+    report = score(pd.concat([ahead, behind]), truth)
+    everything = report.row("all")
+    r = rings["ring_id"].nunique()
+    assert everything.r_precision == (r - 2) / r  # two legitimate groups took two places
+    assert everything.hard_negatives_top_r == 2
+    assert everything.ring_recall == 1.0
+    lending = report.row("card_lending")
+    r_lending = rings.loc[rings["pattern"] == "card_lending", "ring_id"].nunique()
+    assert lending.r_precision == max(0, r_lending - 2) / r_lending
+    assert lending.hard_negatives_top_r == min(2, r_lending)
+    kickback = report.row("kickback")  # its own ranking holds only its rings
+    assert kickback.r_precision == 1.0 and kickback.hard_negatives_top_r == 0
+    assert "R-prec" in report.table() and "HN@R" in report.table()
 
 
 def test_truth_is_pseudonymised_with_the_store_key(

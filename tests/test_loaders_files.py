@@ -254,3 +254,11 @@ def test_rows_that_do_not_split_are_quarantined_with_their_row(tmp_path: Path) -
     with quarantine.open(encoding="utf-8-sig") as handle:
         reasons = {int(r["source_row"]): r["reason_code"] for r in csv.DictReader(handle)}
     assert reasons == {2: "broken_row", 3: "broken_row", 6: "broken_row", 8: "broken_row"}
+
+
+def test_a_file_goes_to_the_table_whose_required_columns_it_has(tmp_path: Path) -> None:
+    # doctor_id and provider_id are columns of claims too: that is no reason to call this
+    # doctors file a claims file lacking five columns
+    source = write_csv(tmp_path / "d.csv", ["doctor_id", "provider_id"], [["D1", "H1"]], "utf-8")
+    report, _ = _load([source], tmp_path / "ws")
+    assert (report.files[0].table, report.files[0].loaded) == ("doctors", 1)

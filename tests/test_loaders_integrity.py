@@ -164,7 +164,7 @@ def test_persons_and_claim_items(tmp_path: Path) -> None:
     by_table = {f.table: f for f in report.files}
     assert [f.table for f in report.files] == ["persons", "claim_items"]
     item_file = by_table["claim_items"]
-    assert (item_file.loaded, item_file.duplicates) == (2, 1)
+    assert (item_file.loaded, item_file.duplicates) == (3, 0)  # F1 is billed twice
     assert dict(item_file.quarantined) == {"unknown_claim": 1, "bad_amount": 1}
     kinds = dict(store.db.execute("SELECT item_code, item_kind FROM claim_items").fetchall())
     assert kinds == {"X1": "drug", "F1": "service"}
@@ -184,3 +184,44 @@ def test_status_after_load(tmp_path: Path) -> None:
     assert info["counts"]["claims"] == 5
     assert info["claims_by_kind"] == {"inpatient": 1, "outpatient": 2, "pharmacy": 2}
     assert info["last_loads"][0]["source_file"] == "m.csv"
+
+
+ITEM_HEADERS = ["结算ID", "项目编码", "项目名称", "数量", "单价", "金额"]
+
+
+def test_repeated_item_lines_are_lines_and_reloads_change_nothing(tmp_path: Path) -> None:
+    store = store_for(tmp_path / "ws")
+    _load([write_csv(tmp_path / "c.csv", CHINESE_HEADERS, GOOD_ROWS[:2], "utf-8")], store)
+    lines = [
+        ["S001", "X1", "阿莫西林胶囊", "1", "12.5", "12.50"],
+        ["S001", "X1", "阿莫西林胶囊", "1", "12.5", "12.50"],  # billed twice, on purpose
+        ["S001", "X1", "阿莫西林胶囊", "2", "12.5", "25.00"],  # a third line of the drug
+        ["S002", "X1", "阿莫西林胶囊", "1", "12.5", "12.50"],
+    ]
+    items = write_csv(tmp_path / "items.csv", ITEM_HEADERS, lines, "utf-8")
+    first = _load([items], store).files[0]
+    assert (first.loaded, first.duplicates, first.quarantined_total) == (4, 0, 0)
+    stored = store.db.execute(
+        "SELECT claim_id, line_no, amount FROM claim_items ORDER BY claim_id, line_no"
+    ).fetchall()
+    assert stored == [
+        ("S001", "1", Decimal("12.50")),
+        ("S001", "2", Decimal("12.50")),
+        ("S001", "3", Decimal("25.00")),
+        ("S002", "1", Decimal("12.50")),
+    ]
+    before = _snapshot(store)
+    again = _load([items], store).files[0]
+    assert (again.loaded, again.duplicates, again.quarantined_total) == (0, 4, 0)
+    for name, frame in _snapshot(store).items():
+        pd.testing.assert_frame_equal(before[name], frame)
+    # the source's own line numbers win; the same line with other content is a conflict
+    numbered = write_csv(
+        tmp_path / "numbered.csv",
+        ["明细序号", *ITEM_HEADERS],
+        [["7", *lines[3]], ["9", *lines[3]], ["7", "S002", "X1", "阿莫西林胶囊", "1", "9", "9"]],
+        "utf-8",
+    )
+    report = _load([numbered], store).files[0]
+    assert (report.loaded, dict(report.quarantined)) == (2, {"duplicate_conflict": 1})
+    assert store.db.execute("SELECT count(*) FROM claim_items").fetchall() == [(6,)]

@@ -53,3 +53,19 @@ def test_neo4j_items_need_their_claim(neo4j_store: object, tmp_path: Path) -> No
     _report(claims, neo4j_store, tmp_path / "ws")
     read, loaded, _, quarantined = _report(items, neo4j_store, tmp_path / "ws")
     assert (read, loaded, quarantined) == (2, 1, {"unknown_claim": 1})
+
+
+def test_neo4j_keeps_repeated_item_lines_like_embedded(neo4j_store: object, tmp_path: Path) -> None:
+    claims = write_csv(tmp_path / "c.csv", CHINESE_HEADERS, GOOD_ROWS[:1], "utf-8")
+    items = write_csv(
+        tmp_path / "i.csv",
+        ["结算ID", "项目编码", "金额"],
+        [["S001", "X1", "10.00"], ["S001", "X1", "10.00"], ["S001", "X1", "5.00"]],
+        "utf-8",
+    )
+    embedded = store_for(tmp_path / "embedded")
+    for store, workspace in ((embedded, tmp_path / "embedded"), (neo4j_store, tmp_path / "ws")):
+        _report(claims, store, workspace)
+        assert _report(items, store, workspace) == (3, 3, 0, {})
+        assert _report(items, store, workspace) == (3, 0, 3, {})  # a reload: all known
+        assert store.status()["counts"]["claim_items"] == 3  # type: ignore[attr-defined]

@@ -208,7 +208,9 @@ def city() -> dict[str, pd.DataFrame]:
             "row_hash": ["d1", "d2", "d3", "d4", "d5"],
         }
     )
-    bought = claims[claims["kind"] == "pharmacy"].reset_index(drop=True)
+    # every fifth purchase has no item lines: valued by its total instead
+    pharmacy = claims[claims["kind"] == "pharmacy"].reset_index(drop=True)
+    bought = pharmacy[pharmacy.index % 5 != 4].reset_index(drop=True)
     code = np.array(["HV1", "HV2", "CH1"])[bought.index % 3]
     quantity = 1 + bought.index % 4
     price = np.where(code == "CH1", 30.0, 600.0)

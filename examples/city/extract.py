@@ -26,6 +26,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from graphscan.schema import CLAIMS
+
 CLAIM_HEADERS = {
     "claim_id": "结算ID",
     "kind": "就诊类型",
@@ -46,6 +48,7 @@ INPATIENT_HEADERS = CLAIM_HEADERS | {"person_id": "个人编号", "start_time": 
 ITEM_HEADERS = {
     "claim_id": "结算ID",
     "item_code": "项目编码",
+    "line_no": "明细序号",
     "item_name": "项目名称",
     "item_kind": "项目类别",
     "quantity": "数量",
@@ -187,6 +190,7 @@ def write_extract(city: Path, fmt: str, out: Path, seed: int) -> dict[str, objec
     inpatient_rows: list[pd.DataFrame] = []
     first = True
     for batch in _batches(city, "claims", fmt):
+        batch = batch.reindex(columns=CLAIMS.names, fill_value="")  # a dropped column: empty
         inpatient_rows.append(batch[batch["kind"] == "inpatient"])
         rows = batch[batch["kind"] != "inpatient"].copy()
         ordinary = ~rows["claim_id"].isin(fraud)
@@ -226,28 +230,32 @@ def write_extract(city: Path, fmt: str, out: Path, seed: int) -> dict[str, objec
         first = False
 
     _write_inpatient_workbook(out / "住院结算.xlsx", pd.concat(inpatient_rows), rng)
-    first = True
-    for batch in _batches(city, "claim_items", fmt):
-        batch["item_kind"] = batch["item_kind"].map(ITEM_KIND_ZH)
-        _write_gbk(out / "费用明细.csv", batch.rename(columns=ITEM_HEADERS), first)
-        first = False
-    persons = pd.concat(_batches(city, "persons", fmt))
-    persons["sex"] = persons["sex"].map({"M": "男", "F": "女"})
-    persons["poverty_flag"] = persons["poverty_flag"].map({"true": "是", "false": "否"})
-    birth = pd.to_datetime(persons["birth_date"])
-    style = rng.integers(0, 3, len(persons))
-    persons["birth_date"] = np.select(
-        [style == 1, style == 2],
-        [birth.dt.strftime("%Y%m%d"), birth.dt.strftime("%Y/%m/%d")],
-        persons["birth_date"],
-    )
-    _write_gbk(out / "参保人员信息.csv", persons.rename(columns=PERSON_HEADERS), True)
-    providers = pd.concat(_batches(city, "providers", fmt))
-    providers["kind"] = providers["kind"].map(PROVIDER_KIND_ZH)
-    providers["ownership"] = providers["ownership"].map({"public": "公立", "private": "民营"})
-    _write_gbk(out / "定点医药机构.csv", providers.rename(columns=PROVIDER_HEADERS), True)
-    doctors = pd.concat(_batches(city, "doctors", fmt))
-    _write_gbk(out / "医保医师.csv", doctors.rename(columns=DOCTOR_HEADERS), True)
+    if (city / f"claim_items.{fmt}").exists():  # a drawn scenario may lack a table
+        first = True
+        for batch in _batches(city, "claim_items", fmt):
+            batch["item_kind"] = batch["item_kind"].map(ITEM_KIND_ZH)
+            _write_gbk(out / "费用明细.csv", batch.rename(columns=ITEM_HEADERS), first)
+            first = False
+    if (city / f"persons.{fmt}").exists():
+        persons = pd.concat(_batches(city, "persons", fmt))
+        persons["sex"] = persons["sex"].map({"M": "男", "F": "女"})
+        persons["poverty_flag"] = persons["poverty_flag"].map({"true": "是", "false": "否"})
+        birth = pd.to_datetime(persons["birth_date"])
+        style = rng.integers(0, 3, len(persons))
+        persons["birth_date"] = np.select(
+            [style == 1, style == 2],
+            [birth.dt.strftime("%Y%m%d"), birth.dt.strftime("%Y/%m/%d")],
+            persons["birth_date"],
+        )
+        _write_gbk(out / "参保人员信息.csv", persons.rename(columns=PERSON_HEADERS), True)
+    if (city / f"providers.{fmt}").exists():
+        providers = pd.concat(_batches(city, "providers", fmt))
+        providers["kind"] = providers["kind"].map(PROVIDER_KIND_ZH)
+        providers["ownership"] = providers["ownership"].map({"public": "公立", "private": "民营"})
+        _write_gbk(out / "定点医药机构.csv", providers.rename(columns=PROVIDER_HEADERS), True)
+    if (city / f"doctors.{fmt}").exists():
+        doctors = pd.concat(_batches(city, "doctors", fmt))
+        _write_gbk(out / "医保医师.csv", doctors.rename(columns=DOCTOR_HEADERS), True)
     (out / "manifest.json").write_text(
         json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8"
     )

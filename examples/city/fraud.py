@@ -47,11 +47,18 @@ def pick_provider(
     rng: np.random.Generator,
     taken: set[int],
     where: np.ndarray | None = None,
+    exclude: set[int] | None = None,
 ) -> int:
     """A hub (among the busiest third of its tiers, by size) or an ordinary small
     provider, not yet ``taken`` by another planted group while any is left (so that
-    rings stay apart in the truth); the choice is added to ``taken``."""
+    rings stay apart in the truth); the choice is added to ``taken``. Providers in
+    ``exclude`` are never chosen (-1 when nothing else is left): a legitimate crowd never
+    shares its place with a ring."""
     mask = np.isin(world.provider_tier, tiers)
+    if exclude:
+        mask &= ~np.isin(np.arange(len(mask)), list(exclude))
+        if not mask.any():
+            return -1
     if where is not None and (mask & where).any():
         mask &= where
     idx = np.flatnonzero(mask)
@@ -74,10 +81,14 @@ def staff(
     k: int,
     rng: Rng,
     taken: set[int] | None = None,
+    exclude: set[int] | None = None,
 ) -> np.ndarray:
     """k distinct staff members (doctors or operators) of one provider, preferring those
-    not yet ``taken`` by a planted group (the choice is added to ``taken``)."""
+    not yet ``taken`` by a planted group (the choice is added to ``taken``) and never
+    one in ``exclude`` (a ring's staff is no member of a legitimate crowd)."""
     members = first[provider] + rng.permutation(int(count[provider]))
+    if exclude:
+        members = members[~np.isin(members, list(exclude))]
     if taken is not None:
         members = members[np.argsort(np.isin(members, list(taken)), kind="stable")]
         taken.update(members[:k].tolist())
@@ -720,8 +731,10 @@ def misuse_far_cards(
     rng: Rng,
 ) -> ClaimBatch:
     """Recipe "far_cards": cards of holders living in another county are used for stays
-    at one institution while the holders' own claims go on at home. No counter operator
-    is recorded; some services are impossible for the holder's sex or age."""
+    at one institution while the holders' own claims go on at home. No one cashier ties
+    the stays together (whoever is at the desk settles them, and many systems record no
+    operator for hospital settlements at all); some services are impossible for the
+    holder's sex or age."""
     tag, ring = truth.new_ring("identity_misuse", "far_cards")
     tiers = (COUNTY, PRIVATE, TOWNSHIP) if hub else (PRIVATE, TOWNSHIP)
     inst = pick_provider(world, tiers, hub, rng, truth.providers)
@@ -761,6 +774,7 @@ def misuse_far_cards(
         B_INPATIENT,
         typical_cost(dx, tier, True, rng) * los,
         doctor=world.pick_doctor(np.full(n, inst), rng.random(n)),
+        operator=world.pick_operator(np.full(n, inst), rng.random(n)),
         end=admit + los * DAY,
         diagnosis=dx,
         n_drugs=3,

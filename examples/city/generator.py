@@ -86,7 +86,7 @@ def generate_city(
     doctors = doctors_table(world, np.random.default_rng([seed, 3]))
     if s.writes_table("doctors"):
         write_table(out, "doctors", doctors, fmt)
-    seen = Seen(default_is_id=s.card_ids == "equal" or not s.has_column("card_id"))
+    seen = Seen(persons)
 
     lookups = Lookups(world, people)
     order = np.argsort(special.person, kind="stable")

@@ -28,7 +28,15 @@ from graphscan.examples.city.population import Population
 from graphscan.examples.city.sampling import DAY, DAYS, YEAR_START
 from graphscan.examples.city.scenario import Scenario
 from graphscan.examples.city.truth import Group, PersonPool, Truth
-from graphscan.examples.city.world import COUNTY, PHARMACY, PRIVATE, TERTIARY, TOWNSHIP, World
+from graphscan.examples.city.world import (
+    COUNTY,
+    PHARMACY,
+    PRIVATE,
+    TERTIARY,
+    TOWNSHIP,
+    VILLAGE,
+    World,
+)
 
 
 def families(
@@ -93,7 +101,9 @@ def _screen(
     rng: Rng,
 ) -> ClaimBatch:
     """One panel of tests per person, queued through the morning by a few doctors."""
-    doctors = staff(world.doctor_first, world.doctor_count, provider, 3, rng, truth.doctors)
+    doctors = staff(
+        world.doctor_first, world.doctor_count, provider, 3, rng, truth.doctors, truth.ring_doctors
+    )
     operators = staff(world.operator_first, world.operator_count, provider, 2, rng)
     group.add("institution", provider)
     group.add("doctor", doctors)
@@ -124,9 +134,10 @@ def _screen(
 def screening_days(
     world: World, people: Population, pool: PersonPool, truth: Truth, count: int, rng: Rng
 ) -> ClaimBatch:
-    """A village's adults go through the township health centre on one day (some towns
-    run a spring and an autumn round)."""
+    """A village's adults go through the township health centre (or their village
+    clinic) on one day; some towns run a spring and an autumn round."""
     batches = []
+    clinics = np.flatnonzero(world.provider_tier == VILLAGE)  # one per village, in order
     for village in np.sort(
         rng.choice(world.n_villages, min(count, world.n_villages), replace=False)
     ):
@@ -134,6 +145,8 @@ def screening_days(
         centre = np.flatnonzero((world.provider_tier == TOWNSHIP) & (world.provider_town == town))
         if not len(centre):
             continue
+        # where a ring holds the township centre, the village clinic screens instead
+        centre = centre[0] if centre[0] not in truth.ring_providers else clinics[village]
         lo, hi = np.searchsorted(people.village, [village, village + 1])  # sorted by village
         adult = (people.age[lo:hi] >= 35) & (people.death_day[lo:hi] < 0) & pool.unused[lo:hi]
         residents = lo + np.flatnonzero(adult)
@@ -144,7 +157,7 @@ def screening_days(
         rounds = 2 if rng.random() < 0.35 else 1
         days = np.sort(rng.choice(np.arange(60, 300), rounds, replace=False))
         group = truth.new_negative("screening_day")
-        batches.append(_screen(world, truth, group, persons, int(centre[0]), days, rng))
+        batches.append(_screen(world, truth, group, persons, int(centre), days, rng))
     return ClaimBatch.concat(batches)
 
 
@@ -155,7 +168,11 @@ def checkups(
     staff come from many villages, as unrelated as a card-lending ring."""
     batches = []
     for _ in range(count):
-        hospital = pick_provider(world, (COUNTY, TERTIARY), True, rng, truth.providers)
+        hospital = pick_provider(
+            world, (COUNTY, TERTIARY), True, rng, truth.providers, exclude=truth.ring_providers
+        )
+        if hospital < 0:
+            break
         county = world.provider_county[hospital]
         school = rng.random() < 0.5
         ages = (
@@ -248,15 +265,22 @@ def chronic_panels(
     """A doctor's chronic patients all refill monthly, with the doctor's prescription, at
     the pharmacy next door. Only habits change: the background writes the refills."""
     for _ in range(count):
-        site = pick_provider(world, (TOWNSHIP, COUNTY), True, rng, truth.providers)
+        site = pick_provider(
+            world, (TOWNSHIP, COUNTY), True, rng, truth.providers, exclude=truth.ring_providers
+        )
+        if site < 0:
+            break
         town = world.provider_town[site]
         door = np.flatnonzero(world.provider_near == site)
         if not len(door):
             door = np.flatnonzero((world.provider_tier == PHARMACY) & (world.provider_town == town))
+        door = door[~np.isin(door, list(truth.ring_providers))]
         if not len(door):
             continue
         pharmacy = int(door[0])
-        doctors = staff(world.doctor_first, world.doctor_count, site, 1, rng, truth.doctors)
+        doctors = staff(
+            world.doctor_first, world.doctor_count, site, 1, rng, truth.doctors, truth.ring_doctors
+        )
         doctor = int(doctors[0])
         eligible = (people.chronic >= 0) & (people.town == town) & (people.death_day < 0)
         patients = pool.take(int(rng.integers(15, 41)), eligible)
@@ -281,9 +305,12 @@ def cataract_campaigns(
     not again and again: a campaign, not a ring."""
     batches = []
     for _ in range(count):
+        hub = bool(rng.random() < 0.5)
         inst = pick_provider(
-            world, (COUNTY, PRIVATE), bool(rng.random() < 0.5), rng, truth.providers
+            world, (COUNTY, PRIVATE), hub, rng, truth.providers, exclude=truth.ring_providers
         )
+        if inst < 0:
+            break
         county = world.provider_county[inst]
         in_county = np.flatnonzero(world.town_county[world.village_town] == county)
         villages = rng.choice(
@@ -294,7 +321,9 @@ def cataract_campaigns(
         if len(persons) < 10:
             continue
         group = truth.new_negative("cataract_campaign")
-        doctors = staff(world.doctor_first, world.doctor_count, inst, 2, rng, truth.doctors)
+        doctors = staff(
+            world.doctor_first, world.doctor_count, inst, 2, rng, truth.doctors, truth.ring_doctors
+        )
         group.add("institution", inst)
         group.add("doctor", doctors)
         group.add_people(persons)
@@ -444,7 +473,17 @@ def special_refills(
         pharmacy = int(rng.choice(door, p=weight / weight.sum()))
         truth.providers.add(pharmacy)
         hospital = int(world.provider_near[pharmacy])
-        doctor = staff(world.doctor_first, world.doctor_count, hospital, 1, rng, truth.doctors)
+        doctor = staff(
+            world.doctor_first,
+            world.doctor_count,
+            hospital,
+            1,
+            rng,
+            truth.doctors,
+            truth.ring_doctors,
+        )
+        if not len(doctor):
+            continue
         code, drug = _SPECIAL[int(rng.integers(0, len(_SPECIAL)))]
         eligible = (people.age >= 30) & (people.age <= 85) & (people.death_day < 0)
         if world.provider_tier[hospital] != TERTIARY:
@@ -516,6 +555,7 @@ def plant_negatives(
     world: World, people: Population, s: Scenario, pool: PersonPool, truth: Truth, rng: Rng
 ) -> list[ClaimBatch]:
     n = people.n
+    truth.rings_done()
     chronic_panels(world, people, pool, truth, max(2, n // 6_000), rng)
     batches = [
         families(world, people, pool, truth, max(10, n // 500), rng),

@@ -115,10 +115,22 @@ def claims_table(
     return pa.table({k: v for k, v in columns.items() if k not in drop})
 
 
+def _line_numbers(claim: np.ndarray) -> pa.Array:
+    """Each item's line within its claim (1, 2 … in item order), as a fee list numbers it."""
+    order = np.argsort(claim, kind="stable")
+    ranked = claim[order]
+    position = np.arange(len(claim))
+    first = np.maximum.accumulate(np.where(np.r_[True, ranked[1:] != ranked[:-1]], position, 0))
+    line = np.empty(len(claim), dtype=np.int64)
+    line[order] = position - first + 1
+    return pa.array(line.astype(str), type=pa.string())
+
+
 def items_table(items: Items, ids: pa.Array, lookups: Lookups) -> pa.Table:
     columns = {
         "claim_id": _take(ids, items.claim),
         "item_code": _take(lookups.item_code, items.item),
+        "line_no": _line_numbers(items.claim),
         "item_name": _take(lookups.item_name, items.item),
         "item_kind": _take(lookups.item_kind, items.item),
         "quantity": pa.array(items.quantity, type=pa.int64()),

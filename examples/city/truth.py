@@ -54,6 +54,21 @@ class Truth:
     #: providers and doctors already at the centre of a planted group
     providers: set[int] = field(default_factory=set)
     doctors: set[int] = field(default_factory=set)
+    #: those of the rings alone: legitimate crowds never use them
+    ring_providers: set[int] = field(default_factory=set)
+    ring_doctors: set[int] = field(default_factory=set)
+
+    def rings_done(self) -> None:
+        """Remember the rings' providers and doctors before the crowds are planted
+        (ring members listed in the truth count too: a kickback ring's doctors are
+        members, its hospital is not)."""
+        self.ring_providers = set(self.providers) | {
+            i
+            for ring in self.rings
+            for kind, i in ring.members
+            if kind in ("institution", "pharmacy")
+        }
+        self.ring_doctors = set(self.doctors)
 
     def new_ring(self, pattern: str, recipe: str) -> tuple[int, Group]:
         tag = len(self.rings)
@@ -79,8 +94,9 @@ class Truth:
         """rings.csv, fraud_claims.csv and hard_negatives.csv (always CSV: small, and read
         by people as much as by the scorer). Members are listed as the written claims show
         them: a doctor or operator that no claim of the group records is left out (a
-        detector cannot report it), and a card is the card_id its claims carry (the ID
-        number where card_id is empty or equal to person_id)."""
+        detector cannot report it), so is a person on no claim at all, and a card is the
+        card_id its claims carry (the ID number where card_id is empty or equal to
+        person_id)."""
         ids = {
             "person": people.person_id,
             "doctor": world.doctor_id,
@@ -93,9 +109,7 @@ class Truth:
             for kind, i in group.members:
                 if kind == "card":
                     out_rows.update(("card", c) for c in seen.cards_of(group.tag, i, people))
-                elif kind in ("doctor", "operator") and not seen.has_staff(group.tag, kind, i):
-                    continue
-                else:
+                elif seen.shows(group.tag, kind, i):
                     out_rows.add((kind, str(ids[_ENTITY[kind]][i])))
             return sorted(out_rows)
 
@@ -118,14 +132,16 @@ class Truth:
 
 
 class Seen:
-    """What the written claims of each planted group show: the doctors and operators
-    they record and the card value (card number or ID number) each member used."""
+    """What the written claims show: the doctors and operators each planted group's
+    claims record, the card value (card number or ID number) each member used in them,
+    and, for members without such claims (a recruiter, a relative), which card values
+    their ordinary claims carry. A person on no claim at all is invisible."""
 
-    def __init__(self, default_is_id: bool) -> None:
-        #: no claim of the group: the card value a claim would carry by default
-        self.default_is_id = default_is_id
+    def __init__(self, persons: int) -> None:
         self._staff: list[np.ndarray] = []
         self._cards: list[np.ndarray] = []
+        self.by_card = np.zeros(persons, dtype=bool)  # some claim carries the card number
+        self.by_id = np.zeros(persons, dtype=bool)  # some claim carries the ID number
 
     def add(
         self,
@@ -135,7 +151,9 @@ class Seen:
         person: np.ndarray,
         shows_id: np.ndarray,
     ) -> None:
-        """Record the written ids of a block's claims that belong to a planted group."""
+        """Record the written ids of a block's claims."""
+        self.by_card[person[~shows_id]] = True
+        self.by_id[person[shows_id]] = True
         mine = tag != -1
         t = tag[mine]
         for code, staff in ((0, doctor[mine]), (1, operator[mine])):
@@ -154,11 +172,18 @@ class Seen:
         for t, p, shows in cards.tolist():
             self.cards.setdefault((t, p), set()).add(shows)
 
-    def has_staff(self, tag: int, kind: str, index: int) -> bool:
-        return (tag, 0 if kind == "doctor" else 1, index) in self.staff
+    def shows(self, tag: int, kind: str, index: int) -> bool:
+        """Whether a member other than a card appears where a detector can see it."""
+        if kind in ("doctor", "operator"):
+            return (tag, 0 if kind == "doctor" else 1, index) in self.staff
+        if kind == "person":
+            return bool(self.by_card[index] or self.by_id[index])
+        return True  # providers: every group's claims name them
 
     def cards_of(self, tag: int, person: int, people: Population) -> list[str]:
-        shown = self.cards.get((tag, person), {int(self.default_is_id)})
+        shown = self.cards.get((tag, person))
+        if shown is None:  # no claim of the group: the card the person's own claims carry
+            shown = {0} if self.by_card[person] else {1} if self.by_id[person] else set()
         return [str(people.person_id[person] if s else people.card_id[person]) for s in shown]
 
 

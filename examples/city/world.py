@@ -206,17 +206,16 @@ def build_world(n_persons: int, rng: np.random.Generator, scenario: Scenario) ->
         digits_to_str(np.arange(n_doctors) * 13 + 100_000, 6),
     )
     doctor_specialty = SPECIALTIES[rng.integers(0, len(SPECIALTIES), n_doctors)]
-    # counter staff grow with the pharmacy; with shifts the busiest keep a dozen
-    most = 12 if scenario.operator_shifts else 6
+    # counter staff grow with the pharmacy (at most six); a flagship keeps six on shifts
     operators = np.where(
         institution,
         np.maximum(1, np.round(weight / 15)).astype(np.int64),
-        np.minimum(most, 1 + rng.poisson(weight / 4)),
+        np.minimum(6, 1 + rng.poisson(weight / 4)),
     )
     urban = np.flatnonzero(pharmacy & (provider_county == 0))
     flagships = urban[np.argsort(-weight[urban], kind="stable")[:2]]
     if scenario.flagship_share > 0:
-        operators[flagships] = most
+        operators[flagships] = 6
     operator_first, operator_provider = _staff(operators)
     n_ops = int(operators.sum())
     operator_id = np.char.add(

@@ -170,7 +170,8 @@ def evaluate(
     用模拟城市的真实答案评估排名案件的质量。
 
     Per pattern: ring recall (member Jaccard >= 0.5), member precision / recall / F1,
-    precision@10 and @50, and hard-negative groups reaching the top 50.
+    precision@10 and @50, R-precision (hits among the top R cases, R = planted rings),
+    and hard-negative groups reaching the top R and the top 50.
 
     \b
     Example / 示例:

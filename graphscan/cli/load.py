@@ -56,6 +56,12 @@ CLAIM_KIND_NAMES = {
 @click.option(
     "--strict", is_flag=True, help="Exit non-zero if any row is quarantined / 有隔离即失败."
 )
+@click.option(
+    "--dates",
+    metavar="FIRST..LAST",
+    help="Plausible days of claim times; others are quarantined / 合理的就诊日期范围 "
+    "(default: 1990-01-01..tomorrow).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar / 不显示进度条.")
 @new_key_option
 @friendly_errors
@@ -67,6 +73,7 @@ def load(
     encoding: str | None,
     table: str | None,
     strict: bool,
+    dates: str | None,
     quiet: bool,
     new_key: bool,
 ) -> None:
@@ -81,22 +88,36 @@ def load(
       graphscan load city/persons.csv city/claims.csv
       graphscan load 2025-03结算.csv --encoding gbk --mapping columns.json
       graphscan load claims.xlsx --table claims --strict
+      graphscan load 2024结算.csv --dates 2024-01-01..2024-12-31
     """
     from graphscan.loaders.headers import read_mapping
+    from graphscan.loaders.parse import Window
     from graphscan.loaders.pipeline import Options, load_files
+    from graphscan.loaders.report import LoadReport
 
+    window = Window.parse(dates) if dates else Window.default()
     ws = create_workspace(workspace)
-    options = Options(read_mapping(mapping), encoding, table, progress=not quiet)
+    options = Options(read_mapping(mapping), encoding, table, not quiet, window)
     target = open_store(store, ws)
+    # each file's report is printed as soon as it is done: a later failure keeps them
+    report = LoadReport(listener=lambda file: click.echo("\n".join(file.lines())))
     try:
         keys = load_key(ws, target, new_key)
-        report = load_files([Path(f) for f in files], target, ws, keys, options)
+        load_files([Path(f) for f in files], target, ws, keys, options, report)
     finally:
         target.close()
-    for line in report.lines():
-        click.echo(line)
+    click.echo(report.total_line())
     if report.accepted == 0:
         raise click.ClickException(t("没有任何行被导入", "nothing could be loaded"))
+    if report.failed:
+        raise click.ClickException(
+            t(
+                "{n} 个文件未能导入: {f}",
+                "{n} file(s) could not be loaded: {f}",
+                n=len(report.failed),
+                f=", ".join(f.file for f in report.failed),
+            )
+        )
     if strict and report.quarantined:
         raise click.ClickException(
             t(

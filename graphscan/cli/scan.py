@@ -175,7 +175,7 @@ def scan(
     from graphscan.detect import ScanReport
     from graphscan.store import open_store
 
-    ws = open_workspace(workspace, store)
+    ws = open_workspace(workspace, store, writing=True)
     chosen = list(patterns or PATTERNS)
     db = open_store(store, ws)
     check_key(ws, db)
@@ -226,12 +226,8 @@ def scan(
 
 
 def _print_report(report: ScanReport) -> None:
-    """The signals each detector could not use, and with --profile each stage's figures."""
-    for pattern, lost in report.lost.items():
-        for signal, reason in lost:
-            click.echo(
-                t("{p}: 缺少 {s}（{r}）", "{p}: lost {s} ({r})", p=pattern, s=signal, r=reason)
-            )
+    """With --profile, each stage's time and peak memory (the signals each detector could
+    not use were said before the scan, by ``input_gaps``)."""
     if report.stages:
         click.echo(t("阶段  耗时(秒)  内存峰值(GB)", "stage  seconds  peak memory (GB)"))
         for stage in report.stages:

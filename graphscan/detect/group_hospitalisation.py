@@ -5,10 +5,18 @@ are expected together. What stays is a group admitted within days of each other 
 ``wave_windows``: no calendar bucket splits a wave) far more often than each member's own
 admissions explain, with similar stays, diagnoses and amounts, and often a recruiter's
 phone linking them. Recruits who came to one wave only are attached by their look-alike
-bills and stays or by that phone."""
+bills and stays or by that phone.
+
+One campaign is not a ring: a free cataract-surgery campaign (白内障复明) admits dozens of
+elderly villagers once each within a few weeks and brings some back for the second eye, so
+its second-eye people look like a group admitted together twice. A group whose waves one
+campaign explains (``one_campaign``) is set aside. The second signature is admission
+without indication on one package price (``engines.package_stays``): recruits fetched a
+few at a time all year round rarely meet, but are billed the same flat price each time."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -17,6 +25,7 @@ import pandas as pd
 
 from graphscan.detect.base import Candidate, Coverage, Detector, Frames, Lost, Window, short
 from graphscan.detect.engines.cooccurrence import Params
+from graphscan.detect.engines.package_stays import PackageGroup, package_groups
 from graphscan.detect.engines.significance import poisson_tail
 from graphscan.detect.engines.wave_windows import Season, WaveGroup, find_wave_groups
 from graphscan.rings import Member
@@ -48,6 +57,19 @@ EXPLAIN_EN = (
     "(fund {fund:.2f}), {first} to {last}."
 )
 
+PACKAGE_ZH = (
+    "机构 {inst}… 的 {people} 人各有至少两次住院按同一价格结算（{low}–{high} 元），"
+    "按各人自身住院次数和该机构其他住院的金额分布估计，期望只有 {exp} 人；"
+    "涉及 {dx} 种诊断；证据住院 {claims} 笔（{days} 天），合计 {total:.2f} 元"
+    "（统筹 {fund:.2f}），{first} 至 {last}。"
+)
+PACKAGE_EN = (
+    "Institution {inst}… billed {people} people the same price ({low}-{high} yuan) in two "
+    "or more admissions each, where each one's own admissions and the institution's other "
+    "bills predict {exp}; {dx} distinct diagnoses; {claims} evidence stays on {days} days, "
+    "{total:.2f} yuan (fund {fund:.2f}), {first} to {last}."
+)
+
 
 @dataclass
 class GroupHospitalisation(Detector):
@@ -72,6 +94,15 @@ class GroupHospitalisation(Detector):
     similar_stay: see ``similar_bill`` (days)
     similar_p: and when ring-like admissions are this unlikely to crowd those days by
         chance
+    household: a group this small whose addresses are all unknown could be one family
+        admitted together, and is not reported
+    campaign_days: one campaign admits its people within this many days
+    second_round_days: and brings some back once, for the same treatment, within this
+        many days (the second eye)
+    min_package: people billed one package price in two or more admissions each that a
+        package group needs
+    package_p: and how unlikely that many must be, given each one's admissions and the
+        institution's other bills
     """
 
     pattern: ClassVar[str] = "group_hospitalisation"
@@ -93,6 +124,11 @@ class GroupHospitalisation(Detector):
     similar_bill: float = 0.10
     similar_stay: int = 2
     similar_p: float = 1e-3
+    household: int = 3
+    campaign_days: int = 31
+    second_round_days: int = 90
+    min_package: int = 5
+    package_p: float = 1e-6
 
     @property
     def cooccurrence(self) -> Params:
@@ -108,7 +144,15 @@ class GroupHospitalisation(Detector):
         if not coverage.share("persons", "phone_key"):
             lost.append(("persons.phone_key", "not recorded: no recruiter phones"))
         if not coverage.share("persons", "address_key"):
-            lost.append(("persons.address_key", "not recorded: households not recognised"))
+            lost.append(
+                (
+                    "persons.address_key",
+                    f"not recorded: households not recognised, groups of {self.household} "
+                    "or fewer could be families and are not reported",
+                )
+            )
+        if not coverage.share("claims", "doctor_id", "inpatient"):
+            lost.append(("doctor_id", "not recorded on inpatient claims: no doctor joins a ring"))
         return lost
 
     def read(self, store: Store, window: Window) -> Frames:
@@ -146,10 +190,23 @@ class GroupHospitalisation(Detector):
             frame, season, spans, self.cooccurrence, frames.communities, people["address_key"]
         )
         admissions: dict[str, pd.DataFrame] = {}
+
+        def venue_admissions(venue: str) -> pd.DataFrame:
+            if venue not in admissions:
+                admissions[venue] = frames.more("wave_admissions", provider_id=venue)
+            return admissions[venue]
+
         found = []
+        campaigns = 0
         for group in groups:
-            if group.venue not in admissions:
-                admissions[group.venue] = frames.more("wave_admissions", provider_id=group.venue)
+            if self._maybe_family(people, group.entities):
+                continue
+            # all of the members' admissions from the first wave to the last: a member
+            # whose first eye came just before the fullest wave is still in the campaign
+            reach = [(group.waves[0].first - span, group.waves[-1].last + span)]
+            if self.one_campaign(venue_admissions(group.venue), group.entities, reach):
+                campaigns += 1
+                continue
             evidence = stays[stays["claim_id"].isin(group.claim_ids)]
             contacts = people.loc[group.entities, ["phone_key", "address_key"]]
             found.append(
@@ -157,9 +214,13 @@ class GroupHospitalisation(Detector):
                     group,
                     evidence,
                     contacts,
-                    *self._once(admissions[group.venue], group, evidence, contacts),
+                    *self._once(venue_admissions(group.venue), group, evidence, contacts),
                 )
             )
+        packages = self._packages(stays, people, venue_admissions)
+        found = [f for f in found if not any(_within(f[0], g, True) for g in packages)]
+        packages = [g for g in packages if not any(_within(g, f[0]) for f in found)]
+        packages = [g for g in packages if not any(_within(g, h) for h in packages)]
         phones = sorted({p for *_, shared in found for p in shared})
         holders = frames.more("persons_by_phone", phones=phones) if phones else None
         candidates = []
@@ -217,10 +278,131 @@ class GroupHospitalisation(Detector):
                         admitted_once_alike=int(once["person_id"].nunique()),
                         look_alikes={"observed": int(alike), "expected": float(expected)},
                         recruiters=len(recruiters),
+                        campaigns_set_aside=campaigns,
                     ),
                 )
             )
-        return candidates
+        return candidates + [self._package_candidate(frames, g, stays) for g in packages]
+
+    def _maybe_family(self, people: pd.DataFrame, members: list[str]) -> bool:
+        """Small enough to be one household, and no address says otherwise."""
+        unknown = bool(people.loc[members, "address_key"].isna().all())
+        return unknown and len(members) <= self.household
+
+    def _packages(
+        self,
+        stays: pd.DataFrame,
+        people: pd.DataFrame,
+        admissions: Callable[[str], pd.DataFrame],
+    ) -> list[PackageGroup]:
+        """Repeaters billed one package price again and again (engines.package_stays),
+        unless they could be one household or one campaign explains them."""
+        span = self.wave_days - 1
+        kept = []
+        for group in package_groups(
+            stays,
+            admissions,
+            self.similar_bill,
+            self.similar_stay,
+            self.min_package,
+            self.package_p,
+        ):
+            if self._maybe_family(people, group.entities):
+                continue
+            reach = [(group.days[0] - span, group.days[-1] + span)]
+            if not self.one_campaign(admissions(group.venue), group.entities, reach):
+                kept.append(group)
+        return kept
+
+    def _package_candidate(
+        self, frames: Frames, group: PackageGroup, stays: pd.DataFrame
+    ) -> Candidate:
+        evidence = stays[stays["claim_id"].isin(group.claim_ids)]
+        doctors = evidence["doctor_id"].value_counts()
+        doctors = sorted(doctors[doctors >= max(2, self.doctor_share * len(evidence))].index)
+        numbers = {
+            "people": len(group.entities),
+            "inst": short(group.venue),
+            "low": f"{group.low:.0f}",
+            "high": f"{group.high:.0f}",
+            "exp": f"{group.expected:.2g}",
+            "dx": evidence["diagnosis_code"].nunique(),
+        }
+        return Candidate(
+            pattern=self.pattern,
+            members=[
+                Member("institution", group.venue, "institution"),
+                *(Member("doctor", d, "doctor") for d in doctors),
+                *(Member("person", p, "recruit") for p in group.entities),
+                *(Member("card", c, "card_holder") for c in sorted(set(evidence["card_id"]))),
+            ],
+            claim_ids=group.claim_ids,
+            statistic=group.observed,
+            expected=group.expected,
+            tests=group.tests,
+            explain_zh=PACKAGE_ZH,
+            explain_en=PACKAGE_EN,
+            numbers=numbers,
+            method=self.method(frames, signal="package"),
+        )
+
+    def one_campaign(
+        self, rows: pd.DataFrame, members: list[str], reach: list[tuple[int, int]]
+    ) -> bool:
+        """Whether a single campaign explains the group's admissions on the days ``reach``
+        (``rows``: the institution's wave_admissions): there every member is admitted
+        once, or twice for the same treatment (same diagnosis, or a bill within
+        ``similar_bill`` where diagnoses are unknown) within ``second_round_days``; their
+        first admissions lie within ``campaign_days``; and those days hold at least as
+        many look-alike admissions of people who came only once (a campaign, or an eye
+        ward's routine: most people are treated once, a few come back for the second
+        eye). A ring brings the same people back again and again, and those it brings
+        once are fewer than those it brings back."""
+        near = np.zeros(len(rows), dtype=bool)
+        for lo, hi in reach:
+            near |= rows["day"].between(lo, hi).to_numpy()
+        mine = rows[near & rows["person_id"].isin(members).to_numpy()]
+        mine = mine.sort_values(["person_id", "day"])
+        gap = mine.groupby("person_id")["day"].diff()
+        episodes = mine[gap.isna() | (gap >= self.wave_days)]
+        if episodes.empty or episodes.groupby("person_id").size().max() > 2:
+            return False
+        first = episodes.groupby("person_id").nth(0).set_index("person_id")
+        second = episodes.groupby("person_id").nth(1).set_index("person_id")
+        before = first.loc[second.index]
+        if ((second["day"] - before["day"]) > self.second_round_days).any():
+            return False
+        if not self._same_treatment(before, second).all():
+            return False
+        lo, hi = int(first["day"].min()), int(first["day"].max())
+        if hi - lo > self.campaign_days:
+            return False
+        once = rows[~rows["person_id"].isin(members)]
+        once = once[once.groupby("person_id")["day"].transform("size") == 1]
+        alike = self._treated_like(once, first)
+        inside = once["day"].between(lo - self.wave_days, hi + self.wave_days).to_numpy()
+        return int((alike & inside).sum()) >= len(members)
+
+    def _same_treatment(self, a: pd.DataFrame, b: pd.DataFrame) -> pd.Series:
+        """Row by row: the same diagnosis where both are known, else a bill within
+        ``similar_bill``."""
+        known = a["diagnosis_code"].notna() & b["diagnosis_code"].notna()
+        dx = a["diagnosis_code"] == b["diagnosis_code"]
+        x, y = a["total_amount"].astype(float), b["total_amount"].astype(float)
+        bill = (x - y).abs() <= self.similar_bill * np.maximum(x.abs(), y.abs())
+        return (known & dx) | (~known & bill)
+
+    def _treated_like(self, rows: pd.DataFrame, first: pd.DataFrame) -> np.ndarray:
+        """Rows whose diagnosis is one of the group's first diagnoses (where known), else
+        whose bill lies within ``similar_bill`` of the group's range of first bills."""
+        codes = set(first["diagnosis_code"].dropna())
+        amount = rows["total_amount"].astype(float)
+        bills = first["total_amount"].astype(float)
+        lo, hi = bills.min() * (1 - self.similar_bill), bills.max() * (1 + self.similar_bill)
+        by_bill = amount.between(lo, hi).to_numpy()
+        by_dx = rows["diagnosis_code"].isin(codes).to_numpy()
+        known = rows["diagnosis_code"].notna().to_numpy() & bool(codes)
+        return np.where(known, by_dx, by_bill)
 
     def _once(
         self, rows: pd.DataFrame, group: WaveGroup, evidence: pd.DataFrame, contacts: pd.DataFrame
@@ -285,3 +467,14 @@ class GroupHospitalisation(Detector):
         counts = holders.groupby("phone_key")["person_id"].nunique()
         usable = counts[counts <= self.max_recruiters_per_phone].index
         return holders[holders["phone_key"].isin(usable)]
+
+
+def _within(
+    a: WaveGroup | PackageGroup, b: WaveGroup | PackageGroup, or_equal: bool = False
+) -> bool:
+    """``a`` is a smaller group of the same institution (or as large, ``or_equal``),
+    mostly inside ``b``: ``b`` carries it (the fragments of a package group found by
+    chance meetings, or the same people found both ways)."""
+    overlap = len(set(a.entities) & set(b.entities))
+    smaller = len(a.entities) < len(b.entities) or (or_equal and len(a.entities) == len(b.entities))
+    return a.venue == b.venue and smaller and 2 * overlap >= len(a.entities)

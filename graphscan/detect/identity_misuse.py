@@ -60,6 +60,8 @@ class IdentityMisuse(Detector):
     min_cards: distinct misused cards a provider (and operator) needs before it is a ring
     region_digits: region code characters that a visit or purchase during a stay must
         differ in from the institution's to be far away (6: another county)
+    elsewhere_p: stays with far-away visits join a ring found by another test only when
+        such visits are this unusual at the provider
     """
 
     pattern: ClassVar[str] = "identity_misuse"
@@ -67,6 +69,7 @@ class IdentityMisuse(Detector):
 
     min_cards: int = 3
     region_digits: int = 6
+    elsewhere_p: float = 1e-3
 
     def lost_signals(self, coverage: Coverage) -> list[Lost]:
         lost: list[Lost] = []
@@ -116,10 +119,16 @@ class IdentityMisuse(Detector):
             exp_all = exp_imp + rate_overlap * counts["stays"]
             away = (counts["far_inside"], counts["far_activity"] / window_days)
             # the strongest of three tests, paid for with a Bonferroni factor of three:
-            # flagged cards, impossible cards, and far-away visits inside the stays
-            # against the holders' own pace
-            tests = [(counts["cards"], exp_all), (counts["impossible"], exp_imp), away]
+            # cards flagged impossible or overlapping, impossible cards alone, and
+            # far-away visits inside the stays against the holders' own pace
+            tests = [(counts["conflicts"], exp_all), (counts["impossible"], exp_imp), away]
             best = min(tests, key=lambda t: float(poisson_tail(*t)))
+            # a far-away visit during a stay joins the evidence only when such visits
+            # are themselves unusual at this provider (relatives' errands are not)
+            if best is not away and float(poisson_tail(*away)) > self.elsewhere_p:
+                rows = rows[rows["reason"] != "elsewhere"]
+            if rows["card_id"].nunique() < self.min_cards:
+                continue
             candidates.append(
                 self._candidate(
                     frames, rows, str(provider), (int(best[0]), float(best[1])), exp_all
@@ -143,6 +152,11 @@ class IdentityMisuse(Detector):
         per_operator["impossible"] = impossible.groupby(["provider_id", "operator_id"])[
             "card_id"
         ].nunique()
+        per_operator["conflicts"] = (
+            flagged[flagged["reason"] != "elsewhere"]
+            .groupby(["provider_id", "operator_id"])["card_id"]
+            .nunique()
+        )
         per_operator["overlap"] = (
             flagged[flagged["reason"] == "overlap"]
             .groupby(["provider_id", "operator_id"])["card_id"]

@@ -1,12 +1,22 @@
-"""Kickback and resale (回扣、医患合谋、倒卖药品): a doctor's high-value external
-prescriptions flowing to one pharmacy far more than the doctor's volume and that
-pharmacy's share among the doctor's colleagues (same institution) predict. Patients of
-every doctor fill prescriptions at the pharmacy by the hospital door, and chronic refills
-are cheap, so neither stands out; a doctor steering a group of patients with expensive
-drugs to a pharmacy the colleagues do not use does, the same doctor - patient - pharmacy
-triangles repeating. Resale is the second source (graphscan.detect.engines.resale): patients
-buying a high-value drug far beyond need across outlets; where they are the patients of a
-flagged flow they confirm it, otherwise they are a ring of their own."""
+"""Kickback and resale (回扣、医患合谋、倒卖药品): doctors of one institution steering their
+patients to one pharmacy far more than their own volume and their colleagues' choices
+predict.
+
+A purchase is the doctor's when the pharmacy claim names them (an external prescription)
+or, for an ordinary purchase naming no doctor, when the patient saw them at an outpatient
+visit the same or the previous day (prescription_flows.sql). Patients of every doctor buy
+at the pharmacies by the hospital door, and a specialist's chronic patients refill their
+expensive drugs there every month; so the null model keeps each doctor's own number of
+high-value patients and spreads them over pharmacies the way the institution's other
+doctors' patients choose (any purchase, so the catchment is measured on plenty of data),
+smoothed toward the choices of the region's other institutions. A pharmacy in the
+institution's own region or among its usual pharmacies is expected and never tested; a
+far pharmacy that two or three colleagues send a group of patients to is one ring, tested
+against the institution's remaining doctors so that the colleagues do not explain each
+other away. Counting patients, not purchases, keeps a chronic patient's monthly refills
+from counting twelve times. Resale is the second source (graphscan.detect.engines.resale):
+patients buying a high-value drug far beyond need across outlets; where they are the
+patients of a flagged flow they confirm it, otherwise they are a ring of their own."""
 
 from __future__ import annotations
 
@@ -16,31 +26,33 @@ from typing import ClassVar
 import igraph as ig
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from graphscan.detect.base import Candidate, Coverage, Detector, Frames, Lost, Window, short
+from graphscan.detect.engines.far_cards import REGION_DIGITS
 from graphscan.detect.engines.resale import AHEAD, over_need, resale_rings
 from graphscan.detect.engines.significance import poisson_tail
 from graphscan.rings import Member
 from graphscan.store.base import Store
 
 FLOW_ZH = (
-    "医师 {doc} 的高值外配处方（每张≥{hv} 元）有 {rx} 张流向药店 {ph}，"
-    "涉及 {patients} 名患者，其中 {repeat} 名重复出现（同一医师—患者—药店三角"
-    "两次以上）；按该医师处方量和同机构其他医师的药店选择"
-    "估计的期望为 {exp} 张（约 {ratio} 倍）；{resale_zh}"
+    "机构 {inst} 的医师 {doc} 把 {patients} 名患者引向{far}药店 {ph}，"
+    "高值购药（每笔≥{hv} 元）{rx} 笔，其中 {repeat} 名患者重复出现，{paired} 笔为就诊后"
+    "当日或次日的普通购药（未记医师）；该机构其他医师的患者只有 {peer} 去这家药店，"
+    "按这些医师自身的高值患者数估计的期望为 {exp} 人（约 {ratio} 倍）；{resale_zh}"
     "证据结算 {claims} 笔（{days} 天），合计 {total:.2f} 元"
     "（统筹 {fund:.2f}，个人账户 {account:.2f}），{first} 至 {last}。"
 )
 FLOW_EN = (
-    "{rx} high-value (>= {hv} yuan) external prescriptions of doctor {doc} were "
-    "filled at pharmacy {ph} for {patients} patients, {repeat} of whom came back "
-    "(the same doctor - patient - pharmacy triangle twice or more); expected from "
-    "the doctor's "
-    "volume and the pharmacy choices of colleagues at the same institution: "
-    "{exp} (about {ratio}x); {resale_en}"
-    "{claims} evidence claims on {days} days, {total:.2f} yuan (fund "
-    "{fund:.2f}, personal account {account:.2f}), {first} to {last}."
+    "Doctor(s) {doc} of institution {inst} sent {patients} patients to {far}pharmacy {ph}: "
+    "{rx} high-value (>= {hv} yuan) purchases, {repeat} patients came back, {paired} were "
+    "ordinary purchases (no doctor recorded) the same or the day after a visit; only "
+    "{peer} of the institution's other doctors' patients buy there, which predicts {exp} "
+    "patients given these doctors' own high-value patients (about {ratio}x); {resale_en}"
+    "{claims} evidence claims on {days} days, {total:.2f} yuan (fund {fund:.2f}, personal "
+    "account {account:.2f}), {first} to {last}."
 )
+
 RESALE_ZH = (
     "{people} 名参保人在 {outlets} 家药店反复购买高值药品（每次≥{hv} 元：{drugs}），"
     "最后一次购药前已购入约 {obs} 次常规购药量；按该药全部购药者的中位购药节奏"
@@ -62,12 +74,20 @@ RESALE_EN = (
 @dataclass
 class Kickback(Detector):
     """Parameters:
-    high_value: a prescription at least this expensive (yuan) is high-value
-    min_claims: high-value prescriptions a flow needs before it is tested
-    min_patients: patients a flow needs who filled two or more of its prescriptions: the
-        same doctor - patient - pharmacy triangle repeating (one patient is not a ring)
-    edge_p: a doctor-pharmacy flow this unlikely under the colleagues' choices is flagged
-    prior_weight: pseudo-count pulling a thin regional share toward the city-wide share
+    high_value: a purchase whose drug lines (or, without item lines, whose total) reach
+        this many yuan is high-value
+    min_patients: distinct high-value patients a ring needs at its pharmacy
+    doctor_patients: a doctor joins a ring with at least this many such patients there
+    screen_p: and when that many is this unlikely given the colleagues' choices (a
+        screen: the ring test decides)
+    max_doctors: more doctors than this sending patients to one far pharmacy is the
+        institution's catchment (patients from that town), not a ring of colleagues
+    edge_p: the ring's patients at the pharmacy must be this unlikely
+    prior_weight: pseudo-count pulling the colleagues' choices toward the region's
+    catchment_share: a pharmacy taking at least this share of the colleagues' patients
+        is one of the institution's usual pharmacies (the one by the door), expected
+    region_digits: leading region-code digits shared by an institution and a pharmacy
+        near it
     min_outlets: resale: a person's purchases of one drug must span this many pharmacies
     resale_p: and exceed need this clearly (Poisson tail per person and drug)
     min_resellers: over-need buyers a resale ring needs
@@ -81,33 +101,45 @@ class Kickback(Detector):
     )
 
     high_value: float = 1000.0
-    min_claims: int = 5
-    min_patients: int = 3
-    edge_p: float = 1e-6
+    min_patients: int = 4
+    doctor_patients: int = 2
+    screen_p: float = 1e-2
+    max_doctors: int = 5
+    edge_p: float = 1e-5
     prior_weight: float = 20.0
+    catchment_share: float = 0.05
+    region_digits: int = REGION_DIGITS
     min_outlets: int = 2
     resale_p: float = 1e-4
     min_resellers: int = 2
 
-    def expected(self, flows: pd.DataFrame) -> np.ndarray:
-        """Prescriptions the doctor would send to the pharmacy if they chose pharmacies
-        like their colleagues, smoothed toward the city-wide share (both without the
-        doctor's own prescriptions; add-one over pharmacies, so no share is zero)."""
-        pharmacies = flows["pharmacy_id"].nunique()
-        city = (flows["pharmacy_claims"] - flows["claims"] + 1).astype(float) / (
-            flows["all_claims"] - flows["doctor_claims"] + pharmacies
-        ).astype(float)
-        peers_to = (flows["peers_to_pharmacy"] - flows["claims"]).astype(float)
-        peers = (flows["peers_claims"] - flows["doctor_claims"]).astype(float)
-        share = (peers_to + self.prior_weight * city) / (peers + self.prior_weight)
-        return (flows["doctor_claims"].astype(float) * share).to_numpy()
-
     def lost_signals(self, coverage: Coverage) -> list[Lost]:
         lost: list[Lost] = []
-        if not coverage.share("claims", "doctor_id", "pharmacy"):
-            lost.append(("doctor_id", "not recorded on pharmacy claims: no prescription flows"))
+        if not coverage.share("claims", "doctor_id"):
+            lost.append(("doctor_id", "not recorded: flows by institution, no doctor joins"))
+        elif not coverage.share("claims", "doctor_id", "pharmacy"):
+            lost.append(
+                (
+                    "doctor_id",
+                    "not on pharmacy claims: purchases attributed to the visit the same or "
+                    "the day before",
+                )
+            )
         if not coverage.rows("claim_items"):
-            lost.append(("claim_items", "table missing: no drug resale beyond need"))
+            lost.append(
+                (
+                    "claim_items",
+                    "table missing: high value from claim totals, no drug resale beyond need",
+                )
+            )
+        if not coverage.share("providers", "region_code"):
+            lost.append(
+                (
+                    "providers.region_code",
+                    "not recorded: distance unknown, only the institution's usual pharmacies "
+                    "are expected",
+                )
+            )
         return lost
 
     def read(self, store: Store, window: Window) -> Frames:
@@ -122,33 +154,136 @@ class Kickback(Detector):
         )
 
     def decide(self, frames: Frames) -> list[Candidate]:
-        return _confirm(self._flows(frames), self._resale(frames))
+        rings = self.decide_flows(frames["prescription_flows"])
+        claims = self._evidence(frames, rings)
+        candidates = [self._candidate(frames, ring, claims) for ring in rings]
+        return _confirm(candidates, self._resale(frames))
 
-    def _flows(self, frames: Frames) -> list[Candidate]:
-        flows = frames["prescription_flows"]
+    def decide_flows(self, flows: pd.DataFrame) -> list[pd.DataFrame]:
+        """The flagged rings: for each, its flows (one row per doctor, all to one pharmacy
+        from one institution, or several when a doctor steers to more than one) with the
+        ring's ``ring_expected``, ``ring_p`` and ``ring_peer_share``."""
         if flows.empty:
             return []
-        flows = flows.assign(expected=self.expected(flows))
-        flows = flows.assign(p=poisson_tail(flows["claims"].to_numpy(), flows["expected"]))
-        flagged = flows[
-            (flows["claims"] >= self.min_claims)
-            & (flows["repeat_patients"] >= self.min_patients)
-            & (flows["p"] <= self.edge_p)
-        ]
-        if flagged.empty:
-            return []
-        claims = frames.more(
+        flows = self.catchment(flows)
+        candidates = flows[(flows["hv_patients"] >= self.doctor_patients) & ~flows["near"]]
+        rings = []
+        for (institution, _), group in candidates.groupby(
+            ["institution_id", "pharmacy_id"], sort=True
+        ):
+            here = flows[flows["institution_id"] == institution]
+            tested = self._ring_test(here, group)
+            if tested is not None:
+                rings.append(tested)
+        return _merge_by_doctor(rings)
+
+    def catchment(self, flows: pd.DataFrame) -> pd.DataFrame:
+        """Per doctor and pharmacy, the institution's and the doctor's volumes, ``prior``
+        (the pharmacy's share among the region's other institutions' high-value patients),
+        ``peer_share`` (its share of the colleagues' patients, any value) and ``near``
+        for pharmacies in the institution's own region."""
+        flows = flows.assign(
+            region=flows["institution_region"].fillna("").str[: self.region_digits]
+        )
+        for col in ("patients", "hv_patients"):
+            flows = flows.assign(
+                **{
+                    f"inst_to_{col}": flows.groupby(["institution_id", "pharmacy_id"])[
+                        col
+                    ].transform("sum"),
+                    f"inst_{col}": flows.groupby("institution_id")[col].transform("sum"),
+                    f"doc_{col}": flows.groupby(["institution_id", "doctor_id"])[col].transform(
+                        "sum"
+                    ),
+                }
+            )
+        peer_share = (flows["inst_to_patients"] - flows["patients"]) / (
+            flows["inst_patients"] - flows["doc_patients"]
+        ).clip(lower=1)
+        return flows.assign(
+            prior=self._prior(flows),
+            peer_share=peer_share,
+            near=self._near(flows),
+        )
+
+    def _prior(self, flows: pd.DataFrame) -> pd.Series:
+        """Share of the pharmacy among the high-value patients of the region's other
+        institutions (add-one over pharmacies, so no share is zero; the whole city where
+        the region is unknown)."""
+        region_to = flows.groupby(["region", "pharmacy_id"])["hv_patients"].transform("sum")
+        region_all = flows.groupby("region")["hv_patients"].transform("sum")
+        pharmacies = flows["pharmacy_id"].nunique()
+        return (region_to - flows["inst_to_hv_patients"] + 1) / (
+            region_all - flows["inst_hv_patients"] + pharmacies
+        )
+
+    def _near(self, flows: pd.DataFrame) -> np.ndarray:
+        """Pharmacies in the institution's own region (where both regions are known)."""
+        digits = self.region_digits
+        inst = flows["institution_region"].str[:digits]
+        pharm = flows["pharmacy_region"].str[:digits]
+        return (inst.notna() & pharm.notna() & (inst == pharm)).to_numpy()
+
+    def _ring_test(self, here: pd.DataFrame, candidates: pd.DataFrame) -> pd.DataFrame | None:
+        """Doctors of one institution (``here``: its flows) sending several high-value
+        patients to one pharmacy (``candidates``), each tested against the colleagues who
+        do not (so that colleagues of one ring do not make each other look expected), then
+        those that stand out together. More than ``max_doctors`` of them is the
+        institution's own habit (patients from that town), not a ring."""
+        pharmacy = candidates["pharmacy_id"].iloc[0]
+        mine = here["doctor_id"].isin(candidates["doctor_id"]).to_numpy()
+        to = (here["pharmacy_id"] == pharmacy).to_numpy()
+        peers_to = float(here.loc[to & ~mine, "hv_patients"].sum())
+        peers = float(here.loc[~mine, "hv_patients"].sum())
+        prior = float(candidates["prior"].iloc[0])
+        share = (peers_to + self.prior_weight * prior) / (peers + self.prior_weight)
+        expected = candidates["doc_hv_patients"].to_numpy(dtype=float) * share
+        p = poisson_tail(candidates["hv_patients"].to_numpy(), expected)
+        kept = candidates[p <= self.screen_p]
+        if kept.empty or len(kept) > self.max_doctors:
+            return None
+        observed = int(kept["hv_patients"].sum())
+        expected_ring = float(kept["doc_hv_patients"].sum()) * share
+        p_ring = float(poisson_tail(observed, expected_ring))
+        peers_all = float(here.loc[~mine, "patients"].sum())
+        if peers_all == 0 and here["doctor_id"].nunique() > 1:
+            return None  # every doctor there does it: the institution's habit, not a ring
+        if peers_all > 0:
+            # the same doctors against the colleagues by where their patients buy (any
+            # value: a ring can be most of a small institution's high-value purchases), a
+            # one-sided Fisher exact test: a town's patients buying at home after seeing
+            # any doctor are the institution's habit, however the doctors were picked
+            at = int(kept["patients"].sum())
+            peers_at = int(here.loc[to & ~mine, "patients"].sum())
+            table = [
+                [at, int(kept["doc_patients"].sum()) - at],
+                [peers_at, int(peers_all) - peers_at],
+            ]
+            p_ring = max(p_ring, float(stats.fisher_exact(table, alternative="greater")[1]))
+        peer_share = float(here.loc[to & ~mine, "patients"].sum()) / max(peers_all, 1.0)
+        if (
+            observed < self.min_patients
+            or p_ring > self.edge_p
+            or peer_share >= self.catchment_share
+        ):
+            return None
+        return kept.assign(
+            ring_expected=expected_ring,
+            ring_p=p_ring,
+            ring_peer_share=peer_share,
+            ring_observed=observed,
+        )
+
+    def _evidence(self, frames: Frames, rings: list[pd.DataFrame]) -> pd.DataFrame:
+        if not rings:
+            return pd.DataFrame()
+        flagged = pd.concat(rings)
+        return frames.more(
             "prescription_flow_claims",
             high_value=self.high_value,
             doctors=sorted(set(flagged["doctor_id"])),
             pharmacies=sorted(set(flagged["pharmacy_id"])),
         )
-        pairs = set(zip(flagged["doctor_id"], flagged["pharmacy_id"], strict=True))
-        keep = [
-            (d, f) in pairs for d, f in zip(claims["doctor_id"], claims["pharmacy_id"], strict=True)
-        ]
-        claims = claims[keep]
-        return [self._candidate(frames, part, claims) for part in _components(flagged)]
 
     def _resale(self, frames: Frames) -> list[Candidate]:
         """Groups of patients buying high-value drugs far beyond need across outlets."""
@@ -199,23 +334,39 @@ class Kickback(Detector):
             method=self.method(frames, signal="resale", purchases_ahead=AHEAD),
         )
 
-    def _candidate(self, frames: Frames, flows: pd.DataFrame, claims: pd.DataFrame) -> Candidate:
-        doctors = sorted(set(flows["doctor_id"]))
-        pharmacies = sorted(set(flows["pharmacy_id"]))
-        evidence = claims[
-            claims["doctor_id"].isin(doctors) & claims["pharmacy_id"].isin(pharmacies)
-        ]
+    def _candidate(self, frames: Frames, ring: pd.DataFrame, claims: pd.DataFrame) -> Candidate:
+        """One ring's members, evidence (purchases and the visits that attributed them) and
+        figures. ``ring``: its flows as decide_flows returns them."""
+        # '' stands for the institution's visits that name no doctor
+        doctors = sorted(set(ring["doctor_id"]) - {""})
+        pharmacies = sorted(set(ring["pharmacy_id"]))
+        institutions = sorted(set(ring["institution_id"]) - {""})
+        flows = set(
+            zip(ring["institution_id"], ring["doctor_id"], ring["pharmacy_id"], strict=True)
+        )
+        keys = zip(
+            claims["institution_id"], claims["doctor_id"], claims["pharmacy_id"], strict=True
+        )
+        evidence = claims[[k in flows for k in keys]]
         patients = sorted(set(evidence["person_id"]))
-        triangles = evidence.groupby(["doctor_id", "pharmacy_id", "person_id"]).size()
-        repeating = triangles[triangles >= 2].index.get_level_values("person_id").nunique()
-        cards = sorted(set(evidence["card_id"]))
-        observed, expected = int(flows["claims"].sum()), float(flows["expected"].sum())
+        # the card at the counter and the one at the visit (an ID card at the hospital)
+        cards = set(evidence["card_id"]) | set(evidence["visit_card_id"].dropna())
+        per_patient = evidence.groupby("person_id")["claim_id"].nunique()
+        tests = ring.drop_duplicates(["institution_id", "pharmacy_id"])
+        observed = int(tests["ring_observed"].sum())
+        expected = float(tests["ring_expected"].sum())
+        known = ring["pharmacy_region"].notna() & ring["institution_region"].notna()
         numbers = {
-            "doc": ", ".join(short(d) + "…" for d in doctors),
+            "doc": ", ".join(
+                [*(short(d) + "…" for d in doctors)] + ["?"] * ("" in set(ring["doctor_id"]))
+            ),
             "ph": ", ".join(short(p) + "…" for p in pharmacies),
-            "rx": observed,
+            "inst": ", ".join(short(i) + "…" for i in institutions) or "?",
+            "rx": int(evidence["claim_id"].nunique()),
             "patients": len(patients),
-            "repeat": repeating,
+            "repeat": int((per_patient >= 2).sum()),
+            "paired": int((evidence["named"] == 0).sum()),
+            "peer": f"{tests['ring_peer_share'].max():.1%}",
             "exp": f"{expected:.2g}",
             "ratio": f"{observed / max(expected, 1e-9):.0f}",
             "hv": f"{self.high_value:.0f}",
@@ -228,16 +379,41 @@ class Kickback(Detector):
                 *(Member("doctor", d, "doctor") for d in doctors),
                 *(Member("pharmacy", p, "pharmacy") for p in pharmacies),
                 *(Member("person", p, "recruit") for p in patients),
-                *(Member("card", c, "card_holder") for c in cards),
+                *(Member("card", c, "card_holder") for c in sorted(cards)),
             ],
-            claim_ids=sorted(evidence["claim_id"]),
+            claim_ids=sorted(set(evidence["claim_id"]) | set(evidence["visit_id"].dropna())),
             statistic=observed,
             expected=expected,
-            explain_zh=FLOW_ZH,
-            explain_en=FLOW_EN,
+            explain_zh=FLOW_ZH.replace("{far}", "外地" if known.all() else ""),
+            explain_en=FLOW_EN.replace("{far}", "the distant " if known.all() else ""),
             numbers=numbers,
-            method=self.method(frames, flows=len(flows)),
+            method=self.method(
+                frames,
+                flows=len(ring),
+                institutions=institutions,
+                attributed_by_visit=numbers["paired"],
+            ),
         )
+
+
+def _merge_by_doctor(rings: list[pd.DataFrame]) -> list[pd.DataFrame]:
+    """Rings sharing a doctor (one doctor steering to two far pharmacies) are one ring."""
+    if len(rings) < 2:
+        return rings
+    graph = ig.Graph(n=len(rings))
+    owner: dict[tuple[str, str], int] = {}
+    for i, ring in enumerate(rings):
+        for key in zip(ring["institution_id"], ring["doctor_id"], strict=True):
+            if not key[1]:
+                continue  # unrecorded doctors are no one doctor
+            if key in owner:
+                graph.add_edge(owner[key], i)
+            owner.setdefault(key, i)
+    label = graph.connected_components().membership
+    return [
+        pd.concat([r for r, k in zip(rings, label, strict=True) if k == part])
+        for part in sorted(set(label))
+    ]
 
 
 def _confirm(flows: list[Candidate], resale: list[Candidate]) -> list[Candidate]:
@@ -286,18 +462,3 @@ def _confirm(flows: list[Candidate], resale: list[Candidate]) -> list[Candidate]
             f"drug's median pace predicts {expected:.1f}); "
         )
     return [*flows, *kept]
-
-
-def _components(flagged: pd.DataFrame) -> list[pd.DataFrame]:
-    """Doctor-pharmacy flows that share a doctor or a pharmacy belong to one ring."""
-    names = sorted(set(flagged["doctor_id"]) | set(flagged["pharmacy_id"]))
-    index = {n: i for i, n in enumerate(names)}
-    graph = ig.Graph(
-        n=len(names),
-        edges=list(
-            zip(flagged["doctor_id"].map(index), flagged["pharmacy_id"].map(index), strict=True)
-        ),
-    )
-    label = np.array(graph.connected_components().membership)
-    part = label[flagged["doctor_id"].map(index).to_numpy()]
-    return [flagged[part == k] for k in sorted(set(part))]

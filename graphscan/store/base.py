@@ -49,7 +49,7 @@ class Store(ABC):
     @abstractmethod
     def known_rows(self, table: str, keys: Frame) -> Frame:
         """Stored ``key columns + row_hash`` for the given keys: tells an exact re-load
-        (skip) from a conflicting one (quarantine)."""
+        (skip) from a conflicting one (quarantine). ``reversals`` are keyed by row_hash."""
 
     @abstractmethod
     def upsert(self, table: str, frame: Frame) -> int:

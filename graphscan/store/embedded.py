@@ -11,9 +11,9 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from graphscan.schema import LINEAGE, TABLES, Table
+from graphscan.schema import LINEAGE, TABLES, Table, item_line_numbers
 from graphscan.sql import read_sql
-from graphscan.store.base import Frame, Store, StoreError
+from graphscan.store.base import Frame, Store, StoreError, as_pandas
 from graphscan.workspace import Workspace
 
 #: Columns linking a claim to an entity; exploration walks along them.
@@ -45,12 +45,17 @@ def _columns(table: Table) -> list[tuple[str, str]]:
     return [*cols, ("row_hash", "VARCHAR")]
 
 
-#: Entities every new claim implies (the Neo4j store MERGEs the same nodes).
+#: Entities every new claim implies (the Neo4j store MERGEs the same nodes), from one
+#: pass over the claims: ``g`` (grouping()) tells the person, provider and doctor rows.
+_NAMED = (
+    "SELECT grouping(person_id, provider_id, doctor_id) AS g, person_id, provider_id, "
+    "doctor_id, CASE WHEN bool_or(kind = 'pharmacy') THEN 'pharmacy' END AS kind FROM _frame "
+    "GROUP BY GROUPING SETS ((person_id), (provider_id), (doctor_id))"
+)
 _DERIVE = {
-    "persons": "SELECT DISTINCT person_id FROM _frame WHERE person_id IS NOT NULL",
-    "providers": "SELECT provider_id, CASE WHEN bool_or(kind = 'pharmacy') THEN 'pharmacy' END "
-    "FROM _frame WHERE provider_id IS NOT NULL GROUP BY provider_id",
-    "doctors": "SELECT DISTINCT doctor_id FROM _frame WHERE doctor_id IS NOT NULL",
+    "persons": "SELECT person_id FROM _named WHERE g = 3 AND person_id IS NOT NULL",
+    "providers": "SELECT provider_id, kind FROM _named WHERE g = 5 AND provider_id IS NOT NULL",
+    "doctors": "SELECT doctor_id FROM _named WHERE g = 6 AND doctor_id IS NOT NULL",
 }
 _DERIVED_COLUMNS = {
     "persons": "person_id",
@@ -68,6 +73,10 @@ class EmbeddedStore(Store):
         for table in TABLES.values():
             ddl = ", ".join(f"{name} {sql_type}" for name, sql_type in _columns(table))
             self.db.execute(f"CREATE TABLE IF NOT EXISTS {table.name} ({ddl})")
+        # stores from before items had line numbers: each (claim, item code) was one line
+        self.db.execute(
+            "ALTER TABLE claim_items ADD COLUMN IF NOT EXISTS line_no VARCHAR DEFAULT '1'"
+        )
         self.db.execute(_LOADS_DDL)
         self.db.execute(_REVERSALS_DDL)
         self.db.execute(read_sql("macros"))
@@ -90,18 +99,23 @@ class EmbeddedStore(Store):
 
     def known_rows(self, table: str, keys: Frame) -> duckdb.DuckDBPyRelation:
         """A lazy relation: the caller decides whether to materialise it."""
-        key = list(self._table(table).key)
+        key = ["row_hash"] if table == "reversals" else list(self._table(table).key)
         stored = self.db.table(table).set_alias("t")
         if table in ENTITY_TABLES:
             stored = stored.filter("t.row_hash IS NOT NULL")
         wanted = self._relation(keys).select(", ".join(key)).set_alias("k")
         join = " AND ".join(f"t.{k} = k.{k}" for k in key)
-        return stored.join(wanted, join, how="semi").select(", ".join([*key, "row_hash"]))
+        columns = dict.fromkeys([*key, "row_hash"])
+        return stored.join(wanted, join, how="semi").select(", ".join(columns))
 
     def upsert(self, table: str, frame: Frame) -> int:
         spec = self._table(table)
         cols = _columns(spec)
         present = set(frame.column_names if isinstance(frame, pa.Table) else frame.columns)
+        if table == "claim_items" and "line_no" not in present:
+            frame = as_pandas(frame)
+            frame = frame.assign(line_no=item_line_numbers(frame))
+            present.add("line_no")
         select = ", ".join(
             f"CAST(f.{name} AS {sql_type})" if name in present else f"CAST(NULL AS {sql_type})"
             for name, sql_type in cols
@@ -115,8 +129,10 @@ class EmbeddedStore(Store):
                     f"DELETE FROM {table} t WHERE t.row_hash IS NULL AND EXISTS "
                     f"(SELECT 1 FROM _frame f WHERE {join} AND f.row_hash IS NOT NULL)"
                 )
+            names = ", ".join(name for name, _ in cols)
             written = self.db.execute(
-                f"INSERT INTO {table} SELECT {select} FROM _frame f ANTI JOIN {table} t ON {join}"
+                f"INSERT INTO {table} ({names}) SELECT {select} FROM _frame f "
+                f"ANTI JOIN {table} t ON {join}"
             ).fetchall()[0][0]
             if table == "claims":
                 self._derive_entities()
@@ -130,13 +146,16 @@ class EmbeddedStore(Store):
 
     def _derive_entities(self) -> None:
         """Persons, providers and doctors named by the claims in ``_frame`` that no table
-        row lists yet, as derived rows (no row_hash)."""
+        row lists yet, as derived rows (no row_hash). ``_frame`` may be a query (the
+        loaders pass one): it is read once, into the few distinct names."""
+        self.db.execute(f"CREATE OR REPLACE TEMP TABLE _named AS {_NAMED}")
         for table, query in _DERIVE.items():
             key = TABLES[table].key[0]
             self.db.execute(
                 f"INSERT INTO {table} ({_DERIVED_COLUMNS[table]}) SELECT * FROM ({query}) d "
                 f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = d.{key})"
             )
+        self.db.execute("DROP TABLE _named")
 
     def apply_reversals(self, frame: Frame) -> int:
         self.db.register("_rev", frame)

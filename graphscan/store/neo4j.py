@@ -39,7 +39,7 @@ from neo4j.exceptions import (
 from neo4j.time import Date, DateTime
 
 from graphscan.cypher import read_cypher
-from graphscan.schema import CLAIMS, LINEAGE, TABLES
+from graphscan.schema import CLAIMS, LINEAGE, TABLES, item_line_numbers
 from graphscan.store.base import Frame, Store, StoreError, as_pandas
 from graphscan.store.communities import leiden_gds
 from graphscan.workspace import Workspace
@@ -203,21 +203,23 @@ class Neo4jStore(Store):
 
     # -- writing -----------------------------------------------------------------------
     def known_rows(self, table: str, keys: Frame) -> pd.DataFrame:
-        spec = _table(table)
         keys = as_pandas(keys)
-        key_values = _item_keys(keys) if table == "claim_items" else keys[spec.key[0]]
+        key: tuple[str, ...] = ("row_hash",) if table == "reversals" else _table(table).key
+        key_values = _item_keys(keys) if table == "claim_items" else keys[key[0]]
         ids = [str(v) for v in key_values.dropna().unique()]
         rows: list[dict[str, Any]] = []
         for start in range(0, len(ids), self.batch_size):
             rows += self._tx(
                 f"known_{table}", {"keys": ids[start : start + self.batch_size]}, False
             )
-        return pd.DataFrame(rows, columns=[*spec.key, "row_hash"])
+        return pd.DataFrame(rows, columns=list(dict.fromkeys([*key, "row_hash"])))
 
     def upsert(self, table: str, frame: Frame) -> int:
         _table(table)
         frame = as_pandas(frame)
         if table == "claim_items":
+            if "line_no" not in frame.columns:
+                frame = frame.assign(line_no=item_line_numbers(frame))
             frame = frame.assign(item_key=_item_keys(frame))
         key = "item_key" if table == "claim_items" else TABLES[table].key[0]
         frame = frame.drop_duplicates(subset=[key], keep="first")
@@ -338,7 +340,9 @@ def _table(name: str) -> Any:
 
 
 def _item_keys(frame: pd.DataFrame) -> pd.Series:
-    return frame["claim_id"].astype("string") + "|" + frame["item_code"].astype("string")
+    """A claim item's key property: claim, item code and line within the claim."""
+    parts = [frame[c].astype("string") for c in TABLES["claim_items"].key]
+    return parts[0].str.cat(parts[1:], sep="|")
 
 
 def _first_line(message: str | None) -> str:

@@ -1,0 +1,35 @@
+"""Personal identifiers as one text, whatever the file made of them, before they are
+hashed: a pseudonym is only one identity per person if the same person always gives the
+same text.
+
+- NFKC folds full-width digits and letters (``１１０１…``, common in hand-typed sheets)
+  into ASCII; surrounding spaces go.
+- The check letter of an 18-character resident ID number is upper case (``…x`` = ``…X``).
+- An id that arrives as a number with a fraction or an exponent (``1.10101E+17`` from a
+  spreadsheet, ``123.5`` from a float column) may have lost digits: it is no identity
+  at all and is quarantined (``inexact_id``). Whole numbers from Excel and Parquet come
+  as plain digits already (loaders/sources.py).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+#: A number with a fraction or an exponent, as a regular expression (Python and DuckDB).
+NUMBER_LIKE = r"[+-]?[0-9]*\.?[0-9]+([eE][+-]?[0-9]+)?"
+_NUMBER_LIKE = re.compile(NUMBER_LIKE)
+
+
+def normalise(value: str) -> str:
+    """The one text of a personal identifier."""
+    text = (value if value.isascii() else unicodedata.normalize("NFKC", value)).strip()
+    if len(text) == 18 and text[17] == "x" and text[:17].isdigit():
+        text = text[:17] + "X"
+    return text
+
+
+def number_like(text: str) -> bool:
+    """The id is a number with a fraction or an exponent (cheap tests first)."""
+    maybe = "." in text or "e+" in text or "E+" in text
+    return maybe and _NUMBER_LIKE.fullmatch(text) is not None

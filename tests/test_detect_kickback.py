@@ -1,0 +1,194 @@
+"""Kickback on a small hand-built city with the traits real extracts have: the busiest
+hospital of the city, ordinary purchases that name no doctor (the visit the same or the
+day before says who sent the patient), three colleagues steering one group of patients to
+one pharmacy in another town, a specialist's chronic patients refilling expensive drugs
+every month at the pharmacy facing the hospital, and patients from a far town buying at
+home after their visit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from handmade_city import City
+
+from graphscan.detect import scan
+from graphscan.detect.kickback import Kickback
+from graphscan.store.embedded import EmbeddedStore
+from graphscan.store.neo4j import Neo4jStore
+from graphscan.workspace import Workspace
+
+DOCTORS = [f"D{i:02d}" for i in range(20)]
+RING_DOCTORS = ["D09", "D10", "D11"]
+SPECIALIST = "D00"
+RING = [f"K{i:02d}" for i in range(15)]
+CHRONIC = [f"C{i:02d}" for i in range(25)]
+FAR_TOWN = [f"T{i:02d}" for i in range(30)]
+BACKGROUND = [f"B{i:03d}" for i in range(500)]
+TOWN, OTHER_TOWN = "330102001000", "330205003000"
+#: the door pharmacy and the town's others; PF is the steered one, PX the far town's own
+NEAR = ["P1", "P2", "P3", "P4"]
+DAYS = 120
+
+
+def _kickback_city(prescribed_share: float = 0.2) -> dict[str, pd.DataFrame]:
+    """Hospital H1 (twenty doctors, 40 visits a day) is the city's busiest. Most visitors
+    buy cheap drugs right after at the door pharmacy P1 or another pharmacy in town; the
+    purchase names no doctor. Specialist D00's chronic patients come monthly and refill a
+    3,000-yuan drug at P1 (some as external prescriptions naming D00). Patients from the
+    far town see any doctor and buy at home (PX) the next day. D09-D11 send K00-K14 to PF
+    in the far town: each patient 3-5 visits, each followed the same or the next day by a
+    2,500-yuan purchase at PF, ``prescribed_share`` of them naming the doctor."""
+    rng = np.random.default_rng(23)
+    city = City(rng=rng)
+    for day in range(DAYS):
+        for person in rng.choice(BACKGROUND, 40, replace=False):
+            doctor = str(rng.choice(DOCTORS))
+            when = city.at(day, 8 + 8 * rng.random())
+            city.claim("outpatient", str(person), "H1", when, 80, doctor=doctor)
+            if rng.random() < 0.8:
+                where = "P1" if rng.random() < 0.6 else str(rng.choice(NEAR[1:]))
+                later = when + pd.Timedelta(hours=float(rng.uniform(0.2, 20)))
+                city.claim("pharmacy", str(person), where, later, 60 * rng.lognormal(0, 0.5), "O1")
+    for person in CHRONIC:
+        for month in range(4):
+            when = city.at(month * 30 + int(rng.integers(0, 25)), 9 + 6 * rng.random())
+            city.claim("outpatient", person, "H1", when, 50, doctor=SPECIALIST)
+            named = SPECIALIST if rng.random() < 0.3 else None
+            later = when + pd.Timedelta(minutes=40)
+            city.claim("pharmacy", person, "P1", later, 3000, "O1", named, None, "N18")
+    for person in FAR_TOWN:
+        for day in rng.choice(DAYS - 1, 3, replace=False):
+            when = city.at(int(day), 10)
+            city.claim("outpatient", person, "H1", when, 80, doctor=str(rng.choice(DOCTORS)))
+            amount = 1500 if rng.random() < 0.5 else 90
+            city.claim("pharmacy", person, "PX", when + pd.Timedelta(days=1), amount, "O9")
+    for i, person in enumerate(RING):
+        doctor = RING_DOCTORS[i % 3]
+        for day in rng.choice(DAYS - 1, int(rng.integers(3, 6)), replace=False):
+            when = city.at(int(day), 9 + 3 * rng.random())
+            city.claim("outpatient", person, "H1", when, 120, doctor=doctor, diagnosis="C34")
+            named = doctor if rng.random() < prescribed_share else None
+            later = when + pd.Timedelta(hours=float(rng.uniform(3, 26)))
+            city.claim("pharmacy", person, "PF", later, 2500, "O7", named, None, "C34")
+    claims = pd.DataFrame(city.rows)
+    items = claims.loc[claims["kind"] == "pharmacy", ["claim_id", "total_amount"]]
+    items = pd.DataFrame(
+        {
+            "claim_id": items["claim_id"],
+            "item_code": "X01",
+            "item_kind": "drug",
+            "quantity": 1.0,
+            "unit_price": items["total_amount"],
+            "amount": items["total_amount"],
+        }
+    )
+    providers = pd.DataFrame(
+        {
+            "provider_id": ["H1", *NEAR, "PF", "PX"],
+            "kind": ["hospital"] + ["pharmacy"] * 6,
+            "region_code": [TOWN] * 5 + [OTHER_TOWN] * 2,
+        }
+    )
+    doctors = pd.DataFrame({"doctor_id": DOCTORS, "provider_id": "H1"})
+    return {"claims": claims, "claim_items": items, "providers": providers, "doctors": doctors}
+
+
+def _store(path: Path, frames: dict[str, pd.DataFrame], *skip: str) -> EmbeddedStore:
+    store = EmbeddedStore(Workspace.open(path))
+    for table in ("providers", "doctors", "claims", "claim_items"):
+        if table not in skip:
+            store.upsert(table, frames[table])
+    return store
+
+
+@pytest.fixture(scope="module")
+def city() -> dict[str, pd.DataFrame]:
+    return _kickback_city()
+
+
+def _only_ring(store: EmbeddedStore) -> object:
+    rings = scan(store, patterns=["kickback"])
+    assert len(rings) == 1, [r.explanation_en for r in rings]
+    return rings[0]
+
+
+def test_colleagues_steering_from_the_busiest_hospital_are_one_ring(
+    city: dict[str, pd.DataFrame], tmp_path: Path
+) -> None:
+    ring = _only_ring(_store(tmp_path / "ws", city))
+    assert ring.member_ids("doctor") == set(RING_DOCTORS)
+    assert ring.member_ids("pharmacy") == {"PF"}
+    assert ring.member_ids("person") == set(RING)
+    assert ring.statistic == len(RING)
+    # most purchases name no doctor: the visit the same or the day before attributes them
+    assert ring.method["attributed_by_visit"] > ring.method["flows"]
+    claims = pd.DataFrame(city["claims"]).set_index("claim_id").loc[ring.claim_ids]
+    assert set(claims["kind"]) == {"outpatient", "pharmacy"}
+    assert set(claims["person_id"]) == set(RING)
+    assert "the distant pharmacy" in ring.explanation_en
+    assert ring.method["lost_signals"] == []
+
+
+def test_chronic_refills_at_the_door_and_far_town_patients_are_not_rings(
+    city: dict[str, pd.DataFrame], tmp_path: Path
+) -> None:
+    """The specialist's patients all buy 3,000-yuan drugs at P1, far more than the
+    colleagues' patients, but P1 is the hospital's own door pharmacy; the far town's
+    patients buy at home after seeing any of the doctors."""
+    store = _store(tmp_path / "ws", city)
+    flows = Kickback().catchment(
+        store.projection("prescription_flows", since=None, until=None, high_value=1000.0)
+    )
+    door = flows[(flows["doctor_id"] == SPECIALIST) & (flows["pharmacy_id"] == "P1")]
+    assert (door["hv_patients"] == len(CHRONIC)).all()
+    assert door["near"].all() and (door["peer_share"] >= Kickback().catchment_share).all()
+    for ring in scan(store, patterns=["kickback"]):
+        assert not ring.member_ids("person") & {*CHRONIC, *FAR_TOWN}
+        assert SPECIALIST not in ring.member_ids("doctor")
+        assert not ring.member_ids("pharmacy") & {"P1", "PX"}
+
+
+def test_without_regions_the_catchment_still_expects_the_door(
+    city: dict[str, pd.DataFrame], tmp_path: Path
+) -> None:
+    ring = _only_ring(_store(tmp_path / "ws", city, "providers"))
+    assert ring.member_ids("doctor") == set(RING_DOCTORS)
+    assert ring.member_ids("person") == set(RING)
+    assert [s for s, _ in ring.method["lost_signals"]] == ["providers.region_code"]
+    assert "the distant pharmacy" not in ring.explanation_en
+
+
+def test_without_claim_items_or_doctors_table(
+    city: dict[str, pd.DataFrame], tmp_path: Path
+) -> None:
+    """High value comes from the claim totals, and the institution from the visits."""
+    ring = _only_ring(_store(tmp_path / "ws", city, "claim_items", "doctors"))
+    assert ring.member_ids("doctor") == set(RING_DOCTORS)
+    assert ring.member_ids("person") == set(RING)
+    lost = dict(ring.method["lost_signals"])
+    assert "high value from claim totals" in lost["claim_items"]
+
+
+def test_only_visits_say_who_sent_the_patients(tmp_path: Path) -> None:
+    """No purchase names a doctor: the ring is found from visit -> purchase pairs alone."""
+    ring = _only_ring(_store(tmp_path / "ws", _kickback_city(prescribed_share=0.0)))
+    assert ring.member_ids("doctor") == set(RING_DOCTORS)
+    assert ring.member_ids("person") == set(RING)
+    assert ring.method["attributed_by_visit"] == len(pd.DataFrame(ring.claim_ids)) // 2
+
+
+@pytest.mark.neo4j
+def test_neo4j_finds_the_same_ring(
+    city: dict[str, pd.DataFrame], neo4j_store: Neo4jStore, tmp_path: Path
+) -> None:
+    for table in ("providers", "doctors", "claims", "claim_items"):
+        neo4j_store.upsert(table, city[table])
+    want = _only_ring(_store(tmp_path / "ws", city))
+    got = scan(neo4j_store, patterns=["kickback"])
+    assert len(got) == 1
+    assert got[0].members == want.members
+    assert got[0].claim_ids == want.claim_ids
+    assert got[0].p_value == pytest.approx(want.p_value)
