@@ -166,6 +166,10 @@ class Workspace:
         return _private_dir(self.root / "quarantine")
 
     @property
+    def spill_dir(self) -> Path:
+        return _private_dir(self.root / "spill")
+
+    @property
     def exports_dir(self) -> Path:
         return _private_dir(self.root / "exports")
 
