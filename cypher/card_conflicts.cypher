@@ -118,5 +118,10 @@ RETURN c.claim_id AS claim_id, coalesce(c.card_id, c.person_id) AS card_id,
             AND x.operator_id = operator_id][0].inside, 0) AS far_inside,
   coalesce([x IN far_volume WHERE x.provider_id = c.provider_id
             AND x.operator_id = operator_id][0].activity, 0) AS far_activity,
+  reduce(t = 0, x IN far_volume |
+    t + CASE WHEN x.provider_id = c.provider_id THEN x.inside ELSE 0 END) AS provider_far_inside,
+  reduce(t = 0, x IN far_volume |
+    t + CASE WHEN x.provider_id = c.provider_id THEN x.activity ELSE 0 END)
+    AS provider_far_activity,
   window_days
 ORDER BY provider_id, operator_id, card_id, claim_id, reason

@@ -53,6 +53,8 @@ _DDL = (
         from_status VARCHAR, to_status VARCHAR, note VARCHAR)""",
     # who made the entry; added after the first case books were written
     "ALTER TABLE case_events ADD COLUMN IF NOT EXISTS author VARCHAR",
+    """CREATE TABLE IF NOT EXISTS case_assignments (
+        case_id VARCHAR, assignee VARCHAR, assigned_by VARCHAR, assigned_at TIMESTAMP)""",
     """CREATE TABLE IF NOT EXISTS scans (
         scan_id VARCHAR, started_at TIMESTAMP, patterns VARCHAR, since TIMESTAMP,
         until TIMESTAMP, cases INTEGER)""",
@@ -247,6 +249,53 @@ class CaseBook:
             [case_id, _now(), kind, case.status, status, note, author],
         )
         return self.get(case_id)
+
+    def assign(self, case_id: str, assignee: str | None, by: str) -> None:
+        """Hand a case to an investigator (None: to nobody); the latest assignment holds
+        and every one is kept with who made it and when."""
+        self.get(case_id)
+        self.db.execute(
+            "INSERT INTO case_assignments VALUES (?, ?, ?, ?)", [case_id, assignee, by, _now()]
+        )
+
+    def assignments(self, case_id: str) -> list[dict[str, Any]]:
+        """Every assignment of a case, oldest first."""
+        rows = self.db.execute(
+            "SELECT assignee, assigned_by, assigned_at FROM case_assignments "
+            "WHERE case_id = ? ORDER BY assigned_at",
+            [case_id],
+        ).fetchall()
+        return [dict(zip(("assignee", "by", "at"), r, strict=True)) for r in rows]
+
+    def queue(self, include_stale: bool = False) -> pd.DataFrame:
+        """``list()`` plus each case's current assignee, its regions (from the region part
+        of its providers' national codes) and its member ids as one searchable text."""
+        cases = self.list(include_stale=include_stale)
+        extra = self.db.execute(
+            "SELECT m.case_id, "
+            "string_agg(DISTINCT CASE WHEN m.member_kind IN ('institution', 'pharmacy') "
+            "AND length(m.member_id) = 12 THEN substr(m.member_id, 2, 6) END, ',') AS region, "
+            "string_agg(m.member_id, ' ') AS member_ids, "
+            "(SELECT arg_max(a.assignee, a.assigned_at) FROM case_assignments a "
+            "WHERE a.case_id = m.case_id) AS assignee "
+            "FROM case_members m GROUP BY m.case_id"
+        ).df()
+        return cases.merge(extra, on="case_id", how="left")
+
+    def cases_of(self, entities: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[str]]:
+        """(member kind, id) -> ids of the current cases it belongs to, for the entities
+        given (what a neighbourhood marks)."""
+        wanted = pd.DataFrame(list(entities), columns=["k", "i"], dtype="string")
+        self.db.register("_wanted", wanted)
+        try:
+            rows = self.db.execute(
+                "SELECT m.member_kind, m.member_id, list(DISTINCT m.case_id ORDER BY m.case_id) "
+                "FROM case_members m JOIN cases c USING (case_id) JOIN _wanted w "
+                "ON m.member_id = w.i WHERE c.current GROUP BY ALL"
+            ).fetchall()
+        finally:
+            self.db.unregister("_wanted")
+        return {(kind, ident): ids for kind, ident, ids in rows}
 
     # -- reading ------------------------------------------------------------------
     def _ids(self, current_only: bool) -> list[str]:

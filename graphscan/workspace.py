@@ -15,6 +15,7 @@ import atexit
 import json
 import os
 import sys
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -30,6 +31,11 @@ META_FILE = "workspace.json"
 LOCK_FILE = "graphscan.lock"
 PRIVATE_DIR = 0o700
 PRIVATE_FILE = 0o600
+#: Seconds to wait for a DuckDB file another process holds for a moment (the workbench
+#: opens it per request), before the lock error is raised.
+LOCK_WAIT_S = 10.0
+#: lock files whose removal at exit is registered (the workbench reopens its store often)
+_RELEASED_AT_EXIT: set[Path] = set()
 
 
 def _private_dir(path: Path) -> Path:
@@ -145,21 +151,31 @@ class Workspace:
         return _private_dir(self.root / "quarantine")
 
     @property
+    def spill_dir(self) -> Path:
+        return _private_dir(self.root / "spill")
+
+    @property
     def exports_dir(self) -> Path:
         return _private_dir(self.root / "exports")
 
     def db(self) -> duckdb.DuckDBPyConnection:
         """One connection per process: DuckDB allows a single writer per file."""
         if self._db is None:
-            try:
-                self._db = duckdb.connect(str(self.db_path))
-            except duckdb.IOException as exc:
-                if "lock" not in str(exc).lower():
-                    raise
-                raise WorkspaceBusy(self._busy()) from None
+            deadline = time.monotonic() + LOCK_WAIT_S
+            while self._db is None:
+                try:
+                    self._db = duckdb.connect(str(self.db_path))
+                except duckdb.IOException as exc:
+                    if "lock" not in str(exc).lower():
+                        raise
+                    if time.monotonic() > deadline:
+                        raise WorkspaceBusy(self._busy()) from None
+                    time.sleep(0.05)
             for path in self.root.glob("graphscan.duckdb*"):
                 os.chmod(path, PRIVATE_FILE)
-            atexit.register(_release, self.root / LOCK_FILE)
+            if self.root / LOCK_FILE not in _RELEASED_AT_EXIT:
+                atexit.register(_release, self.root / LOCK_FILE)
+                _RELEASED_AT_EXIT.add(self.root / LOCK_FILE)
             _write_private(
                 self.root / LOCK_FILE,
                 json.dumps(

@@ -535,3 +535,43 @@ def test_rush_hour_cap_leaves_a_normal_city_unchanged(store: EmbeddedStore) -> N
         (r.members, r.claim_ids, r.p_value) for r in uncapped
     ]
     assert capped
+
+
+def test_sessions_sharing_collected_cards_are_one_crowd() -> None:
+    """A broker's two sessions at one counter: each holds five strangers (cards seen
+    there once or twice), too few alone against the counter's share of strangers; two of
+    the cards were swiped in both sessions, so the sessions are one crowd, tested
+    together, and found. A third session of strangers sharing no card stays alone and
+    is not reported."""
+    from graphscan.detect.engines.cooccurrence import stranger_crowds
+
+    sessions = {
+        "a": ["S0", "S1", "S2", "S3", "S4"],
+        "b": ["S0", "S1", "S5", "S6", "S7"],
+        "c": ["T0", "T1", "T2", "T3", "T4"],
+    }
+    rows = [
+        (context, card, 2 if card in ("S0", "S1") else 1)
+        for context, cards in sessions.items()
+        for card in [*cards, "REGULAR"]
+    ]
+    members = pd.DataFrame(
+        {
+            "venue": 0,
+            "site": "P1",
+            "context": [c for c, _, _ in rows],
+            "size": 6,
+            "entity": [e for _, e, _ in rows],
+            "n_entity": [50 if e == "REGULAR" else n for _, e, n in rows],
+            "claim_id": [f"{c}-{e}" for c, e, _ in rows],
+        }
+    )
+    share = pd.Series({0: 0.25})
+    alone = stats.binom.logsf(4, 6, 0.25) / np.log(10) + np.log10(3)
+    assert alone > np.log10(0.01)  # no session is a crowd on its own
+    crowds = stranger_crowds(members, share, max_visits=2, min_strangers=5, max_p=0.01)
+    assert len(crowds) == 1 and len(crowds[0]) == 1
+    crowd = crowds[0][0]
+    assert crowd.contexts == ["a", "b"]
+    assert crowd.entities == [f"S{i}" for i in range(8)]
+    assert (crowd.observed, crowd.expected) == (10, pytest.approx(3.0))

@@ -300,3 +300,43 @@ def test_overlap_counts_only_across_providers(tmp_path: Path) -> None:
     assert found == [["card-X", "B", "overlap"]]
     assert flagged["operator_stays"].tolist() == [1]
     assert flagged["all_stays"].tolist() == [3]
+
+
+def test_borrowed_cards_spread_over_the_cashiers_are_one_ring(tmp_path: Path) -> None:
+    """Ten holders from another county lie in hospital H, settled by whichever of five
+    cashiers is at the desk (two cards each: no cashier has a ring of their own), while
+    their cards keep buying at their home pharmacy far away. Over all of H's cashiers the
+    far-away purchases inside the stays are far beyond the holders' own pace: one ring of
+    H and the ten cards, no cashier named. H's local patients shopping next door are not
+    far away and are not in it. No persons table is needed."""
+    rows: list[dict[str, object]] = []
+    far = [f"X{i}" for i in range(10)]
+    for i, person in enumerate(far):
+        for day in range(0, 360, 30):  # the holder's own pace at home
+            _stay(rows, person, "P2", day, 80.0, 0, "J06", kind="pharmacy")
+        admit = 35 + 30 * (i % 10)
+        _stay(rows, person, "H", admit, 9_000.0, 8, "K80.2")
+        rows[-1]["operator_id"] = f"O{i % 5}"
+        _stay(rows, person, "P2", admit + 3, 80.0, 0, "J06", kind="pharmacy")
+    for i in range(30):
+        person = f"L{i:02d}"
+        for day in range(i, 360, 20):
+            _stay(rows, person, "P1", day, 60.0, 0, "J06", kind="pharmacy")
+        _stay(rows, person, "H", 10 + 11 * i, 6_000.0, 6, "I63.9")
+        rows[-1]["operator_id"] = f"O{i % 5}"
+    providers = pd.DataFrame(
+        {
+            "provider_id": ["H", "P1", "P2"],
+            "kind": ["institution", "pharmacy", "pharmacy"],
+            "region_code": ["330702001000", "330702001000", "330703001000"],
+        }
+    )
+    store = EmbeddedStore(Workspace.open(tmp_path / "spread"))
+    store.upsert("providers", providers)
+    store.upsert("claims", pd.DataFrame(rows))
+    rings = scan(store, patterns=["identity_misuse"])
+    assert len(rings) == 1
+    ring = rings[0]
+    assert ring.member_ids("institution") == {"H"}
+    assert ring.member_ids("operator") == set()
+    assert ring.member_ids("person") == set(far)

@@ -196,6 +196,7 @@ def city() -> dict[str, pd.DataFrame]:
     providers = pd.DataFrame(
         {
             "provider_id": ["H1", "H2", "K1", "P1", "P2", "P3", "P4", "P5"],
+            "name": ["一院", "二院", None, "康民药店", None, "仁和药店", None, None],
             "kind": ["hospital", "hospital", "clinic"] + ["pharmacy"] * 5,
             "region_code": ["R1", "R2", "R1", "R1", "R2", None, "X4", "Y5"],
             "row_hash": ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8"],

@@ -89,9 +89,11 @@ def package_files(
     claims: pd.DataFrame,
     reveal: Revealer | None,
     context: CaseContext | None = None,
+    extra: dict[str, bytes] | None = None,
 ) -> dict[str, bytes]:
     """Every file of the package, manifest included, as bytes. ``context`` is what the
-    store knows beyond the claims (graphscan.viz.context.case_context)."""
+    store knows beyond the claims (graphscan.viz.context.case_context); ``extra`` files
+    (such as who exported it from the workbench) are covered by the manifest too."""
     context = context or CaseContext()
     missing = set(case.claim_ids) - set(claims["claim_id"].astype(str))
     if missing:
@@ -114,6 +116,7 @@ def package_files(
         MEMO_MD: memo_markdown(sections).encode(),
         MEMO_HTML: memo_html(f"{case.case_id} 案件备忘录 / case memo", sections).encode(),
     }
+    files.update(extra or {})
     files[MANIFEST] = manifest_text(files)
     files[README] = readme_text(case.case_id, sha256(files[MANIFEST]))
     return files
@@ -149,9 +152,10 @@ def export_case(
     out_dir: Path,
     reveal: Revealer | None = None,
     context: CaseContext | None = None,
+    extra: dict[str, bytes] | None = None,
 ) -> Package:
     """Write the package files into ``out_dir`` and zip them beside them."""
-    files = package_files(case, claims, reveal, context)
+    files = package_files(case, claims, reveal, context, extra)
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, data in files.items():
         (out_dir / name).write_bytes(data)

@@ -206,6 +206,8 @@ def busy_pharmacies(
         operator = staff(world.operator_first, world.operator_count, pharmacy, 1, rng)
         county = world.provider_county[hospital]
         catchment = np.flatnonzero((people.county == county) & (people.death_day < 0) & pool.unused)
+        if not len(catchment):  # every living person of the county is taken by other groups
+            continue
         n_days = int(rng.integers(60, 120))
         days = np.sort(
             rng.choice(np.flatnonzero((np.arange(DAYS) + 2) % 7 < 5), n_days, replace=False)

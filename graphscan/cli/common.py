@@ -107,17 +107,27 @@ def _holder() -> str:
     return context.command_path if context is not None else "graphscan"
 
 
-def open_workspace(path: str | None, store: str | None = None) -> Workspace:
+def _writer(ws: Workspace) -> Workspace:
+    """A load, scan or demo defers in one line to a workbench serving the workspace
+    (see graphscan.serve.lease)."""
+    from graphscan.serve.lease import refuse_if_served
+
+    refuse_if_served(ws)
+    return ws
+
+
+def open_workspace(path: str | None, store: str | None = None, writing: bool = False) -> Workspace:
     """An existing workspace; a missing one is one clear line (only load and demo create).
     With a Neo4j ``store`` the data lives on the server and the workspace only keeps the
-    local case book and exports, so it is made when missing."""
+    local case book and exports, so it is made when missing. ``writing``: a scan."""
     server = store not in (None, "", "embedded")
-    return Workspace.open(path, create=server, holder=_holder())
+    ws = Workspace.open(path, create=server, holder=_holder())
+    return _writer(ws) if writing else ws
 
 
 def create_workspace(path: str | None, demo: bool = False) -> Workspace:
     """The workspace of load and demo, made (private) when it does not exist yet."""
-    return Workspace.open(path, create=True, demo=demo, holder=_holder())
+    return _writer(Workspace.open(path, create=True, demo=demo, holder=_holder()))
 
 
 def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -75,8 +75,9 @@ def _register() -> None:
     from graphscan.cli import load as load_cmd
     from graphscan.cli import neo4j as neo4j_cmd
     from graphscan.cli import scan as scan_cmd
+    from graphscan.cli import serve as serve_cmd
 
-    for module in (demo_cmd, load_cmd, neo4j_cmd, evidence_cmd, scan_cmd, generate_cmd):
+    for module in (demo_cmd, load_cmd, neo4j_cmd, evidence_cmd, scan_cmd, generate_cmd, serve_cmd):
         for command in module.COMMANDS:
             cli.add_command(command)
     for command in cli.commands.values():

@@ -143,6 +143,12 @@ def _ranked_table(frame: pd.DataFrame) -> str:
     is_flag=True,
     help="Print time and peak memory per detector stage / 打印各阶段耗时和内存峰值.",
 )
+@click.option(
+    "--memory",
+    default=None,
+    help="Memory budget, e.g. 8GB (default: 3/4 of the machine); the engine spills to disk "
+    "past it / 内存预算（默认本机内存的 3/4），超出部分写入磁盘.",
+)
 @workspace_option
 @store_option
 @friendly_errors
@@ -152,6 +158,7 @@ def scan(
     until: datetime | None,
     top: int,
     profile: bool,
+    memory: str | None,
     workspace: str | None,
     store: str | None,
 ) -> None:
@@ -163,11 +170,12 @@ def scan(
       graphscan scan --workspace city-ws
       graphscan scan --pattern card_lending --since 2025-01-01 --until 2025-06-30
     """
+    from graphscan import budget
     from graphscan.api import input_gaps, scan_store
     from graphscan.detect import ScanReport
     from graphscan.store import open_store
 
-    ws = open_workspace(workspace, store)
+    ws = open_workspace(workspace, store, writing=True)
     chosen = list(patterns or PATTERNS)
     db = open_store(store, ws)
     check_key(ws, db)
@@ -180,6 +188,9 @@ def scan(
                 p=ws.root,
             )
         )
+    limit = budget.parse_size(memory) if memory else budget.machine_default()
+    budget.check(budget.window_counts(db.status(), since, until), limit)
+    db.limit_memory(int(limit * budget.ENGINE_SHARE))
     for gap in input_gaps(db, chosen):
         click.echo(gap, err=True)
     with click.progressbar(

@@ -203,10 +203,10 @@ class CardLending(Detector):
             members, share, self.stranger_bursts, self.min_strangers, self.edge_p
         )
         home = holders["home_region"].dropna()
-        groups += [
+        crowds = [
             c
             for c in crowds
-            if not self._household([c], None, household) and not self._outing(c, home)
+            if not self._household(c, None, household) and not self._outing(_cards(c), home)
         ]
         burst = travelling["day"].astype(str) + "#" + travelling["burst"].astype(str)
         roaming = roaming_groups(
@@ -216,9 +216,9 @@ class CardLending(Detector):
             frames.communities,
             household,
         )
-        seen = [set(g.entities) for g in groups]
+        seen = [set(g.entities) for g in groups] + [_cards(c) for c in crowds]
         roaming = [r for r in roaming if not any(_overlap(_cards(r), s) for s in seen)]
-        stacks = _lockstep(groups) + roaming
+        stacks = _lockstep(groups, crowds) + roaming
         places = [venues.card_places(stack) for stack in stacks]
         pharmacies = sorted({p for ring in places for where in ring.values() for p in where})
         judged = (
@@ -236,15 +236,15 @@ class CardLending(Detector):
             candidates.append(self._candidate(frames, venues, stack, far_, holders, travels))
         return candidates
 
-    def _outing(self, crowd: Group, home: pd.Series) -> bool:
+    def _outing(self, cards: set[str], home: pd.Series) -> bool:
         """A crowd of strangers most of whom live in one village (the full region code)
         came together (a village's screening day, a bus to a check-up): a broker's
         collected cards come from scattered homes. Unknown homes cannot tell the two
         apart."""
-        places = home.reindex(crowd.entities).dropna()
+        places = home.reindex(sorted(cards)).dropna()
         if places.empty:
             return False
-        return places.value_counts().iloc[0] >= self.outing_share * len(crowd.entities)
+        return places.value_counts().iloc[0] >= self.outing_share * len(cards)
 
     def _household(self, stack: list[Group], far_: FarCards | None, household: pd.Series) -> bool:
         """A small group whose holders' households are unknown and who are not away from
@@ -373,9 +373,12 @@ def _overlap(a: set[str], b: set[str]) -> bool:
     return shared >= min(SHARED_CARDS, 0.5 * min(len(a), len(b)))
 
 
-def _lockstep(groups: list[Group]) -> list[list[Group]]:
+def _lockstep(groups: list[Group], crowds: list[list[Group]]) -> list[list[Group]]:
     """Groups at different counters that share at least half of the smaller group's cards
-    are one stack of cards moving together across outlets: one ring."""
+    are one stack of cards moving together across outlets: one ring. Each crowd of
+    strangers (its sessions linked by shared cards) is one already."""
+    start = len(groups)
+    groups = groups + [g for crowd in crowds for g in crowd]
     parent = list(range(len(groups)))
 
     def root(i: int) -> int:
@@ -384,6 +387,10 @@ def _lockstep(groups: list[Group]) -> list[list[Group]]:
             i = parent[i]
         return i
 
+    for crowd in crowds:
+        for k in range(1, len(crowd)):
+            parent[start + k] = start
+        start += len(crowd)
     cards = [set(g.entities) for g in groups]
     for i in range(len(groups)):
         for j in range(i + 1, len(groups)):

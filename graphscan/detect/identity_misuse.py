@@ -134,6 +134,28 @@ class IdentityMisuse(Detector):
                     frames, rows, str(provider), (int(best[0]), float(best[1])), exp_all
                 )
             )
+        found = {str(c.members[0].id) for c in candidates}
+        candidates += self._spread_stays(frames, flagged, found, window_days)
+        return candidates
+
+    def _spread_stays(
+        self, frames: Frames, flagged: pd.DataFrame, found: set[str], window_days: float
+    ) -> list[Candidate]:
+        """Stays with far-away visits spread over several cashiers of one provider
+        (whoever is at the desk settles the borrowed cards; no one cashier ties them):
+        the provider's far-away visits inside stays against its holders' own pace, over
+        all its operators, for providers without a ring of one operator."""
+        away = flagged[(flagged["reason"] == "elsewhere") & ~flagged["provider_id"].isin(found)]
+        candidates = []
+        for provider, rows in away.groupby("provider_id", sort=True):
+            if rows["operator_id"].nunique() < 2 or rows["card_id"].nunique() < self.min_cards:
+                continue
+            test = (
+                int(rows["provider_far_inside"].iloc[0]),
+                float(rows["provider_far_activity"].iloc[0]) / window_days,
+            )
+            rows = rows.assign(operator_id="")
+            candidates.append(self._candidate(frames, rows, str(provider), test, test[1]))
         return candidates
 
     @staticmethod

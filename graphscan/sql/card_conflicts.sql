@@ -31,6 +31,8 @@
 --   far_activity    BIGINT, over the same stays: the holder's far-away visits and purchases
 --                   outside the stay times the stay's inner_days days (the holder's own pace,
 --                   so far_activity / window_days is what independence expects inside)
+--   provider_far_inside, provider_far_activity  BIGINT, far_inside and far_activity over
+--                   all operators of the provider (stays no one cashier ties together)
 --   window_days     BIGINT, days from the window's first claim to its last
 -- Order: provider_id, operator_id, card_id, claim_id, reason
 WITH c AS (
@@ -72,6 +74,9 @@ WITH c AS (
     SELECT provider_id, operator_id, sum(inside) AS far_inside,
            sum((total - inside) * inner_days) AS far_activity
     FROM holder_far GROUP BY provider_id, operator_id
+), provider_far AS (
+    SELECT provider_id, sum(far_inside) AS far_inside, sum(far_activity) AS far_activity
+    FROM far_volume GROUP BY provider_id
 ), stays AS (
     SELECT claim_id, card_id, person_id, provider_id, start_time, end_time FROM c
     WHERE kind = 'inpatient' AND end_time IS NOT NULL
@@ -120,6 +125,8 @@ SELECT c.claim_id, c.card_id, c.person_id, c.provider_id, coalesce(v.kind, '') A
        (SELECT coalesce(sum(operator_stays), 0) FROM stay_volume) AS all_stays,
        coalesce(fv.far_inside, 0) AS far_inside,
        coalesce(fv.far_activity, 0) AS far_activity,
+       coalesce(pf.far_inside, 0) AS provider_far_inside,
+       coalesce(pf.far_activity, 0) AS provider_far_activity,
        (SELECT date_diff('day', min(CAST(start_time AS DATE)), max(CAST(start_time AS DATE))) + 1
         FROM c) AS window_days
 FROM flagged f
@@ -127,5 +134,6 @@ JOIN c ON c.claim_id = f.claim_id
 JOIN volume vol ON vol.provider_id = c.provider_id AND vol.operator_id = c.operator_id
 LEFT JOIN stay_volume sv ON sv.provider_id = c.provider_id AND sv.operator_id = c.operator_id
 LEFT JOIN far_volume fv ON fv.provider_id = c.provider_id AND fv.operator_id = c.operator_id
+LEFT JOIN provider_far pf ON pf.provider_id = c.provider_id
 LEFT JOIN providers v ON v.provider_id = c.provider_id
 ORDER BY c.provider_id, c.operator_id, c.card_id, c.claim_id, f.reason

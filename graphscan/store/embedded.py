@@ -218,6 +218,13 @@ class EmbeddedStore(Store):
             ],
         )
 
+    def limit_memory(self, budget: int) -> None:
+        """DuckDB spills joins, aggregates and sorts past ``budget`` into the workspace's
+        own ``spill`` folder (private, beside the data it comes from) instead of growing."""
+        spill = self.workspace.spill_dir
+        self.db.execute(f"SET memory_limit = '{int(budget)}B'")
+        self.db.execute("SET temp_directory = ?", [str(spill)])
+
     # -- reading ------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
         counts = {name: self._count(name) for name in TABLES}

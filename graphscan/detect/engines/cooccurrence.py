@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
-from graphscan.detect.engines.significance import poisson_tail
+from graphscan.detect.engines.significance import log10_poisson_tail, poisson_tail
 
 #: seeded Leiden ``node, community`` on a ``source, target, weight`` edge list
 #: (:meth:`graphscan.store.base.Store.communities`)
@@ -310,15 +310,24 @@ def _group(
 
 
 def stranger_crowds(
-    members: pd.DataFrame, share: pd.Series, max_visits: int, min_strangers: int, max_p: float
-) -> list[Group]:
+    members: pd.DataFrame,
+    share: pd.Series,
+    max_visits: int,
+    min_strangers: int,
+    max_p: float,
+    min_shared: int = 2,
+) -> list[list[Group]]:
     """Contexts crowded with strangers: entities seen in at most ``max_visits`` contexts
     of the venue (a broker's session of collected cards, each swiped once or twice, so
     that no pair meets often enough for a pair test). ``members`` as for
     :func:`find_groups`; ``share``: venue -> share of strangers among the cards of its
-    contexts. A context with at least ``min_strangers`` strangers is tested against the
-    venue's share (binomial tail, Bonferroni over the contexts tested); each one kept is
-    a Group of its strangers."""
+    contexts. Contexts with at least ``min_strangers`` strangers are candidates; those
+    sharing ``min_shared`` strangers are one crowd (the same collected cards swiped
+    again in another session, at any counter: a stranger's one or two visits both
+    falling in crowds is the broker's signature). Each crowd is tested as a whole: its
+    strangers against the venues' shares (binomial tail for one context, Poisson tail
+    of the sum for several, which errs on the side of a larger p-value), Bonferroni over
+    the contexts tested. A crowd kept is a list of Groups, one per venue."""
     strangers = members[members["n_entity"] <= max_visits]
     per = strangers.groupby(["venue", "context"], sort=True).agg(
         k=("entity", "nunique"), n=("size", "first")
@@ -329,27 +338,63 @@ def stranger_crowds(
     rate = np.nan_to_num(
         per.index.get_level_values("venue").map(share).to_numpy(dtype=float), nan=1.0
     ).clip(1e-6, 1.0)
-    n = per["n"].to_numpy(dtype=float)
-    expected = n * rate
-    log10_p = stats.binom.logsf(per["k"].to_numpy() - 1, n, rate) / np.log(10)
-    groups = []
-    for (venue, context), k, exp, lp in zip(per.index, per["k"], expected, log10_p, strict=True):
-        if lp + np.log10(len(per)) > np.log10(max_p):
-            continue
-        rows = strangers[(strangers["venue"] == venue) & (strangers["context"] == context)]
-        groups.append(
+    per["expected"] = per["n"].to_numpy(dtype=float) * rate
+    per["log10_p"] = stats.binom.logsf(per["k"].to_numpy() - 1, per["n"], rate) / np.log(10)
+    chosen = strangers.set_index(["venue", "context"]).loc[per.index].reset_index()
+    bar = np.log10(max_p) - np.log10(len(per))
+    crowds = []
+    for crowd in _linked_contexts(chosen, min_shared):
+        part = per.loc[crowd]
+        together = log10_poisson_tail(float(part["k"].sum()), float(part["expected"].sum()))
+        if len(part) > 1 and together <= bar:
+            crowds.append((crowd, together))
+        else:  # a chain through a crowded venue proves nothing: each context alone
+            crowds += [([key], p) for key, p in part["log10_p"].items() if p <= bar]
+    return [_crowd(chosen, per.loc[crowd], log10_p, len(per)) for crowd, log10_p in crowds]
+
+
+def _crowd(chosen: pd.DataFrame, part: pd.DataFrame, log10_p: float, tests: int) -> list[Group]:
+    """One crowd of strangers as one Group per venue (the Bonferroni factor on the first)."""
+    rows = chosen.set_index(["venue", "context"]).loc[part.index].reset_index()
+    stack: list[Group] = []
+    for venue, at in rows.groupby("venue", sort=True):
+        here = part.loc[[venue]]
+        stack.append(
             Group(
                 venue=venue,
-                entities=sorted(set(rows["entity"])),
-                contexts=[context],
-                quorum=int(k),
-                claim_ids=sorted(set(rows["claim_id"])),
-                observed=int(k),
-                expected=float(exp),
-                tests=len(per),
+                entities=sorted(set(at["entity"])),
+                contexts=sorted(set(at["context"])),
+                quorum=int(here["k"].min()),
+                claim_ids=sorted(set(at["claim_id"])),
+                observed=int(here["k"].sum()),
+                expected=float(here["expected"].sum()),
+                tests=0 if stack else tests,
                 pair_edges=0,
                 kind="strangers",
-                log10_p=float(lp),
+                log10_p=log10_p,
             )
         )
-    return groups
+    return stack
+
+
+def _linked_contexts(chosen: pd.DataFrame, min_shared: int) -> list[list[tuple[Any, Any]]]:
+    """(venue, context) keys of ``chosen`` joined when they share ``min_shared``
+    entities, as connected parts in key order."""
+    keys = list(dict.fromkeys(zip(chosen["venue"], chosen["context"], strict=True)))
+    index = {key: i for i, key in enumerate(keys)}
+    entity = chosen["entity"].astype("category")
+    m = sparse.csr_matrix(
+        (
+            np.ones(len(chosen)),
+            (
+                [index[k] for k in zip(chosen["venue"], chosen["context"], strict=True)],
+                entity.cat.codes.to_numpy(),
+            ),
+        ),
+        shape=(len(keys), len(entity.cat.categories)),
+    )
+    m.data[:] = 1.0
+    shared = (m @ m.T).tocoo()
+    link = (shared.data >= min_shared) & (shared.row < shared.col)
+    graph = ig.Graph(n=len(keys), edges=list(zip(shared.row[link], shared.col[link], strict=True)))
+    return [[keys[i] for i in sorted(part)] for part in graph.connected_components()]

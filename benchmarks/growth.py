@@ -1,0 +1,218 @@
+"""Growth curves: generate, load and scan cities of 1, 5, 10 and 50 million claim lines.
+
+    .venv/bin/python -m benchmarks.growth                        # 1, 5, 10, 50 M claims
+    .venv/bin/python -m benchmarks.growth --claims 1e6 5e6 --memory 8GB
+    .venv/bin/python -m benchmarks.growth --lock /tmp/heavy.lock # take turns per step
+
+Every step runs in a child process under ``/usr/bin/time -v`` (its own wall time and peak
+resident memory, nothing of the parent's): generating the city (Parquet, cached under
+--root like benchmarks/scan.py's cities), loading it into a workspace, ``graphscan scan
+--memory --profile`` (time and peak memory of the whole scan and of each detector stage),
+and last DuckDB's own copy of the same files into a fresh database (the ratio says how far
+the loader is from what the engine itself does on this machine). Figures of steps already
+done are kept in --root/growth/*.json, so a rerun (or a run that was stopped) goes on
+where it was; persons are scaled to the claims wanted at today's claims per person and
+the claims actually generated are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.city import TABLES, city_name, use_bench_key
+
+#: claim lines per person of the hard city (14.4 M claims for 1 M persons)
+CLAIMS_PER_PERSON = 14.4
+SEED = 1
+
+
+def name_of(persons: int) -> str:
+    """The folder benchmarks/scan.py gives the same city, so both share the cache."""
+    return city_name(persons, SEED, "hard", None)
+
+
+# -- the steps, each run in its own process ----------------------------------------------
+def generate(root: Path, persons: int) -> dict:
+    from graphscan.examples.city import generate_city
+
+    summary = generate_city(root / "cities" / name_of(persons), persons, SEED, "hard", "parquet")
+    return {"claims": summary.claims, "claim_items": summary.claim_items}
+
+
+def load(root: Path, persons: int) -> dict:
+    from benchmarks.city import city, use_bench_key
+    from graphscan.store import open_store
+
+    use_bench_key(root)
+    _, ws = city(root, persons, SEED)
+    counts = open_store(None, ws).status()["counts"]
+    return {"claims": counts["claims"], "claim_items": counts["claim_items"]}
+
+
+def duckdb_copy(root: Path, persons: int) -> dict:
+    """DuckDB's own Parquet -> table copy of the files the loader reads, claims timed apart."""
+    import duckdb
+
+    data = root / "cities" / name_of(persons)
+    scratch = Path(tempfile.mkdtemp(prefix="growth-copy-", dir=root))
+    try:
+        db = duckdb.connect(str(scratch / "copy.duckdb"))
+        seconds = {}
+        for table in TABLES:
+            began = time.perf_counter()
+            db.execute(
+                f"CREATE TABLE {table} AS SELECT * FROM read_parquet(?)",
+                [str(data / f"{table}.parquet")],
+            )
+            db.execute("CHECKPOINT")
+            seconds[table] = time.perf_counter() - began
+        db.close()
+    finally:
+        shutil.rmtree(scratch)
+    return {"seconds": sum(seconds.values()), "claims_seconds": seconds["claims"]}
+
+
+STEPS = {"generate": generate, "load": load, "copy": duckdb_copy}
+
+
+# -- the parent: runs each step under /usr/bin/time -v ----------------------------------
+def _timed(command: list[str], lock: Path | None) -> tuple[float, float, str]:
+    """Wall seconds, peak resident GB and stdout of ``command`` in a child process."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
+        wrapped = ["/usr/bin/time", "-v", "-o", report.name, *command]
+        if lock is not None:
+            wrapped = ["flock", str(lock), "nice", *wrapped]
+        done = subprocess.run(wrapped, capture_output=True, text=True)
+        usage = report.read()
+    if done.returncode:
+        sys.exit(f"{' '.join(command)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    peak_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", usage).group(1))
+    clock = re.search(r"Elapsed \(wall clock\) time .*: (\S+)", usage).group(1)
+    seconds = 0.0
+    for part in clock.split(":"):
+        seconds = seconds * 60 + float(part)
+    return seconds, peak_kb / 1024**2, done.stdout
+
+
+def _step(root: Path, persons: int, step: str, lock: Path | None) -> dict:
+    """A step's figures, measured now or kept from an earlier run."""
+    kept = root / "growth" / f"{name_of(persons)}-{step}.json"
+    if kept.exists():
+        return json.loads(kept.read_text())
+    command = [
+        sys.executable,
+        "-m",
+        "benchmarks.growth",
+        "--step",
+        step,
+        "--persons",
+        str(persons),
+        "--root",
+        str(root),
+    ]
+    seconds, peak, out = _timed(command, lock)
+    figures = {**json.loads(out.strip().splitlines()[-1]), "wall_s": seconds, "peak_gb": peak}
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    kept.write_text(json.dumps(figures))
+    return figures
+
+
+def _scan(root: Path, persons: int, memory: str, lock: Path | None) -> dict:
+    """``graphscan scan`` of the loaded city: wall time, peak memory, each stage's figures."""
+    kept = root / "growth" / f"{name_of(persons)}-scan-{memory}.json"
+    if kept.exists():
+        return json.loads(kept.read_text())
+    graphscan = str(Path(sys.executable).with_name("graphscan"))
+    ws = root / "workspaces" / name_of(persons)
+    command = [
+        graphscan,
+        "scan",
+        "--workspace",
+        str(ws),
+        "--memory",
+        memory,
+        "--profile",
+        "--top",
+        "0",
+    ]
+    seconds, peak, out = _timed(command, lock)
+    stages = re.findall(r"^  (\S.*?)\s+([\d.]+)\s+([\d.]+)$", out, re.MULTILINE)
+    rings = re.search(r"(\d+) rings found", out)
+    figures = {
+        "wall_s": seconds,
+        "peak_gb": peak,
+        "rings": int(rings.group(1)) if rings else None,
+        "stages": [(name, float(s), float(gb)) for name, s, gb in stages],
+    }
+    kept.write_text(json.dumps(figures))
+    return figures
+
+
+def _disk_gb(path: Path) -> float:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e9
+
+
+def measure(root: Path, claims: int, memory: str, lock: Path | None) -> None:
+    persons = round(claims / CLAIMS_PER_PERSON)
+    print(f"\n== {claims / 1e6:g} M claims wanted: {persons:,} persons", flush=True)
+    made = _step(root, persons, "generate", lock)
+    n = made["claims"]
+    print(
+        f"  generate  {made['wall_s']:>7.1f} s  {made['peak_gb']:>6.2f} GB peak  "
+        f"{n:,} claim lines, {made['claim_items']:,} items; Parquet "
+        f"{_disk_gb(root / 'cities' / name_of(persons)):.2f} GB",
+        flush=True,
+    )
+    loaded = _step(root, persons, "load", lock)
+    print(
+        f"  load      {loaded['wall_s']:>7.1f} s  {loaded['peak_gb']:>6.2f} GB peak  "
+        f"{n / loaded['wall_s']:,.0f} claim rows/s (all five files)",
+        flush=True,
+    )
+    scanned = _scan(root, persons, memory, lock)
+    print(
+        f"  scan      {scanned['wall_s']:>7.1f} s  {scanned['peak_gb']:>6.2f} GB peak  "
+        f"{n / scanned['wall_s']:,.0f} claim lines/s, {scanned['rings']} rings, "
+        f"--memory {memory}",
+        flush=True,
+    )
+    for name, seconds, gb in scanned["stages"]:
+        print(f"    {name:<40}{seconds:>7.1f} s  {gb:>6.2f} GB")
+    ws = root / "workspaces" / name_of(persons)
+    print(f"  workspace {_disk_gb(ws):.2f} GB on disk", flush=True)
+    copy = _step(root, persons, "copy", lock)
+    print(
+        f"  duckdb    {copy['seconds']:>7.1f} s  {copy['peak_gb']:>6.2f} GB peak  "
+        f"(claims alone {copy['claims_seconds']:.1f} s); graphscan's load at "
+        f"{copy['seconds'] / loaded['wall_s']:.2f} of DuckDB's own copy",
+        flush=True,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--claims", type=float, nargs="+", default=[1e6, 5e6, 10e6, 50e6])
+    parser.add_argument("--memory", default="8GB", help="graphscan scan --memory")
+    parser.add_argument("--root", type=Path, default=Path("benchmarks/.cache"))
+    parser.add_argument("--lock", type=Path, default=None, help="flock this file per step")
+    parser.add_argument("--step", choices=sorted(STEPS), help=argparse.SUPPRESS)
+    parser.add_argument("--persons", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.step:
+        print(json.dumps(STEPS[args.step](args.root, args.persons)))
+        return
+    use_bench_key(args.root)  # the scan's key, as the load's
+    for claims in args.claims:
+        measure(args.root, int(claims), args.memory, args.lock)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,175 @@
+"""Workbench response times over HTTP, on the embedded store of a large generated city
+(about 10 million claim lines at the default 700,000 persons): the case queue with
+10,000 cases (page, sort, filter, search), and expanding an entity with about 5,000
+claims.
+
+    flock /tmp/graphscan-heavy.lock nice .venv/bin/python -m benchmarks.serve
+
+The city is generated and loaded once (cached in benchmarks/.cache, shared with the scan
+benchmark); the queue's cases are written into a copy of its workspace, so the cached one
+is left as it was. Each figure is the median and the slowest of several requests to a
+real `graphscan serve` on 127.0.0.1, the workspace already open (the first, cold request
+is printed apart).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from benchmarks.city import city, use_bench_key
+
+CASES = 10_000
+TARGET_CLAIMS = 5_000
+RUNS = 7
+
+
+def write_cases(ws: object, count: int) -> str:
+    """``count`` cases of 12 sampled claims each (their persons and provider as members),
+    real store ids so that searches and case views behave as on real cases. Written
+    straight into the case book's tables: record_scan rewrites members case by case,
+    which at 10,000 cases takes minutes and is not what is measured here."""
+    from graphscan.cases import CaseBook
+    from graphscan.rings import PATTERNS
+
+    CaseBook(ws)  # creates the case book's tables
+    db = ws.db()
+    db.execute(
+        f"CREATE TEMP TABLE picked AS SELECT claim_id, person_id, provider_id, start_time, "
+        f"total_amount, fund_amount, (row_number() OVER () - 1) // 12 AS n "
+        f"FROM claims USING SAMPLE {count * 12} ROWS (reservoir, 7)"
+    )
+    patterns = "['" + "', '".join(PATTERNS[:3]) + "']"
+    db.execute(
+        "INSERT INTO cases SELECT printf('GS-b%07d', n), "
+        f"{patterns}[n % 3 + 1], n + 1, ? - n, 1e-6 * (n + 1), 1e-5, 12, 1 + n / ?, "
+        "sum(total_amount), sum(coalesce(fund_amount, 0)), 0, min(start_time), "
+        "max(start_time), '基准测试', 'benchmark', '{}', 'new', true, 'bench', 'bench' "
+        "FROM picked GROUP BY n",
+        [float(count), float(count)],
+    )
+    db.execute(
+        "INSERT INTO case_members SELECT DISTINCT printf('GS-b%07d', n), 'person', person_id, "
+        "'card_holder' FROM picked UNION ALL SELECT printf('GS-b%07d', n), 'pharmacy', "
+        "first(provider_id), 'pharmacy' FROM picked GROUP BY n"
+    )
+    db.execute("INSERT INTO case_claims SELECT printf('GS-b%07d', n), claim_id FROM picked")
+    return db.execute("SELECT person_id FROM picked WHERE n = ? LIMIT 1", [count // 2]).fetchall()[
+        0
+    ][0]
+
+
+def timed(url: str, token: str, path: str) -> tuple[float, int, dict]:
+    request = urllib.request.Request(url + path, headers={"Authorization": f"Bearer {token}"})
+    began = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=120) as response:
+        body = json.loads(response.read())
+    return time.perf_counter() - began, response.status, body
+
+
+def measure(url: str, token: str, label: str, path: str) -> dict:
+    times, body = [], {}
+    for _ in range(RUNS):
+        took, status, body = timed(url, token, path)
+        assert status == 200, (path, status)
+        times.append(took)
+    print(
+        f"  {label:<48} median {statistics.median(times) * 1000:7.1f} ms   "
+        f"slowest {max(times) * 1000:7.1f} ms",
+        flush=True,
+    )
+    return body
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--persons", type=int, default=700_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--root", type=Path, default=Path("benchmarks/.cache"))
+    parser.add_argument("--port", type=int, default=8799)
+    args = parser.parse_args()
+    use_bench_key(args.root)
+    _, cached = city(args.root, args.persons, args.seed)
+    cached.close()
+
+    from graphscan.serve.accounts import Accounts
+    from graphscan.workspace import Workspace
+
+    copy = args.root / "serve" / f"ws-{args.persons}"
+    if copy.exists():
+        shutil.rmtree(copy)
+    copy.mkdir(parents=True)
+    shutil.copy2(cached.db_path, copy / cached.db_path.name)
+    ws = Workspace.open(copy)
+    db = ws.db()
+    claims = db.execute("SELECT count(*) FROM claims").fetchall()[0][0]
+    began = time.perf_counter()
+    person = write_cases(ws, CASES)
+    print(f"city: {claims:,} claims; {CASES:,} cases written in "
+          f"{time.perf_counter() - began:.0f}s", flush=True)  # fmt: skip
+    accounts = Accounts(db)
+    accounts.add("bench", "investigator", "benchmark-password")
+    token = accounts.new_token("bench")
+    provider, busy = db.execute(
+        "SELECT provider_id, count(*) AS n FROM claims GROUP BY provider_id "
+        "ORDER BY abs(count(*) - ?) LIMIT 1",
+        [TARGET_CLAIMS],
+    ).fetchall()[0]
+    name = db.execute(
+        "SELECT p.name FROM case_members m JOIN providers p ON p.provider_id = m.member_id "
+        "WHERE m.case_id = ? AND p.name IS NOT NULL",
+        [f"GS-b{CASES // 3:07d}"],
+    ).fetchall()
+    ws.close()
+
+    url = f"http://127.0.0.1:{args.port}"
+    graphscan = str(Path(sys.executable).with_name("graphscan"))
+    server = subprocess.Popen(
+        [graphscan, "serve", "-w", str(copy), "--port", str(args.port)], env=os.environ
+    )
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(url + "/login", timeout=2).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        cold, _, _ = timed(url, token, "/api/cases")
+        print(f"  first request (opens the workspace)               {cold * 1000:7.1f} ms")
+        print(f"queue of {CASES:,} cases (GET /api/cases):")
+        top = measure(url, token, "first page, by rank", "/api/cases")["cases"][0]["case_id"]
+        measure(url, token, "sorted by money, page 40", "/api/cases?sort=money&order=desc&page=40")
+        measure(
+            url, token, "filtered by status and pattern", "/api/cases?status=new&pattern=kickback"
+        )
+        measure(url, token, "search: pseudonym prefix", f"/api/cases?q={person[:10]}")
+        if name and name[0][0]:
+            quoted = urllib.parse.quote(name[0][0])
+            measure(url, token, "search: provider name", f"/api/cases?q={quoted}")
+        print("expanding an entity (GET /api/entities/…/neighbours?hops=1):")
+        body = measure(
+            url,
+            token,
+            f"provider with {busy:,} claims",
+            f"/api/entities/{provider}/neighbours?hops=1",
+        )
+        print(f"    -> {len(body['nodes']):,} nodes, {len(body['edges']):,} edges, "
+              f"{body['claims']:,} claims")  # fmt: skip
+        measure(url, token, "a person", f"/api/entities/{person}/neighbours?hops=1")
+        measure(url, token, "the top case (GET /api/cases/{id})", f"/api/cases/{top}")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()

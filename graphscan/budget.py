@@ -1,0 +1,83 @@
+"""The memory budget of a scan: parsed from ``--memory``, given to the engine (which then
+spills to disk), and checked against an estimate from the store's counts before the scan
+starts, so a scan that cannot fit says so instead of being killed half-way."""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import datetime
+from typing import Any
+
+from graphscan.i18n import t
+
+_UNITS = {"": 1, "B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12}
+_UNITS |= {"KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+
+#: peak resident bytes of a scan = FIXED + PER_CLAIM x claims (claim items add nothing
+#: measurable: the detectors read them per case),
+#: fitted on benchmarks/growth.py's 1 and 5 million claim cities (0.80 and
+#: 2.65 GiB peak), docs/scale.md
+FIXED = 0.36e9
+PER_CLAIM = 500.0
+
+#: the engine's share of the budget; the rest holds the frames the detectors work on
+ENGINE_SHARE = 0.5
+
+
+class BudgetError(ValueError):
+    """A budget that cannot be read, or a scan that would not fit it."""
+
+
+def parse_size(text: str) -> int:
+    """``8GB``, ``512MiB`` or plain bytes as a number of bytes."""
+    found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?I?B?)\s*", text.upper())
+    if not found or found.group(2) not in _UNITS:
+        raise BudgetError(
+            t(
+                "无法识别的内存预算 {v}：请写成 8GB 或 512MB",
+                "unreadable memory budget {v}: write it as 8GB or 512MB",
+                v=text,
+            )
+        )
+    return int(float(found.group(1)) * _UNITS[found.group(2)])
+
+
+def machine_default() -> int:
+    """Three quarters of the machine's memory: room for the system and a second job."""
+    return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") * 0.75)
+
+
+def estimate(counts: dict[str, int]) -> int:
+    """Expected peak resident bytes of a full scan of a store holding ``counts``."""
+    return int(FIXED + PER_CLAIM * counts["claims"])
+
+
+def window_counts(
+    status: dict[str, Any], since: datetime | None, until: datetime | None
+) -> dict[str, int]:
+    """The store's counts, scaled to the share of its time range the window covers."""
+    counts = dict(status["counts"])
+    first, last = status["first_claim"], status["last_claim"]
+    if first is None or last is None or last <= first or (since is None and until is None):
+        return counts
+    start, end = max(since or first, first), min(until or last, last)
+    share = max((end - start) / (last - first), 0.0)
+    return {name: int(n * share) for name, n in counts.items()}
+
+
+def check(counts: dict[str, int], budget: int) -> None:
+    """Refuse, before anything runs, a scan whose estimated peak is over ``budget``."""
+    needed = estimate(counts)
+    if needed > budget:
+        raise BudgetError(
+            t(
+                "扫描 {n:,} 条结算预计需要约 {need:.1f} GB 内存，超出预算 {b:.1f} GB："
+                "请用 --since/--until 分段扫描，或提高 --memory",
+                "scanning {n:,} claim lines needs about {need:.1f} GB, over the budget of "
+                "{b:.1f} GB: scan by period (--since/--until) or raise --memory",
+                n=counts["claims"],
+                need=needed / 1e9,
+                b=budget / 1e9,
+            )
+        )

@@ -1,0 +1,272 @@
+"""The JSON the workbench sends: the case queue, a case, a neighbourhood as nodes and
+edges. Each is a case-book call or a store projection the CLI makes too, turned into what
+the page draws; identifiers go through an Exposure so each role sees what it may."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from graphscan.cases import CaseBook
+from graphscan.rings import PATTERN_NAMES, ROLES, Case
+from graphscan.serve.accounts import User
+from graphscan.serve.exposure import Exposure, Handles
+from graphscan.store.base import Store
+from graphscan.viz.case_page import case_page
+from graphscan.viz.evidence import EVIDENCE_COLUMNS, evidence_frame
+from graphscan.viz.graph import NODE_KINDS, RELATIONS, _links, _provider_kinds
+from graphscan.viz.identifiers import ID_COLUMNS
+
+QUEUE_SORTS = {
+    "rank": "rank", "pattern": "pattern", "status": "status", "assignee": "assignee",
+    "money": "total_amount", "fund": "fund_amount", "q": "q_value", "first": "first_time",
+    "last": "last_time", "members": "members", "claims": "claims", "region": "region",
+}  # fmt: skip
+MAX_PER_PAGE = 500
+#: rows of the evidence table sent with a graph; the package's CSV has them all
+MAX_ROWS = 2000
+#: a neighbourhood past this many claims is refused: narrow the window or the hops
+MAX_CLAIMS = 200_000
+EPOCH = pd.Timestamp("1970-01-01")
+
+
+def _num(value: Any) -> Any:
+    """JSON has no NaN, NaT or numpy scalars."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, datetime | date):
+        return None if pd.isna(value) else value.isoformat()
+    if pd.isna(value) if not isinstance(value, (list, tuple, str)) else False:
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
+def _search_mask(queue: pd.DataFrame, q: str, names: pd.DataFrame) -> pd.Series:
+    """A case matches a query that is its id, a member id or a pseudonym prefix, the
+    masked form of a member id as printed in exports (``1effaa4e87…``, ``D33…95``), or a
+    part of one of its providers' names."""
+    q = q.strip()
+    ids = queue["member_ids"].fillna("")
+    mask = queue["case_id"].str.lower() == q.lower()
+    if "…" in q:
+        head, _, tail = q.partition("…")
+        pattern = rf"(?:^| ){re.escape(head)}\S*{re.escape(tail)}(?: |$)"
+    else:
+        pattern = rf"(?:^| ){re.escape(q)}"
+    mask |= ids.str.contains(pattern, regex=True)
+    named = names.loc[names["name"].str.contains(q, regex=False, na=False), "provider_id"]
+    for provider in named.head(200):
+        mask |= ids.str.contains(rf"(?:^| ){re.escape(provider)}(?: |$)", regex=True)
+    return mask
+
+
+def case_queue(book: CaseBook, store: Store, params: Mapping[str, str]) -> dict[str, Any]:
+    queue = book.queue(include_stale=params.get("stale") == "1")
+    for column in ("pattern", "status", "assignee"):
+        if params.get(column):
+            queue = queue[queue[column].fillna("") == params[column]]
+    if params.get("region"):
+        queue = queue[queue["region"].fillna("").str.contains(params["region"], regex=False)]
+    if params.get("q"):
+        queue = queue[_search_mask(queue, params["q"], store.projection("provider_names"))]
+    sort = QUEUE_SORTS.get(params.get("sort", "rank"), "rank")
+    queue = queue.sort_values(
+        [sort, "case_id"], ascending=params.get("order", "asc") != "desc", na_position="last"
+    )
+    per_page = max(1, min(int(params.get("per_page", 50)), MAX_PER_PAGE))
+    page = max(1, int(params.get("page", 1)))
+    rows = queue.iloc[(page - 1) * per_page : page * per_page]
+    keep = ["rank", "case_id", "pattern", "status", "assignee", "total_amount", "fund_amount",
+            "account_amount", "q_value", "p_value", "first_time", "last_time", "region",
+            "members", "claims"]  # fmt: skip
+    cases = [{k: _num(v) for k, v in row.items()} for row in rows[keep].to_dict("records")]
+    for case in cases:
+        case["pattern_name"] = PATTERN_NAMES.get(case["pattern"], (case["pattern"],) * 2)
+    return {"total": len(queue), "page": page, "per_page": per_page, "cases": cases}
+
+
+def item_totals(lines: pd.DataFrame, top: int = 100) -> pd.DataFrame:
+    """The evidence item lines summed per drug, service or material, most money first."""
+    keys = ["item_kind", "item_code", "item_name"]
+    totals = (
+        lines.fillna({"item_name": ""})
+        .groupby(keys, as_index=False)
+        .agg(claims=("claim_id", "nunique"), quantity=("quantity", "sum"), amount=("amount", "sum"))
+    )
+    return totals.sort_values(["amount", "item_code"], ascending=[False, True]).head(top)
+
+
+def exposure_for(
+    user: User, handles: Handles, claims: pd.DataFrame, extra: Iterable[tuple[str, str]] = ()
+) -> Exposure:
+    ids = [(kind, v) for col, kind in ID_COLUMNS.items() for v in claims[col].dropna().unique()]
+    return Exposure(user, handles, [*ids, *extra])
+
+
+def case_detail(
+    book: CaseBook,
+    case: Case,
+    claims: pd.DataFrame,
+    exposure: Exposure,
+    items: pd.DataFrame,
+) -> dict[str, Any]:
+    """The case with its members, the static page's summary lines, its history and its
+    graph."""
+    page = case_page(case, claims, evidence_frame(claims, exposure.view), exposure.view)
+    roles = {(m.kind, m.id): m.role for m in case.members}
+    assignments = [{k: _num(v) for k, v in a.items()} for a in book.assignments(case.case_id)]
+    return {
+        "case_id": case.case_id,
+        "pattern": case.pattern,
+        "pattern_name": PATTERN_NAMES.get(case.pattern, (case.pattern, case.pattern)),
+        "status": case.status,
+        "rank": case.rank,
+        "summary": [[label.zh, label.en, value] for label, value in page.summary],
+        "explanation_zh": exposure.scrub(case.explanation_zh),
+        "explanation_en": exposure.scrub(case.explanation_en),
+        "members": [
+            {
+                "id": exposure.node_id(m.kind, m.id),
+                "label": exposure.label(m.kind, m.id),
+                "kind": m.kind,
+                "role": m.role,
+                "role_name": ROLES.get(m.role, (m.role, m.role)),
+            }
+            for m in case.members
+        ],
+        "history": [
+            {k: (exposure.scrub(v) if k == "note" and v else _num(v)) for k, v in e.items()}
+            for e in case.notes
+        ],
+        "assignments": assignments,
+        "assignee": assignments[-1]["assignee"] if assignments else None,
+        "graph": graph_json(claims, exposure, roles=roles, items=items),
+    }
+
+
+def _day(times: pd.Series) -> pd.Series:
+    return ((pd.to_datetime(times) - EPOCH) // pd.Timedelta(days=1)).astype("int64")
+
+
+def _strings(values: pd.Series) -> list[Any]:
+    """Column values as Python objects at once (iterating Arrow strings one by one is
+    what made large neighbourhoods slow)."""
+    return values.astype(object).tolist()
+
+
+def _edges(links: pd.DataFrame, exposure: Exposure) -> list[dict[str, Any]]:
+    """One edge per (entity, entity, relation) with its claims, money and sorted days."""
+    keys = ["a_kind", "a_id", "b_kind", "b_id", "relation"]
+    group = links.groupby(keys, sort=True).ngroup().to_numpy()
+    order = np.lexsort((links["day"].to_numpy(), group))
+    group, days = group[order], links["day"].to_numpy()[order]
+    cuts = np.flatnonzero(np.diff(group)) + 1
+    firsts = np.concatenate([[0], cuts])
+    heads = links.iloc[order[firsts]]
+    amounts = np.add.reduceat(links["amount"].to_numpy()[order], firsts)
+    counts = np.diff(np.concatenate([firsts, [len(group)]]))
+    columns = [_strings(heads[k]) for k in keys]
+    return [
+        {
+            "source": exposure.node_id(ak, ai),
+            "target": exposure.node_id(bk, bi),
+            "relation": rel,
+            "claims": int(n),
+            "amount": round(float(money), 2),
+            "days": d.tolist(),
+        }
+        for ak, ai, bk, bi, rel, n, money, d in zip(
+            *columns, counts, amounts, np.split(days, cuts), strict=True
+        )
+    ]
+
+
+def graph_json(
+    claims: pd.DataFrame,
+    exposure: Exposure,
+    roles: Mapping[tuple[str, str], str] | None = None,
+    memberships: Mapping[tuple[str, str], list[str]] | None = None,
+    items: pd.DataFrame | None = None,
+) -> dict[str, Any]:
+    """Claims -> nodes (kind, label, claims, money, period, role, cases), edges (relation,
+    claims, money, and the day of each claim so the time bar can brush them), the day of
+    every claim, and the first evidence rows in the exports' display form."""
+    roles, memberships = roles or {}, memberships or {}
+    if claims.empty:
+        return {"nodes": [], "edges": [], "rows": [], "columns": [], "claims": 0, "items": []}
+    claims = claims.sort_values(["start_time", "claim_id"], kind="mergesort")
+    provider_kind = _provider_kinds(claims, roles)
+    links = _links(claims, provider_kind).dropna(subset=["a_id", "b_id"])
+    links = links.assign(day=_day(links["time"]), amount=links["amount"].astype(float))
+    ends = pd.concat(
+        [
+            links[["claim_id", "a_kind", "a_id", "amount", "day"]].set_axis(
+                ["claim_id", "kind", "id", "amount", "day"], axis=1
+            ),
+            links[["claim_id", "b_kind", "b_id", "amount", "day"]].set_axis(
+                ["claim_id", "kind", "id", "amount", "day"], axis=1
+            ),
+        ]
+    ).drop_duplicates(["claim_id", "kind", "id"])
+    stats = (
+        ends.groupby(["kind", "id"])
+        .agg(
+            claims=("claim_id", "size"),
+            amount=("amount", "sum"),
+            first=("day", "min"),
+            last=("day", "max"),
+        )
+        .reset_index()
+    )
+    named = claims.dropna(subset=["provider_name"]) if "provider_name" in claims else claims[:0]
+    names = dict(zip(_strings(named["provider_id"]), _strings(named["provider_name"]), strict=True))
+    nodes = []
+    for kind, ident, count, money, first, last in zip(
+        _strings(stats["kind"]), _strings(stats["id"]), stats["claims"].tolist(),
+        stats["amount"].tolist(), stats["first"].tolist(), stats["last"].tolist(), strict=True,
+    ):  # fmt: skip
+        node = {
+            "id": exposure.node_id(kind, ident),
+            "kind": kind,
+            "label": exposure.label(kind, ident),
+            "claims": count,
+            "amount": round(money, 2),
+            "first": first,
+            "last": last,
+            "role": roles.get((kind, ident)),
+            "cases": memberships.get((kind, ident), []),
+        }
+        if kind in ("institution", "pharmacy") and ident in names:
+            node["name"] = names[ident]
+        nodes.append(node)
+    shown = [(c, zh, en) for c, zh, en, _ in EVIDENCE_COLUMNS if c not in ("load_id", "row_hash")]
+    frame = evidence_frame(claims.head(MAX_ROWS), exposure.view)[[c for c, *_ in shown]]
+    return {
+        "nodes": nodes,
+        "edges": _edges(links, exposure),
+        "columns": [[c, zh, en] for c, zh, en in shown],
+        "rows": frame.to_numpy().tolist(),
+        "claim_days": dict(
+            zip(_strings(claims["claim_id"]), _day(claims["start_time"]).tolist(), strict=True)
+        ),
+        "claims": len(claims),
+        "items": [] if items is None else [
+            {k: _num(v) for k, v in r.items()} for r in items.to_dict("records")],
+        "kinds": {k: list(v) for k, v in NODE_KINDS.items()},
+        "relations": {k: list(v[:2]) for k, v in RELATIONS.items()},
+    }  # fmt: skip
+
+
+def memberships_of(book: CaseBook, entities: Iterable[tuple[str, str]]) -> dict:
+    """(kind, id) -> case ids, for the entities drawn."""
+    from graphscan.viz.explore import membership_keys
+
+    wanted = set(entities)
+    keys = membership_keys(book.members())
+    return {k: v for k, v in keys.items() if k in wanted}

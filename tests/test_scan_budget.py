@@ -1,0 +1,82 @@
+"""`graphscan scan --memory`: the engine is held to the budget (spilling into the
+workspace), and a scan whose estimate is over the budget is refused before it starts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import handmade_city as city
+import pytest
+from click.testing import CliRunner
+
+from graphscan import budget
+from graphscan.cases import CaseBook
+from graphscan.cli.main import cli
+from graphscan.store.embedded import EmbeddedStore
+from graphscan.workspace import Workspace
+
+
+def _workspace(path: Path) -> Path:
+    ws = Workspace.open(path)
+    store = EmbeddedStore(ws)
+    for table, frame in city.build().items():
+        store.upsert(table, frame)
+    ws.close()
+    return path
+
+
+def test_sizes_are_read_in_decimal_and_binary_units() -> None:
+    assert budget.parse_size("8GB") == 8 * 10**9
+    assert budget.parse_size("512MiB") == 512 * 2**20
+    assert budget.parse_size(" 1.5 gb ") == 1_500_000_000
+    assert budget.parse_size("4096") == 4096
+    with pytest.raises(budget.BudgetError, match="8GB or 512MB"):
+        budget.parse_size("lots")
+
+
+def test_the_engine_spills_into_the_workspace(tmp_path: Path) -> None:
+    ws = Workspace.open(tmp_path / "ws")
+    store = EmbeddedStore(ws)
+    store.limit_memory(200 * 2**20)
+    limit, spill = store.db.execute(
+        "SELECT current_setting('memory_limit'), current_setting('temp_directory')"
+    ).fetchall()[0]
+    assert limit == "200.0 MiB"
+    assert Path(spill) == ws.root / "spill"
+    # a sort twice the budget finishes by spilling instead of failing
+    store.limit_memory(50 * 2**20)
+    top = store.db.execute(
+        "SELECT max(x) FROM (SELECT hash(i)::VARCHAR || 'padding' AS x FROM range(3000000) t(i) "
+        "ORDER BY x)"
+    ).fetchall()[0][0]
+    assert top is not None
+    ws.close()
+
+
+def test_a_scan_over_budget_is_refused_before_it_starts(tmp_path: Path) -> None:
+    ws_dir = _workspace(tmp_path / "ws")
+    out = CliRunner().invoke(cli, ["--lang", "en", "scan", "-w", str(ws_dir), "--memory", "1MB"])
+    assert out.exit_code == 1, out.output
+    assert "over the budget of 0.0 GB: scan by period" in out.output
+    assert "Traceback" not in out.output
+    assert CaseBook(Workspace.open(ws_dir)).list().empty  # nothing ran, nothing recorded
+
+
+def test_a_scan_within_budget_runs(tmp_path: Path) -> None:
+    ws_dir = _workspace(tmp_path / "ws")
+    out = CliRunner().invoke(cli, ["--lang", "en", "scan", "-w", str(ws_dir), "--memory", "4GB"])
+    assert out.exit_code == 0, out.output
+    assert "rings found" in out.output
+
+
+def test_a_window_is_estimated_on_its_share_of_the_claims() -> None:
+    from datetime import datetime
+
+    status = {
+        "counts": {"claims": 1000, "claim_items": 3000},
+        "first_claim": datetime(2025, 1, 1),
+        "last_claim": datetime(2025, 12, 31),
+    }
+    half = budget.window_counts(status, datetime(2025, 7, 2), None)
+    assert 480 <= half["claims"] <= 520
+    assert budget.window_counts(status, None, None)["claims"] == 1000

@@ -1,0 +1,252 @@
+"""The workbench's API and its security against a real `graphscan serve` on 127.0.0.1:
+nothing without login, roles enforced, CSRF rejected, login rate-limited, no identifier
+reaching a viewer, the CLI deferring to the server and seeing what it changed, and the
+audit log's hash chain."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+from serve_city import Client, city, private_copy, run, serving
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
+    ws = private_copy(tmp_path_factory.mktemp("serve"))
+    with serving(ws) as url:
+        yield ws, url
+
+
+def token(ws: Path, name: str) -> str:
+    """The token `graphscan users token` printed as its last line for the city."""
+    return city().tokens[name]
+
+
+def top_case(url: str, ws: Path) -> str:
+    status, body = Client(url, token(ws, "vic")).call("/api/cases?per_page=1")
+    assert status == 200
+    return body["cases"][0]["case_id"]
+
+
+def test_nothing_without_login(served: tuple[Path, str]) -> None:
+    ws, url = served
+    anonymous = Client(url)
+    case_id = top_case(url, ws)
+    for path in ("/api/cases", f"/api/cases/{case_id}", "/api/session", "/api/audit",
+                 "/api/entities/x/neighbours", "/api/users"):  # fmt: skip
+        assert anonymous.call(path)[0] == 401, path
+    for path in (f"/api/cases/{case_id}/status", f"/api/cases/{case_id}/export",
+                 f"/api/cases/{case_id}/reveal", f"/api/cases/{case_id}/assign"):  # fmt: skip
+        assert anonymous.call(path, {"status": "reviewing"})[0] == 401, path
+    assert Client(url, "gst_not-a-token").call("/api/cases")[0] == 401
+    status, page = anonymous.call("/")
+    assert status == 200 and b'id="login-form"' in page  # redirected to the login page
+
+
+def test_roles_enforced(served: tuple[Path, str]) -> None:
+    ws, url = served
+    case_id = top_case(url, ws)
+    viewer, investigator = Client(url, token(ws, "vic")), Client(url, token(ws, "ivan"))
+    supervisor = Client(url, token(ws, "sue"))
+    assert viewer.call(f"/api/cases/{case_id}/status", {"status": "reviewing"})[0] == 403
+    assert viewer.call(f"/api/cases/{case_id}/export", {})[0] == 403
+    assert investigator.call(f"/api/cases/{case_id}/reveal", {})[0] == 403
+    assert investigator.call(f"/api/cases/{case_id}/assign", {"assignee": "ivan"})[0] == 403
+    assert investigator.call("/api/audit")[0] == 403
+    status, body = supervisor.call(f"/api/cases/{case_id}/assign", {"assignee": "ivan"})
+    assert status == 200, body
+    status, body = viewer.call("/api/cases?assignee=ivan")
+    assert [c["case_id"] for c in body["cases"]] == [case_id]
+    status, body = supervisor.call(f"/api/cases/{case_id}/reveal", {})
+    assert status == 200 and body["clear"], body
+
+
+def test_csrf_rejected_through_the_session(served: tuple[Path, str]) -> None:
+    ws, url = served
+    case_id = top_case(url, ws)
+    session = Client(url)
+    assert session.login("ivan") == 200
+    path = f"/api/cases/{case_id}/status"
+    note = {"status": "", "note": "CSRF check"}
+    assert session.call(path, note)[0] == 403
+    assert session.call(path, note, csrf="forged")[0] == 403
+    status, body = session.post(path, note)
+    assert status == 200, body
+    assert session.call("/api/logout", {})[0] == 403
+    assert session.post("/api/logout", {})[0] == 200
+    assert session.call("/api/cases")[0] == 401
+
+
+def test_login_rate_limited(served: tuple[Path, str]) -> None:
+    """Per user name, then per client address (as a reverse proxy reports it)."""
+    _, url = served
+    client, proxy = Client(url), "10.9.9.9"
+    tries = [client.login("nobody", "wrong-password", via=proxy) for _ in range(6)]
+    assert tries == [401] * 5 + [429]
+    assert client.login("nobody", "wrong-password", via="10.9.9.8") == 429
+    assert client.login("vic", via=proxy) == 200
+    assert {client.login(f"name{i}", "wrong-password", via=proxy) for i in range(15)} == {401}
+    assert client.login("ivan", via=proxy) == 429  # the address has used up its tries
+    assert client.login("ivan", via="10.9.9.8") == 200
+
+
+def all_ids() -> set[str]:
+    """Every person, card, doctor and operator id in the city's store, and every clear id
+    the city was generated with."""
+    with duckdb.connect(str(city().workspace / "graphscan.duckdb"), read_only=True) as db:
+        stored = db.execute(
+            "SELECT person_id FROM claims UNION SELECT card_id FROM claims UNION "
+            "SELECT doctor_id FROM claims UNION SELECT operator_id FROM claims"
+        ).fetchall()
+    clear = pd.read_csv(city().folder / "city" / "persons.csv", dtype=str)["person_id"]
+    return {str(v) for (v,) in stored if v} | set(clear)
+
+
+def test_no_identifier_reaches_a_viewer(served: tuple[Path, str]) -> None:
+    _, url = served
+    ids = all_ids()
+    if True:
+        viewer = Client(url)
+        assert viewer.login("vic") == 200
+        texts = []
+        status, queue = viewer.call("/api/cases?per_page=500")
+        texts.append(str(queue))
+        for case in queue["cases"][:3]:
+            status, detail = viewer.call(f"/api/cases/{case['case_id']}")
+            assert status == 200
+            texts.append(str(detail))
+            person = next(m for m in detail["members"] if m["kind"] in ("person", "card"))
+            assert person["id"].startswith("h-") and person["label"].endswith("…")
+            status, around = viewer.call(f"/api/entities/{person['id']}/neighbours?hops=2")
+            assert status == 200 and around["nodes"] and around["edges"]
+            texts.append(str(around))
+        status, page = viewer.call("/")
+        texts.append(page.decode())
+    seen = set(re.findall(r"[A-Za-z0-9]{8,}", "\n".join(texts)))
+    assert not seen & ids
+
+
+def test_api_shapes_search_and_paging(served: tuple[Path, str]) -> None:
+    ws, url = served
+    client = Client(url, token(ws, "ivan"))
+    status, first = client.call("/api/cases?per_page=3&sort=money&order=desc")
+    assert status == 200 and len(first["cases"]) == 3 and first["total"] > 3
+    money = [c["total_amount"] for c in first["cases"]]
+    assert money == sorted(money, reverse=True)
+    _, second = client.call("/api/cases?per_page=3&page=2&sort=money&order=desc")
+    assert not {c["case_id"] for c in first["cases"]} & {c["case_id"] for c in second["cases"]}
+    case_id = first["cases"][0]["case_id"]
+    status, case = client.call(f"/api/cases/{case_id}")
+    assert status == 200 and case["members"]
+    assert all({"id", "kind", "role"} <= set(m) for m in case["members"])
+    person = next(m for m in case["members"] if m["kind"] == "person")
+    for q in (person["id"], person["id"][:12], person["label"]):  # id, prefix, masked form
+        _, found = client.call("/api/cases?q=" + urllib_quote(q))
+        assert case_id in [c["case_id"] for c in found["cases"]], q
+    provider = next(m for m in case["members"] if m["kind"] in ("pharmacy", "institution"))
+    name = next(n["name"] for n in case["graph"]["nodes"] if n["id"] == provider["id"])
+    _, found = client.call("/api/cases?q=" + urllib_quote(name))
+    assert case_id in [c["case_id"] for c in found["cases"]]
+    status, around = client.call(
+        f"/api/entities/{provider['id']}/neighbours?hops=1&since=2025-03-01&until=2025-03-31"
+    )
+    assert status == 200 and around["nodes"] and around["edges"]
+    days = [d for e in around["edges"] for d in e["days"]]
+    march = pd.Timestamp("2025-03-01"), pd.Timestamp("2025-03-31 23:59")
+    assert all(march[0] <= pd.Timestamp("1970-01-01") + pd.Timedelta(days=d) <= march[1]
+               for d in days)  # fmt: skip
+    assert client.call("/api/cases/GS-nonexistent")[0] == 404
+    assert client.call("/api/cases?per_page=x")[0] == 400
+
+
+def urllib_quote(text: str) -> str:
+    from urllib.parse import quote
+
+    return quote(text)
+
+
+def test_cli_defers_and_sees_the_ui(served: tuple[Path, str]) -> None:
+    ws, url = served
+    env = city().env
+    status, queue = Client(url, token(ws, "ivan")).call("/api/cases?status=new&per_page=1")
+    case_id = queue["cases"][0]["case_id"]
+    status, body = Client(url, token(ws, "ivan")).call(
+        f"/api/cases/{case_id}/status", {"status": "reviewing", "note": "调取药店监控 from UI"}
+    )
+    assert status == 200 and body["status"] == "reviewing"
+    scan = run(["scan", "-w", str(ws)], env)
+    assert scan.returncode != 0
+    assert "holds" in scan.stderr and len(scan.stderr.strip().splitlines()) == 1, scan.stderr
+    assert "Traceback" not in scan.stderr
+    load = run(["load", str(city().folder / "city" / "claims.csv"), "-w", str(ws)], env)
+    assert load.returncode != 0 and "holds" in load.stderr
+    show = run(["cases", "show", case_id, "-w", str(ws)], env)
+    assert show.returncode == 0, show.stderr
+    assert "reviewing" in show.stdout and "from UI" in show.stdout
+    # and the server still answers after the CLI had its turn with the file
+    assert Client(url, token(ws, "vic")).call(f"/api/cases/{case_id}")[1]["status"] == "reviewing"
+
+
+def test_export_from_the_api_records_the_exporter(served: tuple[Path, str]) -> None:
+    from graphscan.viz.verify import verify_package
+
+    ws, url = served
+    client = Client(url, token(ws, "ivan"))
+    case_id = top_case(url, ws)
+    status, body = client.call(f"/api/cases/{case_id}/export", {})
+    assert status == 200, body
+    status, data = client.call(body["download"])
+    assert status == 200 and data[:2] == b"PK"
+    package = ws.parent / "package.zip"
+    package.write_bytes(data)
+    assert verify_package(package).ok
+    import zipfile
+
+    with zipfile.ZipFile(package) as archive:
+        stamp = next(n for n in archive.namelist() if n.endswith("exported_by.txt"))
+        assert "ivan (investigator)" in archive.read(stamp).decode()
+    assert Client(url, token(ws, "vic")).call(body["download"])[0] == 403
+
+
+def test_audit_log_chain(tmp_path: Path) -> None:
+    ws = private_copy(tmp_path)
+    env = city().env
+    with serving(ws) as url:
+        session = Client(url)
+        assert session.login("sue") == 200
+        case_id = session.call("/api/cases?per_page=1")[1]["cases"][0]["case_id"]
+        assert session.post(f"/api/cases/{case_id}/status", {"status": "reviewing"})[0] == 200
+        assert session.post(f"/api/cases/{case_id}/reveal", {})[0] == 200
+        assert session.post(f"/api/cases/{case_id}/export", {})[0] == 200
+        assert Client(url).login("sue", "wrong-password") == 401
+        entries = session.call("/api/audit")[1]["entries"]
+    actions = [e["action"] for e in reversed(entries)]
+    assert actions == ["login", "status", "reveal", "export", "login_failed"]
+    verified = run(["audit", "verify", "-w", str(ws)], env)
+    assert verified.returncode == 0 and "5 entries" in verified.stdout, verified.stderr
+    with duckdb.connect(str(ws / "graphscan.duckdb")) as db:
+        db.execute("UPDATE audit_log SET actor = 'ivan' WHERE seq = 3")
+    broken = run(["audit", "verify", "-w", str(ws)], env)
+    assert broken.returncode != 0 and "entry 3" in broken.stderr
+
+
+def test_users_cli(tmp_path: Path) -> None:
+    ws = private_copy(tmp_path)
+    env = city().env
+    listed = run(["users", "list", "-w", str(ws)], env)
+    assert [line.split("\t")[:2] for line in listed.stdout.splitlines()] == [
+        ["ivan", "investigator"], ["sue", "supervisor"], ["vic", "viewer"]]  # fmt: skip
+    again = run(["users", "add", "vic", "--role", "viewer", "-w", str(ws)], env, "another-pw1")
+    assert again.returncode != 0 and "exists" in again.stderr and "Traceback" not in again.stderr
+    short = run(["users", "add", "amy", "--role", "viewer", "-w", str(ws)], env, "short")
+    assert short.returncode != 0 and "at least 8" in short.stderr
+    assert run(["users", "remove", "vic", "-w", str(ws)], env).returncode == 0
+    assert "vic" not in run(["users", "list", "-w", str(ws)], env).stdout
+    with duckdb.connect(str(ws / "graphscan.duckdb"), read_only=True) as db:
+        hashes = [h for (h,) in db.execute("SELECT password_hash FROM workbench_users").fetchall()]
+    assert all(h.startswith("$argon2id$") for h in hashes)

@@ -1,0 +1,190 @@
+"""The workbench in Debian's headless Chromium against a real `graphscan serve` on
+127.0.0.1: log in, open the top case, expand a node, brush the time bar, change a status,
+export and download a package; a viewer's browser receives no identifier. With
+GRAPHSCAN_SCREENSHOTS=DIR the queue and the case view are saved there (docs/)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from serve_city import PASSWORDS, private_copy, serving
+from test_browser_case import CHROMIUM_ARGS, chromium_path
+from test_serve import all_ids
+
+from graphscan.viz.verify import verify_package
+
+pytestmark = pytest.mark.browser
+#: sigma.js draws with WebGL: headless Chromium gets it from its software renderer
+WEBGL_ARGS = [a for a in CHROMIUM_ARGS if a != "--disable-gpu"] + [
+    "--use-angle=swiftshader",
+    "--enable-unsafe-swiftshader",
+]
+
+
+@pytest.fixture(scope="module")
+def workbench(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
+    ws = private_copy(tmp_path_factory.mktemp("browser"))
+    with serving(ws) as url:
+        yield ws, url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    executable = chromium_path()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=WEBGL_ARGS)
+        yield browser
+        browser.close()
+
+
+def until(page: object, script: str, timeout_s: float = 30) -> object:
+    """Poll a JavaScript expression until truthy (the page's CSP forbids eval, which
+    Playwright's wait_for_function needs); bounded."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = page.evaluate(script)
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {script}")
+
+
+def log_in(browser: object, url: str, name: str) -> tuple[object, object, list[str]]:
+    context = browser.new_context(viewport={"width": 1500, "height": 1050}, accept_downloads=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url + "/")
+    page.fill("#login-name", name)
+    page.fill("#login-password", PASSWORDS[name])
+    page.click("#login-submit")
+    page.wait_for_selector("#queue tr.case-row")
+    return context, page, errors
+
+
+def shoot(page: object, name: str) -> None:
+    folder = os.environ.get("GRAPHSCAN_SCREENSHOTS")
+    if folder:
+        page.screenshot(path=str(Path(folder) / name))
+
+
+def test_investigation_in_the_browser(browser: object, workbench: tuple[Path, str]) -> None:
+    ws, url = workbench
+    context, page, errors = log_in(browser, url, "sue")
+    total = int(re.search(r"共 (\d+) 个案件", page.inner_text(".pager")).group(1))
+    assert page.locator("#queue tr.case-row").count() == min(total, 25) > 1
+    page.click("th[data-sort=money]")
+    page.wait_for_selector("th[data-sort=money] >> text=▲")
+    page.click("th[data-sort=rank]")
+    page.wait_for_selector("th[data-sort=rank] >> text=▲")
+    shoot(page, "workbench-queue.png")
+    top = page.locator("#queue tr.case-row").first.get_attribute("data-case")
+    page.locator("#queue tr.case-row").first.click()
+    page.wait_for_selector("#evidence tbody tr")
+    drawn = until(page, "window.__workbench && window.__workbench.graph.order")
+    assert page.locator(".summary").inner_text().count(top) == 1
+    assert "为何可疑" in page.inner_text(".side")
+
+    # click the busiest provider: its neighbours are fetched and drawn
+    x, y = page.evaluate(
+        """() => { const v = window.__workbench;
+        const claims = (n) => v.graph.getNodeAttribute(n, 'claims');
+        const id = v.graph.filterNodes((n, a) => a.kind === 'pharmacy' || a.kind === 'institution')
+          .sort((a, b) => claims(b) - claims(a))[0];
+        const p = v.renderer.graphToViewport(v.graph.getNodeAttributes(id));
+        const r = document.querySelector('#graph').getBoundingClientRect();
+        return [p.x + r.left, p.y + r.top]; }"""
+    )
+    page.mouse.click(x, y)
+    expanded = until(
+        page, f"window.__workbench.graph.order > {drawn} && window.__workbench.graph.order"
+    )
+    assert "expanded" in page.inner_text("#graph-status")
+
+    # brush the time bar: the evidence table and the graph follow the window
+    def in_window() -> int:
+        return int(re.search(r"(\d+) 张单据", page.inner_text("#evidence-count")).group(1))
+
+    before, visible_before = (
+        in_window(),
+        page.evaluate("window.__workbench.graph.filterNodes((n, a) => !a.hidden).length"),
+    )
+    box = page.locator("#timebar").bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.2, box["y"] + 30)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.4, box["y"] + 30, steps=6)
+    page.mouse.up()
+    until(page, f"!document.querySelector('#evidence-count').innerText.includes(' {before} ')")
+    assert 0 < in_window() < before
+    visible = page.evaluate("window.__workbench.graph.filterNodes((n, a) => !a.hidden).length")
+    assert visible < visible_before <= expanded
+    page.click("#window-reset")
+    assert in_window() == before
+
+    # filter by kind: no card is drawn once cards are unticked
+    page.uncheck("input[data-kind=card]")
+    assert not page.evaluate(
+        "window.__workbench.graph.filterNodes((n, a) => a.kind === 'card' && !a.hidden).length"
+    )
+    page.check("input[data-kind=card]")
+    shoot(page, "workbench-case.png")
+
+    # change the status with a note; the history shows it
+    page.select_option("#status-select", "reviewing")
+    page.fill("#status-note", "调取药店监控 CCTV requested")
+    page.click("#status-save")
+    page.wait_for_selector("#history >> text=CCTV requested")
+    assert "reviewing" in page.inner_text("#case-status")
+
+    # export, then download the package the page links to and verify it
+    page.click("#export")
+    page.wait_for_selector("#download")
+    with page.expect_download() as download:
+        page.click("#download")
+    saved = ws.parent / "from-browser.zip"
+    download.value.save_as(saved)
+    assert verify_package(saved).ok
+    assert not errors, errors
+    context.close()
+
+
+def test_viewer_browser_receives_no_identifier(
+    browser: object, workbench: tuple[Path, str]
+) -> None:
+    _, url = workbench
+    ids = all_ids()
+    bodies: list[str] = []
+    context = browser.new_context()
+    page = context.new_page()
+
+    def keep(response: object) -> None:
+        with contextlib.suppress(Exception):  # redirects have no body to read
+            bodies.append(response.text())
+
+    page.on("response", keep)
+    page.goto(url + "/")
+    page.fill("#login-name", "vic")
+    page.fill("#login-password", PASSWORDS["vic"])
+    page.click("#login-submit")
+    page.wait_for_selector("#queue tr.case-row")
+    page.locator("#queue tr.case-row").first.click()
+    page.wait_for_selector("#evidence tbody tr")
+    order = until(page, "window.__workbench && window.__workbench.graph.order")
+    node = page.evaluate("window.__workbench.graph.filterNodes((n, a) => a.kind === 'person')[0]")
+    assert node.startswith("h-")
+    page.evaluate(f"window.__workbench.renderer.emit('clickNode', {{node: '{node}'}})")
+    until(page, f"window.__workbench.graph.order > {order}")
+    assert not page.locator("#export").count() and not page.locator("#status-save").count()
+    bodies.append(page.content())
+    context.close()
+    seen = set(re.findall(r"[A-Za-z0-9]{8,}", "\n".join(bodies)))
+    assert not seen & ids
