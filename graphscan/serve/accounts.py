@@ -14,6 +14,8 @@ import duckdb
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from graphscan.errors import InputError
+
 #: role -> what it may do. A viewer reads masked cases; an investigator also works cases
 #: and exports masked packages; a supervisor also reveals identities and assigns cases.
 ROLES: dict[str, frozenset[str]] = {
@@ -60,13 +62,13 @@ class Accounts:
 
     def add(self, name: str, role: str, password: str) -> User:
         if role not in ROLES:
-            raise ValueError(f"unknown role {role!r}; choose from {', '.join(ROLES)}")
+            raise InputError(f"unknown role {role!r}; choose from {', '.join(ROLES)}")
         if not name or not name.replace("-", "").replace("_", "").replace(".", "").isalnum():
-            raise ValueError(f"user name {name!r}: use letters, digits, '-', '_' or '.'")
+            raise InputError(f"user name {name!r}: use letters, digits, '-', '_' or '.'")
         if len(password) < MIN_PASSWORD:
-            raise ValueError(f"the password needs at least {MIN_PASSWORD} characters")
+            raise InputError(f"the password needs at least {MIN_PASSWORD} characters")
         if self.get(name) is not None:
-            raise ValueError(f"user {name!r} exists; remove it first to change it")
+            raise InputError(f"user {name!r} exists; remove it first to change it")
         self.db.execute(
             "INSERT INTO workbench_users VALUES (?, ?, ?, ?)",
             [name, role, _HASHER.hash(password), _now()],
@@ -88,7 +90,7 @@ class Accounts:
 
     def remove(self, name: str) -> None:
         if self.get(name) is None:
-            raise ValueError(f"no user {name!r} (see `graphscan users list`)")
+            raise InputError(f"no user {name!r} (see `graphscan users list`)")
         self.db.execute("DELETE FROM workbench_tokens WHERE name = ?", [name])
         self.db.execute("DELETE FROM workbench_users WHERE name = ?", [name])
 
@@ -105,7 +107,7 @@ class Accounts:
 
     def new_token(self, name: str) -> str:
         if self.get(name) is None:
-            raise ValueError(f"no user {name!r} (see `graphscan users list`)")
+            raise InputError(f"no user {name!r} (see `graphscan users list`)")
         token = "gst_" + secrets.token_urlsafe(32)
         self.db.execute(
             "INSERT INTO workbench_tokens VALUES (?, ?, ?)", [_token_hash(token), name, _now()]

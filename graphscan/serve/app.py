@@ -30,6 +30,7 @@ from starlette.staticfiles import StaticFiles
 
 from graphscan.cases import CaseBook
 from graphscan.cli.evidence import _find_tip as find_tip
+from graphscan.errors import InputError, KeyMissing, StoreError, WorkspaceBusy
 from graphscan.serve.accounts import Accounts, User
 from graphscan.serve.audit import AuditLog
 from graphscan.serve.exposure import Handles, resolve
@@ -42,8 +43,8 @@ from graphscan.serve.views import (
     item_totals,
 )
 from graphscan.store import open_store
-from graphscan.store.base import Store, StoreError
-from graphscan.workspace import Workspace, WorkspaceBusy
+from graphscan.store.base import Store
+from graphscan.workspace import Workspace
 
 STATIC = Path(str(files("graphscan.serve") / "static"))
 SESSION_COOKIE = "gs_session"
@@ -252,7 +253,7 @@ def create_app(root: Path, store_uri: str | None = None) -> Starlette:
                     return JSONResponse({"error": str(exc).strip("'\"")}, 404)
                 except WorkspaceBusy as exc:
                     return JSONResponse({"error": str(exc)}, 503)
-                except (StoreError, ValueError) as exc:
+                except (StoreError, InputError) as exc:
                     return JSONResponse({"error": str(exc)}, 400)
                 return result if isinstance(result, Response) else JSONResponse(result)
 
@@ -381,7 +382,7 @@ def create_app(root: Path, store_uri: str | None = None) -> Starlette:
 
     @api("reveal")
     def reveal(request: Request, books: Books, user: User, body: Any) -> dict[str, Any]:
-        from graphscan.pseudonym import KeyMissing, Pseudonymiser
+        from graphscan.pseudonym import Pseudonymiser
 
         found = _case(books, request.path_params["case_id"])
         try:

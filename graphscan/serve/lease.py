@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from graphscan.store.base import StoreError
+from graphscan.errors import StoreError
 from graphscan.workspace import Workspace
 
 LEASE_FILE = "serve.lease"

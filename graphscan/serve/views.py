@@ -15,13 +15,13 @@ import pandas as pd
 
 from graphscan.cases import CaseBook
 from graphscan.rings import PATTERN_NAMES, ROLES, Case
+from graphscan.schema import ENTITY_COLUMNS
 from graphscan.serve.accounts import User
 from graphscan.serve.exposure import Exposure, Handles
 from graphscan.store.base import Store
 from graphscan.viz.case_page import case_page
 from graphscan.viz.evidence import EVIDENCE_COLUMNS, evidence_frame
 from graphscan.viz.graph import NODE_KINDS, RELATIONS, _links, _provider_kinds
-from graphscan.viz.identifiers import ID_COLUMNS
 
 QUEUE_SORTS = {
     "rank": "rank", "pattern": "pattern", "status": "status", "assignee": "assignee",
@@ -105,7 +105,7 @@ def item_totals(lines: pd.DataFrame, top: int = 100) -> pd.DataFrame:
 def exposure_for(
     user: User, handles: Handles, claims: pd.DataFrame, extra: Iterable[tuple[str, str]] = ()
 ) -> Exposure:
-    ids = [(kind, v) for col, kind in ID_COLUMNS.items() for v in claims[col].dropna().unique()]
+    ids = [(kind, v) for col, kind in ENTITY_COLUMNS.items() for v in claims[col].dropna().unique()]
     return Exposure(user, handles, [*ids, *extra])
 
 
