@@ -132,7 +132,7 @@ class CaseBook:
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
-        return [self.get(case_id) for case_id in self._ids(current_only=True)]
+        return [self.get(case_id) for case_id in self._ids(current_only=True, patterns=patterns)]
 
     def _members_by_case(self, patterns: list[str]) -> dict[str, tuple[str, set]]:
         marks = ", ".join("?" for _ in patterns)
@@ -298,10 +298,15 @@ class CaseBook:
         return {(kind, ident): ids for kind, ident, ids in rows}
 
     # -- reading ------------------------------------------------------------------
-    def _ids(self, current_only: bool) -> list[str]:
-        where = "WHERE current" if current_only else ""
+    def _ids(self, current_only: bool, patterns: list[str] | None = None) -> list[str]:
+        """Case ids in rank order; ``patterns`` keeps those of the patterns a scan ran."""
+        where = ["current"] if current_only else []
+        if patterns is not None:
+            where.append(f"pattern IN ({', '.join('?' for _ in patterns) or 'NULL'})")
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
         rows = self.db.execute(
-            f"SELECT case_id FROM cases {where} ORDER BY rank NULLS LAST, score DESC, case_id"
+            f"SELECT case_id FROM cases {clause} ORDER BY rank NULLS LAST, score DESC, case_id",
+            patterns or [],
         ).fetchall()
         return [r[0] for r in rows]
 

@@ -146,3 +146,22 @@ def test_cli_scan_list_show_status(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     for command in (["scan"], ["cases"], ["cases", "list"], ["cases", "show"], ["cases", "status"]):
         helped = runner.invoke(cli, [*command, "--help"])
         assert "Example / 示例" in helped.output
+
+
+def test_a_scan_of_one_pattern_reports_only_its_cases(tmp_path: Path) -> None:
+    """`scan --pattern kickback` answers with kickback cases, not with the card-lending
+    cases an earlier scan left current."""
+    ws = Workspace.open(tmp_path / "ws")
+    city.load(EmbeddedStore(ws))
+    book = CaseBook(ws)
+    assert book.record_scan(scan(EmbeddedStore(ws), patterns=["card_lending"]), ["card_lending"])
+    kickback = book.record_scan(scan(EmbeddedStore(ws), patterns=["kickback"]), ["kickback"])
+    assert kickback and {c.pattern for c in kickback} == {"kickback"}
+    ws.close()
+    out = CliRunner().invoke(
+        cli, ["scan", "--pattern", "kickback", "--lang", "en", "-w", str(tmp_path / "ws")]
+    )
+    assert out.exit_code == 0, out.output
+    table = out.output[out.output.index("ranked by score") :]
+    assert "kickback" in table and "card lending" not in table and "card_lending" not in table
+    assert "q <= 0.01" in out.output

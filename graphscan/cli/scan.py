@@ -24,6 +24,7 @@ from graphscan.cli.common import (
     store_option,
     workspace_option,
 )
+from graphscan.detect import ALPHA
 from graphscan.i18n import display_width, lang, name_of, pad, t
 from graphscan.rings import (
     CASE_STATUSES,
@@ -205,11 +206,13 @@ def scan(
     _print_report(report)
     book = CaseBook(ws)
     frame = book.list()
+    frame = frame[frame["pattern"].isin(chosen)]
     click.echo(
         t(
-            "发现 {n} 个团伙（FDR q ≤ 0.01），按得分排序：",
-            "{n} rings found (FDR q <= 0.01), ranked by score:",
+            "发现 {n} 个团伙（FDR q ≤ {alpha}），按得分排序：",
+            "{n} rings found (FDR q <= {alpha}), ranked by score:",
             n=len(cases),
+            alpha=ALPHA,
         )
     )
     if not frame.empty:
