@@ -62,7 +62,7 @@ def city(
         began = time.perf_counter()
         paths = [data / f"{t}.parquet" for t in TABLES if (data / f"{t}.parquet").exists()]
         keys = Pseudonymiser.from_environment()
-        load_files(paths, open_store(None, ws), ws, keys, Options(progress=False))
+        load_files(paths, open_store(None, ws), ws, keys, Options())
         done.touch()
         if not quiet:
             print(f"  loaded {name} in {time.perf_counter() - began:.1f}s", flush=True)

@@ -124,9 +124,7 @@ def duckdb_copy(path: Path, scratch: Path) -> float:
 
 def timed_load(path: Path, store: EmbeddedStore, label: str, yardstick: float) -> None:
     began, cpu = time.perf_counter(), cpu_seconds()
-    report = load_files(
-        [path], store, store.workspace, Pseudonymiser.from_environment(), Options(progress=False)
-    )
+    report = load_files([path], store, store.workspace, Pseudonymiser.from_environment(), Options())
     seconds, cpu = time.perf_counter() - began, cpu_seconds() - cpu
     file = report.files[0]
     assert file.error is None and file.reconciles, file

@@ -108,7 +108,7 @@ def _frames_workspace(frames: Mapping[str, pd.DataFrame]) -> Workspace:
         path = ws.root / f"{table}.parquet"
         frames[table].to_parquet(path, index=False)
         try:  # the frame's name says which table it is
-            report = load_files([path], store, ws, keys, Options(table=table, progress=False))
+            report = load_files([path], store, ws, keys, Options(table=table))
         finally:
             path.unlink()  # the frame in clear text: gone once pseudonymised
         failed = [f.error for f in report.files if f.error]

@@ -19,16 +19,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-import click
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -41,6 +38,7 @@ from graphscan.loaders.parse import INEXACT_ID, Window, parse_sql, problem_sql
 from graphscan.loaders.report import FileReport, LoadReport, reason_text
 from graphscan.loaders.sources import Scan, Source, open_sources
 from graphscan.loaders.sqltext import literal
+from graphscan.progress import Progress, report
 from graphscan.pseudonym import Pseudonymiser
 from graphscan.safe_csv import write_csv
 from graphscan.schema import MONEY, PERSONAL_COLUMNS, TABLES
@@ -79,7 +77,8 @@ class Options:
     mapping: dict[str, str | None] = field(default_factory=dict)
     encoding: str | None = None
     table: str | None = None
-    progress: bool = True
+    #: told how far each file has got (the CLI draws a bar); None: silent
+    progress: Progress | None = None
     #: plausible days of claim times (default: 1990-01-01 to tomorrow)
     window: Window = field(default_factory=Window.default)
 
@@ -275,11 +274,16 @@ class Loader:
         return report
 
     @contextmanager
-    def _progress(self, source: Source) -> Iterator[Any]:
-        with click.progressbar(
-            length=STEPS, label=source.name, file=sys.stderr, hidden=not self.options.progress
-        ) as bar:
-            yield lambda: bar.update(1)
+    def _progress(self, source: Source) -> Iterator[Callable[[], None]]:
+        done = 0
+
+        def step() -> None:
+            nonlocal done
+            done += 1
+            report(self.options.progress, source.name, done, STEPS)
+
+        report(self.options.progress, source.name, 0, STEPS)
+        yield step
 
     def _count(self, sql: str) -> int:
         return self.db.execute(f"SELECT count(*) FROM ({sql})").fetchall()[0][0]
@@ -487,7 +491,7 @@ class Loader:
         lineage = table in ("claims", "claim_items")
         select = ", ".join(spec.names) + (", " + self._lineage(report) if lineage else "")
         rows = self.db.sql(f"SELECT {select}, row_hash FROM {fresh}").to_arrow_reader()
-        written = self.store.upsert(table, rows)
+        written = self.store.upsert(table, rows, self.options.progress)
         report.loaded += written
         report.duplicates += count - written
 

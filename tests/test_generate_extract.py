@@ -68,7 +68,7 @@ def test_extract_round_trips_through_the_loaders(
         store,
         workspace,
         hasher,
-        pipeline.Options(progress=False),
+        pipeline.Options(),
     )
     for file in report.files:
         assert file.error is None, (file.file, file.error)

@@ -234,7 +234,7 @@ def test_every_ablation_leaves_a_loadable_city(what: str, tmp_path: Path) -> Non
     ws = Workspace.open(tmp_path / "ws")
     paths = sorted(p for p in city.glob("*.csv") if p.stem in {"claims", *OPTIONAL_TABLES})
     keys = Pseudonymiser(b"ablation test key", tmp_path / "vault")
-    report = load_files(paths, open_store(None, ws), ws, keys, Options(progress=False))
+    report = load_files(paths, open_store(None, ws), ws, keys, Options())
     loaded = ws.db().execute("SELECT count(*) FROM claims").fetchone()[0]
     assert loaded == len(_read(city, "claims")), report
     ws.close()

@@ -33,9 +33,7 @@ from graphscan.workspace import Workspace
 def _load(paths: list[Path], workspace: Path, **options: object):
     ws = Workspace.open(workspace)
     store = store_for(workspace)
-    report = load_files(
-        paths, store, ws, Pseudonymiser.from_environment(), Options(progress=False, **options)
-    )
+    report = load_files(paths, store, ws, Pseudonymiser.from_environment(), Options(**options))
     return report, store
 
 
@@ -262,3 +260,19 @@ def test_a_file_goes_to_the_table_whose_required_columns_it_has(tmp_path: Path) 
     source = write_csv(tmp_path / "d.csv", ["doctor_id", "provider_id"], [["D1", "H1"]], "utf-8")
     report, _ = _load([source], tmp_path / "ws")
     assert (report.files[0].table, report.files[0].loaded) == ("doctors", 1)
+
+
+def test_progress_is_reported_to_a_callback_and_drawn_by_the_cli(tmp_path: Path) -> None:
+    """The loader draws nothing itself: it tells a callback how far each file has got,
+    and `graphscan load` turns that into a bar on standard error."""
+    source = gbk_extract(tmp_path / "2025-03结算.csv")
+    heard: list[tuple[str, int, int]] = []
+    _load([source], tmp_path / "ws", progress=lambda *step: heard.append(step))
+    assert heard[0] == ("2025-03结算.csv", 0, heard[0][2]) and heard[0][2] > 1
+    assert heard[-1][1] == heard[-1][2] and [d for _, d, _ in heard] == sorted(
+        d for _, d, _ in heard
+    )
+    drawn = CliRunner().invoke(cli, ["load", str(source), "-w", str(tmp_path / "again")])
+    assert drawn.exit_code == 0 and "2025-03结算.csv" in drawn.stderr
+    quiet = CliRunner().invoke(cli, ["load", str(source), "-w", str(tmp_path / "q"), "-q"])
+    assert quiet.exit_code == 0 and "2025-03结算.csv" not in quiet.stderr

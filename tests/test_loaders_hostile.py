@@ -25,9 +25,7 @@ HEADERS = ["claim_id", "kind", "person_id", "provider_id", "start_time", "total_
 
 def _load(paths: list[Path], workspace: Path) -> LoadReport:
     store = store_for(workspace)
-    return load_files(
-        paths, store, store.workspace, Pseudonymiser.from_environment(), Options(progress=False)
-    )
+    return load_files(paths, store, store.workspace, Pseudonymiser.from_environment(), Options())
 
 
 def _claim_lines(count: int) -> list[str]:
@@ -136,7 +134,7 @@ from graphscan.workspace import Workspace
 
 ws = Workspace.open(sys.argv[2])
 load_files([Path(sys.argv[1])], EmbeddedStore(ws), ws, Pseudonymiser.from_environment(),
-           Options(progress=False))
+           Options())
 """
 
 

@@ -24,7 +24,7 @@ def _load(paths: list[Path], store: EmbeddedStore) -> LoadReport:
         store,
         store.workspace,
         Pseudonymiser.from_environment(),
-        Options(progress=False),
+        Options(),
     )
 
 

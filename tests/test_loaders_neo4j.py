@@ -21,7 +21,7 @@ def _report(path: Path, store: object, workspace: Path) -> tuple[int, int, int, 
         store,  # type: ignore[arg-type]
         Workspace.open(workspace),
         Pseudonymiser.from_environment(),
-        Options(progress=False),
+        Options(),
     )
     file = report.files[0]
     assert file.reconciles and file.error is None

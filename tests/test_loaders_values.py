@@ -25,9 +25,7 @@ LOST_DIGITS = 1.1010119900101123e17  # an 18-digit id as a double: the last digi
 
 def _load(paths: list[Path], workspace: Path) -> LoadReport:
     store = store_for(workspace)
-    return load_files(
-        paths, store, store.workspace, Pseudonymiser.from_environment(), Options(progress=False)
-    )
+    return load_files(paths, store, store.workspace, Pseudonymiser.from_environment(), Options())
 
 
 def _reasons(workspace: Path) -> dict[str, str]:

@@ -64,7 +64,7 @@ def test_both_engines_find_the_same_rings(
     embedded_ws = Workspace.open(tmp_path / "embedded")
     neo4j_ws = Workspace.open(tmp_path / "neo4j")
     for store, ws in ((EmbeddedStore(embedded_ws), embedded_ws), (neo4j_store, neo4j_ws)):
-        report = load_files(paths, store, ws, pseudonymiser, Options(progress=False))
+        report = load_files(paths, store, ws, pseudonymiser, Options())
         counts[store.engine] = [
             (f.table, f.error, f.loaded, f.quarantined_total) for f in report.files
         ]

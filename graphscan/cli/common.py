@@ -143,3 +143,23 @@ def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             raise click.ClickException(str(exc)) from None
 
     return wrapper
+
+
+class ProgressBars:
+    """A :data:`graphscan.progress.Progress` that draws one click bar per label on
+    standard error (the loaders and stores only report; drawing is the CLI's job)."""
+
+    def __init__(self) -> None:
+        self._bars: dict[str, Any] = {}
+
+    def __call__(self, label: str, done: int, total: int) -> None:
+        import sys
+
+        bar = self._bars.get(label)
+        if bar is None:
+            bar = self._bars[label] = click.progressbar(length=total, label=label, file=sys.stderr)
+            bar.__enter__()
+        bar.update(done - bar.pos)
+        if done >= total:
+            bar.__exit__(None, None, None)
+            del self._bars[label]

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from graphscan.cli.common import (
+    ProgressBars,
     create_workspace,
     friendly_errors,
     key_holder,
@@ -97,7 +98,8 @@ def load(
 
     window = Window.parse(dates) if dates else Window.default()
     ws = create_workspace(workspace)
-    options = Options(read_mapping(mapping), encoding, table, not quiet, window)
+    progress = None if quiet else ProgressBars()
+    options = Options(read_mapping(mapping), encoding, table, progress, window)
     target = open_store(store, ws)
     # each file's report is printed as soon as it is done: a later failure keeps them
     report = LoadReport(listener=lambda file: click.echo("\n".join(file.lines())))

@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+from graphscan.progress import Progress
 from graphscan.store.communities import leiden_igraph
 
 #: Rows handed to the writing methods: an Arrow table, a stream of Arrow record batches
@@ -44,9 +45,10 @@ class Store(ABC):
         read it before using the store again."""
 
     @abstractmethod
-    def upsert(self, table: str, frame: Rows) -> int:
+    def upsert(self, table: str, frame: Rows, progress: Progress | None = None) -> int:
         """Write canonical rows (plus lineage and ``row_hash``); existing keys are left
-        alone, so loading the same file twice changes nothing. Returns rows written."""
+        alone, so loading the same file twice changes nothing. Returns rows written.
+        ``progress`` hears of a write that goes in many batches (a server's)."""
 
     @abstractmethod
     def apply_reversals(self, frame: Rows) -> int:

@@ -12,6 +12,7 @@ import pandas as pd
 import pyarrow as pa
 
 from graphscan.errors import StoreError
+from graphscan.progress import Progress
 from graphscan.schema import ENTITY_COLUMNS, LINEAGE, TABLES, Table, item_line_numbers
 from graphscan.sql import read_sql
 from graphscan.store.base import Rows, Store, as_pandas
@@ -107,7 +108,7 @@ class EmbeddedStore(Store):
     def _relation(self, rows: pa.Table | pd.DataFrame) -> duckdb.DuckDBPyRelation:
         return self.db.from_df(rows) if isinstance(rows, pd.DataFrame) else self.db.from_arrow(rows)
 
-    def upsert(self, table: str, frame: Rows) -> int:
+    def upsert(self, table: str, frame: Rows, progress: Progress | None = None) -> int:
         spec = self._table(table)
         cols = _columns(spec)
         present = set(_column_names(frame))

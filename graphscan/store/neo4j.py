@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -24,7 +23,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-import click
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -41,9 +39,12 @@ from neo4j.time import Date, DateTime
 
 from graphscan.cypher import read_cypher
 from graphscan.errors import StoreError
+from graphscan.progress import Progress, report
 from graphscan.schema import CLAIMS, LINEAGE, TABLES, item_line_numbers
 from graphscan.store.base import Rows, Store, as_pandas
 from graphscan.store.communities import COLUMNS, indexed_edges
+
+log = logging.getLogger(__name__)
 
 #: Columns kept as integer fen in the graph (``total_amount`` -> ``total_cents``).
 MONEY_COLUMNS = ("total_amount", "fund_amount", "account_amount", "cash_amount", "amount")
@@ -206,7 +207,7 @@ class Neo4jStore(Store):
         )
         return pa.RecordBatchReader.from_batches(known.schema, known.to_batches())
 
-    def upsert(self, table: str, frame: Rows) -> int:
+    def upsert(self, table: str, frame: Rows, progress: Progress | None = None) -> int:
         _table(table)
         frame = as_pandas(frame)
         if table == "claim_items":
@@ -219,15 +220,13 @@ class Neo4jStore(Store):
             self._tx("aggregates_stale", {}, True)
         batches = range(0, len(frame), self.batch_size)
         written, began = 0, time.monotonic()
-        with click.progressbar(
-            batches, label=f"Neo4j {table}", file=sys.stderr, hidden=len(batches) < 2
-        ) as bar:
-            for start in bar:
-                rows = _graph_rows(frame.iloc[start : start + self.batch_size])
-                written += self._tx(f"upsert_{table}", {"rows": rows}, True)[0]["written"]
-        if len(batches) >= 2:
-            rate = len(frame) / max(time.monotonic() - began, 1e-9)
-            click.echo(f"Neo4j {table}: {len(frame):,} rows, {rate:,.0f} rows/s", err=True)
+        label = f"Neo4j {table}"
+        for done, start in enumerate(batches, 1):
+            rows = _graph_rows(frame.iloc[start : start + self.batch_size])
+            written += self._tx(f"upsert_{table}", {"rows": rows}, True)[0]["written"]
+            report(progress, label, done, len(batches))
+        rate = len(frame) / max(time.monotonic() - began, 1e-9)
+        log.info("%s: %d rows, %.0f rows/s", label, len(frame), rate)
         return written
 
     def apply_reversals(self, frame: Rows) -> int:
