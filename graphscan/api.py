@@ -31,7 +31,7 @@ from graphscan.detect.base import Coverage
 from graphscan.errors import InputError
 from graphscan.i18n import t
 from graphscan.pseudonym import workspace_key
-from graphscan.rings import PATTERNS, Case
+from graphscan.rings import Case, chosen_patterns
 from graphscan.store import Store, open_store
 from graphscan.workspace import Workspace
 
@@ -72,7 +72,7 @@ def scan_store(
 ) -> list[Case]:
     """Detect, rank and record as cases; the one scan path of the CLI and the API.
     ``report`` collects the signals lost and, with ``profile``, each stage's figures."""
-    chosen = list(patterns or PATTERNS)
+    chosen = chosen_patterns(patterns)
     rings = detect(store, Window(since, until), chosen, on_stage, report)
     return CaseBook(workspace).record_scan(rings, chosen, since, until)
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from graphscan.errors import InputError
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,17 @@ REGISTRY = (
 )
 
 PATTERNS = tuple(p.name for p in REGISTRY)
+
+
+def chosen_patterns(patterns: Iterable[str] | None = None) -> list[str]:
+    """The patterns a scan runs, in registry order: all when none are named. An unknown
+    name is the user's mistake, said in one line."""
+    chosen = set(patterns or PATTERNS)
+    unknown = sorted(chosen - set(PATTERNS))
+    if unknown:
+        raise InputError(f"unknown pattern {unknown[0]!r}; choose from {', '.join(PATTERNS)}")
+    return [p for p in PATTERNS if p in chosen]
+
 
 PATTERN_NAMES = {p.name: (p.zh, p.en) for p in REGISTRY}
 

@@ -34,6 +34,7 @@ from graphscan.rings import (
     ROLES,
     STATUS_NAMES,
     Case,
+    chosen_patterns,
 )
 from graphscan.safe_csv import write_frame
 from graphscan.workspace import Workspace
@@ -177,7 +178,7 @@ def scan(
     from graphscan.store import open_store
 
     ws = open_workspace(workspace, store, writing=True)
-    chosen = list(patterns or PATTERNS)
+    chosen = chosen_patterns(patterns)
     db = open_store(store, ws)
     check_key(ws, db)
     if not db.status()["counts"]["claims"]:

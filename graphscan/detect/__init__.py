@@ -15,8 +15,7 @@ import numpy as np
 
 from graphscan.detect.base import Detector, ScanReport, Window
 from graphscan.detect.engines.significance import P_FLOOR, log10_benjamini_hochberg
-from graphscan.errors import InputError
-from graphscan.rings import PATTERNS, REGISTRY, Ring
+from graphscan.rings import REGISTRY, Ring, chosen_patterns
 from graphscan.store.base import Store
 
 __all__ = [
@@ -45,11 +44,7 @@ def detector_class(pattern: str) -> type[Detector]:
 
 def detectors(patterns: Iterable[str] | None = None) -> list[Detector]:
     """One detector with default parameters per chosen pattern, in registry order."""
-    chosen = list(patterns or PATTERNS)
-    unknown = sorted(set(chosen) - set(PATTERNS))
-    if unknown:
-        raise InputError(f"unknown pattern {unknown[0]!r}; choose from {', '.join(PATTERNS)}")
-    return [detector_class(p)() for p in PATTERNS if p in chosen]
+    return [detector_class(p)() for p in chosen_patterns(patterns)]
 
 
 def pattern_table() -> str:
