@@ -1,4 +1,5 @@
-"""The canonical interchange format (DESIGN.md) and how the embedded store types it.
+"""The canonical interchange format (the tables below; docs/loading.md maps extracts onto
+them) and how the embedded store types it.
 
 Every loader produces frames with exactly these columns and every store accepts them, so
 this module is the single place where a column is added or renamed.

@@ -19,7 +19,6 @@ from graphscan.cli.common import (
     store_option,
     workspace_option,
 )
-from graphscan.cli.scan import cases_group
 from graphscan.i18n import t
 from graphscan.store import open_store
 from graphscan.store.base import Store
@@ -238,4 +237,5 @@ def export_command(
 
 
 COMMANDS = [explore, verify]
-cases_group.add_command(export_command, "export")
+#: subcommands of `graphscan cases` that live with the evidence commands
+CASES_COMMANDS = [export_command]

@@ -68,7 +68,8 @@ def _lang_everywhere(command: click.Command) -> None:
 
 
 def _register() -> None:
-    # One line per area; each module defines a click command or group named `command`.
+    # One import per area; each module lists its top-level commands in COMMANDS (and the
+    # evidence module its `graphscan cases` subcommands in CASES_COMMANDS).
     from graphscan.cli import demo as demo_cmd
     from graphscan.cli import evidence as evidence_cmd
     from graphscan.cli import generate as generate_cmd
@@ -80,6 +81,8 @@ def _register() -> None:
     for module in (demo_cmd, load_cmd, neo4j_cmd, evidence_cmd, scan_cmd, generate_cmd, serve_cmd):
         for command in module.COMMANDS:
             cli.add_command(command)
+    for command in evidence_cmd.CASES_COMMANDS:
+        scan_cmd.cases_group.add_command(command)
     for command in cli.commands.values():
         _lang_everywhere(command)
 
