@@ -9,6 +9,7 @@ import re
 from datetime import datetime
 from typing import Any
 
+from graphscan.errors import InputError
 from graphscan.i18n import t
 
 _UNITS = {"": 1, "B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12}
@@ -25,8 +26,9 @@ PER_CLAIM = 500.0
 ENGINE_SHARE = 0.5
 
 
-class BudgetError(ValueError):
-    """A budget that cannot be read, or a scan that would not fit it."""
+class BudgetError(InputError):
+    """A budget that cannot be read, or a scan that would not fit it: the user's choice to
+    change (a period or more memory), said in one line."""
 
 
 def parse_size(text: str) -> int:
