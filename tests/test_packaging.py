@@ -15,9 +15,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[zipfile.ZipFile, str]:
+    """The wheel, built once for every packaging test, and what the build printed."""
     out = tmp_path_factory.mktemp("wheel")
-    subprocess.run(
+    run = subprocess.run(
         [
             sys.executable,
             "-m",
@@ -30,10 +31,23 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
             str(out),
             str(ROOT),
         ],
+        capture_output=True,
+        text=True,
         check=True,
     )
     (path,) = out.glob("graphscan-*.whl")
-    return zipfile.ZipFile(path)
+    return zipfile.ZipFile(path), run.stdout + run.stderr
+
+
+@pytest.fixture(scope="module")
+def wheel(built: tuple[zipfile.ZipFile, str]) -> zipfile.ZipFile:
+    return built[0]
+
+
+def test_building_prints_no_packaging_warnings(built: tuple[zipfile.ZipFile, str]) -> None:
+    printed = built[1]
+    assert "BuildBackendWarning" not in printed
+    assert "absent from the `packages` configuration" not in printed
 
 
 def test_wheel_has_one_namespace(wheel: zipfile.ZipFile) -> None:
