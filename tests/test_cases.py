@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from graphscan.api import scan_store
-from graphscan.cases import MEMBER_COLUMNS, CaseBook, case_id_for, ranked_members
+from graphscan.casebook import MEMBER_COLUMNS, CaseBook, case_id_for, ranked_members
 from graphscan.cli.main import cli
 from graphscan.detect import scan
 from graphscan.rings import PATTERNS, Member

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 from evidence_data import clear_id, ring_case, ring_claims
 
-from graphscan.cases import CaseBook
+from graphscan.casebook import CaseBook
 from graphscan.cli.main import cli
 from graphscan.pseudonym import Pseudonymiser
 from graphscan.store.embedded import EmbeddedStore

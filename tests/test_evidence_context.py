@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 from evidence_data import DRUG, INSTITUTION, context_cases, context_tables
 
-from graphscan.cases import CaseBook
+from graphscan.casebook import CaseBook
 from graphscan.cli.main import cli
 from graphscan.pseudonym import Pseudonymiser
 from graphscan.rings import Case

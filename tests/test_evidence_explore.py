@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 from evidence_data import context_cases, context_tables, ring_case, ring_claims
 
+from graphscan.api import case_context
 from graphscan.pseudonym import Pseudonymiser
 from graphscan.store.base import Store
 from graphscan.store.embedded import EmbeddedStore
-from graphscan.viz.context import case_context
 from graphscan.viz.explore import explore_page, membership_keys
 from graphscan.viz.package import export_case, identifier_view
 from graphscan.viz.page import render_page

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 from evidence_data import ring_case, ring_claims
 
-from graphscan.cases import CaseBook
+from graphscan.casebook import CaseBook
 from graphscan.cli.main import cli
 from graphscan.pseudonym import Pseudonymiser
 from graphscan.store.embedded import EmbeddedStore

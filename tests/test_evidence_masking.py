@@ -15,13 +15,14 @@ import pytest
 from click.testing import CliRunner, Result
 from evidence_data import clear_id, ring_case, ring_claims
 
-from graphscan.cases import CaseBook
+from graphscan.casebook import CaseBook
 from graphscan.cli.main import cli
 from graphscan.detect.base import short
+from graphscan.masks import resolve
 from graphscan.pseudonym import Pseudonymiser
 from graphscan.rings import Case
 from graphscan.store.embedded import EmbeddedStore
-from graphscan.viz.identifiers import IdentifierView, resolve
+from graphscan.viz.identifiers import IdentifierView
 from graphscan.viz.package import export_case
 from graphscan.workspace import Workspace
 

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from graphscan import budget
-from graphscan.cases import CaseBook
+from graphscan.casebook import CaseBook
 from graphscan.cli.main import cli
 from graphscan.store.embedded import EmbeddedStore
 from graphscan.workspace import Workspace
