@@ -9,17 +9,17 @@ import handmade_city as city
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from embedded_store import embedded_store
 
 from graphscan import budget
-from graphscan.cases import CaseBook
+from graphscan.casebook import CaseBook
 from graphscan.cli.main import cli
-from graphscan.store.embedded import EmbeddedStore
 from graphscan.workspace import Workspace
 
 
 def _workspace(path: Path) -> Path:
     ws = Workspace.open(path)
-    store = EmbeddedStore(ws)
+    store = embedded_store(ws)
     for table, frame in city.build().items():
         store.upsert(table, frame)
     ws.close()
@@ -37,7 +37,7 @@ def test_sizes_are_read_in_decimal_and_binary_units() -> None:
 
 def test_the_engine_spills_into_the_workspace(tmp_path: Path) -> None:
     ws = Workspace.open(tmp_path / "ws")
-    store = EmbeddedStore(ws)
+    store = embedded_store(ws)
     store.limit_memory(200 * 2**20)
     limit, spill = store.db.execute(
         "SELECT current_setting('memory_limit'), current_setting('temp_directory')"
@@ -101,7 +101,7 @@ def _pharmacy_year(path: Path, counters: int, per_day: int, days: int) -> Path:
         }
     )
     ws = Workspace.open(path)
-    EmbeddedStore(ws).upsert("claims", frame)
+    embedded_store(ws).upsert("claims", frame)
     ws.close()
     return path
 
@@ -109,7 +109,7 @@ def _pharmacy_year(path: Path, counters: int, per_day: int, days: int) -> Path:
 def _traffic(ws_dir: Path) -> pd.DataFrame:
     ws = Workspace.open(ws_dir)
     try:
-        return EmbeddedStore(ws).projection(
+        return embedded_store(ws).projection(
             "counter_traffic", since=None, until=None, max_burst_cards=100
         )
     finally:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pandas as pd
@@ -16,7 +17,10 @@ from graphscan.progress import Progress
 from graphscan.schema import ENTITY_COLUMNS, LINEAGE, TABLES, Table, item_line_numbers
 from graphscan.sql import read_sql
 from graphscan.store.base import Rows, Store, as_pandas
-from graphscan.workspace import Workspace
+from graphscan.workspace import private_dir
+
+if TYPE_CHECKING:
+    from graphscan.workspace import Workspace
 
 _LOADS_DDL = """
 CREATE TABLE IF NOT EXISTS loads (
@@ -77,9 +81,12 @@ _DERIVED_COLUMNS = {
 class EmbeddedStore(Store):
     engine = "embedded"
 
-    def __init__(self, workspace: Workspace) -> None:
-        self.workspace = workspace
-        self.db = workspace.db()
+    def __init__(self, db: duckdb.DuckDBPyConnection, spill_dir: Path) -> None:
+        """``db``: the connection to the store's DuckDB file (``open_store`` gives the
+        workspace's one connection: DuckDB allows a single writer per file);
+        ``spill_dir``: where DuckDB spills past ``limit_memory``."""
+        self.db = db
+        self.spill_dir = spill_dir
         self._cursor: duckdb.DuckDBPyConnection | None = None
         for table in TABLES.values():
             ddl = ", ".join(f"{name} {sql_type}" for name, sql_type in _columns(table))
@@ -245,9 +252,9 @@ class EmbeddedStore(Store):
         )
 
     def limit_memory(self, budget: int) -> None:
-        """DuckDB spills joins, aggregates and sorts past ``budget`` into the workspace's
-        own ``spill`` folder (private, beside the data it comes from) instead of growing."""
-        spill = self.workspace.spill_dir
+        """DuckDB spills joins, aggregates and sorts past ``budget`` into the store's own
+        spill folder (private, beside the data it comes from) instead of growing."""
+        spill = private_dir(self.spill_dir)
         self.db.execute(f"SET memory_limit = '{int(budget)}B'")
         self.db.execute("SET temp_directory = ?", [str(spill)])
 
@@ -269,7 +276,9 @@ class EmbeddedStore(Store):
         ).df()
         return {
             "engine": self.engine,
-            "location": str(self.workspace.db_path),
+            "location": self.db.execute(
+                "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+            ).fetchall()[0][0],
             "counts": counts,
             "claims_by_kind": kinds,
             "first_claim": first,
