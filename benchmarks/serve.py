@@ -28,10 +28,14 @@ import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
 from benchmarks.city import city, use_bench_key
+
+if TYPE_CHECKING:
+    from graphscan.workspace import Workspace
 
 CASES = 10_000
 TARGET_CLAIMS = 5_000
@@ -110,15 +114,15 @@ def in_process(label: str, run: object) -> float:
     return statistics.median(times)
 
 
-def floors(ws: object, provider: str) -> None:
+def floors(ws: Workspace, provider: str) -> None:
     """The provider's expansion as the store does it, and what DuckDB itself takes to
     hand back the same claim rows, measured in the same run on the same file."""
-    from graphscan.store.embedded import EmbeddedStore
+    from graphscan.store import open_store
 
     began = time.perf_counter()
-    store = EmbeddedStore(ws)  # links the claims if the cached city predates claim_links
+    store = open_store(None, ws)  # links the claims if the cached city predates claim_links
     print(f"store opened (claim links brought up to date) in {time.perf_counter() - began:.1f}s")
-    db = store.db
+    db = ws.db()
     print(f"the provider's claims in process (DuckDB {duckdb.__version__}):")
     in_process("graphscan store.neighbourhood(hops=1)", lambda: store.neighbourhood(provider, 1))
     query = "SELECT * FROM claims WHERE provider_id = ?"

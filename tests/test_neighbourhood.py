@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
+from embedded_store import embedded_store
 
 from graphscan.cypher import read_cypher
 from graphscan.examples.city import generate_city
@@ -99,7 +100,7 @@ def check_against_full_scan(store: Store, reference: EmbeddedStore) -> None:
 
 
 def test_claim_links_find_what_a_full_scan_finds(city: pa.Table, tmp_path: Path) -> None:
-    store = EmbeddedStore(Workspace.open(tmp_path / "ws"))
+    store = embedded_store(Workspace.open(tmp_path / "ws"))
     half = city.num_rows // 2
     store.upsert("claims", city.slice(0, half))
     store.upsert("claims", city.slice(half))  # a second load links only its own claims
@@ -113,15 +114,15 @@ def test_a_store_without_links_is_linked_on_open(city: pa.Table, tmp_path: Path)
     """A store loaded before claim links (or whose links a newer DuckDB's hash no longer
     matches) is linked again when opened; nothing is missed meanwhile or after."""
     ws = Workspace.open(tmp_path / "ws")
-    store = EmbeddedStore(ws)
+    store = embedded_store(ws)
     store.upsert("claims", city)
     entity = tips(store)[1]
     want = scanned(store, entity, 2)
     store.db.execute("DROP TABLE claim_links")
     store.db.execute("DROP TABLE claim_links_state")
-    assert set(EmbeddedStore(ws).neighbourhood(entity, 2)["claim_id"]) == want
+    assert set(embedded_store(ws).neighbourhood(entity, 2)["claim_id"]) == want
     store.db.execute("UPDATE claim_links_state SET probe = probe + 1")
-    reopened = EmbeddedStore(ws)
+    reopened = embedded_store(ws)
     assert set(reopened.neighbourhood(entity, 2)["claim_id"]) == want
     links = reopened.db.execute(
         "SELECT count(*), count(DISTINCT (entity, claim_row)) FROM claim_links"
@@ -133,7 +134,7 @@ def test_a_store_without_links_is_linked_on_open(city: pa.Table, tmp_path: Path)
 def test_a_colliding_link_is_not_followed(city: pa.Table, tmp_path: Path) -> None:
     """Two ids can share a hash: a link to a claim that does not name the entity (as a
     collision would make) leaves the answer as it was."""
-    store = EmbeddedStore(Workspace.open(tmp_path / "ws"))
+    store = embedded_store(Workspace.open(tmp_path / "ws"))
     store.upsert("claims", city)
     person = tips(store)[1]
     want = scanned(store, person, 1)
@@ -151,7 +152,7 @@ def test_neo4j_finds_what_a_full_scan_finds_through_indexes(
 ) -> None:
     """On the city's first month (a few thousand claims: Neo4j loads them in seconds)."""
     month = city.filter(pc.less(city["start_time"], pd.Timestamp("2025-02-01")))
-    reference = EmbeddedStore(Workspace.open(tmp_path / "ws"))
+    reference = embedded_store(Workspace.open(tmp_path / "ws"))
     reference.upsert("claims", month)
     neo4j_store.upsert("claims", month)
     check_against_full_scan(neo4j_store, reference)
