@@ -25,14 +25,15 @@ CREATE TABLE IF NOT EXISTS loads (
     finished_at TIMESTAMP, report JSON
 )"""
 
-#: The claims each entity names, for neighbourhood(): maintained by _link_claims.
+#: Where each claim and the claims of each entity are, for claims() and neighbourhood():
+#: maintained by _link_claims.
 _LINKS_DDL = (
     "CREATE TABLE IF NOT EXISTS claim_links (entity UBIGINT, claim_row BIGINT)",
     "CREATE TABLE IF NOT EXISTS claim_links_state (linked BIGINT, probe UBIGINT)",
 )
-#: hashed with the links and again on every open: another DuckDB whose hash() differs
-#: has the links rebuilt instead of finding nothing
-_LINKS_PROBE = "graphscan claim links"
+#: hashed with the links and again on every open: another DuckDB whose hash() differs,
+#: or links of another shape (the string names the shape), are rebuilt
+_LINKS_PROBE = "graphscan claim links: claim, person, card, doctor, provider, operator"
 
 #: Claims are written in provider order, then time: the claims of a provider, and of its
 #: doctors and operators, then sit in a few row groups instead of all over the table.
