@@ -123,7 +123,7 @@ class CaseBook:
         self.db = workspace.db()
         for ddl in _DDL:
             self.db.execute(ddl)
-        if not self.db.execute("SELECT 1 FROM case_rings LIMIT 1").fetchone():
+        if not self.db.execute("SELECT 1 FROM case_rings LIMIT 1").fetchall():
             # a book from before case_rings: every case's members are what its ring found
             self.db.execute(
                 "INSERT INTO case_rings SELECT m.case_id, m.member_kind, m.member_id "
@@ -428,7 +428,7 @@ class CaseBook:
         ring = Ring(pattern, members, [], 0, 0, 1, 0, 0, 0, _now(), _now(), "", "")
         digest = hashlib.sha256(f"{case_id_for(ring)}\n{_now().isoformat()}".encode())
         case_id = f"GS-{digest.hexdigest()[:8]}"
-        if self.db.execute("SELECT 1 FROM cases WHERE case_id = ?", [case_id]).fetchone():
+        if self.db.execute("SELECT 1 FROM cases WHERE case_id = ?", [case_id]).fetchall():
             raise InputError(t("案件编号冲突，请重试", "case id clash; try again"))
         return case_id
 
@@ -661,7 +661,7 @@ class CaseBook:
         whole or masked as an export shows it, for the cases that member belongs to."""
         from graphscan.viz.identifiers import resolve, typed_mask
 
-        if self.db.execute("SELECT 1 FROM cases WHERE case_id = ?", [text]).fetchone():
+        if self.db.execute("SELECT 1 FROM cases WHERE case_id = ?", [text]).fetchall():
             return [text]
         known = [
             r[0] for r in self.db.execute("SELECT DISTINCT member_id FROM case_members").fetchall()

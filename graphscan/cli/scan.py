@@ -180,11 +180,13 @@ def scan(
     from graphscan import budget
     from graphscan.api import input_gaps, scan_store
     from graphscan.detect import ScanReport
+    from graphscan.serve.lease import require_case_book_here
     from graphscan.store import open_store
 
     ws = open_workspace(workspace, store, writing=True)
     chosen = chosen_patterns(patterns)
     db = open_store(store, ws)
+    require_case_book_here(db, ws)
     check_key(ws, db)
     if not db.status()["counts"]["claims"]:
         raise click.ClickException(
@@ -489,10 +491,13 @@ def set_status(
 
 def _edit_book(workspace: str | None, store: str | None) -> tuple[CaseBook, Store, Workspace]:
     """The case book, the store whose claims a change reads, and the workspace."""
+    from graphscan.serve.lease import require_case_book_here
     from graphscan.store import open_store
 
     ws = open_workspace(workspace, store)
-    return CaseBook(ws), open_store(store, ws), ws
+    shop = open_store(store, ws)
+    require_case_book_here(shop, ws)
+    return CaseBook(ws), shop, ws
 
 
 def _stored_ids(store: Store, ws: Workspace, entities: Iterable[str]) -> list[str]:
