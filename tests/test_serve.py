@@ -316,7 +316,8 @@ def test_case_edits_through_the_api_survive_a_rescan(tmp_path: Path) -> None:
         assert set(members_of(ivan, split["case_id"])) == set(moving)
         assert not set(moving) & set(members_of(ivan, first))
 
-    scanned = run(["scan", "-w", str(ws)], env)
+    patterns = [f"--pattern={p}" for p in {queue[0]["pattern"], queue[1]["pattern"]}]
+    scanned = run(["scan", "-w", str(ws), *patterns], env)  # the patterns of the cases edited
     assert scanned.returncode == 0, scanned.stderr
     workspace = Workspace.open(ws)
     book = CaseBook(workspace)

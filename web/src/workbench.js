@@ -69,7 +69,7 @@ async function showQueue() {
   } },
     el("input", { name: "q", placeholder: "搜索：案件号 / 实体编号 / 遮蔽编号 / 假名前缀 / 机构名称  search", value: queueState.q, size: 48 }),
     select("status", queueState.status, [["", "全部状态 any status"], ...Object.entries(STATUSES).map(([k, v]) => [k, `${v} ${k}`])]),
-    select("pattern", queueState.pattern, [["", "全部模式 any pattern"], ["card_lending", "出借/回收医保卡 card lending"], ["kickback", "回扣、倒卖药品 kickback"], ["group_hospitalisation", "诱导/虚假住院 group hospitalisation"], ["identity_misuse", "冒名就医 identity misuse"]]),
+    select("pattern", queueState.pattern, [["", "全部模式 any pattern"], ["card_lending", "出借/回收医保卡 card lending"], ["kickback", "回扣、倒卖药品 kickback"], ["group_hospitalisation", "诱导/虚假住院 group hospitalisation"], ["identity_misuse", "冒名就医 identity misuse"], ["manual", "办案人员立案 opened by an investigator"]]),
     el("input", { name: "assignee", placeholder: "承办人 assignee", value: queueState.assignee, size: 10 }),
     el("input", { name: "region", placeholder: "地区 region", value: queueState.region, size: 8 }),
     el("button", { type: "submit" }, "筛选 Filter"));
