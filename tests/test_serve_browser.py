@@ -2,7 +2,8 @@
 127.0.0.1: log in, open the top case, expand a node, brush the time bar, change a status,
 export and download a package; open a case from a selection and merge another into it;
 a viewer's browser receives no identifier. With
-GRAPHSCAN_SCREENSHOTS=DIR the queue and the case view are saved there (docs/)."""
+GRAPHSCAN_SCREENSHOTS=DIR the queue, the case view and a selection are saved there
+(docs/)."""
 
 from __future__ import annotations
 
@@ -220,6 +221,8 @@ def test_case_from_a_selection_and_a_merge_in_the_browser(
     chosen = until(page, "window.__workbench.chosen.size === 2 && [...window.__workbench.chosen]")
     assert sorted(chosen) == sorted(n for n, _, _ in ends)
     assert "已选 2 个实体" in page.inner_text("#selection")
+    assert page.locator("#selection .chip").count() == 2
+    shoot(page, "workbench-selection.png")
     page.click("#open-case")
     opened = until(
         page,

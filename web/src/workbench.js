@@ -187,7 +187,7 @@ function mountGraph(container) {
       if (view.path.size && !view.path.has(node)) out.color = "#e6e6e6";
       if (view.pinned.has(node)) out.forceLabel = true;
       if (view.selected === node) { out.highlighted = true; out.forceLabel = true; }
-      if (view.chosen.has(node)) { out.highlighted = true; out.forceLabel = true; out.color = "#ff7f0e"; }
+      if (view.chosen.has(node)) { out.highlighted = true; out.forceLabel = true; out.color = "#e6194b"; }
       if (data.role) out.forceLabel = true;
       return out;
     },
@@ -349,9 +349,9 @@ function showSelection() {
   const chosen = [...view.chosen];
   const can = new Set(me.permissions);
   const label = (id) => (view.graph.hasNode(id) ? view.graph.getNodeAttribute(id, "label") : id);
-  box.replaceChildren(el("b", {}, `已选 ${chosen.length} 个实体 selected`), " ",
+  box.replaceChildren(el("div", {}, el("b", {}, `已选 ${chosen.length} 个实体 selected`), " ",
     chosen.slice(0, 12).map((id) => el("span", { class: "chip" }, label(id))), chosen.length > 12 ? " …" : "",
-    chosen.length ? el("button", { id: "clear-selection", onclick: () => { view.chosen.clear(); showSelection(); view.renderer.refresh(); } }, "清除 clear") : "");
+    chosen.length ? el("button", { id: "clear-selection", onclick: () => { view.chosen.clear(); showSelection(); view.renderer.refresh(); } }, "清除 clear") : ""));
   if (!can.has("work") || !chosen.length) return;
   const members = new Set(view.caseMembers || []);
   const outside = chosen.filter((id) => !members.has(id));
