@@ -262,7 +262,7 @@ def members_of(client: Client, case_id: str) -> dict[str, str]:
 def test_case_edits_through_the_api_survive_a_rescan(tmp_path: Path) -> None:
     """Add an entity, open a case from a selection, merge two cases, split one: roles
     enforced, CSRF asked, each audited, and none undone by the next `graphscan scan`."""
-    from graphscan.cases import CaseBook
+    from graphscan.casebook import CaseBook
     from graphscan.workspace import Workspace
 
     ws = private_copy(tmp_path)
@@ -343,7 +343,7 @@ def test_case_edits_through_the_api_survive_a_rescan(tmp_path: Path) -> None:
 def test_case_edits_from_the_cli(tmp_path: Path) -> None:
     """`graphscan cases merge|split|add|open` make the same changes, and say in one line
     what they refuse."""
-    from graphscan.cases import CaseBook
+    from graphscan.casebook import CaseBook
     from graphscan.store import open_store
     from graphscan.workspace import Workspace
 

@@ -75,7 +75,7 @@ def explore(
       graphscan explore P33070210036 --hops 2 --since 2025-01-01 --out tip.html
     """
     from graphscan.api import find_entity
-    from graphscan.cases import CaseBook
+    from graphscan.casebook import CaseBook
     from graphscan.viz.explore import entity_kind, explore_page, membership_keys
     from graphscan.viz.page import render_page
 
@@ -187,8 +187,8 @@ def export_command(
       graphscan cases export CASE_ID --out evidence/
       GRAPHSCAN_KEY_FILE=~/key graphscan cases export CASE_ID --reveal
     """
-    from graphscan.cases import CaseBook
-    from graphscan.viz.context import case_context
+    from graphscan.api import case_context
+    from graphscan.casebook import CaseBook
     from graphscan.viz.package import export_case
 
     ws = open_workspace(workspace, store)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import click
 import pandas as pd
 
-from graphscan.cases import CaseBook
+from graphscan.casebook import CaseBook
 from graphscan.cli.common import (
     check_key,
     friendly_errors,
@@ -605,7 +605,7 @@ def split_case(
 
     \b
     Example / 示例:
-      graphscan cases split CASE_ID P33070210036 P33070210037
+      graphscan cases split CASE_ID MEMBER_ID MEMBER_ID
     """
     book, shop, ws = _edit_book(workspace, store)
     _edited(book.split(case_id, _stored_ids(shop, ws, members), shop, by),

@@ -29,7 +29,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from graphscan.api import find_entity
-from graphscan.cases import CaseBook
+from graphscan.casebook import CaseBook
 from graphscan.errors import InputError, KeyMissing, StoreError, WorkspaceBusy
 from graphscan.serve.accounts import Accounts, User
 from graphscan.serve.audit import AuditLog
@@ -442,7 +442,7 @@ def create_app(root: Path, store_uri: str | None = None) -> Starlette:
 
     @api("export")
     def export(request: Request, books: Books, user: User, body: Any) -> dict[str, Any]:
-        from graphscan.viz.context import case_context
+        from graphscan.api import case_context
         from graphscan.viz.package import export_case, safe_name
 
         found = _case(books, request.path_params["case_id"])

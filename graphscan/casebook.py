@@ -21,8 +21,6 @@ from __future__ import annotations
 import getpass
 import hashlib
 import json
-import sys
-import types
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -32,6 +30,7 @@ import pandas as pd
 
 from graphscan.errors import InputError
 from graphscan.i18n import t
+from graphscan.masks import resolve, typed_mask
 from graphscan.rings import CASE_STATUSES, MANUAL_PATTERN, Case, Member, Ring
 from graphscan.schema import ENTITY_COLUMNS, provider_member_kinds
 from graphscan.store.base import Store
@@ -659,8 +658,6 @@ class CaseBook:
     def find(self, text: str) -> list[str]:
         """The case ids meant by what an investigator typed: a case id, or a member id,
         whole or masked as an export shows it, for the cases that member belongs to."""
-        from graphscan.viz.identifiers import resolve, typed_mask
-
         if self.db.execute("SELECT 1 FROM cases WHERE case_id = ?", [text]).fetchall():
             return [text]
         known = [
@@ -725,17 +722,3 @@ def ranked_members(workspace: Workspace | str | Any) -> pd.DataFrame:
     the shape ``graphscan.evaluate.score`` and ``graphscan cases list --members`` use."""
     ws = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
     return CaseBook(ws).members()
-
-
-class _CasesModule(types.ModuleType):
-    """``graphscan.cases(workspace=...)`` is the notebook API's read-only case list
-    (graphscan.api.cases), yet ``graphscan.cases`` is also this module: calling the
-    module calls the API."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> pd.DataFrame:
-        from graphscan.api import cases
-
-        return cases(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CasesModule
