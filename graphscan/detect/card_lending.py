@@ -73,8 +73,9 @@ class CardLending(Detector):
         there
     min_strangers: a burst with at least this many strangers is tested as a crowd of
         collected cards (a broker's session), against the counter's share of strangers
-    outing_share: a crowd of strangers with at least this share from one village is a
-        village outing (screening day, check-up bus), not collected cards
+    outing_share: a crowd of strangers with at least this share from one village, each
+        swiped in one of its sessions only, is a village outing (screening day, check-up
+        bus), not collected cards
     household_size: without household keys, a group of at most this many cards that is
         not away from its holders' places may be one family (家庭共济: spouse, parents,
         children) and is not reported
@@ -206,7 +207,8 @@ class CardLending(Detector):
         crowds = [
             c
             for c in crowds
-            if not self._household(c, None, household) and not self._outing(_cards(c), home)
+            if not self._household(c, None, household)
+            and not (_swiped_once(c, members) and self._outing(_cards(c), home))
         ]
         burst = travelling["day"].astype(str) + "#" + travelling["burst"].astype(str)
         roaming = roaming_groups(
@@ -358,6 +360,17 @@ class Venues:
 
 def _cards(stack: list[Group]) -> set[str]:
     return {c for g in stack for c in g.entities}
+
+
+def _swiped_once(crowd: list[Group], members: pd.DataFrame) -> bool:
+    """Whether every card of a crowd was swiped in one of its sessions only. A village's
+    outing is one trip: each villager is swiped once, and its bursts share no cards. The
+    same cards swiped together again in another session (another day, another counter)
+    are a bag of collected cards, wherever their holders live."""
+    keys = pd.MultiIndex.from_tuples([(g.venue, c) for g in crowd for c in g.contexts])
+    inside = members[pd.MultiIndex.from_frame(members[["venue", "context"]]).isin(keys)]
+    sessions = inside.drop_duplicates(["entity", "venue", "context"])["entity"]
+    return bool(sessions.value_counts().max() <= 1)
 
 
 #: two card groups sharing this many cards are one ring, whatever their sizes: unrelated

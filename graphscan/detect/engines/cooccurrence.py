@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
-from graphscan.detect.engines.significance import log10_poisson_tail, poisson_tail
+from graphscan.detect.engines.significance import log10_fisher_many, poisson_tail
 
 #: seeded Leiden ``node, community`` on a ``source, target, weight`` edge list
 #: (:meth:`graphscan.store.base.Store.communities`)
@@ -324,10 +324,11 @@ def stranger_crowds(
     contexts. Contexts with at least ``min_strangers`` strangers are candidates; those
     sharing ``min_shared`` strangers are one crowd (the same collected cards swiped
     again in another session, at any counter: a stranger's one or two visits both
-    falling in crowds is the broker's signature). Each crowd is tested as a whole: its
-    strangers against the venues' shares (binomial tail for one context, Poisson tail
-    of the sum for several, which errs on the side of a larger p-value), Bonferroni over
-    the contexts tested. A crowd kept is a list of Groups, one per venue."""
+    falling in crowds is the broker's signature). Each context's strangers are tested
+    against its venue's share (binomial tail); a crowd of several contexts combines
+    their tails with Fisher's method (the sessions are independent draws under the null,
+    and a sum of binomials at shares near one is far from Poisson), Bonferroni over the
+    contexts tested. A crowd kept is a list of Groups, one per venue."""
     strangers = members[members["n_entity"] <= max_visits]
     per = strangers.groupby(["venue", "context"], sort=True).agg(
         k=("entity", "nunique"), n=("size", "first")
@@ -345,7 +346,7 @@ def stranger_crowds(
     crowds = []
     for crowd in _linked_contexts(chosen, min_shared):
         part = per.loc[crowd]
-        together = log10_poisson_tail(float(part["k"].sum()), float(part["expected"].sum()))
+        together = log10_fisher_many(part["log10_p"].to_numpy())
         if len(part) > 1 and together <= bar:
             crowds.append((crowd, together))
         else:  # a chain through a crowded venue proves nothing: each context alone

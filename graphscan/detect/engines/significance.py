@@ -45,6 +45,16 @@ def log10_fisher(log10_main: float, log10_support: float) -> float:
     return float(min(0.0, (log_x + np.log1p(-log_x)) / np.log(10)))
 
 
+def log10_fisher_many(log10_p: np.ndarray) -> float:
+    """Fisher's combination of independent tests given as log10 p-values:
+    P(chi2_2m >= -2 sum ln p_i), in log10 (no underflow: chi2.logsf)."""
+    lp = np.asarray(log10_p, dtype=float)
+    if lp.size == 0:
+        return 0.0
+    statistic = -2.0 * np.log(10) * float(lp.sum())
+    return float(min(0.0, stats.chi2.logsf(statistic, 2 * lp.size) / np.log(10)))
+
+
 def log10_benjamini_hochberg(log10_p: np.ndarray) -> np.ndarray:
     """:func:`benjamini_hochberg` on log10 p-values, returning log10 q-values."""
     lp = np.asarray(log10_p, dtype=float)
