@@ -191,7 +191,11 @@ class CardLending(Detector):
         # together: two shared bursts are all they can show, and chance rarely gives two
         strangers = members[members["n_entity"] <= self.stranger_bursts]
         groups += find_groups(
-            strangers, sizes, replace(params, min_together=2), frames.communities, household
+            strangers,
+            sizes,
+            replace(params, min_together=2, pay_for_pairs=True),
+            frames.communities,
+            household,
         )
         counted = frames["card_burst_sizes"]
         share = (

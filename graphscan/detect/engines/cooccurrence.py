@@ -51,6 +51,10 @@ class Params:
     min_group: int = 3
     #: groups larger than this are split with Leiden
     max_group: int = 60
+    #: the edge screen and the group test pay a Bonferroni factor for the pairs searched
+    #: at the venue (a search among many rare entities, where some pair is bound to meet
+    #: twice by chance)
+    pay_for_pairs: bool = False
 
 
 @dataclass
@@ -148,7 +152,17 @@ def _edges(
         return pairs.assign(p=[], w=[])
     expected = expected_pairs(pairs, members, sizes)
     pairs = pairs.assign(p=poisson_tail(pairs["together"].to_numpy(), expected))
+    if params.pay_for_pairs:
+        pairs = pairs.assign(p=pairs["p"] * pairs["venue"].map(searched_pairs(members, params)))
     return pairs[pairs["p"] <= params.edge_p].assign(w=lambda f: -np.log10(f["p"]))
+
+
+def searched_pairs(members: pd.DataFrame, params: Params) -> pd.Series:
+    """Per venue, the pairs of entities that could meet ``min_together`` times there
+    (those with that many contexts): the pairs the search looked at."""
+    able = members[members["n_entity"] >= params.min_together]
+    m = able.groupby("venue")["entity"].nunique().astype(float)
+    return (m * (m - 1) / 2).clip(lower=1.0)
 
 
 def split_groups(edges: pd.DataFrame, params: Params, communities: Communities) -> list[list[str]]:
@@ -195,6 +209,7 @@ def find_groups(
     edges = _edges(members, sizes, params, household)
     by_venue = members.groupby("venue", sort=True).indices
     histograms = dict(list(sizes.groupby("venue", sort=True)))
+    searched = searched_pairs(members, params) if params.pay_for_pairs else None
     groups: list[Group] = []
     for venue, venue_edges in edges.groupby("venue", sort=True):
         venue_members = members.iloc[by_venue[venue]]
@@ -202,9 +217,10 @@ def find_groups(
         for core in split_groups(venue_edges, params, communities):
             entities = _attach(core, venue_members, venue_sizes, params)
             inside = venue_edges["a"].isin(entities) & venue_edges["b"].isin(entities)
-            groups.append(
-                _group(venue, entities, venue_members, venue_sizes, int(inside.sum()), params)
-            )
+            group = _group(venue, entities, venue_members, venue_sizes, int(inside.sum()), params)
+            if searched is not None:
+                group.tests = int(np.ceil(group.tests * searched[venue]))
+            groups.append(group)
     return [g for g in groups if g.observed > 0]
 
 
