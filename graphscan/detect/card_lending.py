@@ -73,6 +73,9 @@ class CardLending(Detector):
         there
     min_strangers: a burst with at least this many strangers is tested as a crowd of
         collected cards (a broker's session), against the counter's share of strangers
+    share_weight: a counter's share of strangers in its crowded bursts (those of at
+        least min_strangers cards) is smoothed with this many cards at its overall share
+        (a quiet counter has few crowded bursts to learn from)
     outing_share: a crowd of strangers with at least this share from one village, each
         swiped in one of its sessions only, is a village outing (screening day, check-up
         bus), not collected cards
@@ -99,6 +102,7 @@ class CardLending(Detector):
     max_burst_cards: int = 100
     stranger_bursts: int = 2
     min_strangers: int = 5
+    share_weight: float = 20.0
     outing_share: float = 0.5
     household_size: int = 6
 
@@ -197,15 +201,13 @@ class CardLending(Detector):
             frames.communities,
             household,
         )
-        counted = frames["card_burst_sizes"]
-        share = (
-            pd.Series(counted["strangers"].to_numpy(dtype=float), index=sizes["venue"])
-            .groupby(level=0)
-            .sum()
-            / (sizes["size"] * sizes["contexts"]).groupby(sizes["venue"].to_numpy()).sum()
-        )
         crowds = stranger_crowds(
-            members, share, self.stranger_bursts, self.min_strangers, self.edge_p
+            members,
+            _stranger_counts(sizes, frames["card_burst_sizes"]["strangers"], self.min_strangers),
+            self.stranger_bursts,
+            self.min_strangers,
+            self.edge_p,
+            self.share_weight,
         )
         home = holders["home_region"].dropna()
         crowds = [
@@ -360,6 +362,22 @@ class Venues:
             for card in group.entities:
                 places.setdefault(card, set()).add(self.pharmacy(group.venue))
         return {card: sorted(p) for card, p in places.items()}
+
+
+def _stranger_counts(sizes: pd.DataFrame, strangers: pd.Series, crowded: int) -> pd.DataFrame:
+    """Per venue: strangers and slots (cards summed over its bursts) in all its bursts
+    and in its crowded ones (at least ``crowded`` cards), for the strangers' test."""
+    frame = pd.DataFrame(
+        {
+            "venue": sizes["venue"].to_numpy(),
+            "strangers": strangers.to_numpy(dtype=float),
+            "slots": (sizes["size"] * sizes["contexts"]).to_numpy(dtype=float),
+        }
+    )
+    big = (sizes["size"] >= crowded).to_numpy()
+    frame["crowded_strangers"] = frame["strangers"].where(big, 0.0)
+    frame["crowded_slots"] = frame["slots"].where(big, 0.0)
+    return frame.groupby("venue").sum()
 
 
 def _cards(stack: list[Group]) -> set[str]:

@@ -327,24 +327,30 @@ def _group(
 
 def stranger_crowds(
     members: pd.DataFrame,
-    share: pd.Series,
+    counts: pd.DataFrame,
     max_visits: int,
     min_strangers: int,
     max_p: float,
+    weight: float,
     min_shared: int = 2,
 ) -> list[list[Group]]:
     """Contexts crowded with strangers: entities seen in at most ``max_visits`` contexts
     of the venue (a broker's session of collected cards, each swiped once or twice, so
     that no pair meets often enough for a pair test). ``members`` as for
-    :func:`find_groups`; ``share``: venue -> share of strangers among the cards of its
-    contexts. Contexts with at least ``min_strangers`` strangers are candidates; those
-    sharing ``min_shared`` strangers are one crowd (the same collected cards swiped
-    again in another session, at any counter: a stranger's one or two visits both
-    falling in crowds is the broker's signature). Each context's strangers are tested
-    against its venue's share (binomial tail); a crowd of several contexts combines
-    their tails with Fisher's method (the sessions are independent draws under the null,
-    and a sum of binomials at shares near one is far from Poisson), Bonferroni over the
-    contexts tested. A crowd kept is a list of Groups, one per venue."""
+    :func:`find_groups`; ``counts`` (index venue): ``strangers`` and ``slots`` (entities
+    summed over all its contexts), ``crowded_strangers`` and ``crowded_slots`` (the same
+    over its contexts of at least ``min_strangers`` entities). Contexts with at least
+    ``min_strangers`` strangers are candidates; those sharing ``min_shared`` strangers
+    are one crowd (the same collected cards swiped again in another session, at any
+    counter: a stranger's one or two visits both falling in crowds is the broker's
+    signature). Each context's strangers are tested against the share of strangers in
+    the venue's other crowded contexts (a rush hour brings more one-off customers than
+    a quiet morning), smoothed with ``weight`` slots of the venue's overall share, the
+    crowd's own contexts taken out of both (a ring must not explain itself): binomial
+    tail; a crowd of several contexts combines its tails with Fisher's method (the
+    sessions are independent draws under the null, and a sum of binomials at shares
+    near one is far from Poisson), Bonferroni over the contexts tested. A crowd kept is
+    a list of Groups, one per venue."""
     strangers = members[members["n_entity"] <= max_visits]
     per = strangers.groupby(["venue", "context"], sort=True).agg(
         k=("entity", "nunique"), n=("size", "first")
@@ -352,22 +358,43 @@ def stranger_crowds(
     per = per[per["k"] >= min_strangers]
     if per.empty:
         return []
-    rate = np.nan_to_num(
-        per.index.get_level_values("venue").map(share).to_numpy(dtype=float), nan=1.0
-    ).clip(1e-6, 1.0)
-    per["expected"] = per["n"].to_numpy(dtype=float) * rate
-    per["log10_p"] = stats.binom.logsf(per["k"].to_numpy() - 1, per["n"], rate) / np.log(10)
     chosen = strangers.set_index(["venue", "context"]).loc[per.index].reset_index()
     bar = np.log10(max_p) - np.log10(len(per))
     crowds = []
     for crowd in _linked_contexts(chosen, min_shared):
-        part = per.loc[crowd]
+        part = _tested(per.loc[crowd], counts, weight)
         together = log10_fisher_many(part["log10_p"].to_numpy())
         if len(part) > 1 and together <= bar:
-            crowds.append((crowd, together))
-        else:  # a chain through a crowded venue proves nothing: each context alone
-            crowds += [([key], p) for key, p in part["log10_p"].items() if p <= bar]
-    return [_crowd(chosen, per.loc[crowd], log10_p, len(per)) for crowd, log10_p in crowds]
+            crowds.append((part, together))
+            continue
+        # a chain through a crowded venue proves nothing: each context alone
+        for key in part.index:
+            alone = _tested(per.loc[[key]], counts, weight)
+            if float(alone["log10_p"].iloc[0]) <= bar:
+                crowds.append((alone, float(alone["log10_p"].iloc[0])))
+    return [_crowd(chosen, part, log10_p, len(per)) for part, log10_p in crowds]
+
+
+def _tested(part: pd.DataFrame, counts: pd.DataFrame, weight: float) -> pd.DataFrame:
+    """``part`` (contexts: k strangers of n) with each context's expected strangers and
+    log10 binomial tail at its venue's share of strangers in crowded contexts, ``part``'s
+    own contexts taken out of the venue's counts."""
+    venue = part.index.get_level_values("venue")
+    mine = part.groupby(level="venue")[["k", "n"]].sum().reindex(venue)
+    own = counts.reindex(venue)
+    overall = (own["strangers"].to_numpy() - mine["k"].to_numpy()) / np.maximum(
+        own["slots"].to_numpy() - mine["n"].to_numpy(), 1.0
+    )
+    overall = np.nan_to_num(overall, nan=1.0).clip(0.0, 1.0)
+    crowded_k = np.nan_to_num(own["crowded_strangers"].to_numpy() - mine["k"].to_numpy())
+    crowded_n = np.nan_to_num(own["crowded_slots"].to_numpy() - mine["n"].to_numpy())
+    rate = ((crowded_k.clip(0) + weight * overall) / (crowded_n.clip(0) + weight)).clip(
+        1e-6, 1.0
+    )
+    k, n = part["k"].to_numpy(), part["n"].to_numpy()
+    return part.assign(
+        expected=n * rate, log10_p=stats.binom.logsf(k - 1, n, rate) / np.log(10)
+    )
 
 
 def _crowd(chosen: pd.DataFrame, part: pd.DataFrame, log10_p: float, tests: int) -> list[Group]:
