@@ -216,7 +216,11 @@ class CardLending(Detector):
             if not self._household(c, None, household)
             and not (_swiped_once(c, members) and self._outing(_cards(c), home))
         ]
-        burst = travelling["day"].astype(str) + "#" + travelling["burst"].astype(str)
+        # a roaming context is a (day, burst) of a counter: one integer code per pair
+        burst = pd.Series(
+            pd.MultiIndex.from_frame(travelling[["day", "burst"]]).factorize()[0],
+            index=travelling.index,
+        )
         roaming = roaming_groups(
             venues.members(travelling, burst, travelling["card_swipes"]),
             sizes,

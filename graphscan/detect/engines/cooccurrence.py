@@ -388,13 +388,9 @@ def _tested(part: pd.DataFrame, counts: pd.DataFrame, weight: float) -> pd.DataF
     overall = np.nan_to_num(overall, nan=1.0).clip(0.0, 1.0)
     crowded_k = np.nan_to_num(own["crowded_strangers"].to_numpy() - mine["k"].to_numpy())
     crowded_n = np.nan_to_num(own["crowded_slots"].to_numpy() - mine["n"].to_numpy())
-    rate = ((crowded_k.clip(0) + weight * overall) / (crowded_n.clip(0) + weight)).clip(
-        1e-6, 1.0
-    )
+    rate = ((crowded_k.clip(0) + weight * overall) / (crowded_n.clip(0) + weight)).clip(1e-6, 1.0)
     k, n = part["k"].to_numpy(), part["n"].to_numpy()
-    return part.assign(
-        expected=n * rate, log10_p=stats.binom.logsf(k - 1, n, rate) / np.log(10)
-    )
+    return part.assign(expected=n * rate, log10_p=stats.binom.logsf(k - 1, n, rate) / np.log(10))
 
 
 def _crowd(chosen: pd.DataFrame, part: pd.DataFrame, log10_p: float, tests: int) -> list[Group]:
