@@ -13,7 +13,7 @@ from typing import ClassVar
 import pandas as pd
 
 from graphscan.detect.base import Candidate, Coverage, Detector, Frames, Lost, Window, short
-from graphscan.detect.engines.significance import poisson_tail
+from graphscan.detect.engines.significance import fisher, poisson_tail
 from graphscan.rings import Member
 from graphscan.store.base import Store
 
@@ -52,6 +52,24 @@ EXPLAIN_EN = (
     "{claims} evidence claims on {days} days, {total:.2f} yuan "
     "(fund {fund:.2f}), {first} to {last}."
 )
+
+
+#: tests a desk is judged by (Bonferroni factor): conflicts, impossible cards, far-away
+#: visits inside the stays, and the stronger of the first two combined with the third
+TESTS = 4
+
+
+@dataclass(frozen=True)
+class Desk:
+    """A desk's chosen test: the evidence rows, the main count and its expectation, the
+    expectation of all conflicts (for the explanation), the p-value (Fisher-combined
+    with ``support_p`` where that is set)."""
+
+    rows: pd.DataFrame
+    test: tuple[int, float]
+    exp_all: float
+    p_value: float
+    support_p: float | None = None
 
 
 @dataclass
@@ -126,13 +144,10 @@ class IdentityMisuse(Detector):
                     rows.assign(operator_id=""), per_provider.loc[provider], rates, window_days
                 )
             levels = [c for c in cashiers if c is not None]
-            if whole is not None and (not levels or whole[3] < min(c[3] for c in levels)):
+            if whole is not None and (not levels or whole.p_value < min(c.p_value for c in levels)):
                 levels = [whole]
-            tests = 3 * (2 if whole is not None and cashiers else 1)
-            candidates += [
-                self._candidate(frames, kept, str(provider), test, expected, tests)
-                for kept, test, expected, _ in levels
-            ]
+            tests = TESTS * (2 if whole is not None and cashiers else 1)
+            candidates += [self._candidate(frames, desk, str(provider), tests) for desk in levels]
         return candidates
 
     def _judged(
@@ -141,26 +156,33 @@ class IdentityMisuse(Detector):
         counts: pd.Series,
         rates: tuple[float, float],
         window_days: float,
-    ) -> tuple[pd.DataFrame, tuple[int, float], float, float] | None:
-        """One desk (an operator, or all the provider's cashiers together): the strongest
-        of three tests (cards flagged impossible or overlapping, impossible cards alone,
-        far-away visits inside the stays against the holders' own pace), with the rows
-        kept as evidence, the expectation of all conflicts and the test's p-value; None
-        below ``min_cards`` cards."""
+    ) -> Desk | None:
+        """One desk (an operator, or all the provider's cashiers together) judged by the
+        strongest of four tests: cards flagged impossible or overlapping, impossible
+        cards alone, far-away visits inside the stays against the holders' own pace, and
+        the stronger of the first two combined with the far-away one (independent
+        signals: a ring may borrow some cards of the dead and some of the living far
+        away). None below ``min_cards`` cards."""
         rate_imp, rate_overlap = rates
         exp_imp = rate_imp * counts["volume"]
         exp_all = exp_imp + rate_overlap * counts["stays"]
-        away = (counts["far_inside"], counts["far_activity"] / window_days)
-        tests = [(counts["conflicts"], exp_all), (counts["impossible"], exp_imp), away]
-        best = min(tests, key=lambda t: float(poisson_tail(*t)))
+        away = (int(counts["far_inside"]), float(counts["far_activity"] / window_days))
+        main = min(
+            [(int(counts["conflicts"]), exp_all), (int(counts["impossible"]), exp_imp)],
+            key=lambda t: float(poisson_tail(*t)),
+        )
+        p_main, p_away = float(poisson_tail(*main)), float(poisson_tail(*away))
+        options = [
+            Desk(rows[rows["reason"] != "elsewhere"], main, exp_all, p_main),
+            Desk(rows, away, exp_all, p_away),
+            Desk(rows, main, exp_all, fisher(p_main, p_away), support_p=p_away),
+        ]
         # a far-away visit during a stay joins the evidence only when such visits are
         # themselves unusual at this desk (relatives' errands are not)
-        if best is not away and float(poisson_tail(*away)) > self.elsewhere_p:
-            rows = rows[rows["reason"] != "elsewhere"]
-        if rows["card_id"].nunique() < self.min_cards:
+        best = min(options, key=lambda d: d.p_value)
+        if best.rows["card_id"].nunique() < self.min_cards:
             return None
-        test = (int(best[0]), float(best[1]))
-        return rows, test, exp_all, float(poisson_tail(*test))
+        return best
 
     @staticmethod
     def _per_provider(flagged: pd.DataFrame, per_operator: pd.DataFrame) -> pd.DataFrame:
@@ -233,16 +255,8 @@ class IdentityMisuse(Detector):
             (float(scattered["overlap"].sum()) + 1.0) / max(stays, 1.0),
         )
 
-    def _candidate(
-        self,
-        frames: Frames,
-        rows: pd.DataFrame,
-        provider: str,
-        test: tuple[int, float],
-        exp_all: float,
-        tests: int,
-    ) -> Candidate:
-        """``test``: the observed count and expectation of the chosen test."""
+    def _candidate(self, frames: Frames, desk: Desk, provider: str, tests: int) -> Candidate:
+        rows, test, exp_all = desk.rows, desk.test, desk.exp_all
         role = "pharmacy" if rows["provider_kind"].iloc[0] == "pharmacy" else "institution"
         cards = sorted(set(rows["card_id"]))
         operators = sorted(set(rows["operator_id"]) - {""})
@@ -268,6 +282,7 @@ class IdentityMisuse(Detector):
             statistic=test[0],
             expected=test[1],
             tests=tests,
+            support_p=desk.support_p,
             explain_zh=EXPLAIN_ZH,
             explain_en=EXPLAIN_EN,
             numbers=numbers,
