@@ -135,3 +135,13 @@ def test_an_outing_is_one_trip_and_a_bag_of_cards_comes_back() -> None:
 
 def _group(venue: int, contexts: list[str], cards: list[str]) -> Group:
     return Group(venue, cards, contexts, 3, [], len(cards), 0.0, 1, 0, kind="strangers")
+
+
+def test_one_off_customers_in_a_quiet_hour_are_judged_by_the_counters_overall_share() -> None:
+    """A counter whose rush hours are regulars (5 % strangers) but whose customers are
+    four in ten one-off overall: seven one-off customers in one burst are what its overall
+    share expects, whichever hour they came."""
+    cards = [f"q{i}" for i in range(7)]
+    members = pd.DataFrame(_rows(0, 3, cards, {}))
+    counts = _counts(members, {0: (681.0, 1754.0, 20.0, 400.0)})
+    assert stranger_crowds(members, counts, 2, 5, 1e-3, 20.0) == []

@@ -75,7 +75,8 @@ class CardLending(Detector):
         collected cards (a broker's session), against the counter's share of strangers
     share_weight: a counter's share of strangers in its crowded bursts (those of at
         least min_strangers cards) is smoothed with this many cards at its overall share
-        (a quiet counter has few crowded bursts to learn from)
+        (a quiet counter has few crowded bursts to learn from); crowds are tested against
+        the larger of the two shares
     outing_share: a crowd of strangers with at least this share from one village, each
         swiped in one of its sessions only, is a village outing (screening day, check-up
         bus), not collected cards

@@ -343,11 +343,11 @@ def stranger_crowds(
     ``min_strangers`` strangers are candidates; those sharing ``min_shared`` strangers
     are one crowd (the same collected cards swiped again in another session, at any
     counter: a stranger's one or two visits both falling in crowds is the broker's
-    signature). Each context's strangers are tested against the share of strangers in
-    the venue's other crowded contexts (a rush hour brings more one-off customers than
-    a quiet morning), smoothed with ``weight`` slots of the venue's overall share, the
-    crowd's own contexts taken out of both (a ring must not explain itself): binomial
-    tail; a crowd of several contexts combines its tails with Fisher's method (the
+    signature). Each context's strangers are tested against the larger of the venue's
+    overall share of strangers and their share in its other crowded contexts (a rush
+    hour may bring more one-off customers than a quiet morning), the latter smoothed
+    with ``weight`` slots of the overall share, the crowd's own contexts taken out of
+    both (a ring must not explain itself): binomial tail; a crowd of several contexts combines its tails with Fisher's method (the
     sessions are independent draws under the null, and a sum of binomials at shares
     near one is far from Poisson), Bonferroni over the contexts tested. A crowd kept is
     a list of Groups, one per venue."""
@@ -388,7 +388,10 @@ def _tested(part: pd.DataFrame, counts: pd.DataFrame, weight: float) -> pd.DataF
     overall = np.nan_to_num(overall, nan=1.0).clip(0.0, 1.0)
     crowded_k = np.nan_to_num(own["crowded_strangers"].to_numpy() - mine["k"].to_numpy())
     crowded_n = np.nan_to_num(own["crowded_slots"].to_numpy() - mine["n"].to_numpy())
-    rate = ((crowded_k.clip(0) + weight * overall) / (crowded_n.clip(0) + weight)).clip(1e-6, 1.0)
+    crowded = (crowded_k.clip(0) + weight * overall) / (crowded_n.clip(0) + weight)
+    # the larger of the two: strangers may crowd the rush hours or the quiet ones, and a
+    # session is unusual only against both
+    rate = np.maximum(crowded, overall).clip(1e-6, 1.0)
     k, n = part["k"].to_numpy(), part["n"].to_numpy()
     return part.assign(expected=n * rate, log10_p=stats.binom.logsf(k - 1, n, rate) / np.log(10))
 
