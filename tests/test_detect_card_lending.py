@@ -45,6 +45,7 @@ def test_fisher_of_many_agrees_with_scipy() -> None:
     want = stats.combine_pvalues(p, method="fisher").pvalue
     assert np.isclose(10 ** log10_fisher_many(np.log10(p)), want)
     assert log10_fisher_many(np.array([-400.0, -300.0])) < -690  # no underflow
+    assert np.isfinite(log10_fisher_many(np.full(8, -42.0)))
 
 
 def test_thin_broker_sessions_linked_by_shared_cards_are_one_crowd() -> None:
