@@ -347,9 +347,10 @@ def stranger_crowds(
     overall share of strangers and their share in its other crowded contexts (a rush
     hour may bring more one-off customers than a quiet morning), the latter smoothed
     with ``weight`` slots of the overall share, the crowd's own contexts taken out of
-    both (a ring must not explain itself): binomial tail; a crowd of several contexts combines its tails with Fisher's method (the
-    sessions are independent draws under the null, and a sum of binomials at shares
-    near one is far from Poisson), Bonferroni over the contexts tested. A crowd kept is
+    both (a ring must not explain itself): binomial tail; a crowd of several contexts
+    combines its tails with Fisher's method (the sessions are independent draws under
+    the null, and a sum of binomials at shares near one is far from Poisson),
+    Bonferroni over the contexts tested. A crowd kept is
     a list of Groups, one per venue."""
     strangers = members[members["n_entity"] <= max_visits]
     per = strangers.groupby(["venue", "context"], sort=True).agg(
@@ -360,27 +361,35 @@ def stranger_crowds(
         return []
     chosen = strangers.set_index(["venue", "context"]).loc[per.index].reset_index()
     bar = np.log10(max_p) - np.log10(len(per))
+    # each context alone, its own strangers taken out of its venue's counts
+    alone = _tested(per, counts, weight, per[["k", "n"]])
+    tails = alone["log10_p"].to_numpy()
+    position = {key: i for i, key in enumerate(per.index)}
     crowds = []
     for crowd in _linked_contexts(chosen, min_shared):
-        part = _tested(per.loc[crowd], counts, weight)
-        together = log10_fisher_many(part["log10_p"].to_numpy())
-        if len(part) > 1 and together <= bar:
-            crowds.append((part, together))
-            continue
+        if len(crowd) > 1:
+            part = per.loc[crowd]
+            mine = part.groupby(level="venue")[["k", "n"]].sum()
+            part = _tested(part, counts, weight, mine.reindex(part.index.get_level_values(0)))
+            together = log10_fisher_many(part["log10_p"].to_numpy())
+            if together <= bar:
+                crowds.append((part, together))
+                continue
         # a chain through a crowded venue proves nothing: each context alone
-        for key in part.index:
-            alone = _tested(per.loc[[key]], counts, weight)
-            if float(alone["log10_p"].iloc[0]) <= bar:
-                crowds.append((alone, float(alone["log10_p"].iloc[0])))
+        for i in (position[key] for key in crowd):
+            if tails[i] <= bar:
+                crowds.append((alone.iloc[[i]], float(tails[i])))
     return [_crowd(chosen, part, log10_p, len(per)) for part, log10_p in crowds]
 
 
-def _tested(part: pd.DataFrame, counts: pd.DataFrame, weight: float) -> pd.DataFrame:
+def _tested(
+    part: pd.DataFrame, counts: pd.DataFrame, weight: float, mine: pd.DataFrame
+) -> pd.DataFrame:
     """``part`` (contexts: k strangers of n) with each context's expected strangers and
-    log10 binomial tail at its venue's share of strangers in crowded contexts, ``part``'s
-    own contexts taken out of the venue's counts."""
+    log10 binomial tail at its venue's share of strangers (the larger of overall and in
+    crowded contexts), ``mine`` (k and n row by row: what the crowd tested holds at that
+    context's venue) taken out of the venue's counts."""
     venue = part.index.get_level_values("venue")
-    mine = part.groupby(level="venue")[["k", "n"]].sum().reindex(venue)
     own = counts.reindex(venue)
     overall = (own["strangers"].to_numpy() - mine["k"].to_numpy()) / np.maximum(
         own["slots"].to_numpy() - mine["n"].to_numpy(), 1.0
