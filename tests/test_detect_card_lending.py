@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from graphscan.detect.card_lending import _swiped_once
+from graphscan.detect.card_lending import _lockstep, _swiped_once
 from graphscan.detect.engines.cooccurrence import Group, Params, find_groups, stranger_crowds
 from graphscan.detect.engines.significance import log10_fisher_many
 from graphscan.store.communities import leiden_igraph
@@ -146,3 +146,15 @@ def test_one_off_customers_in_a_quiet_hour_are_judged_by_the_counters_overall_sh
     members = pd.DataFrame(_rows(0, 3, cards, {}))
     counts = _counts(members, {0: (681.0, 1754.0, 20.0, 400.0)})
     assert stranger_crowds(members, counts, 2, 5, 1e-3, 20.0) == []
+
+
+def test_groups_of_one_counter_swiped_in_the_same_bursts_are_one_stack() -> None:
+    """A stack's regulars and the cards it swipes once or twice are found by different
+    searches and share no card, but they were swiped in the same sessions: one ring. A
+    group at another counter sharing neither cards nor sessions stays apart."""
+    regulars = Group(0, ["r1", "r2", "r3"], ["1", "2", "3", "4"], 3, [], 4, 0.1, 1, 3)
+    rare = Group(0, ["s1", "s2", "s3"], ["2", "3"], 3, [], 2, 0.0, 1, 3)
+    elsewhere = Group(1, ["t1", "t2", "t3"], ["2", "3"], 3, [], 2, 0.0, 1, 3)
+    stacks = _lockstep([regulars, rare, elsewhere], [])
+    assert sorted(len(s) for s in stacks) == [1, 2]
+    assert {g.venue for s in stacks if len(s) == 2 for g in s} == {0}

@@ -413,10 +413,18 @@ def _overlap(a: set[str], b: set[str]) -> bool:
     return shared >= min(SHARED_CARDS, 0.5 * min(len(a), len(b)))
 
 
+def _overlap_bursts(a: set[str], b: set[str]) -> bool:
+    """Two groups of one counter swiped in the same bursts (half of the smaller group's)
+    are parts of one stack: the regulars of a stack and the cards it swipes only once or
+    twice are found by different searches, or split by Leiden, but share the sessions."""
+    return bool(a) and bool(b) and len(a & b) >= 0.5 * min(len(a), len(b))
+
+
 def _lockstep(groups: list[Group], crowds: list[list[Group]]) -> list[list[Group]]:
     """Groups at different counters that share at least half of the smaller group's cards
-    are one stack of cards moving together across outlets: one ring. Each crowd of
-    strangers (its sessions linked by shared cards) is one already."""
+    are one stack of cards moving together across outlets: one ring; so are groups of one
+    counter swiped in the same bursts. Each crowd of strangers (its sessions linked by
+    shared cards) is one already."""
     start = len(groups)
     groups = groups + [g for crowd in crowds for g in crowd]
     parent = list(range(len(groups)))
@@ -432,9 +440,13 @@ def _lockstep(groups: list[Group], crowds: list[list[Group]]) -> list[list[Group
             parent[start + k] = start
         start += len(crowd)
     cards = [set(g.entities) for g in groups]
+    bursts = [set(g.contexts) for g in groups]
     for i in range(len(groups)):
         for j in range(i + 1, len(groups)):
-            if _overlap(cards[i], cards[j]):
+            same_sessions = groups[i].venue == groups[j].venue and _overlap_bursts(
+                bursts[i], bursts[j]
+            )
+            if same_sessions or _overlap(cards[i], cards[j]):
                 parent[root(j)] = root(i)
     stacks: dict[int, list[Group]] = {}
     for i, group in enumerate(groups):
