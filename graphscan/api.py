@@ -21,10 +21,11 @@ import warnings
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from graphscan.cases import CaseBook
+from graphscan.casebook import CaseBook
 from graphscan.detect import ScanReport, Window, detectors
 from graphscan.detect import scan as detect
 from graphscan.detect.base import Coverage
@@ -34,6 +35,9 @@ from graphscan.pseudonym import workspace_key
 from graphscan.rings import Case, chosen_patterns
 from graphscan.store import Store, open_store
 from graphscan.workspace import Workspace
+
+if TYPE_CHECKING:
+    from graphscan.viz.context import CaseContext
 
 PathLike = str | os.PathLike[str]
 
@@ -178,3 +182,19 @@ def evidence(
     """The case's evidence claims with lineage (source file and row)."""
     ws = _workspace(workspace)
     return open_store(store, ws).claims(CaseBook(ws).get(case_id).claim_ids)
+
+
+def case_context(store: Store, case: Case, claims: pd.DataFrame) -> CaseContext:
+    """What the store knows about a case beyond its claims (its claim items, its doctors'
+    institutions, its persons' phones), read here for the page and the memo of
+    ``graphscan cases export`` and the workbench: evidence imports no store."""
+    from graphscan.viz.context import CaseContext  # evidence rendering: not on scan's path
+
+    doctors = sorted({m.id for m in case.members if m.kind == "doctor"})
+    doctors = sorted(set(doctors) | set(claims["doctor_id"].dropna().astype(str)))
+    persons = sorted({m.id for m in case.members if m.kind == "person"})
+    return CaseContext(
+        items=store.projection("evidence_items", claim_ids=sorted(case.claim_ids)),
+        institutions=store.projection("doctor_institutions", doctors=doctors),
+        phones=store.projection("person_phones", person_ids=persons),
+    )

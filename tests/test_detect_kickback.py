@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from embedded_store import embedded_store
 from handmade_city import City
 
 from graphscan.detect import scan
@@ -97,7 +98,7 @@ def _kickback_city(prescribed_share: float = 0.2) -> dict[str, pd.DataFrame]:
 
 
 def _store(path: Path, frames: dict[str, pd.DataFrame], *skip: str) -> EmbeddedStore:
-    store = EmbeddedStore(Workspace.open(path))
+    store = embedded_store(Workspace.open(path))
     for table in ("providers", "doctors", "claims", "claim_items"):
         if table not in skip:
             store.upsert(table, frames[table])

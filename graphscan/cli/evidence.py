@@ -43,7 +43,7 @@ def _find_tip(
     """The neighbourhood of ``entity``; a masked id as an export shows it stands for the
     one stored id that fits it, and a clear person or card id is pseudonymised first when
     the workspace's key is at hand, since the store only holds pseudonyms."""
-    from graphscan.viz.identifiers import resolve, typed_mask
+    from graphscan.masks import resolve, typed_mask
 
     mask = typed_mask(entity)
     if mask is not None:
@@ -104,7 +104,7 @@ def explore(
     Example / 示例:
       graphscan explore P33070210036 --hops 2 --since 2025-01-01 --out tip.html
     """
-    from graphscan.cases import CaseBook
+    from graphscan.casebook import CaseBook
     from graphscan.viz.explore import entity_kind, explore_page, membership_keys
     from graphscan.viz.page import render_page
 
@@ -213,8 +213,8 @@ def export_command(
       graphscan cases export CASE_ID --out evidence/
       GRAPHSCAN_KEY_FILE=~/key graphscan cases export CASE_ID --reveal
     """
-    from graphscan.cases import CaseBook
-    from graphscan.viz.context import case_context
+    from graphscan.api import case_context
+    from graphscan.casebook import CaseBook
     from graphscan.viz.package import export_case
 
     ws = open_workspace(workspace, store)

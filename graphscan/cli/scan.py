@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import click
 import pandas as pd
 
-from graphscan.cases import CaseBook
+from graphscan.casebook import CaseBook
 from graphscan.cli.common import (
     check_key,
     friendly_errors,

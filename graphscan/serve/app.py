@@ -28,7 +28,7 @@ from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from graphscan.cases import CaseBook
+from graphscan.casebook import CaseBook
 from graphscan.cli.evidence import _find_tip as find_tip
 from graphscan.errors import InputError, KeyMissing, StoreError, WorkspaceBusy
 from graphscan.serve.accounts import Accounts, User
@@ -396,7 +396,7 @@ def create_app(root: Path, store_uri: str | None = None) -> Starlette:
 
     @api("export")
     def export(request: Request, books: Books, user: User, body: Any) -> dict[str, Any]:
-        from graphscan.viz.context import case_context
+        from graphscan.api import case_context
         from graphscan.viz.package import export_case, safe_name
 
         found = _case(books, request.path_params["case_id"])

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from graphscan.cases import CaseBook
+from graphscan.casebook import CaseBook
 from graphscan.rings import PATTERN_NAMES, ROLES, Case
 from graphscan.schema import ENTITY_COLUMNS
 from graphscan.serve.accounts import User

@@ -12,8 +12,6 @@ from __future__ import annotations
 import getpass
 import hashlib
 import json
-import sys
-import types
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +20,7 @@ import pandas as pd
 
 from graphscan.errors import InputError
 from graphscan.i18n import t
+from graphscan.masks import resolve, typed_mask
 from graphscan.rings import CASE_STATUSES, Case, Member, Ring
 from graphscan.workspace import Workspace
 
@@ -364,8 +363,6 @@ class CaseBook:
     def find(self, text: str) -> list[str]:
         """The case ids meant by what an investigator typed: a case id, or a member id,
         whole or masked as an export shows it, for the cases that member belongs to."""
-        from graphscan.viz.identifiers import resolve, typed_mask
-
         if self.db.execute("SELECT 1 FROM cases WHERE case_id = ?", [text]).fetchone():
             return [text]
         known = [
@@ -425,17 +422,3 @@ def ranked_members(workspace: Workspace | str | Any) -> pd.DataFrame:
     the shape ``graphscan.evaluate.score`` and ``graphscan cases list --members`` use."""
     ws = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
     return CaseBook(ws).members()
-
-
-class _CasesModule(types.ModuleType):
-    """``graphscan.cases(workspace=...)`` is the notebook API's read-only case list
-    (graphscan.api.cases), yet ``graphscan.cases`` is also this module: calling the
-    module calls the API."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> pd.DataFrame:
-        from graphscan.api import cases
-
-        return cases(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CasesModule
