@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+from embedded_store import embedded_store
 
 from graphscan.detect import scan
 from graphscan.store.embedded import EmbeddedStore
@@ -46,7 +47,7 @@ def _claim(
 
 
 def _store(path: Path, tables: dict[str, pd.DataFrame]) -> EmbeddedStore:
-    store = EmbeddedStore(Workspace.open(path))
+    store = embedded_store(Workspace.open(path))
     for table in ("persons", "providers", "claims"):
         if table in tables:
             store.upsert(table, tables[table])
