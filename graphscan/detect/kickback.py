@@ -148,7 +148,9 @@ class Kickback(Detector):
             store,
             window,
             {
-                "prescription_flows": store.projection("prescription_flows", **args),
+                "prescription_flows": store.projection(
+                    "prescription_flows", **args, region_digits=self.region_digits
+                ),
                 "drug_purchases": store.projection("drug_purchases", **args),
             },
         )
@@ -166,24 +168,50 @@ class Kickback(Detector):
         if flows.empty:
             return []
         flows = self.catchment(flows)
-        candidates = flows[(flows["hv_patients"] >= self.doctor_patients) & ~flows["near"]]
-        rings = []
+        candidates = flows[(flows["away_hv"] >= self.doctor_patients) & ~flows["near"]]
+        tests = []
         for (institution, _), group in candidates.groupby(
             ["institution_id", "pharmacy_id"], sort=True
         ):
             here = flows[flows["institution_id"] == institution]
             tested = self._ring_test(here, group)
             if tested is not None:
+                tests.append((here, group, tested))
+        rings = []
+        for here, group, tested in tests:
+            strays = self._strays(tested, [t for *_, t in tests if t is not tested])
+            if strays:
+                rest = group[~group["doctor_id"].isin(strays)]
+                tested = self._ring_test(here, rest) if len(rest) else None
+            if tested is not None:
                 rings.append(tested)
         return _merge_by_doctor(rings)
+
+    def _strays(self, ring: pd.DataFrame, others: list[pd.DataFrame]) -> set[str]:
+        """Doctors of ``ring`` with fewer than ``min_patients`` patients there who send
+        more to another flagged ring's pharmacy: their few patients here strayed (a
+        reseller of that ring buying here too); they belong to the other ring. A doctor
+        with ``min_patients`` in both steers to both, and the rings merge."""
+        here = ring.set_index(["institution_id", "doctor_id"])["away_hv"]
+        strays = set()
+        for other in others:
+            there = other.set_index(["institution_id", "doctor_id"])["away_hv"]
+            for key in here.index.intersection(there.index):
+                if key[1] and here[key] < self.min_patients and there[key] > here[key]:
+                    strays.add(key[1])
+        return strays
 
     def catchment(self, flows: pd.DataFrame) -> pd.DataFrame:
         """Per doctor and pharmacy, the institution's and the doctor's volumes, ``prior``
         (the pharmacy's share among the region's other institutions' high-value patients),
         ``peer_share`` (its share of the colleagues' patients, any value) and ``near``
         for pharmacies in the institution's own region."""
+        # a patient buying near home was not steered there: the catchment counts every
+        # patient, a ring only those who buy away from home (all where homes are unknown)
         flows = flows.assign(
-            region=flows["institution_region"].fillna("").str[: self.region_digits]
+            region=flows["institution_region"].fillna("").str[: self.region_digits],
+            away=flows["patients"] - flows["home_patients"],
+            away_hv=flows["hv_patients"] - flows["hv_home"],
         )
         for col in ("patients", "hv_patients"):
             flows = flows.assign(
@@ -229,38 +257,47 @@ class Kickback(Detector):
         patients to one pharmacy (``candidates``), each tested against the colleagues who
         do not (so that colleagues of one ring do not make each other look expected), then
         those that stand out together. More than ``max_doctors`` of them is the
-        institution's own habit (patients from that town), not a ring."""
+        institution's own habit (patients from that town), not a ring.
+
+        The catchment is where the colleagues' patients buy, of any value (plenty of data
+        even at a small institution, and a pharmacy that no colleague's patient uses is
+        unexpected whatever the drug), smoothed toward the region's other institutions.
+        Where no doctor is recorded at all there are no colleagues: the institution's
+        patients of ordinary value are the catchment of its high-value ones."""
         pharmacy = candidates["pharmacy_id"].iloc[0]
-        mine = here["doctor_id"].isin(candidates["doctor_id"]).to_numpy()
         to = (here["pharmacy_id"] == pharmacy).to_numpy()
-        peers_to = float(here.loc[to & ~mine, "hv_patients"].sum())
-        peers = float(here.loc[~mine, "hv_patients"].sum())
+        unrecorded = bool((here["doctor_id"] == "").all())
+        if unrecorded:
+            ordinary = here["patients"] - here["hv_patients"]
+            peers_to, peers_all = float(ordinary[to].sum()), float(ordinary.sum())
+        else:
+            mine = here["doctor_id"].isin(candidates["doctor_id"]).to_numpy()
+            peers_to = float(here.loc[to & ~mine, "patients"].sum())
+            peers_all = float(here.loc[~mine, "patients"].sum())
+            if peers_all == 0 and here["doctor_id"].nunique() > 1:
+                return None  # every doctor there does it: the institution's habit
         prior = float(candidates["prior"].iloc[0])
-        share = (peers_to + self.prior_weight * prior) / (peers + self.prior_weight)
+        share = (peers_to + self.prior_weight * prior) / (peers_all + self.prior_weight)
         expected = candidates["doc_hv_patients"].to_numpy(dtype=float) * share
-        p = poisson_tail(candidates["hv_patients"].to_numpy(), expected)
+        p = poisson_tail(candidates["away_hv"].to_numpy(), expected)
         kept = candidates[p <= self.screen_p]
         if kept.empty or len(kept) > self.max_doctors:
             return None
-        observed = int(kept["hv_patients"].sum())
+        observed = int(kept["away_hv"].sum())
         expected_ring = float(kept["doc_hv_patients"].sum()) * share
         p_ring = float(poisson_tail(observed, expected_ring))
-        peers_all = float(here.loc[~mine, "patients"].sum())
-        if peers_all == 0 and here["doctor_id"].nunique() > 1:
-            return None  # every doctor there does it: the institution's habit, not a ring
         if peers_all > 0:
-            # the same doctors against the colleagues by where their patients buy (any
-            # value: a ring can be most of a small institution's high-value purchases), a
-            # one-sided Fisher exact test: a town's patients buying at home after seeing
-            # any doctor are the institution's habit, however the doctors were picked
-            at = int(kept["patients"].sum())
-            peers_at = int(here.loc[to & ~mine, "patients"].sum())
-            table = [
-                [at, int(kept["doc_patients"].sum()) - at],
-                [peers_at, int(peers_all) - peers_at],
-            ]
+            # the same doctors against the catchment by where patients buy, a one-sided
+            # Fisher exact test (a town's patients buying at home after seeing any doctor
+            # are the institution's habit, however the doctors were picked); without
+            # doctors, the high-value patients against the ordinary ones
+            if unrecorded:
+                at, total = observed, int(kept["doc_hv_patients"].sum())
+            else:
+                at, total = int(kept["away"].sum()), int(kept["doc_patients"].sum())
+            table = [[at, total - at], [int(peers_to), int(peers_all - peers_to)]]
             p_ring = max(p_ring, float(stats.fisher_exact(table, alternative="greater")[1]))
-        peer_share = float(here.loc[to & ~mine, "patients"].sum()) / max(peers_all, 1.0)
+        peer_share = peers_to / max(peers_all, 1.0)
         if (
             observed < self.min_patients
             or p_ring > self.edge_p

@@ -7,8 +7,11 @@
 -- visit's; for a prescription it is the doctor's (doctors.provider_id, else the
 -- institution where the doctor treats most, '' when neither is known). A purchase is
 -- high-value when its drug lines (claim_items) reach $high_value yuan, or, for a claim
--- without item lines, its total does.
--- Parameters: $since, $until (TIMESTAMP or NULL), $high_value (DOUBLE, yuan)
+-- without item lines, its total does. A patient whose home (persons.region_code) shares
+-- its first $region_digits digits with the pharmacy's region buys near home: counted in
+-- home_patients / hv_home (unknown homes never are).
+-- Parameters: $since, $until (TIMESTAMP or NULL), $high_value (DOUBLE, yuan),
+--             $region_digits (INTEGER)
 -- Output columns:
 --   institution_id   VARCHAR, where the doctor saw the patient ('' when unknown)
 --   doctor_id, pharmacy_id  the flow
@@ -21,6 +24,8 @@
 --   hv_amount        DECIMAL, total amount of the high-value purchases
 --   prescribed       BIGINT, high-value purchases naming the doctor themselves
 --   by_items         BIGINT, high-value purchases valued from their item lines
+--   home_patients    BIGINT, of patients, those living in the pharmacy's region
+--   hv_home          BIGINT, of hv_patients, those living in the pharmacy's region
 -- Order: institution_id, doctor_id, pharmacy_id
 WITH purchases AS (
     SELECT c.claim_id, c.person_id, c.provider_id AS pharmacy_id, c.doctor_id, c.start_time,
@@ -83,9 +88,14 @@ SELECT t.institution_id, t.doctor_id, t.pharmacy_id,
        count(*) FILTER (WHERE t.hv_claims >= 2) AS repeat_patients,
        coalesce(sum(t.hv_amount), 0) AS hv_amount,
        CAST(sum(t.prescribed) AS BIGINT) AS prescribed,
-       CAST(sum(t.by_items) AS BIGINT) AS by_items
+       CAST(sum(t.by_items) AS BIGINT) AS by_items,
+       count(*) FILTER (WHERE left(p.region_code, $region_digits)
+                              = left(f.region_code, $region_digits)) AS home_patients,
+       count(*) FILTER (WHERE t.hv_claims > 0 AND left(p.region_code, $region_digits)
+                              = left(f.region_code, $region_digits)) AS hv_home
 FROM triangles t
 LEFT JOIN providers i ON i.provider_id = t.institution_id
 LEFT JOIN providers f ON f.provider_id = t.pharmacy_id
+LEFT JOIN persons p ON p.person_id = t.person_id
 GROUP BY t.institution_id, t.doctor_id, t.pharmacy_id, i.region_code, f.region_code
 ORDER BY t.institution_id, t.doctor_id, t.pharmacy_id
