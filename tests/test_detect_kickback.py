@@ -240,7 +240,9 @@ def test_a_rings_strayed_patients_do_not_merge_it_with_another(tmp_path: Path) -
             ),
         ]
     )
-    store = _store(tmp_path / "ws", city | {"claims": claims, "providers": providers}, "claim_items")
+    store = _store(
+        tmp_path / "ws", city | {"claims": claims, "providers": providers}, "claim_items"
+    )
     rings = {frozenset(r.member_ids("pharmacy")): r for r in scan(store, patterns=["kickback"])}
     assert set(rings) == {frozenset({"PF"}), frozenset({"PG"})}
     assert rings[frozenset({"PF"})].member_ids("doctor") == set(RING_DOCTORS)

@@ -380,8 +380,21 @@ class GroupHospitalisation(Detector):
         once = rows[~rows["person_id"].isin(members)]
         once = once[once.groupby("person_id")["day"].transform("size") == 1]
         alike = self._treated_like(once, first)
-        inside = once["day"].between(lo - self.wave_days, hi + self.wave_days).to_numpy()
+        lo, hi = self._campaign_run(once["day"].to_numpy()[alike], lo, hi)
+        inside = once["day"].between(lo, hi).to_numpy()
         return int((alike & inside).sum()) >= len(members)
+
+    def _campaign_run(self, days: np.ndarray, lo: int, hi: int) -> tuple[int, int]:
+        """The campaign around the group's first admissions ``lo..hi``: the stretch of
+        ``campaign_days`` holding them that holds the most look-alike admissions ``days``
+        (a group admitted on a campaign's last days is still in it; its buses need not
+        come within a week of each other)."""
+        if hi - lo >= self.campaign_days or not len(days):
+            return lo, hi
+        starts = np.arange(hi - self.campaign_days, lo + 1)
+        counts = [int(((days >= a) & (days <= a + self.campaign_days)).sum()) for a in starts]
+        best = int(starts[int(np.argmax(counts))])
+        return best, best + self.campaign_days
 
     def _same_treatment(self, a: pd.DataFrame, b: pd.DataFrame) -> pd.Series:
         """Row by row: the same diagnosis where both are known, else a bill within
