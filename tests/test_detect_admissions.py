@@ -145,19 +145,20 @@ CAMPAIGN = [f"E{i:02d}" for i in range(45)]
 SECOND_EYE = CAMPAIGN[:14]
 
 
-def _campaign_city() -> dict[str, pd.DataFrame]:
+def _campaign_city(
+    buses: tuple[int, ...] = (150, 157, 168), second_eye: list[str] = SECOND_EYE
+) -> dict[str, pd.DataFrame]:
     """The hospital city, and a free cataract-surgery campaign at H: 45 elderly villagers
     bused in on three days within three weeks, each admitted once for H25.9 with the
-    same package bill; 14 come back 14-42 days later for the second eye. Then two
-    campaign villagers come back the next winter for something else."""
+    same package bill; 14 (``second_eye``) come back 14-42 days later for the second
+    eye. Then two campaign villagers come back the next winter for something else."""
     frames = _hospital_city()
     rng = np.random.default_rng(5)
     rows = frames["claims"].to_dict("records")
-    buses = (150, 157, 168)
     first = {p: buses[i % 3] for i, p in enumerate(CAMPAIGN)}
     for person in CAMPAIGN:
         _stay(rows, person, "H", first[person], 4200 + float(rng.uniform(0, 150)), 2, "H25.9")
-    for person in SECOND_EYE:
+    for person in second_eye:
         day = first[person] + int(rng.integers(14, 43))
         _stay(rows, person, "H", day, 4200 + float(rng.uniform(0, 150)), 2, "H25.9")
     for person in CAMPAIGN[:2]:
@@ -196,6 +197,16 @@ def test_a_cataract_campaign_is_not_a_ring(tmp_path: Path, persons: bool) -> Non
         lost = dict(ring.method["lost_signals"])
         assert "households not recognised" in lost["persons.address_key"]
         assert "no recruiter phones" in lost["persons.phone_key"]
+
+
+def test_the_second_eyes_of_a_campaigns_last_bus_are_still_the_campaign(tmp_path: Path) -> None:
+    """Buses nine days apart; most of the last bus come back for the second eye, so the
+    last bus alone holds fewer people treated once than second-eye villagers: the
+    campaign is the whole three weeks, not the last bus's week."""
+    last_bus = CAMPAIGN[2::3]
+    frames = _campaign_city(buses=(150, 159, 168), second_eye=last_bus[:11])
+    rings = scan(_store(tmp_path / "ws", frames), patterns=["group_hospitalisation"])
+    assert [r.member_ids("person") & set(CAMPAIGN) for r in rings] == [set()]
 
 
 def test_the_same_campaign_people_back_again_and_again_are_a_ring(tmp_path: Path) -> None:
