@@ -114,7 +114,7 @@ def _store(path: Path, frames: dict[str, pd.DataFrame], *skip: str) -> EmbeddedS
 
 @pytest.fixture(scope="module")
 def city() -> dict[str, pd.DataFrame]:
-    return _kickback_city()
+    return _homes(_kickback_city())
 
 
 def _only_ring(store: EmbeddedStore) -> object:
@@ -180,6 +180,7 @@ def test_without_claim_items_or_doctors_table(
     assert ring.member_ids("person") == set(RING)
     lost = dict(ring.method["lost_signals"])
     assert "high value from claim totals" in lost["claim_items"]
+    assert "where its doctor treats most" in lost["doctors"]
 
 
 def test_only_visits_say_who_sent_the_patients(tmp_path: Path) -> None:
@@ -253,7 +254,6 @@ def test_a_rings_strayed_patients_do_not_merge_it_with_another(tmp_path: Path) -
 def test_neo4j_finds_the_same_ring(
     city: dict[str, pd.DataFrame], neo4j_store: Neo4jStore, tmp_path: Path
 ) -> None:
-    city = _homes(city)
     for table in ("persons", "providers", "doctors", "claims", "claim_items"):
         neo4j_store.upsert(table, city[table])
     want = _only_ring(_store(tmp_path / "ws", city))

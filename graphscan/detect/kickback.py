@@ -125,6 +125,24 @@ class Kickback(Detector):
                     "the day before",
                 )
             )
+        if coverage.share("claims", "doctor_id", "pharmacy") and not coverage.share(
+            "doctors", "provider_id"
+        ):
+            lost.append(
+                (
+                    "doctors",
+                    "table missing (or without institutions): a prescription's institution "
+                    "is where its doctor treats most",
+                )
+            )
+        if not coverage.share("persons", "region_code"):
+            lost.append(
+                (
+                    "persons.region_code",
+                    "not recorded: homes unknown, patients buying near their homes after a "
+                    "visit are counted as sent there",
+                )
+            )
         if not coverage.rows("claim_items"):
             lost.append(
                 (

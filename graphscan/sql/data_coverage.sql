@@ -5,6 +5,7 @@
 -- Parameters: $since, $until (TIMESTAMP or NULL; claims only)
 -- Output columns:
 --   source   VARCHAR, 'claims', 'claim_items', 'persons', 'providers' or 'doctors'
+--            (a table that was not loaded has rows 0)
 --   kind     VARCHAR, the claim kind for claims ('' for the other tables)
 --   field    VARCHAR, the optional column ('*' for the row count itself)
 --   rows     BIGINT, rows of the source (and kind)
@@ -45,6 +46,9 @@ WITH c AS (
         AS col(field, filled)
     UNION ALL
     SELECT 'claim_items', '', '*', count(*), count(*) FROM claim_items
+    UNION ALL
+    SELECT 'doctors', '', 'provider_id', count(*), count(nullif(provider_id, ''))
+    FROM doctors WHERE row_hash IS NOT NULL  -- listed rows, not the doctors claims name
 )
 SELECT source, kind, field, rows, filled FROM cells
 ORDER BY source, kind, field
