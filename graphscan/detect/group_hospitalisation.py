@@ -24,10 +24,10 @@ import numpy as np
 import pandas as pd
 
 from graphscan.detect.base import Candidate, Coverage, Detector, Frames, Lost, Window, short
-from graphscan.detect.engines.cooccurrence import Params
+from graphscan.detect.engines.cooccurrence import Group, Params
 from graphscan.detect.engines.package_stays import PackageGroup, package_groups
 from graphscan.detect.engines.significance import poisson_tail
-from graphscan.detect.engines.wave_windows import Season, WaveGroup, find_wave_groups
+from graphscan.detect.engines.wave_windows import Season, find_wave_groups
 from graphscan.rings import Member
 from graphscan.store.base import Store
 
@@ -203,7 +203,7 @@ class GroupHospitalisation(Detector):
                 continue
             # all of the members' admissions from the first wave to the last: a member
             # whose first eye came just before the fullest wave is still in the campaign
-            reach = [(group.waves[0].first - span, group.waves[-1].last + span)]
+            reach = [(group.contexts[0].first - span, group.contexts[-1].last + span)]
             if self.one_campaign(venue_admissions(group.venue), group.entities, reach):
                 campaigns += 1
                 continue
@@ -418,7 +418,7 @@ class GroupHospitalisation(Detector):
         return np.where(known, by_dx, by_bill)
 
     def _once(
-        self, rows: pd.DataFrame, group: WaveGroup, evidence: pd.DataFrame, contacts: pd.DataFrame
+        self, rows: pd.DataFrame, group: Group, evidence: pd.DataFrame, contacts: pd.DataFrame
     ) -> tuple[pd.DataFrame, int, float, list[str]]:
         """Admissions (``rows``: the institution's ``wave_admissions``) within reach of the
         ring's waves by people outside the group who belong to it all the same (recruits
@@ -431,7 +431,7 @@ class GroupHospitalisation(Detector):
         counted and expected there, and those phones (``contacts``: the group's phone_key
         and address_key by person)."""
         span = self.wave_days - 1
-        reach = [w.reach(span) for w in group.waves]
+        reach = [w.reach(span) for w in group.contexts]
         near = np.zeros(len(rows), dtype=bool)
         for lo, hi in reach:
             near |= rows["day"].between(lo, hi).to_numpy()
@@ -482,9 +482,7 @@ class GroupHospitalisation(Detector):
         return holders[holders["phone_key"].isin(usable)]
 
 
-def _within(
-    a: WaveGroup | PackageGroup, b: WaveGroup | PackageGroup, or_equal: bool = False
-) -> bool:
+def _within(a: Group | PackageGroup, b: Group | PackageGroup, or_equal: bool = False) -> bool:
     """``a`` is a smaller group of the same institution (or as large, ``or_equal``),
     mostly inside ``b``: ``b`` carries it (the fragments of a package group found by
     chance meetings, or the same people found both ways)."""
