@@ -23,7 +23,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-import igraph as ig
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -181,8 +180,8 @@ class Kickback(Detector):
 
     def decide_flows(self, flows: pd.DataFrame) -> list[pd.DataFrame]:
         """The flagged rings: for each, its flows (one row per doctor, all to one pharmacy
-        from one institution, or several when a doctor steers to more than one) with the
-        ring's ``ring_expected``, ``ring_p`` and ``ring_peer_share``."""
+        from one institution) with the ring's ``ring_expected``, ``ring_p`` and
+        ``ring_peer_share``."""
         if flows.empty:
             return []
         flows = self.catchment(flows)
@@ -195,29 +194,29 @@ class Kickback(Detector):
             tested = self._ring_test(here, group)
             if tested is not None:
                 tests.append((here, group, tested))
+        # each doctor belongs to the one ring where they send the most patients: a few of
+        # their patients at another ring's pharmacy strayed (resellers buying there too),
+        # and that ring is tested again without them
+        best: dict[tuple[str, str], tuple[int, float, str]] = {}
+        for *_, tested in tests:
+            for row in tested.itertuples():
+                key, mark = (row.institution_id, row.doctor_id), (-row.away_hv, row.ring_p)
+                if row.doctor_id and (key not in best or (*mark, row.pharmacy_id) < best[key]):
+                    best[key] = (*mark, row.pharmacy_id)
         rings = []
         for here, group, tested in tests:
-            strays = self._strays(tested, [t for *_, t in tests if t is not tested])
+            pharmacy = group["pharmacy_id"].iloc[0]
+            strays = [
+                d
+                for i, d in zip(tested["institution_id"], tested["doctor_id"], strict=True)
+                if d and best[(i, d)][2] != pharmacy
+            ]
             if strays:
                 rest = group[~group["doctor_id"].isin(strays)]
                 tested = self._ring_test(here, rest) if len(rest) else None
             if tested is not None:
                 rings.append(tested)
-        return _merge_by_doctor(rings)
-
-    def _strays(self, ring: pd.DataFrame, others: list[pd.DataFrame]) -> set[str]:
-        """Doctors of ``ring`` with fewer than ``min_patients`` patients there who send
-        more to another flagged ring's pharmacy: their few patients here strayed (a
-        reseller of that ring buying here too); they belong to the other ring. A doctor
-        with ``min_patients`` in both steers to both, and the rings merge."""
-        here = ring.set_index(["institution_id", "doctor_id"])["away_hv"]
-        strays = set()
-        for other in others:
-            there = other.set_index(["institution_id", "doctor_id"])["away_hv"]
-            for key in here.index.intersection(there.index):
-                if key[1] and here[key] < self.min_patients and there[key] > here[key]:
-                    strays.add(key[1])
-        return strays
+        return rings
 
     def catchment(self, flows: pd.DataFrame) -> pd.DataFrame:
         """Per doctor and pharmacy, the institution's and the doctor's volumes, ``prior``
@@ -449,26 +448,6 @@ class Kickback(Detector):
                 attributed_by_visit=numbers["paired"],
             ),
         )
-
-
-def _merge_by_doctor(rings: list[pd.DataFrame]) -> list[pd.DataFrame]:
-    """Rings sharing a doctor (one doctor steering to two far pharmacies) are one ring."""
-    if len(rings) < 2:
-        return rings
-    graph = ig.Graph(n=len(rings))
-    owner: dict[tuple[str, str], int] = {}
-    for i, ring in enumerate(rings):
-        for key in zip(ring["institution_id"], ring["doctor_id"], strict=True):
-            if not key[1]:
-                continue  # unrecorded doctors are no one doctor
-            if key in owner:
-                graph.add_edge(owner[key], i)
-            owner.setdefault(key, i)
-    label = graph.connected_components().membership
-    return [
-        pd.concat([r for r, k in zip(rings, label, strict=True) if k == part])
-        for part in sorted(set(label))
-    ]
 
 
 def _confirm(flows: list[Candidate], resale: list[Candidate]) -> list[Candidate]:
