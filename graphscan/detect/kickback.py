@@ -191,32 +191,19 @@ class Kickback(Detector):
             ["institution_id", "pharmacy_id"], sort=True
         ):
             here = flows[flows["institution_id"] == institution]
-            tested = self._ring_test(here, group)
-            if tested is not None:
-                tests.append((here, group, tested))
+            tests.append((here, group, self._screen(here, group)[0]))
         # each doctor belongs to the one ring where they send the most patients: a few of
-        # their patients at another ring's pharmacy strayed (resellers buying there too),
-        # and that ring is tested again without them
-        best: dict[tuple[str, str], tuple[int, float, str]] = {}
-        for *_, tested in tests:
-            for row in tested.itertuples():
-                key, mark = (row.institution_id, row.doctor_id), (-row.away_hv, row.ring_p)
-                if row.doctor_id and (key not in best or (*mark, row.pharmacy_id) < best[key]):
-                    best[key] = (*mark, row.pharmacy_id)
-        rings = []
-        for here, group, tested in tests:
-            pharmacy = group["pharmacy_id"].iloc[0]
-            strays = [
-                d
-                for i, d in zip(tested["institution_id"], tested["doctor_id"], strict=True)
-                if d and best[(i, d)][2] != pharmacy
-            ]
-            if strays:
-                rest = group[~group["doctor_id"].isin(strays)]
-                tested = self._ring_test(here, rest) if len(rest) else None
-            if tested is not None:
-                rings.append(tested)
-        return rings
+        # their patients at another ring's pharmacy strayed (resellers buying there too)
+        home: dict[tuple[str, str], tuple[int, str]] = {}
+        for *_, kept in tests:
+            for i, d, n, ph in kept[
+                ["institution_id", "doctor_id", "away_hv", "pharmacy_id"]
+            ].itertuples(index=False):
+                if d and ((i, d) not in home or (-n, ph) < home[(i, d)]):
+                    home[(i, d)] = (-n, ph)
+        assigned = {key: ph for key, (_, ph) in home.items()}
+        rings = [self._ring_test(here, group, assigned) for here, group, kept in tests if len(kept)]
+        return [r for r in rings if r is not None]
 
     def catchment(self, flows: pd.DataFrame) -> pd.DataFrame:
         """Per doctor and pharmacy, the institution's and the doctor's volumes, ``prior``
@@ -269,12 +256,14 @@ class Kickback(Detector):
         pharm = flows["pharmacy_region"].str[:digits]
         return (inst.notna() & pharm.notna() & (inst == pharm)).to_numpy()
 
-    def _ring_test(self, here: pd.DataFrame, candidates: pd.DataFrame) -> pd.DataFrame | None:
+    def _screen(
+        self, here: pd.DataFrame, candidates: pd.DataFrame
+    ) -> tuple[pd.DataFrame, float, float, float]:
         """Doctors of one institution (``here``: its flows) sending several high-value
         patients to one pharmacy (``candidates``), each tested against the colleagues who
-        do not (so that colleagues of one ring do not make each other look expected), then
-        those that stand out together. More than ``max_doctors`` of them is the
-        institution's own habit (patients from that town), not a ring.
+        do not (so that colleagues of one ring do not make each other look expected):
+        those passing ``screen_p``, the pharmacy's share of the catchment, and the
+        catchment's patients there and in all.
 
         The catchment is where the colleagues' patients buy, of any value (plenty of data
         even at a small institution, and a pharmacy that no colleague's patient uses is
@@ -283,8 +272,7 @@ class Kickback(Detector):
         patients of ordinary value are the catchment of its high-value ones."""
         pharmacy = candidates["pharmacy_id"].iloc[0]
         to = (here["pharmacy_id"] == pharmacy).to_numpy()
-        unrecorded = bool((here["doctor_id"] == "").all())
-        if unrecorded:
+        if _unrecorded(here):
             ordinary = here["patients"] - here["hv_patients"]
             peers_to, peers_all = float(ordinary[to].sum()), float(ordinary.sum())
         else:
@@ -292,12 +280,28 @@ class Kickback(Detector):
             peers_to = float(here.loc[to & ~mine, "patients"].sum())
             peers_all = float(here.loc[~mine, "patients"].sum())
             if peers_all == 0 and here["doctor_id"].nunique() > 1:
-                return None  # every doctor there does it: the institution's habit
+                # every doctor there does it: the institution's habit
+                return candidates.iloc[:0], 0.0, peers_to, peers_all
         prior = float(candidates["prior"].iloc[0])
         share = (peers_to + self.prior_weight * prior) / (peers_all + self.prior_weight)
         expected = candidates["doc_hv_patients"].to_numpy(dtype=float) * share
         p = poisson_tail(candidates["away_hv"].to_numpy(), expected)
-        kept = candidates[p <= self.screen_p]
+        return candidates[p <= self.screen_p], share, peers_to, peers_all
+
+    def _ring_test(
+        self, here: pd.DataFrame, candidates: pd.DataFrame, assigned: dict[tuple[str, str], str]
+    ) -> pd.DataFrame | None:
+        """The screened doctors whose ring this is (``assigned``: each doctor's pharmacy)
+        tested together. More than ``max_doctors`` of them is the institution's own habit
+        (patients from that town), not a ring."""
+        kept, share, peers_to, peers_all = self._screen(here, candidates)
+        pharmacy = candidates["pharmacy_id"].iloc[0]
+        mine = [
+            not d or assigned.get((i, d)) == pharmacy
+            for i, d in zip(kept["institution_id"], kept["doctor_id"], strict=True)
+        ]
+        kept = kept[mine]
+        unrecorded = _unrecorded(here)
         if kept.empty or len(kept) > self.max_doctors:
             return None
         observed = int(kept["away_hv"].sum())
@@ -448,6 +452,11 @@ class Kickback(Detector):
                 attributed_by_visit=numbers["paired"],
             ),
         )
+
+
+def _unrecorded(flows: pd.DataFrame) -> bool:
+    """No flow of the institution names a doctor (doctor_id '' throughout)."""
+    return bool((flows["doctor_id"] == "").all())
 
 
 def _confirm(flows: list[Candidate], resale: list[Candidate]) -> list[Candidate]:
