@@ -209,6 +209,25 @@ def test_the_second_eyes_of_a_campaigns_last_bus_are_still_the_campaign(tmp_path
     assert [r.member_ids("person") & set(CAMPAIGN) for r in rings] == [set()]
 
 
+def test_a_villagers_own_illness_during_the_second_eyes_is_not_a_second_round(
+    tmp_path: Path,
+) -> None:
+    """One villager of the campaign's last bus is admitted with a cold in the week the
+    second eyes come back: their stay is their own, the group is still the campaign."""
+    last_bus = CAMPAIGN[2::3]
+    frames = _campaign_city(buses=(150, 159, 168), second_eye=last_bus[:11])
+    rows = frames["claims"].to_dict("records")
+    cold = last_bus[12]
+    _stay(rows, cold, "H", 168 + 30, 1700.0, 3, "J06.9")
+    for i, row in enumerate(rows):
+        row["claim_id"] = f"C{i:05d}"
+    rings = scan(
+        _store(tmp_path / "ws", {**frames, "claims": pd.DataFrame(rows)}),
+        patterns=["group_hospitalisation"],
+    )
+    assert [r.member_ids("person") & set(CAMPAIGN) for r in rings] == [set()]
+
+
 def test_the_same_campaign_people_back_again_and_again_are_a_ring(tmp_path: Path) -> None:
     """Had the second-eye villagers come back a third and fourth time together, it would
     no longer be a campaign."""

@@ -352,7 +352,9 @@ class GroupHospitalisation(Detector):
         """Whether a single campaign explains the group's admissions on the days ``reach``
         (``rows``: the institution's wave_admissions): there every member is admitted
         once, or twice for the same treatment (same diagnosis, or a bill within
-        ``similar_bill`` where diagnoses are unknown) within ``second_round_days``; their
+        ``similar_bill`` where diagnoses are unknown; a stay for a diagnosis none of the
+        members' first stays had is that person's own illness and does not count)
+        within ``second_round_days``; their
         first admissions lie within ``campaign_days``; and those days hold at least as
         many look-alike admissions of people who came only once (a campaign, or an eye
         ward's routine: most people are treated once, a few come back for the second
@@ -363,6 +365,10 @@ class GroupHospitalisation(Detector):
             near |= rows["day"].between(lo, hi).to_numpy()
         mine = rows[near & rows["person_id"].isin(members).to_numpy()]
         mine = mine.sort_values(["person_id", "day"])
+        # a member's stay for another illness is that person's own, not the campaign's
+        codes = set(mine.groupby("person_id").head(1)["diagnosis_code"].dropna())
+        if codes:
+            mine = mine[mine["diagnosis_code"].isna() | mine["diagnosis_code"].isin(codes)]
         gap = mine.groupby("person_id")["day"].diff()
         episodes = mine[gap.isna() | (gap >= self.wave_days)]
         if episodes.empty or episodes.groupby("person_id").size().max() > 2:

@@ -153,8 +153,9 @@ class Kickback(Detector):
             lost.append(
                 (
                     "providers.region_code",
-                    "not recorded: distance unknown, only the institution's usual pharmacies "
-                    "are expected",
+                    "not recorded: regions from the national codes (county only: a pharmacy "
+                    "in another town of the same county counts as near), else distance "
+                    "unknown and only the institution's usual pharmacies are expected",
                 )
             )
         return lost

@@ -11,7 +11,8 @@
 -- Output columns:
 --   institution_id   VARCHAR, where the doctor saw the patient ('' when unknown)
 --   doctor_id, pharmacy_id  the flow
---   institution_region, pharmacy_region  VARCHAR, providers.region_code (NULL when unknown)
+--   institution_region, pharmacy_region  VARCHAR, providers.region_code, else the county
+--                    in the national code (provider_region in macros.sql; NULL when unknown)
 --   patients         BIGINT, distinct persons with an attributed purchase (any value)
 --   hv_patients      BIGINT, distinct persons with a high-value attributed purchase
 --   hv_claims        BIGINT, high-value attributed purchases
@@ -35,7 +36,8 @@ WITH valued AS (
     FROM valued GROUP BY institution_id, doctor_id, pharmacy_id, person_id
 )
 SELECT t.institution_id, t.doctor_id, t.pharmacy_id,
-       i.region_code AS institution_region, f.region_code AS pharmacy_region,
+       provider_region(t.institution_id, i.region_code) AS institution_region,
+       provider_region(t.pharmacy_id, f.region_code) AS pharmacy_region,
        count(*) AS patients,
        count(*) FILTER (WHERE t.hv_claims > 0) AS hv_patients,
        CAST(sum(t.hv_claims) AS BIGINT) AS hv_claims,
@@ -43,10 +45,10 @@ SELECT t.institution_id, t.doctor_id, t.pharmacy_id,
        coalesce(sum(t.hv_amount), 0) AS hv_amount,
        CAST(sum(t.prescribed) AS BIGINT) AS prescribed,
        CAST(sum(t.by_items) AS BIGINT) AS by_items,
-       count(*) FILTER (WHERE left(p.region_code, $region_digits)
-                              = left(f.region_code, $region_digits)) AS home_patients,
-       count(*) FILTER (WHERE t.hv_claims > 0 AND left(p.region_code, $region_digits)
-                              = left(f.region_code, $region_digits)) AS hv_home
+       count(*) FILTER (WHERE left(p.region_code, $region_digits) = left(
+           provider_region(t.pharmacy_id, f.region_code), $region_digits)) AS home_patients,
+       count(*) FILTER (WHERE t.hv_claims > 0 AND left(p.region_code, $region_digits) = left(
+           provider_region(t.pharmacy_id, f.region_code), $region_digits)) AS hv_home
 FROM triangles t
 LEFT JOIN providers i ON i.provider_id = t.institution_id
 LEFT JOIN providers f ON f.provider_id = t.pharmacy_id
