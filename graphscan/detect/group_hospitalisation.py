@@ -201,9 +201,10 @@ class GroupHospitalisation(Detector):
         for group in groups:
             if self._maybe_family(people, group.entities):
                 continue
-            # all of the members' admissions from the first wave to the last: a member
-            # whose first eye came just before the fullest wave is still in the campaign
-            reach = [(group.contexts[0].first - span, group.contexts[-1].last + span)]
+            # all of the members' admissions a campaign could hold around the waves: a
+            # member whose first eye came days before the fullest wave, or whose second
+            # came days after the last, is still in the campaign
+            reach = [self._campaign_reach(group.contexts[0].first, group.contexts[-1].last)]
             if self.one_campaign(venue_admissions(group.venue), group.entities, reach):
                 campaigns += 1
                 continue
@@ -297,7 +298,6 @@ class GroupHospitalisation(Detector):
     ) -> list[PackageGroup]:
         """Repeaters billed one package price again and again (engines.package_stays),
         unless they could be one household or one campaign explains them."""
-        span = self.wave_days - 1
         kept = []
         for group in package_groups(
             stays,
@@ -309,7 +309,7 @@ class GroupHospitalisation(Detector):
         ):
             if self._maybe_family(people, group.entities):
                 continue
-            reach = [(group.days[0] - span, group.days[-1] + span)]
+            reach = [self._campaign_reach(group.days[0], group.days[-1])]
             if not self.one_campaign(admissions(group.venue), group.entities, reach):
                 kept.append(group)
         return kept
@@ -346,6 +346,12 @@ class GroupHospitalisation(Detector):
             method=self.method(frames, signal="package"),
         )
 
+    def _campaign_reach(self, first: int, last: int) -> tuple[int, int]:
+        """The days on which a campaign that admitted a group on days ``first..last``
+        could have admitted its members: its first round up to ``campaign_days`` before,
+        its second round up to ``second_round_days`` after."""
+        return first - self.campaign_days, last + self.second_round_days
+
     def one_campaign(
         self, rows: pd.DataFrame, members: list[str], reach: list[tuple[int, int]]
     ) -> bool:
@@ -355,11 +361,11 @@ class GroupHospitalisation(Detector):
         ``similar_bill`` where diagnoses are unknown; a stay for a diagnosis none of the
         members' first stays had is that person's own illness and does not count)
         within ``second_round_days``; their
-        first admissions lie within ``campaign_days``; and those days hold at least as
-        many look-alike admissions of people who came only once (a campaign, or an eye
-        ward's routine: most people are treated once, a few come back for the second
-        eye). A ring brings the same people back again and again, and those it brings
-        once are fewer than those it brings back."""
+        first admissions lie within ``campaign_days``; and the campaign around them
+        brought at least as many others, first admitted there like the group (a campaign,
+        or an eye ward's routine: many people treated alike, some back for the second
+        eye). A ring brings the same people back again and again, and the look-alike
+        strangers around its first wave are fewer than its members."""
         near = np.zeros(len(rows), dtype=bool)
         for lo, hi in reach:
             near |= rows["day"].between(lo, hi).to_numpy()
@@ -383,11 +389,13 @@ class GroupHospitalisation(Detector):
         lo, hi = int(first["day"].min()), int(first["day"].max())
         if hi - lo > self.campaign_days:
             return False
-        once = rows[~rows["person_id"].isin(members)]
-        once = once[once.groupby("person_id")["day"].transform("size") == 1]
-        alike = self._treated_like(once, first)
-        lo, hi = self._campaign_run(once["day"].to_numpy()[alike], lo, hi)
-        inside = once["day"].between(lo, hi).to_numpy()
+        # the others the campaign brought: their first stay at the institution, treated
+        # like the group's first stays (whether or not they came back for a second eye)
+        others = rows[~rows["person_id"].isin(members)].sort_values(["day", "claim_id"])
+        others = others.drop_duplicates("person_id")
+        alike = self._treated_like(others, first)
+        lo, hi = self._campaign_run(others["day"].to_numpy()[alike], lo, hi)
+        inside = others["day"].between(lo, hi).to_numpy()
         return int((alike & inside).sum()) >= len(members)
 
     def _campaign_run(self, days: np.ndarray, lo: int, hi: int) -> tuple[int, int]:
