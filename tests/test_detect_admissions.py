@@ -13,7 +13,9 @@ import pandas as pd
 import pytest
 
 from graphscan.detect import scan
-from graphscan.detect.engines.wave_windows import Season, waves
+from graphscan.detect.engines.cooccurrence import Group
+from graphscan.detect.engines.wave_windows import Season, Wave, waves
+from graphscan.detect.group_hospitalisation import GroupHospitalisation
 from graphscan.store.embedded import EmbeddedStore
 from graphscan.workspace import Workspace
 
@@ -370,3 +372,31 @@ def test_borrowed_cards_spread_over_the_cashiers_are_one_ring(tmp_path: Path) ->
     assert ring.member_ids("institution") == {"H"}
     assert ring.member_ids("operator") == set()
     assert ring.member_ids("person") == set(far)
+
+
+def test_without_diagnoses_one_wave_recruits_are_look_alikes_by_stay_and_bill() -> None:
+    """A ring of three admitted on days 100 and 200 (8 days, 5,000 yuan) and six more who
+    came once in those waves with the same stay and bill; the institution's other stays are
+    short and cheap; no stay carries a diagnosis: stay and bill alone attach the six."""
+    ring, alike = ["A", "B", "C"], [f"L{i}" for i in range(6)]
+    stays = [(p, d, 5000.0, 8) for p in ring for d in (100, 200)]
+    stays += [(p, (100, 200)[i % 2] + i % 3, 5050.0, 8) for i, p in enumerate(alike)]
+    stays += [(f"X{i}", 7 * i, 1000.0, 3) for i in range(50)]
+    rows = pd.DataFrame(
+        {
+            "claim_id": [f"C{i}" for i in range(len(stays))],
+            "person_id": [p for p, *_ in stays],
+            "card_id": [p for p, *_ in stays],
+            "day": [d for _, d, *_ in stays],
+            "diagnosis_code": None,
+            "total_amount": [a for *_, a, _ in stays],
+            "stay_days": [n for *_, n in stays],
+            "address_key": None,
+            "phone_key": None,
+        }
+    )
+    group = Group("H", ring, [Wave(100, 100, ring), Wave(200, 200, ring)], 3, [], 2, 0.01, 1, 3)
+    evidence = rows[rows["person_id"].isin(ring)]
+    contacts = pd.DataFrame({"phone_key": None, "address_key": None}, index=ring)
+    found, crowd, *_ = GroupHospitalisation()._once(rows, group, evidence, contacts)
+    assert set(found["person_id"]) == set(alike) and crowd == len(alike)

@@ -454,11 +454,15 @@ class GroupHospitalisation(Detector):
         bills = evidence.groupby("diagnosis_code")["total_amount"].agg(["min", "max"])
         amount = rows["total_amount"].astype(float)
         dx = rows["diagnosis_code"]
+        # a stay without a diagnosis is compared with the ring's whole range of bills
+        ring_bills = evidence["total_amount"].astype(float)
+        low = dx.map(bills["min"]).astype(float).where(dx.notna(), ring_bills.min())
+        high = dx.map(bills["max"]).astype(float).where(dx.notna(), ring_bills.max())
         stays = evidence["stay_days"].astype(float)
         similar = (
             (
-                (amount >= dx.map(bills["min"]).astype(float) * (1 - self.similar_bill))
-                & (amount <= dx.map(bills["max"]).astype(float) * (1 + self.similar_bill))
+                (amount >= low * (1 - self.similar_bill))
+                & (amount <= high * (1 + self.similar_bill))
                 & rows["stay_days"]
                 .astype(float)
                 .between(stays.min() - self.similar_stay, stays.max() + self.similar_stay)
