@@ -155,7 +155,7 @@ def score_run(
 
 def graphscan_members(ws: object) -> pd.DataFrame:
     from graphscan.api import scan_store
-    from graphscan.cases import CaseBook
+    from graphscan.casebook import CaseBook
     from graphscan.rings import PATTERNS
     from graphscan.store import open_store
 

@@ -36,7 +36,7 @@ def main() -> None:
         check=True,
     )  # fmt: skip
 
-    from graphscan.cases import CaseBook
+    from graphscan.casebook import CaseBook
     from graphscan.detect import ScanReport, detectors, rank
     from graphscan.detect.base import Window
     from graphscan.rings import PATTERNS

@@ -38,7 +38,7 @@ def write_cases(ws: object, count: int) -> str:
     real store ids so that searches and case views behave as on real cases. Written
     straight into the case book's tables: record_scan rewrites members case by case,
     which at 10,000 cases takes minutes and is not what is measured here."""
-    from graphscan.cases import CaseBook
+    from graphscan.casebook import CaseBook
     from graphscan.rings import PATTERNS
 
     CaseBook(ws)  # creates the case book's tables

@@ -4,17 +4,13 @@ from typing import Any
 
 from graphscan.version import __version__
 
-__all__ = ["__version__", "case", "evidence", "members", "scan"]
+__all__ = ["__version__", "case", "cases", "evidence", "members", "scan"]
 
 #: the notebook API (graphscan.api), imported on first use so `import graphscan` stays light
-_API = ("scan", "case", "members", "evidence")
+_API = ("scan", "cases", "case", "members", "evidence")
 
 
 def __getattr__(name: str) -> Any:
-    if name == "cases":  # the module graphscan.cases, callable as the API's case list
-        import graphscan.cases
-
-        return graphscan.cases
     if name in _API:
         from graphscan import api
 

@@ -38,7 +38,8 @@ LOCK_WAIT_S = 10.0
 _RELEASED_AT_EXIT: set[Path] = set()
 
 
-def _private_dir(path: Path) -> Path:
+def private_dir(path: Path) -> Path:
+    """``path`` as a folder only its owner may enter (made if missing)."""
     path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
     os.chmod(path, PRIVATE_DIR)
     return path
@@ -105,7 +106,7 @@ class Workspace:
                     )
                 )
             if not path.exists():  # a folder the user made keeps the modes they gave it
-                _private_dir(path)
+                private_dir(path)
             _write_private(meta, json.dumps({"graphscan_workspace": 1, "demo": demo}) + "\n")
         ws = cls(path.resolve(), holder or Path(sys.argv[0]).name)
         if not meta.exists():  # made by an earlier version: adopt it, data and all
@@ -148,15 +149,17 @@ class Workspace:
 
     @property
     def quarantine_dir(self) -> Path:
-        return _private_dir(self.root / "quarantine")
+        return private_dir(self.root / "quarantine")
 
     @property
     def spill_dir(self) -> Path:
-        return _private_dir(self.root / "spill")
+        """Where the embedded store spills past its memory limit; made (private) by the
+        store when a limit is set, so a workspace that never scans has none."""
+        return self.root / "spill"
 
     @property
     def exports_dir(self) -> Path:
-        return _private_dir(self.root / "exports")
+        return private_dir(self.root / "exports")
 
     def db(self) -> duckdb.DuckDBPyConnection:
         """One connection per process: DuckDB allows a single writer per file."""

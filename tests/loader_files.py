@@ -7,6 +7,7 @@ import io
 from pathlib import Path
 
 import duckdb
+from embedded_store import embedded_store
 
 from graphscan.store.embedded import EmbeddedStore
 from graphscan.workspace import Workspace
@@ -99,7 +100,7 @@ def gbk_extract(path: Path) -> Path:
 
 
 def store_for(workspace: Path) -> EmbeddedStore:
-    return EmbeddedStore(Workspace.open(workspace))
+    return embedded_store(Workspace.open(workspace))
 
 
 def all_text_values(db_path: Path) -> set[str]:

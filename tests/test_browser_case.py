@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from embedded_store import embedded_store
 from evidence_data import context_cases, context_tables, ring_case, ring_claims
 
+from graphscan.api import case_context
 from graphscan.pseudonym import Pseudonymiser
-from graphscan.store.embedded import EmbeddedStore
-from graphscan.viz.context import case_context
 from graphscan.viz.explore import explore_page, membership_keys
 from graphscan.viz.package import export_case, identifier_view
 from graphscan.viz.page import render_page
@@ -161,7 +161,7 @@ def test_explore_page_works_offline_and_marks_case_members(
         [(case.case_id, m.kind, m.id) for m in case.members],
         columns=["case_id", "member_kind", "member_id"],
     )
-    store = EmbeddedStore(Workspace.open(tmp_path / "ws"))
+    store = embedded_store(Workspace.open(tmp_path / "ws"))
     store.upsert("claims", claims)
     tip = store.neighbourhood("OP-7", 2)
     view = identifier_view(tip, [], None)
@@ -183,7 +183,7 @@ def test_an_organiser_without_claims_is_drawn_by_the_shared_phone(
     offline: OfflinePage, tmp_path: Path
 ) -> None:
     tables = context_tables(Pseudonymiser(b"browser-test", tmp_path / "vault"))
-    store = EmbeddedStore(Workspace.open(tmp_path / "ws"))
+    store = embedded_store(Workspace.open(tmp_path / "ws"))
     for name, frame in tables.items():
         store.upsert(name, frame)
     group, _ = context_cases(tables)

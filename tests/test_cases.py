@@ -12,31 +12,31 @@ import handmade_city as city
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from embedded_store import embedded_store
 
 from graphscan.api import scan_store
-from graphscan.cases import MEMBER_COLUMNS, CaseBook, case_id_for, ranked_members
+from graphscan.casebook import MEMBER_COLUMNS, CaseBook, case_id_for, ranked_members
 from graphscan.cli.main import cli
 from graphscan.detect import scan
 from graphscan.rings import PATTERNS, Member
-from graphscan.store.embedded import EmbeddedStore
 from graphscan.workspace import Workspace
 
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
     ws = Workspace.open(tmp_path_factory.mktemp("cases") / "ws")
-    city.load(EmbeddedStore(ws))
+    city.load(embedded_store(ws))
     yield ws
     ws.close()
 
 
 @pytest.fixture(scope="module")
 def first_scan(workspace: Workspace) -> list:
-    return scan_store(EmbeddedStore(workspace), workspace, PATTERNS)
+    return scan_store(embedded_store(workspace), workspace, PATTERNS)
 
 
 def test_rescan_of_the_same_data_keeps_ids(workspace: Workspace, first_scan: list) -> None:
-    again = scan_store(EmbeddedStore(workspace), workspace, PATTERNS)
+    again = scan_store(embedded_store(workspace), workspace, PATTERNS)
     assert [c.case_id for c in again] == [c.case_id for c in first_scan]
     assert all(c.case_id.startswith("GS-") and len(c.case_id) == 11 for c in again)
     assert [c.rank for c in again] == list(range(1, len(again) + 1))
@@ -46,8 +46,8 @@ def test_grown_ring_keeps_its_case(tmp_path: Path) -> None:
     """More data changes the members a little: the case id stays; a different ring of the
     pattern gets a new id."""
     ws = Workspace.open(tmp_path / "ws")
-    city.load(EmbeddedStore(ws))
-    rings = scan(EmbeddedStore(ws), patterns=["card_lending"])
+    city.load(embedded_store(ws))
+    rings = scan(embedded_store(ws), patterns=["card_lending"])
     book = CaseBook(ws)
     [case] = book.record_scan(rings, ["card_lending"])
     grown = replace(
@@ -85,7 +85,7 @@ def test_status_workflow_and_notes(workspace: Workspace, first_scan: list) -> No
         ("note", "confirmed", "amounts checked by hand"),
     ]
     # status survives a rescan
-    scan_store(EmbeddedStore(workspace), workspace, PATTERNS)
+    scan_store(embedded_store(workspace), workspace, PATTERNS)
     assert book.get(case_id).status == "confirmed"
     with pytest.raises(ValueError, match="no case"):
         book.get("GS-00000000")
@@ -114,7 +114,7 @@ def test_get_returns_what_the_scan_found(workspace: Workspace, first_scan: list)
 def test_cli_scan_list_show_status(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     ws_dir = tmp_path / "ws"
     ws = Workspace.open(ws_dir)
-    city.load(EmbeddedStore(ws))
+    city.load(embedded_store(ws))
     ws.close()
     runner = CliRunner()
     out = runner.invoke(cli, ["--lang", "en", "scan", "-w", str(ws_dir)])
@@ -152,10 +152,10 @@ def test_a_scan_of_one_pattern_reports_only_its_cases(tmp_path: Path) -> None:
     """`scan --pattern kickback` answers with kickback cases, not with the card-lending
     cases an earlier scan left current."""
     ws = Workspace.open(tmp_path / "ws")
-    city.load(EmbeddedStore(ws))
+    city.load(embedded_store(ws))
     book = CaseBook(ws)
-    assert book.record_scan(scan(EmbeddedStore(ws), patterns=["card_lending"]), ["card_lending"])
-    kickback = book.record_scan(scan(EmbeddedStore(ws), patterns=["kickback"]), ["kickback"])
+    assert book.record_scan(scan(embedded_store(ws), patterns=["card_lending"]), ["card_lending"])
+    kickback = book.record_scan(scan(embedded_store(ws), patterns=["kickback"]), ["kickback"])
     assert kickback and {c.pattern for c in kickback} == {"kickback"}
     ws.close()
     out = CliRunner().invoke(

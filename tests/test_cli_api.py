@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from handmade_city import build
 
 import graphscan
-from graphscan.cases import CaseBook
+from graphscan.casebook import CaseBook
 from graphscan.cli.main import cli
 from graphscan.workspace import Workspace
 

@@ -10,11 +10,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from graphscan.casebook import CaseBook
 from graphscan.cli.demo import follow_up
 from graphscan.cli.main import cli
 from graphscan.workspace import Workspace, marked_as_demo
 
 README = Path(__file__).resolve().parents[1] / "README.md"
+DOCS = README.with_name("docs")
 
 
 def _demo(workspace: Path) -> Result:
@@ -74,10 +76,15 @@ def test_the_commands_the_demo_prints_work_and_are_the_readmes(
 
 
 def test_readme_and_help_show_no_invented_ids(demo_run: tuple[Path, Result]) -> None:
-    """Example case ids are placeholders (the demo prints the real ones); the example
-    pharmacy is one the demo city has."""
+    """Example case ids and pseudonyms in the README, docs/ and the help are placeholders
+    (the demo prints the real ones), and a case id has the form docs/evidence.md gives;
+    the example pharmacy is one the demo city has."""
     root, _ = demo_run
+    ids = CaseBook(Workspace.open(root, create=False)).list()["case_id"]
+    assert len(ids) and ids.str.fullmatch(r"GS-[0-9a-f]{8}").all()
+    assert "`GS-` and the first 8 hex digits" in (DOCS / "evidence.md").read_text(encoding="utf-8")
     texts = [README.read_text(encoding="utf-8")]
+    texts += [page.read_text(encoding="utf-8") for page in sorted(DOCS.glob("*.md"))]
     for args in (["cases"], ["cases", "show"], ["cases", "status"], ["cases", "export"],
                  ["verify"], ["explore"], ["reidentify"]):  # fmt: skip
         texts.append(CliRunner().invoke(cli, [*args, "--help"]).output)

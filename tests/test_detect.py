@@ -12,6 +12,7 @@ import handmade_city as city
 import numpy as np
 import pandas as pd
 import pytest
+from embedded_store import embedded_store
 from handmade_city import City
 from scipy import stats
 
@@ -41,7 +42,7 @@ NEGATIVES = set(city.FAMILY) | set(city.VILLAGERS)
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStore]:
     ws = Workspace.open(tmp_path_factory.mktemp("hand") / "ws")
-    store = EmbeddedStore(ws)
+    store = embedded_store(ws)
     city.load(store)
     yield store
     ws.close()
@@ -209,7 +210,7 @@ def test_unknown_pattern_is_refused(tmp_path: Path) -> None:
 
 
 def _store(path: Path, frames: dict[str, pd.DataFrame]) -> EmbeddedStore:
-    store = EmbeddedStore(Workspace.open(path))
+    store = embedded_store(Workspace.open(path))
     for table in ("persons", "providers", "doctors", "claims", "claim_items"):
         if table in frames:
             store.upsert(table, frames[table])

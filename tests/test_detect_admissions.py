@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from embedded_store import embedded_store
 
 from graphscan.detect import scan
 from graphscan.detect.engines.cooccurrence import Group
@@ -101,7 +102,7 @@ def _hospital_city() -> dict[str, pd.DataFrame]:
 
 
 def _store(path: Path, frames: dict[str, pd.DataFrame]) -> EmbeddedStore:
-    store = EmbeddedStore(Workspace.open(path))
+    store = embedded_store(Workspace.open(path))
     for table in ("persons", "providers", "claims"):
         store.upsert(table, frames[table])
     return store
@@ -363,7 +364,7 @@ def test_borrowed_cards_spread_over_the_cashiers_are_one_ring(tmp_path: Path) ->
             "region_code": ["330702001000", "330702001000", "330703001000"],
         }
     )
-    store = EmbeddedStore(Workspace.open(tmp_path / "spread"))
+    store = embedded_store(Workspace.open(tmp_path / "spread"))
     store.upsert("providers", providers)
     store.upsert("claims", pd.DataFrame(rows))
     rings = scan(store, patterns=["identity_misuse"])

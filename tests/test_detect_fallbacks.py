@@ -8,9 +8,9 @@ from pathlib import Path
 import handmade_city as city
 import pandas as pd
 import pytest
+from embedded_store import embedded_store
 
 from graphscan.detect import ScanReport, scan
-from graphscan.store.embedded import EmbeddedStore
 from graphscan.workspace import Workspace
 
 #: what is left out -> (pattern, signal it must report lost)
@@ -40,7 +40,7 @@ def _scan(
     path: Path, frames: dict[str, pd.DataFrame], patterns: list[str] | None = None
 ) -> tuple[list, ScanReport]:
     ws = Workspace.open(path)
-    store = EmbeddedStore(ws)
+    store = embedded_store(ws)
     for table in ("persons", "providers", "doctors", "claims", "claim_items"):
         if table in frames:
             store.upsert(table, frames[table])
@@ -94,7 +94,7 @@ def test_cli_scan_prints_lost_signals_and_profile(tmp_path: Path) -> None:
 
     ws_dir = tmp_path / "ws"
     ws = Workspace.open(ws_dir)
-    store = EmbeddedStore(ws)
+    store = embedded_store(ws)
     for table, frame in _without("operator_id").items():
         store.upsert(table, frame)
     ws.close()

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from embedded_store import embedded_store
 from handmade_city import City
 
 from graphscan.detect import scan
@@ -105,7 +106,7 @@ def _homes(city: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
 
 
 def _store(path: Path, frames: dict[str, pd.DataFrame], *skip: str) -> EmbeddedStore:
-    store = EmbeddedStore(Workspace.open(path))
+    store = embedded_store(Workspace.open(path))
     for table in ("persons", "providers", "doctors", "claims", "claim_items"):
         if table in frames and table not in skip:
             store.upsert(table, frames[table])

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from embedded_store import embedded_store
 from evidence_data import clear_id, ring_case, ring_claims
 
-from graphscan.cases import CaseBook
+from graphscan.casebook import CaseBook
 from graphscan.cli.main import cli
 from graphscan.pseudonym import Pseudonymiser
-from graphscan.store.embedded import EmbeddedStore
 from graphscan.viz.package import Package, export_case
 from graphscan.workspace import Workspace
 
@@ -59,7 +59,7 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, st
     monkeypatch.setenv("GRAPHSCAN_VAULT_FILE", str(tmp_path / "vault"))
     claims = ring_claims(Pseudonymiser.from_environment())
     ws = Workspace.open(tmp_path / "ws")
-    EmbeddedStore(ws).upsert("claims", claims)
+    embedded_store(ws).upsert("claims", claims)
     (case,) = CaseBook(ws).record_scan([ring_case(claims)], ["card_lending"])
     ws.close()
     return tmp_path / "ws", case.case_id

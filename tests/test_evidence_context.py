@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from embedded_store import embedded_store
 from evidence_data import DRUG, INSTITUTION, context_cases, context_tables
 
-from graphscan.cases import CaseBook
+from graphscan.casebook import CaseBook
 from graphscan.cli.main import cli
 from graphscan.pseudonym import Pseudonymiser
 from graphscan.rings import Case
-from graphscan.store.embedded import EmbeddedStore
 from graphscan.workspace import Workspace
 
 
@@ -30,7 +30,7 @@ def exported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, tuple
     monkeypatch.setenv("GRAPHSCAN_VAULT_FILE", str(tmp_path / "vault"))
     tables = context_tables(Pseudonymiser.from_environment())
     ws = Workspace.open(tmp_path / "ws")
-    store = EmbeddedStore(ws)
+    store = embedded_store(ws)
     for name, frame in tables.items():
         store.upsert(name, frame)
     cases = CaseBook(ws).record_scan(
@@ -109,7 +109,7 @@ def test_money_that_does_not_add_up_says_so(
     from graphscan.viz.context import payments
 
     case, _ = exported["kickback"]
-    claims = EmbeddedStore(Workspace.open(tmp_path / "ws")).claims(case.claim_ids)
+    claims = embedded_store(Workspace.open(tmp_path / "ws")).claims(case.claim_ids)
     claims["cash_amount"] = None  # an extract without the cash column
     lines = {label.en: value for label, value in payments(case, claims)}
     assert lines["paid in cash"] == 0.0 and lines["other payers or not recorded"] == 800.0

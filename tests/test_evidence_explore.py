@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from embedded_store import embedded_store
 from evidence_data import context_cases, context_tables, ring_case, ring_claims
 
+from graphscan.api import case_context
 from graphscan.pseudonym import Pseudonymiser
 from graphscan.store.base import Store
-from graphscan.store.embedded import EmbeddedStore
-from graphscan.viz.context import case_context
 from graphscan.viz.explore import explore_page, membership_keys
 from graphscan.viz.package import export_case, identifier_view
 from graphscan.viz.page import render_page
@@ -50,7 +50,7 @@ def check_neighbourhood(store: Store, frame: pd.DataFrame) -> None:
 
 def test_explore_on_the_embedded_store(tmp_path: Path) -> None:
     frame = ring_claims(Pseudonymiser(b"explore-test", tmp_path / "vault"))
-    check_neighbourhood(EmbeddedStore(Workspace.open(tmp_path / "ws")), frame)
+    check_neighbourhood(embedded_store(Workspace.open(tmp_path / "ws")), frame)
 
 
 @pytest.mark.neo4j
@@ -70,7 +70,7 @@ def test_an_unknown_entity_is_refused(tmp_path: Path) -> None:
 def test_both_engines_export_the_same_package(neo4j_store: Store, tmp_path: Path) -> None:
     frame = ring_claims(Pseudonymiser(b"explore-test", tmp_path / "vault"))
     case = ring_case(frame)
-    embedded = EmbeddedStore(Workspace.open(tmp_path / "ws"))
+    embedded = embedded_store(Workspace.open(tmp_path / "ws"))
     packages = []
     for name, store in (("embedded", embedded), ("neo4j", neo4j_store)):
         store.upsert("claims", frame)
@@ -83,7 +83,7 @@ def test_both_engines_give_the_same_case_context(neo4j_store: Store, tmp_path: P
     """Items, doctors' institutions and phones come from the store's own projections: the
     packages (organiser drawn, institution named, drugs listed) match byte for byte."""
     tables = context_tables(Pseudonymiser(b"explore-test", tmp_path / "vault"))
-    embedded = EmbeddedStore(Workspace.open(tmp_path / "ws"))
+    embedded = embedded_store(Workspace.open(tmp_path / "ws"))
     zips = []
     for name, store in (("embedded", embedded), ("neo4j", neo4j_store)):
         for table, frame in tables.items():

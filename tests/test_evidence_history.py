@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from embedded_store import embedded_store
 from evidence_data import ring_case, ring_claims
 
-from graphscan.cases import CaseBook
+from graphscan.casebook import CaseBook
 from graphscan.cli.main import cli
 from graphscan.pseudonym import Pseudonymiser
-from graphscan.store.embedded import EmbeddedStore
 from graphscan.workspace import Workspace
 
 
@@ -28,7 +28,7 @@ def worked_case(tmp_path: Path) -> tuple[Path, str]:
     and one entry without --by."""
     claims = ring_claims(Pseudonymiser(b"history-test", tmp_path / "vault"))
     ws = Workspace.open(tmp_path / "ws")
-    EmbeddedStore(ws).upsert("claims", claims)
+    embedded_store(ws).upsert("claims", claims)
     (case,) = CaseBook(ws).record_scan([ring_case(claims)], ["card_lending"])
     ws.close()
     path = str(tmp_path / "ws")
@@ -67,7 +67,7 @@ def test_memo_and_page_show_the_history(worked_case: tuple[Path, str], tmp_path:
     assert 'id="history"' in page and "王警官" in page and "李科长" in page
     assert "&lt;b&gt;CCTV" in page and "<b>CCTV" not in page
     # a rescan of the same data adds its own entry to the book, not to the package
-    claims = EmbeddedStore(Workspace.open(ws)).claims(
+    claims = embedded_store(Workspace.open(ws)).claims(
         CaseBook(Workspace.open(ws)).get(case_id).claim_ids
     )
     book = CaseBook(Workspace.open(ws))

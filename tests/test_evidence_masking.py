@@ -13,15 +13,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner, Result
+from embedded_store import embedded_store
 from evidence_data import clear_id, ring_case, ring_claims
 
-from graphscan.cases import CaseBook
+from graphscan.casebook import CaseBook
 from graphscan.cli.main import cli
 from graphscan.detect.base import short
+from graphscan.masks import resolve
 from graphscan.pseudonym import Pseudonymiser
 from graphscan.rings import Case
-from graphscan.store.embedded import EmbeddedStore
-from graphscan.viz.identifiers import IdentifierView, resolve
+from graphscan.viz.identifiers import IdentifierView
 from graphscan.viz.package import export_case
 from graphscan.workspace import Workspace
 
@@ -96,7 +97,7 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Ca
     monkeypatch.setenv("GRAPHSCAN_VAULT_FILE", str(tmp_path / "vault"))
     claims, case = two_doctor_ring(Pseudonymiser.from_environment())
     ws = Workspace.open(tmp_path / "ws")
-    EmbeddedStore(ws).upsert("claims", claims)
+    embedded_store(ws).upsert("claims", claims)
     (case,) = CaseBook(ws).record_scan([case], ["card_lending"])
     ws.close()
     return tmp_path / "ws", case

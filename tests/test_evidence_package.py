@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from embedded_store import embedded_store
 from evidence_data import clear_id, ring_case, ring_claims
 
 from graphscan.pseudonym import Pseudonymiser
 from graphscan.rings import Case
-from graphscan.store.embedded import EmbeddedStore
 from graphscan.viz.package import export_case, write_zip
 from graphscan.viz.verify import verify_package
 from graphscan.workspace import Workspace
@@ -41,7 +41,7 @@ def pseudonymiser(tmp_path: Path) -> Pseudonymiser:
 def stored(tmp_path: Path, pseudonymiser: Pseudonymiser) -> tuple[Case, pd.DataFrame]:
     """A ring written through the embedded store and read back as evidence."""
     frame = ring_claims(pseudonymiser)
-    store = EmbeddedStore(Workspace.open(tmp_path / "ws"))
+    store = embedded_store(Workspace.open(tmp_path / "ws"))
     store.upsert(
         "providers",
         pd.DataFrame(

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 from evidence_data import ring_case, ring_claims
 
-from graphscan.cases import CaseBook
+from graphscan.casebook import CaseBook
 from graphscan.cli.main import cli
 from graphscan.pseudonym import Pseudonymiser
 from graphscan.safe_csv import safe_cell

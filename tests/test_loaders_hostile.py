@@ -13,19 +13,21 @@ import time
 from pathlib import Path
 
 from click.testing import CliRunner
+from embedded_store import embedded_store
 from loader_files import CHINESE_HEADERS, GOOD_ROWS, PEOPLE, store_for, write_csv
 
 from graphscan.cli.main import cli
 from graphscan.loaders.pipeline import Options, load_files
 from graphscan.loaders.report import LoadReport
 from graphscan.pseudonym import Pseudonymiser
+from graphscan.workspace import Workspace
 
 HEADERS = ["claim_id", "kind", "person_id", "provider_id", "start_time", "total_amount"]
 
 
 def _load(paths: list[Path], workspace: Path) -> LoadReport:
-    store = store_for(workspace)
-    return load_files(paths, store, store.workspace, Pseudonymiser.from_environment(), Options())
+    ws = Workspace.open(workspace)
+    return load_files(paths, embedded_store(ws), ws, Pseudonymiser.from_environment(), Options())
 
 
 def _claim_lines(count: int) -> list[str]:
@@ -129,11 +131,11 @@ import sys
 from pathlib import Path
 from graphscan.loaders.pipeline import Options, load_files
 from graphscan.pseudonym import Pseudonymiser
-from graphscan.store.embedded import EmbeddedStore
+from graphscan.store import open_store
 from graphscan.workspace import Workspace
 
 ws = Workspace.open(sys.argv[2])
-load_files([Path(sys.argv[1])], EmbeddedStore(ws), ws, Pseudonymiser.from_environment(),
+load_files([Path(sys.argv[1])], open_store(None, ws), ws, Pseudonymiser.from_environment(),
            Options())
 """
 

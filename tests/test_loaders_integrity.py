@@ -6,26 +6,22 @@ from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
-from loader_files import CHINESE_HEADERS, GOOD_ROWS, gbk_extract, store_for, write_csv
+from embedded_store import embedded_store
+from loader_files import CHINESE_HEADERS, GOOD_ROWS, gbk_extract, write_csv
 
 from graphscan.loaders.pipeline import Options, load_files
 from graphscan.loaders.report import LoadReport
 from graphscan.pseudonym import Pseudonymiser
 from graphscan.schema import TABLES
 from graphscan.store.embedded import EmbeddedStore
+from graphscan.workspace import Workspace
 
 HEADERS = ["claim_id", "kind", "person_id", "provider_id", "doctor_id", "start_time",
            "total_amount", "fund_amount", "account_amount", "cash_amount"]  # fmt: skip
 
 
-def _load(paths: list[Path], store: EmbeddedStore) -> LoadReport:
-    return load_files(
-        paths,
-        store,
-        store.workspace,
-        Pseudonymiser.from_environment(),
-        Options(),
-    )
+def _load(paths: list[Path], store: EmbeddedStore, ws: Workspace) -> LoadReport:
+    return load_files(paths, store, ws, Pseudonymiser.from_environment(), Options())
 
 
 def _snapshot(store: EmbeddedStore) -> dict[str, pd.DataFrame]:
@@ -34,11 +30,12 @@ def _snapshot(store: EmbeddedStore) -> dict[str, pd.DataFrame]:
 
 
 def test_second_load_changes_nothing_and_next_month_adds(tmp_path: Path) -> None:
-    store = store_for(tmp_path / "ws")
+    ws = Workspace.open(tmp_path / "ws")
+    store = embedded_store(ws)
     march = gbk_extract(tmp_path / "march.csv")
-    first = _load([march], store)
+    first = _load([march], store, ws)
     before = _snapshot(store)
-    second = _load([march], store)
+    second = _load([march], store, ws)
     file = second.files[0]
     assert file.loaded == 0 and file.reconciles
     assert file.duplicates == first.files[0].loaded + first.files[0].duplicates
@@ -49,7 +46,7 @@ def test_second_load_changes_nothing_and_next_month_adds(tmp_path: Path) -> None
     april_rows = [[f"A{i}", "门诊", "x", "H1", "D1", f"2025-04-0{i}", "1", "", "", ""]
                   for i in range(1, 4)]  # fmt: skip
     april = write_csv(tmp_path / "april.csv", HEADERS, april_rows, "utf-8")
-    assert _load([april], store).files[0].loaded == 3
+    assert _load([april], store, ws).files[0].loaded == 3
     assert store.db.execute("SELECT count(*) FROM claims").fetchall()[0][0] == 8
     loads = store.db.execute("SELECT source_file, file_sha256 FROM loads").fetchall()
     assert [name for name, _ in loads] == ["march.csv", "march.csv", "april.csv"]
@@ -57,17 +54,19 @@ def test_second_load_changes_nothing_and_next_month_adds(tmp_path: Path) -> None
 
 
 def test_conflicting_claim_in_a_later_load_is_quarantined(tmp_path: Path) -> None:
-    store = store_for(tmp_path / "ws")
-    _load([write_csv(tmp_path / "a.csv", CHINESE_HEADERS, GOOD_ROWS[:2], "utf-8")], store)
+    ws = Workspace.open(tmp_path / "ws")
+    store = embedded_store(ws)
+    _load([write_csv(tmp_path / "a.csv", CHINESE_HEADERS, GOOD_ROWS[:2], "utf-8")], store, ws)
     changed = [*GOOD_ROWS[0][:10], "121.50", "61.25", "40.25", "20.00", ""]
-    report = _load([write_csv(tmp_path / "b.csv", CHINESE_HEADERS, [changed], "utf-8")], store)
+    report = _load([write_csv(tmp_path / "b.csv", CHINESE_HEADERS, [changed], "utf-8")], store, ws)
     assert dict(report.files[0].quarantined) == {"duplicate_conflict": 1}
     amount = store.db.execute("SELECT total_amount FROM claims WHERE claim_id = 'S001'")
     assert amount.fetchall()[0][0] == Decimal("120.50")
 
 
 def test_reversals_are_netted_not_dropped(tmp_path: Path) -> None:
-    store = store_for(tmp_path / "ws")
+    ws = Workspace.open(tmp_path / "ws")
+    store = embedded_store(ws)
     headers = [*HEADERS, "原结算ID"]
     rows = [
         ["R1", "门诊", "p1", "H1", "D1", "2025-03-01", "100.00", "60.00", "30.00", "10.00", ""],
@@ -80,7 +79,7 @@ def test_reversals_are_netted_not_dropped(tmp_path: Path) -> None:
         ["X8", "住院", "p2", "H2", "D2", "2025-03-04", "-1.00", "", "", "", "NOPE"],
     ]  # fmt: skip
     source = write_csv(tmp_path / "rev.csv", headers, rows, "utf-8")
-    file = _load([source], store).files[0]
+    file = _load([source], store, ws).files[0]
     assert (file.rows_read, file.loaded, file.reversals) == (5, 2, 2)
     assert dict(file.quarantined) == {"orphan_reversal": 1} and file.reconciles
     net = dict(store.db.execute("SELECT claim_id, total_amount FROM claims").fetchall())
@@ -93,25 +92,26 @@ def test_reversals_are_netted_not_dropped(tmp_path: Path) -> None:
         "SELECT reversal_id, claim_id, source_row FROM reversals ORDER BY source_row"
     ).fetchall()
     assert recorded == [("R1", "R1", 3), ("X9", "R2", 4)]
-    again = _load([source], store).files[0]
+    again = _load([source], store, ws).files[0]
     assert (again.reversals, again.duplicates) == (0, 4)
     net_again = dict(store.db.execute("SELECT claim_id, total_amount FROM claims").fetchall())
     assert net_again == net
     # a later month reverses an earlier claim
     later = [["X7", "住院", "p2", "H2", "D2", "2025-04-01", "-9.50", "", "", "", "R2"]]
-    report = _load([write_csv(tmp_path / "apr.csv", headers, later, "utf-8")], store)
+    report = _load([write_csv(tmp_path / "apr.csv", headers, later, "utf-8")], store, ws)
     assert report.files[0].reversals == 1
     total = store.db.execute("SELECT total_amount FROM claims WHERE claim_id = 'R2'")
     assert total.fetchall()[0][0] == Decimal("370.00")
 
 
 def test_entities_are_derived_and_then_replaced_by_listed_rows(tmp_path: Path) -> None:
-    store = store_for(tmp_path / "ws")
+    ws = Workspace.open(tmp_path / "ws")
+    store = embedded_store(ws)
     rows = [
         ["C1", "购药", "p1", "P1", "", "2025-03-01", "10", "", "", ""],
         ["C2", "门诊", "p2", "H1", "D1", "2025-03-01", "10", "", "", ""],
     ]
-    _load([write_csv(tmp_path / "c.csv", HEADERS, rows, "utf-8")], store)
+    _load([write_csv(tmp_path / "c.csv", HEADERS, rows, "utf-8")], store, ws)
     providers = dict(store.db.execute("SELECT provider_id, kind FROM providers").fetchall())
     assert providers == {"P1": "pharmacy", "H1": None}
     assert store.db.execute("SELECT count(*) FROM persons").fetchall()[0][0] == 2
@@ -125,19 +125,20 @@ def test_entities_are_derived_and_then_replaced_by_listed_rows(tmp_path: Path) -
         ],
         "gbk",
     )
-    report = _load([listed], store)
+    report = _load([listed], store, ws)
     assert report.files[0].table == "providers" and report.files[0].loaded == 2
     stored = store.db.execute("SELECT provider_id, name, kind, ownership FROM providers").df()
     stored = stored.set_index("provider_id")
     assert len(stored) == 3
     assert tuple(stored.loc["H1"]) == ("县人民医院", "hospital", "public")
     assert tuple(stored.loc["H9"]) == ("村卫生室九", "village", "private")
-    assert _load([listed], store).files[0].duplicates == 2
+    assert _load([listed], store, ws).files[0].duplicates == 2
 
 
 def test_persons_and_claim_items(tmp_path: Path) -> None:
-    store = store_for(tmp_path / "ws")
-    _load([write_csv(tmp_path / "c.csv", CHINESE_HEADERS, GOOD_ROWS, "utf-8")], store)
+    ws = Workspace.open(tmp_path / "ws")
+    store = embedded_store(ws)
+    _load([write_csv(tmp_path / "c.csv", CHINESE_HEADERS, GOOD_ROWS, "utf-8")], store, ws)
     items = write_csv(
         tmp_path / "items.csv",
         ["结算ID", "项目编码", "项目名称", "项目类别", "数量", "单价", "金额"],
@@ -160,7 +161,7 @@ def test_persons_and_claim_items(tmp_path: Path) -> None:
         ],
         "gbk",
     )
-    report = _load([items, persons], store)
+    report = _load([items, persons], store, ws)
     by_table = {f.table: f for f in report.files}
     assert [f.table for f in report.files] == ["persons", "claim_items"]
     item_file = by_table["claim_items"]
@@ -178,8 +179,9 @@ def test_persons_and_claim_items(tmp_path: Path) -> None:
 
 
 def test_status_after_load(tmp_path: Path) -> None:
-    store = store_for(tmp_path / "ws")
-    _load([gbk_extract(tmp_path / "m.csv")], store)
+    ws = Workspace.open(tmp_path / "ws")
+    store = embedded_store(ws)
+    _load([gbk_extract(tmp_path / "m.csv")], store, ws)
     info = store.status()
     assert info["counts"]["claims"] == 5
     assert info["claims_by_kind"] == {"inpatient": 1, "outpatient": 2, "pharmacy": 2}
@@ -190,8 +192,9 @@ ITEM_HEADERS = ["结算ID", "项目编码", "项目名称", "数量", "单价", 
 
 
 def test_repeated_item_lines_are_lines_and_reloads_change_nothing(tmp_path: Path) -> None:
-    store = store_for(tmp_path / "ws")
-    _load([write_csv(tmp_path / "c.csv", CHINESE_HEADERS, GOOD_ROWS[:2], "utf-8")], store)
+    ws = Workspace.open(tmp_path / "ws")
+    store = embedded_store(ws)
+    _load([write_csv(tmp_path / "c.csv", CHINESE_HEADERS, GOOD_ROWS[:2], "utf-8")], store, ws)
     lines = [
         ["S001", "X1", "阿莫西林胶囊", "1", "12.5", "12.50"],
         ["S001", "X1", "阿莫西林胶囊", "1", "12.5", "12.50"],  # billed twice, on purpose
@@ -199,7 +202,7 @@ def test_repeated_item_lines_are_lines_and_reloads_change_nothing(tmp_path: Path
         ["S002", "X1", "阿莫西林胶囊", "1", "12.5", "12.50"],
     ]
     items = write_csv(tmp_path / "items.csv", ITEM_HEADERS, lines, "utf-8")
-    first = _load([items], store).files[0]
+    first = _load([items], store, ws).files[0]
     assert (first.loaded, first.duplicates, first.quarantined_total) == (4, 0, 0)
     stored = store.db.execute(
         "SELECT claim_id, line_no, amount FROM claim_items ORDER BY claim_id, line_no"
@@ -211,7 +214,7 @@ def test_repeated_item_lines_are_lines_and_reloads_change_nothing(tmp_path: Path
         ("S002", "1", Decimal("12.50")),
     ]
     before = _snapshot(store)
-    again = _load([items], store).files[0]
+    again = _load([items], store, ws).files[0]
     assert (again.loaded, again.duplicates, again.quarantined_total) == (0, 4, 0)
     for name, frame in _snapshot(store).items():
         pd.testing.assert_frame_equal(before[name], frame)
@@ -222,6 +225,6 @@ def test_repeated_item_lines_are_lines_and_reloads_change_nothing(tmp_path: Path
         [["7", *lines[3]], ["9", *lines[3]], ["7", "S002", "X1", "阿莫西林胶囊", "1", "9", "9"]],
         "utf-8",
     )
-    report = _load([numbered], store).files[0]
+    report = _load([numbered], store, ws).files[0]
     assert (report.loaded, dict(report.quarantined)) == (2, {"duplicate_conflict": 1})
     assert store.db.execute("SELECT count(*) FROM claim_items").fetchall() == [(6,)]

@@ -6,10 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import Neo4jEnv
 from loader_files import CHINESE_HEADERS, GOOD_ROWS, gbk_extract, store_for, write_csv
 
 from graphscan.loaders.pipeline import Options, load_files
 from graphscan.pseudonym import Pseudonymiser
+from graphscan.store.neo4j import Neo4jStore
 from graphscan.workspace import Workspace
 
 pytestmark = pytest.mark.neo4j
@@ -69,3 +71,45 @@ def test_neo4j_keeps_repeated_item_lines_like_embedded(neo4j_store: object, tmp_
         assert _report(items, store, workspace) == (3, 3, 0, {})
         assert _report(items, store, workspace) == (3, 0, 3, {})  # a reload: all known
         assert store.status()["counts"]["claim_items"] == 3  # type: ignore[attr-defined]
+
+
+#: the item nodes as loaded, linked from their claim, in key order
+_ITEMS = (
+    "MATCH (i:ClaimItem) OPTIONAL MATCH (c:Claim)-[:HAS_ITEM]->(i) "
+    "RETURN i.item_key AS key, i.line_no AS line, i.row_hash AS hash, i.amount_cents AS cents, "
+    "collect(c.claim_id) AS claims ORDER BY key"
+)
+
+
+def _items(store: Neo4jStore) -> list[dict[str, object]]:
+    return [r.data() for r in store.driver.execute_query(_ITEMS).records]
+
+
+#: what the version before line numbers stored: key "claim_id|item_code", no line_no, and
+#: no record of the migration
+_AS_BEFORE_LINE_NUMBERS = (
+    "MATCH (i:ClaimItem) SET i.item_key = i.claim_id + '|' + i.item_code REMOVE i.line_no "
+    "WITH count(*) AS items OPTIONAL MATCH (s:GraphscanState {name: $marker}) DELETE s"
+)
+
+
+def test_items_stored_before_line_numbers_are_migrated_by_the_schema_step(
+    neo4j_store: Neo4jStore, neo4j_env: Neo4jEnv, tmp_path: Path
+) -> None:
+    claims = write_csv(tmp_path / "c.csv", CHINESE_HEADERS, GOOD_ROWS[:1], "utf-8")
+    lines = [["S001", "X1", "10.00"], ["S001", "X2", "5.00"], ["S001", "X3", "1.00"]]
+    items = write_csv(tmp_path / "i.csv", ["结算ID", "项目编码", "金额"], lines, "utf-8")
+    _report(claims, neo4j_store, tmp_path / "ws")
+    _report(items, neo4j_store, tmp_path / "ws")
+    loaded = _items(neo4j_store)
+    assert [r["line"] for r in loaded] == ["1", "1", "1"]
+    neo4j_store.driver.execute_query(_AS_BEFORE_LINE_NUMBERS, marker="item_lines")
+    # one line loaded again by a graphscan that did not migrate: now stored twice
+    again = write_csv(tmp_path / "x3.csv", ["结算ID", "项目编码", "金额"], lines[2:], "utf-8")
+    assert _report(again, neo4j_store, tmp_path / "ws")[1] == 1
+    assert len(_items(neo4j_store)) == 4
+    for _ in range(2):  # the schema step of every connection; the second changes nothing
+        Neo4jStore.connect(neo4j_env.uri, neo4j_env.user, neo4j_env.password).close()
+        assert _items(neo4j_store) == loaded
+    assert _report(items, neo4j_store, tmp_path / "ws") == (3, 0, 3, {})  # all known
+    assert _items(neo4j_store) == loaded

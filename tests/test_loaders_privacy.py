@@ -11,10 +11,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner, Result
+from embedded_store import embedded_store
 from loader_files import PEOPLE, all_text_values, gbk_extract, store_for, write_csv
 
 from graphscan.cli.main import cli
 from graphscan.pseudonym import PSEUDONYM_HEX, Pseudonymiser
+from graphscan.workspace import Workspace
 
 PHONE = "13912345678"
 
@@ -112,11 +114,12 @@ def _cli(*args: str) -> Result:
 
 
 def _people(workspace: Path) -> int:
-    store = store_for(workspace)
+    ws = Workspace.open(workspace)
     try:
+        store = embedded_store(ws)
         return store.db.execute("SELECT count(DISTINCT person_id) FROM claims").fetchall()[0][0]
     finally:
-        store.workspace.close()
+        ws.close()
 
 
 def test_another_key_is_refused_by_load_scan_and_reveal(

@@ -11,12 +11,14 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 from click.testing import CliRunner
+from embedded_store import embedded_store
 from loader_files import store_for, write_csv
 
 from graphscan.cli.main import cli
 from graphscan.loaders.pipeline import Options, load_files
 from graphscan.loaders.report import LoadReport
 from graphscan.pseudonym import Pseudonymiser
+from graphscan.workspace import Workspace
 
 HEADERS = ["claim_id", "kind", "person_id", "provider_id", "start_time", "total_amount"]
 MONEY = [*HEADERS, "fund_amount", "account_amount", "cash_amount", "reverses_claim_id"]
@@ -24,8 +26,8 @@ LOST_DIGITS = 1.1010119900101123e17  # an 18-digit id as a double: the last digi
 
 
 def _load(paths: list[Path], workspace: Path) -> LoadReport:
-    store = store_for(workspace)
-    return load_files(paths, store, store.workspace, Pseudonymiser.from_environment(), Options())
+    ws = Workspace.open(workspace)
+    return load_files(paths, embedded_store(ws), ws, Pseudonymiser.from_environment(), Options())
 
 
 def _reasons(workspace: Path) -> dict[str, str]:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from embedded_store import embedded_store
 
 from graphscan.api import scan_store
 from graphscan.evaluate import MATCH_JACCARD, read_truth
@@ -15,7 +16,6 @@ from graphscan.examples.city.generator import generate_city
 from graphscan.loaders.pipeline import Options, load_files
 from graphscan.pseudonym import Pseudonymiser
 from graphscan.rings import Case
-from graphscan.store.embedded import EmbeddedStore
 from graphscan.store.neo4j import Neo4jStore
 from graphscan.workspace import Workspace
 
@@ -63,7 +63,7 @@ def test_both_engines_find_the_same_rings(
     cases, counts = {}, {}
     embedded_ws = Workspace.open(tmp_path / "embedded")
     neo4j_ws = Workspace.open(tmp_path / "neo4j")
-    for store, ws in ((EmbeddedStore(embedded_ws), embedded_ws), (neo4j_store, neo4j_ws)):
+    for store, ws in ((embedded_store(embedded_ws), embedded_ws), (neo4j_store, neo4j_ws)):
         report = load_files(paths, store, ws, pseudonymiser, Options())
         counts[store.engine] = [
             (f.table, f.error, f.loaded, f.quarantined_total) for f in report.files

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from embedded_store import embedded_store
 
 from graphscan.detect.card_lending import CardLending
 from graphscan.detect.engines.far_cards import REGION_DIGITS
@@ -251,7 +252,7 @@ def kind(series: pd.Series) -> str:
 
 @pytest.fixture
 def stores(neo4j_store: Neo4jStore, tmp_path: Path) -> tuple[EmbeddedStore, Neo4jStore]:
-    embedded = EmbeddedStore(Workspace.open(tmp_path / "embedded"))
+    embedded = embedded_store(Workspace.open(tmp_path / "embedded"))
     for table, frame in city().items():
         for store in (embedded, neo4j_store):
             store.upsert(table, frame)

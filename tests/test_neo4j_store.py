@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from conftest import Neo4jEnv
+from embedded_store import embedded_store
 
 from graphscan.cypher import read_cypher
 from graphscan.neo4jserver.server import LocalServer
@@ -58,7 +59,7 @@ def graph_size(store: Neo4jStore) -> tuple[int, int, int]:
 
 
 def both(neo4j_store: Neo4jStore, tmp_path: Path) -> tuple[Neo4jStore, EmbeddedStore]:
-    return neo4j_store, EmbeddedStore(Workspace.open(tmp_path / "embedded"))
+    return neo4j_store, embedded_store(Workspace.open(tmp_path / "embedded"))
 
 
 def test_loading_twice_changes_nothing(neo4j_store: Neo4jStore) -> None:
@@ -237,7 +238,7 @@ def test_scan_splits_oversized_groups_with_the_stores_leiden(
     cliques = [[f"{g}{i:02d}" for i in range(40)] for g in "xy"]
     pairs = [(a, b, 5.0) for c in cliques for i, a in enumerate(c) for b in c[i + 1 :]]
     edges = pd.DataFrame([*pairs, ("x00", "y00", 0.1)], columns=["a", "b", "w"])
-    embedded = EmbeddedStore(Workspace.open(tmp_path / "ws"))
+    embedded = embedded_store(Workspace.open(tmp_path / "ws"))
     for store in (neo4j_store, embedded):
         seen: list[int] = []
         groups = split_groups(edges, Params(max_group=60), _recorded(store, seen))

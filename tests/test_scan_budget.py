@@ -8,17 +8,17 @@ from pathlib import Path
 import handmade_city as city
 import pytest
 from click.testing import CliRunner
+from embedded_store import embedded_store
 
 from graphscan import budget
-from graphscan.cases import CaseBook
+from graphscan.casebook import CaseBook
 from graphscan.cli.main import cli
-from graphscan.store.embedded import EmbeddedStore
 from graphscan.workspace import Workspace
 
 
 def _workspace(path: Path) -> Path:
     ws = Workspace.open(path)
-    store = EmbeddedStore(ws)
+    store = embedded_store(ws)
     for table, frame in city.build().items():
         store.upsert(table, frame)
     ws.close()
@@ -36,7 +36,7 @@ def test_sizes_are_read_in_decimal_and_binary_units() -> None:
 
 def test_the_engine_spills_into_the_workspace(tmp_path: Path) -> None:
     ws = Workspace.open(tmp_path / "ws")
-    store = EmbeddedStore(ws)
+    store = embedded_store(ws)
     store.limit_memory(200 * 2**20)
     limit, spill = store.db.execute(
         "SELECT current_setting('memory_limit'), current_setting('temp_directory')"

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from embedded_store import embedded_store
 from test_neo4j_store import claims_frame
 
 from graphscan.schema import card_used, provider_member_kinds
 from graphscan.store.base import Store
-from graphscan.store.embedded import EmbeddedStore
 from graphscan.viz.graph import build_graph, holders
 from graphscan.viz.identifiers import IdentifierView
 from graphscan.workspace import Workspace
@@ -48,13 +48,13 @@ def _check_provider_kinds(claims: pd.DataFrame) -> None:
 
 
 def test_the_store_says_which_providers_are_pharmacies(tmp_path: Path) -> None:
-    _check_provider_kinds(_stored(EmbeddedStore(Workspace.open(tmp_path))))
+    _check_provider_kinds(_stored(embedded_store(Workspace.open(tmp_path))))
 
 
 @pytest.mark.neo4j
 def test_neo4j_says_the_same_about_pharmacies(neo4j_store: Store, tmp_path: Path) -> None:
     claims = _stored(neo4j_store)
-    embedded = _stored(EmbeddedStore(Workspace.open(tmp_path)))
+    embedded = _stored(embedded_store(Workspace.open(tmp_path)))
     assert claims["provider_kind"].tolist() == embedded["provider_kind"].tolist()
     _check_provider_kinds(claims)
 
@@ -71,7 +71,7 @@ def test_without_the_providers_table_the_claims_decide() -> None:
 def test_the_card_used_is_the_one_the_projections_use(tmp_path: Path) -> None:
     """card_used and the projections' coalesce(card_id, person_id) agree claim by claim;
     the graph draws a card only when it is not the person's own."""
-    store = EmbeddedStore(Workspace.open(tmp_path))
+    store = embedded_store(Workspace.open(tmp_path))
     frame = claims_frame(20)
     frame.loc[3, "card_id"] = frame.loc[3, "person_id"]  # the person's own card, named
     store.upsert("claims", frame)

@@ -3,9 +3,12 @@ derives every person, provider and doctor the new claims name."""
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
+from embedded_store import embedded_store
 from test_neo4j_store import claims_frame
 
 from graphscan.store.embedded import EmbeddedStore
@@ -34,12 +37,12 @@ def test_new_claims_in_later_loads_derive_their_entities(tmp_path: Path) -> None
     frame["provider_id"] = [f"v{i // 10}" for i in range(40)]
     first, second, third = frame.iloc[:15], frame.iloc[10:30], frame.iloc[30:]
     workspace = Workspace.open(tmp_path)
-    store = EmbeddedStore(workspace)
+    store = embedded_store(workspace)
     assert store.upsert("claims", _stream(first)) == 15
     assert store.upsert("claims", _stream(second)) == 15  # 5 already stored
     workspace.close()  # checkpointed and reopened: the stored rows are renumbered on disk
     workspace = Workspace.open(tmp_path)
-    store = EmbeddedStore(workspace)
+    store = embedded_store(workspace)
     assert store.upsert("claims", _stream(third)) == 10
     entities = _entities(store)
     assert entities["persons"] == set(frame["person_id"])
@@ -51,4 +54,33 @@ def test_new_claims_in_later_loads_derive_their_entities(tmp_path: Path) -> None
     assert [p for (p,) in pharmacies] == sorted(
         set(frame.loc[frame["kind"] == "pharmacy", "provider_id"])
     )
+    workspace.close()
+
+
+def test_the_store_needs_only_a_connection_and_a_spill_folder(tmp_path: Path) -> None:
+    """No workspace: a DuckDB file of its own, its spill folder made private only when a
+    memory limit is set, and its status naming that file."""
+    path, spill = tmp_path / "plain.duckdb", tmp_path / "spill"
+    store = EmbeddedStore(duckdb.connect(str(path)), spill)
+    assert store.upsert("claims", _stream(claims_frame(12))) == 12
+    assert not spill.exists()
+    store.limit_memory(64 * 2**20)
+    assert stat.S_IMODE(spill.stat().st_mode) == 0o700
+    status = store.status()
+    assert status["location"] == str(path)
+    assert status["counts"]["claims"] == 12
+    made = {p.name for p in tmp_path.iterdir()} - {"plain.duckdb.wal"}
+    assert made == {"plain.duckdb", "spill"}  # no lock file, no workspace.json
+
+
+def test_a_workspace_opens_its_stores_on_its_one_connection(tmp_path: Path) -> None:
+    """open_store hands every store of a workspace the workspace's connection (DuckDB
+    allows one writer per file), so what one writes the other and the case book read."""
+    workspace = Workspace.open(tmp_path / "ws")
+    first, second = embedded_store(workspace), embedded_store(workspace)
+    assert first.db is second.db is workspace.db()
+    first.upsert("claims", _stream(claims_frame(5)))
+    assert second.status()["counts"]["claims"] == 5
+    assert second.status()["location"] == str(workspace.db_path)
+    assert not workspace.spill_dir.exists()
     workspace.close()

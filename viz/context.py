@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from graphscan.rings import Case
-from graphscan.store.base import Store
 from graphscan.viz.page import Text
 
 ITEM_COLUMNS = ["claim_id", "item_code", "item_name", "item_kind", "quantity", "amount"]
@@ -25,25 +24,14 @@ def _empty(columns: list[str]) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class CaseContext:
-    """Rows of the store's evidence projections for one case (empty when unknown)."""
+    """Rows of the store's evidence projections for one case (empty when unknown), read
+    by ``graphscan.api.case_context``: evidence renders what it is given."""
 
     items: pd.DataFrame = field(default_factory=lambda: _empty(ITEM_COLUMNS))
     institutions: pd.DataFrame = field(
         default_factory=lambda: _empty(["doctor_id", "institution_id", "institution_name"])
     )
     phones: pd.DataFrame = field(default_factory=lambda: _empty(["person_id", "phone_key"]))
-
-
-def case_context(store: Store, case: Case, claims: pd.DataFrame) -> CaseContext:
-    """Read the case's claim items, its doctors' institutions and its persons' phones."""
-    doctors = sorted({m.id for m in case.members if m.kind == "doctor"})
-    doctors = sorted(set(doctors) | set(claims["doctor_id"].dropna().astype(str)))
-    persons = sorted({m.id for m in case.members if m.kind == "person"})
-    return CaseContext(
-        items=store.projection("evidence_items", claim_ids=sorted(case.claim_ids)),
-        institutions=store.projection("doctor_institutions", doctors=doctors),
-        phones=store.projection("person_phones", person_ids=persons),
-    )
 
 
 # -- money -------------------------------------------------------------------------------

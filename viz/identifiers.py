@@ -8,8 +8,8 @@ sentence (``D3307021…``) is replaced by the mask of the id it starts, so the s
 never reveal more of a code than the table does. Revealed: persons
 and cards are mapped back to clear identifiers with the pseudonymisation key and codes are
 shown in full. Provider codes are public (designated institutions and pharmacies) and are
-always shown in full. A mask typed back in (``resolve``) stands for the one identifier it
-fits, or is refused with the candidates.
+always shown in full. A mask typed back in stands for the one identifier it fits, or is
+refused with the candidates (``graphscan.masks.resolve``, below the case book that needs it).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from graphscan.errors import InputError
+from graphscan.masks import ELLIPSIS
 
 PSEUDONYM_KINDS = ("person", "card")
 CODE_KINDS = ("doctor", "operator")
@@ -26,15 +26,10 @@ CODE_KINDS = ("doctor", "operator")
 PSEUDONYM_PREFIX = 10
 #: Characters of a code kept at the start and (at least) at the end.
 CODE_HEAD, CODE_TAIL = 3, 2
-ELLIPSIS = "…"
 #: What an identifier looks like inside free text, with the ellipsis of a shortened one.
 MENTION = re.compile(r"([A-Za-z0-9_\-]+)(…?)")
 #: A shortened mention shorter than this is left as it is: it names nothing for sure.
 MIN_MENTION = 3
-#: How a masked identifier is typed back in: the ellipsis, or three dots.
-MASK_INPUT = re.compile(r"^([^.…]*)(?:…|\.\.\.)([^.…]*)$")
-#: Candidates named in the error for an ambiguous masked identifier.
-MAX_CANDIDATES = 10
 
 
 def view_kind(member_kind: str) -> str:
@@ -158,36 +153,3 @@ class IdentifierView:
         if value is None or value == "":
             return ""
         return self._shown.get((kind, str(value)), str(value))
-
-
-def typed_mask(text: str) -> tuple[str, str] | None:
-    """(head, tail) of a masked identifier as typed (``D33…23``, ``29c8db8732...``);
-    None for a whole identifier."""
-    found = MASK_INPUT.match(text.strip())
-    return (found.group(1), found.group(2)) if found else None
-
-
-def resolve(text: str, candidates: Iterable[str]) -> str:
-    """The identifier a masked one, as shown in an export, stands for among
-    ``candidates``; a whole identifier comes back as it is. No match or several is a
-    ValueError of one line (the candidates listed), never a guess."""
-    mask = typed_mask(text)
-    if mask is None:
-        return text.strip()
-    head, tail = mask
-    if not head and not tail:
-        raise InputError(f"{text!r} is only an ellipsis: give the identifier as exported")
-    fits = sorted(
-        {
-            c
-            for c in candidates
-            if c.startswith(head) and c.endswith(tail) and len(c) > len(head) + len(tail)
-        }
-    )
-    if not fits:
-        raise InputError(f"no identifier matches {text}")
-    if len(fits) > 1:
-        more = f" and {len(fits) - MAX_CANDIDATES} more" if len(fits) > MAX_CANDIDATES else ""
-        listed = ", ".join(fits[:MAX_CANDIDATES])
-        raise InputError(f"{text} is ambiguous: it matches {listed}{more}")
-    return fits[0]

@@ -92,7 +92,7 @@ def package_files(
     extra: dict[str, bytes] | None = None,
 ) -> dict[str, bytes]:
     """Every file of the package, manifest included, as bytes. ``context`` is what the
-    store knows beyond the claims (graphscan.viz.context.case_context); ``extra`` files
+    store knows beyond the claims (graphscan.api.case_context); ``extra`` files
     (such as who exported it from the workbench) are covered by the manifest too."""
     context = context or CaseContext()
     missing = set(case.claim_ids) - set(claims["claim_id"].astype(str))

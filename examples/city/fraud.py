@@ -495,6 +495,62 @@ def _paper_stays(
     )
 
 
+def _ward(
+    world: World,
+    people: Population,
+    s: Scenario,
+    hub: bool,
+    pool: PersonPool,
+    truth: Truth,
+    recipe: str,
+    rng: Rng,
+) -> tuple[int, int, np.ndarray, np.ndarray]:
+    """What both group-hospitalisation recipes start from: a new ring (its tag), an
+    institution, its recruits and 1-3 of its doctors, all members of the ring."""
+    tag, ring = truth.new_ring("group_hospitalisation", recipe)
+    tiers = (COUNTY, PRIVATE, TOWNSHIP) if hub else (PRIVATE, TOWNSHIP)
+    inst = pick_provider(world, tiers, hub, rng, truth.providers)
+    recruits = _recruits(world, people, s, inst, pool, ring, rng)
+    k_doctors = int(rng.integers(1, 4))
+    doctors = staff(world.doctor_first, world.doctor_count, inst, k_doctors, rng, truth.doctors)
+    ring.add("institution", inst)
+    ring.add("doctor", doctors)
+    ring.add_people(recruits)
+    return tag, inst, recruits, doctors
+
+
+def _ward_stays(
+    world: World,
+    inst: int,
+    doctors: np.ndarray,
+    person: np.ndarray,
+    admit: np.ndarray,
+    los: np.ndarray,
+    target: np.ndarray,
+    dx: np.ndarray,
+    tag: int,
+    rng: Rng,
+) -> ClaimBatch:
+    """The ring's stays at its institution: admitted by one of the ring's doctors,
+    settled by whoever is at the desk, billed close to ``target``."""
+    n = len(person)
+    return make_batch(
+        person,
+        INPATIENT,
+        np.full(n, inst),
+        admit,
+        B_INPATIENT,
+        target,
+        doctor=doctors[rng.integers(0, len(doctors), n)],
+        operator=world.pick_operator(np.full(n, inst), rng.random(n)),
+        end=admit + los * DAY + rng.integers(0, 2 * 3600, n),
+        diagnosis=dx,
+        n_drugs=3,
+        tag=tag,
+        spread=0.02,
+    )
+
+
 #: days between the first admissions of two waves beyond the wave's own window: the
 #: longest stay (12 days) and a week, so the next wave is a new admission, not a
 #: readmission during the stay
@@ -524,15 +580,7 @@ def group_waves(
 ) -> ClaimBatch:
     """Recipe "waves": an institution admits the same recruited villagers together, in
     waves, again and again, with similar stays, diagnoses and bills."""
-    tag, ring = truth.new_ring("group_hospitalisation", "waves")
-    tiers = (COUNTY, PRIVATE, TOWNSHIP) if hub else (PRIVATE, TOWNSHIP)
-    inst = pick_provider(world, tiers, hub, rng, truth.providers)
-    recruits = _recruits(world, people, s, inst, pool, ring, rng)
-    k_doctors = int(rng.integers(1, 4))
-    doctors = staff(world.doctor_first, world.doctor_count, inst, k_doctors, rng, truth.doctors)
-    ring.add("institution", inst)
-    ring.add("doctor", doctors)
-    ring.add_people(recruits)
+    tag, inst, recruits, doctors = _ward(world, people, s, hub, pool, truth, "waves", rng)
     n_waves = pick_int(rng, s.group_waves)
     waves = _apart(
         np.sort(rng.choice(np.arange(20, DAYS - 30), n_waves, replace=False)),
@@ -555,21 +603,7 @@ def group_waves(
     target = per_day * base_los * (1 + rng.uniform(-spread, spread, n))
     admit = YEAR_START + day * DAY + rng.integers(8 * 3600, 12 * 3600, n)
     at_home = _paper_stays(world, people, person, admit, los, rng)
-    stays = make_batch(
-        person,
-        INPATIENT,
-        np.full(n, inst),
-        admit,
-        B_INPATIENT,
-        target,
-        doctor=doctors[rng.integers(0, len(doctors), n)],
-        operator=world.pick_operator(np.full(n, inst), rng.random(n)),
-        end=admit + los * DAY + rng.integers(0, 2 * 3600, n),
-        diagnosis=dx,
-        n_drugs=3,
-        tag=tag,
-        spread=0.02,
-    )
+    stays = _ward_stays(world, inst, doctors, person, admit, los, target, dx, tag, rng)
     # 分解住院: some stays are discharged and readmitted within days, billed twice
     split = np.flatnonzero(rng.random(n) < 0.15)
     discharge = stays.end[split]
@@ -608,16 +642,7 @@ def group_unindicated(
     village, free meals and lodging) all year round and admitted for conditions that
     need no stay, each two or three times, on one package price. No wave: the same
     people at the same institution, with the same bill, spread over the year."""
-    tag, ring = truth.new_ring("group_hospitalisation", "unindicated")
-    tiers = (COUNTY, PRIVATE, TOWNSHIP) if hub else (PRIVATE, TOWNSHIP)
-    inst = pick_provider(world, tiers, hub, rng, truth.providers)
-    recruits = _recruits(world, people, s, inst, pool, ring, rng)
-    doctors = staff(
-        world.doctor_first, world.doctor_count, inst, int(rng.integers(1, 4)), rng, truth.doctors
-    )
-    ring.add("institution", inst)
-    ring.add("doctor", doctors)
-    ring.add_people(recruits)
+    tag, inst, recruits, doctors = _ward(world, people, s, hub, pool, truth, "unindicated", rng)
     stays = rng.integers(*s.group_admissions, len(recruits))
     # vans leave at most weekly, 2-6 recruits each; a recruit rides distinct vans
     n_trips = max(int(stays.max(initial=1)), int(np.ceil(stays.sum() / 4)))
@@ -636,21 +661,7 @@ def group_unindicated(
     target = package[0] * 5 * (1 + rng.uniform(-s.group_cost_spread, s.group_cost_spread, n))
     admit = YEAR_START + trip_day[trip] * DAY + rng.integers(8 * 3600, 11 * 3600, n)
     at_home = _paper_stays(world, people, person, admit, los, rng)
-    claims = make_batch(
-        person,
-        INPATIENT,
-        np.full(n, inst),
-        admit,
-        B_INPATIENT,
-        target,
-        doctor=doctors[rng.integers(0, len(doctors), n)],
-        operator=world.pick_operator(np.full(n, inst), rng.random(n)),
-        end=admit + los * DAY + rng.integers(0, 2 * 3600, n),
-        diagnosis=dx,
-        n_drugs=3,
-        tag=tag,
-        spread=0.02,
-    )
+    claims = _ward_stays(world, inst, doctors, person, admit, los, target, dx, tag, rng)
     return ClaimBatch.concat([claims, at_home])
 
 

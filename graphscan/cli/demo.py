@@ -83,7 +83,7 @@ def demo(
       graphscan demo
       graphscan demo --persons 5000 --seed 7 --workspace demo-ws
     """
-    from graphscan.cases import CaseBook
+    from graphscan.casebook import CaseBook
     from graphscan.cli.evidence import export_command
     from graphscan.cli.generate import evaluate, generate
     from graphscan.cli.load import load

@@ -184,7 +184,7 @@ def evaluate(
     if ws is None:
         members = pd.read_csv(cases_file, dtype={"case_id": str, "member_id": str})
     else:
-        from graphscan.cases import ranked_members
+        from graphscan.casebook import ranked_members
 
         members = ranked_members(ws)
     if clear_ids:

@@ -164,7 +164,7 @@ def reidentify(
     wanted = [*pseudonyms, *(line.strip() for line in (from_file or []) if line.strip())]
     if not wanted:
         raise click.UsageError(t("请给出假名", "give at least one pseudonym"))
-    from graphscan.viz.identifiers import resolve, typed_mask
+    from graphscan.masks import resolve, typed_mask
 
     try:
         ws = open_workspace(workspace)

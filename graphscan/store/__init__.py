@@ -16,13 +16,14 @@ NEO4J_SCHEMES = {"neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc"}
 
 
 def open_store(uri: str | None, workspace: Workspace) -> Store:
-    """``None`` or ``embedded`` opens the workspace's DuckDB file; ``neo4j://``,
+    """``None`` or ``embedded`` opens the workspace's DuckDB file (through its one
+    connection, which holds the workspace's lock); ``neo4j://``,
     ``bolt://`` (and their +s variants) open a Neo4j server, each query capped by
     GRAPHSCAN_NEO4J_TIMEOUT seconds (default 600)."""
     if uri in (None, "", "embedded"):
         from graphscan.store.embedded import EmbeddedStore
 
-        return EmbeddedStore(workspace)
+        return EmbeddedStore(workspace.db(), workspace.spill_dir)
     if uri.split("://", 1)[0] in NEO4J_SCHEMES:
         from graphscan.store.neo4j import Neo4jStore
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -16,7 +17,7 @@ from graphscan.progress import Progress
 from graphscan.schema import ENTITY_COLUMNS, LINEAGE, TABLES, Table, item_line_numbers
 from graphscan.sql import read_sql
 from graphscan.store.base import Rows, Store, as_pandas
-from graphscan.workspace import Workspace
+from graphscan.workspace import private_dir
 
 _LOADS_DDL = """
 CREATE TABLE IF NOT EXISTS loads (
@@ -73,9 +74,12 @@ _DERIVED_COLUMNS = {
 class EmbeddedStore(Store):
     engine = "embedded"
 
-    def __init__(self, workspace: Workspace) -> None:
-        self.workspace = workspace
-        self.db = workspace.db()
+    def __init__(self, db: duckdb.DuckDBPyConnection, spill_dir: Path) -> None:
+        """``db``: the connection to the store's DuckDB file (``open_store`` gives the
+        workspace's one connection: DuckDB allows a single writer per file);
+        ``spill_dir``: where DuckDB spills past ``limit_memory``."""
+        self.db = db
+        self.spill_dir = spill_dir
         for table in TABLES.values():
             ddl = ", ".join(f"{name} {sql_type}" for name, sql_type in _columns(table))
             self.db.execute(f"CREATE TABLE IF NOT EXISTS {table.name} ({ddl})")
@@ -220,9 +224,9 @@ class EmbeddedStore(Store):
         )
 
     def limit_memory(self, budget: int) -> None:
-        """DuckDB spills joins, aggregates and sorts past ``budget`` into the workspace's
-        own ``spill`` folder (private, beside the data it comes from) instead of growing."""
-        spill = self.workspace.spill_dir
+        """DuckDB spills joins, aggregates and sorts past ``budget`` into the store's own
+        spill folder (private, beside the data it comes from) instead of growing."""
+        spill = private_dir(self.spill_dir)
         self.db.execute(f"SET memory_limit = '{int(budget)}B'")
         self.db.execute("SET temp_directory = ?", [str(spill)])
 
@@ -244,7 +248,9 @@ class EmbeddedStore(Store):
         ).df()
         return {
             "engine": self.engine,
-            "location": str(self.workspace.db_path),
+            "location": self.db.execute(
+                "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+            ).fetchall()[0][0],
             "counts": counts,
             "claims_by_kind": kinds,
             "first_claim": first,
