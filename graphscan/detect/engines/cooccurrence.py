@@ -59,11 +59,15 @@ class Params:
 
 @dataclass
 class Group:
+    """Entities found together at one venue far more often than their own volumes
+    predict: a card-lending stack (contexts: burst ids) or a group hospitalisation wave
+    group (contexts: the ``wave_windows.Wave`` windows)."""
+
     #: the venue's key as the membership list gives it (a code the caller resolves)
     venue: Any
     entities: list[str]
     #: contexts in which at least ``quorum`` group members took part
-    contexts: list[str]
+    contexts: list[Any]
     quorum: int
     claim_ids: list[str]
     observed: int
