@@ -31,7 +31,7 @@ from graphscan.detect import scan as detect
 from graphscan.detect.base import Coverage
 from graphscan.errors import InputError
 from graphscan.i18n import t
-from graphscan.pseudonym import workspace_key
+from graphscan.pseudonym import Pseudonymiser, workspace_key
 from graphscan.rings import Case, chosen_patterns
 from graphscan.store import Store, open_store
 from graphscan.workspace import Workspace
@@ -182,6 +182,37 @@ def evidence(
     """The case's evidence claims with lineage (source file and row)."""
     ws = _workspace(workspace)
     return open_store(store, ws).claims(CaseBook(ws).get(case_id).claim_ids)
+
+
+def find_entity(
+    store: Store,
+    workspace: Workspace,
+    entity: str,
+    hops: int = 1,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    key: Callable[[], Pseudonymiser | None] | None = None,
+) -> tuple[str, pd.DataFrame]:
+    """The stored id an investigator means by ``entity`` and its neighbourhood within
+    ``hops`` claim-steps: a masked id as an export shows it stands for the one stored id
+    that fits it, and a clear person or card id is pseudonymised first when the
+    workspace's key is at hand (``key``, asked only then), since the store holds only
+    pseudonyms. `graphscan explore`, the case-editing commands and the workbench all
+    find a tip this way."""
+    from graphscan.masks import resolve, typed_mask
+
+    mask = typed_mask(entity)
+    if mask is not None:
+        fits = store.projection("entity_ids_like", id_head=mask[0], id_tail=mask[1])
+        entity = resolve(entity, fits["entity_id"])
+    claims = store.neighbourhood(entity, hops, since, until)
+    if claims.empty:
+        keys = key() if key is not None else workspace_key(workspace, store)
+        if keys is None:
+            return entity, claims
+        pseudonym = str(keys.pseudonymise(pd.Series([entity])).iloc[0])
+        return pseudonym, store.neighbourhood(pseudonym, hops, since, until)
+    return entity, claims
 
 
 def case_context(store: Store, case: Case, claims: pd.DataFrame) -> CaseContext:

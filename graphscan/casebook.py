@@ -5,6 +5,15 @@ a rescan of the same data gives the same ids; a rescan with more data keeps the 
 existing case of the same pattern whose members overlap the new ring (Jaccard >= 0.5).
 Status and notes survive rescans; every change is an event with a timestamp and its
 author (who made the entry: ``--by`` or the operating-system user).
+
+An investigator may also change what a case holds: add entities, open a case from
+entities they chose, merge two cases, split members off into a new case. Such a case is
+*curated*: from then on its members and claims are the investigator's, and a rescan
+leaves them alone. Rescans match rings to cases by ``case_rings`` (the members the
+detector last found for each case), not by the curated members, so the ring behind a
+curated case still finds it (and updates its figures), the ring behind a case merged
+into another finds the merged case and stays absorbed in it, and members split off do
+not come back.
 """
 
 from __future__ import annotations
@@ -12,7 +21,8 @@ from __future__ import annotations
 import getpass
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,7 +31,9 @@ import pandas as pd
 from graphscan.errors import InputError
 from graphscan.i18n import t
 from graphscan.masks import resolve, typed_mask
-from graphscan.rings import CASE_STATUSES, Case, Member, Ring
+from graphscan.rings import CASE_STATUSES, MANUAL_PATTERN, Case, Member, Ring
+from graphscan.schema import ENTITY_COLUMNS, provider_member_kinds
+from graphscan.store.base import Store
 from graphscan.workspace import Workspace
 
 #: member overlap that makes a new ring the continuation of an existing case
@@ -54,12 +66,28 @@ _DDL = (
     "ALTER TABLE case_events ADD COLUMN IF NOT EXISTS author VARCHAR",
     """CREATE TABLE IF NOT EXISTS case_assignments (
         case_id VARCHAR, assignee VARCHAR, assigned_by VARCHAR, assigned_at TIMESTAMP)""",
+    # curated: an investigator changed the members; merged_into: the case that absorbed it
+    "ALTER TABLE cases ADD COLUMN IF NOT EXISTS curated BOOLEAN DEFAULT false",
+    "ALTER TABLE cases ADD COLUMN IF NOT EXISTS merged_into VARCHAR",
+    # the members the detector last found for each case: what rescans match rings against
+    """CREATE TABLE IF NOT EXISTS case_rings (
+        case_id VARCHAR, member_kind VARCHAR, member_id VARCHAR)""",
     """CREATE TABLE IF NOT EXISTS scans (
         scan_id VARCHAR, started_at TIMESTAMP, patterns VARCHAR, since TIMESTAMP,
         until TIMESTAMP, cases INTEGER)""",
 )
 
 MEMBER_COLUMNS = ["case_id", "rank", "score", "pattern", "role", "member_kind", "member_id"]
+_CASE_COLUMNS = (
+    "case_id, pattern, rank, score, p_value, q_value, statistic, expected, total_amount, "
+    "fund_amount, account_amount, first_time, last_time, explanation_zh, explanation_en, "
+    "method, status, current, created_scan, updated_scan, curated"
+)
+#: member kind -> the claim column that names it
+_KIND_COLUMN = {
+    "person": "person_id", "card": "card_id", "doctor": "doctor_id", "operator": "operator_id",
+    "pharmacy": "provider_id", "institution": "provider_id",
+}  # fmt: skip
 
 
 def case_id_for(ring: Ring) -> str:
@@ -71,6 +99,10 @@ def case_id_for(ring: Ring) -> str:
 
 def _jaccard(a: set[tuple[str, str]], b: set[tuple[str, str]]) -> float:
     return len(a & b) / len(a | b) if a | b else 0.0
+
+
+def _author(by: str | None) -> str:
+    return (by or "").strip() or current_user()
 
 
 def _now() -> datetime:
@@ -90,6 +122,12 @@ class CaseBook:
         self.db = workspace.db()
         for ddl in _DDL:
             self.db.execute(ddl)
+        if not self.db.execute("SELECT 1 FROM case_rings LIMIT 1").fetchall():
+            # a book from before case_rings: every case's members are what its ring found
+            self.db.execute(
+                "INSERT INTO case_rings SELECT m.case_id, m.member_kind, m.member_id "
+                "FROM case_members m JOIN cases c USING (case_id) WHERE NOT c.curated"
+            )
 
     # -- writing ------------------------------------------------------------------
     def record_scan(
@@ -105,24 +143,25 @@ class CaseBook:
         patterns = sorted(set(patterns))
         started = _now()
         scan_id = f"scan-{started:%Y%m%dT%H%M%S%f}"
-        existing = self._members_by_case(patterns)
+        existing = self._rings_by_case(patterns)
+        curated = {
+            r[0] for r in self.db.execute("SELECT case_id FROM cases WHERE curated").fetchall()
+        }
         taken: set[str] = set()
         self.db.execute("BEGIN")
         try:
             marks = ", ".join("?" for _ in patterns)
             self.db.execute(
-                f"UPDATE cases SET current = false WHERE pattern IN ({marks})", patterns
+                f"UPDATE cases SET current = false WHERE pattern IN ({marks}) AND NOT curated",
+                patterns,
             )
             for ring in rings:
                 case_id = self._match(ring, existing, taken)
                 taken.add(case_id)
-                self._write(case_id, ring, scan_id, started, is_new=case_id not in existing)
-            self.db.execute(
-                "UPDATE cases SET rank = r.rank FROM (SELECT case_id, row_number() OVER "
-                "(ORDER BY score DESC, case_id) AS rank FROM cases WHERE current) r "
-                "WHERE cases.case_id = r.case_id"
-            )
-            self.db.execute("UPDATE cases SET rank = NULL WHERE NOT current")
+                self._write(
+                    case_id, ring, scan_id, started, case_id not in existing, case_id in curated
+                )
+            self._rerank()
             self.db.execute(
                 "INSERT INTO scans VALUES (?, ?, ?, ?, ?, ?)",
                 [scan_id, started, ",".join(patterns), since, until, len(rings)],
@@ -133,11 +172,23 @@ class CaseBook:
             raise
         return [self.get(case_id) for case_id in self._ids(current_only=True, patterns=patterns)]
 
-    def _members_by_case(self, patterns: list[str]) -> dict[str, tuple[str, set]]:
+    def _curated(self) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT case_id FROM cases WHERE curated").fetchall()}
+
+    def _rerank(self) -> None:
+        self.db.execute(
+            "UPDATE cases SET rank = r.rank FROM (SELECT case_id, row_number() OVER "
+            "(ORDER BY score DESC, case_id) AS rank FROM cases WHERE current) r "
+            "WHERE cases.case_id = r.case_id"
+        )
+        self.db.execute("UPDATE cases SET rank = NULL WHERE NOT current")
+
+    def _rings_by_case(self, patterns: list[str]) -> dict[str, tuple[str, set]]:
+        """case id -> (pattern, the members its ring had when last found)."""
         marks = ", ".join("?" for _ in patterns)
         rows = self.db.execute(
             f"SELECT c.case_id, c.pattern, m.member_kind, m.member_id FROM cases c "
-            f"JOIN case_members m USING (case_id) WHERE c.pattern IN ({marks}) "
+            f"JOIN case_rings m USING (case_id) WHERE c.pattern IN ({marks}) "
             f"ORDER BY c.case_id",
             patterns,
         ).fetchall()
@@ -162,46 +213,289 @@ class CaseBook:
                 best, best_overlap = case_id, overlap
         return best or fresh
 
-    def _write(self, case_id: str, ring: Ring, scan_id: str, at: datetime, is_new: bool) -> None:
-        values = [
-            ring.pattern, None, ring.score, ring.p_value, ring.q_value, ring.statistic,
-            ring.expected, ring.total_amount, ring.fund_amount, ring.account_amount,
-            ring.first_time, ring.last_time, ring.explanation_zh, ring.explanation_en,
+    def _write(
+        self, case_id: str, ring: Ring, scan_id: str, at: datetime, is_new: bool, curated: bool
+    ) -> None:
+        """Store what the scan found for a case. A curated case takes only the detector's
+        figures about its ring; its members, claims, money and wording stay the
+        investigator's."""
+        figures = [
+            ring.score,
+            ring.p_value,
+            ring.q_value,
+            ring.statistic,
+            ring.expected,
             json.dumps(ring.method, ensure_ascii=False, sort_keys=True, default=str),
-        ]  # fmt: skip
+        ]
+        facts = [ring.total_amount, ring.fund_amount, ring.account_amount, ring.first_time,
+                 ring.last_time, ring.explanation_zh, ring.explanation_en]  # fmt: skip
         if is_new:
             self.db.execute(
-                "INSERT INTO cases VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                "'new', true, ?, ?)",
-                [case_id, *values, scan_id, scan_id],
+                f"INSERT INTO cases ({_CASE_COLUMNS}) VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, "
+                "?, ?, ?, ?, ?, ?, 'new', true, ?, ?, false)",
+                [case_id, ring.pattern, *figures[:5], *facts, figures[5], scan_id, scan_id],
+            )
+        elif curated:
+            self.db.execute(
+                "UPDATE cases SET score = ?, p_value = ?, q_value = ?, statistic = ?, "
+                "expected = ?, method = ?, updated_scan = ? WHERE case_id = ?",
+                [*figures, scan_id, case_id],
             )
         else:
             self.db.execute(
-                "UPDATE cases SET pattern = ?, rank = ?, score = ?, p_value = ?, q_value = ?, "
-                "statistic = ?, expected = ?, total_amount = ?, fund_amount = ?, "
+                "UPDATE cases SET score = ?, p_value = ?, q_value = ?, statistic = ?, "
+                "expected = ?, method = ?, total_amount = ?, fund_amount = ?, "
                 "account_amount = ?, first_time = ?, last_time = ?, explanation_zh = ?, "
-                "explanation_en = ?, method = ?, current = true, updated_scan = ? "
-                "WHERE case_id = ?",
-                [*values, scan_id, case_id],
+                "explanation_en = ?, current = true, updated_scan = ? WHERE case_id = ?",
+                [*figures, *facts, scan_id, case_id],
             )
-        self.db.execute("DELETE FROM case_members WHERE case_id = ?", [case_id])
-        self.db.execute("DELETE FROM case_claims WHERE case_id = ?", [case_id])
-        members = pd.DataFrame(
-            [(case_id, m.kind, m.id, m.role) for m in ring.members],
-            columns=["case_id", "member_kind", "member_id", "role"],
-        )
-        claims = pd.DataFrame({"case_id": case_id, "claim_id": list(ring.claim_ids)})
-        for table, frame in (("case_members", members), ("case_claims", claims)):
-            self.db.register("_rows", frame)
-            try:
-                self.db.execute(f"INSERT INTO {table} SELECT * FROM _rows")
-            finally:
-                self.db.unregister("_rows")
+        found = [(m.kind, m.id, m.role) for m in ring.members]
+        self._put("case_rings", case_id, [(k, i) for k, i, _ in found])
+        if not curated:
+            self._put("case_members", case_id, found)
+            self._put("case_claims", case_id, [(c,) for c in ring.claim_ids])
+        self._event(case_id, "created" if is_new else "rescanned", None, at, scan_id)
+
+    def _put(self, table: str, case_id: str, rows: list[tuple]) -> None:
+        """Replace a case's rows of ``table`` (members, claims or ring) with ``rows``."""
+        columns = {
+            "case_members": ["member_kind", "member_id", "role"],
+            "case_claims": ["claim_id"],
+            "case_rings": ["member_kind", "member_id"],
+        }[table]
+        self.db.execute(f"DELETE FROM {table} WHERE case_id = ?", [case_id])
+        frame = pd.DataFrame(rows, columns=columns, dtype="string")
+        frame.insert(0, "case_id", case_id)
+        self.db.register("_rows", frame)
+        try:
+            self.db.execute(f"INSERT INTO {table} ({', '.join(frame.columns)}) SELECT * FROM _rows")
+        finally:
+            self.db.unregister("_rows")
+
+    def _event(
+        self,
+        case_id: str,
+        kind: str,
+        note: str | None,
+        at: datetime | None = None,
+        scan_id: str | None = None,
+        by: str | None = None,
+    ) -> None:
         self.db.execute(
-            "INSERT INTO case_events (case_id, event_time, scan_id, kind, author) "
-            "VALUES (?, ?, ?, ?, ?)",
-            [case_id, at, scan_id, "created" if is_new else "rescanned", current_user()],
+            "INSERT INTO case_events (case_id, event_time, scan_id, kind, note, author) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [case_id, at or _now(), scan_id, kind, note, _author(by)],
         )
+
+    # -- what an investigator changes in a case ------------------------------------
+    def open_case(self, entities: Iterable[str], store: Store, by: str | None = None) -> Case:
+        """A new case of the entities an investigator chose (pattern ``manual``), with the
+        claims that join two of them (all claims of the one, when one is chosen)."""
+        wanted = list(dict.fromkeys(entities))
+        found = self._entity_claims(wanted, store)
+        members = [Member(kind, ident, "added") for ident, (kind, _) in found.items()]
+        claims = self._joining(found, set(found))
+        who = _author(by)
+        case_id = self._fresh_id(MANUAL_PATTERN, members)
+        with self._transaction():
+            self._insert_curated(
+                case_id, MANUAL_PATTERN, None,
+                f"办案人员 {who} 从 {len(members)} 个实体立案，未经检测器发现，因此没有统计量。",
+                f"Opened by {who} from {len(members)} entities chosen in the workbench; no "
+                f"detector found it, so it has no statistics.",
+            )  # fmt: skip
+            self._set_contents(case_id, members, claims, store)
+            self._event(case_id, "opened", None, by=who)
+            self._rerank()
+        return self.get(case_id)
+
+    def add_members(
+        self, case_id: str, entities: Iterable[str], store: Store, by: str | None = None
+    ) -> Case:
+        """Add entities to a case (role ``added``) with the claims that join each of them
+        to the case's members."""
+        case = self._editable(case_id)
+        known = {m.id for m in case.members}
+        wanted = [e for e in dict.fromkeys(entities) if e not in known]
+        if not wanted:
+            raise InputError(
+                t("这些实体已是 {id} 的成员", "these entities are members of {id} already",
+                  id=case_id)
+            )  # fmt: skip
+        found = self._entity_claims(wanted, store)
+        members = [*case.members, *(Member(k, i, "added") for i, (k, _) in found.items())]
+        claims = [*case.claim_ids, *self._joining(found, known | set(found))]
+        with self._transaction():
+            self._set_contents(case_id, members, claims, store)
+            self._event(case_id, "added", t("添加成员 {n} 个", "added {n} member(s)",
+                                            n=len(found)), by=by)  # fmt: skip
+        return self.get(case_id)
+
+    def merge(self, case_id: str, other_id: str, store: Store, by: str | None = None) -> Case:
+        """Merge ``other_id`` into ``case_id``: the case keeps its id, status and figures
+        and gains the other's members and claims; the other is kept (not current),
+        pointing at it, and a rescan that finds its ring again leaves it there."""
+        case, other = self._editable(case_id), self._editable(other_id)
+        if case.case_id == other.case_id:
+            raise InputError(t("不能把案件与自身合并", "a case cannot be merged with itself"))
+        known = {m.id for m in case.members}
+        members = [*case.members, *(m for m in other.members if m.id not in known)]
+        with self._transaction():
+            self._set_contents(case_id, members, [*case.claim_ids, *other.claim_ids], store)
+            self.db.execute(
+                "UPDATE cases SET merged_into = ?, current = false, curated = true "
+                "WHERE case_id = ? OR merged_into = ?",
+                [case_id, other_id, other_id],
+            )
+            self._event(case_id, "merged", t("并入 {o}", "{o} merged into this case",
+                                             o=other_id), by=by)  # fmt: skip
+            self._event(other_id, "merged", t("已并入 {c}", "merged into {c}", c=case_id), by=by)
+            self._rerank()
+        return self.get(case_id)
+
+    def split(
+        self, case_id: str, entities: Iterable[str], store: Store, by: str | None = None
+    ) -> Case:
+        """Move some members of a case into a new case (same pattern and figures, status
+        new) with the claims that name any of them; the case keeps the other claims.
+        Returns the new case."""
+        case = self._editable(case_id)
+        moving = set(entities)
+        unknown = moving - {m.id for m in case.members}
+        if unknown:
+            raise InputError(
+                t("{x} 不是 {id} 的成员", "{x} is not a member of {id}",
+                  x=sorted(unknown)[0], id=case_id)
+            )  # fmt: skip
+        gone = [m for m in case.members if m.id in moving]
+        kept = [m for m in case.members if m.id not in moving]
+        if not gone or not kept:
+            raise InputError(
+                t("拆分需要留下至少一个成员并移出至少一个成员",
+                  "a split moves some members, not none and not all")
+            )  # fmt: skip
+        claims = store.claims(case.claim_ids)
+        moves = _naming(claims).isin(moving).any(axis=1)
+        moved_claims = claims.loc[moves, "claim_id"].tolist()
+        kept_claims = claims.loc[~moves, "claim_id"].tolist()
+        if not moved_claims or not kept_claims:
+            raise InputError(
+                t("拆分后的某个案件将没有单据", "one side of the split would have no claims")
+            )
+        who = _author(by)
+        new_id = self._fresh_id(case.pattern, gone)
+        with self._transaction():
+            self._insert_curated(
+                new_id, case.pattern, case_id,
+                f"由 {who} 从 {case_id} 拆分出的 {len(gone)} 个成员；统计量为 {case_id} 的。",
+                f"{len(gone)} members split off {case_id} by {who}; the figures are those of "
+                f"{case_id}.",
+            )  # fmt: skip
+            self._set_contents(new_id, gone, moved_claims, store)
+            self._set_contents(case_id, kept, kept_claims, store)
+            self._event(new_id, "opened", t("拆分自 {c}", "split off {c}", c=case_id), by=who)
+            self._event(case_id, "split", t("{n} 个成员移入 {c}", "{n} members moved to {c}",
+                                            n=len(gone), c=new_id), by=who)  # fmt: skip
+            self._rerank()
+        return self.get(new_id)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self.db.execute("BEGIN")
+        try:
+            yield
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def _editable(self, case_id: str) -> Case:
+        case = self.get(case_id)
+        if case.merged_into:
+            raise InputError(
+                t("{id} 已并入 {m}，请在 {m} 中操作", "{id} was merged into {m}: work on {m}",
+                  id=case_id, m=case.merged_into)
+            )  # fmt: skip
+        if case.status == "referred":
+            raise InputError(
+                t("{id} 已移送，成员不可再改", "{id} was referred: its members are fixed",
+                  id=case_id)
+            )  # fmt: skip
+        return case
+
+    def _fresh_id(self, pattern: str, members: list[Member]) -> str:
+        ring = Ring(pattern, members, [], 0, 0, 1, 0, 0, 0, _now(), _now(), "", "")
+        digest = hashlib.sha256(f"{case_id_for(ring)}\n{_now().isoformat()}".encode())
+        case_id = f"GS-{digest.hexdigest()[:8]}"
+        if self.db.execute("SELECT 1 FROM cases WHERE case_id = ?", [case_id]).fetchall():
+            raise InputError(t("案件编号冲突，请重试", "case id clash; try again"))
+        return case_id
+
+    def _insert_curated(
+        self, case_id: str, pattern: str, figures_of: str | None, why_zh: str, why_en: str
+    ) -> None:
+        """A new curated case row: the figures of ``figures_of`` (a split) or none (opened
+        by hand); money and period are set from its claims by _set_contents."""
+        self.db.execute(
+            f"INSERT INTO cases ({_CASE_COLUMNS}) SELECT ?, ?, NULL, "
+            "coalesce(max(score), 0), coalesce(max(p_value), 1), coalesce(max(q_value), 1), "
+            "coalesce(max(statistic), 0), coalesce(max(expected), 0), 0, 0, 0, NULL, NULL, "
+            "?, ?, coalesce(max(method), ?), 'new', true, NULL, NULL, true "
+            "FROM cases WHERE case_id = ?",
+            [case_id, pattern, why_zh, why_en, json.dumps({"detector": MANUAL_PATTERN}),
+             figures_of],
+        )  # fmt: skip
+
+    def _set_contents(
+        self, case_id: str, members: list[Member], claim_ids: Iterable[str], store: Store
+    ) -> None:
+        """Members and claims of a curated case, and its money and period from them."""
+        ids = sorted(set(claim_ids))
+        claims = store.claims(ids)
+        self._put("case_members", case_id, [(m.kind, m.id, m.role) for m in members])
+        self._put("case_claims", case_id, [(c,) for c in ids])
+        paid = [float(claims[c].fillna(0).sum()) for c in
+                ("total_amount", "fund_amount", "account_amount")]  # fmt: skip
+        self.db.execute(
+            "UPDATE cases SET curated = true, total_amount = ?, fund_amount = ?, "
+            "account_amount = ?, first_time = ?, last_time = ? WHERE case_id = ?",
+            [*paid, claims["start_time"].min(), claims["start_time"].max(), case_id],
+        )
+
+    def _entity_claims(
+        self, entities: list[str], store: Store
+    ) -> dict[str, tuple[str, pd.DataFrame]]:
+        """id -> (member kind, its claims), the kind read from the claims as exploration
+        reads it (the first column that names it; a provider's kind from the store)."""
+        if not entities:
+            raise InputError(t("请至少选择一个实体", "choose at least one entity"))
+        found = {}
+        for ident in entities:
+            claims = store.neighbourhood(ident, 1)
+            column = next((c for c in ENTITY_COLUMNS if (claims[c] == ident).any()), None)
+            if column is None:
+                raise InputError(
+                    t("没有单据提到 {e}", "no claim names {e}", e=ident)
+                )  # fmt: skip
+            kind = ENTITY_COLUMNS[column]
+            if kind == "provider":
+                kind = provider_member_kinds(claims)[ident]
+            found[ident] = (kind, claims)
+        return found
+
+    @staticmethod
+    def _joining(found: dict[str, tuple[str, pd.DataFrame]], members: set[str]) -> list[str]:
+        """The claims of each entity found that also name another of ``members``; all of
+        them when it is the only member."""
+        joined: list[str] = []
+        for ident, (_, claims) in found.items():
+            others = members - {ident}
+            if not others:
+                joined += claims["claim_id"].tolist()
+                continue
+            hit = _naming(claims).isin(others).any(axis=1)
+            joined += claims.loc[hit, "claim_id"].tolist()
+        return joined
 
     def set_status(
         self, case_id: str, status: str, note: str | None = None, by: str | None = None
@@ -241,7 +535,7 @@ class CaseBook:
             )
         kind = "status" if status != case.status else "note"
         self.db.execute("UPDATE cases SET status = ? WHERE case_id = ?", [status, case_id])
-        author = (by or "").strip() or current_user()
+        author = _author(by)
         self.db.execute(
             "INSERT INTO case_events (case_id, event_time, kind, from_status, to_status, note, "
             "author) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -354,6 +648,7 @@ class CaseBook:
             case_id=case_id,
             rank=int(r["rank"]) if pd.notna(r["rank"]) else 0,
             status=r["status"],
+            merged_into=r["merged_into"] if pd.notna(r["merged_into"]) else None,
             notes=[
                 {k: (None if pd.isna(v) else v) for k, v in e.items()}
                 for e in events.to_dict("records")
@@ -363,7 +658,7 @@ class CaseBook:
     def find(self, text: str) -> list[str]:
         """The case ids meant by what an investigator typed: a case id, or a member id,
         whole or masked as an export shows it, for the cases that member belongs to."""
-        if self.db.execute("SELECT 1 FROM cases WHERE case_id = ?", [text]).fetchone():
+        if self.db.execute("SELECT 1 FROM cases WHERE case_id = ?", [text]).fetchall():
             return [text]
         known = [
             r[0] for r in self.db.execute("SELECT DISTINCT member_id FROM case_members").fetchall()
@@ -415,6 +710,11 @@ class CaseBook:
             "ORDER BY c.rank, m.role, m.member_kind, m.member_id",
             [pattern, pattern, status, status],
         ).df()[MEMBER_COLUMNS]
+
+
+def _naming(claims: pd.DataFrame) -> pd.DataFrame:
+    """The entity columns of claims (what names a member)."""
+    return claims[list(ENTITY_COLUMNS)]
 
 
 def ranked_members(workspace: Workspace | str | Any) -> pd.DataFrame:

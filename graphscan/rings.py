@@ -60,7 +60,14 @@ def chosen_patterns(patterns: Iterable[str] | None = None) -> list[str]:
     return [p for p in PATTERNS if p in chosen]
 
 
-PATTERN_NAMES = {p.name: (p.zh, p.en) for p in REGISTRY}
+#: the pattern of a case an investigator opened by hand from entities they chose: no
+#: detector finds it and no scan matches a ring to it
+MANUAL_PATTERN = "manual"
+
+PATTERN_NAMES = {
+    **{p.name: (p.zh, p.en) for p in REGISTRY},
+    MANUAL_PATTERN: ("办案人员立案", "opened by an investigator"),
+}
 
 #: Member kinds as they appear in ground truth, cases and exports.
 MEMBER_KINDS = ("person", "card", "doctor", "institution", "pharmacy", "operator")
@@ -73,6 +80,8 @@ ROLES = {
     "institution": ("医疗机构", "institution"),
     "recruit": ("被招募人员", "recruit"),
     "card_holder": ("持卡人", "card holder"),
+    #: a member an investigator added by hand (no detector gave it a role)
+    "added": ("办案人员添加", "added by an investigator"),
 }
 
 CASE_STATUSES = ("new", "reviewing", "confirmed", "dismissed", "referred")
@@ -136,3 +145,5 @@ class Case(Ring):
     rank: int = 0
     status: str = "new"
     notes: list[dict[str, Any]] = field(default_factory=list)
+    #: the case this one was merged into (it is then no longer current)
+    merged_into: str | None = None

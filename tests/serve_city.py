@@ -87,13 +87,24 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(workspace: Path) -> Iterator[str]:
-    """`graphscan serve` on a free loopback port; yields its URL once it answers."""
+def serving(workspace: Path, *options: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    """`graphscan serve` on a free loopback port (with ``options``, in ``env``, by default
+    the city's); yields its URL once it answers."""
     port = free_port()
     log = open(workspace.parent / "serve.log", "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
-        [GRAPHSCAN, "serve", "-w", str(workspace), "--host", "127.0.0.1", "--port", str(port)],
-        env=city().env,
+        [
+            GRAPHSCAN,
+            "serve",
+            "-w",
+            str(workspace),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            *options,
+        ],
+        env=env or city().env,
         stdout=log,
         stderr=subprocess.STDOUT,
     )

@@ -250,3 +250,141 @@ def test_users_cli(tmp_path: Path) -> None:
     with duckdb.connect(str(ws / "graphscan.duckdb"), read_only=True) as db:
         hashes = [h for (h,) in db.execute("SELECT password_hash FROM workbench_users").fetchall()]
     assert all(h.startswith("$argon2id$") for h in hashes)
+
+
+def members_of(client: Client, case_id: str) -> dict[str, str]:
+    """id -> role of a case's members, as the API shows them."""
+    status, body = client.call(f"/api/cases/{case_id}")
+    assert status == 200, body
+    return {m["id"]: m["role"] for m in body["members"]}
+
+
+def test_case_edits_through_the_api_survive_a_rescan(tmp_path: Path) -> None:
+    """Add an entity, open a case from a selection, merge two cases, split one: roles
+    enforced, CSRF asked, each audited, and none undone by the next `graphscan scan`."""
+    from graphscan.casebook import CaseBook
+    from graphscan.workspace import Workspace
+
+    ws = private_copy(tmp_path)
+    env = city().env
+    with serving(ws) as url:
+        ivan, vic = Client(url, token(ws, "ivan")), Client(url, token(ws, "vic"))
+        queue = ivan.call("/api/cases?per_page=500")[1]["cases"]
+        first, second = queue[0]["case_id"], queue[1]["case_id"]
+        a, b = members_of(ivan, first), members_of(ivan, second)
+        provider = next(i for i in a if i.startswith(("P", "H")))
+        around = ivan.call(f"/api/entities/{provider}/neighbours?hops=1")[1]
+        outsiders = [n["id"] for n in around["nodes"]
+                     if n["kind"] == "person" and not n["cases"]][:3]  # fmt: skip
+        assert len(outsiders) == 3
+        edits = {
+            "/api/cases": {"members": [*outsiders[1:], provider]},
+            f"/api/cases/{first}/members": {"members": outsiders[:1]},
+            f"/api/cases/{first}/merge": {"other": second},
+            f"/api/cases/{first}/split": {"members": list(a)[:1]},
+        }
+        session = Client(url)
+        assert session.login("ivan") == 200
+        for path, body in edits.items():
+            assert vic.call(path, body)[0] == 403, path
+            assert session.call(path, body)[0] == 403, path  # no CSRF token
+        assert ivan.call(f"/api/cases/{first}/members", {"members": "x"})[0] == 400
+        assert ivan.call(f"/api/cases/{first}/merge", {"other": first})[0] == 400
+        assert ivan.call(f"/api/cases/{first}/members", {"members": ["nobody-here"]})[0] == 400
+
+        status, opened = session.post("/api/cases", {"members": [*outsiders[1:], provider]})
+        assert status == 200 and opened["claims"] > 0, opened
+        manual = ivan.call("/api/cases?pattern=manual")[1]["cases"]
+        assert [c["case_id"] for c in manual] == [opened["case_id"]]
+        assert set(members_of(ivan, opened["case_id"])) == {*outsiders[1:], provider}
+
+        before = ivan.call(f"/api/cases/{first}")[1]
+        status, added = ivan.call(f"/api/cases/{first}/members", {"members": outsiders[:1]})
+        assert status == 200 and added["claims"] > before["graph"]["claims"], added
+        assert members_of(ivan, first)[outsiders[0]] == "added"
+
+        status, merged = ivan.call(f"/api/cases/{first}/merge", {"other": second})
+        assert status == 200, merged
+        assert set(b) <= set(members_of(ivan, first))
+        assert ivan.call(f"/api/cases/{second}")[1]["merged_into"] == first
+        listed = {c["case_id"] for c in ivan.call("/api/cases?per_page=500")[1]["cases"]}
+        assert second not in listed and opened["case_id"] in listed
+
+        moving = [i for i in b if i not in a and not i.startswith(("P", "H"))][:2]
+        status, split = ivan.call(f"/api/cases/{first}/split", {"members": moving})
+        assert status == 200, split
+        assert set(members_of(ivan, split["case_id"])) == set(moving)
+        assert not set(moving) & set(members_of(ivan, first))
+
+    patterns = [f"--pattern={p}" for p in {queue[0]["pattern"], queue[1]["pattern"]}]
+    scanned = run(["scan", "-w", str(ws), *patterns], env)  # the patterns of the cases edited
+    assert scanned.returncode == 0, scanned.stderr
+    workspace = Workspace.open(ws)
+    book = CaseBook(workspace)
+    try:
+        current = set(book.list()["case_id"])
+        assert {first, split["case_id"], opened["case_id"]} <= current
+        assert second not in current and book.get(second).merged_into == first
+        kept = {m.id: m.role for m in book.get(first).members}
+        assert kept[outsiders[0]] == "added" and set(b) - set(moving) <= set(kept)
+        assert not set(moving) & set(kept)
+        assert {m.id for m in book.get(split["case_id"]).members} == set(moving)
+        kinds = [e["kind"] for e in book.get(first).notes]
+        assert kinds[-4:] == ["added", "merged", "split", "rescanned"]
+        assert {e["author"] for e in book.get(first).notes if e["kind"] in kinds[-4:-1]} == {"ivan"}
+    finally:
+        workspace.close()
+    shown = run(["audit", "show", "-w", str(ws)], env).stdout
+    for action in ("open_case", "add_members", "merge", "split"):
+        assert f"\t{action}\t" in shown, action
+    assert run(["audit", "verify", "-w", str(ws)], env).returncode == 0
+
+
+def test_case_edits_from_the_cli(tmp_path: Path) -> None:
+    """`graphscan cases merge|split|add|open` make the same changes, and say in one line
+    what they refuse."""
+    from graphscan.casebook import CaseBook
+    from graphscan.store import open_store
+    from graphscan.workspace import Workspace
+
+    ws = private_copy(tmp_path)
+    env = city().env
+    workspace = Workspace.open(ws)
+    try:
+        book = CaseBook(workspace)
+        first, second = book.list()["case_id"][:2]
+        a = [m.id for m in book.get(first).members]
+        b = [m.id for m in book.get(second).members]
+        provider = next(i for i in a if i.startswith(("P", "H")))
+        around = open_store(None, workspace).neighbourhood(provider, 1)
+        outsider = next(p for p in around["person_id"].dropna().unique() if p not in a + b)
+    finally:
+        workspace.close()
+
+    def cases(*args: str) -> str:
+        by = ["--by", "王警官"] if args[0] != "show" else []
+        done = run(["cases", *args, "-w", str(ws), *by], env)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    assert f"merged {second} into it" in cases("merge", first, second)
+    moving = [i for i in b if i not in a and not i.startswith(("P", "H"))][:2]
+    split_off = cases("split", first, *moving).split(":")[0]
+    assert "added" in cases("add", first, outsider)
+    opened = cases("open", outsider, provider).split(":")[0]
+    shown = cases("show", first)
+    assert outsider in shown and not any(m in shown for m in moving)
+    assert "王警官" in shown and "merged" in shown and "split" in shown
+    workspace = Workspace.open(ws)
+    try:
+        book = CaseBook(workspace)
+        assert book.get(second).merged_into == first
+        assert {m.id for m in book.get(split_off).members} == set(moving)
+        assert book.get(opened).pattern == "manual"
+    finally:
+        workspace.close()
+    refused = run(["cases", "merge", first, first, "-w", str(ws)], env)
+    assert refused.returncode != 0 and "Traceback" not in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+    gone = run(["cases", "add", second, outsider, "-w", str(ws)], env)
+    assert gone.returncode != 0 and f"merged into {first}" in gone.stderr

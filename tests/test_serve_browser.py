@@ -1,7 +1,9 @@
 """The workbench in Debian's headless Chromium against a real `graphscan serve` on
 127.0.0.1: log in, open the top case, expand a node, brush the time bar, change a status,
-export and download a package; a viewer's browser receives no identifier. With
-GRAPHSCAN_SCREENSHOTS=DIR the queue and the case view are saved there (docs/)."""
+export and download a package; open a case from a selection and merge another into it;
+a viewer's browser receives no identifier. With
+GRAPHSCAN_SCREENSHOTS=DIR the queue, the case view and a selection are saved there
+(docs/)."""
 
 from __future__ import annotations
 
@@ -182,9 +184,66 @@ def test_viewer_browser_receives_no_identifier(
     node = page.evaluate("window.__workbench.graph.filterNodes((n, a) => a.kind === 'person')[0]")
     assert node.startswith("h-")
     page.evaluate(f"window.__workbench.renderer.emit('clickNode', {{node: '{node}'}})")
-    until(page, f"window.__workbench.graph.order > {order}")
+    # expanded (its neighbours may all be drawn already: a person whose claims are all
+    # the case's adds no node)
+    until(page, "document.querySelector('#graph-status').innerText.includes('expanded')")
+    assert page.evaluate("window.__workbench.graph.order") >= order
     assert not page.locator("#export").count() and not page.locator("#status-save").count()
     bodies.append(page.content())
     context.close()
     seen = set(re.findall(r"[A-Za-z0-9]{8,}", "\n".join(bodies)))
     assert not seen & ids
+
+
+def test_case_from_a_selection_and_a_merge_in_the_browser(
+    browser: object, workbench: tuple[Path, str]
+) -> None:
+    """Shift-click two linked entities of a case's graph, open a case of them: it is in
+    the queue; merge another case into it: that case leaves the queue."""
+    _, url = workbench
+    context, page, errors = log_in(browser, url, "ivan")
+    rows = page.locator("#queue tr.case-row")
+    top, other = rows.nth(0).get_attribute("data-case"), rows.nth(1).get_attribute("data-case")
+    rows.first.click()
+    page.wait_for_selector("#evidence tbody tr")
+    until(page, "window.__workbench && window.__workbench.graph.order")
+    ends = page.evaluate(
+        """() => { const v = window.__workbench;
+        const edge = v.graph.edges().sort((a, b) =>
+          v.graph.getEdgeAttribute(b, 'claims') - v.graph.getEdgeAttribute(a, 'claims'))[0];
+        const r = document.querySelector('#graph').getBoundingClientRect();
+        return v.graph.extremities(edge).map((n) => {
+          const p = v.renderer.graphToViewport(v.graph.getNodeAttributes(n));
+          return [n, p.x + r.left, p.y + r.top]; }); }"""
+    )
+    page.keyboard.down("Shift")
+    for _, x, y in ends:
+        page.mouse.click(x, y)
+        page.wait_for_timeout(400)  # two clicks closer in time are a double click
+    page.keyboard.up("Shift")
+    chosen = until(page, "window.__workbench.chosen.size === 2 && [...window.__workbench.chosen]")
+    assert sorted(chosen) == sorted(n for n, _, _ in ends)
+    assert "已选 2 个实体" in page.inner_text("#selection")
+    assert page.locator("#selection .chip").count() == 2
+    shoot(page, "workbench-selection.png")
+    page.click("#open-case")
+    opened = until(
+        page,
+        f"location.hash.startsWith('#/case/') && !location.hash.endsWith('{top}') "
+        "&& location.hash.slice(7)",
+    )
+    page.wait_for_selector("#evidence tbody tr")
+    assert "opened by an investigator" in page.inner_text(".side")
+    page.evaluate("location.hash = '#/'")
+    page.wait_for_selector(f"#queue tr[data-case='{opened}']")
+
+    page.evaluate(f"location.hash = '#/case/{opened}'")
+    page.wait_for_selector("#merge-other")
+    page.fill("#merge-other", other)
+    page.click("#merge")
+    page.wait_for_selector(f"#history >> text={other} merged into this case")
+    page.evaluate("location.hash = '#/'")
+    page.wait_for_selector(f"#queue tr[data-case='{opened}']")
+    assert not page.locator(f"#queue tr[data-case='{other}']").count()
+    assert not errors, errors
+    context.close()

@@ -78,7 +78,7 @@ def _day(value: pd.Timestamp) -> str:
     return value.strftime("%Y-%m-%d")
 
 
-def _provider_kinds(claims: pd.DataFrame, declared: Mapping[tuple[str, str], str]) -> pd.Series:
+def provider_kinds(claims: pd.DataFrame, declared: Mapping[tuple[str, str], str]) -> pd.Series:
     """A provider is what a case says it is, else what the store says (schema)."""
     kinds = provider_member_kinds(claims)
     for provider in kinds.index:
@@ -89,7 +89,7 @@ def _provider_kinds(claims: pd.DataFrame, declared: Mapping[tuple[str, str], str
     return kinds
 
 
-def _links(claims: pd.DataFrame, provider_kind: pd.Series) -> pd.DataFrame:
+def claim_links(claims: pd.DataFrame, provider_kind: pd.Series) -> pd.DataFrame:
     """One row per (claim, entity a, entity b, relation); entities are (kind, id) pairs."""
     holder_kind, holder_id = holders(claims)
     frame = claims.assign(
@@ -195,12 +195,12 @@ def build_graph(
     claims = claims.astype({c: object for c in ENTITY_COLUMNS}).assign(
         total_amount=claims["total_amount"].astype(float)
     )
-    provider_kind = _provider_kinds(claims, roles or {})
+    provider_kind = provider_kinds(claims, roles or {})
     roles = {_as_drawn(e, provider_kind): r for e, r in (roles or {}).items()}
     marks = {_as_drawn(e, provider_kind): c for e, c in (marks or {}).items()}
     focus = _as_drawn(focus, provider_kind) if focus else None
     names = {**(provider_labels or {}), **provider_names(claims)}
-    links = _links(claims, provider_kind)
+    links = claim_links(claims, provider_kind)
     stats = _entity_stats(links)
     contacts = sorted(
         {(_as_drawn(a, provider_kind), _as_drawn(b, provider_kind), r) for a, b, r in contacts}

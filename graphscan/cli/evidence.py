@@ -8,7 +8,6 @@ from datetime import datetime
 from pathlib import Path
 
 import click
-import pandas as pd
 
 from graphscan.cli.common import (
     check_key,
@@ -21,42 +20,13 @@ from graphscan.cli.common import (
 )
 from graphscan.i18n import t
 from graphscan.store import open_store
-from graphscan.store.base import Store
 from graphscan.viz.package import identifier_view, safe_name
-from graphscan.workspace import Workspace
 
 DATE = click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"])
 
 
 def _progress(length: int, label: str) -> click.progressbar:  # type: ignore[type-arg]
     return click.progressbar(length=length, label=label, file=sys.stderr)
-
-
-def _find_tip(
-    store: Store,
-    workspace: Workspace,
-    entity: str,
-    hops: int,
-    since: datetime | None,
-    until: datetime | None,
-) -> tuple[str, pd.DataFrame]:
-    """The neighbourhood of ``entity``; a masked id as an export shows it stands for the
-    one stored id that fits it, and a clear person or card id is pseudonymised first when
-    the workspace's key is at hand, since the store only holds pseudonyms."""
-    from graphscan.masks import resolve, typed_mask
-
-    mask = typed_mask(entity)
-    if mask is not None:
-        fits = store.projection("entity_ids_like", id_head=mask[0], id_tail=mask[1])
-        entity = resolve(entity, fits["entity_id"])
-    claims = store.neighbourhood(entity, hops, since, until)
-    if claims.empty:
-        pseudonymiser = check_key(workspace, store)
-        if pseudonymiser is None:
-            return entity, claims
-        pseudonym = str(pseudonymiser.pseudonymise(pd.Series([entity])).iloc[0])
-        return pseudonym, store.neighbourhood(pseudonym, hops, since, until)
-    return entity, claims
 
 
 @click.command()
@@ -104,6 +74,7 @@ def explore(
     Example / 示例:
       graphscan explore P33070210036 --hops 2 --since 2025-01-01 --out tip.html
     """
+    from graphscan.api import find_entity
     from graphscan.casebook import CaseBook
     from graphscan.viz.explore import entity_kind, explore_page, membership_keys
     from graphscan.viz.page import render_page
@@ -111,7 +82,10 @@ def explore(
     ws = open_workspace(workspace, store)
     revealer = key_holder(ws) if reveal else None
     with _progress(3, t("探查邻域", "Exploring")) as bar:
-        found, claims = _find_tip(open_store(store, ws), ws, entity, hops, since, until)
+        shop = open_store(store, ws)
+        found, claims = find_entity(
+            shop, ws, entity, hops, since, until, key=lambda: check_key(ws, shop)
+        )
         if claims.empty:
             raise click.ClickException(
                 t("没有找到与 {e} 相关的单据。", "No claims found for {e}.", e=entity)

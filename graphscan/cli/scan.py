@@ -41,6 +41,7 @@ from graphscan.workspace import Workspace
 
 if TYPE_CHECKING:
     from graphscan.detect import ScanReport
+    from graphscan.store.base import Store
 
 PERSONAL_KINDS = ("person", "card")
 
@@ -50,6 +51,10 @@ EVENT_NAMES = {
     "rescanned": ("重新检测", "rescanned"),
     "status": ("状态变更", "status"),
     "note": ("备注", "note"),
+    "opened": ("立案", "opened"),
+    "added": ("添加成员", "added"),
+    "merged": ("合并", "merged"),
+    "split": ("拆分", "split"),
 }
 
 
@@ -175,11 +180,13 @@ def scan(
     from graphscan import budget
     from graphscan.api import input_gaps, scan_store
     from graphscan.detect import ScanReport
+    from graphscan.serve.lease import require_case_book_here
     from graphscan.store import open_store
 
     ws = open_workspace(workspace, store, writing=True)
     chosen = chosen_patterns(patterns)
     db = open_store(store, ws)
+    require_case_book_here(db, ws)
     check_key(ws, db)
     if not db.status()["counts"]["claims"]:
         raise click.ClickException(
@@ -247,6 +254,13 @@ def _print_report(report: ScanReport) -> None:
             )
 
 
+by_option = click.option(
+    "--by",
+    default=None,
+    help="Who makes the entry (default: the login name) / 记录人（默认为登录用户名）.",
+)
+
+
 @click.group("cases")
 def cases_group() -> None:
     """Read and work on the cases of a workspace.
@@ -260,6 +274,7 @@ def cases_group() -> None:
       graphscan cases list --workspace graphscan-demo
       graphscan cases show CASE_ID --workspace graphscan-demo
       graphscan cases status CASE_ID reviewing --note "已调取监控"
+      graphscan cases merge CASE_ID OTHER_ID
     """
 
 
@@ -395,6 +410,7 @@ def _show(case: Case, reveal: bool, workspace: Workspace) -> str:
             a=f"{case.first_time:%Y-%m-%d}",
             b=f"{case.last_time:%Y-%m-%d}",
         ),
+        *([t("已并入 {m}", "merged into {m}", m=case.merged_into)] if case.merged_into else []),
         "",
         "说明: " + case.explanation_zh,
         "Why:  " + case.explanation_en,
@@ -455,11 +471,7 @@ def show(case_id: str, reveal: bool, workspace: str | None) -> None:
 @click.argument("case_id")
 @click.argument("status", type=click.Choice(CASE_STATUSES))
 @click.option("--note", default=None, help="A note kept with the change / 备注.")
-@click.option(
-    "--by",
-    default=None,
-    help="Who makes the entry (default: the login name) / 记录人（默认为登录用户名）.",
-)
+@by_option
 @workspace_option
 @friendly_errors
 def set_status(
@@ -482,6 +494,129 @@ def set_status(
             s=name_of(STATUS_NAMES, case.status),
         )
     )
+
+
+def _edit_book(workspace: str | None, store: str | None) -> tuple[CaseBook, Store, Workspace]:
+    """The case book, the store whose claims a change reads, and the workspace."""
+    from graphscan.serve.lease import require_case_book_here
+    from graphscan.store import open_store
+
+    ws = open_workspace(workspace, store)
+    shop = open_store(store, ws)
+    require_case_book_here(shop, ws)
+    return CaseBook(ws), shop, ws
+
+
+def _stored_ids(store: Store, ws: Workspace, entities: Iterable[str]) -> list[str]:
+    """What the investigator typed, as the ids the store holds (masked and clear forms
+    accepted, as for `graphscan explore`)."""
+    from graphscan.api import find_entity
+
+    return [find_entity(store, ws, e, key=lambda: check_key(ws, store))[0] for e in entities]
+
+
+def _edited(case: Case, what: str) -> None:
+    click.echo(
+        t(
+            "{id}：{w}，{m} 个成员，{c} 张单据",
+            "{id}: {w}, {m} members, {c} claims",
+            id=case.case_id,
+            w=what,
+            m=len(case.members),
+            c=len(case.claim_ids),
+        )
+    )
+
+
+@cases_group.command("add")
+@click.argument("case_id")
+@click.argument("entities", nargs=-1, required=True)
+@by_option
+@workspace_option
+@store_option
+@friendly_errors
+def add_members(
+    case_id: str, entities: tuple[str, ...], by: str | None, workspace: str | None,
+    store: str | None,
+) -> None:  # fmt: skip
+    """Add entities to a case, with the claims that join them to its members; a rescan
+    keeps them.
+    向案件添加实体（及其与成员相连的单据）；重新扫描不会撤销。
+
+    \b
+    Example / 示例:
+      graphscan cases add CASE_ID P33070210036 29c8db8732…
+    """
+    book, shop, ws = _edit_book(workspace, store)
+    _edited(book.add_members(case_id, _stored_ids(shop, ws, entities), shop, by),
+            t("已添加", "added"))  # fmt: skip
+
+
+@cases_group.command("open")
+@click.argument("entities", nargs=-1, required=True)
+@by_option
+@workspace_option
+@store_option
+@friendly_errors
+def open_case(
+    entities: tuple[str, ...], by: str | None, workspace: str | None, store: str | None
+) -> None:
+    """Open a case of chosen entities, with the claims that join two of them.
+    以选定实体立案（含连接其中两者的单据）。
+
+    \b
+    Example / 示例:
+      graphscan cases open P33070210036 D33…23
+    """
+    book, shop, ws = _edit_book(workspace, store)
+    _edited(book.open_case(_stored_ids(shop, ws, entities), shop, by), t("已立案", "opened"))
+
+
+@cases_group.command("merge")
+@click.argument("case_id")
+@click.argument("other_id")
+@by_option
+@workspace_option
+@store_option
+@friendly_errors
+def merge_cases(
+    case_id: str, other_id: str, by: str | None, workspace: str | None, store: str | None
+) -> None:
+    """Merge OTHER_ID into CASE_ID: CASE_ID keeps its status and gains the other's members
+    and claims; OTHER_ID stays in the book, pointing at CASE_ID; a rescan keeps it so.
+    将 OTHER_ID 并入 CASE_ID；重新扫描不会撤销。
+
+    \b
+    Example / 示例:
+      graphscan cases merge CASE_ID OTHER_ID
+    """
+    book, shop, _ = _edit_book(workspace, store)
+    _edited(book.merge(case_id, other_id, shop, by), t("已并入 {o}", "merged {o} into it",
+                                                       o=other_id))  # fmt: skip
+
+
+@cases_group.command("split")
+@click.argument("case_id")
+@click.argument("members", nargs=-1, required=True)
+@by_option
+@workspace_option
+@store_option
+@friendly_errors
+def split_case(
+    case_id: str, members: tuple[str, ...], by: str | None, workspace: str | None,
+    store: str | None,
+) -> None:  # fmt: skip
+    """Move MEMBERS of a case into a new case with the claims that name them; a rescan
+    keeps the split.
+    将部分成员拆分为新案件；重新扫描不会撤销。
+
+    \b
+    Example / 示例:
+      graphscan cases split CASE_ID MEMBER_ID MEMBER_ID
+    """
+    book, shop, ws = _edit_book(workspace, store)
+    _edited(book.split(case_id, _stored_ids(shop, ws, members), shop, by),
+            t("拆分自 {c}", "split off {c}", c=case_id))  # fmt: skip
 
 
 COMMANDS = [scan, cases_group]

@@ -24,8 +24,14 @@ from graphscan.i18n import t
     type=click.IntRange(0, 65535),
     help="Port to listen on / 监听端口.",
 )
+@click.option(
+    "--move-book",
+    is_flag=True,
+    help="With a shared --store: keep its case book in this workspace from now on, when "
+    "another workspace kept it (the deployment moved) / 将共享库的案件库迁到本工作区.",
+)
 @friendly_errors
-def serve(workspace: str | None, store: str | None, host: str, port: int) -> None:
+def serve(workspace: str | None, store: str | None, host: str, port: int, move_book: bool) -> None:
     """Run the investigator workbench: case queue, case graphs, exploration, workflow and
     evidence export in the browser, for the users of `graphscan users`.
 
@@ -43,7 +49,8 @@ def serve(workspace: str | None, store: str | None, host: str, port: int) -> Non
 
     from graphscan.serve.accounts import Accounts
     from graphscan.serve.app import create_app
-    from graphscan.serve.lease import release, take
+    from graphscan.serve.lease import claim_case_book, release, take
+    from graphscan.store import open_store
 
     ws = open_workspace(workspace, store)
     if not Accounts(ws.db()).list():
@@ -68,6 +75,12 @@ def serve(workspace: str | None, store: str | None, host: str, port: int) -> Non
     url = f"http://{shown_host}:{port}/"
     lease = take(ws, url)
     try:
+        if store not in (None, "", "embedded"):
+            shared = open_store(store, ws)
+            try:
+                claim_case_book(shared, ws, url, move_book)
+            finally:
+                shared.close()
         click.echo(t("工作台：{u}（Ctrl-C 停止）", "Workbench: {u} (Ctrl-C to stop)", u=url))
         server.run()
     finally:

@@ -28,8 +28,8 @@ from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from graphscan.api import find_entity
 from graphscan.casebook import CaseBook
-from graphscan.cli.evidence import _find_tip as find_tip
 from graphscan.errors import InputError, KeyMissing, StoreError, WorkspaceBusy
 from graphscan.serve.accounts import Accounts, User
 from graphscan.serve.audit import AuditLog
@@ -56,6 +56,8 @@ USER_FAILURES, ADDRESS_FAILURES, LOGIN_WINDOW_S = 5, 20, 300
 #: the workspace file is closed after this much idle time, so CLI commands get their turn
 IDLE_CLOSE_S = 0.5
 EXPORTED_BY = "exported_by.txt"
+#: entities one request may add to a case, open a case with or split off
+MAX_EDIT = 500
 
 
 class ApiError(Exception):
@@ -190,6 +192,11 @@ def _json_body(request_body: Any) -> dict[str, Any]:
     if not isinstance(request_body, dict):
         raise ApiError(400, "send a JSON object")
     return request_body
+
+
+def _answer(case: Any) -> dict[str, Any]:
+    """What a change to a case's contents answers: the case to show next."""
+    return {"case_id": case.case_id, "members": len(case.members), "claims": len(case.claim_ids)}
 
 
 def _date(value: str | None, name: str) -> datetime | None:
@@ -369,6 +376,45 @@ def create_app(root: Path, store_uri: str | None = None) -> Starlette:
                            note=bool(note))  # fmt: skip
         return {"case_id": case_id, "status": changed.status}
 
+    def _entities(body: Any, user: User, key: str = "members") -> list[str]:
+        """The store ids behind the node ids a request names."""
+        wanted = body.get(key)
+        if not isinstance(wanted, list) or not wanted or len(wanted) > MAX_EDIT:
+            raise ApiError(400, f"{key}: a list of 1 to {MAX_EDIT} entity ids")
+        return [resolve(handles, user, str(node)) for node in wanted]
+
+    @api("work")
+    def open_case(request: Request, books: Books, user: User, body: Any) -> dict[str, Any]:
+        entities = _entities(_json_body(body), user)
+        found = books.cases.open_case(entities, books.store, by=user.name)
+        books.audit.append(user.name, "open_case", found.case_id, members=len(found.members))
+        return _answer(found)
+
+    @api("work")
+    def add_members(request: Request, books: Books, user: User, body: Any) -> dict[str, Any]:
+        entities = _entities(_json_body(body), user)
+        found = books.cases.add_members(
+            request.path_params["case_id"], entities, books.store, by=user.name
+        )
+        books.audit.append(user.name, "add_members", found.case_id, added=len(entities))
+        return _answer(found)
+
+    @api("work")
+    def merge(request: Request, books: Books, user: User, body: Any) -> dict[str, Any]:
+        other = str(_json_body(body).get("other") or "")
+        found = books.cases.merge(request.path_params["case_id"], other, books.store,
+                                  by=user.name)  # fmt: skip
+        books.audit.append(user.name, "merge", found.case_id, merged=other)
+        return _answer(found)
+
+    @api("work")
+    def split(request: Request, books: Books, user: User, body: Any) -> dict[str, Any]:
+        entities = _entities(_json_body(body), user)
+        case_id = request.path_params["case_id"]
+        found = books.cases.split(case_id, entities, books.store, by=user.name)
+        books.audit.append(user.name, "split", case_id, into=found.case_id, moved=len(entities))
+        return _answer(found)
+
     @api("assign")
     def assign(request: Request, books: Books, user: User, body: Any) -> dict[str, Any]:
         body = _json_body(body)
@@ -432,7 +478,7 @@ def create_app(root: Path, store_uri: str | None = None) -> Starlette:
         except ValueError:
             raise ApiError(400, "hops: a number from 1 to 4") from None
         since, until = _date(params.get("since"), "since"), _date(params.get("until"), "until")
-        entity, claims = find_tip(books.store, books.workspace, entity, hops, since, until)
+        entity, claims = find_entity(books.store, books.workspace, entity, hops, since, until)
         if len(claims) > MAX_CLAIMS:
             raise ApiError(413, f"{len(claims)} claims: narrow the dates or the hops")
         exposure = exposure_for(user, handles, claims)
@@ -465,9 +511,13 @@ def create_app(root: Path, store_uri: str | None = None) -> Starlette:
         Route("/api/logout", logout, methods=["POST"]),
         Route("/api/session", session_info),
         Route("/api/cases", cases),
+        Route("/api/cases", open_case, methods=["POST"]),
         Route("/api/cases/{case_id}", case),
         Route("/api/cases/{case_id}/status", set_status, methods=["POST"]),
         Route("/api/cases/{case_id}/assign", assign, methods=["POST"]),
+        Route("/api/cases/{case_id}/members", add_members, methods=["POST"]),
+        Route("/api/cases/{case_id}/merge", merge, methods=["POST"]),
+        Route("/api/cases/{case_id}/split", split, methods=["POST"]),
         Route("/api/cases/{case_id}/reveal", reveal, methods=["POST"]),
         Route("/api/cases/{case_id}/export", export, methods=["POST"]),
         Route("/api/cases/{case_id}/export/{name}", download),

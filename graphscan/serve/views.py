@@ -21,7 +21,7 @@ from graphscan.serve.exposure import Exposure, Handles
 from graphscan.store.base import Store
 from graphscan.viz.case_page import case_page
 from graphscan.viz.evidence import EVIDENCE_COLUMNS, evidence_frame
-from graphscan.viz.graph import NODE_KINDS, RELATIONS, _links, _provider_kinds
+from graphscan.viz.graph import NODE_KINDS, RELATIONS, claim_links, provider_kinds
 
 QUEUE_SORTS = {
     "rank": "rank", "pattern": "pattern", "status": "status", "assignee": "assignee",
@@ -127,6 +127,7 @@ def case_detail(
         "pattern_name": PATTERN_NAMES.get(case.pattern, (case.pattern, case.pattern)),
         "status": case.status,
         "rank": case.rank,
+        "merged_into": case.merged_into,
         "summary": [[label.zh, label.en, value] for label, value in page.summary],
         "explanation_zh": exposure.scrub(case.explanation_zh),
         "explanation_en": exposure.scrub(case.explanation_en),
@@ -201,8 +202,8 @@ def graph_json(
     if claims.empty:
         return {"nodes": [], "edges": [], "rows": [], "columns": [], "claims": 0, "items": []}
     claims = claims.sort_values(["start_time", "claim_id"], kind="mergesort")
-    provider_kind = _provider_kinds(claims, roles)
-    links = _links(claims, provider_kind).dropna(subset=["a_id", "b_id"])
+    provider_kind = provider_kinds(claims, roles)
+    links = claim_links(claims, provider_kind).dropna(subset=["a_id", "b_id"])
     links = links.assign(day=_day(links["time"]), amount=links["amount"].astype(float))
     ends = pd.concat(
         [

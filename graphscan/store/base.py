@@ -72,6 +72,17 @@ class Store(ABC):
     def record_load(self, record: Mapping[str, Any]) -> None:
         """Append one line to the load history shown by ``graphscan status``."""
 
+    def claim_case_book(self, home: Mapping[str, str]) -> None:
+        """Record the workbench (``url``, ``host``, ``workspace``) that keeps the case
+        book of a shared store's data. A store inside its workspace needs no record: the
+        workspace that holds the data holds the book."""
+        return None
+
+    def case_book_home(self) -> dict[str, str] | None:
+        """The workbench that claimed this store's case book; None when none did (or the
+        store lives inside its workspace)."""
+        return None
+
     # -- reading ---------------------------------------------------------------------
     @abstractmethod
     def status(self) -> dict[str, Any]:

@@ -28,6 +28,20 @@ CREATE TABLE IF NOT EXISTS loads (
     finished_at TIMESTAMP, report JSON
 )"""
 
+#: Where each claim and the claims of each entity are, for claims() and neighbourhood():
+#: maintained by _link_claims.
+_LINKS_DDL = (
+    "CREATE TABLE IF NOT EXISTS claim_links (entity UBIGINT, claim_row BIGINT)",
+    "CREATE TABLE IF NOT EXISTS claim_links_state (linked BIGINT, probe UBIGINT)",
+)
+#: hashed with the links and again on every open: another DuckDB whose hash() differs,
+#: or links of another shape (the string names the shape), are rebuilt
+_LINKS_PROBE = "graphscan claim links: claim, person, card, doctor, provider, operator"
+
+#: Claims are written in provider order, then time: the claims of a provider, and of its
+#: doctors and operators, then sit in a few row groups instead of all over the table.
+_CLAIMS_ORDER = ("provider_id", "start_time")
+
 _REVERSALS_DDL = """
 CREATE TABLE IF NOT EXISTS reversals (
     reversal_id VARCHAR, claim_id VARCHAR, total_amount DECIMAL(18,2),
@@ -55,7 +69,7 @@ def _column_names(rows: Rows) -> list[str]:
 
 
 #: Compression the bulk insert leaves out (benchmarks/load.py: 1.3 -> 0.6 CPU seconds per
-#: 300,000 claims inserted; the text columns take about 2.5x the disk)
+#: 300,000 claims inserted; the store file about 1.8x as large, docs/loading.md)
 _SLOW_COMPRESSION = "dict_fsst"
 
 #: Entities every new claim implies (the Neo4j store MERGEs the same nodes), from one
@@ -98,6 +112,7 @@ class EmbeddedStore(Store):
         self.db.execute(_LOADS_DDL)
         self.db.execute(_REVERSALS_DDL)
         self.db.execute(read_sql("macros"))
+        self._link_claims()
 
     # -- writing ------------------------------------------------------------------
     def staging(self, workspace: Workspace) -> duckdb.DuckDBPyConnection:
@@ -168,21 +183,26 @@ class EmbeddedStore(Store):
                 )
             stored = self._count(table)
             names = ", ".join(name for name, _ in cols)
+            order = ""
+            if table == "claims":
+                order = " ORDER BY " + ", ".join(f"f.{c}" for c in _CLAIMS_ORDER)
             written = self.db.execute(
                 f"INSERT INTO {table} ({names}) SELECT {select} FROM {rows} f "
-                f"ANTI JOIN {table} t ON {join}"
+                f"ANTI JOIN {table} t ON {join}{order}"
             ).fetchall()[0][0]
             if table == "claims" and written:
                 self._derive_entities(stored)
             self.db.execute("DROP TABLE IF EXISTS _frame")
             self.db.execute("COMMIT")
-            return written
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
         finally:
             self.db.execute("RESET disabled_compression_methods")
             self.db.unregister("_incoming")
+        if table == "claims" and written:
+            self._link_claims()
+        return written
 
     def _derive_entities(self, stored: int) -> None:
         """Persons, providers and doctors named by the claims just written that no table
@@ -203,6 +223,34 @@ class EmbeddedStore(Store):
             )
         self.db.execute("DROP TABLE _named")
         self.db.execute("DROP VIEW _new")
+
+    def _link_claims(self) -> None:
+        """Bring claim_links up to the claims: the rows stored since the last call are
+        linked (a load links what it wrote, a store from before is linked once on open).
+        Links address claims by rowid, which holds because claims are only appended
+        (reversals update amounts in place), and a row has its rowid only once committed:
+        this runs after the claims' own transaction, and one cut short in between is
+        finished by the next call. Fewer claims than linked, or another hash function,
+        rebuilds them all, so a lookup never misses a claim."""
+        for ddl in _LINKS_DDL:
+            self.db.execute(ddl)
+        self.db.execute("BEGIN")
+        try:
+            probe = self.db.execute("SELECT hash(?)", [_LINKS_PROBE]).fetchall()[0][0]
+            state = self.db.execute("SELECT linked, probe FROM claim_links_state").fetchall()
+            claims = self._count("claims")
+            linked = state[0][0] if state and state[0][1] == probe else -1
+            if linked != claims:
+                if not 0 <= linked <= claims:
+                    self.db.execute("DELETE FROM claim_links")
+                    linked = 0
+                self.db.execute(read_sql("link_claims"), {"start": linked})
+                self.db.execute("DELETE FROM claim_links_state")
+                self.db.execute("INSERT INTO claim_links_state VALUES (?, ?)", [claims, probe])
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
 
     def apply_reversals(self, frame: Rows) -> int:
         self.db.register("_rev", frame)
@@ -306,11 +354,13 @@ class EmbeddedStore(Store):
         since: datetime | None = None,
         until: datetime | None = None,
     ) -> pd.DataFrame:
+        """Walks claim_links (see neighbourhood_step.sql): each step reads only the row
+        groups holding the frontier's claims, not the whole claims table."""
         step = read_sql("neighbourhood_step")
         params = {"since": since, "until": until}
         frontier = {entity_id}
         seen_entities: set[str] = set()
-        claim_ids: set[str] = set()
+        claim_rows: set[int] = set()
         for _ in range(max(hops, 1)):
             new = sorted(frontier - seen_entities)
             if not new:
@@ -321,6 +371,10 @@ class EmbeddedStore(Store):
                 rows = self.db.execute(step, params).df()
             finally:
                 self.db.unregister("_ent")
-            claim_ids |= set(rows["claim_id"])
+            claim_rows |= set(rows["claim_row"].tolist())
             frontier = {v for c in ENTITY_COLUMNS for v in rows[c].dropna().unique()}
-        return self.claims(claim_ids)
+        self.db.register("_rows", pd.DataFrame({"claim_row": sorted(claim_rows)}, dtype="int64"))
+        try:
+            return self.db.execute(read_sql("claims_by_row")).df()
+        finally:
+            self.db.unregister("_rows")

@@ -19,7 +19,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -253,6 +253,13 @@ class Neo4jStore(Store):
         self._tx("record_load", params, True)
         if self._tx("aggregates_state", {}, False)[0]["stale"]:
             self._autocommit("refresh_aggregates")
+
+    def claim_case_book(self, home: Mapping[str, str]) -> None:
+        self._tx("claim_case_book", {**home, "claimed_at": _param(datetime.now(UTC))}, True)
+
+    def case_book_home(self) -> dict[str, str] | None:
+        rows = self._tx("case_book_home", {}, False)
+        return {k: str(v) for k, v in rows[0].items()} if rows else None
 
     # -- reading -----------------------------------------------------------------------
     def status(self) -> dict[str, Any]:

@@ -69,7 +69,7 @@ async function showQueue() {
   } },
     el("input", { name: "q", placeholder: "搜索：案件号 / 实体编号 / 遮蔽编号 / 假名前缀 / 机构名称  search", value: queueState.q, size: 48 }),
     select("status", queueState.status, [["", "全部状态 any status"], ...Object.entries(STATUSES).map(([k, v]) => [k, `${v} ${k}`])]),
-    select("pattern", queueState.pattern, [["", "全部模式 any pattern"], ["card_lending", "出借/回收医保卡 card lending"], ["kickback", "回扣、倒卖药品 kickback"], ["group_hospitalisation", "诱导/虚假住院 group hospitalisation"], ["identity_misuse", "冒名就医 identity misuse"]]),
+    select("pattern", queueState.pattern, [["", "全部模式 any pattern"], ["card_lending", "出借/回收医保卡 card lending"], ["kickback", "回扣、倒卖药品 kickback"], ["group_hospitalisation", "诱导/虚假住院 group hospitalisation"], ["identity_misuse", "冒名就医 identity misuse"], ["manual", "办案人员立案 opened by an investigator"]]),
     el("input", { name: "assignee", placeholder: "承办人 assignee", value: queueState.assignee, size: 10 }),
     el("input", { name: "region", placeholder: "地区 region", value: queueState.region, size: 8 }),
     el("button", { type: "submit" }, "筛选 Filter"));
@@ -178,7 +178,7 @@ function nodeAllowed(node) {
 
 function mountGraph(container) {
   const graph = new Graph({ multi: false, type: "undirected" });
-  view = { graph, kinds: {}, rows: [], claimDays: new Map(), columns: [], from: null, to: null, hidden: new Set(), pinned: new Set(), path: new Set(), pathFrom: null, selected: null, kindOn: {}, minClaims: 0 };
+  view = { graph, kinds: {}, rows: [], claimDays: new Map(), columns: [], from: null, to: null, hidden: new Set(), pinned: new Set(), path: new Set(), pathFrom: null, selected: null, chosen: new Set(), kindOn: {}, minClaims: 0 };
   view.renderer = new Sigma(graph, container, {
     renderEdgeLabels: false,
     labelRenderedSizeThreshold: 9,
@@ -187,6 +187,7 @@ function mountGraph(container) {
       if (view.path.size && !view.path.has(node)) out.color = "#e6e6e6";
       if (view.pinned.has(node)) out.forceLabel = true;
       if (view.selected === node) { out.highlighted = true; out.forceLabel = true; }
+      if (view.chosen.has(node)) { out.highlighted = true; out.forceLabel = true; out.color = "#e6194b"; }
       if (data.role) out.forceLabel = true;
       return out;
     },
@@ -199,7 +200,8 @@ function mountGraph(container) {
       return out;
     },
   });
-  view.renderer.on("clickNode", ({ node }) => selectNode(node, true));
+  // a click expands a node; a shift-click adds it to (or takes it from) the selection
+  view.renderer.on("clickNode", ({ node, event }) => (event?.original?.shiftKey ? choose(node) : selectNode(node, true)));
   window.__workbench = view; // for tests and the curious: the live graph
 }
 
@@ -300,6 +302,7 @@ function graphPanel() {
       el("button", { id: "show-all", onclick: () => { view.hidden.clear(); refreshVisibility(); } }, "全部显示 show all"),
       el("button", { id: "path-from", onclick: () => { view.pathFrom = view.selected; flash("起点已选 path start set; select the end and press 路径 path"); } }, "路径起点 path from"),
       el("button", { id: "path-to", onclick: findPath }, "路径 path to"),
+      el("button", { id: "choose", title: "或按住 Shift 点击实体 or shift-click an entity", onclick: () => (view.selected ? choose(view.selected) : flash("先点选一个实体 select an entity first", true)) }, "选中 select"),
       el("button", { id: "relayout", onclick: () => { layout(); view.renderer.refresh(); } }, "重新布局 layout"),
       el("span", { id: "graph-status", class: "muted" })),
     el("div", { id: "graph", class: "graph" }),
@@ -333,6 +336,46 @@ function toggle(set) {
   refreshVisibility();
 }
 
+// -- the selection: entities an investigator gathers to open a case, add to one or split one off
+function choose(node) {
+  if (view.chosen.has(node)) view.chosen.delete(node); else view.chosen.add(node);
+  showSelection();
+  view.renderer.refresh();
+}
+
+function showSelection() {
+  const box = $("#selection");
+  if (!box) return;
+  const chosen = [...view.chosen];
+  const can = new Set(me.permissions);
+  const label = (id) => (view.graph.hasNode(id) ? view.graph.getNodeAttribute(id, "label") : id);
+  box.replaceChildren(el("div", {}, el("b", {}, `已选 ${chosen.length} 个实体 selected`), " ",
+    chosen.slice(0, 12).map((id) => el("span", { class: "chip" }, label(id))), chosen.length > 12 ? " …" : "",
+    chosen.length ? el("button", { id: "clear-selection", onclick: () => { view.chosen.clear(); showSelection(); view.renderer.refresh(); } }, "清除 clear") : ""));
+  if (!can.has("work") || !chosen.length) return;
+  const members = new Set(view.caseMembers || []);
+  const outside = chosen.filter((id) => !members.has(id));
+  const inside = chosen.filter((id) => members.has(id));
+  const go = async (path, body, done) => {
+    try {
+      const r = await api(path, { body });
+      flash(`${done} ${r.case_id}（${r.members} 个成员 members, ${r.claims} 张单据 claims）`);
+      location.hash = "#/case/" + r.case_id;
+      if (view.caseId === r.case_id) showCase(r.case_id);
+    } catch (err) { flash(err.message, true); }
+  };
+  const actions = el("div", { class: "actions" },
+    el("button", { id: "open-case", onclick: () => go("/api/cases", { members: chosen }, "已立案 opened") }, "以选中实体立案 open a case"));
+  if (view.caseId) {
+    if (outside.length) actions.append(el("button", { id: "add-to-case", onclick: () => go(`/api/cases/${view.caseId}/members`, { members: outside }, "已加入 added to") }, `加入本案 add ${outside.length} to ${view.caseId}`));
+    if (inside.length) actions.append(el("button", { id: "split-case", onclick: () => go(`/api/cases/${view.caseId}/split`, { members: inside }, "已拆分为 split into") }, `拆分为新案 split ${inside.length} into a new case`));
+  } else {
+    const target = el("input", { id: "add-target", placeholder: "案件号 case id", size: 12 });
+    actions.append(target, el("button", { id: "add-to-case", onclick: () => target.value.trim() ? go(`/api/cases/${encodeURIComponent(target.value.trim())}/members`, { members: chosen }, "已加入 added to") : flash("请填写案件号 type a case id", true) }, "加入案件 add to case"));
+  }
+  box.append(actions);
+}
+
 function findPath() {
   if (!view.pathFrom || !view.selected) return flash("先选起点和终点 choose both ends", true);
   const path = bidirectional(view.graph, view.pathFrom, view.selected);
@@ -358,15 +401,30 @@ async function showCase(caseId) {
   const can = new Set(me.permissions);
   const side = el("aside", { class: "side" },
     el("h2", {}, `${c.case_id}`, el("br"), bi(c.pattern_name[0], c.pattern_name[1])),
+    c.merged_into ? el("p", { class: "bad", id: "merged-into" }, "已并入 merged into ", el("a", { href: "#/case/" + c.merged_into }, c.merged_into)) : "",
     el("table", { class: "summary" }, c.summary.map(([zh, en, v]) => el("tr", {}, el("th", {}, bi(zh, en)), el("td", {}, v)))),
     el("h3", {}, bi("为何可疑", "Why")), el("p", { class: "why" }, c.explanation_zh), el("p", { class: "why en" }, c.explanation_en),
     workflowPanel(c, can),
     el("h3", {}, bi("成员金额", "Money by member")), el("div", { id: "money" }),
     el("h3", {}, bi("药品与项目", "Drugs and items behind the claims")), itemsTable(c.graph.items));
-  main.replaceChildren(el("div", { class: "case-layout" }, side, el("div", { class: "work" }, graphPanel(),
-    el("h3", {}, bi("证据单据", "Evidence claims")), el("div", { id: "evidence-count", class: "muted" }), el("div", { class: "scroll" }, el("table", { class: "grid small", id: "evidence" })))));
+  main.replaceChildren(el("div", { class: "case-layout" }, side, workArea([], bi("证据单据", "Evidence claims"))));
+  drawView(c.graph);
+  view.caseId = c.case_id;
+  view.caseMembers = c.members.map((m) => m.id);
+  showSelection();
+}
+
+// the graph panel, the selection and the claims table of a case or of a tip; `extra` goes
+// between the graph and the claims
+function workArea(extra, claimsTitle) {
+  return el("div", { class: "work" }, graphPanel(), el("div", { id: "selection", class: "selection" }), ...extra,
+    el("h3", {}, claimsTitle), el("div", { id: "evidence-count", class: "muted" }), el("div", { class: "scroll" }, el("table", { class: "grid small", id: "evidence" })));
+}
+
+// mount a fresh graph on #graph and draw the first nodes, edges and claims into every panel
+function drawView(data) {
   mountGraph($("#graph"));
-  mergeGraph(c.graph, null);
+  mergeGraph(data, null);
   wireFilters();
   wireTimebar();
   refreshVisibility();
@@ -395,6 +453,16 @@ function workflowPanel(c, can) {
         showCase(c.case_id);
       } catch (err) { flash(err.message, true); }
     } }, "保存 save"));
+  }
+  if (can.has("work") && !c.merged_into) {
+    const other = el("input", { id: "merge-other", placeholder: "案件号 case id", size: 12 });
+    box.append(el("div", {}, other, el("button", { id: "merge", onclick: async () => {
+      try {
+        const r = await api(`/api/cases/${c.case_id}/merge`, { body: { other: other.value.trim() } });
+        flash(`已并入 merged ${other.value.trim()} → ${r.case_id}（${r.members} 个成员 members）`);
+        showCase(c.case_id);
+      } catch (err) { flash(err.message, true); }
+    } }, "并入本案 merge into this case")));
   }
   if (can.has("assign")) {
     const who = el("select", { id: "assignee-select" }, el("option", { value: "" }, "（无 nobody）"));
@@ -430,17 +498,12 @@ function workflowPanel(c, can) {
 // -- exploring from a tip -------------------------------------------------------------------
 async function showEntity(entity) {
   const main = $("#main");
-  main.replaceChildren(el("h2", {}, bi("线索探查", "Exploring from a tip"), ": ", entity), el("div", { class: "work" }, graphPanel(),
-    el("h3", {}, bi("成员金额", "Money by entity")), el("div", { id: "money", "data-all": "1" }),
-    el("h3", {}, bi("证据单据", "Claims")), el("div", { id: "evidence-count", class: "muted" }), el("div", { class: "scroll" }, el("table", { class: "grid small", id: "evidence" }))));
-  mountGraph($("#graph"));
+  main.replaceChildren(el("h2", {}, bi("线索探查", "Exploring from a tip"), ": ", entity),
+    workArea([el("h3", {}, bi("成员金额", "Money by entity")), el("div", { id: "money", "data-all": "1" })], bi("证据单据", "Claims")));
   const data = await api(`/api/entities/${encodeURIComponent(entity)}/neighbours?hops=1`);
   if (!data.nodes.length) { flash("没有找到单据 no claims found for " + entity, true); return; }
-  mergeGraph(data, null);
-  wireFilters();
-  wireTimebar();
-  refreshVisibility();
-  moneyByMember($("#money"));
+  drawView(data);
+  showSelection();
   if (data.focus) selectNode(data.focus, false);
 }
 
