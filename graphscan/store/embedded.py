@@ -20,7 +20,7 @@ from graphscan.store.base import Rows, Store, as_pandas
 from graphscan.workspace import private_dir
 
 if TYPE_CHECKING:
-    from graphscan.workspace import Workspace
+    pass
 
 _LOADS_DDL = """
 CREATE TABLE IF NOT EXISTS loads (
@@ -63,7 +63,7 @@ def _columns(table: Table) -> list[tuple[str, str]]:
 
 
 def _column_names(rows: Rows) -> list[str]:
-    if isinstance(rows, pd.DataFrame | duckdb.DuckDBPyRelation):
+    if isinstance(rows, pd.DataFrame):
         return list(rows.columns)
     return rows.schema.names
 
@@ -115,12 +115,6 @@ class EmbeddedStore(Store):
         self._link_claims()
 
     # -- writing ------------------------------------------------------------------
-    def staging(self, workspace: Workspace) -> duckdb.DuckDBPyConnection:
-        """The store's own connection: a staged file is inserted by one INSERT … SELECT,
-        never converted to Arrow and back. Stored rows are read on a cursor of their
-        own (``known_rows``), so a stream of them never blocks the staging queries."""
-        return self.db
-
     def _table(self, name: str) -> Table:
         if name not in TABLES:
             raise StoreError(f"unknown table {name!r}")
