@@ -27,7 +27,8 @@ WITH c AS (
            count(death_date) AS death_date, count(nullif(region_code, '')) AS region_code,
            count(nullif(address_key, '')) AS address_key,
            count(nullif(phone_key, '')) AS phone_key,
-           (SELECT count(*) FROM person_id_facts) AS id_facts
+           (SELECT count(*) FROM person_id_facts
+            WHERE person_id IN (SELECT person_id FROM persons)) AS id_facts
     FROM persons
 ), places AS (
     SELECT count(*) AS n, count(nullif(region_code, '')) AS region_code,
