@@ -62,20 +62,32 @@ def _claims(path: Path) -> Path:
     return write_csv(path, HEADERS, [[*r, "120.00", "80.00"] for r in rows], "utf-8")
 
 
-@pytest.fixture(params=["embedded", pytest.param("neo4j", marks=pytest.mark.neo4j)])
-def loaded(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Store, Workspace]:
+ENGINES = ["embedded", pytest.param("neo4j", marks=pytest.mark.neo4j)]
+
+
+def _load(request: pytest.FixtureRequest, tmp_path: Path, file: Path) -> tuple[Store, Workspace]:
     workspace = Workspace.open(tmp_path / "ws")
     store = request.getfixturevalue("neo4j_store") if request.param == "neo4j" else None
     store = store or open_store(None, workspace)
-    report = load_files(
-        [_claims(tmp_path / "claims.csv")],
-        store,
-        workspace,
-        Pseudonymiser.from_environment(),
-        Options(),
-    )
+    report = load_files([file], store, workspace, Pseudonymiser.from_environment(), Options())
     assert report.files[0].reconciles and not report.files[0].quarantined
     return store, workspace
+
+
+@pytest.fixture(params=ENGINES)
+def loaded(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Store, Workspace]:
+    return _load(request, tmp_path, _claims(tmp_path / "claims.csv"))
+
+
+@pytest.fixture(params=ENGINES)
+def persons_loaded(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Store, Workspace]:
+    """A persons file without sex or birth date columns."""
+    rows = [[p, "320102"] for p in WOMEN + OTHERS]
+    return _load(
+        request,
+        tmp_path,
+        write_csv(tmp_path / "p.csv", ["person_id", "region_code"], rows, "utf-8"),
+    )
 
 
 def test_a_cashier_using_women_cards_for_prostate_is_found_without_persons(
@@ -97,10 +109,8 @@ def test_a_cashier_using_women_cards_for_prostate_is_found_without_persons(
     ]
 
 
-def test_only_id_numbers_derive_facts_and_only_under_pseudonyms(
-    loaded: tuple[Store, Workspace],
-) -> None:
-    store, workspace = loaded
+def _facts(store: Store) -> dict[str, str]:
+    """Pseudonym -> ID-derived sex, as the store holds them."""
     if isinstance(store, EmbeddedStore):
         rows = store.db.execute("SELECT person_id, sex FROM person_id_facts").fetchall()
     else:
@@ -112,7 +122,20 @@ def test_only_id_numbers_derive_facts_and_only_under_pseudonyms(
                 "RETURN p.person_id AS person_id, p.id_sex AS sex"
             ).records
         ]
-    stored = dict(rows)
+    return dict(rows)
+
+
+def test_a_persons_file_without_sex_gets_it_from_the_id_numbers(
+    persons_loaded: tuple[Store, Workspace],
+) -> None:
+    assert _facts(persons_loaded[0]) == dict.fromkeys(_pseudonyms(WOMEN), "F")
+
+
+def test_only_id_numbers_derive_facts_and_only_under_pseudonyms(
+    loaded: tuple[Store, Workspace],
+) -> None:
+    store, workspace = loaded
+    stored = _facts(store)
     assert set(stored) == _pseudonyms(WOMEN + TOWN)  # not OTHERS, not the clear numbers
     women = _pseudonyms(WOMEN)
     assert {stored[p] for p in women} == {"F"}
