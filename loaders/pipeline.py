@@ -9,8 +9,9 @@
    ``Store.apply_reversals`` once the claims are in;
 5. quarantine: the rows not loaded, read again from the file with their reasons.
 
-Only the Store interface touches the store: both engines get the staged rows as Arrow
-streams of record batches, so nothing is held in memory twice. Every row read ends in
+Only the Store interface touches the store: the staged rows are DuckDB relations on the
+connection the store gives for staging; the embedded store inserts them in the engine,
+Neo4j reads them in batches, so nothing is held in memory twice. Every row read ends in
 exactly one of: loaded, reversal netted, exact duplicate skipped, quarantined (with a
 reason, in a CSV beside the store).
 """
@@ -147,9 +148,9 @@ class Loader:
         self.workspace = workspace
         self.pseudonymiser = pseudonymiser
         self.options = options
-        # staged in the workspace's DuckDB (its memory cap and spill folder), on a connection
-        # of its own: rows reach the store only as Arrow streams (the Store interface)
-        self.db = workspace.db().cursor()
+        # staged in the workspace's DuckDB (its memory cap and spill folder), on the
+        # connection the store gives: staged rows reach it as relations (the Store interface)
+        self.db = store.staging(workspace)
 
     @contextmanager
     def _settings(self, **wanted: str) -> Iterator[None]:
@@ -514,7 +515,7 @@ class Loader:
         spec = TABLES[table]
         lineage = table in ("claims", "claim_items")
         select = ", ".join(spec.names) + (", " + self._lineage(report) if lineage else "")
-        rows = self.db.sql(f"SELECT {select}, row_hash FROM {fresh}").to_arrow_reader()
+        rows = self.db.sql(f"SELECT {select}, row_hash FROM {fresh}")
         written = self.store.upsert(table, rows, self.options.progress)
         report.loaded += written
         report.duplicates += count - written
@@ -592,7 +593,7 @@ class Loader:
             f"SELECT claim_id AS reversal_id, original_claim_id AS claim_id, {amounts}, "
             f"{self._lineage(report)}, row_hash FROM {usable}"
         )
-        applied = self.store.apply_reversals(rows.to_arrow_reader())
+        applied = self.store.apply_reversals(rows)
         report.reversals += applied
         report.duplicates += applicable - applied
 

@@ -12,23 +12,30 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import duckdb
 import pandas as pd
 import pyarrow as pa
 
 from graphscan.progress import Progress
 from graphscan.store.communities import leiden_igraph
 
-#: Rows handed to the writing methods: an Arrow table, a stream of Arrow record batches
-#: (what the loaders pass, so a file of millions of rows is never held twice), or pandas.
-Rows = pa.Table | pa.RecordBatchReader | pd.DataFrame
+if TYPE_CHECKING:
+    from graphscan.workspace import Workspace
+
+#: Rows handed to the writing methods: a DuckDB relation on the store's staging
+#: connection (what the loaders pass: the embedded store inserts it without the rows
+#: leaving the engine), an Arrow table or stream of record batches, or pandas.
+Rows = duckdb.DuckDBPyRelation | pa.Table | pa.RecordBatchReader | pd.DataFrame
 
 
 def as_pandas(rows: Rows) -> pd.DataFrame:
     """Any Rows as pandas, for stores that send rows elsewhere batch by batch."""
     if isinstance(rows, pd.DataFrame):
         return rows
+    if isinstance(rows, duckdb.DuckDBPyRelation):
+        return rows.df()
     return (rows.read_all() if isinstance(rows, pa.RecordBatchReader) else rows).to_pandas()
 
 
@@ -37,6 +44,11 @@ class Store(ABC):
     engine: str
 
     # -- writing: used by graphscan.loaders -------------------------------------------
+    def staging(self, workspace: Workspace) -> duckdb.DuckDBPyConnection:
+        """The DuckDB connection the loaders stage a file in (its memory cap and spill
+        folder are the workspace's); relations made on it are Rows for this store."""
+        return workspace.db().cursor()
+
     @abstractmethod
     def known_rows(self, table: str, keys: pa.Table | pd.DataFrame) -> pa.RecordBatchReader:
         """Stored ``key columns + row_hash`` for the given keys: tells an exact re-load

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pandas as pd
@@ -18,6 +18,9 @@ from graphscan.schema import ENTITY_COLUMNS, LINEAGE, TABLES, Table, item_line_n
 from graphscan.sql import read_sql
 from graphscan.store.base import Rows, Store, as_pandas
 from graphscan.workspace import private_dir
+
+if TYPE_CHECKING:
+    from graphscan.workspace import Workspace
 
 _LOADS_DDL = """
 CREATE TABLE IF NOT EXISTS loads (
@@ -66,10 +69,14 @@ def _columns(table: Table) -> list[tuple[str, str]]:
 
 
 def _column_names(rows: Rows) -> list[str]:
-    if isinstance(rows, pd.DataFrame):
+    if isinstance(rows, pd.DataFrame | duckdb.DuckDBPyRelation):
         return list(rows.columns)
     return rows.schema.names
 
+
+#: Compression the bulk insert leaves out (benchmarks/load.py: 1.3 -> 0.6 CPU seconds per
+#: 300,000 claims inserted; the store file about 1.8x as large, docs/loading.md)
+_SLOW_COMPRESSION = "dict_fsst"
 
 #: Entities every new claim implies (the Neo4j store MERGEs the same nodes), from one
 #: pass over the claims just written (``_new``): ``g`` (grouping()) tells the person,
@@ -100,6 +107,7 @@ class EmbeddedStore(Store):
         ``spill_dir``: where DuckDB spills past ``limit_memory``."""
         self.db = db
         self.spill_dir = spill_dir
+        self._cursor: duckdb.DuckDBPyConnection | None = None
         for table in TABLES.values():
             ddl = ", ".join(f"{name} {sql_type}" for name, sql_type in _columns(table))
             self.db.execute(f"CREATE TABLE IF NOT EXISTS {table.name} ({ddl})")
@@ -114,6 +122,12 @@ class EmbeddedStore(Store):
         self._link_claims()
 
     # -- writing ------------------------------------------------------------------
+    def staging(self, workspace: Workspace) -> duckdb.DuckDBPyConnection:
+        """The store's own connection: a staged file is inserted by one INSERT … SELECT,
+        never converted to Arrow and back. Stored rows are read on a cursor of their
+        own (``known_rows``), so a stream of them never blocks the staging queries."""
+        return self.db
+
     def _table(self, name: str) -> Table:
         if name not in TABLES:
             raise StoreError(f"unknown table {name!r}")
@@ -122,17 +136,27 @@ class EmbeddedStore(Store):
     def known_rows(self, table: str, keys: pa.Table | pd.DataFrame) -> pa.RecordBatchReader:
         """A stream: a re-load of millions of rows is never held in memory at once."""
         key = ["row_hash"] if table == "reversals" else list(self._table(table).key)
-        stored = self.db.table(table).set_alias("t")
+        reader = self._reader()
+        stored = reader.table(table).set_alias("t")
         if table in ENTITY_TABLES:
             stored = stored.filter("t.row_hash IS NOT NULL")
-        wanted = self._relation(keys).select(", ".join(key)).set_alias("k")
+        wanted = self._relation(reader, keys).select(", ".join(key)).set_alias("k")
         join = " AND ".join(f"t.{k} = k.{k}" for k in key)
         columns = dict.fromkeys([*key, "row_hash"])
         known = stored.join(wanted, join, how="semi").select(", ".join(columns))
         return known.to_arrow_reader()
 
-    def _relation(self, rows: pa.Table | pd.DataFrame) -> duckdb.DuckDBPyRelation:
-        return self.db.from_df(rows) if isinstance(rows, pd.DataFrame) else self.db.from_arrow(rows)
+    def _reader(self) -> duckdb.DuckDBPyConnection:
+        """The cursor stored rows are streamed from, kept while its streams are read."""
+        if self._cursor is None:
+            self._cursor = self.db.cursor()
+        return self._cursor
+
+    @staticmethod
+    def _relation(
+        db: duckdb.DuckDBPyConnection, rows: pa.Table | pd.DataFrame
+    ) -> duckdb.DuckDBPyRelation:
+        return db.from_df(rows) if isinstance(rows, pd.DataFrame) else db.from_arrow(rows)
 
     def upsert(self, table: str, frame: Rows, progress: Progress | None = None) -> int:
         spec = self._table(table)
@@ -149,6 +173,9 @@ class EmbeddedStore(Store):
         join = " AND ".join(f"f.{k} = t.{k}" for k in spec.key)
         replaces = table in ENTITY_TABLES and "row_hash" in present
         self.db.register("_incoming", frame)
+        # DICT_FSST, DuckDB's default for text, costs more than half of a bulk insert's
+        # CPU on pseudonyms and row hashes (random hex): appended rows are stored plain
+        self.db.execute(f"SET disabled_compression_methods = '{_SLOW_COMPRESSION}'")
         try:
             self.db.execute("BEGIN")
             rows = "_incoming"
@@ -178,6 +205,7 @@ class EmbeddedStore(Store):
             self.db.execute("ROLLBACK")
             raise
         finally:
+            self.db.execute("RESET disabled_compression_methods")
             self.db.unregister("_incoming")
         if table == "claims" and written:
             self._link_claims()
