@@ -81,17 +81,20 @@ CALL () {
   WHERE at IS NULL OR there IS NULL OR left(at, $region_digits) <> left(there, $region_digits)
   RETURN DISTINCT s AS c, 'elsewhere' AS reason
   UNION
+  // sex and birth date: the persons table's, else those read from the ID number at load
   MATCH (p:Person)<-[:BY]-(c:Claim)
-  WHERE ((p.sex IN ['M', 'male', '男'] AND c.diagnosis_code =~ '(?s)(O|C5[345]|N[89]).*')
-      OR (p.sex IN ['F', 'female', '女'] AND c.diagnosis_code =~ '(?s)(N4[012]|C61).*'))
+  WITH p, c, CASE WHEN coalesce(p.sex, '') <> '' THEN p.sex ELSE p.id_sex END AS sex
+  WHERE ((sex IN ['M', 'male', '男'] AND c.diagnosis_code =~ '(?s)(O|C5[345]|N[89]).*')
+      OR (sex IN ['F', 'female', '女'] AND c.diagnosis_code =~ '(?s)(N4[012]|C61).*'))
     AND ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
   RETURN c, 'sex' AS reason
   UNION
   MATCH (p:Person)<-[:BY]-(c:Claim)
-  WHERE p.birth_date IS NOT NULL
+  WITH p, c, coalesce(p.birth_date, p.id_birth_date) AS born
+  WHERE born IS NOT NULL
     AND ((c.diagnosis_code =~ '(?s)O.*'
-          AND NOT date(c.start_time).year - p.birth_date.year IN range(12, 55))
-      OR (c.diagnosis_code =~ '(?s)P.*' AND date(c.start_time).year - p.birth_date.year > 1))
+          AND NOT date(c.start_time).year - born.year IN range(12, 55))
+      OR (c.diagnosis_code =~ '(?s)P.*' AND date(c.start_time).year - born.year > 1))
     AND ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
   RETURN c, 'age' AS reason
 }

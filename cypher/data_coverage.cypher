@@ -20,10 +20,11 @@ CALL () {
     count(p.birth_date) AS birth_date, count(p.death_date) AS death_date,
     sum(CASE WHEN coalesce(p.region_code, '') <> '' THEN 1 ELSE 0 END) AS region_code,
     sum(CASE WHEN coalesce(p.address_key, '') <> '' THEN 1 ELSE 0 END) AS address_key,
-    sum(CASE WHEN coalesce(p.phone_key, '') <> '' THEN 1 ELSE 0 END) AS phone_key
+    sum(CASE WHEN coalesce(p.phone_key, '') <> '' THEN 1 ELSE 0 END) AS phone_key,
+    count(p.id_sex) AS id_facts
   UNWIND [['sex', sex], ['birth_date', birth_date], ['death_date', death_date],
           ['region_code', region_code], ['address_key', address_key],
-          ['phone_key', phone_key]] AS cell
+          ['phone_key', phone_key], ['id_facts', id_facts]] AS cell
   RETURN 'persons' AS source, '' AS kind, cell[0] AS field, n AS rows, cell[1] AS filled
   UNION ALL
   OPTIONAL MATCH (v:Provider) WHERE v.listed OR EXISTS { (v)<-[:AT]-(:Claim) }

@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 
 from graphscan.errors import InputError
 from graphscan.i18n import t
-from graphscan.loaders import identifiers
+from graphscan.loaders import identifiers, resident_id
 from graphscan.loaders.headers import ColumnMap, map_headers
 from graphscan.loaders.parse import INEXACT_ID, Window, parse_sql, problem_sql
 from graphscan.loaders.report import FileReport, LoadReport, reason_text
@@ -233,6 +233,7 @@ class Loader:
                 fresh, count = self._classify(columns.table, report)
                 step()
                 self._write(columns.table, fresh, count, report)
+                self._record_id_facts(columns)
                 if columns.table == "claims":
                     self._net_reversals(report)
                 step()
@@ -299,7 +300,7 @@ class Loader:
             self.db.execute(f"DROP VIEW IF EXISTS {name}")
         for name in _TABLES:
             self.db.execute(f"DROP TABLE IF EXISTS {name}")
-        for name in ("_load_map", "_load_incoming"):
+        for name in ("_load_map", "_load_id_facts", "_load_incoming"):
             self.db.unregister(name)
 
     # -- 1. pseudonymise -------------------------------------------------------------------
@@ -325,6 +326,29 @@ class Loader:
         # registered, not copied: clear ids stay in this process's memory, never in a
         # DuckDB table that could spill to the workspace
         self.db.register("_load_map", pa.table({"clear": clear, "pseudonym": pseudonyms}))
+        if "person_id" in columns.sources:
+            self._id_facts(texts, pseudonyms)
+
+    def _id_facts(self, texts: list[str], pseudonyms: pa.Array) -> None:
+        """``_load_id_facts`` (pseudonym, sex, birth_date) of the values that are resident
+        ID numbers (loaders/resident_id.py): read from the clear text here, kept only
+        under the pseudonym. Values of the file's other personal columns come along and
+        are dropped by the join on person_id in :meth:`_record_id_facts`."""
+        found = [
+            (p, f)
+            for p, f in zip(pseudonyms.to_pylist(), map(resident_id.facts, texts), strict=True)
+            if f
+        ]
+        self.db.register(
+            "_load_id_facts",
+            pa.table(
+                {
+                    "pseudonym": pa.array([p for p, _ in found], pa.string()),
+                    "sex": pa.array([f[0] for _, f in found], pa.string()),
+                    "birth_date": pa.array([f[1] for _, f in found], pa.date32()),
+                }
+            ),
+        )
 
     # -- 2. parse --------------------------------------------------------------------------
     def _raw(self, scan: Scan, columns: ColumnMap) -> str:
@@ -494,6 +518,25 @@ class Loader:
         written = self.store.upsert(table, rows, self.options.progress)
         report.loaded += written
         report.duplicates += count - written
+
+    def _record_id_facts(self, columns: ColumnMap) -> None:
+        """The ID-derived facts of the persons this file's good rows name, to the store
+        (apart from the persons table: they are rows of no file). A birth date after the
+        person's first claim here (or, in a persons file, after the plausible window)
+        says the number is no ID number after all."""
+        table = columns.table
+        if table not in ("claims", "persons") or "person_id" not in columns.sources:
+            return
+        seen = "CAST(start_time AS DATE)" if table == "claims" else "CAST(? AS DATE)"
+        rows = self.db.sql(
+            "SELECT f.pseudonym AS person_id, f.sex, f.birth_date FROM _load_id_facts f "
+            f"JOIN (SELECT person_id, min({seen}) AS seen FROM _load_rows "
+            "WHERE problem_check IS NULL GROUP BY person_id) r ON r.person_id = f.pseudonym "
+            "WHERE f.birth_date <= r.seen ORDER BY person_id",
+            params=[] if table == "claims" else [self.options.window.last],
+        ).to_arrow_table()
+        if rows.num_rows:
+            self.store.record_id_facts(rows)
 
     def _net_reversals(self, report: FileReport) -> None:
         """Reversals are applied once the whole file is stored, so that a reversal finds

@@ -5,13 +5,14 @@ graphscan/sql/, so a new projection without a twin in cypher/ fails here."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from embedded_store import embedded_store
 
@@ -257,6 +258,20 @@ def stores(neo4j_store: Neo4jStore, tmp_path: Path) -> tuple[EmbeddedStore, Neo4
     for table, frame in city().items():
         for store in (embedded, neo4j_store):
             store.upsert(table, frame)
+    # persons without sex (every fifth) or birth date (every eleventh) in the table, and
+    # one known from claims only, with sex and birth date read from ID numbers
+    facts = pa.table(
+        {
+            "person_id": ["p04", "p09", "p11", "p22", "p24", "nobody"],
+            "sex": ["F", "M", "F", "M", "M", "F"],
+            "birth_date": pa.array(
+                [date(1950, 5, 1), date(2024, 1, 1), date(1960, 1, 1)] + [date(1990, 2, 3)] * 3,
+                pa.date32(),
+            ),
+        }
+    )
+    for store in (embedded, neo4j_store):
+        store.record_id_facts(facts)
     neo4j_store.record_load({"load_id": "L1", "source_file": "claims.csv", "report": {}})
     for store in (embedded, neo4j_store):  # two loads with their key fingerprints
         for day, key in ((2, "b0b0b0b0b0b0"), (1, "a1a1a1a1a1a1")):

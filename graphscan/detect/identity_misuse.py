@@ -99,13 +99,24 @@ class IdentityMisuse(Detector):
             lost.append(("end_time", "no discharge dates: overlapping stays not found"))
         if not coverage.share("claims", "diagnosis_code"):
             lost.append(("diagnosis_code", "not recorded: no sex or age checks"))
-        for column, check in (
-            ("sex", "sex-specific diagnoses not checked"),
-            ("birth_date", "age-specific diagnoses not checked"),
-            ("death_date", "claims after death not found"),
+        missing = [
+            c for c in ("sex", "birth_date", "death_date") if not coverage.share("persons", c)
+        ]
+        from_ids = coverage.share("persons", "id_facts") > 0
+        if from_ids and len(missing) == 3:
+            # no persons table (or an empty one): the ID numbers still tell sex and age
+            lost.append(
+                ("persons", "persons table missing: sex and age from the ID numbers, no deaths")
+            )
+            return lost
+        for column, check, fallback in (
+            ("sex", "sex-specific diagnoses not checked", "sex from the ID numbers"),
+            ("birth_date", "age-specific diagnoses not checked", "age from the ID numbers"),
+            ("death_date", "claims after death not found", None),
         ):
-            if not coverage.share("persons", column):
-                lost.append((f"persons.{column}", f"not recorded: {check}"))
+            if column in missing:
+                why = fallback if from_ids and fallback else check
+                lost.append((f"persons.{column}", f"not recorded: {why}"))
         return lost
 
     def read(self, store: Store, window: Window) -> Frames:

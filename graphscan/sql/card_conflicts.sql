@@ -16,6 +16,8 @@
 --   sex          a sex-specific diagnosis (pregnancy O*, prostate N40-N42/C61 for women;
 --                cervix/uterus C53-C55, N80-N98 for men) that contradicts the holder
 --   age          pregnancy (O*) outside ages 12-55, perinatal (P*) over age 1
+--   (sex and age: the persons table's, else those read from the holder's resident ID
+--   number at load, person_id_facts)
 -- Parameters: $since, $until (TIMESTAMP or NULL), $region_digits (INTEGER)
 -- Output columns:
 --   claim_id, card_id (person_id when missing), person_id, provider_id,
@@ -78,6 +80,13 @@ WITH c AS (
 ), provider_far AS (
     SELECT provider_id, sum(far_inside) AS far_inside, sum(far_activity) AS far_activity
     FROM far_volume GROUP BY provider_id
+), holders AS (
+    -- sex and birth date from the persons table, else read from the resident ID number
+    -- at load (person_id_facts); deaths only the persons table knows
+    SELECT coalesce(p.person_id, f.person_id) AS person_id,
+           coalesce(nullif(p.sex, ''), f.sex) AS sex,
+           coalesce(p.birth_date, f.birth_date) AS birth_date
+    FROM persons p FULL JOIN person_id_facts f ON f.person_id = p.person_id
 ), stays AS (
     SELECT claim_id, person_id, provider_id, start_time, end_time FROM c
     WHERE kind = 'inpatient' AND end_time IS NOT NULL
@@ -106,14 +115,14 @@ WITH c AS (
               <> left(provider_region(c.provider_id, y.region_code), $region_digits))
     UNION
     SELECT c.claim_id, 'sex' AS reason
-    FROM c JOIN persons p ON p.person_id = c.person_id
+    FROM c JOIN holders p ON p.person_id = c.person_id
     WHERE (p.sex IN ('M', 'male', '男')
            AND regexp_matches(c.diagnosis_code, '^(O|C5[345]|N[89])'))
        OR (p.sex IN ('F', 'female', '女')
            AND regexp_matches(c.diagnosis_code, '^(N4[012]|C61)'))
     UNION
     SELECT c.claim_id, 'age' AS reason
-    FROM c JOIN persons p ON p.person_id = c.person_id
+    FROM c JOIN holders p ON p.person_id = c.person_id
     WHERE (regexp_matches(c.diagnosis_code, '^O')
            AND date_diff('year', p.birth_date, CAST(c.start_time AS DATE)) NOT BETWEEN 12 AND 55)
        OR (regexp_matches(c.diagnosis_code, '^P')

@@ -7,7 +7,9 @@
 --   source   VARCHAR, 'claims', 'claim_items', 'persons', 'providers' or 'doctors'
 --            (a table that was not loaded has rows 0)
 --   kind     VARCHAR, the claim kind for claims ('' for the other tables)
---   field    VARCHAR, the optional column ('*' for the row count itself)
+--   field    VARCHAR, the optional column ('*' for the row count itself; for persons
+--            'id_facts': persons whose sex and birth date were read from their resident
+--            ID number at load, person_id_facts)
 --   rows     BIGINT, rows of the source (and kind)
 --   filled   BIGINT, of them with a non-empty value in the column
 -- Order: source, kind, field
@@ -24,7 +26,9 @@ WITH c AS (
     SELECT count(*) AS n, count(nullif(sex, '')) AS sex, count(birth_date) AS birth_date,
            count(death_date) AS death_date, count(nullif(region_code, '')) AS region_code,
            count(nullif(address_key, '')) AS address_key,
-           count(nullif(phone_key, '')) AS phone_key
+           count(nullif(phone_key, '')) AS phone_key,
+           (SELECT count(*) FROM person_id_facts
+            WHERE person_id IN (SELECT person_id FROM persons)) AS id_facts
     FROM persons
 ), places AS (
     SELECT count(*) AS n, count(nullif(region_code, '')) AS region_code,
@@ -39,7 +43,8 @@ WITH c AS (
     SELECT 'persons', '', col.field, n, col.filled
     FROM people, LATERAL (VALUES ('sex', sex), ('birth_date', birth_date),
         ('death_date', death_date), ('region_code', region_code),
-        ('address_key', address_key), ('phone_key', phone_key)) AS col(field, filled)
+        ('address_key', address_key), ('phone_key', phone_key), ('id_facts', id_facts))
+        AS col(field, filled)
     UNION ALL
     SELECT 'providers', '', col.field, n, col.filled
     FROM places, LATERAL (VALUES ('region_code', region_code), ('kind', kind))

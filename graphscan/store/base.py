@@ -57,6 +57,13 @@ class Store(ABC):
         reversal already recorded (same ``row_hash``) is skipped. Returns rows applied."""
 
     @abstractmethod
+    def record_id_facts(self, rows: pa.Table) -> None:
+        """Record ``person_id`` (pseudonym), ``sex`` and ``birth_date`` read from persons'
+        resident ID numbers (graphscan.loaders.resident_id), apart from the persons table:
+        they are rows of no file, so the load reconciliation never counts them. A person
+        already recorded keeps the first facts (an ID number is one person's)."""
+
+    @abstractmethod
     def record_load(self, record: Mapping[str, Any]) -> None:
         """Append one line to the load history shown by ``graphscan status``."""
 

@@ -42,6 +42,12 @@ _LINKS_PROBE = "graphscan claim links: claim, person, card, doctor, provider, op
 #: doctors and operators, then sit in a few row groups instead of all over the table.
 _CLAIMS_ORDER = ("provider_id", "start_time")
 
+#: Sex and birth date read from resident ID numbers at load (graphscan.loaders.resident_id)
+_ID_FACTS_DDL = (
+    "CREATE TABLE IF NOT EXISTS person_id_facts "
+    "(person_id VARCHAR PRIMARY KEY, sex VARCHAR, birth_date DATE)"
+)
+
 _REVERSALS_DDL = """
 CREATE TABLE IF NOT EXISTS reversals (
     reversal_id VARCHAR, claim_id VARCHAR, total_amount DECIMAL(18,2),
@@ -111,6 +117,7 @@ class EmbeddedStore(Store):
         )
         self.db.execute(_LOADS_DDL)
         self.db.execute(_REVERSALS_DDL)
+        self.db.execute(_ID_FACTS_DDL)
         self.db.execute(read_sql("macros"))
         self._link_claims()
 
@@ -279,6 +286,16 @@ class EmbeddedStore(Store):
 
     def _count(self, table: str) -> int:
         return self.db.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+
+    def record_id_facts(self, rows: pa.Table) -> None:
+        self.db.register("_id_facts", rows)
+        try:
+            self.db.execute(
+                "INSERT INTO person_id_facts SELECT person_id, sex, birth_date FROM _id_facts "
+                "ON CONFLICT DO NOTHING"
+            )
+        finally:
+            self.db.unregister("_id_facts")
 
     def record_load(self, record: Mapping[str, Any]) -> None:
         self.db.execute(

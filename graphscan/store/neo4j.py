@@ -241,6 +241,15 @@ class Neo4jStore(Store):
             written += self._tx("apply_reversals", {"rows": rows}, True)[0]["written"]
         return written
 
+    def record_id_facts(self, rows: pa.Table) -> None:
+        facts = as_pandas(rows)
+        for start in range(0, len(facts), self.batch_size):
+            self._tx(
+                "record_id_facts",
+                {"rows": _graph_rows(facts.iloc[start : start + self.batch_size])},
+                True,
+            )
+
     def record_load(self, record: Mapping[str, Any]) -> None:
         params = {
             "load_id": record["load_id"],
