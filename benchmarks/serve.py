@@ -9,7 +9,10 @@ The city is generated and loaded once (cached in benchmarks/.cache, shared with 
 benchmark); the queue's cases are written into a copy of its workspace, so the cached one
 is left as it was. Each figure is the median and the slowest of several requests to a
 real `graphscan serve` on 127.0.0.1, the workspace already open (the first, cold request
-is printed apart).
+is printed apart). Before the server starts, the same expansion is timed in process on
+the store, beside DuckDB's own floor for the same rows: a filter on the provider (what
+zone maps give on its own) and a point lookup through an ART index built for the
+occasion (dropped again before the server opens the copy).
 """
 
 from __future__ import annotations
@@ -25,8 +28,14 @@ import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
 
 from benchmarks.city import city, use_bench_key
+
+if TYPE_CHECKING:
+    from graphscan.workspace import Workspace
 
 CASES = 10_000
 TARGET_CLAIMS = 5_000
@@ -90,6 +99,49 @@ def measure(url: str, token: str, label: str, path: str) -> dict:
     return body
 
 
+def in_process(label: str, run: object) -> float:
+    """Median of RUNS calls of ``run``, printed like measure()'s figures."""
+    times = []
+    for _ in range(RUNS):
+        began = time.perf_counter()
+        rows = run()  # type: ignore[operator]
+        times.append(time.perf_counter() - began)
+    print(
+        f"  {label:<48} median {statistics.median(times) * 1000:7.1f} ms   "
+        f"slowest {max(times) * 1000:7.1f} ms   ({len(rows):,} rows)",
+        flush=True,
+    )
+    return statistics.median(times)
+
+
+def floors(ws: Workspace, provider: str) -> None:
+    """The provider's expansion as the store does it, and what DuckDB itself takes to
+    hand back the same claim rows, measured in the same run on the same file."""
+    from graphscan.store import open_store
+
+    began = time.perf_counter()
+    store = open_store(None, ws)  # links the claims if the cached city predates claim_links
+    print(f"store opened (claim links brought up to date) in {time.perf_counter() - began:.1f}s")
+    db = ws.db()
+    print(f"the provider's claims in process (DuckDB {duckdb.__version__}):")
+    in_process("graphscan store.neighbourhood(hops=1)", lambda: store.neighbourhood(provider, 1))
+    query = "SELECT * FROM claims WHERE provider_id = ?"
+    in_process(
+        "DuckDB: filter provider_id = ? (zone maps)", lambda: db.execute(query, [provider]).df()
+    )
+    began = time.perf_counter()
+    db.execute("CREATE INDEX bench_provider ON claims (provider_id)")
+    print(f"  (ART index on provider_id built in {time.perf_counter() - began:.1f}s)")
+    db.execute("SET index_scan_max_count = 1000000")
+    plan = db.execute("EXPLAIN ANALYZE " + query, [provider]).fetchall()[0][1]
+    assert "Index Scan" in plan, "DuckDB did not use the index"
+    try:
+        in_process("DuckDB: ART index point lookup", lambda: db.execute(query, [provider]).df())
+    finally:
+        db.execute("RESET index_scan_max_count")
+        db.execute("DROP INDEX bench_provider")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--persons", type=int, default=700_000)
@@ -129,6 +181,7 @@ def main() -> None:
         "WHERE m.case_id = ? AND p.name IS NOT NULL",
         [f"GS-b{CASES // 3:07d}"],
     ).fetchall()
+    floors(ws, provider)
     ws.close()
 
     url = f"http://127.0.0.1:{args.port}"

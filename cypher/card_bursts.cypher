@@ -1,9 +1,7 @@
 // Twin of graphscan/sql/card_bursts.sql: same parameters ($since, $until, $gap_minutes,
-// $min_bursts, $max_burst_cards, $stranger_bursts, $min_strangers), columns and order. Each venue's swipes in (start_time, claim_id) order; a
-// burst opens where the previous swipe is more than $gap_minutes earlier (to the
-// nanosecond), and burst k spans from its opening swipe to the next one. The burst logic
-// is pharmacy_bursts of graphscan/sql/macros.sql; its windows become group-collect-unwind
-// steps here, as in card_burst_sizes.cypher and card_roaming.cypher.
+// $min_bursts, $max_burst_cards, $stranger_bursts, $min_strangers), columns and order.
+// Each venue's swipes in (start_time, claim_id) order, cut into bursts by the one burst
+// rule (fragment_pharmacy_bursts.cypher, the twin of pharmacy_bursts in macros.sql).
 MATCH (c:Claim {kind: 'pharmacy'})
 WHERE ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
 WITH DISTINCT c.provider_id AS provider_id, coalesce(c.operator_id, '') AS operator_id
@@ -13,16 +11,9 @@ WITH provider_id, operator_id, COLLECT {
     AND ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
   RETURN c ORDER BY c.start_time, c.claim_id
 } AS swipes
-WITH provider_id, operator_id, swipes, [i IN range(0, size(swipes) - 1) WHERE i = 0 OR NOT (
-    duration.inSeconds(swipes[i - 1].start_time, swipes[i].start_time).seconds
-      < 60 * $gap_minutes
-    OR (duration.inSeconds(swipes[i - 1].start_time, swipes[i].start_time).seconds
-          = 60 * $gap_minutes
-        AND duration.inSeconds(swipes[i - 1].start_time, swipes[i].start_time)
-          .nanosecondsOfSecond = 0))] AS opens
-UNWIND range(0, size(opens) - 1) AS k
-UNWIND swipes[opens[k]..coalesce(opens[k + 1], size(swipes))] AS c
-WITH provider_id, operator_id, k + 1 AS burst, c, coalesce(c.card_id, c.person_id) AS card_id
+WITH null AS kept, provider_id, operator_id, swipes
+// include: fragment_pharmacy_bursts
+WITH provider_id, operator_id, burst, c, coalesce(c.card_id, c.person_id) AS card_id
 WITH provider_id, operator_id, card_id, count(DISTINCT burst) AS card_bursts,
   collect({burst: burst, c: c}) AS rows
 UNWIND rows AS r

@@ -56,13 +56,7 @@ CALL () {
   MATCH (s:Claim {kind: 'inpatient'})
   WHERE s.end_time IS NOT NULL
     AND ($since IS NULL OR s.start_time >= $since) AND ($until IS NULL OR s.start_time <= $until)
-  WITH s, coalesce(s.card_id, s.person_id) AS card
-  CALL (card) {
-    MATCH (c:Claim {card_id: card}) RETURN c
-    UNION
-    MATCH (c:Claim {person_id: card}) WHERE c.card_id IS NULL RETURN c
-  }
-  WITH s, c
+  MATCH (c:Claim {person_id: s.person_id})
   WHERE c.kind = 'inpatient' AND c.provider_id <> s.provider_id
     AND c.start_time > s.start_time + duration({days: 1})
     AND c.start_time < s.end_time - duration({days: 1})

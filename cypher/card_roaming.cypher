@@ -1,7 +1,7 @@
 // Twin of graphscan/sql/card_roaming.sql: same parameters ($since, $until, $gap_minutes,
 // $min_bursts, $region_digits), columns and order. Far swipes screen the travellers; bursts
-// (as in card_bursts.cypher, cut per calendar day) only on the counter-days where two or
-// more of them were swiped far from home.
+// (the one burst rule, fragment_pharmacy_bursts.cypher, over each counter's calendar day)
+// only on the counter-days where two or more of them were swiped far from home.
 MATCH (c:Claim {kind: 'pharmacy'})
 WHERE ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
 OPTIONAL MATCH (h:Person {person_id: c.person_id})
@@ -23,17 +23,9 @@ WITH screened, provider_id, operator_id, day, COLLECT {
     AND ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
   RETURN c ORDER BY c.start_time, c.claim_id
 } AS swipes
-WITH screened, provider_id, operator_id, day, swipes,
-  [i IN range(0, size(swipes) - 1) WHERE i = 0 OR NOT (
-    duration.inSeconds(swipes[i - 1].start_time, swipes[i].start_time).seconds
-      < 60 * $gap_minutes
-    OR (duration.inSeconds(swipes[i - 1].start_time, swipes[i].start_time).seconds
-          = 60 * $gap_minutes
-        AND duration.inSeconds(swipes[i - 1].start_time, swipes[i].start_time)
-          .nanosecondsOfSecond = 0))] AS opens
-UNWIND range(0, size(opens) - 1) AS k
-UNWIND swipes[opens[k]..coalesce(opens[k + 1], size(swipes))] AS c
-WITH screened, provider_id, operator_id, day, k + 1 AS burst, c,
+WITH {screened: screened, day: day} AS kept, provider_id, operator_id, swipes
+// include: fragment_pharmacy_bursts
+WITH kept.screened AS screened, provider_id, operator_id, kept.day AS day, burst, c,
   coalesce(c.card_id, c.person_id) AS card_id
 WITH screened, provider_id, operator_id, day, burst, count(DISTINCT card_id) AS burst_cards,
   collect({c: c, card_id: card_id}) AS rows

@@ -1,6 +1,6 @@
 // Twin of graphscan/sql/data_coverage.sql: same parameters ($since, $until), columns and
 // order. Persons and providers counted as the embedded tables hold them (listed or named
-// by a claim).
+// by a claim), doctors too.
 CALL () {
   MATCH (c:Claim)
   WHERE ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
@@ -36,6 +36,12 @@ CALL () {
   OPTIONAL MATCH (i:ClaimItem)
   WITH count(i) AS n
   RETURN 'claim_items' AS source, '' AS kind, '*' AS field, n AS rows, n AS filled
+  UNION ALL
+  OPTIONAL MATCH (d:Doctor)
+  WITH count(d) AS n,
+    sum(CASE WHEN coalesce(d.provider_id, '') <> '' THEN 1 ELSE 0 END) AS provider_id
+  RETURN 'doctors' AS source, '' AS kind, 'provider_id' AS field, n AS rows,
+    provider_id AS filled
 }
 RETURN source, kind, field, rows, filled
 ORDER BY source, kind, field

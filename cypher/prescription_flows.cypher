@@ -1,8 +1,9 @@
 // Twin of graphscan/sql/prescription_flows.sql: same parameters ($since, $until,
-// $high_value), columns and order. A purchase naming no doctor takes the doctor of the
+// $high_value, $region_digits), columns and order. A purchase naming no doctor takes the doctor of the
 // person's latest outpatient visit on the same or the previous day, at or before it; a
 // prescription's institution is the doctor's listed one, else where the doctor treats
-// most. Amounts are integer fen, compared in yuan as DuckDB compares a DECIMAL with a
+// most. Regions as provider_region in macros.sql (the providers table, else the county
+// in the national code). Amounts are integer fen, compared in yuan as DuckDB compares a DECIMAL with a
 // DOUBLE; a purchase with item lines is valued by its drug lines.
 MATCH (c:Claim {kind: 'pharmacy'})
 WHERE ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
@@ -36,13 +37,25 @@ WITH institution_id, doctor_id, pharmacy_id, person_id,
   sum(CASE WHEN high THEN c.total_cents END) AS hv_cents,
   count(CASE WHEN high AND named THEN 1 END) AS prescribed,
   count(CASE WHEN high AND by_items THEN 1 END) AS by_items
-WITH institution_id, doctor_id, pharmacy_id, count(*) AS patients,
+OPTIONAL MATCH (f:Provider {provider_id: pharmacy_id})
+OPTIONAL MATCH (p:Person {person_id: person_id})
+WITH institution_id, doctor_id, pharmacy_id, person_id, hv_claims, hv_cents, prescribed,
+  by_items, p, coalesce(CASE WHEN f.region_code <> '' THEN f.region_code END,
+    CASE WHEN pharmacy_id =~ '[HP][0-9]{6}.*' THEN substring(pharmacy_id, 1, 6) END)
+    AS pharmacy_region
+WITH institution_id, doctor_id, pharmacy_id, person_id, hv_claims, hv_cents, prescribed,
+  by_items, pharmacy_region,
+  left(p.region_code, $region_digits) = left(pharmacy_region, $region_digits) AS home
+WITH institution_id, doctor_id, pharmacy_id, pharmacy_region, count(*) AS patients,
   count(CASE WHEN hv_claims > 0 THEN 1 END) AS hv_patients, sum(hv_claims) AS hv_claims,
   count(CASE WHEN hv_claims >= 2 THEN 1 END) AS repeat_patients, sum(hv_cents) AS hv_cents,
-  sum(prescribed) AS prescribed, sum(by_items) AS by_items
+  sum(prescribed) AS prescribed, sum(by_items) AS by_items,
+  count(CASE WHEN home THEN 1 END) AS home_patients,
+  count(CASE WHEN home AND hv_claims > 0 THEN 1 END) AS hv_home
 OPTIONAL MATCH (i:Provider {provider_id: institution_id})
-OPTIONAL MATCH (f:Provider {provider_id: pharmacy_id})
-RETURN institution_id, doctor_id, pharmacy_id, i.region_code AS institution_region,
-  f.region_code AS pharmacy_region, patients, hv_patients, hv_claims, repeat_patients,
-  hv_cents / 100.0 AS hv_amount, prescribed, by_items
+RETURN institution_id, doctor_id, pharmacy_id,
+  coalesce(CASE WHEN i.region_code <> '' THEN i.region_code END,
+    CASE WHEN institution_id =~ '[HP][0-9]{6}.*' THEN substring(institution_id, 1, 6) END)
+    AS institution_region, pharmacy_region, patients, hv_patients, hv_claims, repeat_patients,
+  hv_cents / 100.0 AS hv_amount, prescribed, by_items, home_patients, hv_home
 ORDER BY institution_id, doctor_id, pharmacy_id

@@ -14,7 +14,9 @@ import pytest
 from embedded_store import embedded_store
 
 from graphscan.detect import scan
-from graphscan.detect.engines.wave_windows import Season, waves
+from graphscan.detect.engines.cooccurrence import Group
+from graphscan.detect.engines.wave_windows import Season, Wave, waves
+from graphscan.detect.group_hospitalisation import GroupHospitalisation
 from graphscan.store.embedded import EmbeddedStore
 from graphscan.workspace import Workspace
 
@@ -146,19 +148,20 @@ CAMPAIGN = [f"E{i:02d}" for i in range(45)]
 SECOND_EYE = CAMPAIGN[:14]
 
 
-def _campaign_city() -> dict[str, pd.DataFrame]:
+def _campaign_city(
+    buses: tuple[int, ...] = (150, 157, 168), second_eye: list[str] = SECOND_EYE
+) -> dict[str, pd.DataFrame]:
     """The hospital city, and a free cataract-surgery campaign at H: 45 elderly villagers
     bused in on three days within three weeks, each admitted once for H25.9 with the
-    same package bill; 14 come back 14-42 days later for the second eye. Then two
-    campaign villagers come back the next winter for something else."""
+    same package bill; 14 (``second_eye``) come back 14-42 days later for the second
+    eye. Then two campaign villagers come back the next winter for something else."""
     frames = _hospital_city()
     rng = np.random.default_rng(5)
     rows = frames["claims"].to_dict("records")
-    buses = (150, 157, 168)
     first = {p: buses[i % 3] for i, p in enumerate(CAMPAIGN)}
     for person in CAMPAIGN:
         _stay(rows, person, "H", first[person], 4200 + float(rng.uniform(0, 150)), 2, "H25.9")
-    for person in SECOND_EYE:
+    for person in second_eye:
         day = first[person] + int(rng.integers(14, 43))
         _stay(rows, person, "H", day, 4200 + float(rng.uniform(0, 150)), 2, "H25.9")
     for person in CAMPAIGN[:2]:
@@ -197,6 +200,35 @@ def test_a_cataract_campaign_is_not_a_ring(tmp_path: Path, persons: bool) -> Non
         lost = dict(ring.method["lost_signals"])
         assert "households not recognised" in lost["persons.address_key"]
         assert "no recruiter phones" in lost["persons.phone_key"]
+
+
+def test_the_second_eyes_of_a_campaigns_last_bus_are_still_the_campaign(tmp_path: Path) -> None:
+    """Buses nine days apart; most of the last bus come back for the second eye, so the
+    last bus alone holds fewer people treated once than second-eye villagers: the
+    campaign is the whole three weeks, not the last bus's week."""
+    last_bus = CAMPAIGN[2::3]
+    frames = _campaign_city(buses=(150, 159, 168), second_eye=last_bus[:11])
+    rings = scan(_store(tmp_path / "ws", frames), patterns=["group_hospitalisation"])
+    assert [r.member_ids("person") & set(CAMPAIGN) for r in rings] == [set()]
+
+
+def test_a_villagers_own_illness_during_the_second_eyes_is_not_a_second_round(
+    tmp_path: Path,
+) -> None:
+    """One villager of the campaign's last bus is admitted with a cold in the week the
+    second eyes come back: their stay is their own, the group is still the campaign."""
+    last_bus = CAMPAIGN[2::3]
+    frames = _campaign_city(buses=(150, 159, 168), second_eye=last_bus[:11])
+    rows = frames["claims"].to_dict("records")
+    cold = last_bus[12]
+    _stay(rows, cold, "H", 168 + 30, 1700.0, 3, "J06.9")
+    for i, row in enumerate(rows):
+        row["claim_id"] = f"C{i:05d}"
+    rings = scan(
+        _store(tmp_path / "ws", {**frames, "claims": pd.DataFrame(rows)}),
+        patterns=["group_hospitalisation"],
+    )
+    assert [r.member_ids("person") & set(CAMPAIGN) for r in rings] == [set()]
 
 
 def test_the_same_campaign_people_back_again_and_again_are_a_ring(tmp_path: Path) -> None:
@@ -341,3 +373,31 @@ def test_borrowed_cards_spread_over_the_cashiers_are_one_ring(tmp_path: Path) ->
     assert ring.member_ids("institution") == {"H"}
     assert ring.member_ids("operator") == set()
     assert ring.member_ids("person") == set(far)
+
+
+def test_without_diagnoses_one_wave_recruits_are_look_alikes_by_stay_and_bill() -> None:
+    """A ring of three admitted on days 100 and 200 (8 days, 5,000 yuan) and six more who
+    came once in those waves with the same stay and bill; the institution's other stays are
+    short and cheap; no stay carries a diagnosis: stay and bill alone attach the six."""
+    ring, alike = ["A", "B", "C"], [f"L{i}" for i in range(6)]
+    stays = [(p, d, 5000.0, 8) for p in ring for d in (100, 200)]
+    stays += [(p, (100, 200)[i % 2] + i % 3, 5050.0, 8) for i, p in enumerate(alike)]
+    stays += [(f"X{i}", 7 * i, 1000.0, 3) for i in range(50)]
+    rows = pd.DataFrame(
+        {
+            "claim_id": [f"C{i}" for i in range(len(stays))],
+            "person_id": [p for p, *_ in stays],
+            "card_id": [p for p, *_ in stays],
+            "day": [d for _, d, *_ in stays],
+            "diagnosis_code": None,
+            "total_amount": [a for *_, a, _ in stays],
+            "stay_days": [n for *_, n in stays],
+            "address_key": None,
+            "phone_key": None,
+        }
+    )
+    group = Group("H", ring, [Wave(100, 100, ring), Wave(200, 200, ring)], 3, [], 2, 0.01, 1, 3)
+    evidence = rows[rows["person_id"].isin(ring)]
+    contacts = pd.DataFrame({"phone_key": None, "address_key": None}, index=ring)
+    found, crowd, *_ = GroupHospitalisation()._once(rows, group, evidence, contacts)
+    assert set(found["person_id"]) == set(alike) and crowd == len(alike)

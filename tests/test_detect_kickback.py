@@ -97,17 +97,25 @@ def _kickback_city(prescribed_share: float = 0.2) -> dict[str, pd.DataFrame]:
     return {"claims": claims, "claim_items": items, "providers": providers, "doctors": doctors}
 
 
+def _homes(city: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The city with a persons table: the far town's patients live there, everyone else
+    in the hospital's town."""
+    people = sorted(set(city["claims"]["person_id"]))
+    region = [OTHER_TOWN if p in FAR_TOWN else TOWN for p in people]
+    return city | {"persons": pd.DataFrame({"person_id": people, "region_code": region})}
+
+
 def _store(path: Path, frames: dict[str, pd.DataFrame], *skip: str) -> EmbeddedStore:
     store = embedded_store(Workspace.open(path))
-    for table in ("providers", "doctors", "claims", "claim_items"):
-        if table not in skip:
+    for table in ("persons", "providers", "doctors", "claims", "claim_items"):
+        if table in frames and table not in skip:
             store.upsert(table, frames[table])
     return store
 
 
 @pytest.fixture(scope="module")
 def city() -> dict[str, pd.DataFrame]:
-    return _kickback_city()
+    return _homes(_kickback_city())
 
 
 def _only_ring(store: EmbeddedStore) -> object:
@@ -141,7 +149,9 @@ def test_chronic_refills_at_the_door_and_far_town_patients_are_not_rings(
     patients buy at home after seeing any of the doctors."""
     store = _store(tmp_path / "ws", city)
     flows = Kickback().catchment(
-        store.projection("prescription_flows", since=None, until=None, high_value=1000.0)
+        store.projection(
+            "prescription_flows", since=None, until=None, high_value=1000.0, region_digits=9
+        )
     )
     door = flows[(flows["doctor_id"] == SPECIALIST) & (flows["pharmacy_id"] == "P1")]
     assert (door["hv_patients"] == len(CHRONIC)).all()
@@ -171,6 +181,7 @@ def test_without_claim_items_or_doctors_table(
     assert ring.member_ids("person") == set(RING)
     lost = dict(ring.method["lost_signals"])
     assert "high value from claim totals" in lost["claim_items"]
+    assert "where its doctor treats most" in lost["doctors"]
 
 
 def test_only_visits_say_who_sent_the_patients(tmp_path: Path) -> None:
@@ -181,11 +192,70 @@ def test_only_visits_say_who_sent_the_patients(tmp_path: Path) -> None:
     assert ring.method["attributed_by_visit"] == len(pd.DataFrame(ring.claim_ids)) // 2
 
 
+def test_without_any_doctor_the_high_value_patients_are_tested_against_ordinary_ones(
+    city: dict[str, pd.DataFrame], tmp_path: Path
+) -> None:
+    """No claim names a doctor: the hospital's high-value patients go to PF where none of
+    its ordinary patients do; the far town's patients buy at PX, near their homes."""
+    anonymous = _homes(city | {"claims": city["claims"].assign(doctor_id=None)})
+    ring = _only_ring(_store(tmp_path / "ws", anonymous, "doctors"))
+    assert ring.member_ids("pharmacy") == {"PF"}
+    assert ring.member_ids("person") == set(RING)
+    assert not ring.member_ids("doctor")
+    assert "no doctor joins" in dict(ring.method["lost_signals"])["doctor_id"]
+
+
+def test_a_far_towns_patients_buying_at_home_are_expected(
+    city: dict[str, pd.DataFrame], tmp_path: Path
+) -> None:
+    store = _store(tmp_path / "ws", _homes(city))
+    flows = store.projection(
+        "prescription_flows", since=None, until=None, high_value=1000.0, region_digits=9
+    )
+    home = flows[flows["pharmacy_id"] == "PX"]
+    assert (home["home_patients"] == home["patients"]).all() and home["hv_home"].sum() > 0
+    assert (flows.loc[flows["pharmacy_id"] == "PF", "home_patients"] == 0).all()
+    assert _only_ring(store).member_ids("person") == set(RING)
+
+
+def test_a_rings_strayed_patients_do_not_merge_it_with_another(tmp_path: Path) -> None:
+    """A second ring (D12, D13 -> PG) whose doctor D12 also sent two of its patients to
+    PF: two rings, D12 only in its own."""
+    city = _kickback_city()
+    rng = np.random.default_rng(5)
+    second = City(rng=rng)
+    second.rows = list(city["claims"].to_dict("records"))
+    for i, person in enumerate(f"G{i:02d}" for i in range(12)):
+        doctor = ("D12", "D13")[i % 2]
+        where = "PF" if i in (0, 2) else "PG"
+        for day in rng.choice(DAYS - 1, 4, replace=False):
+            when = second.at(int(day), 10)
+            second.claim("outpatient", person, "H1", when, 120, doctor=doctor)
+            later = when + pd.Timedelta(hours=4)
+            second.claim("pharmacy", person, where, later, 2500, "O8")
+    claims = pd.DataFrame(second.rows).drop_duplicates("claim_id")
+    providers = pd.concat(
+        [
+            city["providers"],
+            pd.DataFrame(
+                {"provider_id": ["PG"], "kind": ["pharmacy"], "region_code": [OTHER_TOWN]}
+            ),
+        ]
+    )
+    store = _store(
+        tmp_path / "ws", city | {"claims": claims, "providers": providers}, "claim_items"
+    )
+    rings = {frozenset(r.member_ids("pharmacy")): r for r in scan(store, patterns=["kickback"])}
+    assert set(rings) == {frozenset({"PF"}), frozenset({"PG"})}
+    assert rings[frozenset({"PF"})].member_ids("doctor") == set(RING_DOCTORS)
+    assert rings[frozenset({"PG"})].member_ids("doctor") == {"D12", "D13"}
+
+
 @pytest.mark.neo4j
 def test_neo4j_finds_the_same_ring(
     city: dict[str, pd.DataFrame], neo4j_store: Neo4jStore, tmp_path: Path
 ) -> None:
-    for table in ("providers", "doctors", "claims", "claim_items"):
+    for table in ("persons", "providers", "doctors", "claims", "claim_items"):
         neo4j_store.upsert(table, city[table])
     want = _only_ring(_store(tmp_path / "ws", city))
     got = scan(neo4j_store, patterns=["kickback"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -248,3 +249,13 @@ def test_real_extract_of_a_city_without_some_columns_and_tables(tmp_path: Path) 
     extract = tmp_path / "extract"
     assert (extract / "门诊购药结算_2025.csv").exists() and (extract / "住院结算.xlsx").exists()
     assert not (extract / "参保人员信息.csv").exists()
+
+
+def test_a_rings_waves_are_separate_admissions() -> None:
+    """Waves of one ring are pushed apart beyond the stay and the readmission week (the
+    same people admitted again during their own stay would be one episode), without a
+    new random draw, forward and, near the year's end, back."""
+    from graphscan.examples.city.fraud import _apart
+
+    assert _apart(np.array([30, 33, 200]), 25, 335).tolist() == [30, 55, 200]
+    assert _apart(np.array([300, 310, 330]), 25, 335).tolist() == [285, 310, 335]

@@ -26,8 +26,9 @@ from graphscan.workspace import Workspace
 pytestmark = pytest.mark.neo4j
 
 #: Store-internal statements, not projections: they read frames the store registers
-#: (_ids, _ent) and are compared through claims() and neighbourhood() in test_neo4j_store.
-INTERNAL = {"claims_by_id", "neighbourhood_step", "macros"}
+#: (_ids, _ent, _rows) and are compared through claims() and neighbourhood() in
+#: test_neo4j_store, or maintain the embedded store's claim links (link_claims).
+INTERNAL = {"claims_by_id", "claims_by_row", "link_claims", "neighbourhood_step", "macros"}
 START = datetime(2024, 3, 1)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import handmade_city as city
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 from embedded_store import embedded_store
@@ -80,3 +81,63 @@ def test_a_window_is_estimated_on_its_share_of_the_claims() -> None:
     half = budget.window_counts(status, datetime(2025, 7, 2), None)
     assert 480 <= half["claims"] <= 520
     assert budget.window_counts(status, None, None)["claims"] == 1000
+
+
+def _pharmacy_year(path: Path, counters: int, per_day: int, days: int) -> Path:
+    """A year of pharmacy swipes: ``counters`` counters with ``per_day`` swipes a day."""
+    n = counters * per_day * days
+    i = pd.RangeIndex(n)
+    frame = pd.DataFrame(
+        {
+            "claim_id": "c" + i.astype(str),
+            "kind": "pharmacy",
+            "person_id": "p" + (i % 5000).astype(str),
+            "provider_id": "P" + (i % counters).astype(str),
+            "operator_id": "o1",
+            "start_time": pd.Timestamp("2025-01-01 08:00")
+            + pd.to_timedelta((i // counters) // per_day, unit="D")
+            + pd.to_timedelta((i // counters) % per_day, unit="s"),
+            "total_amount": 10,
+        }
+    )
+    ws = Workspace.open(path)
+    embedded_store(ws).upsert("claims", frame)
+    ws.close()
+    return path
+
+
+def _traffic(ws_dir: Path) -> pd.DataFrame:
+    ws = Workspace.open(ws_dir)
+    try:
+        return embedded_store(ws).projection(
+            "counter_traffic", since=None, until=None, max_burst_cards=100
+        )
+    finally:
+        ws.close()
+
+
+def test_the_busiest_counter_bounds_the_pairs_of_its_days(tmp_path: Path) -> None:
+    traffic = _traffic(_pharmacy_year(tmp_path / "ws", counters=2, per_day=150, days=3))
+    # a day of 150 swipes in bursts of at most 100 cards: 150 x 99 / 2 pair meetings
+    assert traffic["pair_bound"].tolist() == [3 * 150 * 99 // 2] * 2
+    assert traffic["busiest_day"].tolist() == [150, 150]
+    assert budget.busiest_pairs(traffic) == 22_275
+
+
+def test_a_busy_counter_is_refused_where_quiet_ones_with_as_many_claims_fit(
+    tmp_path: Path,
+) -> None:
+    """36,500 claims: at one counter swiping 100 cards a day they can make 1.8 M pair
+    meetings (43 MB), spread over 100 counters 1 a day none; 0.4 GB holds the quiet
+    city and not the busy one, which the claim count alone cannot tell apart."""
+    busy = _pharmacy_year(tmp_path / "busy", counters=1, per_day=100, days=365)
+    quiet = _pharmacy_year(tmp_path / "quiet", counters=100, per_day=1, days=365)
+    counts = {"claims": 36_500}
+    budget.check(counts, budget.parse_size("0.4GB"), _traffic(quiet))
+    with pytest.raises(budget.BudgetError, match="busiest pharmacy counter P0"):
+        budget.check(counts, budget.parse_size("0.4GB"), _traffic(busy))
+    out = CliRunner().invoke(cli, ["--lang", "en", "scan", "-w", str(busy), "--memory", "0.4GB"])
+    assert out.exit_code == 1, out.output
+    assert "1,806,750 card pair meetings" in out.output
+    assert "Traceback" not in out.output
+    assert CaseBook(Workspace.open(busy)).list().empty  # refused before anything ran

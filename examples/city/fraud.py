@@ -551,6 +551,24 @@ def _ward_stays(
     )
 
 
+#: days between the first admissions of two waves beyond the wave's own window: the
+#: longest stay (12 days) and a week, so the next wave is a new admission, not a
+#: readmission during the stay
+WAVE_GAP = 19
+
+
+def _apart(days: np.ndarray, gap: int, last: int) -> np.ndarray:
+    """Sorted ``days`` pushed apart to at least ``gap`` (forward, then back from
+    ``last`` where that runs past it), without another random draw, so that every
+    other ring of the city stays as drawn."""
+    out = days.copy()
+    for i in range(1, len(out)):
+        out[i] = max(out[i], out[i - 1] + gap)
+    for i in range(len(out) - 1, -1, -1):
+        out[i] = min(out[i], last if i == len(out) - 1 else out[i + 1] - gap)
+    return out
+
+
 def group_waves(
     world: World,
     people: Population,
@@ -564,7 +582,11 @@ def group_waves(
     waves, again and again, with similar stays, diagnoses and bills."""
     tag, inst, recruits, doctors = _ward(world, people, s, hub, pool, truth, "waves", rng)
     n_waves = pick_int(rng, s.group_waves)
-    waves = np.sort(rng.choice(np.arange(20, DAYS - 30), n_waves, replace=False))
+    waves = _apart(
+        np.sort(rng.choice(np.arange(20, DAYS - 30), n_waves, replace=False)),
+        s.group_window_days + WAVE_GAP,
+        DAYS - 30,
+    )
     codes = rng.choice(_MILD, 2, replace=False)
     joins = rng.random((n_waves, len(recruits))) < s.group_join
     wave_i, who = np.nonzero(joins)

@@ -198,7 +198,14 @@ def scan(
             )
         )
     limit = budget.parse_size(memory) if memory else budget.machine_default()
-    budget.check(budget.window_counts(db.status(), since, until), limit)
+    traffic = None
+    if "card_lending" in chosen:  # its pair counting grows with the busiest counter
+        from graphscan.detect.card_lending import CardLending
+
+        traffic = db.projection(
+            "counter_traffic", since=since, until=until, max_burst_cards=CardLending.max_burst_cards
+        )
+    budget.check(budget.window_counts(db.status(), since, until), limit, traffic)
     db.limit_memory(int(limit * budget.ENGINE_SHARE))
     for gap in input_gaps(db, chosen):
         click.echo(gap, err=True)

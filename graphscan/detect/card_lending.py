@@ -73,8 +73,13 @@ class CardLending(Detector):
         there
     min_strangers: a burst with at least this many strangers is tested as a crowd of
         collected cards (a broker's session), against the counter's share of strangers
-    outing_share: a crowd of strangers with at least this share from one village is a
-        village outing (screening day, check-up bus), not collected cards
+    share_weight: a counter's share of strangers in its crowded bursts (those of at
+        least min_strangers cards) is smoothed with this many cards at its overall share
+        (a quiet counter has few crowded bursts to learn from); crowds are tested against
+        the larger of the two shares
+    outing_share: a crowd of strangers with at least this share from one village, each
+        swiped in one of its sessions only, is a village outing (screening day, check-up
+        bus), not collected cards
     household_size: without household keys, a group of at most this many cards that is
         not away from its holders' places may be one family (家庭共济: spouse, parents,
         children) and is not reported
@@ -98,6 +103,7 @@ class CardLending(Detector):
     max_burst_cards: int = 100
     stranger_bursts: int = 2
     min_strangers: int = 5
+    share_weight: float = 20.0
     outing_share: float = 0.5
     household_size: int = 6
 
@@ -190,25 +196,32 @@ class CardLending(Detector):
         # together: two shared bursts are all they can show, and chance rarely gives two
         strangers = members[members["n_entity"] <= self.stranger_bursts]
         groups += find_groups(
-            strangers, sizes, replace(params, min_together=2), frames.communities, household
-        )
-        counted = frames["card_burst_sizes"]
-        share = (
-            pd.Series(counted["strangers"].to_numpy(dtype=float), index=sizes["venue"])
-            .groupby(level=0)
-            .sum()
-            / (sizes["size"] * sizes["contexts"]).groupby(sizes["venue"].to_numpy()).sum()
+            strangers,
+            sizes,
+            replace(params, min_together=2, pay_for_pairs=True),
+            frames.communities,
+            household,
         )
         crowds = stranger_crowds(
-            members, share, self.stranger_bursts, self.min_strangers, self.edge_p
+            members,
+            _stranger_counts(sizes, frames["card_burst_sizes"]["strangers"], self.min_strangers),
+            self.stranger_bursts,
+            self.min_strangers,
+            self.edge_p,
+            self.share_weight,
         )
         home = holders["home_region"].dropna()
         crowds = [
             c
             for c in crowds
-            if not self._household(c, None, household) and not self._outing(_cards(c), home)
+            if not self._household(c, None, household)
+            and not (_swiped_once(c, members) and self._outing(_cards(c), home))
         ]
-        burst = travelling["day"].astype(str) + "#" + travelling["burst"].astype(str)
+        # a roaming context is a (day, burst) of a counter: one integer code per pair
+        burst = pd.Series(
+            pd.MultiIndex.from_frame(travelling[["day", "burst"]]).factorize()[0],
+            index=travelling.index,
+        )
         roaming = roaming_groups(
             venues.members(travelling, burst, travelling["card_swipes"]),
             sizes,
@@ -356,8 +369,35 @@ class Venues:
         return {card: sorted(p) for card, p in places.items()}
 
 
+def _stranger_counts(sizes: pd.DataFrame, strangers: pd.Series, crowded: int) -> pd.DataFrame:
+    """Per venue: strangers and slots (cards summed over its bursts) in all its bursts
+    and in its crowded ones (at least ``crowded`` cards), for the strangers' test."""
+    frame = pd.DataFrame(
+        {
+            "venue": sizes["venue"].to_numpy(),
+            "strangers": strangers.to_numpy(dtype=float),
+            "slots": (sizes["size"] * sizes["contexts"]).to_numpy(dtype=float),
+        }
+    )
+    big = (sizes["size"] >= crowded).to_numpy()
+    frame["crowded_strangers"] = frame["strangers"].where(big, 0.0)
+    frame["crowded_slots"] = frame["slots"].where(big, 0.0)
+    return frame.groupby("venue").sum()
+
+
 def _cards(stack: list[Group]) -> set[str]:
     return {c for g in stack for c in g.entities}
+
+
+def _swiped_once(crowd: list[Group], members: pd.DataFrame) -> bool:
+    """Whether every card of a crowd was swiped in one of its sessions only. A village's
+    outing is one trip: each villager is swiped once, and its bursts share no cards. The
+    same cards swiped together again in another session (another day, another counter)
+    are a bag of collected cards, wherever their holders live."""
+    keys = pd.MultiIndex.from_tuples([(g.venue, c) for g in crowd for c in g.contexts])
+    inside = members[pd.MultiIndex.from_frame(members[["venue", "context"]]).isin(keys)]
+    sessions = inside.drop_duplicates(["entity", "venue", "context"])["entity"]
+    return bool(sessions.value_counts().max() <= 1)
 
 
 #: two card groups sharing this many cards are one ring, whatever their sizes: unrelated
@@ -373,10 +413,18 @@ def _overlap(a: set[str], b: set[str]) -> bool:
     return shared >= min(SHARED_CARDS, 0.5 * min(len(a), len(b)))
 
 
+def _overlap_bursts(a: set[str], b: set[str]) -> bool:
+    """Two groups of one counter swiped in the same bursts (half of the smaller group's)
+    are parts of one stack: the regulars of a stack and the cards it swipes only once or
+    twice are found by different searches, or split by Leiden, but share the sessions."""
+    return bool(a) and bool(b) and len(a & b) >= 0.5 * min(len(a), len(b))
+
+
 def _lockstep(groups: list[Group], crowds: list[list[Group]]) -> list[list[Group]]:
     """Groups at different counters that share at least half of the smaller group's cards
-    are one stack of cards moving together across outlets: one ring. Each crowd of
-    strangers (its sessions linked by shared cards) is one already."""
+    are one stack of cards moving together across outlets: one ring; so are groups of one
+    counter swiped in the same bursts. Each crowd of strangers (its sessions linked by
+    shared cards) is one already."""
     start = len(groups)
     groups = groups + [g for crowd in crowds for g in crowd]
     parent = list(range(len(groups)))
@@ -392,9 +440,13 @@ def _lockstep(groups: list[Group], crowds: list[list[Group]]) -> list[list[Group
             parent[start + k] = start
         start += len(crowd)
     cards = [set(g.entities) for g in groups]
+    bursts = [set(g.contexts) for g in groups]
     for i in range(len(groups)):
         for j in range(i + 1, len(groups)):
-            if _overlap(cards[i], cards[j]):
+            same_sessions = groups[i].venue == groups[j].venue and _overlap_bursts(
+                bursts[i], bursts[j]
+            )
+            if same_sessions or _overlap(cards[i], cards[j]):
                 parent[root(j)] = root(i)
     stacks: dict[int, list[Group]] = {}
     for i, group in enumerate(groups):

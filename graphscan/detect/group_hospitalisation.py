@@ -24,10 +24,10 @@ import numpy as np
 import pandas as pd
 
 from graphscan.detect.base import Candidate, Coverage, Detector, Frames, Lost, Window, short
-from graphscan.detect.engines.cooccurrence import Params
+from graphscan.detect.engines.cooccurrence import Group, Params
 from graphscan.detect.engines.package_stays import PackageGroup, package_groups
 from graphscan.detect.engines.significance import poisson_tail
-from graphscan.detect.engines.wave_windows import Season, WaveGroup, find_wave_groups
+from graphscan.detect.engines.wave_windows import Season, find_wave_groups
 from graphscan.rings import Member
 from graphscan.store.base import Store
 
@@ -201,9 +201,10 @@ class GroupHospitalisation(Detector):
         for group in groups:
             if self._maybe_family(people, group.entities):
                 continue
-            # all of the members' admissions from the first wave to the last: a member
-            # whose first eye came just before the fullest wave is still in the campaign
-            reach = [(group.waves[0].first - span, group.waves[-1].last + span)]
+            # all of the members' admissions a campaign could hold around the waves: a
+            # member whose first eye came days before the fullest wave, or whose second
+            # came days after the last, is still in the campaign
+            reach = [self._campaign_reach(group.contexts[0].first, group.contexts[-1].last)]
             if self.one_campaign(venue_admissions(group.venue), group.entities, reach):
                 campaigns += 1
                 continue
@@ -297,7 +298,6 @@ class GroupHospitalisation(Detector):
     ) -> list[PackageGroup]:
         """Repeaters billed one package price again and again (engines.package_stays),
         unless they could be one household or one campaign explains them."""
-        span = self.wave_days - 1
         kept = []
         for group in package_groups(
             stays,
@@ -309,7 +309,7 @@ class GroupHospitalisation(Detector):
         ):
             if self._maybe_family(people, group.entities):
                 continue
-            reach = [(group.days[0] - span, group.days[-1] + span)]
+            reach = [self._campaign_reach(group.days[0], group.days[-1])]
             if not self.one_campaign(admissions(group.venue), group.entities, reach):
                 kept.append(group)
         return kept
@@ -346,23 +346,35 @@ class GroupHospitalisation(Detector):
             method=self.method(frames, signal="package"),
         )
 
+    def _campaign_reach(self, first: int, last: int) -> tuple[int, int]:
+        """The days on which a campaign that admitted a group on days ``first..last``
+        could have admitted its members: its first round up to ``campaign_days`` before,
+        its second round up to ``second_round_days`` after."""
+        return first - self.campaign_days, last + self.second_round_days
+
     def one_campaign(
         self, rows: pd.DataFrame, members: list[str], reach: list[tuple[int, int]]
     ) -> bool:
         """Whether a single campaign explains the group's admissions on the days ``reach``
         (``rows``: the institution's wave_admissions): there every member is admitted
         once, or twice for the same treatment (same diagnosis, or a bill within
-        ``similar_bill`` where diagnoses are unknown) within ``second_round_days``; their
-        first admissions lie within ``campaign_days``; and those days hold at least as
-        many look-alike admissions of people who came only once (a campaign, or an eye
-        ward's routine: most people are treated once, a few come back for the second
-        eye). A ring brings the same people back again and again, and those it brings
-        once are fewer than those it brings back."""
+        ``similar_bill`` where diagnoses are unknown; a stay for a diagnosis none of the
+        members' first stays had is that person's own illness and does not count)
+        within ``second_round_days``; their
+        first admissions lie within ``campaign_days``; and the campaign around them
+        brought at least as many others, first admitted there like the group (a campaign,
+        or an eye ward's routine: many people treated alike, some back for the second
+        eye). A ring brings the same people back again and again, and the look-alike
+        strangers around its first wave are fewer than its members."""
         near = np.zeros(len(rows), dtype=bool)
         for lo, hi in reach:
             near |= rows["day"].between(lo, hi).to_numpy()
         mine = rows[near & rows["person_id"].isin(members).to_numpy()]
         mine = mine.sort_values(["person_id", "day"])
+        # a member's stay for another illness is that person's own, not the campaign's
+        codes = set(mine.groupby("person_id").head(1)["diagnosis_code"].dropna())
+        if codes:
+            mine = mine[mine["diagnosis_code"].isna() | mine["diagnosis_code"].isin(codes)]
         gap = mine.groupby("person_id")["day"].diff()
         episodes = mine[gap.isna() | (gap >= self.wave_days)]
         if episodes.empty or episodes.groupby("person_id").size().max() > 2:
@@ -377,11 +389,26 @@ class GroupHospitalisation(Detector):
         lo, hi = int(first["day"].min()), int(first["day"].max())
         if hi - lo > self.campaign_days:
             return False
-        once = rows[~rows["person_id"].isin(members)]
-        once = once[once.groupby("person_id")["day"].transform("size") == 1]
-        alike = self._treated_like(once, first)
-        inside = once["day"].between(lo - self.wave_days, hi + self.wave_days).to_numpy()
+        # the others the campaign brought: their first stay at the institution, treated
+        # like the group's first stays (whether or not they came back for a second eye)
+        others = rows[~rows["person_id"].isin(members)].sort_values(["day", "claim_id"])
+        others = others.drop_duplicates("person_id")
+        alike = self._treated_like(others, first)
+        lo, hi = self._campaign_run(others["day"].to_numpy()[alike], lo, hi)
+        inside = others["day"].between(lo, hi).to_numpy()
         return int((alike & inside).sum()) >= len(members)
+
+    def _campaign_run(self, days: np.ndarray, lo: int, hi: int) -> tuple[int, int]:
+        """The campaign around the group's first admissions ``lo..hi``: the stretch of
+        ``campaign_days`` holding them that holds the most look-alike admissions ``days``
+        (a group admitted on a campaign's last days is still in it; its buses need not
+        come within a week of each other)."""
+        if hi - lo >= self.campaign_days or not len(days):
+            return lo, hi
+        starts = np.arange(hi - self.campaign_days, lo + 1)
+        counts = [int(((days >= a) & (days <= a + self.campaign_days)).sum()) for a in starts]
+        best = int(starts[int(np.argmax(counts))])
+        return best, best + self.campaign_days
 
     def _same_treatment(self, a: pd.DataFrame, b: pd.DataFrame) -> pd.Series:
         """Row by row: the same diagnosis where both are known, else a bill within
@@ -405,7 +432,7 @@ class GroupHospitalisation(Detector):
         return np.where(known, by_dx, by_bill)
 
     def _once(
-        self, rows: pd.DataFrame, group: WaveGroup, evidence: pd.DataFrame, contacts: pd.DataFrame
+        self, rows: pd.DataFrame, group: Group, evidence: pd.DataFrame, contacts: pd.DataFrame
     ) -> tuple[pd.DataFrame, int, float, list[str]]:
         """Admissions (``rows``: the institution's ``wave_admissions``) within reach of the
         ring's waves by people outside the group who belong to it all the same (recruits
@@ -418,7 +445,7 @@ class GroupHospitalisation(Detector):
         counted and expected there, and those phones (``contacts``: the group's phone_key
         and address_key by person)."""
         span = self.wave_days - 1
-        reach = [w.reach(span) for w in group.waves]
+        reach = [w.reach(span) for w in group.contexts]
         near = np.zeros(len(rows), dtype=bool)
         for lo, hi in reach:
             near |= rows["day"].between(lo, hi).to_numpy()
@@ -427,11 +454,15 @@ class GroupHospitalisation(Detector):
         bills = evidence.groupby("diagnosis_code")["total_amount"].agg(["min", "max"])
         amount = rows["total_amount"].astype(float)
         dx = rows["diagnosis_code"]
+        # a stay without a diagnosis is compared with the ring's whole range of bills
+        ring_bills = evidence["total_amount"].astype(float)
+        low = dx.map(bills["min"]).astype(float).where(dx.notna(), ring_bills.min())
+        high = dx.map(bills["max"]).astype(float).where(dx.notna(), ring_bills.max())
         stays = evidence["stay_days"].astype(float)
         similar = (
             (
-                (amount >= dx.map(bills["min"]).astype(float) * (1 - self.similar_bill))
-                & (amount <= dx.map(bills["max"]).astype(float) * (1 + self.similar_bill))
+                (amount >= low * (1 - self.similar_bill))
+                & (amount <= high * (1 + self.similar_bill))
                 & rows["stay_days"]
                 .astype(float)
                 .between(stays.min() - self.similar_stay, stays.max() + self.similar_stay)
@@ -469,9 +500,7 @@ class GroupHospitalisation(Detector):
         return holders[holders["phone_key"].isin(usable)]
 
 
-def _within(
-    a: WaveGroup | PackageGroup, b: WaveGroup | PackageGroup, or_equal: bool = False
-) -> bool:
+def _within(a: Group | PackageGroup, b: Group | PackageGroup, or_equal: bool = False) -> bool:
     """``a`` is a smaller group of the same institution (or as large, ``or_equal``),
     mostly inside ``b``: ``b`` carries it (the fragments of a package group found by
     chance meetings, or the same people found both ways)."""

@@ -13,7 +13,7 @@ from typing import ClassVar
 import pandas as pd
 
 from graphscan.detect.base import Candidate, Coverage, Detector, Frames, Lost, Window, short
-from graphscan.detect.engines.significance import poisson_tail
+from graphscan.detect.engines.significance import fisher, poisson_tail
 from graphscan.rings import Member
 from graphscan.store.base import Store
 
@@ -52,6 +52,24 @@ EXPLAIN_EN = (
     "{claims} evidence claims on {days} days, {total:.2f} yuan "
     "(fund {fund:.2f}), {first} to {last}."
 )
+
+
+#: tests a desk is judged by (Bonferroni factor): conflicts, impossible cards, far-away
+#: visits inside the stays, and the stronger of the first two combined with the third
+TESTS = 4
+
+
+@dataclass(frozen=True)
+class Desk:
+    """A desk's chosen test: the evidence rows, the main count and its expectation, the
+    expectation of all conflicts (for the explanation), the p-value (Fisher-combined
+    with ``support_p`` where that is set)."""
+
+    rows: pd.DataFrame
+    test: tuple[int, float]
+    exp_all: float
+    p_value: float
+    support_p: float | None = None
 
 
 @dataclass
@@ -107,56 +125,85 @@ class IdentityMisuse(Detector):
             return []
         per_operator = self._per_operator(flagged)
         clustered = per_operator["cards"] >= self.min_cards
-        rate_imp, rate_overlap = self._scattered_rates(flagged, per_operator, clustered)
+        rates = self._scattered_rates(flagged, per_operator, clustered)
         window_days = max(float(flagged["window_days"].iloc[0]), 1.0)
         flagged = flagged.assign(impossible=flagged["reason"].isin(IMPOSSIBLE))
+        per_provider = self._per_provider(flagged, per_operator)
         candidates = []
-        for (provider, operator), counts in per_operator[clustered].iterrows():
-            rows = flagged[
-                (flagged["provider_id"] == provider) & (flagged["operator_id"] == operator)
+        for provider, rows in flagged.groupby("provider_id", sort=True):
+            desks = per_operator.loc[provider]
+            cashiers = [
+                self._judged(rows[rows["operator_id"] == operator], counts, rates, window_days)
+                for operator, counts in desks[desks["cards"] >= self.min_cards].iterrows()
             ]
-            exp_imp = rate_imp * counts["volume"]
-            exp_all = exp_imp + rate_overlap * counts["stays"]
-            away = (counts["far_inside"], counts["far_activity"] / window_days)
-            # the strongest of three tests, paid for with a Bonferroni factor of three:
-            # cards flagged impossible or overlapping, impossible cards alone, and
-            # far-away visits inside the stays against the holders' own pace
-            tests = [(counts["conflicts"], exp_all), (counts["impossible"], exp_imp), away]
-            best = min(tests, key=lambda t: float(poisson_tail(*t)))
-            # a far-away visit during a stay joins the evidence only when such visits
-            # are themselves unusual at this provider (relatives' errands are not)
-            if best is not away and float(poisson_tail(*away)) > self.elsewhere_p:
-                rows = rows[rows["reason"] != "elsewhere"]
-            if rows["card_id"].nunique() < self.min_cards:
-                continue
-            candidates.append(
-                self._candidate(
-                    frames, rows, str(provider), (int(best[0]), float(best[1])), exp_all
+            # the provider as one desk: cards borrowed by an institution are settled by
+            # whoever is on duty, and no one cashier need hold enough of them
+            whole = None
+            if len(desks) > 1:
+                whole = self._judged(
+                    rows.assign(operator_id=""), per_provider.loc[provider], rates, window_days
                 )
-            )
-        found = {str(c.members[0].id) for c in candidates}
-        candidates += self._spread_stays(frames, flagged, found, window_days)
+            levels = [c for c in cashiers if c is not None]
+            if whole is not None and (not levels or whole.p_value < min(c.p_value for c in levels)):
+                levels = [whole]
+            tests = TESTS * (2 if whole is not None and cashiers else 1)
+            candidates += [self._candidate(frames, desk, str(provider), tests) for desk in levels]
         return candidates
 
-    def _spread_stays(
-        self, frames: Frames, flagged: pd.DataFrame, found: set[str], window_days: float
-    ) -> list[Candidate]:
-        """Stays with far-away visits spread over several cashiers of one provider
-        (whoever is at the desk settles the borrowed cards; no one cashier ties them):
-        the provider's far-away visits inside stays against its holders' own pace, over
-        all its operators, for providers without a ring of one operator."""
-        away = flagged[(flagged["reason"] == "elsewhere") & ~flagged["provider_id"].isin(found)]
-        candidates = []
-        for provider, rows in away.groupby("provider_id", sort=True):
-            if rows["operator_id"].nunique() < 2 or rows["card_id"].nunique() < self.min_cards:
-                continue
-            test = (
-                int(rows["provider_far_inside"].iloc[0]),
-                float(rows["provider_far_activity"].iloc[0]) / window_days,
-            )
-            rows = rows.assign(operator_id="")
-            candidates.append(self._candidate(frames, rows, str(provider), test, test[1]))
-        return candidates
+    def _judged(
+        self,
+        rows: pd.DataFrame,
+        counts: pd.Series,
+        rates: tuple[float, float],
+        window_days: float,
+    ) -> Desk | None:
+        """One desk (an operator, or all the provider's cashiers together) judged by the
+        strongest of four tests: cards flagged impossible or overlapping, impossible
+        cards alone, far-away visits inside the stays against the holders' own pace, and
+        the stronger of the first two combined with the far-away one (independent
+        signals: a ring may borrow some cards of the dead and some of the living far
+        away). None below ``min_cards`` cards."""
+        rate_imp, rate_overlap = rates
+        exp_imp = rate_imp * counts["volume"]
+        exp_all = exp_imp + rate_overlap * counts["stays"]
+        away = (int(counts["far_inside"]), float(counts["far_activity"] / window_days))
+        main = min(
+            [(int(counts["conflicts"]), exp_all), (int(counts["impossible"]), exp_imp)],
+            key=lambda t: float(poisson_tail(*t)),
+        )
+        p_main, p_away = float(poisson_tail(*main)), float(poisson_tail(*away))
+        options = [
+            Desk(rows[rows["reason"] != "elsewhere"], main, exp_all, p_main),
+            Desk(rows, away, exp_all, p_away),
+            Desk(rows, main, exp_all, fisher(p_main, p_away), support_p=p_away),
+        ]
+        # a far-away visit during a stay joins the evidence only when such visits are
+        # themselves unusual at this desk (relatives' errands are not)
+        best = min(options, key=lambda d: d.p_value)
+        if best.rows["card_id"].nunique() < self.min_cards:
+            return None
+        return best
+
+    @staticmethod
+    def _per_provider(flagged: pd.DataFrame, per_operator: pd.DataFrame) -> pd.DataFrame:
+        """Per provider, the counts of :meth:`_per_operator` over all its cashiers: cards
+        and stays served summed over them, flagged cards counted once, far-away activity
+        over all its stays."""
+        sums = per_operator.groupby(level="provider_id")[["volume", "stays"]].sum()
+        by = flagged.groupby("provider_id", sort=True)
+        whole = pd.DataFrame(
+            {
+                "cards": by["card_id"].nunique(),
+                "far_inside": by["provider_far_inside"].first(),
+                "far_activity": by["provider_far_activity"].first(),
+            }
+        )
+        for name, rows in (
+            ("impossible", flagged[flagged["reason"].isin(IMPOSSIBLE)]),
+            ("conflicts", flagged[flagged["reason"] != "elsewhere"]),
+        ):
+            whole[name] = rows.groupby("provider_id")["card_id"].nunique()
+        return whole.join(sums).fillna(0.0).astype(float)
 
     @staticmethod
     def _per_operator(flagged: pd.DataFrame) -> pd.DataFrame:
@@ -208,15 +255,8 @@ class IdentityMisuse(Detector):
             (float(scattered["overlap"].sum()) + 1.0) / max(stays, 1.0),
         )
 
-    def _candidate(
-        self,
-        frames: Frames,
-        rows: pd.DataFrame,
-        provider: str,
-        test: tuple[int, float],
-        exp_all: float,
-    ) -> Candidate:
-        """``test``: the observed count and expectation of the chosen test."""
+    def _candidate(self, frames: Frames, desk: Desk, provider: str, tests: int) -> Candidate:
+        rows, test, exp_all = desk.rows, desk.test, desk.exp_all
         role = "pharmacy" if rows["provider_kind"].iloc[0] == "pharmacy" else "institution"
         cards = sorted(set(rows["card_id"]))
         operators = sorted(set(rows["operator_id"]) - {""})
@@ -241,7 +281,8 @@ class IdentityMisuse(Detector):
             claim_ids=sorted(set(rows["claim_id"])),
             statistic=test[0],
             expected=test[1],
-            tests=3,
+            tests=tests,
+            support_p=desk.support_p,
             explain_zh=EXPLAIN_ZH,
             explain_en=EXPLAIN_EN,
             numbers=numbers,

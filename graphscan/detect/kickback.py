@@ -23,7 +23,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-import igraph as ig
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -125,6 +124,24 @@ class Kickback(Detector):
                     "the day before",
                 )
             )
+        if coverage.share("claims", "doctor_id", "pharmacy") and not coverage.share(
+            "doctors", "provider_id"
+        ):
+            lost.append(
+                (
+                    "doctors",
+                    "table missing (or without institutions): a prescription's institution "
+                    "is where its doctor treats most",
+                )
+            )
+        if not coverage.share("persons", "region_code"):
+            lost.append(
+                (
+                    "persons.region_code",
+                    "not recorded: homes unknown, patients buying near their homes after a "
+                    "visit are counted as sent there",
+                )
+            )
         if not coverage.rows("claim_items"):
             lost.append(
                 (
@@ -136,8 +153,9 @@ class Kickback(Detector):
             lost.append(
                 (
                     "providers.region_code",
-                    "not recorded: distance unknown, only the institution's usual pharmacies "
-                    "are expected",
+                    "not recorded: regions from the national codes (county only: a pharmacy "
+                    "in another town of the same county counts as near), else distance "
+                    "unknown and only the institution's usual pharmacies are expected",
                 )
             )
         return lost
@@ -148,7 +166,9 @@ class Kickback(Detector):
             store,
             window,
             {
-                "prescription_flows": store.projection("prescription_flows", **args),
+                "prescription_flows": store.projection(
+                    "prescription_flows", **args, region_digits=self.region_digits
+                ),
                 "drug_purchases": store.projection("drug_purchases", **args),
             },
         )
@@ -161,29 +181,42 @@ class Kickback(Detector):
 
     def decide_flows(self, flows: pd.DataFrame) -> list[pd.DataFrame]:
         """The flagged rings: for each, its flows (one row per doctor, all to one pharmacy
-        from one institution, or several when a doctor steers to more than one) with the
-        ring's ``ring_expected``, ``ring_p`` and ``ring_peer_share``."""
+        from one institution) with the ring's ``ring_expected``, ``ring_p`` and
+        ``ring_peer_share``."""
         if flows.empty:
             return []
         flows = self.catchment(flows)
-        candidates = flows[(flows["hv_patients"] >= self.doctor_patients) & ~flows["near"]]
-        rings = []
+        candidates = flows[(flows["away_hv"] >= self.doctor_patients) & ~flows["near"]]
+        tests = []
         for (institution, _), group in candidates.groupby(
             ["institution_id", "pharmacy_id"], sort=True
         ):
             here = flows[flows["institution_id"] == institution]
-            tested = self._ring_test(here, group)
-            if tested is not None:
-                rings.append(tested)
-        return _merge_by_doctor(rings)
+            tests.append((here, group, self._screen(here, group)[0]))
+        # each doctor belongs to the one ring where they send the most patients: a few of
+        # their patients at another ring's pharmacy strayed (resellers buying there too)
+        home: dict[tuple[str, str], tuple[int, str]] = {}
+        for *_, kept in tests:
+            for i, d, n, ph in kept[
+                ["institution_id", "doctor_id", "away_hv", "pharmacy_id"]
+            ].itertuples(index=False):
+                if d and ((i, d) not in home or (-n, ph) < home[(i, d)]):
+                    home[(i, d)] = (-n, ph)
+        assigned = {key: ph for key, (_, ph) in home.items()}
+        rings = [self._ring_test(here, group, assigned) for here, group, kept in tests if len(kept)]
+        return [r for r in rings if r is not None]
 
     def catchment(self, flows: pd.DataFrame) -> pd.DataFrame:
         """Per doctor and pharmacy, the institution's and the doctor's volumes, ``prior``
         (the pharmacy's share among the region's other institutions' high-value patients),
         ``peer_share`` (its share of the colleagues' patients, any value) and ``near``
         for pharmacies in the institution's own region."""
+        # a patient buying near home was not steered there: the catchment counts every
+        # patient, a ring only those who buy away from home (all where homes are unknown)
         flows = flows.assign(
-            region=flows["institution_region"].fillna("").str[: self.region_digits]
+            region=flows["institution_region"].fillna("").str[: self.region_digits],
+            away=flows["patients"] - flows["home_patients"],
+            away_hv=flows["hv_patients"] - flows["hv_home"],
         )
         for col in ("patients", "hv_patients"):
             flows = flows.assign(
@@ -224,43 +257,69 @@ class Kickback(Detector):
         pharm = flows["pharmacy_region"].str[:digits]
         return (inst.notna() & pharm.notna() & (inst == pharm)).to_numpy()
 
-    def _ring_test(self, here: pd.DataFrame, candidates: pd.DataFrame) -> pd.DataFrame | None:
+    def _screen(
+        self, here: pd.DataFrame, candidates: pd.DataFrame
+    ) -> tuple[pd.DataFrame, float, float, float]:
         """Doctors of one institution (``here``: its flows) sending several high-value
         patients to one pharmacy (``candidates``), each tested against the colleagues who
-        do not (so that colleagues of one ring do not make each other look expected), then
-        those that stand out together. More than ``max_doctors`` of them is the
-        institution's own habit (patients from that town), not a ring."""
+        do not (so that colleagues of one ring do not make each other look expected):
+        those passing ``screen_p``, the pharmacy's share of the catchment, and the
+        catchment's patients there and in all.
+
+        The catchment is where the colleagues' patients buy, of any value (plenty of data
+        even at a small institution, and a pharmacy that no colleague's patient uses is
+        unexpected whatever the drug), smoothed toward the region's other institutions.
+        Where no doctor is recorded at all there are no colleagues: the institution's
+        patients of ordinary value are the catchment of its high-value ones."""
         pharmacy = candidates["pharmacy_id"].iloc[0]
-        mine = here["doctor_id"].isin(candidates["doctor_id"]).to_numpy()
         to = (here["pharmacy_id"] == pharmacy).to_numpy()
-        peers_to = float(here.loc[to & ~mine, "hv_patients"].sum())
-        peers = float(here.loc[~mine, "hv_patients"].sum())
+        if _unrecorded(here):
+            ordinary = here["patients"] - here["hv_patients"]
+            peers_to, peers_all = float(ordinary[to].sum()), float(ordinary.sum())
+        else:
+            mine = here["doctor_id"].isin(candidates["doctor_id"]).to_numpy()
+            peers_to = float(here.loc[to & ~mine, "patients"].sum())
+            peers_all = float(here.loc[~mine, "patients"].sum())
+            if peers_all == 0 and here["doctor_id"].nunique() > 1:
+                # every doctor there does it: the institution's habit
+                return candidates.iloc[:0], 0.0, peers_to, peers_all
         prior = float(candidates["prior"].iloc[0])
-        share = (peers_to + self.prior_weight * prior) / (peers + self.prior_weight)
+        share = (peers_to + self.prior_weight * prior) / (peers_all + self.prior_weight)
         expected = candidates["doc_hv_patients"].to_numpy(dtype=float) * share
-        p = poisson_tail(candidates["hv_patients"].to_numpy(), expected)
-        kept = candidates[p <= self.screen_p]
+        p = poisson_tail(candidates["away_hv"].to_numpy(), expected)
+        return candidates[p <= self.screen_p], share, peers_to, peers_all
+
+    def _ring_test(
+        self, here: pd.DataFrame, candidates: pd.DataFrame, assigned: dict[tuple[str, str], str]
+    ) -> pd.DataFrame | None:
+        """The screened doctors whose ring this is (``assigned``: each doctor's pharmacy)
+        tested together. More than ``max_doctors`` of them is the institution's own habit
+        (patients from that town), not a ring."""
+        kept, share, peers_to, peers_all = self._screen(here, candidates)
+        pharmacy = candidates["pharmacy_id"].iloc[0]
+        mine = [
+            not d or assigned.get((i, d)) == pharmacy
+            for i, d in zip(kept["institution_id"], kept["doctor_id"], strict=True)
+        ]
+        kept = kept[mine]
+        unrecorded = _unrecorded(here)
         if kept.empty or len(kept) > self.max_doctors:
             return None
-        observed = int(kept["hv_patients"].sum())
+        observed = int(kept["away_hv"].sum())
         expected_ring = float(kept["doc_hv_patients"].sum()) * share
         p_ring = float(poisson_tail(observed, expected_ring))
-        peers_all = float(here.loc[~mine, "patients"].sum())
-        if peers_all == 0 and here["doctor_id"].nunique() > 1:
-            return None  # every doctor there does it: the institution's habit, not a ring
         if peers_all > 0:
-            # the same doctors against the colleagues by where their patients buy (any
-            # value: a ring can be most of a small institution's high-value purchases), a
-            # one-sided Fisher exact test: a town's patients buying at home after seeing
-            # any doctor are the institution's habit, however the doctors were picked
-            at = int(kept["patients"].sum())
-            peers_at = int(here.loc[to & ~mine, "patients"].sum())
-            table = [
-                [at, int(kept["doc_patients"].sum()) - at],
-                [peers_at, int(peers_all) - peers_at],
-            ]
+            # the same doctors against the catchment by where patients buy, a one-sided
+            # Fisher exact test (a town's patients buying at home after seeing any doctor
+            # are the institution's habit, however the doctors were picked); without
+            # doctors, the high-value patients against the ordinary ones
+            if unrecorded:
+                at, total = observed, int(kept["doc_hv_patients"].sum())
+            else:
+                at, total = int(kept["away"].sum()), int(kept["doc_patients"].sum())
+            table = [[at, total - at], [int(peers_to), int(peers_all - peers_to)]]
             p_ring = max(p_ring, float(stats.fisher_exact(table, alternative="greater")[1]))
-        peer_share = float(here.loc[to & ~mine, "patients"].sum()) / max(peers_all, 1.0)
+        peer_share = peers_to / max(peers_all, 1.0)
         if (
             observed < self.min_patients
             or p_ring > self.edge_p
@@ -396,24 +455,9 @@ class Kickback(Detector):
         )
 
 
-def _merge_by_doctor(rings: list[pd.DataFrame]) -> list[pd.DataFrame]:
-    """Rings sharing a doctor (one doctor steering to two far pharmacies) are one ring."""
-    if len(rings) < 2:
-        return rings
-    graph = ig.Graph(n=len(rings))
-    owner: dict[tuple[str, str], int] = {}
-    for i, ring in enumerate(rings):
-        for key in zip(ring["institution_id"], ring["doctor_id"], strict=True):
-            if not key[1]:
-                continue  # unrecorded doctors are no one doctor
-            if key in owner:
-                graph.add_edge(owner[key], i)
-            owner.setdefault(key, i)
-    label = graph.connected_components().membership
-    return [
-        pd.concat([r for r, k in zip(rings, label, strict=True) if k == part])
-        for part in sorted(set(label))
-    ]
+def _unrecorded(flows: pd.DataFrame) -> bool:
+    """No flow of the institution names a doctor (doctor_id '' throughout)."""
+    return bool((flows["doctor_id"] == "").all())
 
 
 def _confirm(flows: list[Candidate], resale: list[Candidate]) -> list[Candidate]:

@@ -23,11 +23,17 @@ class Handles:
     def __init__(self, secret: bytes) -> None:
         self.secret = secret
         self.known: dict[str, tuple[str, str]] = {}
+        self.issued: dict[tuple[str, str], str] = {}
 
     def handle(self, kind: str, ident: str) -> str:
-        digest = hmac.new(self.secret, f"{kind}\0{ident}".encode(), hashlib.sha256)
-        handle = HANDLE_PREFIX + digest.hexdigest()[:20]
-        self.known[handle] = (kind, ident)
+        """Each entity's handle is computed once (a large neighbourhood names one entity
+        in thousands of edges)."""
+        handle = self.issued.get((kind, ident))
+        if handle is None:
+            digest = hmac.new(self.secret, f"{kind}\0{ident}".encode(), hashlib.sha256)
+            handle = HANDLE_PREFIX + digest.hexdigest()[:20]
+            self.issued[(kind, ident)] = handle
+            self.known[handle] = (kind, ident)
         return handle
 
 

@@ -1,9 +1,10 @@
 -- Identity misuse: claims where the card's holder cannot have been the patient.
 --   after_death  the claim starts after the holder's death_date
 --   overlap      an admission starting strictly inside another inpatient stay of the same
---                card at another provider (admitted before, discharged after, by more than
---                a day): nobody lies in two hospitals at once (two stays at one provider are
---                double billing by that provider, not a borrowed card).
+--                person at another provider (admitted before, discharged after, by more
+--                than a day), whatever card or ID card each stay was settled with: nobody
+--                lies in two hospitals at once (two stays at one provider are double
+--                billing by that provider, not a borrowed card).
 --   elsewhere    an inpatient stay during which the same person's card (or ID card) was
 --                used for a visit or a purchase at a provider far from the institution
 --                (regions differing in their first $region_digits characters, a region
@@ -78,7 +79,7 @@ WITH c AS (
     SELECT provider_id, sum(far_inside) AS far_inside, sum(far_activity) AS far_activity
     FROM far_volume GROUP BY provider_id
 ), stays AS (
-    SELECT claim_id, card_id, person_id, provider_id, start_time, end_time FROM c
+    SELECT claim_id, person_id, provider_id, start_time, end_time FROM c
     WHERE kind = 'inpatient' AND end_time IS NOT NULL
 ), flagged AS (
     SELECT c.claim_id, 'after_death' AS reason
@@ -86,7 +87,7 @@ WITH c AS (
     WHERE p.death_date IS NOT NULL AND CAST(c.start_time AS DATE) > p.death_date
     UNION
     SELECT c.claim_id, 'overlap' AS reason
-    FROM c JOIN stays s ON s.card_id = c.card_id AND s.provider_id <> c.provider_id
+    FROM c JOIN stays s ON s.person_id = c.person_id AND s.provider_id <> c.provider_id
     WHERE c.kind = 'inpatient'
       AND c.start_time > s.start_time + INTERVAL 1 DAY
       AND c.start_time < s.end_time - INTERVAL 1 DAY

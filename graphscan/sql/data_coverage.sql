@@ -5,6 +5,7 @@
 -- Parameters: $since, $until (TIMESTAMP or NULL; claims only)
 -- Output columns:
 --   source   VARCHAR, 'claims', 'claim_items', 'persons', 'providers' or 'doctors'
+--            (a table that was not loaded has rows 0)
 --   kind     VARCHAR, the claim kind for claims ('' for the other tables)
 --   field    VARCHAR, the optional column ('*' for the row count itself)
 --   rows     BIGINT, rows of the source (and kind)
@@ -45,6 +46,9 @@ WITH c AS (
         AS col(field, filled)
     UNION ALL
     SELECT 'claim_items', '', '*', count(*), count(*) FROM claim_items
+    UNION ALL
+    -- doctors named by claims only have no institution: the table's own rows have one
+    SELECT 'doctors', '', 'provider_id', count(*), count(nullif(provider_id, '')) FROM doctors
 )
 SELECT source, kind, field, rows, filled FROM cells
 ORDER BY source, kind, field

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pandas as pd
@@ -19,11 +19,28 @@ from graphscan.sql import read_sql
 from graphscan.store.base import Rows, Store, as_pandas
 from graphscan.workspace import private_dir
 
+if TYPE_CHECKING:
+    pass
+
 _LOADS_DDL = """
 CREATE TABLE IF NOT EXISTS loads (
     load_id VARCHAR, source_file VARCHAR, file_sha256 VARCHAR, started_at TIMESTAMP,
     finished_at TIMESTAMP, report JSON
 )"""
+
+#: Where each claim and the claims of each entity are, for claims() and neighbourhood():
+#: maintained by _link_claims.
+_LINKS_DDL = (
+    "CREATE TABLE IF NOT EXISTS claim_links (entity UBIGINT, claim_row BIGINT)",
+    "CREATE TABLE IF NOT EXISTS claim_links_state (linked BIGINT, probe UBIGINT)",
+)
+#: hashed with the links and again on every open: another DuckDB whose hash() differs,
+#: or links of another shape (the string names the shape), are rebuilt
+_LINKS_PROBE = "graphscan claim links: claim, person, card, doctor, provider, operator"
+
+#: Claims are written in provider order, then time: the claims of a provider, and of its
+#: doctors and operators, then sit in a few row groups instead of all over the table.
+_CLAIMS_ORDER = ("provider_id", "start_time")
 
 _REVERSALS_DDL = """
 CREATE TABLE IF NOT EXISTS reversals (
@@ -50,6 +67,10 @@ def _column_names(rows: Rows) -> list[str]:
         return list(rows.columns)
     return rows.schema.names
 
+
+#: Compression the bulk insert leaves out (benchmarks/load.py: 1.3 -> 0.6 CPU seconds per
+#: 300,000 claims inserted; the store file about 1.8x as large, docs/loading.md)
+_SLOW_COMPRESSION = "dict_fsst"
 
 #: Entities every new claim implies (the Neo4j store MERGEs the same nodes), from one
 #: pass over the claims just written (``_new``): ``g`` (grouping()) tells the person,
@@ -80,6 +101,7 @@ class EmbeddedStore(Store):
         ``spill_dir``: where DuckDB spills past ``limit_memory``."""
         self.db = db
         self.spill_dir = spill_dir
+        self._cursor: duckdb.DuckDBPyConnection | None = None
         for table in TABLES.values():
             ddl = ", ".join(f"{name} {sql_type}" for name, sql_type in _columns(table))
             self.db.execute(f"CREATE TABLE IF NOT EXISTS {table.name} ({ddl})")
@@ -90,6 +112,7 @@ class EmbeddedStore(Store):
         self.db.execute(_LOADS_DDL)
         self.db.execute(_REVERSALS_DDL)
         self.db.execute(read_sql("macros"))
+        self._link_claims()
 
     # -- writing ------------------------------------------------------------------
     def _table(self, name: str) -> Table:
@@ -100,17 +123,27 @@ class EmbeddedStore(Store):
     def known_rows(self, table: str, keys: pa.Table | pd.DataFrame) -> pa.RecordBatchReader:
         """A stream: a re-load of millions of rows is never held in memory at once."""
         key = ["row_hash"] if table == "reversals" else list(self._table(table).key)
-        stored = self.db.table(table).set_alias("t")
+        reader = self._reader()
+        stored = reader.table(table).set_alias("t")
         if table in ENTITY_TABLES:
             stored = stored.filter("t.row_hash IS NOT NULL")
-        wanted = self._relation(keys).select(", ".join(key)).set_alias("k")
+        wanted = self._relation(reader, keys).select(", ".join(key)).set_alias("k")
         join = " AND ".join(f"t.{k} = k.{k}" for k in key)
         columns = dict.fromkeys([*key, "row_hash"])
         known = stored.join(wanted, join, how="semi").select(", ".join(columns))
         return known.to_arrow_reader()
 
-    def _relation(self, rows: pa.Table | pd.DataFrame) -> duckdb.DuckDBPyRelation:
-        return self.db.from_df(rows) if isinstance(rows, pd.DataFrame) else self.db.from_arrow(rows)
+    def _reader(self) -> duckdb.DuckDBPyConnection:
+        """The cursor stored rows are streamed from, kept while its streams are read."""
+        if self._cursor is None:
+            self._cursor = self.db.cursor()
+        return self._cursor
+
+    @staticmethod
+    def _relation(
+        db: duckdb.DuckDBPyConnection, rows: pa.Table | pd.DataFrame
+    ) -> duckdb.DuckDBPyRelation:
+        return db.from_df(rows) if isinstance(rows, pd.DataFrame) else db.from_arrow(rows)
 
     def upsert(self, table: str, frame: Rows, progress: Progress | None = None) -> int:
         spec = self._table(table)
@@ -127,6 +160,9 @@ class EmbeddedStore(Store):
         join = " AND ".join(f"f.{k} = t.{k}" for k in spec.key)
         replaces = table in ENTITY_TABLES and "row_hash" in present
         self.db.register("_incoming", frame)
+        # DICT_FSST, DuckDB's default for text, costs more than half of a bulk insert's
+        # CPU on pseudonyms and row hashes (random hex): appended rows are stored plain
+        self.db.execute(f"SET disabled_compression_methods = '{_SLOW_COMPRESSION}'")
         try:
             self.db.execute("BEGIN")
             rows = "_incoming"
@@ -141,20 +177,26 @@ class EmbeddedStore(Store):
                 )
             stored = self._count(table)
             names = ", ".join(name for name, _ in cols)
+            order = ""
+            if table == "claims":
+                order = " ORDER BY " + ", ".join(f"f.{c}" for c in _CLAIMS_ORDER)
             written = self.db.execute(
                 f"INSERT INTO {table} ({names}) SELECT {select} FROM {rows} f "
-                f"ANTI JOIN {table} t ON {join}"
+                f"ANTI JOIN {table} t ON {join}{order}"
             ).fetchall()[0][0]
             if table == "claims" and written:
                 self._derive_entities(stored)
             self.db.execute("DROP TABLE IF EXISTS _frame")
             self.db.execute("COMMIT")
-            return written
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
         finally:
+            self.db.execute("RESET disabled_compression_methods")
             self.db.unregister("_incoming")
+        if table == "claims" and written:
+            self._link_claims()
+        return written
 
     def _derive_entities(self, stored: int) -> None:
         """Persons, providers and doctors named by the claims just written that no table
@@ -175,6 +217,34 @@ class EmbeddedStore(Store):
             )
         self.db.execute("DROP TABLE _named")
         self.db.execute("DROP VIEW _new")
+
+    def _link_claims(self) -> None:
+        """Bring claim_links up to the claims: the rows stored since the last call are
+        linked (a load links what it wrote, a store from before is linked once on open).
+        Links address claims by rowid, which holds because claims are only appended
+        (reversals update amounts in place), and a row has its rowid only once committed:
+        this runs after the claims' own transaction, and one cut short in between is
+        finished by the next call. Fewer claims than linked, or another hash function,
+        rebuilds them all, so a lookup never misses a claim."""
+        for ddl in _LINKS_DDL:
+            self.db.execute(ddl)
+        self.db.execute("BEGIN")
+        try:
+            probe = self.db.execute("SELECT hash(?)", [_LINKS_PROBE]).fetchall()[0][0]
+            state = self.db.execute("SELECT linked, probe FROM claim_links_state").fetchall()
+            claims = self._count("claims")
+            linked = state[0][0] if state and state[0][1] == probe else -1
+            if linked != claims:
+                if not 0 <= linked <= claims:
+                    self.db.execute("DELETE FROM claim_links")
+                    linked = 0
+                self.db.execute(read_sql("link_claims"), {"start": linked})
+                self.db.execute("DELETE FROM claim_links_state")
+                self.db.execute("INSERT INTO claim_links_state VALUES (?, ?)", [claims, probe])
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
 
     def apply_reversals(self, frame: Rows) -> int:
         self.db.register("_rev", frame)
@@ -278,11 +348,13 @@ class EmbeddedStore(Store):
         since: datetime | None = None,
         until: datetime | None = None,
     ) -> pd.DataFrame:
+        """Walks claim_links (see neighbourhood_step.sql): each step reads only the row
+        groups holding the frontier's claims, not the whole claims table."""
         step = read_sql("neighbourhood_step")
         params = {"since": since, "until": until}
         frontier = {entity_id}
         seen_entities: set[str] = set()
-        claim_ids: set[str] = set()
+        claim_rows: set[int] = set()
         for _ in range(max(hops, 1)):
             new = sorted(frontier - seen_entities)
             if not new:
@@ -293,6 +365,10 @@ class EmbeddedStore(Store):
                 rows = self.db.execute(step, params).df()
             finally:
                 self.db.unregister("_ent")
-            claim_ids |= set(rows["claim_id"])
+            claim_rows |= set(rows["claim_row"].tolist())
             frontier = {v for c in ENTITY_COLUMNS for v in rows[c].dropna().unique()}
-        return self.claims(claim_ids)
+        self.db.register("_rows", pd.DataFrame({"claim_row": sorted(claim_rows)}, dtype="int64"))
+        try:
+            return self.db.execute(read_sql("claims_by_row")).df()
+        finally:
+            self.db.unregister("_rows")

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
-from graphscan.detect.engines.significance import log10_poisson_tail, poisson_tail
+from graphscan.detect.engines.significance import log10_fisher_many, poisson_tail
 
 #: seeded Leiden ``node, community`` on a ``source, target, weight`` edge list
 #: (:meth:`graphscan.store.base.Store.communities`)
@@ -51,15 +51,23 @@ class Params:
     min_group: int = 3
     #: groups larger than this are split with Leiden
     max_group: int = 60
+    #: the edge screen and the group test pay a Bonferroni factor for the pairs searched
+    #: at the venue (a search among many rare entities, where some pair is bound to meet
+    #: twice by chance)
+    pay_for_pairs: bool = False
 
 
 @dataclass
 class Group:
+    """Entities found together at one venue far more often than their own volumes
+    predict: a card-lending stack (contexts: burst ids) or a group hospitalisation wave
+    group (contexts: the ``wave_windows.Wave`` windows)."""
+
     #: the venue's key as the membership list gives it (a code the caller resolves)
     venue: Any
     entities: list[str]
     #: contexts in which at least ``quorum`` group members took part
-    contexts: list[str]
+    contexts: list[Any]
     quorum: int
     claim_ids: list[str]
     observed: int
@@ -148,7 +156,17 @@ def _edges(
         return pairs.assign(p=[], w=[])
     expected = expected_pairs(pairs, members, sizes)
     pairs = pairs.assign(p=poisson_tail(pairs["together"].to_numpy(), expected))
+    if params.pay_for_pairs:
+        pairs = pairs.assign(p=pairs["p"] * pairs["venue"].map(searched_pairs(members, params)))
     return pairs[pairs["p"] <= params.edge_p].assign(w=lambda f: -np.log10(f["p"]))
+
+
+def searched_pairs(members: pd.DataFrame, params: Params) -> pd.Series:
+    """Per venue, the pairs of entities that could meet ``min_together`` times there
+    (those with that many contexts): the pairs the search looked at."""
+    able = members[members["n_entity"] >= params.min_together]
+    m = able.groupby("venue")["entity"].nunique().astype(float)
+    return (m * (m - 1) / 2).clip(lower=1.0)
 
 
 def split_groups(edges: pd.DataFrame, params: Params, communities: Communities) -> list[list[str]]:
@@ -195,6 +213,7 @@ def find_groups(
     edges = _edges(members, sizes, params, household)
     by_venue = members.groupby("venue", sort=True).indices
     histograms = dict(list(sizes.groupby("venue", sort=True)))
+    searched = searched_pairs(members, params) if params.pay_for_pairs else None
     groups: list[Group] = []
     for venue, venue_edges in edges.groupby("venue", sort=True):
         venue_members = members.iloc[by_venue[venue]]
@@ -202,9 +221,10 @@ def find_groups(
         for core in split_groups(venue_edges, params, communities):
             entities = _attach(core, venue_members, venue_sizes, params)
             inside = venue_edges["a"].isin(entities) & venue_edges["b"].isin(entities)
-            groups.append(
-                _group(venue, entities, venue_members, venue_sizes, int(inside.sum()), params)
-            )
+            group = _group(venue, entities, venue_members, venue_sizes, int(inside.sum()), params)
+            if searched is not None:
+                group.tests = int(np.ceil(group.tests * searched[venue]))
+            groups.append(group)
     return [g for g in groups if g.observed > 0]
 
 
@@ -311,23 +331,31 @@ def _group(
 
 def stranger_crowds(
     members: pd.DataFrame,
-    share: pd.Series,
+    counts: pd.DataFrame,
     max_visits: int,
     min_strangers: int,
     max_p: float,
+    weight: float,
     min_shared: int = 2,
 ) -> list[list[Group]]:
     """Contexts crowded with strangers: entities seen in at most ``max_visits`` contexts
     of the venue (a broker's session of collected cards, each swiped once or twice, so
     that no pair meets often enough for a pair test). ``members`` as for
-    :func:`find_groups`; ``share``: venue -> share of strangers among the cards of its
-    contexts. Contexts with at least ``min_strangers`` strangers are candidates; those
-    sharing ``min_shared`` strangers are one crowd (the same collected cards swiped
-    again in another session, at any counter: a stranger's one or two visits both
-    falling in crowds is the broker's signature). Each crowd is tested as a whole: its
-    strangers against the venues' shares (binomial tail for one context, Poisson tail
-    of the sum for several, which errs on the side of a larger p-value), Bonferroni over
-    the contexts tested. A crowd kept is a list of Groups, one per venue."""
+    :func:`find_groups`; ``counts`` (index venue): ``strangers`` and ``slots`` (entities
+    summed over all its contexts), ``crowded_strangers`` and ``crowded_slots`` (the same
+    over its contexts of at least ``min_strangers`` entities). Contexts with at least
+    ``min_strangers`` strangers are candidates; those sharing ``min_shared`` strangers
+    are one crowd (the same collected cards swiped again in another session, at any
+    counter: a stranger's one or two visits both falling in crowds is the broker's
+    signature). Each context's strangers are tested against the larger of the venue's
+    overall share of strangers and their share in its other crowded contexts (a rush
+    hour may bring more one-off customers than a quiet morning), the latter smoothed
+    with ``weight`` slots of the overall share, the crowd's own contexts taken out of
+    both (a ring must not explain itself): binomial tail; a crowd of several contexts
+    combines its tails with Fisher's method (the sessions are independent draws under
+    the null, and a sum of binomials at shares near one is far from Poisson),
+    Bonferroni over the contexts tested. A crowd kept is
+    a list of Groups, one per venue."""
     strangers = members[members["n_entity"] <= max_visits]
     per = strangers.groupby(["venue", "context"], sort=True).agg(
         k=("entity", "nunique"), n=("size", "first")
@@ -335,22 +363,50 @@ def stranger_crowds(
     per = per[per["k"] >= min_strangers]
     if per.empty:
         return []
-    rate = np.nan_to_num(
-        per.index.get_level_values("venue").map(share).to_numpy(dtype=float), nan=1.0
-    ).clip(1e-6, 1.0)
-    per["expected"] = per["n"].to_numpy(dtype=float) * rate
-    per["log10_p"] = stats.binom.logsf(per["k"].to_numpy() - 1, per["n"], rate) / np.log(10)
     chosen = strangers.set_index(["venue", "context"]).loc[per.index].reset_index()
     bar = np.log10(max_p) - np.log10(len(per))
+    # each context alone, its own strangers taken out of its venue's counts
+    alone = _tested(per, counts, weight, per[["k", "n"]])
+    tails = alone["log10_p"].to_numpy()
+    position = {key: i for i, key in enumerate(per.index)}
     crowds = []
     for crowd in _linked_contexts(chosen, min_shared):
-        part = per.loc[crowd]
-        together = log10_poisson_tail(float(part["k"].sum()), float(part["expected"].sum()))
-        if len(part) > 1 and together <= bar:
-            crowds.append((crowd, together))
-        else:  # a chain through a crowded venue proves nothing: each context alone
-            crowds += [([key], p) for key, p in part["log10_p"].items() if p <= bar]
-    return [_crowd(chosen, per.loc[crowd], log10_p, len(per)) for crowd, log10_p in crowds]
+        if len(crowd) > 1:
+            part = per.loc[crowd]
+            mine = part.groupby(level="venue")[["k", "n"]].sum()
+            part = _tested(part, counts, weight, mine.reindex(part.index.get_level_values(0)))
+            together = log10_fisher_many(part["log10_p"].to_numpy())
+            if together <= bar:
+                crowds.append((part, together))
+                continue
+        # a chain through a crowded venue proves nothing: each context alone
+        for i in (position[key] for key in crowd):
+            if tails[i] <= bar:
+                crowds.append((alone.iloc[[i]], float(tails[i])))
+    return [_crowd(chosen, part, log10_p, len(per)) for part, log10_p in crowds]
+
+
+def _tested(
+    part: pd.DataFrame, counts: pd.DataFrame, weight: float, mine: pd.DataFrame
+) -> pd.DataFrame:
+    """``part`` (contexts: k strangers of n) with each context's expected strangers and
+    log10 binomial tail at its venue's share of strangers (the larger of overall and in
+    crowded contexts), ``mine`` (k and n row by row: what the crowd tested holds at that
+    context's venue) taken out of the venue's counts."""
+    venue = part.index.get_level_values("venue")
+    own = counts.reindex(venue)
+    overall = (own["strangers"].to_numpy() - mine["k"].to_numpy()) / np.maximum(
+        own["slots"].to_numpy() - mine["n"].to_numpy(), 1.0
+    )
+    overall = np.nan_to_num(overall, nan=1.0).clip(0.0, 1.0)
+    crowded_k = np.nan_to_num(own["crowded_strangers"].to_numpy() - mine["k"].to_numpy())
+    crowded_n = np.nan_to_num(own["crowded_slots"].to_numpy() - mine["n"].to_numpy())
+    crowded = (crowded_k.clip(0) + weight * overall) / (crowded_n.clip(0) + weight)
+    # the larger of the two: strangers may crowd the rush hours or the quiet ones, and a
+    # session is unusual only against both
+    rate = np.maximum(crowded, overall).clip(1e-6, 1.0)
+    k, n = part["k"].to_numpy(), part["n"].to_numpy()
+    return part.assign(expected=n * rate, log10_p=stats.binom.logsf(k - 1, n, rate) / np.log(10))
 
 
 def _crowd(chosen: pd.DataFrame, part: pd.DataFrame, log10_p: float, tests: int) -> list[Group]:

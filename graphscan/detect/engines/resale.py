@@ -53,13 +53,19 @@ def resale_rings(flagged: pd.DataFrame, purchases: pd.DataFrame) -> list[pd.Data
     ].reset_index(drop=True)
     if lines.empty:
         return []
-    places = ("P\x1f" + lines["pharmacy_id"]).to_numpy()
-    doctors = ("D\x1f" + lines["doctor_id"].fillna("")).to_numpy()
-    people = ("B\x1f" + lines["person_id"]).to_numpy()
-    names = sorted(set(people) | set(places) | {d for d in doctors if d != "D\x1f"})
+    # nodes are (kind, id) tuples: a person, a pharmacy or a doctor (lines naming none
+    # tie only through their pharmacy)
+    people = [("person", p) for p in lines["person_id"]]
+    places = [("pharmacy", p) for p in lines["pharmacy_id"]]
+    doctors = [("doctor", d) if isinstance(d, str) and d else None for d in lines["doctor_id"]]
+    names = [
+        *sorted(set(people)),
+        *sorted({d for d in doctors if d is not None}),
+        *sorted(set(places)),
+    ]
     index = {n: i for i, n in enumerate(names)}
     edges = [(index[b], index[p]) for b, p in zip(people, places, strict=True)]
-    edges += [(index[b], index[d]) for b, d in zip(people, doctors, strict=True) if d != "D\x1f"]
+    edges += [(index[b], index[d]) for b, d in zip(people, doctors, strict=True) if d is not None]
     label = np.array(ig.Graph(n=len(names), edges=edges).connected_components().membership)
     part = label[[index[b] for b in people]]
     return [lines[part == k] for k in sorted(set(part))]

@@ -11,7 +11,7 @@ no p-value left, and rings there would all tie.
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 #: Smallest p-value kept; below it floating point stops meaning anything.
 P_FLOOR = 1e-300
@@ -43,6 +43,21 @@ def log10_fisher(log10_main: float, log10_support: float) -> float:
     """:func:`fisher` in log10 p: x (1 - ln x) with ln x = ln p1 + ln p2."""
     log_x = (log10_main + log10_support) * np.log(10)
     return float(min(0.0, (log_x + np.log1p(-log_x)) / np.log(10)))
+
+
+def log10_fisher_many(log10_p: np.ndarray) -> float:
+    """Fisher's combination of independent tests given as log10 p-values:
+    P(chi2_2m >= -2 sum ln p_i), in log10. With y = -sum ln p_i the tail is exactly
+    e^-y sum_{i<m} y^i / i!, summed in logarithms so that it never underflows."""
+    lp = np.asarray(log10_p, dtype=float)
+    if lp.size == 0:
+        return 0.0
+    y = max(-np.log(10) * float(lp.sum()), 0.0)
+    if y == 0.0:
+        return 0.0
+    i = np.arange(lp.size, dtype=float)
+    log_tail = -y + float(special.logsumexp(i * np.log(y) - special.gammaln(i + 1)))
+    return float(min(0.0, log_tail / np.log(10)))
 
 
 def log10_benjamini_hochberg(log10_p: np.ndarray) -> np.ndarray:

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from graphscan.detect.engines.cooccurrence import Communities, Params, split_groups
+from graphscan.detect.engines.cooccurrence import Communities, Group, Params, split_groups
 from graphscan.detect.engines.significance import poisson_tail
 
 
@@ -72,21 +72,6 @@ class Wave:
     def reach(self, span: int) -> tuple[int, int]:
         """Days on which an admission could belong to the wave."""
         return self.last - span, self.first + span
-
-
-@dataclass
-class WaveGroup:
-    venue: str
-    entities: list[str]
-    #: waves holding at least ``quorum`` members
-    waves: list[Wave]
-    quorum: int
-    claim_ids: list[str]
-    observed: int
-    expected: float
-    #: Bonferroni factor paid for choosing the quorum
-    tests: int
-    pair_edges: int
 
 
 def meetings(stays: pd.DataFrame, spans: tuple[int, ...]) -> dict[int, pd.DataFrame]:
@@ -220,7 +205,7 @@ def _group(
     spans: tuple[int, ...],
     pair_edges: int,
     params: Params,
-) -> WaveGroup:
+) -> Group:
     """The group's best (span, quorum) test, paid for with a Bonferroni factor of all the
     spans and quorums tried."""
     rows = venue_stays[venue_stays["entity"].isin(entities)]
@@ -239,17 +224,17 @@ def _group(
             if best is None or p < best[0]:
                 best = (p, q, observed, expected, [w for w in found if len(w.entities) >= q])
     if best is None:
-        return WaveGroup(venue, entities, [], 0, [], 0, 0.0, tests, pair_edges)
+        return Group(venue, entities, [], 0, [], 0, 0.0, tests, pair_edges)
     _, quorum, observed, expected, kept = best
     in_wave = np.zeros(len(rows), dtype=bool)
     for wave in kept:
         in_wave |= (
             rows["day"].between(wave.first, wave.last) & rows["entity"].isin(wave.entities)
         ).to_numpy()
-    return WaveGroup(
+    return Group(
         venue=venue,
         entities=entities,
-        waves=kept,
+        contexts=kept,  # the waves holding at least quorum members
         quorum=quorum,
         claim_ids=sorted(set(rows.loc[in_wave, "claim_id"])),
         observed=observed,
@@ -266,7 +251,7 @@ def find_wave_groups(
     params: Params,
     communities: Communities,
     household: pd.Series,
-) -> list[WaveGroup]:
+) -> list[Group]:
     """``stays``: venue, entity, day, n_entity (the entity's admission episodes at the
     venue), claim_id. ``spans``: the window widths in days to try (a wave of the same
     morning and one spread over a week); the widest also bounds who is attached.

@@ -1,0 +1,160 @@
+"""Card lending's crowd and pair searches on small hand-built membership lists: a broker's
+thin sessions linked by the cards they share, rush hours full of one-off customers, and a
+busy counter's rare customers meeting twice by chance."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from graphscan.detect.card_lending import _lockstep, _swiped_once
+from graphscan.detect.engines.cooccurrence import Group, Params, find_groups, stranger_crowds
+from graphscan.detect.engines.significance import log10_fisher_many
+from graphscan.store.communities import leiden_igraph
+
+
+def _rows(venue: int, context: int, cards: list[str], visits: dict[str, int]) -> list[dict]:
+    return [
+        {
+            "venue": venue,
+            "site": f"P{venue}",
+            "context": str(context),
+            "size": len(cards),
+            "entity": card,
+            "n_entity": visits.get(card, 1),
+            "claim_id": f"{venue}-{context}-{card}",
+        }
+        for card in cards
+    ]
+
+
+def _counts(
+    rows: pd.DataFrame, slots: dict[int, tuple[float, float, float, float]]
+) -> pd.DataFrame:
+    """venue -> (strangers, slots, crowded strangers, crowded slots) over all its bursts."""
+    return pd.DataFrame.from_dict(
+        slots,
+        orient="index",
+        columns=["strangers", "slots", "crowded_strangers", "crowded_slots"],
+    )
+
+
+def test_fisher_of_many_agrees_with_scipy() -> None:
+    p = np.array([0.01, 0.2, 0.03])
+    want = stats.combine_pvalues(p, method="fisher").pvalue
+    assert np.isclose(10 ** log10_fisher_many(np.log10(p)), want)
+    assert log10_fisher_many(np.array([-400.0, -300.0])) < -690  # no underflow
+    assert np.isfinite(log10_fisher_many(np.full(8, -42.0)))
+
+
+def test_thin_broker_sessions_linked_by_shared_cards_are_one_crowd() -> None:
+    """Four sessions of eight cards at three counters where six in ten customers come
+    once a year: no session alone is unusual there, but the same two cards in all four
+    (and a third in three) link them, and together they are. The old test summed the
+    strangers as one Poisson count and missed them."""
+    shared = ["A", "B"]
+    rows: list[dict] = []
+    plan = [(0, 1, ["C"]), (0, 2, ["C"]), (1, 3, ["C"]), (2, 4, [])]
+    for venue, context, extra in plan:
+        own = [f"s{context}-{i}" for i in range(8 - len(shared) - len(extra))]
+        rows += _rows(venue, context, shared + extra + own, {"A": 2, "B": 2, "C": 2})
+    members = pd.DataFrame(rows)
+    counts = _counts(members, {v: (400.0, 680.0, 0.0, 0.0) for v in (0, 1, 2)})
+    crowds = stranger_crowds(members, counts, 2, 5, 1e-3, 20.0)
+    assert len(crowds) == 1
+    cards = {c for g in crowds[0] for c in g.entities}
+    assert cards == set(members["entity"])
+    summed = sum(g.observed for g in crowds[0])
+    expected = sum(g.expected for g in crowds[0])
+    bar = np.log10(1e-3) - np.log10(4)
+    assert stats.poisson.logsf(summed - 1, expected) / np.log(10) > bar  # the old test
+
+
+def test_a_rush_hour_of_one_off_customers_is_no_crowd() -> None:
+    """At a busy counter most rush-hour customers come once a year (85 % of its crowded
+    bursts' cards) while quiet hours bring regulars (44 % strangers overall): a rush-hour
+    burst of 21 strangers in 24 cards is what its crowded bursts expect."""
+    cards = [f"r{i}" for i in range(24)]
+    members = pd.DataFrame(_rows(0, 7, cards, {c: 5 for c in cards[21:]}))
+    counts = _counts(members, {0: (1016.0, 2329.0, 850.0, 1000.0)})
+    assert stranger_crowds(members, counts, 2, 5, 1e-3, 20.0) == []
+    quiet = _counts(members, {0: (1016.0, 2329.0, 0.0, 0.0)})
+    assert len(stranger_crowds(members, quiet, 2, 5, 1e-3, 20.0)) == 1  # without rush hours
+
+
+def _busy_counter(rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """400 rush-hour bursts of 20 cards, 4,000 customers with two visits each, and three
+    of them planted in the same two bursts."""
+    contexts = rng.permutation(np.repeat(np.arange(400), 20))
+    entity = np.repeat([f"c{i}" for i in range(4000)], 2)
+    contexts[:6] = [0, 1, 0, 1, 0, 1]
+    frame = pd.DataFrame(
+        {
+            "venue": 0,
+            "context": contexts.astype(str),
+            "size": 20,
+            "entity": entity,
+            "n_entity": 2,
+            "claim_id": [f"k{i}" for i in range(len(entity))],
+        }
+    ).drop_duplicates(["context", "entity"])
+    sizes = pd.DataFrame({"venue": [0], "size": [20], "contexts": [400]})
+    return frame, sizes
+
+
+def test_rare_customers_meeting_twice_at_a_busy_counter_pay_for_the_pairs_searched() -> None:
+    members, sizes = _busy_counter(np.random.default_rng(3))
+    chance = Params(min_together=2)
+    assert find_groups(members, sizes, chance, leiden_igraph)  # unpaid: chance is a ring
+    paid = Params(min_together=2, pay_for_pairs=True)
+    assert find_groups(members, sizes, paid, leiden_igraph) == []
+
+
+def test_stack_at_a_quiet_counter_survives_paying_for_the_pairs() -> None:
+    """Six cards swiped together twice at a counter of 1,000 one-off customers."""
+    stack = [f"s{i}" for i in range(6)]
+    rows = _rows(0, 1, stack, dict.fromkeys(stack, 2)) + _rows(0, 2, stack, dict.fromkeys(stack, 2))
+    rows += [r for i in range(1000) for r in _rows(0, 10 + i, [f"o{i}"], {})]
+    members = pd.DataFrame(rows)
+    sizes = pd.DataFrame({"venue": [0, 0], "size": [1, 6], "contexts": [1000, 2]})
+    groups = find_groups(members, sizes, Params(min_together=2, pay_for_pairs=True), leiden_igraph)
+    assert [sorted(g.entities) for g in groups] == [stack]
+    assert groups[0].tests >= 15  # the pairs among the six strangers were paid for
+
+
+def test_an_outing_is_one_trip_and_a_bag_of_cards_comes_back() -> None:
+    trip = [_group(0, ["1"], ["v1", "v2", "v3"]), _group(0, ["2"], ["v4", "v5"])]
+    members = pd.DataFrame(_rows(0, 1, ["v1", "v2", "v3"], {}) + _rows(0, 2, ["v4", "v5"], {}))
+    assert _swiped_once(trip, members)
+    bag = [_group(0, ["1"], ["v1", "v2", "v3"]), _group(1, ["1"], ["v1", "v2", "v9"])]
+    members = pd.DataFrame(
+        _rows(0, 1, ["v1", "v2", "v3"], {}) + _rows(1, 1, ["v1", "v2", "v9"], {})
+    )
+    assert not _swiped_once(bag, members)
+
+
+def _group(venue: int, contexts: list[str], cards: list[str]) -> Group:
+    return Group(venue, cards, contexts, 3, [], len(cards), 0.0, 1, 0, kind="strangers")
+
+
+def test_one_off_customers_in_a_quiet_hour_are_judged_by_the_counters_overall_share() -> None:
+    """A counter whose rush hours are regulars (5 % strangers) but whose customers are
+    four in ten one-off overall: seven one-off customers in one burst are what its overall
+    share expects, whichever hour they came."""
+    cards = [f"q{i}" for i in range(7)]
+    members = pd.DataFrame(_rows(0, 3, cards, {}))
+    counts = _counts(members, {0: (681.0, 1754.0, 20.0, 400.0)})
+    assert stranger_crowds(members, counts, 2, 5, 1e-3, 20.0) == []
+
+
+def test_groups_of_one_counter_swiped_in_the_same_bursts_are_one_stack() -> None:
+    """A stack's regulars and the cards it swipes once or twice are found by different
+    searches and share no card, but they were swiped in the same sessions: one ring. A
+    group at another counter sharing neither cards nor sessions stays apart."""
+    regulars = Group(0, ["r1", "r2", "r3"], ["1", "2", "3", "4"], 3, [], 4, 0.1, 1, 3)
+    rare = Group(0, ["s1", "s2", "s3"], ["2", "3"], 3, [], 2, 0.0, 1, 3)
+    elsewhere = Group(1, ["t1", "t2", "t3"], ["2", "3"], 3, [], 2, 0.0, 1, 3)
+    stacks = _lockstep([regulars, rare, elsewhere], [])
+    assert sorted(len(s) for s in stacks) == [1, 2]
+    assert {g.venue for s in stacks if len(s) == 2 for g in s} == {0}
