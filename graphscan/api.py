@@ -31,6 +31,7 @@ from graphscan.detect import scan as detect
 from graphscan.detect.base import Coverage
 from graphscan.errors import InputError
 from graphscan.i18n import t
+from graphscan.loaders.identifiers import normalise
 from graphscan.pseudonym import Pseudonymiser, workspace_key
 from graphscan.rings import Case, chosen_patterns
 from graphscan.store import Store, open_store
@@ -198,9 +199,11 @@ def find_entity(
     that fits it, and a clear person or card id is pseudonymised first when the
     workspace's key is at hand (``key``, asked only then), since the store holds only
     pseudonyms. `graphscan explore`, the case-editing commands and the workbench all
-    find a tip this way."""
+    find a tip this way; what was typed or pasted (a CRLF CSV's "\\r", a BOM, a lower
+    case check letter) is first normalised as a load normalises a personal id."""
     from graphscan.masks import resolve, typed_mask
 
+    entity = normalise(entity)
     mask = typed_mask(entity)
     if mask is not None:
         fits = store.projection("entity_ids_like", id_head=mask[0], id_tail=mask[1])

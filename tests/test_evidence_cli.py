@@ -102,6 +102,20 @@ def test_explore_marks_cases_and_takes_a_clear_id_with_the_key(
     assert case_id in html and clear_id(0) not in html
 
 
+def test_a_pasted_id_with_a_bom_spaces_and_a_carriage_return_is_found(
+    workspace: tuple[Path, str], tmp_path: Path
+) -> None:
+    """An id copied out of a CRLF CSV output (or a spreadsheet) keeps its carriage
+    return, a BOM or spaces: normalised as a load normalises it, it still names the
+    person, and so does its check letter typed in lower case."""
+    ws, case_id = workspace
+    for typed in (f"\ufeff {clear_id(0)}\r", f"{clear_id(0)[:-1]}x\r\n"):
+        out = tmp_path / "tip.html"
+        result = run("explore", typed, "--hops", "1", "--workspace", str(ws), "--out", str(out))
+        assert result.exit_code == 0, (typed, result.output)
+        assert case_id in out.read_text(encoding="utf-8")
+
+
 def test_explore_an_unknown_entity_says_so(workspace: tuple[Path, str]) -> None:
     ws, _ = workspace
     result = run("explore", "NOBODY", "--workspace", str(ws))

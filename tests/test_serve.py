@@ -164,6 +164,27 @@ def test_api_shapes_search_and_paging(served: tuple[Path, str]) -> None:
     assert client.call("/api/cases?per_page=x")[0] == 400
 
 
+def test_ids_pasted_with_a_bom_or_a_carriage_return_are_found(served: tuple[Path, str]) -> None:
+    """The queue search, a neighbourhood and a case edit take an id as it comes out of a
+    CRLF CSV output or a spreadsheet cell."""
+    ws, url = served
+    client = Client(url, token(ws, "ivan"))
+    case_id = top_case(url, ws)
+    case = client.call(f"/api/cases/{case_id}")[1]
+    person = next(m for m in case["members"] if m["kind"] == "person")
+    provider = next(m for m in case["members"] if m["kind"] in ("pharmacy", "institution"))
+    for q in (f"\ufeff{person['id']}\r\n", f" {person['label'].replace('…', '...')}\r"):
+        _, found = client.call("/api/cases?q=" + urllib_quote(q))
+        assert case_id in [c["case_id"] for c in found["cases"]], q
+    pasted = urllib_quote(f"\ufeff{provider['id']}\r")
+    status, around = client.call(f"/api/entities/{pasted}/neighbours?hops=1")
+    assert status == 200 and around["nodes"], around
+    status, refused = client.call(
+        f"/api/cases/{case_id}/members", {"members": [person["id"] + "\r"]}
+    )
+    assert status == 400 and "already" in refused["error"], refused
+
+
 def urllib_quote(text: str) -> str:
     from urllib.parse import quote
 

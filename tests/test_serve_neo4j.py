@@ -1,7 +1,8 @@
 """`graphscan serve --store neo4j://…` end to end against the real Neo4j: the workbench
 reads claims, neighbourhoods and evidence from the server and keeps the one case book of
-the deployment; a scan or a case change from another workspace (another investigator's
-laptop) is refused in one line that says where the book is, and so is a second server."""
+the deployment; a scan, a case change or a look at the cases from another workspace
+(another investigator's laptop, whose own book would be stale) is refused in one line
+that says where the book is, and so is a second server."""
 
 from __future__ import annotations
 
@@ -65,7 +66,9 @@ def test_a_shared_neo4j_deployment(
         assert status == 200 and package["fingerprint"], package
 
         # another investigator's laptop: no second, silent case book
-        for args in (["scan"], ["cases", "merge", case_id, case_id]):
+        reads = (["cases", "list"], ["cases", "show", case_id], ["cases", "export", case_id],
+                 ["cases", "status", case_id, "confirmed"])  # fmt: skip
+        for args in (["scan"], ["cases", "merge", case_id, case_id], *reads):
             refused = run([*args, "-w", str(laptop_ws), *shared], env)
             assert refused.returncode != 0, refused.stdout
             assert f"kept by the workbench at {url}/" in refused.stderr, refused.stderr
@@ -75,5 +78,5 @@ def test_a_shared_neo4j_deployment(
         second = run(["serve", "-w", str(laptop_ws), *shared, "--port", "0"], env)
         assert second.returncode != 0 and f"kept by the workbench at {url}/" in second.stderr
 
-    show = run(["cases", "show", case_id, "-w", str(server_ws)], env)
+    show = run(["cases", "show", case_id, "-w", str(server_ws), *shared], env)  # the book's home
     assert "reviewing" in show.stdout and "shared" in show.stdout, show.stderr

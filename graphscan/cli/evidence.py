@@ -189,13 +189,15 @@ def export_command(
     """
     from graphscan.api import case_context
     from graphscan.casebook import CaseBook
+    from graphscan.serve.lease import require_case_book_here
     from graphscan.viz.package import export_case
 
     ws = open_workspace(workspace, store)
+    db = open_store(store, ws)
+    require_case_book_here(db, ws)  # a shared store's book kept elsewhere: this one is stale
     revealer = key_holder(ws) if reveal else None
     with _progress(2, t("导出证据包", "Exporting")) as bar:
         case = CaseBook(ws).get(case_id)
-        db = open_store(store, ws)
         claims = db.claims(case.claim_ids)
         context = case_context(db, case, claims)
         bar.update(1)

@@ -325,6 +325,7 @@ def _reveal_members(frame: pd.DataFrame, reveal: bool, workspace: Workspace) -> 
     help="Write to this file / 写入此文件.",
 )
 @workspace_option
+@store_option
 @friendly_errors
 def list_cases(
     fmt: str,
@@ -334,6 +335,7 @@ def list_cases(
     status: str | None,
     out: str | None,
     workspace: str | None,
+    store: str | None,
 ) -> None:
     """Ranked cases, or with --members one row per member (case_id, rank, score, pattern,
     role, member_kind, member_id). Person and card ids stay pseudonymised unless --reveal.
@@ -345,8 +347,7 @@ def list_cases(
       graphscan cases list --members --format csv --out members.csv
       graphscan cases list --format json --pattern kickback
     """
-    ws = open_workspace(workspace)
-    book = CaseBook(ws)
+    book, _, ws = _case_book(workspace, store)
     if members:
         frame = _reveal_members(book.members(pattern, status), reveal, ws)
     else:
@@ -451,8 +452,9 @@ def _show(case: Case, reveal: bool, workspace: Workspace) -> str:
 @click.argument("case_id")
 @reveal_option
 @workspace_option
+@store_option
 @friendly_errors
-def show(case_id: str, reveal: bool, workspace: str | None) -> None:
+def show(case_id: str, reveal: bool, workspace: str | None, store: str | None) -> None:
     """One case: members by role, amounts, explanation in Chinese and English, evidence
     count and status history. CASE_ID may also be a member id, whole or masked as an
     export shows it (D33…23): the cases of that member are shown.
@@ -462,8 +464,7 @@ def show(case_id: str, reveal: bool, workspace: str | None) -> None:
     Example / 示例 (CASE_ID: from `graphscan cases list`):
       graphscan cases show CASE_ID --workspace graphscan-demo
     """
-    ws = open_workspace(workspace)
-    book = CaseBook(ws)
+    book, _, ws = _case_book(workspace, store)
     click.echo("\n\n".join(_show(book.get(found), reveal, ws) for found in book.find(case_id)))
 
 
@@ -473,10 +474,12 @@ def show(case_id: str, reveal: bool, workspace: str | None) -> None:
 @click.option("--note", default=None, help="A note kept with the change / 备注.")
 @by_option
 @workspace_option
+@store_option
 @friendly_errors
 def set_status(
-    case_id: str, status: str, note: str | None, by: str | None, workspace: str | None
-) -> None:
+    case_id: str, status: str, note: str | None, by: str | None, workspace: str | None,
+    store: str | None,
+) -> None:  # fmt: skip
     """Move a case along new → reviewing → confirmed / dismissed → referred, with a note.
     变更案件状态（新建 → 审查中 → 确认/排除 → 移送），可附备注。
 
@@ -485,7 +488,7 @@ def set_status(
       graphscan cases status CASE_ID reviewing --note "已调取药店监控"
       graphscan cases status CASE_ID confirmed --by 王警官
     """
-    case = CaseBook(open_workspace(workspace)).set_status(case_id, status, note, by)
+    case = _case_book(workspace, store)[0].set_status(case_id, status, note, by)
     click.echo(
         t(
             "{id} 状态: {s}",
@@ -496,8 +499,10 @@ def set_status(
     )
 
 
-def _edit_book(workspace: str | None, store: str | None) -> tuple[CaseBook, Store, Workspace]:
-    """The case book, the store whose claims a change reads, and the workspace."""
+def _case_book(workspace: str | None, store: str | None) -> tuple[CaseBook, Store, Workspace]:
+    """The case book, the store whose claims a change reads, and the workspace. A shared
+    Neo4j store whose book a workbench keeps is named in one line (its URL), for reading
+    as for changing: this workspace's own book would be stale."""
     from graphscan.serve.lease import require_case_book_here
     from graphscan.store import open_store
 
@@ -547,7 +552,7 @@ def add_members(
     Example / 示例:
       graphscan cases add CASE_ID P33070210036 29c8db8732…
     """
-    book, shop, ws = _edit_book(workspace, store)
+    book, shop, ws = _case_book(workspace, store)
     _edited(book.add_members(case_id, _stored_ids(shop, ws, entities), shop, by),
             t("已添加", "added"))  # fmt: skip
 
@@ -568,7 +573,7 @@ def open_case(
     Example / 示例:
       graphscan cases open P33070210036 D33…23
     """
-    book, shop, ws = _edit_book(workspace, store)
+    book, shop, ws = _case_book(workspace, store)
     _edited(book.open_case(_stored_ids(shop, ws, entities), shop, by), t("已立案", "opened"))
 
 
@@ -590,7 +595,7 @@ def merge_cases(
     Example / 示例:
       graphscan cases merge CASE_ID OTHER_ID
     """
-    book, shop, _ = _edit_book(workspace, store)
+    book, shop, _ = _case_book(workspace, store)
     _edited(book.merge(case_id, other_id, shop, by), t("已并入 {o}", "merged {o} into it",
                                                        o=other_id))  # fmt: skip
 
@@ -614,7 +619,7 @@ def split_case(
     Example / 示例:
       graphscan cases split CASE_ID MEMBER_ID MEMBER_ID
     """
-    book, shop, ws = _edit_book(workspace, store)
+    book, shop, ws = _case_book(workspace, store)
     _edited(book.split(case_id, _stored_ids(shop, ws, members), shop, by),
             t("拆分自 {c}", "split off {c}", c=case_id))  # fmt: skip
 

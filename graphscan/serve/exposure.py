@@ -10,6 +10,7 @@ import hashlib
 import hmac
 from collections.abc import Iterable
 
+from graphscan.loaders.identifiers import normalise
 from graphscan.serve.accounts import User
 from graphscan.viz.identifiers import IdentifierView, view_kind
 
@@ -62,7 +63,9 @@ class Exposure:
 
 def resolve(handles: Handles, user: User, node_id: str) -> str:
     """The store id behind a node id the browser sent. A handle the server never issued
-    is refused; a viewer may still name an id it knows (that reveals nothing new)."""
+    is refused; a viewer may still name an id it knows (that reveals nothing new), typed
+    or pasted with what a load strips from one (a CRLF CSV's carriage return, a BOM)."""
+    node_id = normalise(node_id)
     if node_id.startswith(HANDLE_PREFIX):
         found = handles.known.get(node_id)
         if found is None:

@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 
 from graphscan.casebook import CaseBook
+from graphscan.loaders.identifiers import normalise
+from graphscan.masks import typed_mask
 from graphscan.rings import PATTERN_NAMES, ROLES, Case
 from graphscan.schema import ENTITY_COLUMNS
 from graphscan.serve.accounts import User
@@ -50,16 +52,19 @@ def _num(value: Any) -> Any:
 def _search_mask(queue: pd.DataFrame, q: str, names: pd.DataFrame) -> pd.Series:
     """A case matches a query that is its id, a member id or a pseudonym prefix, the
     masked form of a member id as printed in exports (``1effaa4e87…``, ``D33…95``), or a
-    part of one of its providers' names."""
-    q = q.strip()
+    part of one of its providers' names. An id is normalised as a load normalises one
+    (a pasted carriage return or BOM goes); a name is matched as typed."""
+    ident = normalise(q)
     ids = queue["member_ids"].fillna("")
-    mask = queue["case_id"].str.lower() == q.lower()
-    if "…" in q:
-        head, _, tail = q.partition("…")
-        pattern = rf"(?:^| ){re.escape(head)}\S*{re.escape(tail)}(?: |$)"
+    mask = queue["case_id"].str.lower() == ident.lower()
+    masked = typed_mask(ident)
+    if masked is not None:
+        head, tail = (re.escape(part) for part in masked)
+        pattern = rf"(?:^| ){head}\S*{tail}(?: |$)"
     else:
-        pattern = rf"(?:^| ){re.escape(q)}"
+        pattern = rf"(?:^| ){re.escape(ident)}"
     mask |= ids.str.contains(pattern, regex=True)
+    q = q.strip()
     named = names.loc[names["name"].str.contains(q, regex=False, na=False), "provider_id"]
     for provider in named.head(200):
         mask |= ids.str.contains(rf"(?:^| ){re.escape(provider)}(?: |$)", regex=True)
