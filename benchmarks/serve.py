@@ -45,8 +45,8 @@ RUNS = 7
 def write_cases(ws: object, count: int) -> str:
     """``count`` cases of 12 sampled claims each (their persons and provider as members),
     real store ids so that searches and case views behave as on real cases. Written
-    straight into the case book's tables: record_scan rewrites members case by case,
-    which at 10,000 cases takes minutes and is not what is measured here."""
+    straight into the case book's tables: what a scan costs the book is measured by
+    benchmarks/casebook.py, not here."""
     from graphscan.casebook import CaseBook
     from graphscan.rings import PATTERNS
 
