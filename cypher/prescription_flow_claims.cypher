@@ -1,6 +1,6 @@
 // Twin of graphscan/sql/prescription_flow_claims.sql: same parameters ($since, $until,
 // $high_value, $doctors, $pharmacies), columns and order; attribution and value as in
-// prescription_flows.cypher.
+// prescription_flows.cypher, the institution from fragment_doctor_institution.
 MATCH (c:Claim {kind: 'pharmacy'})
 WHERE c.provider_id IN $pharmacies
   AND ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
@@ -18,15 +18,12 @@ WITH c, visits[0] AS v
 WHERE c.doctor_id IS NOT NULL OR v IS NOT NULL
 WITH c, v, coalesce(c.doctor_id, v.doctor_id, '') AS doctor_id
 WHERE doctor_id IN $doctors
-OPTIONAL MATCH (d:Doctor {doctor_id: doctor_id})
-WITH c, v, doctor_id, d.provider_id AS listed, COLLECT {
-    MATCH (x:Claim) WHERE x.doctor_id = doctor_id AND x.kind <> 'pharmacy'
-    WITH x.provider_id AS provider_id, count(*) AS n
-    RETURN provider_id ORDER BY n DESC, provider_id LIMIT 1
-  } AS modal
+WITH {c: c, v: v} AS kept, doctor_id
+// include: fragment_doctor_institution
+WITH kept.c AS c, kept.v AS v, doctor_id, institution
 RETURN c.claim_id AS claim_id, CASE WHEN c.doctor_id IS NULL THEN 0 ELSE 1 END AS named, v.claim_id AS visit_id,
   coalesce(v.card_id, v.person_id) AS visit_card_id,
-  CASE WHEN c.doctor_id IS NOT NULL THEN coalesce(listed, modal[0], '') ELSE v.provider_id END
+  CASE WHEN c.doctor_id IS NOT NULL THEN institution ELSE v.provider_id END
     AS institution_id,
   doctor_id, c.provider_id AS pharmacy_id, c.person_id AS person_id,
   coalesce(c.card_id, c.person_id) AS card_id, c.total_cents / 100.0 AS total_amount

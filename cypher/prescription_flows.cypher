@@ -22,15 +22,10 @@ WITH c, by_items, high, visits[0] AS v
 WHERE c.doctor_id IS NOT NULL OR v IS NOT NULL
 WITH coalesce(c.doctor_id, v.doctor_id, '') AS doctor_id,
   collect({c: c, v: v, by_items: by_items, high: high}) AS rows
-OPTIONAL MATCH (d:Doctor {doctor_id: doctor_id})
-WITH doctor_id, rows, d.provider_id AS listed, COLLECT {
-    MATCH (x:Claim) WHERE x.doctor_id = doctor_id AND x.kind <> 'pharmacy'
-    WITH x.provider_id AS provider_id, count(*) AS n
-    RETURN provider_id ORDER BY n DESC, provider_id LIMIT 1
-  } AS modal
-UNWIND rows AS r
-WITH CASE WHEN r.v IS NULL THEN coalesce(listed, modal[0], '') ELSE r.v.provider_id END
-    AS institution_id, doctor_id, r.c.provider_id AS pharmacy_id, r.c.person_id AS person_id,
+WITH rows AS kept, doctor_id
+// include: fragment_doctor_institution
+UNWIND kept AS r
+WITH CASE WHEN r.v IS NULL THEN institution ELSE r.v.provider_id END AS institution_id, doctor_id, r.c.provider_id AS pharmacy_id, r.c.person_id AS person_id,
   r.c AS c, r.high AS high, r.v IS NULL AS named, r.by_items AS by_items
 WITH institution_id, doctor_id, pharmacy_id, person_id,
   count(CASE WHEN high THEN 1 END) AS hv_claims,

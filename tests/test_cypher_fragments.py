@@ -31,3 +31,16 @@ def test_the_burst_rule_is_written_once_and_spliced_into_each_statement() -> Non
 
 def test_statements_without_includes_read_as_written() -> None:
     assert read_cypher("card_conflicts") == _raw("card_conflicts")
+
+
+def test_a_prescriptions_institution_is_written_once() -> None:
+    written = [
+        p.name
+        for p in files("graphscan.cypher").iterdir()
+        if p.name.endswith(".cypher")
+        and "ORDER BY n DESC, provider_id" in p.read_text(encoding="utf-8")
+    ]
+    assert written == ["fragment_doctor_institution.cypher"]
+    for name in ("prescription_flows", "prescription_flow_claims"):
+        assert "// include: fragment_doctor_institution" in _raw(name)
+        assert "ORDER BY n DESC, provider_id" in read_cypher(name)
