@@ -201,13 +201,13 @@ def find_entity(
     pseudonyms. `graphscan explore`, the case-editing commands and the workbench all
     find a tip this way; what was typed or pasted (a CRLF CSV's "\\r", a BOM, a lower
     case check letter) is first normalised as a load normalises a personal id."""
-    from graphscan.masks import resolve, typed_mask
+    from graphscan.masks import ELLIPSIS, resolve, typed_mask
 
     entity = normalise(entity)
     mask = typed_mask(entity)
-    if mask is not None:
+    if mask is not None:  # told back as the exports show it (normalising made … "...")
         fits = store.projection("entity_ids_like", id_head=mask[0], id_tail=mask[1])
-        entity = resolve(entity, fits["entity_id"])
+        entity = resolve(ELLIPSIS.join(mask), fits["entity_id"])
     claims = store.neighbourhood(entity, hops, since, until)
     if claims.empty:
         keys = key() if key is not None else workspace_key(workspace, store)
