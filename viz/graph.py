@@ -139,8 +139,9 @@ def holders(claims: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     return other_card.map({True: "card", False: "person"}), card.where(other_card, person)
 
 
-def _entity_stats(links: pd.DataFrame) -> pd.DataFrame:
-    """Claims, amount and period per entity, counting each claim once."""
+def entity_stats(links: pd.DataFrame) -> pd.DataFrame:
+    """Claims, amount and period per entity, counting each claim once (the case page and
+    the workbench's graph)."""
     ends = pd.concat(
         [
             links[["a_kind", "a_id", "claim_id", "amount", "time"]].set_axis(
@@ -201,7 +202,7 @@ def build_graph(
     focus = _as_drawn(focus, provider_kind) if focus else None
     names = {**(provider_labels or {}), **provider_names(claims)}
     links = claim_links(claims, provider_kind)
-    stats = _entity_stats(links)
+    stats = entity_stats(links)
     contacts = sorted(
         {(_as_drawn(a, provider_kind), _as_drawn(b, provider_kind), r) for a, b, r in contacts}
     )

@@ -23,7 +23,13 @@ from graphscan.serve.exposure import Exposure, Handles
 from graphscan.store.base import Store
 from graphscan.viz.case_page import case_page
 from graphscan.viz.evidence import EVIDENCE_COLUMNS, evidence_frame
-from graphscan.viz.graph import NODE_KINDS, RELATIONS, claim_links, provider_kinds
+from graphscan.viz.graph import (
+    NODE_KINDS,
+    RELATIONS,
+    claim_links,
+    entity_stats,
+    provider_kinds,
+)
 
 QUEUE_SORTS = {
     "rank": "rank", "pattern": "pattern", "status": "status", "assignee": "assignee",
@@ -210,26 +216,8 @@ def graph_json(
     provider_kind = provider_kinds(claims, roles)
     links = claim_links(claims, provider_kind).dropna(subset=["a_id", "b_id"])
     links = links.assign(day=_day(links["time"]), amount=links["amount"].astype(float))
-    ends = pd.concat(
-        [
-            links[["claim_id", "a_kind", "a_id", "amount", "day"]].set_axis(
-                ["claim_id", "kind", "id", "amount", "day"], axis=1
-            ),
-            links[["claim_id", "b_kind", "b_id", "amount", "day"]].set_axis(
-                ["claim_id", "kind", "id", "amount", "day"], axis=1
-            ),
-        ]
-    ).drop_duplicates(["claim_id", "kind", "id"])
-    stats = (
-        ends.groupby(["kind", "id"])
-        .agg(
-            claims=("claim_id", "size"),
-            amount=("amount", "sum"),
-            first=("day", "min"),
-            last=("day", "max"),
-        )
-        .reset_index()
-    )
+    stats = entity_stats(links).reset_index()
+    stats["first"], stats["last"] = _day(stats["first"]), _day(stats["last"])
     named = claims.dropna(subset=["provider_name"]) if "provider_name" in claims else claims[:0]
     names = dict(zip(_strings(named["provider_id"]), _strings(named["provider_name"]), strict=True))
     nodes = []
