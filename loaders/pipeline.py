@@ -1,12 +1,15 @@
-"""The load pipeline: a whole file at a time, set-based, in a private staging DuckDB.
+"""The load pipeline: a file at a time, set-based, in a private staging DuckDB.
 
 1. pseudonymise: the distinct personal values of the file are hashed once each;
-2. parse: one pass reads the file, joins the pseudonyms back and parses every row
-   (loaders/parse.py) into a staging table, in file order, so its rowid gives the row;
-3. classify: repeated keys within the file and keys the store already holds are found
-   by set-based joins: exact repeats are skipped, other content is a conflict;
-4. write: the fresh rows go to ``Store.upsert`` in one call, reversals (冲销) to
-   ``Store.apply_reversals`` once the claims are in;
+2. parse: a part of the file (``Options.part_rows`` rows, the whole of most files) is
+   read, the pseudonyms joined back and every row parsed (loaders/parse.py) into a
+   staging table, numbered by its place in the file;
+3. classify: repeated keys within the part and keys the store already holds (among them
+   those of earlier parts) are found by set-based joins: exact repeats are skipped,
+   other content is a conflict;
+4. write: the part's fresh rows go to ``Store.upsert`` in one call; steps 2-4 repeat for
+   each part, so staging is bounded by the part, not the file. Reversals (冲销) go to
+   ``Store.apply_reversals`` once the whole file's claims are in;
 5. quarantine: the rows not loaded, read again from the file with their reasons.
 
 Only the Store interface touches the store: both engines get the staged rows as Arrow
@@ -50,12 +53,16 @@ log = logging.getLogger("graphscan.loaders")
 #: Entity files first, then claims, then their items (which must find their claim).
 LOAD_ORDER = ("persons", "providers", "doctors", "claims", "claim_items")
 AMOUNTS = ("total_amount", "fund_amount", "account_amount", "cash_amount")
-#: Progress steps of one file.
-STEPS = 5
+#: Progress steps of one file: pseudonyms, the staged parts, reversals, quarantine.
+STEPS = 4
 #: DuckDB's memory while loading: a staged file beyond it spills to the store's temporary
 #: folder, so that a load of tens of millions of rows stays well under 4 GB.
 STAGING_MEMORY = "2GB"
-_STAGED = ("_load_rows", "_load_fresh", "_load_firsts")
+#: Rows staged at a time: a part is parsed, classified and written before the next is
+#: read, so that memory and spill stay bounded whatever the file's size (a 121 M-row
+#: items file staged whole spilled 20 GB).
+PART_ROWS = 4_000_000
+_STAGED = ("_load_rows", "_load_fresh", "_load_new", "_load_good")
 _TABLES = (
     "_load_parsed",
     "_load_verdict",
@@ -69,6 +76,9 @@ _TABLES = (
     "_load_incoming_originals",
     "_load_recorded",
     "_load_overdrawn",
+    "_load_reversals",
+    "_load_first_seen",
+    "_load_line_counts",
 )
 
 
@@ -81,6 +91,8 @@ class Options:
     progress: Progress | None = None
     #: plausible days of claim times (default: 1990-01-01 to tomorrow)
     window: Window = field(default_factory=Window.default)
+    #: rows staged at a time (the result does not depend on it)
+    part_rows: int = PART_ROWS
 
 
 @dataclass
@@ -228,11 +240,8 @@ class Loader:
             with self._progress(source) as step, source.scan(self.db) as scan:
                 self._pseudonymise(scan, columns)
                 step()
-                gaps = self._parse(scan, columns, report, file_lines)
+                gaps = self._stage(scan, columns, report, file_lines)
                 step()
-                fresh, count = self._classify(columns.table, report)
-                step()
-                self._write(columns.table, fresh, count, report)
                 self._record_id_facts(columns)
                 if columns.table == "claims":
                     self._net_reversals(report)
@@ -351,10 +360,10 @@ class Loader:
         )
 
     # -- 2. parse --------------------------------------------------------------------------
-    def _raw(self, scan: Scan, columns: ColumnMap) -> str:
-        """The file's text as canonical columns, personal ones pseudonymised, with each
-        row's ``position`` among the scanned rows (numbered before the joins, which do not
-        keep the order)."""
+    def _raw(self, scan: Scan, columns: ColumnMap, first: int = 1, last: int | None = None) -> str:
+        """The text of the file's rows ``first`` to ``last`` as canonical columns, personal
+        ones pseudonymised, with each row's ``position`` among the scanned rows (numbered
+        before the joins, which do not keep the order)."""
         select, joins = ["s.position"], []
         for canonical, position in columns.sources.items():
             if canonical in PERSONAL_COLUMNS:
@@ -364,28 +373,24 @@ class Loader:
                 select.append(f"m{position}.pseudonym AS {canonical}")
             else:
                 select.append(f"s.c{position} AS {canonical}")
-        numbered = f"(SELECT row_number() OVER () AS position, * FROM {scan.rows()})"
+        numbered = scan.numbered(first, last)
         return f"SELECT {', '.join(select)} FROM {numbered} s {' '.join(joins)}"
 
-    def _parse(
+    def _stage(
         self,
         scan: Scan,
         columns: ColumnMap,
         report: FileReport,
         file_lines: Callable[[], int | None],
     ) -> list[int]:
-        """``_load_parsed`` (typed rows in file order) and the view ``_load_rows`` that
-        adds each row's source_row; returns the gaps (rows the scan could not split).
-        Before anything is written, the records must account for the file's lines."""
-        db = self.db
-        sql = parse_sql(columns.table, set(columns.sources), self.options.window)
-        raw = self._raw(scan, columns)
-        with self._file_probes():
-            db.execute(f"CREATE OR REPLACE TEMP TABLE _load_parsed AS WITH raw AS ({raw}) {sql}")
-        parsed = self._count("SELECT 1 FROM _load_parsed")
-        joined = scan.verify(parsed, file_lines())
-        if joined:  # lines a stray quote ran together: quarantined, never loaded
-            db.execute("DELETE FROM _load_parsed WHERE position IN (SELECT unnest(?))", [joined])
+        """Parse, classify and write the file part by part; returns the gaps (rows the
+        scan could not split). Before anything is written, the records must account for
+        the file's lines: the first part counts them when it holds them all, else one
+        plain pass over the file does."""
+        db, size = self.db, self.options.part_rows
+        parsed = self._parse_part(scan, columns, 1, size)
+        records = parsed if parsed < size else self._count(f"SELECT 1 FROM {scan.rows()}")
+        joined = scan.verify(records, file_lines())
         gaps = scan.gaps()
         db.execute("CREATE OR REPLACE TEMP TABLE _load_gaps (shifted BIGINT, shift BIGINT)")
         if gaps:
@@ -396,21 +401,89 @@ class Loader:
                 "INSERT INTO _load_gaps SELECT unnest(?), unnest(?)",
                 [list(shifts), list(shifts.values())],
             )
-        rows = self._numbered("_load_parsed", "p.position", bool(gaps))
-        problems = problem_sql(columns.table, "problem_check")
-        db.execute(f"CREATE OR REPLACE TEMP VIEW _load_rows AS SELECT *, {problems} FROM ({rows})")
         broken = scan.broken()
-        report.rows_read = parsed - len(joined) + len(broken)
+        report.rows_read = records - len(joined) + len(broken)
         db.execute(
-            "CREATE OR REPLACE TEMP TABLE _load_verdict AS SELECT source_row, problem, "
-            "problem_column FROM _load_rows WHERE problem IS NOT NULL"
+            "CREATE OR REPLACE TEMP TABLE _load_verdict "
+            "(source_row BIGINT, problem VARCHAR, problem_column VARCHAR)"
         )
         if broken:
             db.execute(
                 "INSERT INTO _load_verdict SELECT unnest(?), unnest(?), NULL",
                 [[row for row, _ in broken], [reason for _, reason in broken]],
             )
+        for first in range(1, max(records, 1) + 1, size):
+            if first > 1:
+                self._parse_part(scan, columns, first, first + size - 1)
+            last = first + size - 1
+            within = [position for position in joined if first <= position <= last]
+            numbered = columns.table == "claim_items" and "line_no" not in columns.sources
+            if numbered and records > size:
+                self._continue_line_numbers(first == 1)
+            self._stage_part(columns, report, within, bool(gaps), first == 1)
         return gaps
+
+    def _parse_part(self, scan: Scan, columns: ColumnMap, first: int, last: int) -> int:
+        """``_load_parsed``: the typed rows ``first`` to ``last`` of the scan; returns how
+        many there are."""
+        sql = parse_sql(columns.table, set(columns.sources), self.options.window)
+        raw = self._raw(scan, columns, first, last)
+        with self._file_probes():
+            self.db.execute(
+                f"CREATE OR REPLACE TEMP TABLE _load_parsed AS WITH raw AS ({raw}) {sql}"
+            )
+        return self._count("SELECT 1 FROM _load_parsed")
+
+    def _continue_line_numbers(self, first: bool) -> None:
+        """Items numbered by their place in the file (no line numbers of their own) go on
+        from the lines of the same claim and item code in the earlier parts, as if the
+        file were staged whole. The row hash leaves ``line_no`` out: nothing else moves."""
+        db = self.db
+        if not first:
+            db.execute(
+                "UPDATE _load_parsed p SET line_no = CAST(CAST(p.line_no AS BIGINT) + c.lines "
+                "AS VARCHAR) FROM (SELECT claim_id, item_code, sum(lines) AS lines "
+                "FROM _load_line_counts GROUP BY ALL) c "
+                "WHERE c.claim_id = p.claim_id AND c.item_code = p.item_code"
+            )
+        keep = "CREATE OR REPLACE TEMP TABLE {} AS" if first else "INSERT INTO {}"
+        db.execute(
+            f"{keep.format('_load_line_counts')} SELECT claim_id, item_code, count(*) AS lines "
+            "FROM _load_parsed GROUP BY ALL"
+        )
+
+    def _stage_part(
+        self, columns: ColumnMap, report: FileReport, joined: list[int], gaps: bool, first: bool
+    ) -> None:
+        """One staged part: its verdicts, its fresh rows written, and what the file's end
+        needs of it (reversals, the first day each person is seen) kept aside."""
+        db, table = self.db, columns.table
+        if joined:  # lines a stray quote ran together: quarantined, never loaded
+            db.execute("DELETE FROM _load_parsed WHERE position IN (SELECT unnest(?))", [joined])
+        rows = self._numbered("_load_parsed", "p.position", gaps)
+        problems = problem_sql(table, "problem_check")
+        db.execute(f"CREATE OR REPLACE TEMP VIEW _load_rows AS SELECT *, {problems} FROM ({rows})")
+        db.execute(
+            "INSERT INTO _load_verdict SELECT source_row, problem, problem_column "
+            "FROM _load_rows WHERE problem IS NOT NULL"
+        )
+        fresh, count = self._classify(table, report)
+        self._write(table, fresh, count, report)
+        keep = "CREATE OR REPLACE TEMP TABLE {} AS" if first else "INSERT INTO {}"
+        if table == "claims":
+            amounts = ", ".join(AMOUNTS)
+            db.execute(
+                f"{keep.format('_load_reversals')} SELECT source_row, claim_id, "
+                f"original_claim_id, {amounts}, row_hash FROM _load_rows "
+                "WHERE problem_check IS NULL AND reversal"
+            )
+        if table in ("claims", "persons") and "person_id" in columns.sources:
+            seen = "CAST(start_time AS DATE)" if table == "claims" else "CAST(? AS DATE)"
+            db.execute(
+                f"{keep.format('_load_first_seen')} SELECT person_id, min({seen}) AS seen "
+                "FROM _load_rows WHERE problem_check IS NULL GROUP BY person_id",
+                [] if table == "claims" else [self.options.window.last],
+            )
 
     @staticmethod
     def _numbered(rows: str, k: str, gaps: bool) -> str:
@@ -424,51 +497,54 @@ class Loader:
 
     # -- 3. classify -----------------------------------------------------------------------
     def _classify(self, table: str, report: FileReport) -> tuple[str, int]:
-        """Repeats within the file, then keys already stored: counts exact duplicates,
-        quarantines conflicts, and returns the query of the fresh rows and their number."""
+        """Keys already stored, then repeats among the others: counts exact duplicates,
+        quarantines conflicts, and returns the query of the fresh rows and their number.
+        A row is compared to the stored row of its key when there is one (an earlier part
+        of the file wrote it, or an earlier load), else to the first row of its key in the
+        file: so the verdicts do not depend on where the parts are cut."""
         db = self.db
         spec = TABLES[table]
         key = ", ".join(spec.key)
         # the number of the failed check, not its name: no list lookup per row
         good = "problem_check IS NULL" + (" AND NOT reversal" if table == "claims" else "")
+        db.execute(
+            f"CREATE OR REPLACE TEMP VIEW _load_good AS SELECT * FROM _load_rows WHERE {good}"
+        )
+        if table == "claim_items":
+            self._known_claims_only()
         conflict = literal(spec.key[-1])
+        # against the store: the same key stored with the same hash is a re-load
+        keys = db.sql(f"SELECT {key} FROM _load_good").to_arrow_table()
+        self._keep("_load_known", self.store.known_rows(table, keys))
+        join = " AND ".join(f"g.{k} = k.{k}" for k in spec.key)
+        db.execute(
+            "CREATE OR REPLACE TEMP TABLE _load_seen AS SELECT g.source_row, "
+            "k.row_hash IS NULL OR k.row_hash = g.row_hash AS same "
+            f"FROM _load_good g JOIN _load_known k ON {join}"
+        )
+        stored = self._settle("_load_seen", report, conflict)
+        db.execute(
+            "CREATE OR REPLACE TEMP VIEW _load_new AS SELECT g.* FROM _load_good g "
+            f"ANTI JOIN _load_known k ON {join}"
+        )
         # within the file: the first row of a key stands for the later ones
         on = " AND ".join(f"p.{k} = d.{k}" for k in spec.key)
         db.execute(
             f"CREATE OR REPLACE TEMP TABLE _load_repeats AS SELECT {key}, "
             "min(source_row) AS first_row, arg_min(row_hash, source_row) AS first_hash "
-            f"FROM _load_rows WHERE {good} GROUP BY {key} HAVING count(*) > 1"
+            f"FROM _load_new GROUP BY {key} HAVING count(*) > 1"
         )
         db.execute(
             "CREATE OR REPLACE TEMP TABLE _load_later AS SELECT p.source_row, "
-            f"p.row_hash = d.first_hash AS same FROM _load_rows p JOIN _load_repeats d ON {on} "
+            f"p.row_hash = d.first_hash AS same FROM _load_new p JOIN _load_repeats d ON {on} "
             "WHERE p.source_row <> d.first_row"
         )
         later = self._settle("_load_later", report, conflict)
         db.execute(
-            "CREATE OR REPLACE TEMP VIEW _load_firsts AS SELECT p.* FROM "
-            f"(SELECT * FROM _load_rows WHERE {good}) p "
+            "CREATE OR REPLACE TEMP VIEW _load_fresh AS SELECT p.* FROM _load_new p "
             "ANTI JOIN _load_later l ON p.source_row = l.source_row"
         )
-        # against the store: the same key stored with the same hash is a re-load
-        keys = db.sql(f"SELECT {key} FROM _load_firsts").to_arrow_table()
-        known = self.store.known_rows(table, keys)
-        self._keep("_load_known", known)
-        join = " AND ".join(f"f.{k} = k.{k}" for k in spec.key)
-        db.execute(
-            "CREATE OR REPLACE TEMP TABLE _load_seen AS SELECT f.source_row, "
-            "k.row_hash IS NULL OR k.row_hash = f.row_hash AS same "
-            f"FROM _load_firsts f JOIN _load_known k ON {join}"
-        )
-        stored = self._settle("_load_seen", report, conflict)
-        db.execute(
-            "CREATE OR REPLACE TEMP VIEW _load_fresh AS SELECT f.* FROM _load_firsts f "
-            f"ANTI JOIN _load_known k ON {join}"
-        )
-        fresh = self._count(f"SELECT 1 FROM _load_rows WHERE {good}") - later - stored
-        if table == "claim_items":
-            return self._known_claims_only(fresh)
-        return "_load_fresh", fresh
+        return "_load_fresh", self._count("SELECT 1 FROM _load_good") - stored - later
 
     def _settle(self, seen: str, report: FileReport, conflict: str) -> int:
         """Rows of table ``seen`` (source_row, same) repeat a key: identical ones are
@@ -483,25 +559,20 @@ class Loader:
         )
         return same + different
 
-    def _known_claims_only(self, fresh: int) -> tuple[str, int]:
-        """Items whose claim is not in the store are quarantined, not loaded: returns the
-        query of the others and their number."""
+    def _known_claims_only(self) -> None:
+        """Items whose claim is not in the store are quarantined, not loaded (nor counted
+        as repeats of each other): ``_load_good`` keeps the others."""
         db = self.db
-        ids = db.sql("SELECT DISTINCT claim_id FROM _load_fresh").to_arrow_table()
+        ids = db.sql("SELECT DISTINCT claim_id FROM _load_good").to_arrow_table()
         self._keep("_load_known_claims", self.store.known_rows("claims", ids))
         db.execute(
-            "CREATE OR REPLACE TEMP TABLE _load_seen AS SELECT source_row FROM _load_fresh "
-            "WHERE claim_id NOT IN (SELECT claim_id FROM _load_known_claims)"
+            "INSERT INTO _load_verdict SELECT source_row, 'unknown_claim', 'claim_id' "
+            "FROM _load_good ANTI JOIN _load_known_claims USING (claim_id)"
         )
         db.execute(
-            "INSERT INTO _load_verdict SELECT source_row, 'unknown_claim', 'claim_id' "
-            "FROM _load_seen"
+            "CREATE OR REPLACE TEMP VIEW _load_good AS SELECT g.* FROM _load_rows g "
+            "SEMI JOIN _load_known_claims USING (claim_id) WHERE problem_check IS NULL"
         )
-        kept = (
-            "(SELECT * FROM _load_fresh WHERE claim_id IN "
-            "(SELECT claim_id FROM _load_known_claims))"
-        )
-        return kept, fresh - self._count("SELECT 1 FROM _load_seen")
 
     # -- 4. write --------------------------------------------------------------------------
     def _lineage(self, report: FileReport) -> str:
@@ -527,13 +598,11 @@ class Loader:
         table = columns.table
         if table not in ("claims", "persons") or "person_id" not in columns.sources:
             return
-        seen = "CAST(start_time AS DATE)" if table == "claims" else "CAST(? AS DATE)"
         rows = self.db.sql(
             "SELECT f.pseudonym AS person_id, f.sex, f.birth_date FROM _load_id_facts f "
-            f"JOIN (SELECT person_id, min({seen}) AS seen FROM _load_rows "
-            "WHERE problem_check IS NULL GROUP BY person_id) r ON r.person_id = f.pseudonym "
-            "WHERE f.birth_date <= r.seen ORDER BY person_id",
-            params=[] if table == "claims" else [self.options.window.last],
+            "JOIN (SELECT person_id, min(seen) AS seen FROM _load_first_seen "
+            "GROUP BY person_id) r ON r.person_id = f.pseudonym "
+            "WHERE f.birth_date <= r.seen ORDER BY person_id"
         ).to_arrow_table()
         if rows.num_rows:
             self.store.record_id_facts(rows)
@@ -545,7 +614,7 @@ class Loader:
         in total or in one of its parts, is quarantined with the ones after it: a claim
         never nets to a negative amount."""
         db = self.db
-        rev = "_load_rows WHERE problem_check IS NULL AND reversal"
+        rev = "_load_reversals WHERE TRUE"
         total = self._count(f"SELECT 1 FROM {rev}")
         if not total:
             return

@@ -72,6 +72,16 @@ class Scan:
         returns the positions of scanned rows that are not records after all."""
         return []
 
+    def numbered(self, first: int = 1, last: int | None = None) -> str:
+        """A FROM-clause item: the scanned rows ``first`` to ``last`` (inclusive, 1-based;
+        None: to the end) with their ``position``, so that a large file is staged in parts.
+        Numbered before anything joins them, which would not keep the order."""
+        numbered = f"(SELECT row_number() OVER () AS position, * FROM {self.rows()})"
+        if first == 1 and last is None:
+            return numbered
+        upto = "" if last is None else f" AND position <= {last:d}"
+        return f"(SELECT * FROM {numbered} WHERE position >= {first:d}{upto})"
+
 
 @dataclass
 class Source:
@@ -383,6 +393,23 @@ def _parquet_text(name: str, kind: pa.DataType) -> str:
     return f"CAST({x} AS VARCHAR)"
 
 
+@dataclass
+class ParquetScan(Scan):
+    """A Parquet file numbered by its own row numbers: a part reads only the row groups
+    that hold it, not the whole file."""
+
+    columns: str = ""
+    path: Path = Path()
+
+    def numbered(self, first: int = 1, last: int | None = None) -> str:
+        upto = "" if last is None else f" AND file_row_number < {last:d}"
+        return (
+            f"(SELECT file_row_number + 1 AS position, {self.columns} FROM read_parquet("
+            f"{literal(self.path)}, file_row_number = true) "
+            f"WHERE file_row_number >= {first - 1:d}{upto})"
+        )
+
+
 def _parquet(path: Path) -> Source:
     try:
         schema = pq.ParquetFile(path).schema_arrow
@@ -393,7 +420,7 @@ def _parquet(path: Path) -> Source:
 
     @contextmanager
     def scan(db: duckdb.DuckDBPyConnection) -> Iterator[Scan]:
-        yield Scan(lambda: sql, list)
+        yield ParquetScan(lambda: sql, list, columns=columns, path=path)
 
     return Source(path, "parquet", None, list(schema.names), scan)
 

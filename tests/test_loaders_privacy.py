@@ -164,8 +164,11 @@ def test_a_forgotten_key_is_not_replaced_by_a_new_one(
     assert forgot.exit_code == 1 and "--new-key" in forgot.output, forgot.output
     assert len(forgot.output.strip().splitlines()) == 1
     assert not key_file.exists() and _people(ws) == people
-    # asked for explicitly, a new key is made and recorded as the workspace's key
-    switched = _cli("load", str(month_two), "-w", str(ws), "--new-key")
+    # asked for explicitly, a new key is made and recorded as the workspace's key (a month
+    # of new claims: the same month again would differ from what is stored in every row)
+    month_three = tmp_path / "month3.csv"
+    month_three.write_text(month_two.read_text("gbk").replace("S00", "T00"), "gbk")
+    switched = _cli("load", str(month_three), "-w", str(ws), "--new-key")
     assert switched.exit_code == 0, switched.output
     assert key_file.exists()
     assert Pseudonymiser.from_environment().fingerprint() in (ws / "workspace.json").read_text()
