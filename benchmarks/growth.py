@@ -3,6 +3,8 @@
     .venv/bin/python -m benchmarks.growth                        # 1, 5, 10, 50 M claims
     .venv/bin/python -m benchmarks.growth --claims 1e6 5e6 --memory 8GB
     .venv/bin/python -m benchmarks.growth --lock /tmp/heavy.lock # take turns per step
+    .venv/bin/python -m benchmarks.growth --claims 50e6 --memory 24GB \
+        --period 2025-01-01..2025-07-01 --period 2025-07-01..2026-02-01   # scan by half-year
 
 Every step runs in a child process under ``/usr/bin/time -v`` (its own wall time and peak
 resident memory, nothing of the parent's): generating the city (Parquet, cached under
@@ -125,9 +127,13 @@ def _step(root: Path, persons: int, step: str, lock: Path | None) -> dict:
     return figures
 
 
-def _scan(root: Path, persons: int, memory: str, lock: Path | None) -> dict:
-    """``graphscan scan`` of the loaded city: wall time, peak memory, each stage's figures."""
-    kept = root / "growth" / f"{name_of(persons)}-scan-{memory}.json"
+def _scan(
+    root: Path, persons: int, memory: str, lock: Path | None, period: tuple[str, str] | None
+) -> dict:
+    """``graphscan scan`` of the loaded city (or of the claims of one ``period``, since
+    and until): wall time, peak memory, each stage's figures."""
+    within = f"-{period[0]}..{period[1]}" if period else ""
+    kept = root / "growth" / f"{name_of(persons)}-scan-{memory}{within}.json"
     if kept.exists():
         return json.loads(kept.read_text())
     graphscan = str(Path(sys.executable).with_name("graphscan"))
@@ -143,6 +149,8 @@ def _scan(root: Path, persons: int, memory: str, lock: Path | None) -> dict:
         "--top",
         "0",
     ]
+    if period:
+        command += ["--since", period[0], "--until", period[1]]
     seconds, peak, out = _timed(command, lock)
     stages = re.findall(r"^  (\S.*?)\s+([\d.]+)\s+([\d.]+)$", out, re.MULTILINE)
     rings = re.search(r"(\d+) rings found", out)
@@ -160,7 +168,9 @@ def _disk_gb(path: Path) -> float:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e9
 
 
-def measure(root: Path, claims: int, memory: str, lock: Path | None) -> None:
+def measure(
+    root: Path, claims: int, memory: str, lock: Path | None, periods: list[tuple[str, str]]
+) -> None:
     persons = round(claims / CLAIMS_PER_PERSON)
     print(f"\n== {claims / 1e6:g} M claims wanted: {persons:,} persons", flush=True)
     made = _step(root, persons, "generate", lock)
@@ -177,15 +187,16 @@ def measure(root: Path, claims: int, memory: str, lock: Path | None) -> None:
         f"{n / loaded['wall_s']:,.0f} claim rows/s (all five files)",
         flush=True,
     )
-    scanned = _scan(root, persons, memory, lock)
-    print(
-        f"  scan      {scanned['wall_s']:>7.1f} s  {scanned['peak_gb']:>6.2f} GB peak  "
-        f"{n / scanned['wall_s']:,.0f} claim lines/s, {scanned['rings']} rings, "
-        f"--memory {memory}",
-        flush=True,
-    )
-    for name, seconds, gb in scanned["stages"]:
-        print(f"    {name:<40}{seconds:>7.1f} s  {gb:>6.2f} GB")
+    for period in periods or [None]:
+        scanned = _scan(root, persons, memory, lock, period)
+        within = f" --since {period[0]} --until {period[1]}" if period else ""
+        print(
+            f"  scan      {scanned['wall_s']:>7.1f} s  {scanned['peak_gb']:>6.2f} GB peak  "
+            f"{scanned['rings']} rings, --memory {memory}{within}",
+            flush=True,
+        )
+        for name, seconds, gb in scanned["stages"]:
+            print(f"    {name:<40}{seconds:>7.1f} s  {gb:>6.2f} GB")
     ws = root / "workspaces" / name_of(persons)
     print(f"  workspace {_disk_gb(ws):.2f} GB on disk", flush=True)
     copy = _step(root, persons, "copy", lock)
@@ -203,6 +214,13 @@ def main() -> None:
     parser.add_argument("--memory", default="8GB", help="graphscan scan --memory")
     parser.add_argument("--root", type=Path, default=Path("benchmarks/.cache"))
     parser.add_argument("--lock", type=Path, default=None, help="flock this file per step")
+    parser.add_argument(
+        "--period",
+        action="append",
+        default=[],
+        metavar="SINCE..UNTIL",
+        help="scan these claims only (repeatable: one scan per period)",
+    )
     parser.add_argument("--step", choices=sorted(STEPS), help=argparse.SUPPRESS)
     parser.add_argument("--persons", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -211,7 +229,8 @@ def main() -> None:
         return
     use_bench_key(args.root)  # the scan's key, as the load's
     for claims in args.claims:
-        measure(args.root, int(claims), args.memory, args.lock)
+        periods = [tuple(period.split("..", 1)) for period in args.period]
+        measure(args.root, int(claims), args.memory, args.lock, periods)
 
 
 if __name__ == "__main__":
