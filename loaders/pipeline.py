@@ -61,7 +61,7 @@ STAGING_MEMORY = "2GB"
 #: Rows staged at a time: a part is parsed, classified and written before the next is
 #: read, so that memory and spill stay bounded whatever the file's size (a 121 M-row
 #: items file staged whole spilled 20 GB).
-PART_ROWS = 4_000_000
+PART_ROWS = 8_000_000
 _STAGED = ("_load_rows", "_load_fresh", "_load_new", "_load_good")
 _TABLES = (
     "_load_parsed",
