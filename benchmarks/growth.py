@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import re
 import shutil
 import subprocess
@@ -54,6 +55,12 @@ def load(root: Path, persons: int) -> dict:
     from graphscan.store import open_store
 
     use_bench_key(root)
+    # the loader says when each part of a large file is written (names and counts only)
+    logging.basicConfig(
+        filename=root / "growth" / f"{name_of(persons)}-load.log",
+        level=logging.INFO,
+        format="%(asctime)s %(message)s",
+    )
     _, ws = city(root, persons, SEED)
     counts = open_store(None, ws).status()["counts"]
     return {"claims": counts["claims"], "claim_items": counts["claim_items"]}

@@ -421,6 +421,13 @@ class Loader:
             if numbered and records > size:
                 self._continue_line_numbers(first == 1)
             self._stage_part(columns, report, within, bool(gaps), first == 1)
+            log.info(
+                "%s: rows %d to %d of %d staged and written",
+                report.file,
+                first,
+                min(last, records),
+                records,
+            )
         return gaps
 
     def _parse_part(self, scan: Scan, columns: ColumnMap, first: int, last: int) -> int:
