@@ -354,8 +354,6 @@ def measure_neo4j(root: Path, claims: int, memory: str, lock: Path | None) -> No
             + ", ".join(f"{t} {s:.1f} s" for t, s in loaded["finished_s"].items()),
             flush=True,
         )
-        store_gb = _disk_gb(server.home / "data")
-        print(f"  store     {store_gb:.2f} GB on disk (data folder: store and transaction logs)")
         graphscan = str(Path(sys.executable).with_name("graphscan"))
         scan = [
             graphscan,
@@ -381,7 +379,14 @@ def measure_neo4j(root: Path, claims: int, memory: str, lock: Path | None) -> No
         for name, seconds, gb in scanned["stages"]:
             print(f"    {name:<40}{seconds:>7.1f} s  {gb:>6.2f} GB")
     finally:
-        server.stop()
+        server.stop()  # a clean stop checkpoints: the store files have their size after it
+    data = server.home / "data"
+    print(
+        f"  store     {_disk_gb(data / 'databases' / 'neo4j'):.2f} GB on disk, transaction "
+        f"logs {_disk_gb(data / 'transactions' / 'neo4j'):.2f} GB (kept by Neo4j's default "
+        "retention)",
+        flush=True,
+    )
 
 
 def main() -> None:
