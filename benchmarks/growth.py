@@ -266,6 +266,7 @@ class ServerSampler(threading.Thread):
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
         self.pid, self.peak_gb, self.stopped = pid, 0.0, threading.Event()
+        self.load_averages: list[float] = []  # the machine's, as the step ran
         self.cpu_began = self._cpu_s()
 
     def _cpu_s(self) -> float:
@@ -273,12 +274,15 @@ class ServerSampler(threading.Thread):
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def _rss_gb(self) -> float:
+        """0 once the server is gone (a killed server's zombie has no resident set)."""
         status = Path(f"/proc/{self.pid}/status").read_text()
-        return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024**2
+        rss = re.search(r"VmRSS:\s+(\d+) kB", status)
+        return int(rss.group(1)) / 1024**2 if rss else 0.0
 
     def run(self) -> None:
         while not self.stopped.wait(0.5):
             self.peak_gb = max(self.peak_gb, self._rss_gb())
+            self.load_averages.append(os.getloadavg()[0])
 
     def __enter__(self) -> ServerSampler:
         self.peak_gb = self._rss_gb()
@@ -307,6 +311,7 @@ def _neo4j_timed(command: list[str], lock: Path | None, server: int) -> dict:
         "cpu_s": _children_cpu_s() - cpu,
         "server_peak_gb": sampled.peak_gb,
         "server_cpu_s": sampled.cpu_s,
+        "load_average": sum(sampled.load_averages) / max(len(sampled.load_averages), 1),
         "out": out,
     }
 
@@ -346,7 +351,7 @@ def measure_neo4j(root: Path, claims: int, memory: str, lock: Path | None) -> No
             f"  load      {loaded['wall_s']:>7.1f} s  {loaded['peak_gb']:>6.2f} GB peak  "
             f"{n / loaded['wall_s']:,.0f} claim rows/s (all five files), CPU "
             f"{loaded['cpu_s']:.1f} s; server {loaded['server_peak_gb']:.2f} GB peak, CPU "
-            f"{loaded['server_cpu_s']:.1f} s",
+            f"{loaded['server_cpu_s']:.1f} s; load average {loaded.get('load_average', 0):.1f}",
             flush=True,
         )
         print(
@@ -373,7 +378,7 @@ def measure_neo4j(root: Path, claims: int, memory: str, lock: Path | None) -> No
             f"  scan      {scanned['wall_s']:>7.1f} s  {scanned['peak_gb']:>6.2f} GB peak  "
             f"CPU {scanned['cpu_s']:.1f} s, {scanned['rings']} rings, --memory {memory}; "
             f"server {scanned['server_peak_gb']:.2f} GB peak, CPU "
-            f"{scanned['server_cpu_s']:.1f} s",
+            f"{scanned['server_cpu_s']:.1f} s; load average {scanned.get('load_average', 0):.1f}",
             flush=True,
         )
         for name, seconds, gb in scanned["stages"]:
