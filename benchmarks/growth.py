@@ -118,6 +118,7 @@ def neo4j_load(root: Path, persons: int) -> dict:
             report,
         )
         counts = store.status()["counts"]
+        seconds = time.perf_counter() - began
     finally:
         store.close()
     if report.failed:
@@ -126,6 +127,7 @@ def neo4j_load(root: Path, persons: int) -> dict:
         "claims": counts["claims"],
         "claim_items": counts["claim_items"],
         "finished_s": finished,
+        "claim_rows_per_s": round(counts["claims"] / seconds),
     }
 
 
