@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
+from graphscan.detect.engines.recurrence import Recurrence, SessionRecurrence
 from graphscan.detect.engines.significance import log10_fisher_many, poisson_tail
 
 #: seeded Leiden ``node, community`` on a ``source, target, weight`` edge list
@@ -77,8 +78,10 @@ class Group:
     pair_edges: int
     #: "repeat" (members together again and again) or "strangers" (a context crowded
     #: with entities seen there once or twice: observed counts strangers, not contexts)
+    #: or "recurring" (such crowds sharing entities: observed counts the shared ones)
     kind: str = "repeat"
-    #: for "strangers": log10 of the binomial tail of the strangers at the venue's share
+    #: for "strangers": log10 of the binomial tail of the strangers at the venue's share;
+    #: for "recurring": log10 of the shared entities' tail, its Bonferroni factor paid
     log10_p: float = 0.0
 
 
@@ -337,6 +340,8 @@ def stranger_crowds(
     max_p: float,
     weight: float,
     min_shared: int = 2,
+    household: pd.Series | None = None,
+    recurrence_weight: float | None = None,
 ) -> list[list[Group]]:
     """Contexts crowded with strangers: entities seen in at most ``max_visits`` contexts
     of the venue (a broker's session of collected cards, each swiped once or twice, so
@@ -354,8 +359,11 @@ def stranger_crowds(
     both (a ring must not explain itself): binomial tail; a crowd of several contexts
     combines its tails with Fisher's method (the sessions are independent draws under
     the null, and a sum of binomials at shares near one is far from Poisson),
-    Bonferroni over the contexts tested. A crowd kept is
-    a list of Groups, one per venue."""
+    Bonferroni over the contexts tested. With ``recurrence_weight``, a crowd that fails
+    this is kept when its sessions at one pharmacy (``members["site"]``) share more cards
+    than chance gives (:mod:`graphscan.detect.engines.recurrence`, ``household``: entity
+    -> household key, a family counting once), Bonferroni x2 for the second test. A crowd
+    kept is a list of Groups, one per venue."""
     strangers = members[members["n_entity"] <= max_visits]
     per = strangers.groupby(["venue", "context"], sort=True).agg(
         k=("entity", "nunique"), n=("size", "first")
@@ -365,6 +373,11 @@ def stranger_crowds(
         return []
     chosen = strangers.set_index(["venue", "context"]).loc[per.index].reset_index()
     bar = np.log10(max_p) - np.log10(len(per))
+    recurrence = (
+        SessionRecurrence(members, per.index, counts["slots"], household, recurrence_weight)
+        if recurrence_weight is not None
+        else None
+    )
     # each context alone, its own strangers taken out of its venue's counts
     alone = _tested(per, counts, weight, per[["k", "n"]])
     tails = alone["log10_p"].to_numpy()
@@ -377,13 +390,18 @@ def stranger_crowds(
             part = _tested(part, counts, weight, mine.reindex(part.index.get_level_values(0)))
             together = log10_fisher_many(part["log10_p"].to_numpy())
             if together <= bar:
-                crowds.append((part, together))
+                crowds.append(_crowd(chosen, part, together, len(per)))
                 continue
+            if recurrence is not None:
+                shared = recurrence.test(crowd)
+                if shared.log10_p + shared.log10_tests + np.log10(2) <= np.log10(max_p):
+                    crowds.append(_recurring(chosen, part, shared))
+                    continue
         # a chain through a crowded venue proves nothing: each context alone
         for i in (position[key] for key in crowd):
             if tails[i] <= bar:
-                crowds.append((alone.iloc[[i]], float(tails[i])))
-    return [_crowd(chosen, part, log10_p, len(per)) for part, log10_p in crowds]
+                crowds.append(_crowd(chosen, alone.iloc[[i]], float(tails[i]), len(per)))
+    return crowds
 
 
 def _tested(
@@ -430,6 +448,18 @@ def _crowd(chosen: pd.DataFrame, part: pd.DataFrame, log10_p: float, tests: int)
                 log10_p=log10_p,
             )
         )
+    return stack
+
+
+def _recurring(chosen: pd.DataFrame, part: pd.DataFrame, shared: Recurrence) -> list[Group]:
+    """A crowd kept for the cards its sessions share: those are its counts (on the first
+    Group), its tail already paying the recurrence test's Bonferroni factor (x2 for the
+    second test; a factor that may exceed any integer)."""
+    stack = _crowd(chosen, part, shared.log10_p + shared.log10_tests + np.log10(2), 0)
+    for i, group in enumerate(stack):
+        group.kind = "recurring"
+        group.observed = shared.observed if i == 0 else 0
+        group.expected = shared.expected if i == 0 else 0.0
     return stack
 
 
