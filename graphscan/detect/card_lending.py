@@ -105,6 +105,10 @@ class CardLending(Detector):
         other crowded sessions (rush hours draw on a smaller clientele), smoothed with
         this many expected shared cards at no excess (a quiet pharmacy has few to learn
         from)
+    devoted_share: two cards swiped together in at least this share of the rarer one's
+        bursts are searched as a pair whatever chance predicts (a stack that makes up
+        most of a quiet counter's big bursts explains its own pairs); the group test,
+        the stack taken out of the counter's bursts, decides
     outing_share: a crowd of strangers with at least this share from one village, each
         swiped in one of its sessions only, is a village outing (screening day, check-up
         bus), not collected cards
@@ -135,11 +139,19 @@ class CardLending(Detector):
     outing_share: float = 0.5
     household_size: int = 6
     recurrence_weight: float = 20.0
+    devoted_share: float = 0.5
 
     @property
     def cooccurrence(self) -> Params:
         """The co-occurrence engine's parameters, from this detector's fields."""
-        return Params(self.min_together, self.edge_p, self.attach_p, self.min_group, self.max_group)
+        return Params(
+            self.min_together,
+            self.edge_p,
+            self.attach_p,
+            self.min_group,
+            self.max_group,
+            devoted=self.devoted_share,
+        )
 
     def lost_signals(self, coverage: Coverage) -> list[Lost]:
         lost: list[Lost] = []
@@ -227,7 +239,7 @@ class CardLending(Detector):
         groups += find_groups(
             strangers,
             sizes,
-            replace(params, min_together=2, pay_for_pairs=True),
+            replace(params, min_together=2, pay_for_pairs=True, devoted=None),
             frames.communities,
             household,
         )

@@ -56,6 +56,10 @@ class Params:
     #: at the venue (a search among many rare entities, where some pair is bound to meet
     #: twice by chance)
     pay_for_pairs: bool = False
+    #: a pair meeting in at least this share of the rarer one's contexts is an edge
+    #: whatever chance predicts (a stack that makes up most of a quiet counter's crowding
+    #: explains its own pairs: the group test, its members taken out, decides); None: off
+    devoted: float | None = None
 
 
 @dataclass
@@ -161,7 +165,15 @@ def _edges(
     pairs = pairs.assign(p=poisson_tail(pairs["together"].to_numpy(), expected))
     if params.pay_for_pairs:
         pairs = pairs.assign(p=pairs["p"] * pairs["venue"].map(searched_pairs(members, params)))
-    return pairs[pairs["p"] <= params.edge_p].assign(w=lambda f: -np.log10(f["p"]))
+    keep = pairs["p"] <= params.edge_p
+    if params.devoted is not None:
+        volume = members.drop_duplicates(["venue", "entity"]).set_index(["venue", "entity"])
+        n_a = volume["n_entity"].reindex(pd.MultiIndex.from_arrays([pairs["venue"], pairs["a"]]))
+        n_b = volume["n_entity"].reindex(pd.MultiIndex.from_arrays([pairs["venue"], pairs["b"]]))
+        rarer = np.minimum(n_a.to_numpy(dtype=float), n_b.to_numpy(dtype=float))
+        keep |= pairs["together"].to_numpy() >= params.devoted * rarer
+    # a devoted pair may be likely by the pair's own test: a small weight, never zero
+    return pairs[keep].assign(w=lambda f: (-np.log10(f["p"])).clip(lower=0.1))
 
 
 def searched_pairs(members: pd.DataFrame, params: Params) -> pd.Series:
@@ -274,8 +286,10 @@ def _background(rows: pd.DataFrame, venue_sizes: pd.DataFrame) -> tuple[np.ndarr
 @dataclass(frozen=True)
 class Crowding:
     """A venue's context sizes ``k`` (``count`` contexts each) with the group's own members
-    taken out, and the rate at which the group's members, keeping their own volumes,
-    join a context per seat."""
+    taken out, each of the visits taken out a context of its own (it is still a visit to
+    the venue: a group that makes up most of a quiet counter's crowding must not leave
+    its visits nowhere to go but into each other's bursts), and the rate at which the
+    group's members, keeping their own volumes, join a context per seat."""
 
     k: np.ndarray
     count: np.ndarray
@@ -285,6 +299,8 @@ class Crowding:
     def of(cls, rows: pd.DataFrame, venue_sizes: pd.DataFrame) -> Crowding:
         """``rows``: the group's membership rows at the venue."""
         k, count = _background(rows, venue_sizes)
+        own = float(len(rows.drop_duplicates(["context", "entity"])))
+        k, count = np.append(k, 1.0), np.append(count, own)
         visits = float(rows.drop_duplicates("entity")["n_entity"].sum())
         return cls(k, count, visits / max(float((k * count).sum()), 1.0))
 

@@ -137,6 +137,5 @@ def _expected(size: float, paces: float, product: float) -> float:
 
 def _log10_choose(n: int, k: int) -> float:
     return float(
-        (special.gammaln(n + 1) - special.gammaln(k + 1) - special.gammaln(n - k + 1))
-        / np.log(10)
+        (special.gammaln(n + 1) - special.gammaln(k + 1) - special.gammaln(n - k + 1)) / np.log(10)
     )
