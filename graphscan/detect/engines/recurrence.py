@@ -85,6 +85,8 @@ class SessionRecurrence:
                 "size": members["size"].to_numpy(dtype=float)[inside],
             }
         ).drop_duplicates(["venue", "context", "unit"])
+        # each session's rows, so that a crowd reads its own rows only
+        self._at = self._rows.groupby(["venue", "context"], sort=False).indices
         self._session = self._sessions(self._rows)
         self._site = self._session.groupby("site").agg(
             m=("size", "size"), K=("size", "sum"), R=("R", "sum"), kR=("kR", "sum")
@@ -106,9 +108,13 @@ class SessionRecurrence:
     def test(self, crowd: Sequence[tuple[Any, Any]]) -> Recurrence:
         """The crowd's shared cards (pairs of its sessions at one pharmacy) against the
         paces, times each pharmacy's excess among its other crowded sessions."""
-        keys = pd.MultiIndex.from_tuples(list(crowd), names=["venue", "context"])
-        mine = self._session[self._session.index.isin(keys)]
-        rows = self._rows[pd.MultiIndex.from_frame(self._rows[["venue", "context"]]).isin(keys)]
+        keys = [key for key in dict.fromkeys(crowd) if key in self._at]
+        mine = self._session.loc[keys]
+        rows = (
+            self._rows.iloc[np.concatenate([self._at[key] for key in keys])]
+            if keys
+            else self._rows.iloc[:0]
+        )
         counted = rows.groupby(["site", "unit"]).size()
         shared = (counted * (counted - 1) / 2).groupby(level="site").sum()
         observed, expected, log10_tests = 0, 0.0, float(np.log10(max(self.sites, 1)))
