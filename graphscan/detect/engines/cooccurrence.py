@@ -58,7 +58,8 @@ class Params:
     pay_for_pairs: bool = False
     #: a pair meeting in at least this share of the rarer one's contexts is an edge
     #: whatever chance predicts (a stack that makes up most of a quiet counter's crowding
-    #: explains its own pairs: the group test, its members taken out, decides); None: off
+    #: explains its own pairs: the group test, its members taken out, decides, paying
+    #: for every pair of the venue); None: off
     devoted: float | None = None
 
 
@@ -228,7 +229,8 @@ def find_groups(
     edges = _edges(members, sizes, params, household)
     by_venue = members.groupby("venue", sort=True).indices
     histograms = dict(list(sizes.groupby("venue", sort=True)))
-    searched = searched_pairs(members, params) if params.pay_for_pairs else None
+    pays = params.pay_for_pairs or params.devoted is not None
+    searched = searched_pairs(members, params) if pays else None
     groups: list[Group] = []
     for venue, venue_edges in edges.groupby("venue", sort=True):
         venue_members = members.iloc[by_venue[venue]]
@@ -237,7 +239,10 @@ def find_groups(
             entities = _attach(core, venue_members, venue_sizes, params)
             inside = venue_edges["a"].isin(entities) & venue_edges["b"].isin(entities)
             group = _group(venue, entities, venue_members, venue_sizes, int(inside.sum()), params)
-            if searched is not None:
+            # a group held together by devoted pairs that chance alone would give was
+            # picked from every pair of the venue: it pays for them all
+            unscreened = bool((venue_edges.loc[inside, "p"] > params.edge_p).any())
+            if searched is not None and (params.pay_for_pairs or unscreened):
                 group.tests = int(np.ceil(group.tests * searched[venue]))
             groups.append(group)
     return [g for g in groups if g.observed > 0]
