@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from graphscan.detect.card_lending import _evidence, _lockstep, _swiped_once
+from graphscan.detect.card_lending import CardLending, _evidence, _lockstep, _swiped_once
 from graphscan.detect.engines.cooccurrence import (
     Crowding,
     Group,
@@ -284,3 +284,19 @@ def test_a_groups_visits_taken_out_of_its_bursts_are_bursts_of_their_own() -> No
     visits = float(rows.drop_duplicates("entity")["n_entity"].sum())
     assert crowding.rate == pytest.approx(visits / (60 + len(rows)))
     assert crowding.rate < 1
+
+
+def test_a_few_cards_coming_back_together_are_a_family_whatever_their_addresses() -> None:
+    """Six relatives from three households shopping together five times (家庭共济 across
+    households): found only by their cards coming back, a family; a crowd of strangers
+    with known households is judged as before."""
+    relatives = [f"f{i}" for i in range(6)]
+    homes = pd.Series([f"home-{i // 2}" for i in range(6)], index=relatives)
+    back = [
+        Group(v, relatives, ["1"], 5, [], 10 if v == 0 else 0, 1.3, 0, 0, kind="recurring")
+        for v in (0, 1)
+    ]
+    lending = CardLending()
+    assert lending._household(back, None, homes)
+    strangers = [replace(g, kind="strangers") for g in back]
+    assert not lending._household(strangers, None, homes)

@@ -112,9 +112,10 @@ class CardLending(Detector):
     outing_share: a crowd of strangers with at least this share from one village, each
         swiped in one of its sessions only, is a village outing (screening day, check-up
         bus), not collected cards
-    household_size: without household keys, a group of at most this many cards that is
-        not away from its holders' places may be one family (家庭共济: spouse, parents,
-        children) and is not reported
+    household_size: without household keys (or found only by its cards coming back
+        together, whatever the keys: relatives live apart too), a group of at most this
+        many cards that is not away from its holders' places may be one family (家庭共济:
+        spouse, parents, children) and is not reported
     """
 
     pattern: ClassVar[str] = "card_lending"
@@ -303,11 +304,18 @@ class CardLending(Detector):
         return places.value_counts().iloc[0] >= self.outing_share * len(cards)
 
     def _household(self, stack: list[Group], far_: FarCards | None, household: pd.Series) -> bool:
-        """A small group whose holders' households are unknown and who are not away from
-        their usual places more than the pharmacy's other customers: maybe one family
-        shopping together (or paying for each other, 家庭共济), not a ring."""
+        """A small group whose holders' households are unknown (or that is found only by
+        its cards coming back together) and who are not away from their usual places more
+        than the pharmacy's other customers: maybe one family shopping together (or paying
+        for each other, 家庭共济), not a ring."""
         cards = _cards(stack)
-        if len(cards) > self.household_size or household.reindex(list(cards)).notna().any():
+        if len(cards) > self.household_size:
+            return False
+        # relatives pay for each other from separate households (家庭共济): a few cards
+        # coming back together, session after session, are a family whatever their
+        # addresses say
+        coming_back = all(g.kind == "recurring" for g in stack)
+        if not coming_back and household.reindex(list(cards)).notna().any():
             return False
         return far_ is None or not far_.known or far_.p_value > self.edge_p
 
