@@ -105,7 +105,7 @@ class CardLending(Detector):
         other crowded sessions (rush hours draw on a smaller clientele), smoothed with
         this many expected shared cards at no excess (a quiet pharmacy has few to learn
         from)
-    devoted_share: two cards swiped together in at least this share of the rarer one's
+    devoted_share: two cards swiped together in at least this share of each one's
         bursts are searched as a pair whatever chance predicts (a stack that makes up
         most of a quiet counter's big bursts explains its own pairs); the group test,
         the stack taken out of the counter's bursts, decides

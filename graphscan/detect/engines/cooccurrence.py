@@ -56,7 +56,7 @@ class Params:
     #: at the venue (a search among many rare entities, where some pair is bound to meet
     #: twice by chance)
     pay_for_pairs: bool = False
-    #: a pair meeting in at least this share of the rarer one's contexts is an edge
+    #: a pair meeting in at least this share of each one's contexts is an edge
     #: whatever chance predicts (a stack that makes up most of a quiet counter's crowding
     #: explains its own pairs: the group test, its members taken out, decides, paying
     #: for every pair of the venue); None: off
@@ -171,8 +171,8 @@ def _edges(
         volume = members.drop_duplicates(["venue", "entity"]).set_index(["venue", "entity"])
         n_a = volume["n_entity"].reindex(pd.MultiIndex.from_arrays([pairs["venue"], pairs["a"]]))
         n_b = volume["n_entity"].reindex(pd.MultiIndex.from_arrays([pairs["venue"], pairs["b"]]))
-        rarer = np.minimum(n_a.to_numpy(dtype=float), n_b.to_numpy(dtype=float))
-        keep |= pairs["together"].to_numpy() >= params.devoted * rarer
+        either = np.maximum(n_a.to_numpy(dtype=float), n_b.to_numpy(dtype=float))
+        keep |= pairs["together"].to_numpy() >= params.devoted * either
     # a devoted pair may be likely by the pair's own test: a small weight, never zero
     return pairs[keep].assign(w=lambda f: (-np.log10(f["p"])).clip(lower=0.1))
 
