@@ -196,6 +196,7 @@ class GroupHospitalisation(Detector):
                 admissions[venue] = frames.more("wave_admissions", provider_id=venue)
             return admissions[venue]
 
+        by_venue = stays.groupby("provider_id", sort=False).indices
         found = []
         campaigns = 0
         for group in groups:
@@ -208,7 +209,7 @@ class GroupHospitalisation(Detector):
             if self.one_campaign(venue_admissions(group.venue), group.entities, reach):
                 campaigns += 1
                 continue
-            evidence = stays[stays["claim_id"].isin(group.claim_ids)]
+            evidence = _evidence(stays, by_venue, group)
             contacts = people.loc[group.entities, ["phone_key", "address_key"]]
             found.append(
                 (
@@ -283,7 +284,9 @@ class GroupHospitalisation(Detector):
                     ),
                 )
             )
-        return candidates + [self._package_candidate(frames, g, stays) for g in packages]
+        return candidates + [
+            self._package_candidate(frames, g, _evidence(stays, by_venue, g)) for g in packages
+        ]
 
     def _maybe_family(self, people: pd.DataFrame, members: list[str]) -> bool:
         """Small enough to be one household, and no address says otherwise."""
@@ -315,9 +318,8 @@ class GroupHospitalisation(Detector):
         return kept
 
     def _package_candidate(
-        self, frames: Frames, group: PackageGroup, stays: pd.DataFrame
+        self, frames: Frames, group: PackageGroup, evidence: pd.DataFrame
     ) -> Candidate:
-        evidence = stays[stays["claim_id"].isin(group.claim_ids)]
         doctors = evidence["doctor_id"].value_counts()
         doctors = sorted(doctors[doctors >= max(2, self.doctor_share * len(evidence))].index)
         numbers = {
@@ -498,6 +500,16 @@ class GroupHospitalisation(Detector):
         counts = holders.groupby("phone_key")["person_id"].nunique()
         usable = counts[counts <= self.max_recruiters_per_phone].index
         return holders[holders["phone_key"].isin(usable)]
+
+
+def _evidence(
+    stays: pd.DataFrame, by_venue: dict[str, np.ndarray], group: Group | PackageGroup
+) -> pd.DataFrame:
+    """The group's stays, looked up among its institution's rows only (``by_venue``: row
+    positions of each institution in ``stays``): a city's thousands of groups never scan
+    every stay of the city each."""
+    rows = stays.iloc[by_venue[group.venue]]
+    return rows[rows["claim_id"].isin(group.claim_ids)]
 
 
 def _within(a: Group | PackageGroup, b: Group | PackageGroup, or_equal: bool = False) -> bool:
