@@ -81,8 +81,10 @@ def meetings(stays: pd.DataFrame, spans: tuple[int, ...]) -> dict[int, pd.DataFr
     near = _near_days(stays[["venue", "entity", "day"]].drop_duplicates(), max(spans))
     found = {}
     for span in spans:
-        pairs = near[near["apart"] <= span].groupby(["venue", "a", "b"], sort=True).agg(
-            days_a=("day_a", "nunique"), days_b=("day_b", "nunique")
+        pairs = (
+            near[near["apart"] <= span]
+            .groupby(["venue", "a", "b"], sort=True)
+            .agg(days_a=("day_a", "nunique"), days_b=("day_b", "nunique"))
         )
         found[span] = pd.DataFrame(
             {
@@ -201,10 +203,14 @@ def _attach(
     if not core_waves or others.empty:
         return core
     reach = [w.reach(span) for w in core_waves]
-    inside = np.column_stack([others["day"].between(lo, hi).to_numpy() for lo, hi in reach])
-    times = (
-        pd.DataFrame(inside, index=others["entity"].to_numpy()).groupby(level=0).any().sum(axis=1)
-    )
+    # in how many of the waves each other person was admitted: (person, wave) marks
+    day = others["day"].to_numpy()
+    lo, hi = np.array(reach).T
+    row, wave = np.nonzero((day[:, None] >= lo) & (day[:, None] <= hi))
+    code, people = pd.factorize(others["entity"], sort=True)
+    seen = np.zeros((len(people), len(reach)), dtype=bool)
+    seen[code[row], wave] = True
+    times = pd.Series(seen.sum(axis=1), index=people)
     volume = others.drop_duplicates("entity").set_index("entity")["n_entity"].reindex(times.index)
     shares = season.share(*np.array(reach).T)
     chance = np.minimum(1.0, np.outer(volume.to_numpy(dtype=float), shares)).sum(axis=1)
