@@ -155,7 +155,9 @@ def test_chronic_refills_at_the_door_and_far_town_patients_are_not_rings(
     )
     door = flows[(flows["doctor_id"] == SPECIALIST) & (flows["pharmacy_id"] == "P1")]
     assert (door["hv_patients"] == len(CHRONIC)).all()
-    assert door["near"].all() and (door["peer_share"] >= Kickback().catchment_share).all()
+    # the door is near; its patients live in its town, so it is no catchment of patients
+    # from elsewhere
+    assert door["near"].all() and (door["peer_share"] == 0).all()
     for ring in scan(store, patterns=["kickback"]):
         assert not ring.member_ids("person") & {*CHRONIC, *FAR_TOWN}
         assert SPECIALIST not in ring.member_ids("doctor")
@@ -249,6 +251,71 @@ def test_a_rings_strayed_patients_do_not_merge_it_with_another(tmp_path: Path) -
     assert set(rings) == {frozenset({"PF"}), frozenset({"PG"})}
     assert rings[frozenset({"PF"})].member_ids("doctor") == set(RING_DOCTORS)
     assert rings[frozenset({"PG"})].member_ids("doctor") == {"D12", "D13"}
+
+
+#: national codes (H/P, 6-digit county, sequence) for the city's providers: every one in
+#: the hospital's county but PX, in the far town's
+NATIONAL = {
+    "H1": "H33010210001",
+    **{p: f"P3301021000{i}" for i, p in enumerate(NEAR, 1)},
+    "PF": "P33010210099",
+    "PX": "P33020510001",
+}
+
+
+def test_without_providers_a_pharmacy_in_the_hospitals_county_is_not_near(
+    city: dict[str, pd.DataFrame], tmp_path: Path
+) -> None:
+    """No providers table: the national codes give the county only, and PF (in another
+    town of the hospital's county) must still be tested, the door pharmacy still
+    expected by the colleagues' choices."""
+    coded = {
+        table: city[table].assign(provider_id=city[table]["provider_id"].map(NATIONAL))
+        for table in ("claims", "doctors")
+    }
+    ring = _only_ring(_store(tmp_path / "ws", city | coded, "providers"))
+    assert ring.member_ids("pharmacy") == {NATIONAL["PF"]}
+    assert ring.member_ids("doctor") == set(RING_DOCTORS)
+    assert ring.member_ids("person") == set(RING)
+    # a county is no distance
+    assert "the distant pharmacy" not in ring.explanation_en
+
+
+def _flows(rows: list[tuple[str, str, int, int, int, int]]) -> pd.DataFrame:
+    """prescription_flows rows of one institution H (town A) by hand: doctor, pharmacy
+    (P1 by the door in town A, PF in town B), patients, high-value patients, and of
+    those the ones living in the pharmacy's town."""
+    flows = pd.DataFrame(
+        rows,
+        columns=["doctor_id", "pharmacy_id", "patients", "hv_patients", "home_patients", "hv_home"],
+    )
+    return flows.assign(
+        institution_id="H",
+        institution_region=TOWN,
+        pharmacy_region=np.where(flows["pharmacy_id"] == "P1", TOWN, OTHER_TOWN),
+    )
+
+
+def test_a_towns_patients_buying_at_home_do_not_hide_the_steered_ones() -> None:
+    """Ten colleagues' patients from town B buy at home at PF (9 % of their patients, no
+    high value); D1 and D2 send 12 high-value patients each to PF, 8 of them living
+    there. Compared with the colleagues' patients who live elsewhere (none at PF), the
+    four others of each doctor were sent."""
+    colleagues = [
+        (f"C{i}", ph, n, 0, n if ph == "PF" else 0, 0)
+        for i in range(10)
+        for ph, n in (("P1", 100), ("PF", 10))
+    ]
+    ring = [
+        (d, ph, n, hv, home, home if hv else 0)
+        for d in ("D1", "D2")
+        for ph, n, hv, home in (("P1", 10, 0, 0), ("PF", 12, 12, 8))
+    ]
+    found = Kickback().decide_flows(_flows(colleagues + ring))
+    assert len(found) == 1
+    assert set(found[0]["doctor_id"]) == {"D1", "D2"}
+    assert set(found[0]["pharmacy_id"]) == {"PF"}
+    assert int(found[0]["ring_observed"].iloc[0]) == 8
 
 
 @pytest.mark.neo4j

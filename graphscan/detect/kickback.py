@@ -153,9 +153,9 @@ class Kickback(Detector):
             lost.append(
                 (
                     "providers.region_code",
-                    "not recorded: regions from the national codes (county only: a pharmacy "
-                    "in another town of the same county counts as near), else distance "
-                    "unknown and only the institution's usual pharmacies are expected",
+                    "not recorded: regions from the national codes, else unknown; a county "
+                    "is no distance, so only the institution's usual pharmacies are "
+                    "expected",
                 )
             )
         return lost
@@ -209,8 +209,9 @@ class Kickback(Detector):
     def catchment(self, flows: pd.DataFrame) -> pd.DataFrame:
         """Per doctor and pharmacy, the institution's and the doctor's volumes, ``prior``
         (the pharmacy's share among the region's other institutions' high-value patients),
-        ``peer_share`` (its share of the colleagues' patients, any value) and ``near``
-        for pharmacies in the institution's own region."""
+        ``peer_share`` (its share of the colleagues' patients, any value, counting at the
+        pharmacy those who live elsewhere, as the ring is counted) and ``near`` for
+        pharmacies in the institution's own region."""
         # a patient buying near home was not steered there: the catchment counts every
         # patient, a ring only those who buy away from home (all where homes are unknown)
         flows = flows.assign(
@@ -230,7 +231,8 @@ class Kickback(Detector):
                     ),
                 }
             )
-        peer_share = (flows["inst_to_patients"] - flows["patients"]) / (
+        inst_to_away = flows.groupby(["institution_id", "pharmacy_id"])["away"].transform("sum")
+        peer_share = (inst_to_away - flows["away"]) / (
             flows["inst_patients"] - flows["doc_patients"]
         ).clip(lower=1)
         return flows.assign(
@@ -251,11 +253,14 @@ class Kickback(Detector):
         )
 
     def _near(self, flows: pd.DataFrame) -> np.ndarray:
-        """Pharmacies in the institution's own region (where both regions are known)."""
+        """Pharmacies in the institution's own region, where both regions are known to
+        ``region_digits``: a county from a national code says nothing of the town, and
+        a pharmacy in another town of the county may be the far one."""
         digits = self.region_digits
         inst = flows["institution_region"].str[:digits]
         pharm = flows["pharmacy_region"].str[:digits]
-        return (inst.notna() & pharm.notna() & (inst == pharm)).to_numpy()
+        known = (inst.str.len() == digits) & (pharm.str.len() == digits)
+        return (known.fillna(False) & (inst == pharm).fillna(False)).to_numpy(dtype=bool)
 
     def _screen(
         self, here: pd.DataFrame, candidates: pd.DataFrame
@@ -273,12 +278,16 @@ class Kickback(Detector):
         patients of ordinary value are the catchment of its high-value ones."""
         pharmacy = candidates["pharmacy_id"].iloc[0]
         to = (here["pharmacy_id"] == pharmacy).to_numpy()
+        # at the pharmacy, like the ring, only the patients living elsewhere: a town's
+        # patients buying at home after seeing any doctor say nothing of where the
+        # institution's patients are sent, and would hide the steered share
         if _unrecorded(here):
             ordinary = here["patients"] - here["hv_patients"]
-            peers_to, peers_all = float(ordinary[to].sum()), float(ordinary.sum())
+            ordinary_away = here["away"] - here["away_hv"]
+            peers_to, peers_all = float(ordinary_away[to].sum()), float(ordinary.sum())
         else:
             mine = here["doctor_id"].isin(candidates["doctor_id"]).to_numpy()
-            peers_to = float(here.loc[to & ~mine, "patients"].sum())
+            peers_to = float(here.loc[to & ~mine, "away"].sum())
             peers_all = float(here.loc[~mine, "patients"].sum())
             if peers_all == 0 and here["doctor_id"].nunique() > 1:
                 # every doctor there does it: the institution's habit
@@ -414,7 +423,10 @@ class Kickback(Detector):
         tests = ring.drop_duplicates(["institution_id", "pharmacy_id"])
         observed = int(tests["ring_observed"].sum())
         expected = float(tests["ring_expected"].sum())
-        known = ring["pharmacy_region"].notna() & ring["institution_region"].notna()
+        digits = self.region_digits
+        known = (ring["pharmacy_region"].str.len() >= digits) & (
+            ring["institution_region"].str.len() >= digits
+        )
         numbers = {
             "doc": ", ".join(
                 [*(short(d) + "…" for d in doctors)] + ["?"] * ("" in set(ring["doctor_id"]))
