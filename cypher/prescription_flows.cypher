@@ -1,9 +1,10 @@
 // Twin of graphscan/sql/prescription_flows.sql: same parameters ($since, $until,
-// $high_value, $region_digits), columns and order. A purchase naming no doctor takes the doctor of the
-// person's latest outpatient visit on the same or the previous day, at or before it; a
-// prescription's institution is the doctor's listed one, else where the doctor treats
-// most. Regions as provider_region in macros.sql (the providers table, else the county
-// in the national code). Amounts are integer fen, compared in yuan as DuckDB compares a DECIMAL with a
+// $high_value, $region_digits), columns and order. A purchase naming no doctor takes the
+// doctor of the person's latest outpatient visit on the same or the previous day, at or
+// before it; a prescription's institution is the doctor's listed one, else where the
+// doctor treats most. Regions as provider_region in macros.sql (the providers table, else
+// the county in the national code); a home or region shorter than $region_digits is never
+// near. Amounts are integer fen, compared in yuan as DuckDB compares a DECIMAL with a
 // DOUBLE; a purchase with item lines is valued by its drug lines.
 MATCH (c:Claim {kind: 'pharmacy'})
 WHERE ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
@@ -40,7 +41,8 @@ WITH institution_id, doctor_id, pharmacy_id, person_id, hv_claims, hv_cents, pre
     AS pharmacy_region
 WITH institution_id, doctor_id, pharmacy_id, person_id, hv_claims, hv_cents, prescribed,
   by_items, pharmacy_region,
-  left(p.region_code, $region_digits) = left(pharmacy_region, $region_digits) AS home
+  size(p.region_code) >= $region_digits AND size(pharmacy_region) >= $region_digits
+    AND left(p.region_code, $region_digits) = left(pharmacy_region, $region_digits) AS home
 WITH institution_id, doctor_id, pharmacy_id, pharmacy_region, count(*) AS patients,
   count(CASE WHEN hv_claims > 0 THEN 1 END) AS hv_patients, sum(hv_claims) AS hv_claims,
   count(CASE WHEN hv_claims >= 2 THEN 1 END) AS repeat_patients, sum(hv_cents) AS hv_cents,

@@ -263,17 +263,20 @@ NATIONAL = {
 }
 
 
+@pytest.mark.parametrize("home_digits", [12, 6])
 def test_without_providers_a_pharmacy_in_the_hospitals_county_is_not_near(
-    city: dict[str, pd.DataFrame], tmp_path: Path
+    city: dict[str, pd.DataFrame], tmp_path: Path, home_digits: int
 ) -> None:
     """No providers table: the national codes give the county only, and PF (in another
     town of the hospital's county) must still be tested, the door pharmacy still
-    expected by the colleagues' choices."""
+    expected by the colleagues' choices; nor is a patient whose home is known by county
+    only (``home_digits`` 6) near home there."""
     coded = {
         table: city[table].assign(provider_id=city[table]["provider_id"].map(NATIONAL))
         for table in ("claims", "doctors")
     }
-    ring = _only_ring(_store(tmp_path / "ws", city | coded, "providers"))
+    persons = city["persons"].assign(region_code=city["persons"]["region_code"].str[:home_digits])
+    ring = _only_ring(_store(tmp_path / "ws", city | coded | {"persons": persons}, "providers"))
     assert ring.member_ids("pharmacy") == {NATIONAL["PF"]}
     assert ring.member_ids("doctor") == set(RING_DOCTORS)
     assert ring.member_ids("person") == set(RING)
