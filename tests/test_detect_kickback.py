@@ -321,6 +321,25 @@ def test_a_towns_patients_buying_at_home_do_not_hide_the_steered_ones() -> None:
     assert int(found[0]["ring_observed"].iloc[0]) == 8
 
 
+def test_a_far_pharmacy_the_colleagues_use_is_no_catchment_where_distance_is_known() -> None:
+    """Homes unknown: the colleagues' patients from town B buying at PF make 9 % of their
+    patients there, above catchment_share; but PF is known to be in another town, so the
+    test against that share decides, and D1 and D2 sending all their high-value patients
+    there are a ring."""
+    colleagues = [
+        (f"C{i}", ph, n, 0, 0, 0) for i in range(10) for ph, n in (("P1", 100), ("PF", 10))
+    ]
+    ring = [
+        (d, ph, n, hv, 0, 0) for d in ("D1", "D2") for ph, n, hv in (("P1", 10, 0), ("PF", 12, 12))
+    ]
+    flows = _flows(colleagues + ring)
+    found = Kickback().decide_flows(flows)
+    assert [set(f["doctor_id"]) for f in found] == [{"D1", "D2"}]
+    # the same flows with the regions unknown: PF may be the door pharmacy
+    unplaced = flows.assign(institution_region=None, pharmacy_region=None)
+    assert Kickback().decide_flows(unplaced) == []
+
+
 @pytest.mark.neo4j
 def test_neo4j_finds_the_same_ring(
     city: dict[str, pd.DataFrame], neo4j_store: Neo4jStore, tmp_path: Path

@@ -83,10 +83,11 @@ class Kickback(Detector):
         institution's catchment (patients from that town), not a ring of colleagues
     edge_p: the ring's patients at the pharmacy must be this unlikely
     prior_weight: pseudo-count pulling the colleagues' choices toward the region's
-    catchment_share: a pharmacy taking at least this share of the colleagues' patients
-        is one of the institution's usual pharmacies (the one by the door), expected
+    catchment_share: where distance is unknown, a pharmacy taking at least this share
+        of the colleagues' patients may be the one by the door, expected
     region_digits: leading region-code digits shared by an institution and a pharmacy
-        near it
+        near it (a shorter region, such as the county of a national code, places
+        nothing)
     min_outlets: resale: a person's purchases of one drug must span this many pharmacies
     resale_p: and exceed need this clearly (Poisson tail per person and drug)
     min_resellers: over-need buyers a resale ring needs
@@ -238,6 +239,7 @@ class Kickback(Detector):
         return flows.assign(
             prior=self._prior(flows),
             peer_share=peer_share,
+            placed=self._placed(flows),
             near=self._near(flows),
         )
 
@@ -252,15 +254,21 @@ class Kickback(Detector):
             region_all - flows["inst_hv_patients"] + pharmacies
         )
 
-    def _near(self, flows: pd.DataFrame) -> np.ndarray:
-        """Pharmacies in the institution's own region, where both regions are known to
-        ``region_digits``: a county from a national code says nothing of the town, and
-        a pharmacy in another town of the county may be the far one."""
+    def _placed(self, flows: pd.DataFrame) -> np.ndarray:
+        """Flows whose institution and pharmacy regions are both known to
+        ``region_digits``: a county from a national code says nothing of the town, and a
+        pharmacy in another town of the county may be the far one."""
         digits = self.region_digits
-        inst = flows["institution_region"].str[:digits]
-        pharm = flows["pharmacy_region"].str[:digits]
-        known = (inst.str.len() == digits) & (pharm.str.len() == digits)
-        return (known.fillna(False) & (inst == pharm).fillna(False)).to_numpy(dtype=bool)
+        known = (flows["institution_region"].str.len() >= digits) & (
+            flows["pharmacy_region"].str.len() >= digits
+        )
+        return known.fillna(False).to_numpy(dtype=bool)
+
+    def _near(self, flows: pd.DataFrame) -> np.ndarray:
+        """Pharmacies in the institution's own region, where both are placed."""
+        digits = self.region_digits
+        same = flows["institution_region"].str[:digits] == flows["pharmacy_region"].str[:digits]
+        return self._placed(flows) & same.fillna(False).to_numpy(dtype=bool)
 
     def _screen(
         self, here: pd.DataFrame, candidates: pd.DataFrame
@@ -329,11 +337,10 @@ class Kickback(Detector):
             table = [[at, total - at], [int(peers_to), int(peers_all - peers_to)]]
             p_ring = max(p_ring, float(stats.fisher_exact(table, alternative="greater")[1]))
         peer_share = peers_to / max(peers_all, 1.0)
-        if (
-            observed < self.min_patients
-            or p_ring > self.edge_p
-            or peer_share >= self.catchment_share
-        ):
+        # where the pharmacy is known to be far, the test decides; where distance is
+        # unknown, a pharmacy the colleagues' patients often use may be the door one
+        usual = not kept["placed"].all() and peer_share >= self.catchment_share
+        if observed < self.min_patients or p_ring > self.edge_p or usual:
             return None
         return kept.assign(
             ring_expected=expected_ring,
@@ -423,10 +430,6 @@ class Kickback(Detector):
         tests = ring.drop_duplicates(["institution_id", "pharmacy_id"])
         observed = int(tests["ring_observed"].sum())
         expected = float(tests["ring_expected"].sum())
-        digits = self.region_digits
-        known = (ring["pharmacy_region"].str.len() >= digits) & (
-            ring["institution_region"].str.len() >= digits
-        )
         numbers = {
             "doc": ", ".join(
                 [*(short(d) + "…" for d in doctors)] + ["?"] * ("" in set(ring["doctor_id"]))
@@ -455,8 +458,8 @@ class Kickback(Detector):
             claim_ids=sorted(set(evidence["claim_id"]) | set(evidence["visit_id"].dropna())),
             statistic=observed,
             expected=expected,
-            explain_zh=FLOW_ZH.replace("{far}", "外地" if known.all() else ""),
-            explain_en=FLOW_EN.replace("{far}", "the distant " if known.all() else ""),
+            explain_zh=FLOW_ZH.replace("{far}", "外地" if ring["placed"].all() else ""),
+            explain_en=FLOW_EN.replace("{far}", "the distant " if ring["placed"].all() else ""),
             numbers=numbers,
             method=self.method(
                 frames,
