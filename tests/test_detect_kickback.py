@@ -284,6 +284,48 @@ def test_without_providers_a_pharmacy_in_the_hospitals_county_is_not_near(
     assert "the distant pharmacy" not in ring.explanation_en
 
 
+def _walk_in_city() -> dict[str, pd.DataFrame]:
+    """No providers table, so the national codes place H, its door pharmacy PD and PB
+    in one county only. Town A's people see H's colleagues and buy at PD, town B's buy
+    at home at PB the next day (29 % of the colleagues' patients), and both walk in to
+    their own pharmacy now and then; D1 and D2 send twelve town-A patients to PB."""
+    rng = np.random.default_rng(11)
+    city = City(rng=rng)
+    h, door, far = "H33010210001", "P33010210001", "P33010210002"
+    homes = {f"A{i:03d}": TOWN for i in range(100)} | {f"T{i:02d}": OTHER for i in range(40)}
+    for person, home in homes.items():
+        pharmacy, delay = (door, 1) if home == TOWN else (far, 24)
+        for day in rng.choice(60, 3, replace=False):
+            when = city.at(int(day), 9 + 3 * rng.random())
+            city.claim("outpatient", person, h, when, 80, doctor=f"C{rng.integers(10)}")
+            city.claim("pharmacy", person, pharmacy, when + pd.Timedelta(hours=delay), 60, "O1")
+        for day in rng.choice(range(70, DAYS), 2, replace=False):
+            city.claim("pharmacy", person, pharmacy, city.at(int(day), 15), 40, "O1")
+    for i, person in enumerate(RING[:12]):
+        homes[person] = TOWN
+        for day in rng.choice(60, 3, replace=False):
+            when = city.at(int(day), 10)
+            city.claim("outpatient", person, h, when, 120, doctor=("D1", "D2")[i % 2])
+            city.claim("pharmacy", person, far, when + pd.Timedelta(hours=3), 2500, "O2")
+    persons = pd.DataFrame({"person_id": list(homes), "region_code": list(homes.values())})
+    return {"claims": pd.DataFrame(city.rows), "persons": persons}
+
+
+#: town B of the hospital's county (OTHER_TOWN is in another county)
+OTHER = "330102002000"
+
+
+def test_without_providers_a_pharmacy_sits_where_its_walk_ins_live(tmp_path: Path) -> None:
+    """PB's walk-in customers live in town B, so PB is placed there, and H by its door
+    pharmacy PD in town A: town B's patients buying at home at PB are expected, the
+    twelve sent from town A are a ring."""
+    ring = _only_ring(_store(tmp_path / "ws", _walk_in_city()))
+    assert ring.member_ids("doctor") == {"D1", "D2"}
+    assert ring.member_ids("pharmacy") == {"P33010210002"}
+    assert ring.member_ids("person") == set(RING[:12])
+    assert ring.statistic == 12
+
+
 def _flows(rows: list[tuple[str, str, int, int, int, int]]) -> pd.DataFrame:
     """prescription_flows rows of one institution H (town A) by hand: doctor, pharmacy
     (P1 by the door in town A, PF in town B), patients, high-value patients, and of
@@ -352,3 +394,17 @@ def test_neo4j_finds_the_same_ring(
     assert got[0].members == want.members
     assert got[0].claim_ids == want.claim_ids
     assert got[0].p_value == pytest.approx(want.p_value)
+
+
+@pytest.mark.neo4j
+def test_neo4j_places_pharmacies_by_their_walk_ins_the_same(
+    neo4j_store: Neo4jStore, tmp_path: Path
+) -> None:
+    city = _walk_in_city()
+    for table in ("persons", "claims"):
+        neo4j_store.upsert(table, city[table])
+    args = {"since": None, "until": None, "high_value": 1000.0, "region_digits": 9}
+    want = _store(tmp_path / "ws", city).projection("prescription_flows", **args)
+    got = neo4j_store.projection("prescription_flows", **args)
+    assert set(want["pharmacy_region"]) == {TOWN[:9], OTHER[:9]}
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)

@@ -213,6 +213,7 @@ class Kickback(Detector):
         ``peer_share`` (its share of the colleagues' patients, any value, counting at the
         pharmacy those who live elsewhere, as the ring is counted) and ``near`` for
         pharmacies in the institution's own region."""
+        flows = flows.assign(institution_region=self._seat(flows))
         # a patient buying near home was not steered there: the catchment counts every
         # patient, a ring only those who buy away from home (all where homes are unknown)
         flows = flows.assign(
@@ -253,6 +254,34 @@ class Kickback(Detector):
         return (region_to - flows["inst_to_hv_patients"] + 1) / (
             region_all - flows["inst_hv_patients"] + pharmacies
         )
+
+    def _seat(self, flows: pd.DataFrame) -> pd.Series:
+        """Institution regions; where the data do not place an institution to
+        ``region_digits``, its door's: the region of the pharmacy most of its patients
+        buy at, where that one is placed, within the county of the institution's code.
+        (Where most patients live says little of a big hospital serving a county.)"""
+        digits = self.region_digits
+        per = flows.groupby(["institution_id", "pharmacy_id"], as_index=False).agg(
+            patients=("patients", "sum"), region=("pharmacy_region", "first")
+        )
+        door = (
+            per.sort_values(
+                ["institution_id", "patients", "pharmacy_id"], ascending=[True, False, True]
+            )
+            .drop_duplicates("institution_id")
+            .set_index("institution_id")["region"]
+        )
+        seated = {}
+        pairs = flows[["institution_id", "institution_region"]].drop_duplicates()
+        for institution, code in pairs.itertuples(index=False):
+            seat = door.get(institution)
+            coarse = not isinstance(code, str) or len(code) < digits
+            fits = isinstance(seat, str) and len(seat) >= digits
+            within = not isinstance(code, str) or str(seat).startswith(code)
+            if institution and coarse and fits and within:
+                seated[institution] = seat
+        mapped = flows["institution_id"].map(seated)
+        return mapped.where(mapped.notna(), flows["institution_region"])
 
     def _placed(self, flows: pd.DataFrame) -> np.ndarray:
         """Flows whose institution and pharmacy regions are both known to
