@@ -6,11 +6,23 @@ CALL () {
   MATCH (c:Claim)
   WHERE ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
   WITH c.provider_id AS provider_id, coalesce(c.operator_id, '') AS operator_id,
-    count(DISTINCT coalesce(c.card_id, c.person_id)) AS cards,
-    count(DISTINCT CASE WHEN c.kind = 'inpatient' THEN coalesce(c.card_id, c.person_id) END)
-      AS stays
-  RETURN collect({provider_id: provider_id, operator_id: operator_id, cards: cards,
-    stays: stays}) AS volume, sum(cards) AS all_cards, sum(stays) AS all_stays
+    count(DISTINCT coalesce(c.card_id, c.person_id)) AS cards
+  RETURN collect({provider_id: provider_id, operator_id: operator_id, cards: cards})
+    AS volume, sum(cards) AS all_cards
+}
+CALL () {
+  // per (provider, operator): how long the patients of its admissions lay in hospital
+  // elsewhere, less the two days' margin of an overlap
+  MATCH (c:Claim {kind: 'inpatient'})
+  WHERE ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
+  MATCH (s:Claim {kind: 'inpatient', person_id: c.person_id})
+  WHERE s.end_time IS NOT NULL AND s.provider_id <> c.provider_id
+    AND ($since IS NULL OR s.start_time >= $since) AND ($until IS NULL OR s.start_time <= $until)
+  WITH c, duration.inSeconds(s.start_time, s.end_time).seconds - 172800 AS span
+  WITH c.provider_id AS provider_id, coalesce(c.operator_id, '') AS operator_id,
+    sum(CASE WHEN span > 0 THEN span ELSE 0 END) AS seconds
+  RETURN collect({provider_id: provider_id, operator_id: operator_id, seconds: seconds})
+    AS overlap_volume
 }
 CALL () {
   // per (provider, operator): the holders' far-away visits and purchases inside their
@@ -98,7 +110,7 @@ CALL () {
     AND ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
   RETURN c, 'age' AS reason
 }
-WITH volume, all_cards, all_stays, far_volume, window_days, c, reason,
+WITH volume, all_cards, overlap_volume, far_volume, window_days, c, reason,
   coalesce(c.operator_id, '') AS operator_id
 OPTIONAL MATCH (v:Provider {provider_id: c.provider_id})
 RETURN c.claim_id AS claim_id, coalesce(c.card_id, c.person_id) AS card_id,
@@ -108,9 +120,8 @@ RETURN c.claim_id AS claim_id, coalesce(c.card_id, c.person_id) AS card_id,
   [x IN volume WHERE x.provider_id = c.provider_id AND x.operator_id = operator_id][0].cards
     AS operator_cards,
   all_cards,
-  [x IN volume WHERE x.provider_id = c.provider_id AND x.operator_id = operator_id][0].stays
-    AS operator_stays,
-  all_stays,
+  coalesce([x IN overlap_volume WHERE x.provider_id = c.provider_id
+            AND x.operator_id = operator_id][0].seconds, 0) AS overlap_seconds,
   coalesce([x IN far_volume WHERE x.provider_id = c.provider_id
             AND x.operator_id = operator_id][0].inside, 0) AS far_inside,
   coalesce([x IN far_volume WHERE x.provider_id = c.provider_id
@@ -120,5 +131,8 @@ RETURN c.claim_id AS claim_id, coalesce(c.card_id, c.person_id) AS card_id,
   reduce(t = 0, x IN far_volume |
     t + CASE WHEN x.provider_id = c.provider_id THEN x.activity ELSE 0 END)
     AS provider_far_activity,
+  reduce(t = 0, x IN overlap_volume |
+    t + CASE WHEN x.provider_id = c.provider_id THEN x.seconds ELSE 0 END)
+    AS provider_overlap_seconds,
   window_days
 ORDER BY provider_id, operator_id, card_id, claim_id, reason

@@ -25,17 +25,20 @@
 --   of the above; a claim flagged for several reasons appears once per reason)
 --   operator_cards  BIGINT, distinct cards the operator served at the provider in the window
 --   all_cards       BIGINT, sum of operator_cards over all (provider, operator) pairs
---   operator_stays  BIGINT, distinct cards of the inpatient stays the operator settled there
---                   (the volume in which an overlapping stay can happen at all)
---   all_stays       BIGINT, sum of operator_stays over all (provider, operator) pairs
+--   overlap_seconds BIGINT, over the inpatient admissions the operator settled there: the
+--                   time their holders lay in hospital elsewhere in the window (each other
+--                   stay's length less the two days' margin of overlap), so that
+--                   overlap_seconds / 86400 / window_days is what independence of the
+--                   admission from the holder's own stays expects of overlaps
 --   far_inside      BIGINT, over the inpatient stays the operator settled at the provider:
 --                   the holders' visits and purchases far away (as for elsewhere) strictly
 --                   inside their stays
 --   far_activity    BIGINT, over the same stays: the holder's far-away visits and purchases
 --                   outside the stay times the stay's inner_days days (the holder's own pace,
 --                   so far_activity / window_days is what independence expects inside)
---   provider_far_inside, provider_far_activity  BIGINT, far_inside and far_activity over
---                   all operators of the provider (stays no one cashier ties together)
+--   provider_far_inside, provider_far_activity, provider_overlap_seconds  BIGINT,
+--                   far_inside, far_activity and overlap_seconds over all operators of the
+--                   provider (stays no one cashier ties together)
 --   window_days     BIGINT, days from the window's first claim to its last
 -- Order: provider_id, operator_id, card_id, claim_id, reason
 WITH c AS (
@@ -47,9 +50,6 @@ WITH c AS (
 ), volume AS (
     SELECT provider_id, operator_id, count(DISTINCT card_id) AS operator_cards
     FROM c GROUP BY provider_id, operator_id
-), stay_volume AS (
-    SELECT provider_id, operator_id, count(DISTINCT card_id) AS operator_stays
-    FROM c WHERE kind = 'inpatient' GROUP BY provider_id, operator_id
 ), inner_stays AS (
     SELECT c.claim_id, c.person_id, c.provider_id, c.operator_id, c.start_time, c.end_time,
            date_diff('day', CAST(c.start_time AS DATE), CAST(c.end_time AS DATE)) - 1 AS inner_days
@@ -90,6 +90,18 @@ WITH c AS (
 ), stays AS (
     SELECT claim_id, person_id, provider_id, start_time, end_time FROM c
     WHERE kind = 'inpatient' AND end_time IS NOT NULL
+), overlap_volume AS (
+    -- per desk: how long its patients lay in hospital elsewhere (the span inside which
+    -- an admission here would be flagged overlap)
+    SELECT c.provider_id, c.operator_id,
+           CAST(sum(greatest(date_diff('second', s.start_time, s.end_time) - 172800, 0))
+                AS BIGINT) AS overlap_seconds
+    FROM c JOIN stays s ON s.person_id = c.person_id AND s.provider_id <> c.provider_id
+    WHERE c.kind = 'inpatient'
+    GROUP BY c.provider_id, c.operator_id
+), provider_overlap AS (
+    SELECT provider_id, CAST(sum(overlap_seconds) AS BIGINT) AS overlap_seconds
+    FROM overlap_volume GROUP BY provider_id
 ), flagged AS (
     SELECT c.claim_id, 'after_death' AS reason
     FROM c JOIN persons p ON p.person_id = c.person_id
@@ -131,19 +143,20 @@ WITH c AS (
 SELECT c.claim_id, c.card_id, c.person_id, c.provider_id, coalesce(v.kind, '') AS provider_kind,
        c.operator_id, c.doctor_id, f.reason, vol.operator_cards,
        (SELECT sum(operator_cards) FROM volume) AS all_cards,
-       coalesce(sv.operator_stays, 0) AS operator_stays,
-       (SELECT coalesce(sum(operator_stays), 0) FROM stay_volume) AS all_stays,
+       coalesce(ov.overlap_seconds, 0) AS overlap_seconds,
        coalesce(fv.far_inside, 0) AS far_inside,
        coalesce(fv.far_activity, 0) AS far_activity,
        coalesce(pf.far_inside, 0) AS provider_far_inside,
        coalesce(pf.far_activity, 0) AS provider_far_activity,
+       coalesce(po.overlap_seconds, 0) AS provider_overlap_seconds,
        (SELECT date_diff('day', min(CAST(start_time AS DATE)), max(CAST(start_time AS DATE))) + 1
         FROM c) AS window_days
 FROM flagged f
 JOIN c ON c.claim_id = f.claim_id
 JOIN volume vol ON vol.provider_id = c.provider_id AND vol.operator_id = c.operator_id
-LEFT JOIN stay_volume sv ON sv.provider_id = c.provider_id AND sv.operator_id = c.operator_id
+LEFT JOIN overlap_volume ov ON ov.provider_id = c.provider_id AND ov.operator_id = c.operator_id
 LEFT JOIN far_volume fv ON fv.provider_id = c.provider_id AND fv.operator_id = c.operator_id
 LEFT JOIN provider_far pf ON pf.provider_id = c.provider_id
+LEFT JOIN provider_overlap po ON po.provider_id = c.provider_id
 LEFT JOIN providers v ON v.provider_id = c.provider_id
 ORDER BY c.provider_id, c.operator_id, c.card_id, c.claim_id, f.reason
