@@ -78,8 +78,6 @@ class IdentityMisuse(Detector):
     min_cards: distinct misused cards a provider (and operator) needs before it is a ring
     region_digits: region code characters that a visit or purchase during a stay must
         differ in from the institution's to be far away (6: another county)
-    elsewhere_p: stays with far-away visits join a ring found by another test only when
-        such visits are this unusual at the provider
     """
 
     pattern: ClassVar[str] = "identity_misuse"
@@ -87,7 +85,6 @@ class IdentityMisuse(Detector):
 
     min_cards: int = 3
     region_digits: int = 6
-    elsewhere_p: float = 1e-3
 
     def lost_signals(self, coverage: Coverage) -> list[Lost]:
         lost: list[Lost] = []
