@@ -43,13 +43,21 @@ CALL () {
     coalesce(CASE WHEN y.region_code <> '' THEN y.region_code END,
     CASE WHEN o.provider_id =~ '[HP][0-9]{6}.*'
          THEN substring(o.provider_id, 1, 6) END) AS there
-  WHERE at IS NULL OR there IS NULL OR left(at, $region_digits) <> left(there, $region_digits)
-  WITH s, inner_days,
-    sum(CASE WHEN date(o.start_time) > date(s.start_time)
-              AND date(o.start_time) < date(s.end_time) THEN 1 ELSE 0 END) AS inside,
-    count(o) AS total
-  WITH s.provider_id AS provider_id, coalesce(s.operator_id, '') AS operator_id,
-    sum(inside) AS inside, sum((total - inside) * inner_days) AS activity
+  WITH s, inner_days, o,
+    at IS NULL OR there IS NULL OR left(at, $region_digits) <> left(there, $region_digits)
+      AS far,
+    date(o.start_time) > date(s.start_time) AND date(o.start_time) < date(s.end_time)
+      AS during
+  WITH s, inner_days, sum(CASE WHEN far AND during THEN 1 ELSE 0 END) AS inside,
+    sum(CASE WHEN far THEN 1 ELSE 0 END) AS total, count(o) AS seen
+  // holders who live far away: most of their visits and purchases are far from here
+  WHERE 2 * total > seen
+  RETURN collect({s: s, inside: inside, total: total, inner_days: inner_days}) AS far_stays
+}
+CALL (far_stays) {
+  UNWIND far_stays AS x
+  WITH x.s.provider_id AS provider_id, coalesce(x.s.operator_id, '') AS operator_id,
+    sum(x.inside) AS inside, sum((x.total - x.inside) * x.inner_days) AS activity
   RETURN collect({provider_id: provider_id, operator_id: operator_id, inside: inside,
     activity: activity}) AS far_volume
 }
@@ -59,7 +67,7 @@ CALL () {
   RETURN duration.inDays(min(date(c.start_time)), max(date(c.start_time))).days + 1
     AS window_days
 }
-CALL () {
+CALL (far_stays) {
   MATCH (p:Person)<-[:BY]-(c:Claim)
   WHERE p.death_date IS NOT NULL AND date(c.start_time) > p.death_date
     AND ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
@@ -75,23 +83,8 @@ CALL () {
     AND ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
   RETURN c, 'overlap' AS reason
   UNION
-  MATCH (s:Claim {kind: 'inpatient'})
-  WHERE s.end_time IS NOT NULL
-    AND ($since IS NULL OR s.start_time >= $since) AND ($until IS NULL OR s.start_time <= $until)
-  MATCH (c:Claim {person_id: s.person_id})
-  WHERE c.kind <> 'inpatient' AND c.provider_id <> s.provider_id
-    AND date(c.start_time) > date(s.start_time) AND date(c.start_time) < date(s.end_time)
-    AND ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
-  OPTIONAL MATCH (x:Provider {provider_id: s.provider_id})
-  OPTIONAL MATCH (y:Provider {provider_id: c.provider_id})
-  WITH s, coalesce(CASE WHEN x.region_code <> '' THEN x.region_code END,
-    CASE WHEN s.provider_id =~ '[HP][0-9]{6}.*'
-         THEN substring(s.provider_id, 1, 6) END) AS at,
-    coalesce(CASE WHEN y.region_code <> '' THEN y.region_code END,
-    CASE WHEN c.provider_id =~ '[HP][0-9]{6}.*'
-         THEN substring(c.provider_id, 1, 6) END) AS there
-  WHERE at IS NULL OR there IS NULL OR left(at, $region_digits) <> left(there, $region_digits)
-  RETURN DISTINCT s AS c, 'elsewhere' AS reason
+  UNWIND [x IN far_stays WHERE x.inside > 0 | x.s] AS c
+  RETURN c, 'elsewhere' AS reason
   UNION
   // sex and birth date: the persons table's, else those read from the ID number at load
   MATCH (p:Person)<-[:BY]-(c:Claim)

@@ -119,3 +119,38 @@ def test_overlaps_are_expected_from_the_holders_own_stays(tmp_path: Path) -> Non
     rings = scan(store, patterns=["identity_misuse"])
     assert [r.member_ids("institution") for r in rings] == [{"H"}]
     assert rings[0].member_ids("person") == set(holders)
+
+
+def test_local_patients_trips_do_not_set_the_pace_of_far_away_holders(tmp_path: Path) -> None:
+    """Five holders who live in another county (their pharmacy Q, every two months) lie
+    in hospital H while their cards buy at Q once inside each stay. H's ten local
+    patients shop next door (N) and travel often (T, far away), never during their stays:
+    a trip is no home life going on elsewhere, so their pace of far-away claims does not
+    raise what the far-away holders' stays expect. One ring: H and the five holders."""
+    providers = pd.DataFrame(
+        {
+            "provider_id": ["H", "Q", "N", "T"],
+            "kind": ["hospital", "pharmacy", "pharmacy", "pharmacy"],
+            "region_code": ["330702001", "330703001", "330702001", "330801001"],
+        }
+    )
+    rows: list[dict[str, object]] = []
+    far = [f"F{i}" for i in range(5)]
+    for i, person in enumerate(far):
+        for day in range(0, 365, 60):
+            _claim(rows, person, "Q", day + i, 0, None, kind="pharmacy")
+        _claim(rows, person, "H", 200 + 10 * i, 5, None)
+        _claim(rows, person, "Q", 202 + 10 * i, 0, None, kind="pharmacy")
+    local = [f"L{i}" for i in range(10)]
+    for i, person in enumerate(local):
+        stay = 30 * i + 3
+        for day in range(0, 365, 5):
+            _claim(rows, person, "N", day, 0, None, kind="pharmacy")
+        for day in range(1, 365, 7):
+            if not stay <= day <= stay + 5:
+                _claim(rows, person, "T", day, 0, None, kind="pharmacy")
+        _claim(rows, person, "H", stay, 5, None)
+    store = _store(tmp_path / "ws", {"claims": pd.DataFrame(rows), "providers": providers})
+    rings = scan(store, patterns=["identity_misuse"])
+    assert [r.member_ids("institution") for r in rings] == [{"H"}]
+    assert rings[0].member_ids("person") == set(far)
