@@ -1,6 +1,7 @@
 """Identity misuse (冒名就医、人证不符): cards used where their holder cannot be - after
 the holder's death, inside the holder's hospital stay elsewhere, with a diagnosis the
-holder's sex or age rules out - grouped by the providers and operators that served them.
+holder's sex or age rules out, for a stay of a holder living far away while their card
+goes on being used at home - grouped by the providers and operators that served them.
 One such claim is a data error or a rule hit; many misused cards settled by one operator
 at one provider, far more than that operator's share of the city's cards predicts, is a
 ring: the provider, the operator and the cards."""
@@ -41,14 +42,16 @@ CATEGORY = {
 EXPLAIN_ZH = (
     "{cards} 张医保卡在 {prov}（操作员 {op}）被用于持卡人不可能亲自就医的结算"
     "（{why_zh}），其中 {imp} 张属死亡、性别或年龄不符；"
-    "按该操作员经手的卡数、住院数和其他机构零散异常的比率估计的期望为 {exp} 张；"
+    "按该操作员经手的卡数（其他机构零散异常的比率）和这些持卡人在别处住院的时间"
+    "估计的期望为 {exp} 张；"
     "证据结算 {claims} 笔（{days} 天），合计 {total:.2f} 元（统筹 {fund:.2f}），"
     "{first} 至 {last}。"
 )
 EXPLAIN_EN = (
     "{cards} cards were settled at {prov} by operator {op} where their holders "
     "cannot have been ({why_en}; {imp} by death, sex or age); expected from the "
-    "operator's cards and stays at the rate of scattered flags elsewhere: {exp}; "
+    "operator's cards at the rate of scattered flags elsewhere and from the holders' own "
+    "time in hospital elsewhere: {exp}; "
     "{claims} evidence claims on {days} days, {total:.2f} yuan "
     "(fund {fund:.2f}), {first} to {last}."
 )
