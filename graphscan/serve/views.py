@@ -22,7 +22,7 @@ from graphscan.serve.accounts import User
 from graphscan.serve.exposure import Exposure, Handles
 from graphscan.store.base import Store
 from graphscan.viz.case_page import case_page
-from graphscan.viz.evidence import EVIDENCE_COLUMNS, evidence_frame
+from graphscan.viz.evidence import CSV_ONLY, EVIDENCE_COLUMNS, evidence_frame
 from graphscan.viz.graph import (
     LINKED,
     NODE_KINDS,
@@ -39,11 +39,15 @@ QUEUE_SORTS = {
     "last": "last_time", "members": "members", "claims": "claims", "region": "region",
 }  # fmt: skip
 MAX_PER_PAGE = 500
-#: rows of the evidence table sent with a graph; the package's CSV has them all
-MAX_ROWS = 2000
+#: evidence rows sent with a graph: as many as the page's table shows at once; the rows of
+#: a window brushed on the time bar are fetched then (``evidence_rows``), the package's
+#: CSV has them all
+ROWS_SHOWN = 500
 #: a neighbourhood past this many claims is refused: narrow the window or the hops
 MAX_CLAIMS = 200_000
 EPOCH = pd.Timestamp("1970-01-01")
+#: the evidence table's columns in the page: the export's, less its bookkeeping
+SHOWN_COLUMNS = [(c, zh, en) for c, zh, en, _ in EVIDENCE_COLUMNS if c not in CSV_ONLY]
 
 
 def _num(value: Any) -> Any:
@@ -257,13 +261,11 @@ def graph_json(
             node["name"] = names[ident]
         nodes.append(node)
     node_ids = np.asarray(list(node_of.values()), dtype=object)
-    shown = [(c, zh, en) for c, zh, en, _ in EVIDENCE_COLUMNS if c not in ("load_id", "row_hash")]
-    frame = evidence_frame(claims.head(MAX_ROWS), exposure.view)[[c for c, *_ in shown]]
     return {
         "nodes": nodes,
         "edges": _edges(codes, days, claims["total_amount"].to_numpy(), node_ids),
-        "columns": [[c, zh, en] for c, zh, en in shown],
-        "rows": frame.to_numpy().tolist(),
+        "columns": [[c, zh, en] for c, zh, en in SHOWN_COLUMNS],
+        "rows": evidence_rows(claims.head(ROWS_SHOWN), exposure),
         "claim_days": dict(zip(_strings(claims["claim_id"]), days.tolist(), strict=True)),
         "claims": len(claims),
         "items": [] if items is None else [
@@ -271,6 +273,13 @@ def graph_json(
         "kinds": {k: list(v) for k, v in NODE_KINDS.items()},
         "relations": {k: list(v[:2]) for k, v in RELATIONS.items()},
     }  # fmt: skip
+
+
+def evidence_rows(claims: pd.DataFrame, exposure: Exposure) -> list[list[str]]:
+    """Claims as the evidence table's rows (``SHOWN_COLUMNS``), in time order, in the
+    exports' display form for this user."""
+    frame = evidence_frame(claims, exposure.view)
+    return frame[[c for c, *_ in SHOWN_COLUMNS]].to_numpy().tolist()
 
 
 def memberships_of(book: CaseBook, entities: Iterable[tuple[str, str]]) -> dict:
