@@ -55,19 +55,19 @@ def test_a_changed_ring_continues_the_case_it_overlaps_most(tmp_path: Path) -> N
 def test_a_case_is_continued_once_and_ties_go_to_the_last_case_id(tmp_path: Path) -> None:
     ws = Workspace.open(tmp_path / "ws")
     book = CaseBook(ws)
-    left = ring("kickback", persons("a", 3) + ["l"], "P1")
-    right = ring("kickback", persons("a", 3) + ["r"], "P1")
+    left = ring("kickback", [*persons("a", 3), "l"], "P1")
+    right = ring("kickback", [*persons("a", 3), "r"], "P1")
     book.record_scan([left, right], ["kickback"])
     # each overlaps both equally (4 of 6 entities): the first takes the later id, the
     # second the case that is left
-    first = ring("kickback", persons("a", 3) + ["x"], "P1")
-    second = ring("kickback", persons("a", 3) + ["y"], "P1")
+    first = ring("kickback", [*persons("a", 3), "x"], "P1")
+    second = ring("kickback", [*persons("a", 3), "y"], "P1")
     cases = book.record_scan([first, second], ["kickback"])
     later, earlier = sorted([case_id_for(left), case_id_for(right)], reverse=True)
     by_member = {next(m.id for m in c.members if m.id in "xy"): c.case_id for c in cases}
     assert by_member == {"x": later, "y": earlier}
     # a third ring finds both taken and no other overlap: a new case
-    third = ring("kickback", persons("a", 3) + ["z"], "P1")
+    third = ring("kickback", [*persons("a", 3), "z"], "P1")
     cases = book.record_scan([first, second, third], ["kickback"])
     assert {c.case_id for c in cases} == {later, earlier, case_id_for(third)}
     ws.close()
