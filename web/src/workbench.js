@@ -133,8 +133,14 @@ function mergeGraph(data, origin) {
   view.minDay = days.reduce((a, b) => Math.min(a, b), Infinity);
   view.maxDay = days.reduce((a, b) => Math.max(a, b), -Infinity);
   if (whole) [view.from, view.to] = [view.minDay, view.maxDay];
+  // a large graph leaves out its links and labels while it is dragged or zoomed: moving
+  // thousands of nodes stays fluid, and everything is drawn again when it stops
+  const large = graph.size > LARGE_GRAPH_LINKS;
+  view.renderer.setSetting("hideEdgesOnMove", large);
+  view.renderer.setSetting("hideLabelsOnMove", large);
   layout();
 }
+const LARGE_GRAPH_LINKS = 3000;
 
 function nodeLabel(n) {
   return n.name ? `${n.label} ${n.name}` : n.label;
