@@ -177,6 +177,8 @@ def score(
         raise InputError(f"case members lack columns: {', '.join(sorted(missing))}")
     rings, negatives = read_truth(truth_dir, pseudonymiser)
     cases_df = case_members.astype({"case_id": str, "member_kind": str, "member_id": str})
+    # an investigator's hand-made cases (pattern "manual") are not the detectors' output
+    cases_df = cases_df[cases_df["pattern"].isin(PATTERNS)]
     ring_sets = _groups(rings, "ring_id")
     ring_pattern = rings.groupby("ring_id")["pattern"].first().to_dict()
     negative_sets = _groups(negatives, "group_id")

@@ -53,6 +53,19 @@ def test_perfect_cases_score_one(truth: Path) -> None:
     assert "card_lending" in report.table()
 
 
+def test_an_investigators_manual_case_is_not_scored(truth: Path) -> None:
+    """A case an investigator opened by hand is not the detectors' output: ranked first
+    among perfect cases, it changes none of the figures."""
+    from graphscan.rings import MANUAL_PATTERN
+
+    rings = pd.read_csv(truth / "rings.csv", dtype=str)
+    cases = _cases_from(rings, "ring_id")
+    manual = cases.head(3).assign(case_id="GS-MANUAL", rank=0, score=9.0, pattern=MANUAL_PATTERN)
+    report = score(pd.concat([manual, cases]), truth)
+    assert report.row("all").precision_at_10 == report.row("all").member_precision == 1.0
+    assert report.row("all").cases == cases["case_id"].nunique()
+
+
 def test_half_a_ring_is_found_a_third_is_not(truth: Path) -> None:
     rings = pd.read_csv(truth / "rings.csv", dtype=str)
     ring = rings[rings["ring_id"] == rings["ring_id"].iloc[0]].sort_values("member_id")

@@ -120,3 +120,13 @@ def test_explore_an_unknown_entity_says_so(workspace: tuple[Path, str]) -> None:
     ws, _ = workspace
     result = run("explore", "NOBODY", "--workspace", str(ws))
     assert result.exit_code == 1 and "No claims found for" in result.output
+
+
+def test_an_unknown_clear_id_is_not_echoed_in_the_terminal(workspace: tuple[Path, str]) -> None:
+    """A terminal's output ends up in logs and screenshots: a personal id typed at
+    explore that names nobody is told back masked, as an export would print it."""
+    ws, _ = workspace
+    unknown = "33010219900101123X"
+    result = run("explore", unknown, "--workspace", str(ws))
+    assert result.exit_code == 1 and "No claims found for 330…3X" in result.output
+    assert unknown not in result.output

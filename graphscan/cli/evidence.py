@@ -77,6 +77,7 @@ def explore(
     from graphscan.api import find_entity
     from graphscan.casebook import CaseBook
     from graphscan.viz.explore import entity_kind, explore_page, membership_keys
+    from graphscan.viz.identifiers import IdentifierView
     from graphscan.viz.page import render_page
 
     ws = open_workspace(workspace, store)
@@ -86,9 +87,12 @@ def explore(
         found, claims = find_entity(
             shop, ws, entity, hops, since, until, key=lambda: check_key(ws, shop)
         )
-        if claims.empty:
+        if claims.empty:  # what was typed may be a clear id: told back masked
+            typed = IdentifierView.masked({"doctor": [entity.strip()]}).show(
+                "doctor", entity.strip()
+            )
             raise click.ClickException(
-                t("没有找到与 {e} 相关的单据。", "No claims found for {e}.", e=entity)
+                t("没有找到与 {e} 相关的单据。", "No claims found for {e}.", e=typed)
             )
         bar.update(1)
         memberships = membership_keys(CaseBook(ws).members())
