@@ -209,25 +209,31 @@ class Neo4jStore(Store):
         return pa.RecordBatchReader.from_batches(known.schema, known.to_batches())
 
     def upsert(self, table: str, frame: Rows, progress: Progress | None = None) -> int:
+        """Rows are turned into Python values one batch at a time (a loader's stream is
+        kept as Arrow until then: a whole file as pandas objects took about 1.7 GB per
+        million claims). A key repeated in a later batch is skipped by the statement, as
+        a stored one is."""
         _table(table)
-        frame = as_pandas(frame)
-        if table == "claim_items":
-            if "line_no" not in frame.columns:
-                frame = frame.assign(line_no=item_line_numbers(frame))
-            frame = frame.assign(item_key=_item_keys(frame))
+        rows = _with_line_numbers(frame) if table == "claim_items" else frame
+        if isinstance(rows, pa.RecordBatchReader):
+            rows = rows.read_all()
+        total = len(rows)
         key = "item_key" if table == "claim_items" else TABLES[table].key[0]
-        frame = frame.drop_duplicates(subset=[key], keep="first")
-        if table == "claims" and len(frame):
+        if table == "claims" and total:
             self._tx("aggregates_stale", {}, True)
-        batches = range(0, len(frame), self.batch_size)
+        batches = range(0, total, self.batch_size)
         written, began = 0, time.monotonic()
         label = f"Neo4j {table}"
         for done, start in enumerate(batches, 1):
-            rows = _graph_rows(frame.iloc[start : start + self.batch_size])
-            written += self._tx(f"upsert_{table}", {"rows": rows}, True)[0]["written"]
+            part = as_pandas(rows[start : start + self.batch_size])
+            if table == "claim_items":
+                part = part.assign(item_key=_item_keys(part))
+            part = part.drop_duplicates(subset=[key], keep="first")
+            params = {"rows": _graph_rows(part)}
+            written += self._tx(f"upsert_{table}", params, True)[0]["written"]
             report(progress, label, done, len(batches))
-        rate = len(frame) / max(time.monotonic() - began, 1e-9)
-        log.info("%s: %d rows, %.0f rows/s", label, len(frame), rate)
+        rate = total / max(time.monotonic() - began, 1e-9)
+        log.info("%s: %d rows, %.0f rows/s", label, total, rate)
         return written
 
     def apply_reversals(self, frame: Rows) -> int:
@@ -365,6 +371,16 @@ def _table(name: str) -> Any:
     if name not in TABLES:
         raise StoreError(f"unknown table {name!r}")
     return TABLES[name]
+
+
+def _with_line_numbers(items: Rows) -> Rows:
+    """Claim items as given when they carry ``line_no`` (the loaders' always do), else
+    with it numbered over the whole of them, in order."""
+    names = items.columns if isinstance(items, pd.DataFrame) else items.schema.names
+    if "line_no" in names:
+        return items
+    frame = as_pandas(items)
+    return frame.assign(line_no=item_line_numbers(frame))
 
 
 def _item_keys(frame: pd.DataFrame) -> pd.Series:
