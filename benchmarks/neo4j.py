@@ -4,6 +4,10 @@ refresh, and Leiden in GDS against igraph on the same person-provider projection
 
 Runs its own local server in a temporary folder, so it never touches a real graph:
     .venv/bin/python benchmarks/neo4j.py --claims 2000000
+
+Claims alone, made up in memory; the whole city through the loader (persons, providers,
+doctors, claims and items) and the scan, at growing sizes, is
+``benchmarks/growth.py --engine neo4j``.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """Workbench response times over HTTP, on the embedded store of a large generated city
 (about 10 million claim lines at the default 700,000 persons): the case queue with
-10,000 cases (page, sort, filter, search), and expanding an entity with about 5,000
-claims.
+10,000 cases (page, sort, filter, search), expanding an entity with about 5,000 claims,
+and the graph view of more than 5,000 nodes in a real browser.
 
     flock /tmp/graphscan-heavy.lock nice .venv/bin/python -m benchmarks.serve
+    ... -m benchmarks.serve --root DIR --scratch /tmp/serve-bench   # a city cached elsewhere
 
 The city is generated and loaded once (cached in benchmarks/.cache, shared with the scan
 benchmark); the queue's cases are written into a copy of its workspace, so the cached one
@@ -12,12 +13,20 @@ real `graphscan serve` on 127.0.0.1, the workspace already open (the first, cold
 is printed apart). Before the server starts, the same expansion is timed in process on
 the store, beside DuckDB's own floor for the same rows: a filter on the provider (what
 zone maps give on its own) and a point lookup through an ART index built for the
-occasion (dropped again before the server opens the copy).
+occasion (dropped again before the server opens the copy). The expansion's HTTP figure
+is printed again beside those two at the end.
+
+The view is measured in Debian's headless Chromium (GRAPHSCAN_CHROMIUM, else
+/usr/bin/chromium; WebGL from its software renderer, as in the browser tests): the time
+from opening the provider's neighbourhood to its graph drawn, expanding its busiest nodes
+until more than 5,000 nodes are drawn, then frames per second and the longest frame while
+the graph is dragged across the screen, and how long a click on a node takes to select it.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import shutil
@@ -40,6 +49,15 @@ if TYPE_CHECKING:
 CASES = 10_000
 TARGET_CLAIMS = 5_000
 RUNS = 7
+VIEW_NODES = 5_000
+#: claims of the provider whose neighbourhood the browser opens: about 5,500 entities
+VIEW_CLAIMS = 6_500
+#: sigma.js draws with WebGL: headless Chromium gets it from its software renderer
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--use-angle=swiftshader",
+                 "--enable-unsafe-swiftshader"]  # fmt: skip
+PASSWORD = "benchmark-password"
 
 
 def write_cases(ws: object, count: int) -> str:
@@ -85,7 +103,8 @@ def timed(url: str, token: str, path: str) -> tuple[float, int, dict]:
     return time.perf_counter() - began, response.status, body
 
 
-def measure(url: str, token: str, label: str, path: str) -> dict:
+def measure(url: str, token: str, label: str, path: str) -> tuple[dict, float]:
+    """The body of the last of RUNS requests and their median time."""
     times, body = [], {}
     for _ in range(RUNS):
         took, status, body = timed(url, token, path)
@@ -96,7 +115,7 @@ def measure(url: str, token: str, label: str, path: str) -> dict:
         f"slowest {max(times) * 1000:7.1f} ms",
         flush=True,
     )
-    return body
+    return body, statistics.median(times)
 
 
 def in_process(label: str, run: object) -> float:
@@ -114,7 +133,7 @@ def in_process(label: str, run: object) -> float:
     return statistics.median(times)
 
 
-def floors(ws: Workspace, provider: str) -> None:
+def floors(ws: Workspace, provider: str) -> dict[str, float]:
     """The provider's expansion as the store does it, and what DuckDB itself takes to
     hand back the same claim rows, measured in the same run on the same file."""
     from graphscan.store import open_store
@@ -124,9 +143,12 @@ def floors(ws: Workspace, provider: str) -> None:
     print(f"store opened (claim links brought up to date) in {time.perf_counter() - began:.1f}s")
     db = ws.db()
     print(f"the provider's claims in process (DuckDB {duckdb.__version__}):")
-    in_process("graphscan store.neighbourhood(hops=1)", lambda: store.neighbourhood(provider, 1))
+    found = {}
+    found["store"] = in_process(
+        "graphscan store.neighbourhood(hops=1)", lambda: store.neighbourhood(provider, 1)
+    )
     query = "SELECT * FROM claims WHERE provider_id = ?"
-    in_process(
+    found["floor"] = in_process(
         "DuckDB: filter provider_id = ? (zone maps)", lambda: db.execute(query, [provider]).df()
     )
     began = time.perf_counter()
@@ -136,10 +158,100 @@ def floors(ws: Workspace, provider: str) -> None:
     plan = db.execute("EXPLAIN ANALYZE " + query, [provider]).fetchall()[0][1]
     assert "Index Scan" in plan, "DuckDB did not use the index"
     try:
-        in_process("DuckDB: ART index point lookup", lambda: db.execute(query, [provider]).df())
+        found["art"] = in_process(
+            "DuckDB: ART index point lookup", lambda: db.execute(query, [provider]).df()
+        )
     finally:
         db.execute("RESET index_scan_max_count")
         db.execute("DROP INDEX bench_provider")
+    return found
+
+
+def until(page: object, script: str, timeout_s: float = 300) -> object:
+    """Poll a JavaScript expression until truthy (the page's CSP forbids the eval that
+    Playwright's wait_for_function needs)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = page.evaluate(script)  # type: ignore[attr-defined]
+        if value:
+            return value
+        time.sleep(0.05)
+    raise TimeoutError(script)
+
+
+BUSIEST = """(skip) => { const v = window.__workbench;
+  const id = v.graph.filterNodes((n, a) => !skip.includes(n) && !a.hidden
+                                  && (a.kind === 'person' || a.kind === 'card'))
+    .sort((a, b) => v.graph.getNodeAttribute(b, 'claims')
+                  - v.graph.getNodeAttribute(a, 'claims'))[0];
+  const p = v.renderer.graphToViewport(v.graph.getNodeAttributes(id));
+  const r = document.querySelector('#graph').getBoundingClientRect();
+  return [id, p.x + r.left, p.y + r.top]; }"""
+FRAMES = """() => { window.__frames = []; window.__counting = true;
+  const tick = (t) => {
+    window.__frames.push(t); if (window.__counting) requestAnimationFrame(tick); };
+  requestAnimationFrame(tick); }"""
+
+
+def figure(label: str, took: float) -> None:
+    print(f"  {label:<48} {took * 1000:7.0f} ms", flush=True)
+
+
+def browser_view(url: str, entity: str) -> None:
+    """The graph view past VIEW_NODES nodes in Debian's headless Chromium."""
+    from playwright.sync_api import sync_playwright
+
+    chromium = os.environ.get("GRAPHSCAN_CHROMIUM") or "/usr/bin/chromium"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1500, "height": 1050})
+        page.goto(url + "/login")
+        page.fill("#login-name", "bench")
+        page.fill("#login-password", PASSWORD)
+        page.click("#login-submit")
+        page.wait_for_selector("#queue tr.case-row")
+        print(f"the graph view in Chromium {browser.version} (WebGL in software):")
+        began = time.perf_counter()
+        page.goto(f"{url}/#/entity/{urllib.parse.quote(entity)}")
+        until(page, "window.__workbench && window.__workbench.graph.order")
+        page.wait_for_selector("#evidence tbody tr")
+        nodes = page.evaluate("window.__workbench.graph.order")
+        figure(f"open a tip: {nodes:,} nodes fetched, laid out, drawn", time.perf_counter() - began)
+        clicked: list[str] = []
+        while not clicked or (nodes <= VIEW_NODES and len(clicked) < 8):
+            node, x, y = page.evaluate(BUSIEST, clicked)
+            clicked.append(node)
+            began = time.perf_counter()
+            page.mouse.click(x, y)
+            until(page, "document.querySelector('#graph-status').innerText.includes('+')")
+            took = time.perf_counter() - began
+            nodes = page.evaluate("window.__workbench.graph.order")
+            page.evaluate("document.querySelector('#graph-status').textContent = ''")
+            figure(f"click a person: expanded to {nodes:,} nodes", took)
+        edges = page.evaluate("window.__workbench.graph.size")
+        box = page.locator("#graph").bounding_box()
+        x0, y0 = box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.5
+        page.evaluate(FRAMES)
+        began = time.perf_counter()
+        page.mouse.move(x0, y0)
+        page.mouse.down()
+        for step in range(120):  # drag 240 px right and back, 4 px a step
+            page.mouse.move(x0 + 4 * (step if step < 60 else 120 - step), y0)
+        page.mouse.up()
+        span = time.perf_counter() - began
+        frames = page.evaluate("window.__counting = false; window.__frames")
+        gaps = [b - a for a, b in itertools.pairwise(frames)]
+        print(f"  dragging {nodes:,} nodes, {edges:,} links for {span:.1f} s: "
+              f"{len(frames) / span:.1f} frames/s, {span / 120 * 1000:.0f} ms a mouse move, "
+              f"longest frame {max(gaps):.0f} ms")  # fmt: skip
+        node, x, y = page.evaluate(BUSIEST, [])
+        page.keyboard.down("Shift")  # a shift-click selects without expanding
+        began = time.perf_counter()
+        page.mouse.click(x, y)
+        until(page, f"window.__workbench.chosen.has({node!r})")
+        figure("shift-click selects a node", time.perf_counter() - began)
+        page.keyboard.up("Shift")
+        browser.close()
 
 
 def main() -> None:
@@ -148,6 +260,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--root", type=Path, default=Path("benchmarks/.cache"))
     parser.add_argument("--port", type=int, default=8799)
+    parser.add_argument(
+        "--scratch", type=Path, help="where the workspace copy is written (default ROOT/serve)"
+    )
     args = parser.parse_args()
     use_bench_key(args.root)
     _, cached = city(args.root, args.persons, args.seed)
@@ -156,7 +271,7 @@ def main() -> None:
     from graphscan.serve.accounts import Accounts
     from graphscan.workspace import Workspace
 
-    copy = args.root / "serve" / f"ws-{args.persons}"
+    copy = (args.scratch or args.root / "serve") / f"ws-{args.persons}"
     if copy.exists():
         shutil.rmtree(copy)
     copy.mkdir(parents=True)
@@ -169,19 +284,23 @@ def main() -> None:
     print(f"city: {claims:,} claims; {CASES:,} cases written in "
           f"{time.perf_counter() - began:.0f}s", flush=True)  # fmt: skip
     accounts = Accounts(db)
-    accounts.add("bench", "investigator", "benchmark-password")
+    accounts.add("bench", "investigator", PASSWORD)
     token = accounts.new_token("bench")
     provider, busy = db.execute(
         "SELECT provider_id, count(*) AS n FROM claims GROUP BY provider_id "
         "ORDER BY abs(count(*) - ?) LIMIT 1",
         [TARGET_CLAIMS],
     ).fetchall()[0]
+    viewed = db.execute(  # a neighbourhood of more than VIEW_NODES entities
+        "SELECT provider_id FROM claims GROUP BY provider_id ORDER BY abs(count(*) - ?) LIMIT 1",
+        [VIEW_CLAIMS],
+    ).fetchall()[0][0]
     name = db.execute(
         "SELECT p.name FROM case_members m JOIN providers p ON p.provider_id = m.member_id "
         "WHERE m.case_id = ? AND p.name IS NOT NULL",
         [f"GS-b{CASES // 3:07d}"],
     ).fetchall()
-    floors(ws, provider)
+    found = floors(ws, provider)
     ws.close()
 
     url = f"http://127.0.0.1:{args.port}"
@@ -199,7 +318,7 @@ def main() -> None:
         cold, _, _ = timed(url, token, "/api/cases")
         print(f"  first request (opens the workspace)               {cold * 1000:7.1f} ms")
         print(f"queue of {CASES:,} cases (GET /api/cases):")
-        top = measure(url, token, "first page, by rank", "/api/cases")["cases"][0]["case_id"]
+        top = measure(url, token, "first page, by rank", "/api/cases")[0]["cases"][0]["case_id"]
         measure(url, token, "sorted by money, page 40", "/api/cases?sort=money&order=desc&page=40")
         measure(
             url, token, "filtered by status and pattern", "/api/cases?status=new&pattern=kickback"
@@ -209,7 +328,7 @@ def main() -> None:
             quoted = urllib.parse.quote(name[0][0])
             measure(url, token, "search: provider name", f"/api/cases?q={quoted}")
         print("expanding an entity (GET /api/entities/…/neighbours?hops=1):")
-        body = measure(
+        body, found["http"] = measure(
             url,
             token,
             f"provider with {busy:,} claims",
@@ -219,6 +338,11 @@ def main() -> None:
               f"{body['claims']:,} claims")  # fmt: skip
         measure(url, token, "a person", f"/api/entities/{person}/neighbours?hops=1")
         measure(url, token, "the top case (GET /api/cases/{id})", f"/api/cases/{top}")
+        print(f"the provider's {busy:,} claims, medians: HTTP {found['http'] * 1000:.0f} ms, "
+              f"store in process {found['store'] * 1000:.0f} ms, DuckDB floor "
+              f"{found['floor'] * 1000:.0f} ms (ART index "
+              f"{found['art'] * 1000:.0f} ms)")  # fmt: skip
+        browser_view(url, viewed)
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -6,11 +6,23 @@ CALL () {
   MATCH (c:Claim)
   WHERE ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
   WITH c.provider_id AS provider_id, coalesce(c.operator_id, '') AS operator_id,
-    count(DISTINCT coalesce(c.card_id, c.person_id)) AS cards,
-    count(DISTINCT CASE WHEN c.kind = 'inpatient' THEN coalesce(c.card_id, c.person_id) END)
-      AS stays
-  RETURN collect({provider_id: provider_id, operator_id: operator_id, cards: cards,
-    stays: stays}) AS volume, sum(cards) AS all_cards, sum(stays) AS all_stays
+    count(DISTINCT coalesce(c.card_id, c.person_id)) AS cards
+  RETURN collect({provider_id: provider_id, operator_id: operator_id, cards: cards})
+    AS volume, sum(cards) AS all_cards
+}
+CALL () {
+  // per (provider, operator): how long the patients of its admissions lay in hospital
+  // elsewhere, less the two days' margin of an overlap
+  MATCH (c:Claim {kind: 'inpatient'})
+  WHERE ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
+  MATCH (s:Claim {kind: 'inpatient', person_id: c.person_id})
+  WHERE s.end_time IS NOT NULL AND s.provider_id <> c.provider_id
+    AND ($since IS NULL OR s.start_time >= $since) AND ($until IS NULL OR s.start_time <= $until)
+  WITH c, duration.inSeconds(s.start_time, s.end_time).seconds - 172800 AS span
+  WITH c.provider_id AS provider_id, coalesce(c.operator_id, '') AS operator_id,
+    sum(CASE WHEN span > 0 THEN span ELSE 0 END) AS seconds
+  RETURN collect({provider_id: provider_id, operator_id: operator_id, seconds: seconds})
+    AS overlap_volume
 }
 CALL () {
   // per (provider, operator): the holders' far-away visits and purchases inside their
@@ -31,13 +43,21 @@ CALL () {
     coalesce(CASE WHEN y.region_code <> '' THEN y.region_code END,
     CASE WHEN o.provider_id =~ '[HP][0-9]{6}.*'
          THEN substring(o.provider_id, 1, 6) END) AS there
-  WHERE at IS NULL OR there IS NULL OR left(at, $region_digits) <> left(there, $region_digits)
-  WITH s, inner_days,
-    sum(CASE WHEN date(o.start_time) > date(s.start_time)
-              AND date(o.start_time) < date(s.end_time) THEN 1 ELSE 0 END) AS inside,
-    count(o) AS total
-  WITH s.provider_id AS provider_id, coalesce(s.operator_id, '') AS operator_id,
-    sum(inside) AS inside, sum((total - inside) * inner_days) AS activity
+  WITH s, inner_days, o,
+    at IS NULL OR there IS NULL OR left(at, $region_digits) <> left(there, $region_digits)
+      AS far,
+    date(o.start_time) > date(s.start_time) AND date(o.start_time) < date(s.end_time)
+      AS during
+  WITH s, inner_days, sum(CASE WHEN far AND during THEN 1 ELSE 0 END) AS inside,
+    sum(CASE WHEN far THEN 1 ELSE 0 END) AS total, count(o) AS seen
+  // holders who live far away: most of their visits and purchases are far from here
+  WHERE 2 * total > seen
+  RETURN collect({s: s, inside: inside, total: total, inner_days: inner_days}) AS far_stays
+}
+CALL (far_stays) {
+  UNWIND far_stays AS x
+  WITH x.s.provider_id AS provider_id, coalesce(x.s.operator_id, '') AS operator_id,
+    sum(x.inside) AS inside, sum((x.total - x.inside) * x.inner_days) AS activity
   RETURN collect({provider_id: provider_id, operator_id: operator_id, inside: inside,
     activity: activity}) AS far_volume
 }
@@ -47,7 +67,7 @@ CALL () {
   RETURN duration.inDays(min(date(c.start_time)), max(date(c.start_time))).days + 1
     AS window_days
 }
-CALL () {
+CALL (far_stays) {
   MATCH (p:Person)<-[:BY]-(c:Claim)
   WHERE p.death_date IS NOT NULL AND date(c.start_time) > p.death_date
     AND ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
@@ -63,23 +83,8 @@ CALL () {
     AND ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
   RETURN c, 'overlap' AS reason
   UNION
-  MATCH (s:Claim {kind: 'inpatient'})
-  WHERE s.end_time IS NOT NULL
-    AND ($since IS NULL OR s.start_time >= $since) AND ($until IS NULL OR s.start_time <= $until)
-  MATCH (c:Claim {person_id: s.person_id})
-  WHERE c.kind <> 'inpatient' AND c.provider_id <> s.provider_id
-    AND date(c.start_time) > date(s.start_time) AND date(c.start_time) < date(s.end_time)
-    AND ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
-  OPTIONAL MATCH (x:Provider {provider_id: s.provider_id})
-  OPTIONAL MATCH (y:Provider {provider_id: c.provider_id})
-  WITH s, coalesce(CASE WHEN x.region_code <> '' THEN x.region_code END,
-    CASE WHEN s.provider_id =~ '[HP][0-9]{6}.*'
-         THEN substring(s.provider_id, 1, 6) END) AS at,
-    coalesce(CASE WHEN y.region_code <> '' THEN y.region_code END,
-    CASE WHEN c.provider_id =~ '[HP][0-9]{6}.*'
-         THEN substring(c.provider_id, 1, 6) END) AS there
-  WHERE at IS NULL OR there IS NULL OR left(at, $region_digits) <> left(there, $region_digits)
-  RETURN DISTINCT s AS c, 'elsewhere' AS reason
+  UNWIND [x IN far_stays WHERE x.inside > 0 | x.s] AS c
+  RETURN c, 'elsewhere' AS reason
   UNION
   // sex and birth date: the persons table's, else those read from the ID number at load
   MATCH (p:Person)<-[:BY]-(c:Claim)
@@ -98,7 +103,7 @@ CALL () {
     AND ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
   RETURN c, 'age' AS reason
 }
-WITH volume, all_cards, all_stays, far_volume, window_days, c, reason,
+WITH volume, all_cards, overlap_volume, far_volume, window_days, c, reason,
   coalesce(c.operator_id, '') AS operator_id
 OPTIONAL MATCH (v:Provider {provider_id: c.provider_id})
 RETURN c.claim_id AS claim_id, coalesce(c.card_id, c.person_id) AS card_id,
@@ -108,9 +113,8 @@ RETURN c.claim_id AS claim_id, coalesce(c.card_id, c.person_id) AS card_id,
   [x IN volume WHERE x.provider_id = c.provider_id AND x.operator_id = operator_id][0].cards
     AS operator_cards,
   all_cards,
-  [x IN volume WHERE x.provider_id = c.provider_id AND x.operator_id = operator_id][0].stays
-    AS operator_stays,
-  all_stays,
+  coalesce([x IN overlap_volume WHERE x.provider_id = c.provider_id
+            AND x.operator_id = operator_id][0].seconds, 0) AS overlap_seconds,
   coalesce([x IN far_volume WHERE x.provider_id = c.provider_id
             AND x.operator_id = operator_id][0].inside, 0) AS far_inside,
   coalesce([x IN far_volume WHERE x.provider_id = c.provider_id
@@ -120,5 +124,8 @@ RETURN c.claim_id AS claim_id, coalesce(c.card_id, c.person_id) AS card_id,
   reduce(t = 0, x IN far_volume |
     t + CASE WHEN x.provider_id = c.provider_id THEN x.activity ELSE 0 END)
     AS provider_far_activity,
+  reduce(t = 0, x IN overlap_volume |
+    t + CASE WHEN x.provider_id = c.provider_id THEN x.seconds ELSE 0 END)
+    AS provider_overlap_seconds,
   window_days
 ORDER BY provider_id, operator_id, card_id, claim_id, reason

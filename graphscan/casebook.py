@@ -101,6 +101,16 @@ def _jaccard(a: set[tuple[str, str]], b: set[tuple[str, str]]) -> float:
     return len(a & b) / len(a | b) if a | b else 0.0
 
 
+def _cases_by_member(existing: dict[str, tuple[str, set]]) -> dict[tuple[str, str], list[str]]:
+    """member -> the cases whose ring had it: a rescan compares a changed ring only with
+    the cases it shares a member with, not with every case of its pattern."""
+    index: dict[tuple[str, str], list[str]] = {}
+    for case_id, (_, members) in existing.items():
+        for member in members:
+            index.setdefault(member, []).append(case_id)
+    return index
+
+
 def _author(by: str | None) -> str:
     return (by or "").strip() or current_user()
 
@@ -144,6 +154,7 @@ class CaseBook:
         started = _now()
         scan_id = f"scan-{started:%Y%m%dT%H%M%S%f}"
         existing = self._rings_by_case(patterns)
+        by_member = _cases_by_member(existing)
         curated = {
             r[0] for r in self.db.execute("SELECT case_id FROM cases WHERE curated").fetchall()
         }
@@ -157,7 +168,7 @@ class CaseBook:
             )
             found: dict[str, Ring] = {}
             for ring in rings:
-                case_id = self._match(ring, existing, taken)
+                case_id = self._match(ring, existing, by_member, taken)
                 taken.add(case_id)
                 found[case_id] = ring
             self._write(found, scan_id, started, set(existing), curated)
@@ -197,15 +208,24 @@ class CaseBook:
             found.setdefault(case_id, (pattern, set()))[1].add((kind, member))
         return found
 
-    def _match(self, ring: Ring, existing: dict[str, tuple[str, set]], taken: set[str]) -> str:
+    def _match(
+        self,
+        ring: Ring,
+        existing: dict[str, tuple[str, set]],
+        by_member: dict[tuple[str, str], list[str]],
+        taken: set[str],
+    ) -> str:
         """Same id when the members are the same; else the best-overlapping free case of
-        the pattern; else a fresh id."""
+        the pattern (ties: the last by case id); else a fresh id. Only cases sharing a
+        member can overlap, so only those are compared (``by_member``)."""
         fresh = case_id_for(ring)
         if fresh in existing and fresh not in taken:
             return fresh
         members = {(m.kind, m.id) for m in ring.members}
+        sharing = sorted({c for member in members for c in by_member.get(member, ())})
         best, best_overlap = None, SAME_CASE_JACCARD
-        for case_id, (pattern, known) in existing.items():
+        for case_id in sharing:
+            pattern, known = existing[case_id]
             if pattern != ring.pattern or case_id in taken:
                 continue
             overlap = _jaccard(members, known)

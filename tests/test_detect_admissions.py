@@ -15,7 +15,7 @@ from embedded_store import embedded_store
 
 from graphscan.detect import scan
 from graphscan.detect.engines.cooccurrence import Group
-from graphscan.detect.engines.wave_windows import Season, Wave, waves
+from graphscan.detect.engines.wave_windows import Season, Wave, meetings, waves
 from graphscan.detect.group_hospitalisation import GroupHospitalisation
 from graphscan.store.embedded import EmbeddedStore
 from graphscan.workspace import Workspace
@@ -305,6 +305,31 @@ def test_windows_take_the_fullest_wave_first() -> None:
     ]
 
 
+def test_meetings_are_every_pair_of_a_venue_within_the_span() -> None:
+    """The sweep over a venue's days finds exactly the pairs that the definition (every
+    two people of one venue, admitted at most span days apart) gives, with their days."""
+    rng = np.random.default_rng(7)
+    stays = pd.DataFrame(
+        {
+            "venue": rng.choice(["H1", "H2", "H10"], 300),
+            "entity": [f"p{i}" for i in rng.integers(0, 25, 300)],
+            "day": rng.integers(20000, 20120, 300),
+        }
+    )
+    days = stays.drop_duplicates()
+    both = days.merge(days, on="venue", suffixes=("_a", "_b"))
+    for span, found in meetings(stays, (1, 3, 6)).items():
+        near = both[
+            (both["entity_a"] < both["entity_b"]) & ((both["day_a"] - both["day_b"]).abs() <= span)
+        ]
+        want = near.groupby(["venue", "entity_a", "entity_b"]).agg(
+            a=("day_a", "nunique"), b=("day_b", "nunique")
+        )
+        assert len(found) == len(want) > 0
+        assert found["together"].tolist() == np.minimum(want["a"], want["b"]).tolist()
+        assert list(zip(found["venue"], found["a"], found["b"], strict=True)) == list(want.index)
+
+
 def test_season_spreads_admissions_by_month_and_weekday() -> None:
     days = pd.Series(10.0, index=np.arange(20089, 20089 + 365))
     days.iloc[100] = 50.0  # a ring's burst of five days' admissions barely moves the null
@@ -331,8 +356,8 @@ def test_overlap_counts_only_across_providers(tmp_path: Path) -> None:
     flagged = store.projection("card_conflicts", since=None, until=None, region_digits=6)
     found = flagged[["card_id", "provider_id", "reason"]].to_numpy().tolist()
     assert found == [["card-X", "B", "overlap"]]
-    assert flagged["operator_stays"].tolist() == [1]
-    assert flagged["all_stays"].tolist() == [3]
+    # B's admission could have fallen inside X's eight days at A less the two days' margin
+    assert flagged["overlap_seconds"].tolist() == [6 * 86400]
 
 
 def test_borrowed_cards_spread_over_the_cashiers_are_one_ring(tmp_path: Path) -> None:

@@ -4,12 +4,22 @@ busy counter's rare customers meeting twice by chance."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
+import pytest
 from scipy import stats
 
-from graphscan.detect.card_lending import _lockstep, _swiped_once
-from graphscan.detect.engines.cooccurrence import Group, Params, find_groups, stranger_crowds
+from graphscan.detect.card_lending import CardLending, _evidence, _lockstep, _swiped_once
+from graphscan.detect.engines.cooccurrence import (
+    Crowding,
+    Group,
+    Params,
+    find_groups,
+    stranger_crowds,
+)
+from graphscan.detect.engines.recurrence import SessionRecurrence
 from graphscan.detect.engines.significance import log10_fisher_many
 from graphscan.store.communities import leiden_igraph
 
@@ -158,3 +168,135 @@ def test_groups_of_one_counter_swiped_in_the_same_bursts_are_one_stack() -> None
     stacks = _lockstep([regulars, rare, elsewhere], [])
     assert sorted(len(s) for s in stacks) == [1, 2]
     assert {g.venue for s in stacks if len(s) == 2 for g in s} == {0}
+
+
+def _sessions(plan: list[tuple[int, int, list[str]]], visits: dict[str, int]) -> pd.DataFrame:
+    return pd.DataFrame([r for venue, ctx, cards in plan for r in _rows(venue, ctx, cards, visits)])
+
+
+def test_a_brokers_sessions_sharing_their_cards_are_a_crowd_where_strangers_are_common() -> None:
+    """Two sessions of eight cards at one pharmacy whose customers are six in ten one-off:
+    neither session is unusual for its strangers, but four cards come back in the second
+    one where the cards' own paces give 0.14: the broker's bag of cards."""
+    shared = ["A", "B", "C", "D"]
+    plan = [
+        (0, 1, shared + [f"x{i}" for i in range(4)]),
+        (0, 2, shared + [f"y{i}" for i in range(4)]),
+    ]
+    members = _sessions(plan, dict.fromkeys(shared, 2))
+    counts = _counts(members, {0: (420.0, 700.0, 0.0, 0.0)})
+    assert stranger_crowds(members, counts, 2, 5, 1e-3, 20.0) == []  # strangers alone
+    crowds = stranger_crowds(members, counts, 2, 5, 1e-3, 20.0, recurrence_weight=20.0)
+    assert len(crowds) == 1 and crowds[0][0].kind == "recurring"
+    crowd = crowds[0][0]
+    assert crowd.observed == 4 and crowd.expected == pytest.approx(8 * 12 / 700, rel=1e-6)
+    assert crowd.entities == sorted(set(members["entity"]))
+
+
+def test_a_household_coming_back_is_one_card_not_a_recurrence() -> None:
+    """The same four cards again, but they are one family: one shared card, no crowd."""
+    shared = ["A", "B", "C", "D"]
+    plan = [
+        (0, 1, shared + [f"x{i}" for i in range(4)]),
+        (0, 2, shared + [f"y{i}" for i in range(4)]),
+    ]
+    members = _sessions(plan, dict.fromkeys(shared, 2))
+    counts = _counts(members, {0: (420.0, 700.0, 0.0, 0.0)})
+    family = pd.Series("home-1", index=shared)
+    assert (
+        stranger_crowds(members, counts, 2, 5, 1e-3, 20.0, household=family, recurrence_weight=20.0)
+        == []
+    )
+
+
+def test_rush_hours_sharing_customers_everywhere_set_the_pharmacys_own_excess() -> None:
+    """Sixty rush hours of a busy pharmacy drawing on a clientele of 450 cards, each
+    swiped in two of them: sessions share cards far more often than paces predict, all
+    over. Two of them sharing three is the pharmacy's habit, and no crowd; judged by the
+    paces alone, a pair of them would expect far fewer."""
+    rng = np.random.default_rng(7)
+    seats = rng.permutation(np.repeat(np.arange(450), 2))
+    plan = [
+        (0, s, [f"c{c}" for c in dict.fromkeys(seats[15 * s : 15 * s + 15])] + [f"o{s}"])
+        for s in range(60)
+    ]
+    members = _sessions(plan, {f"c{c}": 2 for c in range(450)})
+    counts = _counts(members, {0: (2850.0, 3000.0, 0.0, 0.0)})
+    assert stranger_crowds(members, counts, 2, 5, 1e-3, 20.0, recurrence_weight=20.0) == []
+    sessions = pd.MultiIndex.from_tuples([(0, str(s)) for s in range(60)])
+    slots = pd.Series({0: 3000.0})
+    busy = SessionRecurrence(members, sessions, slots, None, 20.0)
+    pair = [(0, "0"), (0, "1")]
+    alone = SessionRecurrence(members, pd.MultiIndex.from_tuples(pair), slots, None, 20.0)
+    assert busy.test(pair).expected > 1.5 * alone.test(pair).expected
+
+
+def test_a_stack_and_a_crowd_in_one_ring_are_judged_on_the_stronger_never_summed() -> None:
+    """A stack's regulars (three bursts where chance gives none) and the crowd of its
+    one-off cards (46 strangers where 45 are expected) are one ring: summing bursts and
+    strangers into one count (49 against 45) hid it."""
+    regulars = Group(0, ["r1", "r2", "r3"], ["1", "2", "3"], 3, [], 3, 1e-6, 38, 3)
+    crowd = Group(0, ["s1", "s2"], ["2"], 5, [], 46, 45.0, 84, 0, kind="strangers", log10_p=-0.1)
+    evidence = _evidence([regulars, crowd])
+    alone = _evidence([regulars])
+    assert evidence.signal == "repeat" and (evidence.observed, evidence.expected) == (3, 1e-6)
+    assert alone.log10_tail is None  # a stack of repeat groups alone is unchanged
+    bursts = stats.poisson.logsf(2, 1e-6) / np.log(10) + np.log10(38)
+    assert evidence.log10_tail == pytest.approx(bursts + np.log10(2))
+    assert evidence.tests == 1
+
+
+def _quiet_counter_stack() -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """A counter of 60 one-off customers a year and one stack of 15 cards swiped in 20
+    bursts, each card in two of three: the stack makes up its big bursts."""
+    rng = np.random.default_rng(5)
+    stack = [f"s{i:02d}" for i in range(15)]
+    present = rng.random((20, 15)) < 2 / 3
+    visits = dict(zip(stack, present.sum(axis=0).tolist(), strict=True))
+    plan = [
+        (0, b, [c for c, here in zip(stack, present[b], strict=True) if here]) for b in range(20)
+    ]
+    plan += [(0, 100 + i, [f"o{i}"]) for i in range(60)]
+    members = _sessions(plan, visits)
+    bursts = members.groupby("context")["entity"].nunique().value_counts()
+    sizes = pd.DataFrame({"venue": 0, "size": bursts.index, "contexts": bursts.to_numpy()})
+    return members, sizes, stack
+
+
+def test_a_stack_making_up_a_quiet_counters_big_bursts_does_not_explain_itself() -> None:
+    """Each pair of the stack meets about as often as the big bursts (its own) predict:
+    no pair is an edge by chance alone, yet the cards were swiped together in most of
+    each other's bursts."""
+    members, sizes, stack = _quiet_counter_stack()
+    params = Params(min_together=3)
+    assert find_groups(members, sizes, params, leiden_igraph) == []
+    groups = find_groups(members, sizes, replace(params, devoted=0.5), leiden_igraph)
+    assert [g.entities for g in groups] == [stack]
+    assert groups[0].observed >= 15
+
+
+def test_a_groups_visits_taken_out_of_its_bursts_are_bursts_of_their_own() -> None:
+    """With the stack taken out of its bursts, its 200 visits are no longer crowded into
+    the counter's 60 other seats (more than three members a seat): each is a burst."""
+    members, sizes, stack = _quiet_counter_stack()
+    rows = members[members["entity"].isin(stack)]
+    crowding = Crowding.of(rows, sizes)
+    visits = float(rows.drop_duplicates("entity")["n_entity"].sum())
+    assert crowding.rate == pytest.approx(visits / (60 + len(rows)))
+    assert crowding.rate < 1
+
+
+def test_a_few_cards_coming_back_together_are_a_family_whatever_their_addresses() -> None:
+    """Six relatives from three households shopping together five times (家庭共济 across
+    households): found only by their cards coming back, a family; a crowd of strangers
+    with known households is judged as before."""
+    relatives = [f"f{i}" for i in range(6)]
+    homes = pd.Series([f"home-{i // 2}" for i in range(6)], index=relatives)
+    back = [
+        Group(v, relatives, ["1"], 5, [], 10 if v == 0 else 0, 1.3, 0, 0, kind="recurring")
+        for v in (0, 1)
+    ]
+    lending = CardLending()
+    assert lending._household(back, None, homes)
+    strangers = [replace(g, kind="strangers") for g in back]
+    assert not lending._household(strangers, None, homes)

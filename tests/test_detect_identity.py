@@ -95,3 +95,62 @@ def test_dead_holders_cards_spread_over_the_cashiers_are_one_ring(tmp_path: Path
     assert ring.member_ids("operator") == set()
     assert ring.member_ids("person") == set(dead)
     assert ring.q_value <= 0.01
+
+
+def test_overlaps_are_expected_from_the_holders_own_stays(tmp_path: Path) -> None:
+    """Three cards settled at busy hospital H while their holders lie in hospital G: H
+    settles most of the city's stays, so a city rate of overlaps per stay would expect
+    about three of them there; but only these three of H's patients were in hospital
+    anywhere else at all, a few days each, and an admission independent of its holder's
+    other stays falls inside one of them almost never. One ring: H and the three cards.
+    (Five thousand outpatients make the city rate of impossible cards a small one.)"""
+    rows: list[dict[str, object]] = []
+    for i in range(5000):
+        _claim(rows, f"V{i:04d}", f"K{i % 5}", i % 365, 0, None, kind="outpatient")
+    for i in range(300):
+        _claim(rows, f"L{i:03d}", "H", i * 365 // 300, 5, None)
+    for i in range(100):
+        _claim(rows, f"M{i:03d}", "G", i * 365 // 100, 5, None)
+    holders = [f"X{i}" for i in range(3)]
+    for i, person in enumerate(holders):
+        _claim(rows, person, "G", 40 + 90 * i, 8, None)
+        _claim(rows, person, "H", 43 + 90 * i, 4, f"card-{person}")
+    store = _store(tmp_path / "ws", {"claims": pd.DataFrame(rows)})
+    rings = scan(store, patterns=["identity_misuse"])
+    assert [r.member_ids("institution") for r in rings] == [{"H"}]
+    assert rings[0].member_ids("person") == set(holders)
+
+
+def test_local_patients_trips_do_not_set_the_pace_of_far_away_holders(tmp_path: Path) -> None:
+    """Five holders who live in another county (their pharmacy Q, every two months) lie
+    in hospital H while their cards buy at Q once inside each stay. H's ten local
+    patients shop next door (N) and travel often (T, far away), never during their stays:
+    a trip is no home life going on elsewhere, so their pace of far-away claims does not
+    raise what the far-away holders' stays expect. One ring: H and the five holders."""
+    providers = pd.DataFrame(
+        {
+            "provider_id": ["H", "Q", "N", "T"],
+            "kind": ["hospital", "pharmacy", "pharmacy", "pharmacy"],
+            "region_code": ["330702001", "330703001", "330702001", "330801001"],
+        }
+    )
+    rows: list[dict[str, object]] = []
+    far = [f"F{i}" for i in range(5)]
+    for i, person in enumerate(far):
+        for day in range(0, 365, 60):
+            _claim(rows, person, "Q", day + i, 0, None, kind="pharmacy")
+        _claim(rows, person, "H", 200 + 10 * i, 5, None)
+        _claim(rows, person, "Q", 202 + 10 * i, 0, None, kind="pharmacy")
+    local = [f"L{i}" for i in range(10)]
+    for i, person in enumerate(local):
+        stay = 30 * i + 3
+        for day in range(0, 365, 5):
+            _claim(rows, person, "N", day, 0, None, kind="pharmacy")
+        for day in range(1, 365, 7):
+            if not stay <= day <= stay + 5:
+                _claim(rows, person, "T", day, 0, None, kind="pharmacy")
+        _claim(rows, person, "H", stay, 5, None)
+    store = _store(tmp_path / "ws", {"claims": pd.DataFrame(rows), "providers": providers})
+    rings = scan(store, patterns=["identity_misuse"])
+    assert [r.member_ids("institution") for r in rings] == [{"H"}]
+    assert rings[0].member_ids("person") == set(far)

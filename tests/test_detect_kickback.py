@@ -155,7 +155,9 @@ def test_chronic_refills_at_the_door_and_far_town_patients_are_not_rings(
     )
     door = flows[(flows["doctor_id"] == SPECIALIST) & (flows["pharmacy_id"] == "P1")]
     assert (door["hv_patients"] == len(CHRONIC)).all()
-    assert door["near"].all() and (door["peer_share"] >= Kickback().catchment_share).all()
+    # the door is near; its patients live in its town, so it is no catchment of patients
+    # from elsewhere
+    assert door["near"].all() and (door["peer_share"] == 0).all()
     for ring in scan(store, patterns=["kickback"]):
         assert not ring.member_ids("person") & {*CHRONIC, *FAR_TOWN}
         assert SPECIALIST not in ring.member_ids("doctor")
@@ -251,6 +253,135 @@ def test_a_rings_strayed_patients_do_not_merge_it_with_another(tmp_path: Path) -
     assert rings[frozenset({"PG"})].member_ids("doctor") == {"D12", "D13"}
 
 
+#: national codes (H/P, 6-digit county, sequence) for the city's providers: every one in
+#: the hospital's county but PX, in the far town's
+NATIONAL = {
+    "H1": "H33010210001",
+    **{p: f"P3301021000{i}" for i, p in enumerate(NEAR, 1)},
+    "PF": "P33010210099",
+    "PX": "P33020510001",
+}
+
+
+@pytest.mark.parametrize("home_digits", [12, 6])
+def test_without_providers_a_pharmacy_in_the_hospitals_county_is_not_near(
+    city: dict[str, pd.DataFrame], tmp_path: Path, home_digits: int
+) -> None:
+    """No providers table: the national codes give the county only, and PF (in another
+    town of the hospital's county) must still be tested, the door pharmacy still
+    expected by the colleagues' choices; nor is a patient whose home is known by county
+    only (``home_digits`` 6) near home there."""
+    coded = {
+        table: city[table].assign(provider_id=city[table]["provider_id"].map(NATIONAL))
+        for table in ("claims", "doctors")
+    }
+    persons = city["persons"].assign(region_code=city["persons"]["region_code"].str[:home_digits])
+    ring = _only_ring(_store(tmp_path / "ws", city | coded | {"persons": persons}, "providers"))
+    assert ring.member_ids("pharmacy") == {NATIONAL["PF"]}
+    assert ring.member_ids("doctor") == set(RING_DOCTORS)
+    assert ring.member_ids("person") == set(RING)
+    # a county is no distance
+    assert "the distant pharmacy" not in ring.explanation_en
+
+
+def _walk_in_city() -> dict[str, pd.DataFrame]:
+    """No providers table, so the national codes place H, its door pharmacy PD and PB
+    in one county only. Town A's people see H's colleagues and buy at PD, town B's buy
+    at home at PB the next day (29 % of the colleagues' patients), and both walk in to
+    their own pharmacy now and then; D1 and D2 send twelve town-A patients to PB."""
+    rng = np.random.default_rng(11)
+    city = City(rng=rng)
+    h, door, far = "H33010210001", "P33010210001", "P33010210002"
+    homes = {f"A{i:03d}": TOWN for i in range(100)} | {f"T{i:02d}": OTHER for i in range(40)}
+    for person, home in homes.items():
+        pharmacy, delay = (door, 1) if home == TOWN else (far, 24)
+        for day in rng.choice(60, 3, replace=False):
+            when = city.at(int(day), 9 + 3 * rng.random())
+            city.claim("outpatient", person, h, when, 80, doctor=f"C{rng.integers(10)}")
+            city.claim("pharmacy", person, pharmacy, when + pd.Timedelta(hours=delay), 60, "O1")
+        for day in rng.choice(range(70, DAYS), 2, replace=False):
+            city.claim("pharmacy", person, pharmacy, city.at(int(day), 15), 40, "O1")
+    for i, person in enumerate(RING[:12]):
+        homes[person] = TOWN
+        for day in rng.choice(60, 3, replace=False):
+            when = city.at(int(day), 10)
+            city.claim("outpatient", person, h, when, 120, doctor=("D1", "D2")[i % 2])
+            city.claim("pharmacy", person, far, when + pd.Timedelta(hours=3), 2500, "O2")
+    persons = pd.DataFrame({"person_id": list(homes), "region_code": list(homes.values())})
+    return {"claims": pd.DataFrame(city.rows), "persons": persons}
+
+
+#: town B of the hospital's county (OTHER_TOWN is in another county)
+OTHER = "330102002000"
+
+
+def test_without_providers_a_pharmacy_sits_where_its_walk_ins_live(tmp_path: Path) -> None:
+    """PB's walk-in customers live in town B, so PB is placed there, and H by its door
+    pharmacy PD in town A: town B's patients buying at home at PB are expected, the
+    twelve sent from town A are a ring."""
+    ring = _only_ring(_store(tmp_path / "ws", _walk_in_city()))
+    assert ring.member_ids("doctor") == {"D1", "D2"}
+    assert ring.member_ids("pharmacy") == {"P33010210002"}
+    assert ring.member_ids("person") == set(RING[:12])
+    assert ring.statistic == 12
+
+
+def _flows(rows: list[tuple[str, str, int, int, int, int]]) -> pd.DataFrame:
+    """prescription_flows rows of one institution H (town A) by hand: doctor, pharmacy
+    (P1 by the door in town A, PF in town B), patients, high-value patients, and of
+    those the ones living in the pharmacy's town."""
+    flows = pd.DataFrame(
+        rows,
+        columns=["doctor_id", "pharmacy_id", "patients", "hv_patients", "home_patients", "hv_home"],
+    )
+    return flows.assign(
+        institution_id="H",
+        institution_region=TOWN,
+        pharmacy_region=np.where(flows["pharmacy_id"] == "P1", TOWN, OTHER_TOWN),
+    )
+
+
+def test_a_towns_patients_buying_at_home_do_not_hide_the_steered_ones() -> None:
+    """Ten colleagues' patients from town B buy at home at PF (9 % of their patients, no
+    high value); D1 and D2 send 12 high-value patients each to PF, 8 of them living
+    there. Compared with the colleagues' patients who live elsewhere (none at PF), the
+    four others of each doctor were sent."""
+    colleagues = [
+        (f"C{i}", ph, n, 0, n if ph == "PF" else 0, 0)
+        for i in range(10)
+        for ph, n in (("P1", 100), ("PF", 10))
+    ]
+    ring = [
+        (d, ph, n, hv, home, home if hv else 0)
+        for d in ("D1", "D2")
+        for ph, n, hv, home in (("P1", 10, 0, 0), ("PF", 12, 12, 8))
+    ]
+    found = Kickback().decide_flows(_flows(colleagues + ring))
+    assert len(found) == 1
+    assert set(found[0]["doctor_id"]) == {"D1", "D2"}
+    assert set(found[0]["pharmacy_id"]) == {"PF"}
+    assert int(found[0]["ring_observed"].iloc[0]) == 8
+
+
+def test_a_far_pharmacy_the_colleagues_use_is_no_catchment_where_distance_is_known() -> None:
+    """Homes unknown: the colleagues' patients from town B buying at PF make 9 % of their
+    patients there, above catchment_share; but PF is known to be in another town, so the
+    test against that share decides, and D1 and D2 sending all their high-value patients
+    there are a ring."""
+    colleagues = [
+        (f"C{i}", ph, n, 0, 0, 0) for i in range(10) for ph, n in (("P1", 100), ("PF", 10))
+    ]
+    ring = [
+        (d, ph, n, hv, 0, 0) for d in ("D1", "D2") for ph, n, hv in (("P1", 10, 0), ("PF", 12, 12))
+    ]
+    flows = _flows(colleagues + ring)
+    found = Kickback().decide_flows(flows)
+    assert [set(f["doctor_id"]) for f in found] == [{"D1", "D2"}]
+    # the same flows with the regions unknown: PF may be the door pharmacy
+    unplaced = flows.assign(institution_region=None, pharmacy_region=None)
+    assert Kickback().decide_flows(unplaced) == []
+
+
 @pytest.mark.neo4j
 def test_neo4j_finds_the_same_ring(
     city: dict[str, pd.DataFrame], neo4j_store: Neo4jStore, tmp_path: Path
@@ -263,3 +394,17 @@ def test_neo4j_finds_the_same_ring(
     assert got[0].members == want.members
     assert got[0].claim_ids == want.claim_ids
     assert got[0].p_value == pytest.approx(want.p_value)
+
+
+@pytest.mark.neo4j
+def test_neo4j_places_pharmacies_by_their_walk_ins_the_same(
+    neo4j_store: Neo4jStore, tmp_path: Path
+) -> None:
+    city = _walk_in_city()
+    for table in ("persons", "claims"):
+        neo4j_store.upsert(table, city[table])
+    args = {"since": None, "until": None, "high_value": 1000.0, "region_digits": 9}
+    want = _store(tmp_path / "ws", city).projection("prescription_flows", **args)
+    got = neo4j_store.projection("prescription_flows", **args)
+    assert set(want["pharmacy_region"]) == {TOWN[:9], OTHER[:9]}
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)

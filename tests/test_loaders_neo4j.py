@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from conftest import Neo4jEnv
 from loader_files import CHINESE_HEADERS, GOOD_ROWS, gbk_extract, store_for, write_csv
@@ -113,3 +114,38 @@ def test_items_stored_before_line_numbers_are_migrated_by_the_schema_step(
         assert _items(neo4j_store) == loaded
     assert _report(items, neo4j_store, tmp_path / "ws") == (3, 0, 3, {})  # all known
     assert _items(neo4j_store) == loaded
+
+
+def test_a_partly_stored_upsert_creates_only_the_new_rows(neo4j_store: Neo4jStore) -> None:
+    """Stored keys are left out inside each batch's transaction (the write statements only
+    create): stored claims and items keep their values, a key repeated in a later batch of
+    the same call is skipped, and every new claim and item gets its node and links."""
+    from test_neo4j_store import claims_frame, graph_size
+
+    claims = claims_frame(30)
+    neo4j_store.batch_size = 7
+    assert neo4j_store.upsert("claims", claims.iloc[::2]) == 15
+    changed = claims.assign(row_hash="changed")
+    repeated = pd.concat([changed, changed.iloc[:5]], ignore_index=True)
+    assert neo4j_store.upsert("claims", repeated) == 15
+    items = pd.DataFrame(
+        {
+            "claim_id": [*claims["claim_id"], *claims["claim_id"][:4]],
+            "item_code": ["X1"] * 30 + ["X2"] * 4,
+            "line_no": ["1"] * 34,
+            "amount": [1.5] * 34,
+        }
+    )
+    assert neo4j_store.upsert("claim_items", items.iloc[:10]) == 10
+    assert neo4j_store.upsert("claim_items", pd.concat([items, items.iloc[:3]])) == 24
+    hashes, links, items_linked = neo4j_store.driver.execute_query(
+        "MATCH (c:Claim) WITH collect(c.row_hash) AS hashes "
+        "MATCH (:Claim)-[r:BY|AT]->() WITH hashes, count(r) AS links "
+        "MATCH (:Claim)-[h:HAS_ITEM]->(:ClaimItem) RETURN hashes, links, count(h)"
+    ).records[0]
+    assert sorted(hashes).count("changed") == 15 and len(hashes) == 30
+    assert links == 60 and items_linked == 34
+    before = graph_size(neo4j_store)
+    assert neo4j_store.upsert("claims", repeated) == 0
+    assert neo4j_store.upsert("claim_items", items) == 0
+    assert graph_size(neo4j_store) == before

@@ -172,6 +172,13 @@ def city() -> dict[str, pd.DataFrame]:
             operator_id="O5",
             diagnosis_code=dx,
         )
+    # a holder living far away (buying at P4 every few days) in hospital at H1 now and
+    # then while the purchases go on
+    for day in range(2, 90, 4):
+        claim("pharmacy", people[36], "P4", START + timedelta(days=day, hours=15))
+    for day in (9, 49):
+        when = START + timedelta(days=day, hours=10)
+        claim("inpatient", people[36], "H1", when, end_time=when + timedelta(days=6))
     claims = pd.DataFrame(rows)
     claims["start_time"] = pd.to_datetime(claims["start_time"])
     claims["end_time"] = pd.to_datetime(claims["end_time"])

@@ -125,10 +125,38 @@ def test_no_identifier_reaches_a_viewer(served: tuple[Path, str]) -> None:
             status, around = viewer.call(f"/api/entities/{person['id']}/neighbours?hops=2")
             assert status == 200 and around["nodes"] and around["edges"]
             texts.append(str(around))
+            later = list(around["claim_days"])[-500:]  # rows the graph did not come with
+            status, rows = viewer.post("/api/claims/rows", {"claims": later})
+            assert status == 200 and len(rows["rows"]) == len(later)
+            texts.append(str(rows))
         status, page = viewer.call("/")
         texts.append(page.decode())
     seen = set(re.findall(r"[A-Za-z0-9]{8,}", "\n".join(texts)))
     assert not seen & ids
+
+
+def test_evidence_rows_on_demand(served: tuple[Path, str]) -> None:
+    """The page fetches the evidence rows of a brushed window: the same rows, in the same
+    display form, as a graph sends with its first claims."""
+    ws, url = served
+    client = Client(url, token(ws, "ivan"))
+    provider = next(
+        m["id"] for m in client.call(f"/api/cases/{top_case(url, ws)}")[1]["members"]
+        if m["kind"] in ("pharmacy", "institution")
+    )  # fmt: skip
+    _, around = client.call(f"/api/entities/{provider}/neighbours?hops=1")
+    later = list(around["claim_days"])[::-1][:5]
+    status, body = client.call("/api/claims/rows", {"claims": later})
+    assert status == 200 and sorted(r[0] for r in body["rows"]) == sorted(later)
+    sent = {r[0]: r for r in around["rows"]}
+    assert all(sent[r[0]] == r for r in body["rows"] if r[0] in sent)
+    assert [len(r) for r in body["rows"]] == [len(around["columns"])] * len(later)
+    assert client.call("/api/claims/rows", {"claims": ["x"] * 501})[0] == 400
+    assert client.call("/api/claims/rows", {"claims": "x"})[0] == 400
+    session = Client(url)
+    assert session.login("vic") == 200
+    assert session.call("/api/claims/rows", {"claims": later})[0] == 403  # no CSRF token
+    assert Client(url).call("/api/claims/rows", {"claims": later})[0] == 401
 
 
 def test_api_shapes_search_and_paging(served: tuple[Path, str]) -> None:

@@ -132,6 +132,21 @@ def test_investigation_in_the_browser(browser: object, workbench: tuple[Path, st
     page.click("#window-reset")
     assert in_window() == before
 
+    # a graph arrives with the rows of its first claims only: the rows of a window it
+    # came without are fetched when the window is brushed
+    page.evaluate("() => { const v = window.__workbench; v.rows = v.rows.slice(0, 2); }")
+    page.mouse.move(box["x"] + box["width"] * 0.2, box["y"] + 30)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.4, box["y"] + 30, steps=6)
+    page.mouse.up()
+    until(
+        page,
+        "document.querySelectorAll('#evidence tbody tr').length === Math.min(500, "
+        "+document.querySelector('#evidence-count').innerText.match(/(\\d+) 张单据/)[1])",
+    )
+    page.click("#window-reset")
+    assert in_window() == before
+
     # filter by kind: no card is drawn once cards are unticked
     page.uncheck("input[data-kind=card]")
     assert not page.evaluate(

@@ -12,6 +12,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 from pyvis.network import Network
 
@@ -89,45 +90,99 @@ def provider_kinds(claims: pd.DataFrame, declared: Mapping[tuple[str, str], str]
     return kinds
 
 
-def claim_links(claims: pd.DataFrame, provider_kind: pd.Series) -> pd.DataFrame:
-    """One row per (claim, entity a, entity b, relation); entities are (kind, id) pairs."""
-    holder_kind, holder_id = holders(claims)
-    frame = claims.assign(
-        holder_kind=holder_kind,
-        holder_id=holder_id,
-        provider_kind=claims["provider_id"].map(provider_kind),
-    )
-    parts = []
+#: relation -> the two ends of its links, as slots of a claim (see ``link_codes``)
+LINKED: dict[str, tuple[str, str]] = {
+    "holds": ("person", "holder"),
+    "claims_at": ("holder", "provider"),
+    "treats": ("doctor", "holder"),
+    "sends_to": ("doctor", "provider"),
+    "swipes": ("operator", "holder"),
+    "works_at": ("operator", "provider"),
+}
 
-    def add(mask: pd.Series, a_kind: str, a_col: str, b_kind: str, b_col: str, rel: str) -> None:
-        """``*_kind`` is a kind, or a column of ``frame`` holding the kind per claim."""
-        part = frame[mask]
-        parts.append(
-            pd.DataFrame(
-                {
-                    "claim_id": part["claim_id"],
-                    "a_kind": part[a_kind] if a_kind in part.columns else a_kind,
-                    "a_id": part[a_col],
-                    "b_kind": part[b_kind] if b_kind in part.columns else b_kind,
-                    "b_id": part[b_col],
-                    "relation": rel,
-                    "amount": part["total_amount"],
-                    "time": part["start_time"],
-                }
-            )
+
+@dataclass(frozen=True)
+class LinkCodes:
+    """One row per (claim, entity a, entity b, relation) as integers: ``row`` is the
+    claim's position in the claims, ``a`` and ``b`` entity numbers (-1 for a missing id)
+    into ``entities`` (``kind``, ``id``), ``relation`` an index into ``LINKED``. A
+    neighbourhood of thousands of claims is aggregated on these instead of string pairs."""
+
+    row: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+    relation: np.ndarray
+    entities: pd.DataFrame
+
+    def frame(self, claims: pd.DataFrame) -> pd.DataFrame:
+        """The links with their entities, claim id, amount and time spelled out."""
+        kinds = np.append(self.entities["kind"].to_numpy(object), None)
+        ids = np.append(self.entities["id"].to_numpy(object), None)
+        return pd.DataFrame(
+            {
+                "claim_id": claims["claim_id"].to_numpy()[self.row],
+                "a_kind": kinds[self.a],
+                "a_id": ids[self.a],
+                "b_kind": kinds[self.b],
+                "b_id": ids[self.b],
+                "relation": np.asarray(list(LINKED), dtype=object)[self.relation],
+                "amount": claims["total_amount"].to_numpy()[self.row],
+                "time": claims["start_time"].to_numpy()[self.row],
+            }
         )
 
-    has_card = frame["holder_kind"] == "card"
-    has_doctor = frame["doctor_id"].notna()
-    has_operator = frame["operator_id"].notna()
-    every = pd.Series(True, index=frame.index)
-    add(has_card, "person", "person_id", "card", "card_id", "holds")
-    add(every, "holder_kind", "holder_id", "provider_kind", "provider_id", "claims_at")
-    add(has_doctor, "doctor", "doctor_id", "holder_kind", "holder_id", "treats")
-    add(has_doctor, "doctor", "doctor_id", "provider_kind", "provider_id", "sends_to")
-    add(has_operator, "operator", "operator_id", "holder_kind", "holder_id", "swipes")
-    add(has_operator, "operator", "operator_id", "provider_kind", "provider_id", "works_at")
-    return pd.concat(parts, ignore_index=True)
+
+def link_codes(claims: pd.DataFrame, provider_kind: pd.Series) -> LinkCodes:
+    """Every claim links the entities it names (``LINKED``): the person to the card used
+    when it is not their own, what was used to the provider, the doctor and the operator
+    to both."""
+    holder_kind, holder_id = holders(claims)
+    slots = {
+        "person": ("person", claims["person_id"]),
+        "holder": (holder_kind, holder_id),
+        "doctor": ("doctor", claims["doctor_id"]),
+        "operator": ("operator", claims["operator_id"]),
+        "provider": (claims["provider_id"].map(provider_kind), claims["provider_id"]),
+    }
+    n = len(claims)
+    kinds = np.concatenate(
+        [np.broadcast_to(np.asarray(k, dtype=object), n) for k, _ in slots.values()]
+    )
+    ids = np.concatenate([np.asarray(i, dtype=object) for _, i in slots.values()])
+    kind_codes, kind_names = pd.factorize(kinds)
+    id_codes, id_names = pd.factorize(ids)
+    known = (id_codes >= 0) & (kind_codes >= 0)
+    width = max(len(kind_names), 1)
+    codes = np.full(len(ids), -1, dtype=np.int64)
+    codes[known], pairs = pd.factorize(id_codes[known].astype(np.int64) * width + kind_codes[known])
+    entities = pd.DataFrame(
+        {
+            "kind": np.asarray(kind_names, dtype=object)[pairs % width],
+            "id": np.asarray(id_names, dtype=object)[pairs // width],
+        }
+    )
+    of = {slot: codes[i * n : (i + 1) * n] for i, slot in enumerate(slots)}
+    doctor = claims["doctor_id"].notna().to_numpy()
+    operator = claims["operator_id"].notna().to_numpy()
+    when = {
+        "holds": np.asarray(holder_kind == "card"),
+        "claims_at": np.ones(n, dtype=bool),
+        "treats": doctor,
+        "sends_to": doctor,
+        "swipes": operator,
+        "works_at": operator,
+    }
+    rows, a, b, relation = [], [], [], []
+    for index, (name, (left, right)) in enumerate(LINKED.items()):
+        picked = np.flatnonzero(when[name])
+        rows.append(picked)
+        a.append(of[left][picked])
+        b.append(of[right][picked])
+        relation.append(np.full(len(picked), index, dtype=np.int64))
+    return LinkCodes(
+        np.concatenate(rows), np.concatenate(a), np.concatenate(b), np.concatenate(relation),
+        entities,
+    )  # fmt: skip
 
 
 def holders(claims: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
@@ -139,25 +194,33 @@ def holders(claims: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     return other_card.map({True: "card", False: "person"}), card.where(other_card, person)
 
 
-def entity_stats(links: pd.DataFrame) -> pd.DataFrame:
+def entity_stats(codes: LinkCodes, claims: pd.DataFrame) -> pd.DataFrame:
     """Claims, amount and period per entity, counting each claim once (the case page and
     the workbench's graph)."""
-    ends = pd.concat(
-        [
-            links[["a_kind", "a_id", "claim_id", "amount", "time"]].set_axis(
-                ["kind", "id", "claim_id", "amount", "time"], axis=1
-            ),
-            links[["b_kind", "b_id", "claim_id", "amount", "time"]].set_axis(
-                ["kind", "id", "claim_id", "amount", "time"], axis=1
-            ),
-        ]
-    ).drop_duplicates(["kind", "id", "claim_id"])
-    return ends.groupby(["kind", "id"]).agg(
-        claims=("claim_id", "size"),
-        amount=("amount", "sum"),
-        first=("time", "min"),
-        last=("time", "max"),
+    ends = np.concatenate([codes.a, codes.b])
+    rows = np.concatenate([codes.row, codes.row])
+    key = np.where(ends >= 0, ends * (len(claims) + 1) + rows, -1)
+    _, once = np.unique(key, return_index=True)
+    once = once[ends[once] >= 0]
+    stats = (
+        pd.DataFrame(
+            {
+                "entity": ends[once],
+                "amount": claims["total_amount"].to_numpy()[rows[once]],
+                "time": claims["start_time"].to_numpy()[rows[once]],
+            }
+        )
+        .groupby("entity")
+        .agg(
+            claims=("time", "size"),
+            amount=("amount", "sum"),
+            first=("time", "min"),
+            last=("time", "max"),
+        )
     )
+    named = codes.entities.iloc[stats.index.to_numpy()]
+    stats.index = pd.MultiIndex.from_arrays([named["kind"], named["id"]], names=["kind", "id"])
+    return stats.sort_index()
 
 
 def _keep(stats: pd.DataFrame, pinned: set[tuple[str, str]], limit: int) -> set[tuple[str, str]]:
@@ -201,8 +264,9 @@ def build_graph(
     marks = {_as_drawn(e, provider_kind): c for e, c in (marks or {}).items()}
     focus = _as_drawn(focus, provider_kind) if focus else None
     names = {**(provider_labels or {}), **provider_names(claims)}
-    links = claim_links(claims, provider_kind)
-    stats = entity_stats(links)
+    codes = link_codes(claims, provider_kind)
+    links = codes.frame(claims)
+    stats = entity_stats(codes, claims)
     contacts = sorted(
         {(_as_drawn(a, provider_kind), _as_drawn(b, provider_kind), r) for a, b, r in contacts}
     )

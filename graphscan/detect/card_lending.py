@@ -8,6 +8,7 @@ are a second, independent test that raises or weakens each ring."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from math import log10
 from typing import ClassVar
 
 import numpy as np
@@ -17,6 +18,7 @@ from graphscan.detect.base import Candidate, Coverage, Detector, Frames, Lost, W
 from graphscan.detect.engines.cooccurrence import Group, Params, find_groups, stranger_crowds
 from graphscan.detect.engines.far_cards import REGION_DIGITS, FarCards, far_cards
 from graphscan.detect.engines.roaming import roaming_groups
+from graphscan.detect.engines.significance import log10_poisson_tail
 from graphscan.rings import Member
 from graphscan.store.base import Store
 
@@ -49,8 +51,28 @@ STRANGERS_EN = (
     "{claims} evidence claims, {total:.2f} yuan (fund {fund:.2f}, "
     "personal account {account:.2f}), {first} to {last}."
 )
+#: a crowd found by the cards its sessions share (a broker's bag of cards swiped again)
+RECURRING_ZH = (
+    "{moving_zh}药店 {ph}…（操作员 {op}…）在 {sessions} 次连续刷卡（{gap} 分钟内）中刷了 "
+    "{cards} 张卡，同一批卡在这些批次之间重复出现 {bursts} 次（按各卡在该药店自身的刷卡频率"
+    "估计的期望：{exp} 次）；{far_zh}证据结算 {claims} 笔，合计 {total:.2f} 元（统筹 "
+    "{fund:.2f}，个人账户 {account:.2f}），{first} 至 {last}。"
+)
+RECURRING_EN = (
+    "{moving_en}Pharmacy {ph}… (operator {op}…) swiped {cards} cards in {sessions} bursts "
+    "of swipes {gap} minutes apart, the same cards coming back {bursts} times between "
+    "these bursts (expected from each card's own pace at the pharmacy: {exp}); {far_en}"
+    "{claims} evidence claims, {total:.2f} yuan (fund {fund:.2f}, "
+    "personal account {account:.2f}), {first} to {last}."
+)
 MOVING_ZH = "同一组卡在 {n} 家药店之间一起流动。"
 MOVING_EN = "The same cards moved together across {n} pharmacies. "
+#: the explanation of each signal a stack can be judged on
+TEMPLATES = {
+    "repeat": (EXPLAIN_ZH, EXPLAIN_EN),
+    "strangers": (STRANGERS_ZH, STRANGERS_EN),
+    "recurring": (RECURRING_ZH, RECURRING_EN),
+}
 
 
 @dataclass
@@ -77,12 +99,23 @@ class CardLending(Detector):
         least min_strangers cards) is smoothed with this many cards at its overall share
         (a quiet counter has few crowded bursts to learn from); crowds are tested against
         the larger of the two shares
+    recurrence_weight: a crowd whose sessions are not unusual for their strangers is still
+        a ring when its sessions at one pharmacy share more cards than the cards' paces
+        there predict; that prediction is scaled by the pharmacy's own excess among its
+        other crowded sessions (rush hours draw on a smaller clientele), smoothed with
+        this many expected shared cards at no excess (a quiet pharmacy has few to learn
+        from)
+    devoted_share: two cards swiped together in at least this share of each one's
+        bursts are searched as a pair whatever chance predicts (a stack that makes up
+        most of a quiet counter's big bursts explains its own pairs); the group test,
+        the stack taken out of the counter's bursts, decides
     outing_share: a crowd of strangers with at least this share from one village, each
         swiped in one of its sessions only, is a village outing (screening day, check-up
         bus), not collected cards
-    household_size: without household keys, a group of at most this many cards that is
-        not away from its holders' places may be one family (家庭共济: spouse, parents,
-        children) and is not reported
+    household_size: without household keys (or found only by its cards coming back
+        together, whatever the keys: relatives live apart too), a group of at most this
+        many cards that is not away from its holders' places may be one family (家庭共济:
+        spouse, parents, children) and is not reported
     """
 
     pattern: ClassVar[str] = "card_lending"
@@ -106,11 +139,20 @@ class CardLending(Detector):
     share_weight: float = 20.0
     outing_share: float = 0.5
     household_size: int = 6
+    recurrence_weight: float = 20.0
+    devoted_share: float = 0.5
 
     @property
     def cooccurrence(self) -> Params:
         """The co-occurrence engine's parameters, from this detector's fields."""
-        return Params(self.min_together, self.edge_p, self.attach_p, self.min_group, self.max_group)
+        return Params(
+            self.min_together,
+            self.edge_p,
+            self.attach_p,
+            self.min_group,
+            self.max_group,
+            devoted=self.devoted_share,
+        )
 
     def lost_signals(self, coverage: Coverage) -> list[Lost]:
         lost: list[Lost] = []
@@ -198,7 +240,7 @@ class CardLending(Detector):
         groups += find_groups(
             strangers,
             sizes,
-            replace(params, min_together=2, pay_for_pairs=True),
+            replace(params, min_together=2, pay_for_pairs=True, devoted=None),
             frames.communities,
             household,
         )
@@ -209,6 +251,8 @@ class CardLending(Detector):
             self.min_strangers,
             self.edge_p,
             self.share_weight,
+            household=household,
+            recurrence_weight=self.recurrence_weight,
         )
         home = holders["home_region"].dropna()
         crowds = [
@@ -260,11 +304,18 @@ class CardLending(Detector):
         return places.value_counts().iloc[0] >= self.outing_share * len(cards)
 
     def _household(self, stack: list[Group], far_: FarCards | None, household: pd.Series) -> bool:
-        """A small group whose holders' households are unknown and who are not away from
-        their usual places more than the pharmacy's other customers: maybe one family
-        shopping together (or paying for each other, 家庭共济), not a ring."""
+        """A small group whose holders' households are unknown (or that is found only by
+        its cards coming back together) and who are not away from their usual places more
+        than the pharmacy's other customers: maybe one family shopping together (or paying
+        for each other, 家庭共济), not a ring."""
         cards = _cards(stack)
-        if len(cards) > self.household_size or household.reindex(list(cards)).notna().any():
+        if len(cards) > self.household_size:
+            return False
+        # relatives pay for each other from separate households (家庭共济): a few cards
+        # coming back together, session after session, are a family whatever their
+        # addresses say
+        coming_back = all(g.kind == "recurring" for g in stack)
+        if not coming_back and household.reindex(list(cards)).notna().any():
             return False
         return far_ is None or not far_.known or far_.p_value > self.edge_p
 
@@ -282,23 +333,22 @@ class CardLending(Detector):
         operators = sorted({venues.operator(g.venue) for g in stack} - {""})
         cards = sorted({c for g in stack for c in g.entities})
         persons = sorted(set(holders.loc[cards, "person_id"]))
-        observed = sum(g.observed for g in stack)
-        expected = sum(g.expected for g in stack)
+        evidence = _evidence(stack)
         moving = len(pharmacies) >= 2
         numbers = {
             "cards": len(cards),
             "op": "…, ".join(short(o) for o in operators),
             "ph": "…, ".join(short(p) for p in pharmacies),
             "gap": self.gap_minutes,
-            "bursts": observed,
+            "bursts": evidence.observed,
             "quorum": min(g.quorum for g in stack),
-            "exp": f"{expected:.2g}",
+            "exp": f"{evidence.expected:.2g}",
             **far_.numbers(),
             "moving_zh": MOVING_ZH.format(n=len(pharmacies)) if moving else "",
             "moving_en": MOVING_EN.format(n=len(pharmacies)) if moving else "",
             "sessions": sum(len(g.contexts) for g in stack),
         }
-        crowds = all(g.kind == "strangers" for g in stack)
+        zh, en = TEMPLATES[evidence.signal]
         return Candidate(
             pattern=self.pattern,
             members=[
@@ -308,23 +358,71 @@ class CardLending(Detector):
                 *(Member("person", p, "card_holder") for p in persons),
             ],
             claim_ids=sorted({c for g in stack for c in g.claim_ids}),
-            statistic=observed,
-            expected=expected,
-            tests=sum(g.tests for g in stack),
-            explain_zh=STRANGERS_ZH if crowds else EXPLAIN_ZH,
-            explain_en=STRANGERS_EN if crowds else EXPLAIN_EN,
+            statistic=evidence.observed,
+            expected=evidence.expected,
+            tests=evidence.tests,
+            explain_zh=zh,
+            explain_en=en,
             numbers=numbers,
             method=self.method(
                 frames,
-                signal="strangers" if crowds else "repeat",
+                signal=evidence.signal,
                 pair_edges=sum(g.pair_edges for g in stack),
                 venues=len(stack),
                 roaming=travels,
                 far_cards_p=far_.p_value,
             ),
             support_p=far_.p_value if independent else None,
-            log10_tail=min(g.log10_p for g in stack) if crowds else None,
+            log10_tail=evidence.log10_tail,
         )
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What a stack is judged on: its repeat groups' bursts (one Poisson count over
+    them), or its crowds' strangers or shared cards (their own tails)."""
+
+    signal: str
+    observed: int
+    expected: float
+    tests: int
+    log10_tail: float | None
+
+
+def _evidence(stack: list[Group]) -> Evidence:
+    """A stack of repeat groups alone or of crowds alone is judged on them; one that
+    holds both on the stronger of the two, Bonferroni x2 (their counts are of different
+    things: bursts, cards seen once or twice, shared cards, and are never summed)."""
+    repeat = [g for g in stack if g.kind == "repeat"]
+    crowd = [g for g in stack if g.kind != "repeat"]
+    if repeat:
+        bursts = Evidence(
+            "repeat",
+            sum(g.observed for g in repeat),
+            sum(g.expected for g in repeat),
+            sum(g.tests for g in repeat),
+            None,
+        )
+        if not crowd:
+            return bursts
+    best = min(crowd, key=lambda g: g.log10_p)
+    same = [g for g in crowd if g.kind == best.kind]
+    crowds = Evidence(
+        best.kind,
+        sum(g.observed for g in same),
+        sum(g.expected for g in same),
+        sum(g.tests for g in crowd),
+        best.log10_p,
+    )
+    if not repeat:
+        return crowds
+    tails = [
+        (log10_poisson_tail(e.observed, e.expected) if e.log10_tail is None else e.log10_tail)
+        + log10(max(e.tests, 1))
+        for e in (bursts, crowds)
+    ]
+    winner = (bursts, crowds)[int(tails[1] < tails[0])]
+    return replace(winner, tests=1, log10_tail=min(tails) + log10(2))
 
 
 class Venues:

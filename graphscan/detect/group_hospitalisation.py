@@ -190,12 +190,19 @@ class GroupHospitalisation(Detector):
             frame, season, spans, self.cooccurrence, frames.communities, people["address_key"]
         )
         admissions: dict[str, pd.DataFrame] = {}
+        firsts: dict[str, pd.DataFrame] = {}
 
         def venue_admissions(venue: str) -> pd.DataFrame:
             if venue not in admissions:
                 admissions[venue] = frames.more("wave_admissions", provider_id=venue)
             return admissions[venue]
 
+        def venue_firsts(venue: str) -> pd.DataFrame:
+            if venue not in firsts:
+                firsts[venue] = first_stays(venue_admissions(venue))
+            return firsts[venue]
+
+        by_venue = stays.groupby("provider_id", sort=False).indices
         found = []
         campaigns = 0
         for group in groups:
@@ -205,10 +212,12 @@ class GroupHospitalisation(Detector):
             # member whose first eye came days before the fullest wave, or whose second
             # came days after the last, is still in the campaign
             reach = [self._campaign_reach(group.contexts[0].first, group.contexts[-1].last)]
-            if self.one_campaign(venue_admissions(group.venue), group.entities, reach):
+            if self.one_campaign(
+                venue_admissions(group.venue), venue_firsts(group.venue), group.entities, reach
+            ):
                 campaigns += 1
                 continue
-            evidence = stays[stays["claim_id"].isin(group.claim_ids)]
+            evidence = _evidence(stays, by_venue, group)
             contacts = people.loc[group.entities, ["phone_key", "address_key"]]
             found.append(
                 (
@@ -218,7 +227,7 @@ class GroupHospitalisation(Detector):
                     *self._once(venue_admissions(group.venue), group, evidence, contacts),
                 )
             )
-        packages = self._packages(stays, people, venue_admissions)
+        packages = self._packages(stays, people, venue_admissions, venue_firsts)
         found = [f for f in found if not any(_within(f[0], g, True) for g in packages)]
         packages = [g for g in packages if not any(_within(g, f[0]) for f in found)]
         packages = [g for g in packages if not any(_within(g, h) for h in packages)]
@@ -283,7 +292,9 @@ class GroupHospitalisation(Detector):
                     ),
                 )
             )
-        return candidates + [self._package_candidate(frames, g, stays) for g in packages]
+        return candidates + [
+            self._package_candidate(frames, g, _evidence(stays, by_venue, g)) for g in packages
+        ]
 
     def _maybe_family(self, people: pd.DataFrame, members: list[str]) -> bool:
         """Small enough to be one household, and no address says otherwise."""
@@ -295,6 +306,7 @@ class GroupHospitalisation(Detector):
         stays: pd.DataFrame,
         people: pd.DataFrame,
         admissions: Callable[[str], pd.DataFrame],
+        firsts: Callable[[str], pd.DataFrame],
     ) -> list[PackageGroup]:
         """Repeaters billed one package price again and again (engines.package_stays),
         unless they could be one household or one campaign explains them."""
@@ -310,14 +322,15 @@ class GroupHospitalisation(Detector):
             if self._maybe_family(people, group.entities):
                 continue
             reach = [self._campaign_reach(group.days[0], group.days[-1])]
-            if not self.one_campaign(admissions(group.venue), group.entities, reach):
+            if not self.one_campaign(
+                admissions(group.venue), firsts(group.venue), group.entities, reach
+            ):
                 kept.append(group)
         return kept
 
     def _package_candidate(
-        self, frames: Frames, group: PackageGroup, stays: pd.DataFrame
+        self, frames: Frames, group: PackageGroup, evidence: pd.DataFrame
     ) -> Candidate:
-        evidence = stays[stays["claim_id"].isin(group.claim_ids)]
         doctors = evidence["doctor_id"].value_counts()
         doctors = sorted(doctors[doctors >= max(2, self.doctor_share * len(evidence))].index)
         numbers = {
@@ -353,10 +366,15 @@ class GroupHospitalisation(Detector):
         return first - self.campaign_days, last + self.second_round_days
 
     def one_campaign(
-        self, rows: pd.DataFrame, members: list[str], reach: list[tuple[int, int]]
+        self,
+        rows: pd.DataFrame,
+        firsts: pd.DataFrame,
+        members: list[str],
+        reach: list[tuple[int, int]],
     ) -> bool:
         """Whether a single campaign explains the group's admissions on the days ``reach``
-        (``rows``: the institution's wave_admissions): there every member is admitted
+        (``rows``: the institution's wave_admissions, ``firsts``: their ``first_stays``,
+        computed once per institution): there every member is admitted
         once, or twice for the same treatment (same diagnosis, or a bill within
         ``similar_bill`` where diagnoses are unknown; a stay for a diagnosis none of the
         members' first stays had is that person's own illness and does not count)
@@ -391,8 +409,7 @@ class GroupHospitalisation(Detector):
             return False
         # the others the campaign brought: their first stay at the institution, treated
         # like the group's first stays (whether or not they came back for a second eye)
-        others = rows[~rows["person_id"].isin(members)].sort_values(["day", "claim_id"])
-        others = others.drop_duplicates("person_id")
+        others = firsts[~firsts["person_id"].isin(members)]
         alike = self._treated_like(others, first)
         lo, hi = self._campaign_run(others["day"].to_numpy()[alike], lo, hi)
         inside = others["day"].between(lo, hi).to_numpy()
@@ -498,6 +515,22 @@ class GroupHospitalisation(Detector):
         counts = holders.groupby("phone_key")["person_id"].nunique()
         usable = counts[counts <= self.max_recruiters_per_phone].index
         return holders[holders["phone_key"].isin(usable)]
+
+
+def first_stays(rows: pd.DataFrame) -> pd.DataFrame:
+    """Each person's first stay among an institution's ``rows`` (wave_admissions), in
+    (day, claim) order: what ``one_campaign`` compares a group's first stays with."""
+    return rows.sort_values(["day", "claim_id"]).drop_duplicates("person_id")
+
+
+def _evidence(
+    stays: pd.DataFrame, by_venue: dict[str, np.ndarray], group: Group | PackageGroup
+) -> pd.DataFrame:
+    """The group's stays, looked up among its institution's rows only (``by_venue``: row
+    positions of each institution in ``stays``): a city's thousands of groups never scan
+    every stay of the city each."""
+    rows = stays.iloc[by_venue[group.venue]]
+    return rows[rows["claim_id"].isin(group.claim_ids)]
 
 
 def _within(a: Group | PackageGroup, b: Group | PackageGroup, or_equal: bool = False) -> bool:

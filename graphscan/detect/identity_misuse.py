@@ -1,6 +1,7 @@
 """Identity misuse (冒名就医、人证不符): cards used where their holder cannot be - after
 the holder's death, inside the holder's hospital stay elsewhere, with a diagnosis the
-holder's sex or age rules out - grouped by the providers and operators that served them.
+holder's sex or age rules out, for a stay of a holder living far away while their card
+goes on being used at home - grouped by the providers and operators that served them.
 One such claim is a data error or a rule hit; many misused cards settled by one operator
 at one provider, far more than that operator's share of the city's cards predicts, is a
 ring: the provider, the operator and the cards."""
@@ -41,14 +42,16 @@ CATEGORY = {
 EXPLAIN_ZH = (
     "{cards} 张医保卡在 {prov}（操作员 {op}）被用于持卡人不可能亲自就医的结算"
     "（{why_zh}），其中 {imp} 张属死亡、性别或年龄不符；"
-    "按该操作员经手的卡数、住院数和其他机构零散异常的比率估计的期望为 {exp} 张；"
+    "按该操作员经手的卡数（其他机构零散异常的比率）和这些持卡人在别处住院的时间"
+    "估计的期望为 {exp} 张；"
     "证据结算 {claims} 笔（{days} 天），合计 {total:.2f} 元（统筹 {fund:.2f}），"
     "{first} 至 {last}。"
 )
 EXPLAIN_EN = (
     "{cards} cards were settled at {prov} by operator {op} where their holders "
     "cannot have been ({why_en}; {imp} by death, sex or age); expected from the "
-    "operator's cards and stays at the rate of scattered flags elsewhere: {exp}; "
+    "operator's cards at the rate of scattered flags elsewhere and from the holders' own "
+    "time in hospital elsewhere: {exp}; "
     "{claims} evidence claims on {days} days, {total:.2f} yuan "
     "(fund {fund:.2f}), {first} to {last}."
 )
@@ -78,8 +81,6 @@ class IdentityMisuse(Detector):
     min_cards: distinct misused cards a provider (and operator) needs before it is a ring
     region_digits: region code characters that a visit or purchase during a stay must
         differ in from the institution's to be far away (6: another county)
-    elsewhere_p: stays with far-away visits join a ring found by another test only when
-        such visits are this unusual at the provider
     """
 
     pattern: ClassVar[str] = "identity_misuse"
@@ -87,7 +88,6 @@ class IdentityMisuse(Detector):
 
     min_cards: int = 3
     region_digits: int = 6
-    elsewhere_p: float = 1e-3
 
     def lost_signals(self, coverage: Coverage) -> list[Lost]:
         lost: list[Lost] = []
@@ -136,7 +136,7 @@ class IdentityMisuse(Detector):
             return []
         per_operator = self._per_operator(flagged)
         clustered = per_operator["cards"] >= self.min_cards
-        rates = self._scattered_rates(flagged, per_operator, clustered)
+        rate_imp = self._scattered_rate(flagged, per_operator, clustered)
         window_days = max(float(flagged["window_days"].iloc[0]), 1.0)
         flagged = flagged.assign(impossible=flagged["reason"].isin(IMPOSSIBLE))
         per_provider = self._per_provider(flagged, per_operator)
@@ -144,7 +144,7 @@ class IdentityMisuse(Detector):
         for provider, rows in flagged.groupby("provider_id", sort=True):
             desks = per_operator.loc[provider]
             cashiers = [
-                self._judged(rows[rows["operator_id"] == operator], counts, rates, window_days)
+                self._judged(rows[rows["operator_id"] == operator], counts, rate_imp, window_days)
                 for operator, counts in desks[desks["cards"] >= self.min_cards].iterrows()
             ]
             # the provider as one desk: cards borrowed by an institution are settled by
@@ -152,7 +152,7 @@ class IdentityMisuse(Detector):
             whole = None
             if len(desks) > 1:
                 whole = self._judged(
-                    rows.assign(operator_id=""), per_provider.loc[provider], rates, window_days
+                    rows.assign(operator_id=""), per_provider.loc[provider], rate_imp, window_days
                 )
             levels = [c for c in cashiers if c is not None]
             if whole is not None and (not levels or whole.p_value < min(c.p_value for c in levels)):
@@ -165,7 +165,7 @@ class IdentityMisuse(Detector):
         self,
         rows: pd.DataFrame,
         counts: pd.Series,
-        rates: tuple[float, float],
+        rate_imp: float,
         window_days: float,
     ) -> Desk | None:
         """One desk (an operator, or all the provider's cashiers together) judged by the
@@ -173,10 +173,12 @@ class IdentityMisuse(Detector):
         cards alone, far-away visits inside the stays against the holders' own pace, and
         the stronger of the first two combined with the far-away one (independent
         signals: a ring may borrow some cards of the dead and some of the living far
-        away). None below ``min_cards`` cards."""
-        rate_imp, rate_overlap = rates
+        away). Overlaps are expected from the holders' own time in hospital elsewhere (an
+        admission independent of the holder's other stays falls inside one at that
+        rate), not from a city rate: most patients have no other stay to overlap. None
+        below ``min_cards`` cards."""
         exp_imp = rate_imp * counts["volume"]
-        exp_all = exp_imp + rate_overlap * counts["stays"]
+        exp_all = exp_imp + float(counts["overlap_seconds"]) / 86400.0 / window_days
         away = (int(counts["far_inside"]), float(counts["far_activity"] / window_days))
         main = min(
             [(int(counts["conflicts"]), exp_all), (int(counts["impossible"]), exp_imp)],
@@ -198,15 +200,16 @@ class IdentityMisuse(Detector):
     @staticmethod
     def _per_provider(flagged: pd.DataFrame, per_operator: pd.DataFrame) -> pd.DataFrame:
         """Per provider, the counts of :meth:`_per_operator` over all its cashiers: cards
-        and stays served summed over them, flagged cards counted once, far-away activity
-        over all its stays."""
-        sums = per_operator.groupby(level="provider_id")[["volume", "stays"]].sum()
+        served summed over them, flagged cards counted once, far-away activity and the
+        patients' time in hospital elsewhere over all its stays."""
+        sums = per_operator.groupby(level="provider_id")[["volume"]].sum()
         by = flagged.groupby("provider_id", sort=True)
         whole = pd.DataFrame(
             {
                 "cards": by["card_id"].nunique(),
                 "far_inside": by["provider_far_inside"].first(),
                 "far_activity": by["provider_far_activity"].first(),
+                "overlap_seconds": by["provider_overlap_seconds"].first(),
             }
         )
         for name, rows in (
@@ -219,12 +222,13 @@ class IdentityMisuse(Detector):
     @staticmethod
     def _per_operator(flagged: pd.DataFrame) -> pd.DataFrame:
         """Per (provider, operator): flagged cards, those with an impossible reason, the
-        cards and stays the operator served and the far-away activity of their holders."""
+        cards the operator served, the far-away activity of their holders and the holders'
+        time in hospital elsewhere."""
         cards = flagged.groupby(["provider_id", "operator_id"], sort=True)
         per_operator = cards.agg(
             cards=("card_id", "nunique"),
             volume=("operator_cards", "first"),
-            stays=("operator_stays", "first"),
+            overlap_seconds=("overlap_seconds", "first"),
             far_inside=("far_inside", "first"),
             far_activity=("far_activity", "first"),
         )
@@ -237,34 +241,22 @@ class IdentityMisuse(Detector):
             .groupby(["provider_id", "operator_id"])["card_id"]
             .nunique()
         )
-        per_operator["overlap"] = (
-            flagged[flagged["reason"] == "overlap"]
-            .groupby(["provider_id", "operator_id"])["card_id"]
-            .nunique()
-        )
         return per_operator.fillna(0.0).astype(float)
 
     @staticmethod
-    def _scattered_rates(
+    def _scattered_rate(
         flagged: pd.DataFrame, per_operator: pd.DataFrame, clustered: pd.Series
-    ) -> tuple[float, float]:
-        """Impossible cards per card served and overlapping stays per stay settled, from the
-        operators below ``min_cards`` (scattered data errors and honest transfers): rings
-        must not set their own null, and in a city with many rings they would make the city
-        rate. One flag of each kind is added so a city without scattered flags still
-        expects some. (Far-away visits during a stay are judged against the holders' own
-        pace instead, which big hospitals with patients from everywhere also follow.)"""
+    ) -> float:
+        """Impossible cards per card served, from the operators below ``min_cards``
+        (scattered data errors): rings must not set their own null, and in a city with
+        many rings they would make the city rate. One flag is added so a city without
+        scattered flags still expects some. (Overlaps and far-away visits during a stay
+        are judged against the holders' own stays and pace instead.)"""
         scattered = per_operator[~clustered]
         cards = float(flagged["all_cards"].iloc[0]) - float(
             per_operator.loc[clustered, "volume"].sum()
         )
-        stays = float(flagged["all_stays"].iloc[0]) - float(
-            per_operator.loc[clustered, "stays"].sum()
-        )
-        return (
-            (float(scattered["impossible"].sum()) + 1.0) / max(cards, 1.0),
-            (float(scattered["overlap"].sum()) + 1.0) / max(stays, 1.0),
-        )
+        return (float(scattered["impossible"].sum()) + 1.0) / max(cards, 1.0)
 
     def _candidate(self, frames: Frames, desk: Desk, provider: str, tests: int) -> Candidate:
         rows, test, exp_all = desk.rows, desk.test, desk.exp_all

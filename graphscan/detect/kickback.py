@@ -83,10 +83,11 @@ class Kickback(Detector):
         institution's catchment (patients from that town), not a ring of colleagues
     edge_p: the ring's patients at the pharmacy must be this unlikely
     prior_weight: pseudo-count pulling the colleagues' choices toward the region's
-    catchment_share: a pharmacy taking at least this share of the colleagues' patients
-        is one of the institution's usual pharmacies (the one by the door), expected
+    catchment_share: where distance is unknown, a pharmacy taking at least this share
+        of the colleagues' patients may be the one by the door, expected
     region_digits: leading region-code digits shared by an institution and a pharmacy
-        near it
+        near it (a shorter region, such as the county of a national code, places
+        nothing)
     min_outlets: resale: a person's purchases of one drug must span this many pharmacies
     resale_p: and exceed need this clearly (Poisson tail per person and drug)
     min_resellers: over-need buyers a resale ring needs
@@ -153,9 +154,9 @@ class Kickback(Detector):
             lost.append(
                 (
                     "providers.region_code",
-                    "not recorded: regions from the national codes (county only: a pharmacy "
-                    "in another town of the same county counts as near), else distance "
-                    "unknown and only the institution's usual pharmacies are expected",
+                    "not recorded: regions from the national codes, else unknown; a county "
+                    "is no distance, so only the institution's usual pharmacies are "
+                    "expected",
                 )
             )
         return lost
@@ -209,8 +210,10 @@ class Kickback(Detector):
     def catchment(self, flows: pd.DataFrame) -> pd.DataFrame:
         """Per doctor and pharmacy, the institution's and the doctor's volumes, ``prior``
         (the pharmacy's share among the region's other institutions' high-value patients),
-        ``peer_share`` (its share of the colleagues' patients, any value) and ``near``
-        for pharmacies in the institution's own region."""
+        ``peer_share`` (its share of the colleagues' patients, any value, counting at the
+        pharmacy those who live elsewhere, as the ring is counted) and ``near`` for
+        pharmacies in the institution's own region."""
+        flows = flows.assign(institution_region=self._seat(flows))
         # a patient buying near home was not steered there: the catchment counts every
         # patient, a ring only those who buy away from home (all where homes are unknown)
         flows = flows.assign(
@@ -230,12 +233,14 @@ class Kickback(Detector):
                     ),
                 }
             )
-        peer_share = (flows["inst_to_patients"] - flows["patients"]) / (
+        inst_to_away = flows.groupby(["institution_id", "pharmacy_id"])["away"].transform("sum")
+        peer_share = (inst_to_away - flows["away"]) / (
             flows["inst_patients"] - flows["doc_patients"]
         ).clip(lower=1)
         return flows.assign(
             prior=self._prior(flows),
             peer_share=peer_share,
+            placed=self._placed(flows),
             near=self._near(flows),
         )
 
@@ -250,12 +255,49 @@ class Kickback(Detector):
             region_all - flows["inst_hv_patients"] + pharmacies
         )
 
-    def _near(self, flows: pd.DataFrame) -> np.ndarray:
-        """Pharmacies in the institution's own region (where both regions are known)."""
+    def _seat(self, flows: pd.DataFrame) -> pd.Series:
+        """Institution regions; where the data do not place an institution to
+        ``region_digits``, its door's: the region of the pharmacy most of its patients
+        buy at, where that one is placed, within the county of the institution's code.
+        (Where most patients live says little of a big hospital serving a county.)"""
         digits = self.region_digits
-        inst = flows["institution_region"].str[:digits]
-        pharm = flows["pharmacy_region"].str[:digits]
-        return (inst.notna() & pharm.notna() & (inst == pharm)).to_numpy()
+        per = flows.groupby(["institution_id", "pharmacy_id"], as_index=False).agg(
+            patients=("patients", "sum"), region=("pharmacy_region", "first")
+        )
+        door = (
+            per.sort_values(
+                ["institution_id", "patients", "pharmacy_id"], ascending=[True, False, True]
+            )
+            .drop_duplicates("institution_id")
+            .set_index("institution_id")["region"]
+        )
+        seated = {}
+        pairs = flows[["institution_id", "institution_region"]].drop_duplicates()
+        for institution, code in pairs.itertuples(index=False):
+            seat = door.get(institution)
+            coarse = not isinstance(code, str) or len(code) < digits
+            fits = isinstance(seat, str) and len(seat) >= digits
+            within = not isinstance(code, str) or str(seat).startswith(code)
+            if institution and coarse and fits and within:
+                seated[institution] = seat
+        mapped = flows["institution_id"].map(seated)
+        return mapped.where(mapped.notna(), flows["institution_region"])
+
+    def _placed(self, flows: pd.DataFrame) -> np.ndarray:
+        """Flows whose institution and pharmacy regions are both known to
+        ``region_digits``: a county from a national code says nothing of the town, and a
+        pharmacy in another town of the county may be the far one."""
+        digits = self.region_digits
+        known = (flows["institution_region"].str.len() >= digits) & (
+            flows["pharmacy_region"].str.len() >= digits
+        )
+        return known.fillna(False).to_numpy(dtype=bool)
+
+    def _near(self, flows: pd.DataFrame) -> np.ndarray:
+        """Pharmacies in the institution's own region, where both are placed."""
+        digits = self.region_digits
+        same = flows["institution_region"].str[:digits] == flows["pharmacy_region"].str[:digits]
+        return self._placed(flows) & same.fillna(False).to_numpy(dtype=bool)
 
     def _screen(
         self, here: pd.DataFrame, candidates: pd.DataFrame
@@ -273,12 +315,16 @@ class Kickback(Detector):
         patients of ordinary value are the catchment of its high-value ones."""
         pharmacy = candidates["pharmacy_id"].iloc[0]
         to = (here["pharmacy_id"] == pharmacy).to_numpy()
+        # at the pharmacy, like the ring, only the patients living elsewhere: a town's
+        # patients buying at home after seeing any doctor say nothing of where the
+        # institution's patients are sent, and would hide the steered share
         if _unrecorded(here):
             ordinary = here["patients"] - here["hv_patients"]
-            peers_to, peers_all = float(ordinary[to].sum()), float(ordinary.sum())
+            ordinary_away = here["away"] - here["away_hv"]
+            peers_to, peers_all = float(ordinary_away[to].sum()), float(ordinary.sum())
         else:
             mine = here["doctor_id"].isin(candidates["doctor_id"]).to_numpy()
-            peers_to = float(here.loc[to & ~mine, "patients"].sum())
+            peers_to = float(here.loc[to & ~mine, "away"].sum())
             peers_all = float(here.loc[~mine, "patients"].sum())
             if peers_all == 0 and here["doctor_id"].nunique() > 1:
                 # every doctor there does it: the institution's habit
@@ -320,11 +366,10 @@ class Kickback(Detector):
             table = [[at, total - at], [int(peers_to), int(peers_all - peers_to)]]
             p_ring = max(p_ring, float(stats.fisher_exact(table, alternative="greater")[1]))
         peer_share = peers_to / max(peers_all, 1.0)
-        if (
-            observed < self.min_patients
-            or p_ring > self.edge_p
-            or peer_share >= self.catchment_share
-        ):
+        # where the pharmacy is known to be far, the test decides; where distance is
+        # unknown, a pharmacy the colleagues' patients often use may be the door one
+        usual = not kept["placed"].all() and peer_share >= self.catchment_share
+        if observed < self.min_patients or p_ring > self.edge_p or usual:
             return None
         return kept.assign(
             ring_expected=expected_ring,
@@ -414,7 +459,6 @@ class Kickback(Detector):
         tests = ring.drop_duplicates(["institution_id", "pharmacy_id"])
         observed = int(tests["ring_observed"].sum())
         expected = float(tests["ring_expected"].sum())
-        known = ring["pharmacy_region"].notna() & ring["institution_region"].notna()
         numbers = {
             "doc": ", ".join(
                 [*(short(d) + "…" for d in doctors)] + ["?"] * ("" in set(ring["doctor_id"]))
@@ -443,8 +487,8 @@ class Kickback(Detector):
             claim_ids=sorted(set(evidence["claim_id"]) | set(evidence["visit_id"].dropna())),
             statistic=observed,
             expected=expected,
-            explain_zh=FLOW_ZH.replace("{far}", "外地" if known.all() else ""),
-            explain_en=FLOW_EN.replace("{far}", "the distant " if known.all() else ""),
+            explain_zh=FLOW_ZH.replace("{far}", "外地" if ring["placed"].all() else ""),
+            explain_en=FLOW_EN.replace("{far}", "the distant " if ring["placed"].all() else ""),
             numbers=numbers,
             method=self.method(
                 frames,

@@ -9,19 +9,21 @@
 --   strangers BIGINT, cards in those bursts seen in at most $stranger_bursts bursts of the
 --             venue (summed over the bursts): how common strangers are at the counter
 -- Order: provider_id, operator_id, size
-WITH bursts AS (
-    SELECT * FROM pharmacy_bursts($since, $until, $gap_minutes, false)
+WITH visits AS MATERIALIZED (
+    -- one row per card and burst: the counts below need no DISTINCT
+    SELECT provider_id, operator_id, venue, burst, card_id
+    FROM pharmacy_bursts($since, $until, $gap_minutes, false) GROUP BY ALL
 ), per_card AS (
-    SELECT provider_id, operator_id, card_id, count(DISTINCT burst) AS card_bursts
-    FROM bursts GROUP BY provider_id, operator_id, card_id
+    SELECT venue, card_id, count(*) AS card_bursts FROM visits GROUP BY ALL
 ), sized AS (
-    SELECT b.provider_id, b.operator_id, b.burst, count(DISTINCT b.card_id) AS size,
-           count(DISTINCT CASE WHEN k.card_bursts <= $stranger_bursts THEN b.card_id END)
-               AS strangers
-    FROM bursts b JOIN per_card k USING (provider_id, operator_id, card_id)
-    GROUP BY b.provider_id, b.operator_id, b.burst
+    SELECT v.venue, v.burst, count(*) AS size,
+           count(*) FILTER (WHERE k.card_bursts <= $stranger_bursts) AS strangers
+    FROM visits v JOIN per_card k USING (venue, card_id)
+    GROUP BY ALL
+), venues AS (
+    SELECT DISTINCT venue, provider_id, operator_id FROM visits
 )
-SELECT provider_id, operator_id, size, count(*) AS bursts, sum(strangers) AS strangers
-FROM sized
-GROUP BY provider_id, operator_id, size
-ORDER BY provider_id, operator_id, size
+SELECT n.provider_id, n.operator_id, z.size, count(*) AS bursts, sum(z.strangers) AS strangers
+FROM sized z JOIN venues n USING (venue)
+GROUP BY n.venue, n.provider_id, n.operator_id, z.size
+ORDER BY n.venue, z.size

@@ -21,30 +21,30 @@
 --                $min_bursts: a card seen beside the repeat cards)
 --   burst_cards  BIGINT, distinct cards in this burst (all of them, not only repeat cards)
 -- Order: provider_id, operator_id, burst, card_id, claim_id
-WITH bursts AS (
+WITH bursts AS MATERIALIZED (
     SELECT * FROM pharmacy_bursts($since, $until, $gap_minutes, false)
+), visits AS MATERIALIZED (
+    -- one row per card and burst: the counts below need no DISTINCT
+    SELECT venue, burst, card_id FROM bursts GROUP BY ALL
 ), per_card AS (
-    SELECT provider_id, operator_id, card_id, count(DISTINCT burst) AS card_bursts
-    FROM bursts GROUP BY provider_id, operator_id, card_id
+    SELECT venue, card_id, count(*) AS card_bursts FROM visits GROUP BY ALL
 ), sized AS (
-    SELECT provider_id, operator_id, burst, count(DISTINCT card_id) AS burst_cards
-    FROM bursts GROUP BY provider_id, operator_id, burst
+    SELECT venue, burst, count(*) AS burst_cards FROM visits GROUP BY ALL
 ), shared AS (
-    SELECT b.provider_id, b.operator_id, b.burst
-    FROM bursts b
-    JOIN per_card k USING (provider_id, operator_id, card_id)
-    JOIN sized z USING (provider_id, operator_id, burst)
+    SELECT v.venue, v.burst
+    FROM visits v
+    JOIN per_card k USING (venue, card_id)
+    JOIN sized z USING (venue, burst)
     WHERE z.burst_cards <= $max_burst_cards
-    GROUP BY b.provider_id, b.operator_id, b.burst
-    HAVING count(DISTINCT CASE WHEN k.card_bursts >= $min_bursts THEN b.card_id END) >= 2
-        OR count(DISTINCT CASE WHEN k.card_bursts <= $stranger_bursts THEN b.card_id END)
-           >= $min_strangers
+    GROUP BY v.venue, v.burst
+    HAVING count(*) FILTER (WHERE k.card_bursts >= $min_bursts) >= 2
+        OR count(*) FILTER (WHERE k.card_bursts <= $stranger_bursts) >= $min_strangers
 )
 SELECT b.provider_id, b.operator_id, b.burst, b.card_id, b.person_id, p.address_key,
        p.region_code AS home_region, b.claim_id, k.card_bursts, z.burst_cards
 FROM bursts b
-SEMI JOIN shared s USING (provider_id, operator_id, burst)
-JOIN per_card k USING (provider_id, operator_id, card_id)
-JOIN sized z USING (provider_id, operator_id, burst)
+SEMI JOIN shared s USING (venue, burst)
+JOIN per_card k USING (venue, card_id)
+JOIN sized z USING (venue, burst)
 LEFT JOIN persons p ON p.person_id = b.person_id
-ORDER BY b.provider_id, b.operator_id, b.burst, b.card_id, b.claim_id
+ORDER BY b.venue, b.burst, b.card_id, b.claim_id

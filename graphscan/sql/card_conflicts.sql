@@ -5,14 +5,17 @@
 --                than a day), whatever card or ID card each stay was settled with: nobody
 --                lies in two hospitals at once (two stays at one provider are double
 --                billing by that provider, not a borrowed card).
---   elsewhere    an inpatient stay during which the same person's card (or ID card) was
---                used for a visit or a purchase at a provider far from the institution
---                (regions differing in their first $region_digits characters, a region
---                from providers or else the national code, provider_region in macros.sql;
---                any other provider when either region is unknown), strictly between the admission
---                and discharge days: the holder's own life going on at home while someone
---                else lies in the bed. Relatives run such errands too, so it is judged
---                against the holders' own pace (far_inside vs far_activity).
+--   elsewhere    an inpatient stay of a holder who lives far away (most of the holder's
+--                visits and purchases at other providers are far from the institution)
+--                during which the same person's card (or ID card) was used for a visit or
+--                a purchase far from the institution (regions differing in their first
+--                $region_digits characters, a region from providers or else the national
+--                code, provider_region in macros.sql; any other provider when either
+--                region is unknown), strictly between the admission and discharge days:
+--                the holder's own life going on at home while someone else lies in the
+--                bed. Relatives run such errands too, so it is judged against the
+--                holders' own pace (far_inside vs far_activity). A local patient's trips
+--                are no home life going on elsewhere and are left out of both.
 --   sex          a sex-specific diagnosis (pregnancy O*, prostate N40-N42/C61 for women;
 --                cervix/uterus C53-C55, N80-N98 for men) that contradicts the holder
 --   age          pregnancy (O*) outside ages 12-55, perinatal (P*) over age 1
@@ -25,17 +28,20 @@
 --   of the above; a claim flagged for several reasons appears once per reason)
 --   operator_cards  BIGINT, distinct cards the operator served at the provider in the window
 --   all_cards       BIGINT, sum of operator_cards over all (provider, operator) pairs
---   operator_stays  BIGINT, distinct cards of the inpatient stays the operator settled there
---                   (the volume in which an overlapping stay can happen at all)
---   all_stays       BIGINT, sum of operator_stays over all (provider, operator) pairs
---   far_inside      BIGINT, over the inpatient stays the operator settled at the provider:
---                   the holders' visits and purchases far away (as for elsewhere) strictly
---                   inside their stays
+--   overlap_seconds BIGINT, over the inpatient admissions the operator settled there: the
+--                   time their holders lay in hospital elsewhere in the window (each other
+--                   stay's length less the two days' margin of overlap), so that
+--                   overlap_seconds / 86400 / window_days is what independence of the
+--                   admission from the holder's own stays expects of overlaps
+--   far_inside      BIGINT, over the inpatient stays of holders who live far away that the
+--                   operator settled at the provider: the holders' visits and purchases
+--                   far away (as for elsewhere) strictly inside their stays
 --   far_activity    BIGINT, over the same stays: the holder's far-away visits and purchases
 --                   outside the stay times the stay's inner_days days (the holder's own pace,
 --                   so far_activity / window_days is what independence expects inside)
---   provider_far_inside, provider_far_activity  BIGINT, far_inside and far_activity over
---                   all operators of the provider (stays no one cashier ties together)
+--   provider_far_inside, provider_far_activity, provider_overlap_seconds  BIGINT,
+--                   far_inside, far_activity and overlap_seconds over all operators of the
+--                   provider (stays no one cashier ties together)
 --   window_days     BIGINT, days from the window's first claim to its last
 -- Order: provider_id, operator_id, card_id, claim_id, reason
 WITH c AS (
@@ -47,32 +53,35 @@ WITH c AS (
 ), volume AS (
     SELECT provider_id, operator_id, count(DISTINCT card_id) AS operator_cards
     FROM c GROUP BY provider_id, operator_id
-), stay_volume AS (
-    SELECT provider_id, operator_id, count(DISTINCT card_id) AS operator_stays
-    FROM c WHERE kind = 'inpatient' GROUP BY provider_id, operator_id
 ), inner_stays AS (
     SELECT c.claim_id, c.person_id, c.provider_id, c.operator_id, c.start_time, c.end_time,
            date_diff('day', CAST(c.start_time AS DATE), CAST(c.end_time AS DATE)) - 1 AS inner_days
     FROM c WHERE c.kind = 'inpatient' AND c.end_time IS NOT NULL
-), holder_far AS (
-    -- per stay: the holder's visits and purchases far from the institution, inside the
-    -- stay and in the whole window
+), holder_visits AS (
+    -- the holder's visits and purchases at other providers during the window, each
+    -- marked far from the institution of the stay or not
     SELECT s.claim_id, s.provider_id, s.operator_id, s.inner_days,
-           count(*) FILTER (WHERE CAST(o.start_time AS DATE) > CAST(s.start_time AS DATE)
-                              AND CAST(o.start_time AS DATE) < CAST(s.end_time AS DATE))
-               AS inside,
-           count(*) AS total
+           CAST(o.start_time AS DATE) > CAST(s.start_time AS DATE)
+               AND CAST(o.start_time AS DATE) < CAST(s.end_time AS DATE) AS during,
+           provider_region(s.provider_id, x.region_code) IS NULL
+               OR provider_region(o.provider_id, y.region_code) IS NULL
+               OR left(provider_region(s.provider_id, x.region_code), $region_digits)
+                  <> left(provider_region(o.provider_id, y.region_code), $region_digits) AS far
     FROM inner_stays s
     JOIN c o ON o.person_id = s.person_id AND o.kind <> 'inpatient'
             AND o.provider_id <> s.provider_id
     LEFT JOIN providers x ON x.provider_id = s.provider_id
     LEFT JOIN providers y ON y.provider_id = o.provider_id
     WHERE s.inner_days > 0
-      AND (provider_region(s.provider_id, x.region_code) IS NULL
-           OR provider_region(o.provider_id, y.region_code) IS NULL
-           OR left(provider_region(s.provider_id, x.region_code), $region_digits)
-              <> left(provider_region(o.provider_id, y.region_code), $region_digits))
-    GROUP BY s.claim_id, s.provider_id, s.operator_id, s.inner_days
+), holder_far AS (
+    -- per stay of a holder who lives far away (most of their visits and purchases are
+    -- far from the institution): those far away inside the stay and in the whole window
+    SELECT claim_id, provider_id, operator_id, inner_days,
+           count(*) FILTER (WHERE far AND during) AS inside,
+           count(*) FILTER (WHERE far) AS total
+    FROM holder_visits
+    GROUP BY claim_id, provider_id, operator_id, inner_days
+    HAVING 2 * count(*) FILTER (WHERE far) > count(*)
 ), far_volume AS (
     SELECT provider_id, operator_id, sum(inside) AS far_inside,
            sum((total - inside) * inner_days) AS far_activity
@@ -90,6 +99,18 @@ WITH c AS (
 ), stays AS (
     SELECT claim_id, person_id, provider_id, start_time, end_time FROM c
     WHERE kind = 'inpatient' AND end_time IS NOT NULL
+), overlap_volume AS (
+    -- per desk: how long its patients lay in hospital elsewhere (the span inside which
+    -- an admission here would be flagged overlap)
+    SELECT c.provider_id, c.operator_id,
+           CAST(sum(greatest(date_diff('second', s.start_time, s.end_time) - 172800, 0))
+                AS BIGINT) AS overlap_seconds
+    FROM c JOIN stays s ON s.person_id = c.person_id AND s.provider_id <> c.provider_id
+    WHERE c.kind = 'inpatient'
+    GROUP BY c.provider_id, c.operator_id
+), provider_overlap AS (
+    SELECT provider_id, CAST(sum(overlap_seconds) AS BIGINT) AS overlap_seconds
+    FROM overlap_volume GROUP BY provider_id
 ), flagged AS (
     SELECT c.claim_id, 'after_death' AS reason
     FROM c JOIN persons p ON p.person_id = c.person_id
@@ -101,18 +122,7 @@ WITH c AS (
       AND c.start_time > s.start_time + INTERVAL 1 DAY
       AND c.start_time < s.end_time - INTERVAL 1 DAY
     UNION
-    SELECT s.claim_id, 'elsewhere' AS reason
-    FROM stays s
-    JOIN c ON c.person_id = s.person_id AND c.provider_id <> s.provider_id
-    LEFT JOIN providers x ON x.provider_id = s.provider_id
-    LEFT JOIN providers y ON y.provider_id = c.provider_id
-    WHERE c.kind <> 'inpatient'
-      AND CAST(c.start_time AS DATE) > CAST(s.start_time AS DATE)
-      AND CAST(c.start_time AS DATE) < CAST(s.end_time AS DATE)
-      AND (provider_region(s.provider_id, x.region_code) IS NULL
-           OR provider_region(c.provider_id, y.region_code) IS NULL
-           OR left(provider_region(s.provider_id, x.region_code), $region_digits)
-              <> left(provider_region(c.provider_id, y.region_code), $region_digits))
+    SELECT claim_id, 'elsewhere' AS reason FROM holder_far WHERE inside > 0
     UNION
     SELECT c.claim_id, 'sex' AS reason
     FROM c JOIN holders p ON p.person_id = c.person_id
@@ -131,19 +141,20 @@ WITH c AS (
 SELECT c.claim_id, c.card_id, c.person_id, c.provider_id, coalesce(v.kind, '') AS provider_kind,
        c.operator_id, c.doctor_id, f.reason, vol.operator_cards,
        (SELECT sum(operator_cards) FROM volume) AS all_cards,
-       coalesce(sv.operator_stays, 0) AS operator_stays,
-       (SELECT coalesce(sum(operator_stays), 0) FROM stay_volume) AS all_stays,
+       coalesce(ov.overlap_seconds, 0) AS overlap_seconds,
        coalesce(fv.far_inside, 0) AS far_inside,
        coalesce(fv.far_activity, 0) AS far_activity,
        coalesce(pf.far_inside, 0) AS provider_far_inside,
        coalesce(pf.far_activity, 0) AS provider_far_activity,
+       coalesce(po.overlap_seconds, 0) AS provider_overlap_seconds,
        (SELECT date_diff('day', min(CAST(start_time AS DATE)), max(CAST(start_time AS DATE))) + 1
         FROM c) AS window_days
 FROM flagged f
 JOIN c ON c.claim_id = f.claim_id
 JOIN volume vol ON vol.provider_id = c.provider_id AND vol.operator_id = c.operator_id
-LEFT JOIN stay_volume sv ON sv.provider_id = c.provider_id AND sv.operator_id = c.operator_id
+LEFT JOIN overlap_volume ov ON ov.provider_id = c.provider_id AND ov.operator_id = c.operator_id
 LEFT JOIN far_volume fv ON fv.provider_id = c.provider_id AND fv.operator_id = c.operator_id
 LEFT JOIN provider_far pf ON pf.provider_id = c.provider_id
+LEFT JOIN provider_overlap po ON po.provider_id = c.provider_id
 LEFT JOIN providers v ON v.provider_id = c.provider_id
 ORDER BY c.provider_id, c.operator_id, c.card_id, c.claim_id, f.reason

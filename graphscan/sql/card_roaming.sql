@@ -19,46 +19,47 @@
 --                bound of its bursts there, so the null model errs on the safe side)
 --   burst_cards  BIGINT, distinct cards in this burst (all of them)
 -- Order: provider_id, operator_id, day, burst, card_id, claim_id
-WITH swipes AS (
+WITH swipes AS MATERIALIZED (
     SELECT * FROM pharmacy_bursts($since, $until, $gap_minutes, true)
-), far AS (
-    SELECT s.claim_id, s.provider_id, s.operator_id, s.card_id, s.day
+), far AS MATERIALIZED (
+    -- joined one table at a time (LEFT, then filtered): never persons x providers first
+    SELECT s.claim_id, s.provider_id, s.venue, s.card_id, s.day
     FROM swipes s
-    JOIN persons h ON h.person_id = s.person_id
-    JOIN providers v ON v.provider_id = s.provider_id
+    LEFT JOIN persons h ON h.person_id = s.person_id
+    LEFT JOIN providers v ON v.provider_id = s.provider_id
     WHERE left(h.region_code, $region_digits) <> left(v.region_code, $region_digits)
 ), screened AS (
     -- a card with $min_bursts far bursts has at least as many far swipes
     SELECT card_id FROM far GROUP BY card_id
     HAVING count(*) >= $min_bursts AND count(DISTINCT provider_id) >= 2
 ), venue_days AS (
-    SELECT provider_id, operator_id, day FROM far SEMI JOIN screened USING (card_id)
-    GROUP BY provider_id, operator_id, day HAVING count(DISTINCT card_id) >= 2
-), bursts AS (
-    SELECT * FROM swipes SEMI JOIN venue_days USING (provider_id, operator_id, day)
-), far_bursts AS (
+    SELECT venue, day FROM far SEMI JOIN screened USING (card_id)
+    GROUP BY venue, day HAVING count(DISTINCT card_id) >= 2
+), bursts AS MATERIALIZED (
+    SELECT * FROM swipes SEMI JOIN venue_days USING (venue, day)
+), far_bursts AS MATERIALIZED (
     SELECT b.* FROM bursts b SEMI JOIN far USING (claim_id) SEMI JOIN screened USING (card_id)
 ), travellers AS (
-    SELECT card_id FROM far_bursts GROUP BY card_id
-    HAVING count(DISTINCT (provider_id, operator_id, day, burst)) >= $min_bursts
-       AND count(DISTINCT provider_id) >= 2
+    SELECT card_id FROM (SELECT DISTINCT card_id, provider_id, venue, day, burst FROM far_bursts)
+    GROUP BY card_id
+    HAVING count(*) >= $min_bursts AND count(DISTINCT provider_id) >= 2
 ), shared AS (
-    SELECT provider_id, operator_id, day, burst FROM far_bursts SEMI JOIN travellers USING (card_id)
-    GROUP BY provider_id, operator_id, day, burst HAVING count(DISTINCT card_id) >= 2
+    SELECT venue, day, burst FROM far_bursts SEMI JOIN travellers USING (card_id)
+    GROUP BY venue, day, burst HAVING count(DISTINCT card_id) >= 2
 ), sized AS (
-    SELECT provider_id, operator_id, day, burst, count(DISTINCT card_id) AS burst_cards
-    FROM bursts SEMI JOIN shared USING (provider_id, operator_id, day, burst)
-    GROUP BY provider_id, operator_id, day, burst
+    SELECT venue, day, burst, count(DISTINCT card_id) AS burst_cards
+    FROM bursts SEMI JOIN shared USING (venue, day, burst)
+    GROUP BY venue, day, burst
 ), per_card AS (
-    SELECT provider_id, operator_id, card_id, count(*) AS card_swipes
+    SELECT venue, card_id, count(*) AS card_swipes
     FROM swipes SEMI JOIN travellers USING (card_id)
-    GROUP BY provider_id, operator_id, card_id
+    GROUP BY venue, card_id
 )
 SELECT f.provider_id, f.operator_id, f.day, f.burst, f.card_id, f.person_id, h.address_key,
        f.claim_id, k.card_swipes, z.burst_cards
 FROM far_bursts f
 SEMI JOIN travellers USING (card_id)
-JOIN sized z USING (provider_id, operator_id, day, burst)
-JOIN per_card k USING (provider_id, operator_id, card_id)
+JOIN sized z USING (venue, day, burst)
+JOIN per_card k USING (venue, card_id)
 LEFT JOIN persons h ON h.person_id = f.person_id
-ORDER BY f.provider_id, f.operator_id, f.day, f.burst, f.card_id, f.claim_id
+ORDER BY f.venue, f.day, f.burst, f.card_id, f.claim_id

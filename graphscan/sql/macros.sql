@@ -8,28 +8,36 @@
 -- swipe is more than gap_minutes earlier; with per_day, venues are cut per calendar day
 -- (bursts numbered within the day). The RANGE frame gives swipes in the same second the
 -- same burst whatever their order, so numbering is deterministic without a tie-breaker.
--- Columns: claim_id, provider_id, operator_id, card_id (person_id when the claim has no
--- card), person_id, start_time, day (VARCHAR YYYY-MM-DD), burst (BIGINT, 1, 2, ...).
+-- The windows partition by an integer key of the venue (venue: 1, 2, ... in
+-- (provider_id, operator_id) order), not by its two texts: sorting millions of swipes by
+-- numbers is what keeps the two window passes cheap, and the statements that read the
+-- macro group and join on it too.
+-- Columns: claim_id, provider_id, operator_id, venue (BIGINT), card_id (person_id when the
+-- claim has no card), person_id, start_time, day (VARCHAR YYYY-MM-DD), burst (BIGINT, 1,
+-- 2, ...).
 CREATE OR REPLACE TEMP MACRO pharmacy_bursts(since, until, gap_minutes, per_day) AS TABLE
 WITH swipes AS (
     SELECT claim_id, provider_id, coalesce(operator_id, '') AS operator_id,
-           coalesce(card_id, person_id) AS card_id, person_id, start_time,
-           strftime(start_time, '%Y-%m-%d') AS day,
-           CASE WHEN per_day THEN strftime(start_time, '%Y-%m-%d') ELSE '' END AS part
+           coalesce(card_id, person_id) AS card_id, person_id, start_time
     FROM claims
     WHERE kind = 'pharmacy'
       AND (since IS NULL OR start_time >= since)
       AND (until IS NULL OR start_time <= until)
+), venues AS (
+    SELECT provider_id, operator_id, row_number() OVER (ORDER BY provider_id, operator_id)
+           AS venue
+    FROM (SELECT DISTINCT provider_id, operator_id FROM swipes)
 ), marked AS (
-    SELECT *,
-           CASE WHEN start_time - lag(start_time) OVER venue <= to_minutes(gap_minutes)
+    SELECT s.*, v.venue,
+           CASE WHEN per_day THEN CAST(s.start_time AS DATE) END AS part,
+           CASE WHEN s.start_time - lag(s.start_time) OVER venue <= to_minutes(gap_minutes)
                 THEN 0 ELSE 1 END AS opens
-    FROM swipes
-    WINDOW venue AS (PARTITION BY provider_id, operator_id, part ORDER BY start_time)
+    FROM swipes s JOIN venues v USING (provider_id, operator_id)
+    WINDOW venue AS (PARTITION BY v.venue, part ORDER BY s.start_time)
 )
-SELECT claim_id, provider_id, operator_id, card_id, person_id, start_time, day,
-       sum(opens) OVER (PARTITION BY provider_id, operator_id, part ORDER BY start_time)
-           AS burst
+SELECT claim_id, provider_id, operator_id, venue, card_id, person_id, start_time,
+       strftime(start_time, '%Y-%m-%d') AS day,
+       sum(opens) OVER (PARTITION BY venue, part ORDER BY start_time) AS burst
 FROM marked;
 
 -- provider_region(provider_id, region_code): a provider's region, from the providers table

@@ -133,8 +133,14 @@ function mergeGraph(data, origin) {
   view.minDay = days.reduce((a, b) => Math.min(a, b), Infinity);
   view.maxDay = days.reduce((a, b) => Math.max(a, b), -Infinity);
   if (whole) [view.from, view.to] = [view.minDay, view.maxDay];
+  // a large graph leaves out its links and labels while it is dragged or zoomed: moving
+  // thousands of nodes stays fluid, and everything is drawn again when it stops
+  const large = graph.size > LARGE_GRAPH_LINKS;
+  view.renderer.setSetting("hideEdgesOnMove", large);
+  view.renderer.setSetting("hideLabelsOnMove", large);
   layout();
 }
+const LARGE_GRAPH_LINKS = 3000;
 
 function nodeLabel(n) {
   return n.name ? `${n.label} ${n.name}` : n.label;
@@ -178,7 +184,7 @@ function nodeAllowed(node) {
 
 function mountGraph(container) {
   const graph = new Graph({ multi: false, type: "undirected" });
-  view = { graph, kinds: {}, rows: [], claimDays: new Map(), columns: [], from: null, to: null, hidden: new Set(), pinned: new Set(), path: new Set(), pathFrom: null, selected: null, chosen: new Set(), kindOn: {}, minClaims: 0 };
+  view = { graph, kinds: {}, rows: [], askedRows: new Set(), claimDays: new Map(), columns: [], from: null, to: null, hidden: new Set(), pinned: new Set(), path: new Set(), pathFrom: null, selected: null, chosen: new Set(), kindOn: {}, minClaims: 0 };
   view.renderer = new Sigma(graph, container, {
     renderEdgeLabels: false,
     labelRenderedSizeThreshold: 9,
@@ -240,11 +246,39 @@ function renderEvidence() {
   const rows = view.rows.filter((row) => inWindow(view.claimDays.get(row[0])));
   let count = 0;
   for (const day of view.claimDays.values()) if (inWindow(day)) count += 1;
-  const shown = rows.slice(0, 500);
+  const shown = rows.slice(0, ROWS_SHOWN);
   table.replaceChildren(
     el("thead", {}, el("tr", {}, view.columns.map(([, zh, en]) => el("th", {}, bi(zh, en))))),
     el("tbody", {}, shown.map((r) => el("tr", {}, r.map((v) => el("td", {}, String(v)))))));
   $("#evidence-count").textContent = `时间窗内 ${count} 张单据 claims in the window` + (count > shown.length ? `（表中显示 ${shown.length} 张，全部见证据包 ${shown.length} shown here, all in the evidence package）` : "");
+  if (shown.length < Math.min(count, ROWS_SHOWN)) fetchRows(ROWS_SHOWN - shown.length);
+}
+
+// a graph arrives with the rows of its first claims only; those of a brushed window are
+// fetched when the table needs them (each claim asked for once)
+const ROWS_SHOWN = 500;
+async function fetchRows(wanted) {
+  if (view.fetchingRows) return;
+  const known = new Set(view.rows.map((r) => r[0]));
+  const missing = [...view.claimDays]
+    .filter(([claim, day]) => day >= view.from && day <= view.to && !known.has(claim) && !view.askedRows.has(claim))
+    .sort((x, y) => x[1] - y[1] || (x[0] < y[0] ? -1 : 1))
+    .slice(0, wanted)
+    .map(([claim]) => claim);
+  if (!missing.length) return;
+  missing.forEach((claim) => view.askedRows.add(claim));
+  const current = view;
+  view.fetchingRows = true;
+  try {
+    const data = await api("/api/claims/rows", { body: { claims: missing } });
+    for (const row of data.rows) if (!known.has(row[0])) { current.rows.push(row); known.add(row[0]); }
+    current.rows.sort((x, y) => (x[2] < y[2] ? -1 : x[2] > y[2] ? 1 : x[0] < y[0] ? -1 : 1));
+  } catch (err) {
+    $("#graph-status").textContent = String(err.message || err);
+  } finally {
+    current.fetchingRows = false;
+  }
+  if (view === current) renderEvidence();
 }
 
 // the time bar: claims per day as bars; drag across it to choose the window

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
+from graphscan.detect.engines.recurrence import Recurrence, SessionRecurrence
 from graphscan.detect.engines.significance import log10_fisher_many, poisson_tail
 
 #: seeded Leiden ``node, community`` on a ``source, target, weight`` edge list
@@ -55,6 +56,11 @@ class Params:
     #: at the venue (a search among many rare entities, where some pair is bound to meet
     #: twice by chance)
     pay_for_pairs: bool = False
+    #: a pair meeting in at least this share of each one's contexts is an edge
+    #: whatever chance predicts (a stack that makes up most of a quiet counter's crowding
+    #: explains its own pairs: the group test, its members taken out, decides, paying
+    #: for every pair of the venue); None: off
+    devoted: float | None = None
 
 
 @dataclass
@@ -77,8 +83,10 @@ class Group:
     pair_edges: int
     #: "repeat" (members together again and again) or "strangers" (a context crowded
     #: with entities seen there once or twice: observed counts strangers, not contexts)
+    #: or "recurring" (such crowds sharing entities: observed counts the shared ones)
     kind: str = "repeat"
-    #: for "strangers": log10 of the binomial tail of the strangers at the venue's share
+    #: for "strangers": log10 of the binomial tail of the strangers at the venue's share;
+    #: for "recurring": log10 of the shared entities' tail, its Bonferroni factor paid
     log10_p: float = 0.0
 
 
@@ -158,7 +166,15 @@ def _edges(
     pairs = pairs.assign(p=poisson_tail(pairs["together"].to_numpy(), expected))
     if params.pay_for_pairs:
         pairs = pairs.assign(p=pairs["p"] * pairs["venue"].map(searched_pairs(members, params)))
-    return pairs[pairs["p"] <= params.edge_p].assign(w=lambda f: -np.log10(f["p"]))
+    keep = pairs["p"] <= params.edge_p
+    if params.devoted is not None:
+        volume = members.drop_duplicates(["venue", "entity"]).set_index(["venue", "entity"])
+        n_a = volume["n_entity"].reindex(pd.MultiIndex.from_arrays([pairs["venue"], pairs["a"]]))
+        n_b = volume["n_entity"].reindex(pd.MultiIndex.from_arrays([pairs["venue"], pairs["b"]]))
+        either = np.maximum(n_a.to_numpy(dtype=float), n_b.to_numpy(dtype=float))
+        keep |= pairs["together"].to_numpy() >= params.devoted * either
+    # a devoted pair may be likely by the pair's own test: a small weight, never zero
+    return pairs[keep].assign(w=lambda f: (-np.log10(f["p"])).clip(lower=0.1))
 
 
 def searched_pairs(members: pd.DataFrame, params: Params) -> pd.Series:
@@ -213,7 +229,8 @@ def find_groups(
     edges = _edges(members, sizes, params, household)
     by_venue = members.groupby("venue", sort=True).indices
     histograms = dict(list(sizes.groupby("venue", sort=True)))
-    searched = searched_pairs(members, params) if params.pay_for_pairs else None
+    pays = params.pay_for_pairs or params.devoted is not None
+    searched = searched_pairs(members, params) if pays else None
     groups: list[Group] = []
     for venue, venue_edges in edges.groupby("venue", sort=True):
         venue_members = members.iloc[by_venue[venue]]
@@ -222,7 +239,10 @@ def find_groups(
             entities = _attach(core, venue_members, venue_sizes, params)
             inside = venue_edges["a"].isin(entities) & venue_edges["b"].isin(entities)
             group = _group(venue, entities, venue_members, venue_sizes, int(inside.sum()), params)
-            if searched is not None:
+            # a group held together by devoted pairs that chance alone would give was
+            # picked from every pair of the venue: it pays for them all
+            unscreened = bool((venue_edges.loc[inside, "p"] > params.edge_p).any())
+            if searched is not None and (params.pay_for_pairs or unscreened):
                 group.tests = int(np.ceil(group.tests * searched[venue]))
             groups.append(group)
     return [g for g in groups if g.observed > 0]
@@ -271,8 +291,10 @@ def _background(rows: pd.DataFrame, venue_sizes: pd.DataFrame) -> tuple[np.ndarr
 @dataclass(frozen=True)
 class Crowding:
     """A venue's context sizes ``k`` (``count`` contexts each) with the group's own members
-    taken out, and the rate at which the group's members, keeping their own volumes,
-    join a context per seat."""
+    taken out, each of the visits taken out a context of its own (it is still a visit to
+    the venue: a group that makes up most of a quiet counter's crowding must not leave
+    its visits nowhere to go but into each other's bursts), and the rate at which the
+    group's members, keeping their own volumes, join a context per seat."""
 
     k: np.ndarray
     count: np.ndarray
@@ -282,6 +304,8 @@ class Crowding:
     def of(cls, rows: pd.DataFrame, venue_sizes: pd.DataFrame) -> Crowding:
         """``rows``: the group's membership rows at the venue."""
         k, count = _background(rows, venue_sizes)
+        own = float(len(rows.drop_duplicates(["context", "entity"])))
+        k, count = np.append(k, 1.0), np.append(count, own)
         visits = float(rows.drop_duplicates("entity")["n_entity"].sum())
         return cls(k, count, visits / max(float((k * count).sum()), 1.0))
 
@@ -337,6 +361,8 @@ def stranger_crowds(
     max_p: float,
     weight: float,
     min_shared: int = 2,
+    household: pd.Series | None = None,
+    recurrence_weight: float | None = None,
 ) -> list[list[Group]]:
     """Contexts crowded with strangers: entities seen in at most ``max_visits`` contexts
     of the venue (a broker's session of collected cards, each swiped once or twice, so
@@ -354,8 +380,11 @@ def stranger_crowds(
     both (a ring must not explain itself): binomial tail; a crowd of several contexts
     combines its tails with Fisher's method (the sessions are independent draws under
     the null, and a sum of binomials at shares near one is far from Poisson),
-    Bonferroni over the contexts tested. A crowd kept is
-    a list of Groups, one per venue."""
+    Bonferroni over the contexts tested. With ``recurrence_weight``, a crowd that fails
+    this is kept when its sessions at one pharmacy (``members["site"]``) share more cards
+    than chance gives (:mod:`graphscan.detect.engines.recurrence`, ``household``: entity
+    -> household key, a family counting once), Bonferroni x2 for the second test. A crowd
+    kept is a list of Groups, one per venue."""
     strangers = members[members["n_entity"] <= max_visits]
     per = strangers.groupby(["venue", "context"], sort=True).agg(
         k=("entity", "nunique"), n=("size", "first")
@@ -365,6 +394,11 @@ def stranger_crowds(
         return []
     chosen = strangers.set_index(["venue", "context"]).loc[per.index].reset_index()
     bar = np.log10(max_p) - np.log10(len(per))
+    recurrence = (
+        SessionRecurrence(members, per.index, counts["slots"], household, recurrence_weight)
+        if recurrence_weight is not None
+        else None
+    )
     # each context alone, its own strangers taken out of its venue's counts
     alone = _tested(per, counts, weight, per[["k", "n"]])
     tails = alone["log10_p"].to_numpy()
@@ -377,13 +411,18 @@ def stranger_crowds(
             part = _tested(part, counts, weight, mine.reindex(part.index.get_level_values(0)))
             together = log10_fisher_many(part["log10_p"].to_numpy())
             if together <= bar:
-                crowds.append((part, together))
+                crowds.append(_crowd(chosen, part, together, len(per)))
                 continue
+            if recurrence is not None:
+                shared = recurrence.test(crowd)
+                if shared.log10_p + shared.log10_tests + np.log10(2) <= np.log10(max_p):
+                    crowds.append(_recurring(chosen, part, shared))
+                    continue
         # a chain through a crowded venue proves nothing: each context alone
         for i in (position[key] for key in crowd):
             if tails[i] <= bar:
-                crowds.append((alone.iloc[[i]], float(tails[i])))
-    return [_crowd(chosen, part, log10_p, len(per)) for part, log10_p in crowds]
+                crowds.append(_crowd(chosen, alone.iloc[[i]], float(tails[i]), len(per)))
+    return crowds
 
 
 def _tested(
@@ -430,6 +469,18 @@ def _crowd(chosen: pd.DataFrame, part: pd.DataFrame, log10_p: float, tests: int)
                 log10_p=log10_p,
             )
         )
+    return stack
+
+
+def _recurring(chosen: pd.DataFrame, part: pd.DataFrame, shared: Recurrence) -> list[Group]:
+    """A crowd kept for the cards its sessions share: those are its counts (on the first
+    Group), its tail already paying the recurrence test's Bonferroni factor (x2 for the
+    second test; a factor that may exceed any integer)."""
+    stack = _crowd(chosen, part, shared.log10_p + shared.log10_tests + np.log10(2), 0)
+    for i, group in enumerate(stack):
+        group.kind = "recurring"
+        group.observed = shared.observed if i == 0 else 0
+        group.expected = shared.expected if i == 0 else 0.0
     return stack
 
 

@@ -78,16 +78,13 @@ def meetings(stays: pd.DataFrame, spans: tuple[int, ...]) -> dict[int, pd.DataFr
     """Pairs of one venue admitted at most ``span`` days apart, for each span: ``together``
     is the number of distinct admission days of the less matched side that have the other
     within reach. ``stays``: venue, entity, day."""
-    days = stays[["venue", "entity", "day"]].drop_duplicates()
-    both = days.merge(days, on="venue", suffixes=("_a", "_b"))
-    apart = (both["day_a"] - both["day_b"]).abs()
-    both = both[(both["entity_a"] < both["entity_b"]) & (apart <= max(spans))]
-    apart = apart[both.index]
+    near = _near_days(stays[["venue", "entity", "day"]].drop_duplicates(), max(spans))
     found = {}
     for span in spans:
-        near = both[apart <= span]
-        pairs = near.groupby(["venue", "entity_a", "entity_b"], sort=True).agg(
-            days_a=("day_a", "nunique"), days_b=("day_b", "nunique")
+        pairs = (
+            near[near["apart"] <= span]
+            .groupby(["venue", "a", "b"], sort=True)
+            .agg(days_a=("day_a", "nunique"), days_b=("day_b", "nunique"))
         )
         found[span] = pd.DataFrame(
             {
@@ -98,6 +95,37 @@ def meetings(stays: pd.DataFrame, spans: tuple[int, ...]) -> dict[int, pd.DataFr
             }
         )
     return found
+
+
+def _near_days(days: pd.DataFrame, span: int) -> pd.DataFrame:
+    """Every two admission days (venue, entity, day) of different entities at one venue at
+    most ``span`` days apart, as venue, a, b (a < b), day_a, day_b, apart. A sweep over the
+    days in order: the rows within reach of each row, never all pairs of a venue's year."""
+    days = days.sort_values(["venue", "day"], kind="stable")
+    venue = pd.factorize(days["venue"])[0].astype(np.int64)
+    entity_code, entities = pd.factorize(days["entity"], sort=True)
+    day = days["day"].to_numpy(dtype=np.int64)
+    # one sorted key per row: venues far apart, days in order within a venue
+    key = venue * (int(day.max() - day.min()) + span + 1) + (day - day.min())
+    ends = np.searchsorted(key, key + span, side="right")
+    count = ends - np.arange(len(key)) - 1
+    first = np.repeat(np.arange(len(key)), count)
+    second = np.arange(len(first)) - np.repeat(np.cumsum(count) - count, count) + first + 1
+    keep = entity_code[first] != entity_code[second]
+    first, second = first[keep], second[keep]
+    swap = entity_code[first] > entity_code[second]
+    a = np.where(swap, second, first)
+    b = np.where(swap, first, second)
+    return pd.DataFrame(
+        {
+            "venue": days["venue"].array.take(a),
+            "a": entities.array.take(entity_code[a]),
+            "b": entities.array.take(entity_code[b]),
+            "day_a": day[a],
+            "day_b": day[b],
+            "apart": np.abs(day[a] - day[b]),
+        }
+    )
 
 
 def _expected_meetings(
@@ -175,10 +203,14 @@ def _attach(
     if not core_waves or others.empty:
         return core
     reach = [w.reach(span) for w in core_waves]
-    inside = np.column_stack([others["day"].between(lo, hi).to_numpy() for lo, hi in reach])
-    times = (
-        pd.DataFrame(inside, index=others["entity"].to_numpy()).groupby(level=0).any().sum(axis=1)
-    )
+    # in how many of the waves each other person was admitted: (person, wave) marks
+    day = others["day"].to_numpy()
+    lo, hi = np.array(reach).T
+    row, wave = np.nonzero((day[:, None] >= lo) & (day[:, None] <= hi))
+    code, people = pd.factorize(others["entity"], sort=True)
+    seen = np.zeros((len(people), len(reach)), dtype=bool)
+    seen[code[row], wave] = True
+    times = pd.Series(seen.sum(axis=1), index=people)
     volume = others.drop_duplicates("entity").set_index("entity")["n_entity"].reindex(times.index)
     shares = season.share(*np.array(reach).T)
     chance = np.minimum(1.0, np.outer(volume.to_numpy(dtype=float), shares)).sum(axis=1)
