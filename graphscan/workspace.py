@@ -153,8 +153,9 @@ class Workspace:
 
     @property
     def spill_dir(self) -> Path:
-        """Where the embedded store spills past its memory limit; made (private) by the
-        store when a limit is set, so a workspace that never scans has none."""
+        """Where DuckDB spills past its memory limit: a load's staged rows (clear ids
+        still) as much as a scan's joins, so private, and set when the connection opens
+        (DuckDB cannot move it once used)."""
         return self.root / "spill"
 
     @property
@@ -167,7 +168,8 @@ class Workspace:
             deadline = time.monotonic() + LOCK_WAIT_S
             while self._db is None:
                 try:
-                    self._db = duckdb.connect(str(self.db_path))
+                    spill = str(private_dir(self.spill_dir))
+                    self._db = duckdb.connect(str(self.db_path), config={"temp_directory": spill})
                 except duckdb.IOException as exc:
                     if "lock" not in str(exc).lower():
                         raise

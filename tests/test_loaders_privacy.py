@@ -57,6 +57,32 @@ def test_no_clear_id_in_store_quarantine_logs_or_output(
     assert all(len(p) == PSEUDONYM_HEX for p in expected)
 
 
+def test_staging_spills_only_into_a_private_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A staged file holds clear ids until they are pseudonymised. Past its memory cap
+    DuckDB spills it to disk. Without a set folder the spill goes beside the database,
+    in a folder made with the umask's modes, inside a workspace folder that keeps the
+    modes its user gave it. The loader spills into the workspace's private folder."""
+    from graphscan.loaders.pipeline import Loader
+
+    workspace = tmp_path / "ws"
+    workspace.mkdir(mode=0o755)
+    seen: list[str] = []
+    staging = Loader._load
+
+    def watched(self: Loader, paths: list[Path], report: object) -> object:
+        query = "SELECT current_setting('temp_directory')"
+        seen.append(self.db.execute(query).fetchone()[0])
+        return staging(self, paths, report)
+
+    monkeypatch.setattr(Loader, "_load", watched)
+    _load_everything(tmp_path, workspace)
+    spill = Path(seen[0])
+    assert spill.parent == workspace.resolve()
+    assert stat.S_IMODE(spill.stat().st_mode) == 0o700
+
+
 def test_key_file_is_private_and_outside_the_workspace(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

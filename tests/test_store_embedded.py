@@ -82,5 +82,8 @@ def test_a_workspace_opens_its_stores_on_its_one_connection(tmp_path: Path) -> N
     first.upsert("claims", _stream(claims_frame(5)))
     assert second.status()["counts"]["claims"] == 5
     assert second.status()["location"] == str(workspace.db_path)
-    assert not workspace.spill_dir.exists()
+    # and spills into the workspace's private folder, set when the connection opened
+    spill = workspace.db().execute("SELECT current_setting('temp_directory')").fetchone()
+    assert spill == (str(workspace.spill_dir),)
+    assert stat.S_IMODE(workspace.spill_dir.stat().st_mode) == 0o700
     workspace.close()

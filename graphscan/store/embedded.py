@@ -312,10 +312,13 @@ class EmbeddedStore(Store):
 
     def limit_memory(self, budget: int) -> None:
         """DuckDB spills joins, aggregates and sorts past ``budget`` into the store's own
-        spill folder (private, beside the data it comes from) instead of growing."""
-        spill = private_dir(self.spill_dir)
+        spill folder (private, beside the data it comes from) instead of growing. A
+        workspace's connection opens with it set (DuckDB cannot move it once used)."""
+        spill = str(private_dir(self.spill_dir))
         self.db.execute(f"SET memory_limit = '{int(budget)}B'")
-        self.db.execute("SET temp_directory = ?", [str(spill)])
+        current = self.db.execute("SELECT current_setting('temp_directory')").fetchone()
+        if current is None or current[0] != spill:
+            self.db.execute("SET temp_directory = ?", [spill])
 
     # -- reading ------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
