@@ -382,6 +382,27 @@ def test_a_far_pharmacy_the_colleagues_use_is_no_catchment_where_distance_is_kno
     assert Kickback().decide_flows(unplaced) == []
 
 
+def test_a_pharmacy_in_another_county_is_far_whatever_the_towns() -> None:
+    """The flows above with regions known only to the county (6 digits, as national
+    codes give them): PF in another county is in another town, so the test decides; in
+    the hospital's own county PF may be the door pharmacy, and the catchment expects it."""
+    colleagues = [
+        (f"C{i}", ph, n, 0, 0, 0) for i in range(10) for ph, n in (("P1", 100), ("PF", 10))
+    ]
+    ring = [
+        (d, ph, n, hv, 0, 0) for d in ("D1", "D2") for ph, n, hv in (("P1", 10, 0), ("PF", 12, 12))
+    ]
+    flows = _flows(colleagues + ring)
+    counties = flows.assign(
+        institution_region=flows["institution_region"].str[:6],
+        pharmacy_region=flows["pharmacy_region"].str[:6],
+    )
+    found = Kickback().decide_flows(counties)
+    assert [set(f["doctor_id"]) for f in found] == [{"D1", "D2"}]
+    same_county = counties.assign(pharmacy_region=TOWN[:6])
+    assert Kickback().decide_flows(same_county) == []
+
+
 @pytest.mark.neo4j
 def test_neo4j_finds_the_same_ring(
     city: dict[str, pd.DataFrame], neo4j_store: Neo4jStore, tmp_path: Path

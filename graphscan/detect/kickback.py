@@ -285,13 +285,18 @@ class Kickback(Detector):
 
     def _placed(self, flows: pd.DataFrame) -> np.ndarray:
         """Flows whose institution and pharmacy regions are both known to
-        ``region_digits``: a county from a national code says nothing of the town, and a
-        pharmacy in another town of the county may be the far one."""
+        ``region_digits``, or known to differ: a county from a national code says nothing
+        of the town, and a pharmacy in another town of the county may be the far one, but
+        a pharmacy in another county is in another town whatever the towns."""
         digits = self.region_digits
-        known = (flows["institution_region"].str.len() >= digits) & (
-            flows["pharmacy_region"].str.len() >= digits
-        )
-        return known.fillna(False).to_numpy(dtype=bool)
+        institution = flows["institution_region"].fillna("")
+        pharmacy = flows["pharmacy_region"].fillna("")
+        known = (institution.str.len() >= digits) & (pharmacy.str.len() >= digits)
+        common = np.minimum(np.minimum(institution.str.len(), pharmacy.str.len()), digits)
+        differ = [
+            n > 0 and a[:n] != b[:n] for a, b, n in zip(institution, pharmacy, common, strict=True)
+        ]
+        return known.to_numpy(dtype=bool) | np.asarray(differ, dtype=bool)
 
     def _near(self, flows: pd.DataFrame) -> np.ndarray:
         """Pharmacies in the institution's own region, where both are placed."""
