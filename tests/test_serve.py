@@ -474,3 +474,24 @@ def test_case_edits_from_the_cli(tmp_path: Path) -> None:
     assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
     gone = run(["cases", "add", second, outsider, "-w", str(ws)], env)
     assert gone.returncode != 0 and f"merged into {first}" in gone.stderr
+
+
+def test_edges_of_links_without_both_ends() -> None:
+    """Claims whose links all miss an end (no doctor, no operator, ...) give no edges."""
+    import numpy as np
+
+    from graphscan.serve.views import _edges
+    from graphscan.viz.graph import LinkCodes
+
+    entities = pd.DataFrame({"kind": ["person"], "id": ["p1"]})
+    codes = LinkCodes(
+        row=np.array([0, 1]), a=np.array([0, -1]), b=np.array([-1, 0]),
+        relation=np.array([0, 2]), entities=entities,
+    )  # fmt: skip
+    days, amounts = np.array([1, 2]), np.array([5.0, 6.0])
+    assert _edges(codes, days, amounts, np.asarray(["p1"], dtype=object)) == []
+    codes = LinkCodes(codes.row, np.array([0, 0]), np.array([0, -1]), codes.relation, entities)
+    assert _edges(codes, days, amounts, np.asarray(["p1"], dtype=object)) == [
+        {"source": "p1", "target": "p1", "relation": "holds", "claims": 1, "amount": 5.0,
+         "days": [1]}
+    ]  # fmt: skip
