@@ -495,3 +495,20 @@ def test_edges_of_links_without_both_ends() -> None:
         {"source": "p1", "target": "p1", "relation": "holds", "claims": 1, "amount": 5.0,
          "days": [1]}
     ]  # fmt: skip
+
+
+def test_pools_keep_the_latest_graphs_per_user() -> None:
+    """The server keeps the pools of its last POOLS_KEPT graphs; older tokens, and tokens
+    of another user, answer 410 so the page fetches its graph again."""
+    from graphscan.serve.accounts import User
+    from graphscan.serve.app import POOLS_KEPT, ApiError, Pools
+
+    pools, vic, ivan = Pools(), User("vic", "viewer"), User("ivan", "investigator")
+    tokens = [pools.remember(vic, frozenset({("person", str(i))})) for i in range(POOLS_KEPT)]
+    assert pools.recall(vic, tokens[0]) == {("person", "0")}  # used: now the newest
+    pools.remember(vic, frozenset())
+    assert pools.recall(vic, tokens[0]) == {("person", "0")}
+    for stale, user in ((tokens[1], vic), (tokens[2], ivan), ("", vic)):
+        with pytest.raises(ApiError) as refused:
+            pools.recall(user, stale)
+        assert refused.value.status == (400 if stale == "" else 410)
