@@ -413,9 +413,20 @@ class Loader:
                 [[row for row, _ in broken], [reason for _, reason in broken]],
             )
         for first in range(1, max(records, 1) + 1, size):
-            if first > 1:
-                self._parse_part(scan, columns, first, first + size - 1)
             last = first + size - 1
+            staged = parsed if first == 1 else self._parse_part(scan, columns, first, last)
+            if staged != max(min(size, records - first + 1), 0):  # parts must add up
+                raise InputError(
+                    t(
+                        "{f}：第 {a} 至 {b} 行暂存了 {n} 行，与文件不符；本部分未写入",
+                        "{f}: rows {a} to {b} staged {n} rows, not what the file holds; "
+                        "this part was not written",
+                        f=report.file,
+                        a=first,
+                        b=min(last, records),
+                        n=staged,
+                    )
+                )
             within = [position for position in joined if first <= position <= last]
             numbered = columns.table == "claim_items" and "line_no" not in columns.sources
             if numbered and records > size:

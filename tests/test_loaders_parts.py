@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 from embedded_store import embedded_store
 from loader_files import BAD_ROWS, CHINESE_HEADERS, GOOD_ROWS, PEOPLE, csv_text
 
@@ -75,7 +76,8 @@ def _load(paths: list[Path], ws: Path, part_rows: int) -> tuple[list, dict, list
         frame = frame.drop(columns=[c for c in ("load_id",) if c in frame])
         tables[name] = frame.sort_values(list(frame.columns)).reset_index(drop=True)
     quarantined = []
-    for path in sorted(workspace.quarantine_dir.glob("*.csv")):
+    # by the file each came from: a name starts with its load's second, then a hash
+    for path in sorted(workspace.quarantine_dir.glob("*.csv"), key=lambda p: p.name[22:]):
         with path.open(encoding="utf-8-sig") as handle:
             quarantined.append(list(csv.reader(handle)))
     store.close()
@@ -113,3 +115,36 @@ def test_a_parquet_file_staged_in_parts_loads_as_staged_whole(tmp_path: Path) ->
     whole = _load(paths, tmp_path / "whole", 1_000_000)
     assert whole[0][0][1:5] == (8, 5, 1, 1)  # S005's reversal netted
     _same(whole, _load(paths, tmp_path / "parts", 3))
+
+
+def test_a_part_that_does_not_add_up_is_not_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each part re-numbers the file's rows; should two passes ever number them apart, a
+    part would lose or repeat rows at its edge. Its count is checked against the file's
+    before it is written, and the file's report says so."""
+    from graphscan.loaders.pipeline import Loader
+
+    parse = Loader._parse_part
+
+    def drifting(self: Loader, scan: object, columns: object, first: int, last: int) -> int:
+        parsed = parse(self, scan, columns, first, last)
+        if first > 1:
+            self.db.execute(
+                "DELETE FROM _load_parsed WHERE rowid = (SELECT min(rowid) FROM _load_parsed)"
+            )
+            return parsed - 1
+        return parsed
+
+    monkeypatch.setattr(Loader, "_parse_part", drifting)
+    paths = [_claims(tmp_path / "claims.csv")]
+    workspace = Workspace.open(tmp_path / "ws")
+    store = embedded_store(workspace)
+    report = load_files(
+        paths, store, workspace, Pseudonymiser.from_environment(), Options(part_rows=3)
+    )
+    (claims,) = report.files
+    assert "not what the file holds" in (claims.error or "")
+    stored = store.db.execute("SELECT count(*) FROM claims").fetchone()[0]
+    assert stored <= 3  # the first part at most, nothing of the part that did not add up
+    store.close()
