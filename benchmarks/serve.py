@@ -80,8 +80,8 @@ def write_cases(ws: object, count: int) -> str:
         "INSERT INTO cases SELECT printf('GS-b%07d', n), "
         f"{patterns}[n % 3 + 1], n + 1, ? - n, 1e-6 * (n + 1), 1e-5, 12, 1 + n / ?, "
         "sum(total_amount), sum(coalesce(fund_amount, 0)), 0, min(start_time), "
-        "max(start_time), '基准测试', 'benchmark', '{}', 'new', true, 'bench', 'bench', false, NULL "
-        "FROM picked GROUP BY n",
+        "max(start_time), '基准测试', 'benchmark', '{}', 'new', true, 'bench', 'bench', "
+        "false, NULL FROM picked GROUP BY n",
         [float(count), float(count)],
     )
     db.execute(

@@ -126,7 +126,8 @@ def test_no_identifier_reaches_a_viewer(served: tuple[Path, str]) -> None:
             assert status == 200 and around["nodes"] and around["edges"]
             texts.append(str(around))
             later = list(around["claim_days"])[-500:]  # rows the graph did not come with
-            status, rows = viewer.post("/api/claims/rows", {"claims": later})
+            asked = {"claims": later, "token": around["rows_token"]}
+            status, rows = viewer.post("/api/claims/rows", asked)
             assert status == 200 and len(rows["rows"]) == len(later)
             texts.append(str(rows))
         status, page = viewer.call("/")
@@ -137,26 +138,62 @@ def test_no_identifier_reaches_a_viewer(served: tuple[Path, str]) -> None:
 
 def test_evidence_rows_on_demand(served: tuple[Path, str]) -> None:
     """The page fetches the evidence rows of a brushed window: the same rows, in the same
-    display form, as a graph sends with its first claims."""
+    display form, as the graph sent with its first claims and drew as its nodes, even for
+    claims the graph sent no row of (masks unique among the graph's ids, not the few
+    claims asked for)."""
     ws, url = served
-    client = Client(url, token(ws, "ivan"))
-    provider = next(
-        m["id"] for m in client.call(f"/api/cases/{top_case(url, ws)}")[1]["members"]
-        if m["kind"] in ("pharmacy", "institution")
+    viewer = Client(url, token(ws, "vic"))
+    person = next(
+        m["id"] for m in viewer.call(f"/api/cases/{top_case(url, ws)}")[1]["members"]
+        if m["kind"] in ("person", "card")
     )  # fmt: skip
-    _, around = client.call(f"/api/entities/{provider}/neighbours?hops=1")
-    later = list(around["claim_days"])[::-1][:5]
-    status, body = client.call("/api/claims/rows", {"claims": later})
-    assert status == 200 and sorted(r[0] for r in body["rows"]) == sorted(later)
+    _, around = viewer.call(f"/api/entities/{person}/neighbours?hops=2")
     sent = {r[0]: r for r in around["rows"]}
+    unsent = [c for c in around["claim_days"] if c not in sent]
+    assert len(sent) == 500 and unsent, "the neighbourhood must outgrow the rows sent"
+    asked = [*list(sent)[::50], *unsent[:: max(1, len(unsent) // 10)]]
+    ask = {"claims": asked, "token": around.get("rows_token")}
+    status, body = viewer.call("/api/claims/rows", ask)
+    assert status == 200, body
+    assert sorted(r[0] for r in body["rows"]) == sorted(asked)
     assert all(sent[r[0]] == r for r in body["rows"] if r[0] in sent)
-    assert [len(r) for r in body["rows"]] == [len(around["columns"])] * len(later)
-    assert client.call("/api/claims/rows", {"claims": ["x"] * 501})[0] == 400
-    assert client.call("/api/claims/rows", {"claims": "x"})[0] == 400
+    column = {c: i for i, (c, *_) in enumerate(around["columns"])}
+    for kind, name in (("person", "person_id"), ("card", "card_id")):
+        labels = {n["label"] for n in around["nodes"] if n["kind"] == kind}
+        in_sent = {r[column[name]] for r in around["rows"]} - {""}
+        fetched = {r[column[name]] for r in body["rows"]} - {""}
+        assert fetched and in_sent <= labels and fetched <= labels, kind
+    assert [len(r) for r in body["rows"]] == [len(around["columns"])] * len(asked)
+
+
+def test_evidence_rows_need_their_graph(served: tuple[Path, str]) -> None:
+    """Rows are masked among the pool of the graph named by its token, which the server
+    keeps: no token, one unknown or another user's, or claims from outside the graph are
+    refused, so a page cannot choose the ids a mask is made unique among."""
+    ws, url = served
+    viewer, other = Client(url, token(ws, "vic")), Client(url, token(ws, "ivan"))
+    case = viewer.call(f"/api/cases/{top_case(url, ws)}")[1]
+    graph = case["graph"]
+    mine = {"claims": list(graph["claim_days"])[:3], "token": graph["rows_token"]}
+    assert viewer.call("/api/claims/rows", mine)[0] == 200
+    assert viewer.call("/api/claims/rows", {"claims": mine["claims"]})[0] == 400
+    status, body = viewer.call("/api/claims/rows", {**mine, "token": "expired"})
+    assert status == 410 and "reload" in body["error"]
+    assert other.call("/api/claims/rows", mine)[0] == 410
+    outside = next(
+        c["case_id"] for c in viewer.call("/api/cases?per_page=50")[1]["cases"]
+        if c["case_id"] != case["case_id"]
+    )  # fmt: skip
+    elsewhere = list(viewer.call(f"/api/cases/{outside}")[1]["graph"]["claim_days"])
+    stray = [c for c in elsewhere if c not in graph["claim_days"]][:1]
+    status, body = viewer.call("/api/claims/rows", {**mine, "claims": stray})
+    assert status == 400 and "graph" in body["error"], body
+    assert viewer.call("/api/claims/rows", {**mine, "claims": ["x"] * 501})[0] == 400
+    assert viewer.call("/api/claims/rows", {**mine, "claims": "x"})[0] == 400
     session = Client(url)
     assert session.login("vic") == 200
-    assert session.call("/api/claims/rows", {"claims": later})[0] == 403  # no CSRF token
-    assert Client(url).call("/api/claims/rows", {"claims": later})[0] == 401
+    assert session.call("/api/claims/rows", mine)[0] == 403  # no CSRF token
+    assert Client(url).call("/api/claims/rows", mine)[0] == 401
 
 
 def test_api_shapes_search_and_paging(served: tuple[Path, str]) -> None:
@@ -437,3 +474,41 @@ def test_case_edits_from_the_cli(tmp_path: Path) -> None:
     assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
     gone = run(["cases", "add", second, outsider, "-w", str(ws)], env)
     assert gone.returncode != 0 and f"merged into {first}" in gone.stderr
+
+
+def test_edges_of_links_without_both_ends() -> None:
+    """Claims whose links all miss an end (no doctor, no operator, ...) give no edges."""
+    import numpy as np
+
+    from graphscan.serve.views import _edges
+    from graphscan.viz.graph import LinkCodes
+
+    entities = pd.DataFrame({"kind": ["person"], "id": ["p1"]})
+    codes = LinkCodes(
+        row=np.array([0, 1]), a=np.array([0, -1]), b=np.array([-1, 0]),
+        relation=np.array([0, 2]), entities=entities,
+    )  # fmt: skip
+    days, amounts = np.array([1, 2]), np.array([5.0, 6.0])
+    assert _edges(codes, days, amounts, np.asarray(["p1"], dtype=object)) == []
+    codes = LinkCodes(codes.row, np.array([0, 0]), np.array([0, -1]), codes.relation, entities)
+    assert _edges(codes, days, amounts, np.asarray(["p1"], dtype=object)) == [
+        {"source": "p1", "target": "p1", "relation": "holds", "claims": 1, "amount": 5.0,
+         "days": [1]}
+    ]  # fmt: skip
+
+
+def test_pools_keep_the_latest_graphs_per_user() -> None:
+    """The server keeps the pools of its last POOLS_KEPT graphs; older tokens, and tokens
+    of another user, answer 410 so the page fetches its graph again."""
+    from graphscan.serve.accounts import User
+    from graphscan.serve.app import POOLS_KEPT, ApiError, Pools
+
+    pools, vic, ivan = Pools(), User("vic", "viewer"), User("ivan", "investigator")
+    tokens = [pools.remember(vic, frozenset({("person", str(i))})) for i in range(POOLS_KEPT)]
+    assert pools.recall(vic, tokens[0]) == {("person", "0")}  # used: now the newest
+    pools.remember(vic, frozenset())
+    assert pools.recall(vic, tokens[0]) == {("person", "0")}
+    for stale, user in ((tokens[1], vic), (tokens[2], ivan), ("", vic)):
+        with pytest.raises(ApiError) as refused:
+            pools.recall(user, stale)
+        assert refused.value.status == (400 if stale == "" else 410)

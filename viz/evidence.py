@@ -38,6 +38,9 @@ EVIDENCE_COLUMNS: list[tuple[str, str, str, bool]] = [
 ]
 #: Columns the page's table leaves to the CSV, to stay readable on a screen.
 CSV_ONLY = ("load_id", "row_hash")
+#: (column, Chinese, English, numeric) of the tables on screen: the static page's and the
+#: workbench's
+SHOWN_COLUMNS = [column for column in EVIDENCE_COLUMNS if column[0] not in CSV_ONLY]
 KIND_NAMES = {"outpatient": "门诊", "inpatient": "住院", "pharmacy": "购药"}
 
 
@@ -109,7 +112,6 @@ def evidence_csv(frame: pd.DataFrame) -> bytes:
 
 def table_rows(frame: pd.DataFrame) -> tuple[list[tuple[str, str, bool]], list[list[str]]]:
     """Columns and rows for the page's sortable table."""
-    shown = [(c, zh, en, num) for c, zh, en, num in EVIDENCE_COLUMNS if c not in CSV_ONLY]
-    rows = frame[[c for c, *_ in shown]].copy()
+    rows = frame[[c for c, *_ in SHOWN_COLUMNS]].copy()
     rows["kind"] = [f"{KIND_NAMES.get(k, k)} {k}" for k in rows["kind"]]
-    return [(zh, en, num) for _, zh, en, num in shown], rows.to_numpy().tolist()
+    return [(zh, en, num) for _, zh, en, num in SHOWN_COLUMNS], rows.to_numpy().tolist()

@@ -99,6 +99,8 @@ LINKED: dict[str, tuple[str, str]] = {
     "swipes": ("operator", "holder"),
     "works_at": ("operator", "provider"),
 }
+#: the relation names as an array, indexed by ``LinkCodes.relation``
+RELATION_NAMES = np.asarray(list(LINKED), dtype=object)
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,7 @@ class LinkCodes:
                 "a_id": ids[self.a],
                 "b_kind": kinds[self.b],
                 "b_id": ids[self.b],
-                "relation": np.asarray(list(LINKED), dtype=object)[self.relation],
+                "relation": RELATION_NAMES[self.relation],
                 "amount": claims["total_amount"].to_numpy()[self.row],
                 "time": claims["start_time"].to_numpy()[self.row],
             }

@@ -12,7 +12,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
@@ -61,6 +61,8 @@ IDLE_CLOSE_S = 0.5
 EXPORTED_BY = "exported_by.txt"
 #: entities one request may add to a case, open a case with or split off
 MAX_EDIT = 500
+#: graphs whose identifier pools are kept for fetching their further evidence rows
+POOLS_KEPT = 64
 
 
 class ApiError(Exception):
@@ -194,6 +196,38 @@ class Gate:
 
 
 @dataclass
+class Pools:
+    """token -> (user, the (kind, id) pool a graph's masks were made unique among),
+    least recently used first. Rows fetched for a graph are masked with its pool, so an id
+    reads as it did in the graph's nodes and first rows. The pool stays on the server: one
+    sent by the page could be padded with ids sharing a target's prefix to lengthen its
+    mask."""
+
+    kept: OrderedDict[str, tuple[str, frozenset[tuple[str, str]]]] = field(
+        default_factory=OrderedDict
+    )
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def remember(self, user: User, pool: frozenset[tuple[str, str]]) -> str:
+        token = secrets.token_urlsafe(24)
+        with self.lock:
+            self.kept[token] = (user.name, pool)
+            while len(self.kept) > POOLS_KEPT:
+                self.kept.popitem(last=False)
+        return token
+
+    def recall(self, user: User, token: Any) -> frozenset[tuple[str, str]]:
+        if not isinstance(token, str) or not token:
+            raise ApiError(400, "token: the rows_token of the graph the claims belong to")
+        with self.lock:
+            owner, pool = self.kept.get(token, (None, frozenset()))
+            if owner != user.name:
+                raise ApiError(410, "this graph has expired on the server: reload the graph")
+            self.kept.move_to_end(token)
+        return pool
+
+
+@dataclass
 class Caller:
     user: User
     session: Session | None
@@ -223,6 +257,7 @@ def create_app(root: Path, store_uri: str | None = None) -> Starlette:
     deployment = Deployment(root, store_uri)
     gate = Gate()
     handles = Handles(secrets.token_bytes(32))
+    pools = Pools()
 
     def caller(request: Request, books: Books) -> Caller:
         header = request.headers.get("authorization", "")
@@ -374,7 +409,9 @@ def create_app(root: Path, store_uri: str | None = None) -> Starlette:
         items = item_totals(
             books.store.projection("evidence_items", claim_ids=sorted(found.claim_ids))
         )
-        return case_detail(books.cases, found, claims, exposure, items)
+        detail = case_detail(books.cases, found, claims, exposure, items)
+        detail["graph"]["rows_token"] = pools.remember(user, exposure.pool)
+        return detail
 
     @api("work")
     def set_status(request: Request, books: Books, user: User, body: Any) -> dict[str, Any]:
@@ -501,6 +538,7 @@ def create_app(root: Path, store_uri: str | None = None) -> Starlette:
             if kind in ("institution", "pharmacy"):
                 member_marks[("institution", ident)] = member_marks[("pharmacy", ident)] = ids
         result = graph_json(claims, exposure, memberships=member_marks)
+        result["rows_token"] = pools.remember(user, exposure.pool)
         result["focus"] = (
             exposure.node_id(_kind_of(claims, entity), entity) if len(claims) else None
         )
@@ -509,12 +547,18 @@ def create_app(root: Path, store_uri: str | None = None) -> Starlette:
     @api("read")
     def claim_rows(request: Request, books: Books, user: User, body: Any) -> dict[str, Any]:
         """Evidence rows of the claims the page names (those of a brushed window that the
-        graph's first rows did not cover). A POST: a window's ids do not fit a URL."""
-        wanted = _json_body(body).get("claims")
+        graph's first rows did not cover), masked among the pool of the graph its
+        ``rows_token`` names. A POST: a window's ids do not fit a URL."""
+        asked = _json_body(body)
+        wanted = asked.get("claims")
         if not isinstance(wanted, list) or len(wanted) > ROWS_SHOWN:
             raise ApiError(400, f"claims: a list of at most {ROWS_SHOWN} claim ids")
+        pool = pools.recall(user, asked.get("token"))
         claims = books.store.claims(sorted({str(c) for c in wanted}))
-        return {"rows": evidence_rows(claims, exposure_for(user, handles, claims))}
+        exposure = exposure_for(user, handles, claims, pool)
+        if exposure.pool != pool:
+            raise ApiError(400, "claims: only claims of the graph the token names")
+        return {"rows": evidence_rows(claims, exposure)}
 
     @api("assign")
     def users(request: Request, books: Books, user: User, body: Any) -> dict[str, Any]:

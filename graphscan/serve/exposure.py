@@ -43,9 +43,12 @@ class Exposure:
     def __init__(self, user: User, handles: Handles, ids: Iterable[tuple[str, str]]) -> None:
         self.full = user.may("full_ids")
         self.handles = handles
+        #: the (kind, id) pairs the masks were made unique among: rows fetched later for
+        #: the same graph are masked with this pool again, so they read as the graph did
+        self.pool = frozenset((kind, str(ident)) for kind, ident in ids)
         found: dict[str, set[str]] = {}
-        for kind, ident in ids:
-            found.setdefault(view_kind(kind), set()).add(str(ident))
+        for kind, ident in self.pool:
+            found.setdefault(view_kind(kind), set()).add(ident)
         self.view = IdentifierView.masked(found)
 
     def node_id(self, kind: str, ident: str) -> str:

@@ -22,10 +22,11 @@ from graphscan.serve.accounts import User
 from graphscan.serve.exposure import Exposure, Handles
 from graphscan.store.base import Store
 from graphscan.viz.case_page import case_page
-from graphscan.viz.evidence import CSV_ONLY, EVIDENCE_COLUMNS, evidence_frame
+from graphscan.viz.evidence import SHOWN_COLUMNS, evidence_frame
 from graphscan.viz.graph import (
     LINKED,
     NODE_KINDS,
+    RELATION_NAMES,
     RELATIONS,
     LinkCodes,
     entity_stats,
@@ -46,8 +47,6 @@ ROWS_SHOWN = 500
 #: a neighbourhood past this many claims is refused: narrow the window or the hops
 MAX_CLAIMS = 200_000
 EPOCH = pd.Timestamp("1970-01-01")
-#: the evidence table's columns in the page: the export's, less its bookkeeping
-SHOWN_COLUMNS = [(c, zh, en) for c, zh, en, _ in EVIDENCE_COLUMNS if c not in CSV_ONLY]
 
 
 def _num(value: Any) -> Any:
@@ -178,17 +177,21 @@ def _strings(values: pd.Series) -> list[Any]:
     return values.astype(object).tolist()
 
 
-def _edges(codes: LinkCodes, days: np.ndarray, amounts: np.ndarray, node_ids: np.ndarray) -> list:
+def _edges(
+    codes: LinkCodes, days: np.ndarray, amounts: np.ndarray, node_ids: np.ndarray
+) -> list[dict[str, Any]]:
     """One edge per (entity, entity, relation) with its claims, money and sorted days;
     ``days`` and ``amounts`` are per claim, ``node_ids`` per entity number."""
     keep = (codes.a >= 0) & (codes.b >= 0)
+    if not keep.any():  # no link has both ends: nothing to group
+        return []
     a, b, relation, row = codes.a[keep], codes.b[keep], codes.relation[keep], codes.row[keep]
     key = (a * len(node_ids) + b) * len(LINKED) + relation
     group = np.unique(key, return_inverse=True)[1].reshape(-1)
     order = np.lexsort((days[row], group))
     firsts = np.concatenate([[0], np.flatnonzero(np.diff(group[order])) + 1]).astype(np.int64)
     bounds = np.concatenate([firsts, [len(order)]]).tolist()
-    money = np.add.reduceat(amounts[row[order]], firsts).tolist() if len(order) else []
+    money = np.add.reduceat(amounts[row[order]], firsts).tolist()
     heads = order[firsts]
     day_list = days[row[order]].tolist()
     return [
@@ -203,7 +206,7 @@ def _edges(codes: LinkCodes, days: np.ndarray, amounts: np.ndarray, node_ids: np
         for source, target, rel, total, lo, hi in zip(
             node_ids[a[heads]].tolist(),
             node_ids[b[heads]].tolist(),
-            np.asarray(list(LINKED), dtype=object)[relation[heads]].tolist(),
+            RELATION_NAMES[relation[heads]].tolist(),
             money,
             bounds[:-1],
             bounds[1:],
@@ -264,7 +267,7 @@ def graph_json(
     return {
         "nodes": nodes,
         "edges": _edges(codes, days, claims["total_amount"].to_numpy(), node_ids),
-        "columns": [[c, zh, en] for c, zh, en in SHOWN_COLUMNS],
+        "columns": [[c, zh, en] for c, zh, en, _ in SHOWN_COLUMNS],
         "rows": evidence_rows(claims.head(ROWS_SHOWN), exposure),
         "claim_days": dict(zip(_strings(claims["claim_id"]), days.tolist(), strict=True)),
         "claims": len(claims),

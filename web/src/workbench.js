@@ -42,7 +42,7 @@ async function api(path, options = {}) {
     throw new Error("login");
   }
   const data = await response.json();
-  if (!response.ok) throw new Error(data.error || response.statusText);
+  if (!response.ok) throw Object.assign(new Error(data.error || response.statusText), { status: response.status });
   return data;
 }
 
@@ -100,7 +100,9 @@ function select(name, value, options) {
 // -- the graph view (cases and exploration) ----------------------------------------------
 let view = null; // {graph, renderer, kinds, rows, claimDays, columns, from, to, hidden, pinned, path, ...}
 
-function mergeGraph(data, origin) {
+// `path` is where the graph came from: fetched again when the server has let its rows
+// token expire
+function mergeGraph(data, origin, path) {
   const { graph } = view;
   Object.assign(view.kinds, data.kinds || {});
   const center = origin && graph.hasNode(origin) ? graph.getNodeAttributes(origin) : { x: 0, y: 0 };
@@ -126,7 +128,12 @@ function mergeGraph(data, origin) {
   }
   const known = new Set(view.rows.map((r) => r[0]));
   for (const row of data.rows || []) if (!known.has(row[0])) { view.rows.push(row); known.add(row[0]); }
-  for (const [claim, day] of Object.entries(data.claim_days || {})) view.claimDays.set(claim, day);
+  for (const [claim, day] of Object.entries(data.claim_days || {})) {
+    view.claimDays.set(claim, day);
+    // a claim's further rows are masked as the graph that brought it (and its first rows)
+    if (!view.claimToken.has(claim)) view.claimToken.set(claim, data.rows_token);
+  }
+  view.sources.set(data.rows_token, path);
   view.columns = data.columns?.length ? data.columns : view.columns;
   const days = view.claimDays.size ? [...view.claimDays.values()] : [0];
   const whole = view.from === null || (view.from === view.minDay && view.to === view.maxDay);
@@ -184,7 +191,7 @@ function nodeAllowed(node) {
 
 function mountGraph(container) {
   const graph = new Graph({ multi: false, type: "undirected" });
-  view = { graph, kinds: {}, rows: [], askedRows: new Set(), claimDays: new Map(), columns: [], from: null, to: null, hidden: new Set(), pinned: new Set(), path: new Set(), pathFrom: null, selected: null, chosen: new Set(), kindOn: {}, minClaims: 0 };
+  view = { graph, kinds: {}, rows: [], askedRows: new Set(), claimDays: new Map(), claimToken: new Map(), sources: new Map(), columns: [], from: null, to: null, hidden: new Set(), pinned: new Set(), path: new Set(), pathFrom: null, selected: null, chosen: new Set(), kindOn: {}, minClaims: 0 };
   view.renderer = new Sigma(graph, container, {
     renderEdgeLabels: false,
     labelRenderedSizeThreshold: 9,
@@ -228,9 +235,10 @@ async function expandNode(node) {
   const params = new URLSearchParams({ hops: "1" });
   $("#graph-status").textContent = "展开中… expanding…";
   try {
-    const data = await api(`/api/entities/${encodeURIComponent(node)}/neighbours?${params}`);
+    const path = `/api/entities/${encodeURIComponent(node)}/neighbours?${params}`;
+    const data = await api(path);
     const before = view.graph.order;
-    mergeGraph(data, node);
+    mergeGraph(data, node, path);
     view.expanded = (view.expanded || 0) + 1;
     $("#graph-status").textContent = `已展开 expanded: +${view.graph.order - before} 个实体 entities, ${data.claims} 张单据 claims`;
     refreshVisibility();
@@ -242,7 +250,6 @@ async function expandNode(node) {
 function renderEvidence() {
   const table = $("#evidence");
   if (!table) return;
-  const inWindow = (day) => day >= view.from && day <= view.to;
   const rows = view.rows.filter((row) => inWindow(view.claimDays.get(row[0])));
   let count = 0;
   for (const day of view.claimDays.values()) if (inWindow(day)) count += 1;
@@ -257,11 +264,12 @@ function renderEvidence() {
 // a graph arrives with the rows of its first claims only; those of a brushed window are
 // fetched when the table needs them (each claim asked for once)
 const ROWS_SHOWN = 500;
+const inWindow = (day) => day >= view.from && day <= view.to;
 async function fetchRows(wanted) {
   if (view.fetchingRows) return;
   const known = new Set(view.rows.map((r) => r[0]));
   const missing = [...view.claimDays]
-    .filter(([claim, day]) => day >= view.from && day <= view.to && !known.has(claim) && !view.askedRows.has(claim))
+    .filter(([claim, day]) => inWindow(day) && !known.has(claim) && !view.askedRows.has(claim))
     .sort((x, y) => x[1] - y[1] || (x[0] < y[0] ? -1 : 1))
     .slice(0, wanted)
     .map(([claim]) => claim);
@@ -270,15 +278,39 @@ async function fetchRows(wanted) {
   const current = view;
   view.fetchingRows = true;
   try {
-    const data = await api("/api/claims/rows", { body: { claims: missing } });
-    for (const row of data.rows) if (!known.has(row[0])) { current.rows.push(row); known.add(row[0]); }
-    current.rows.sort((x, y) => (x[2] < y[2] ? -1 : x[2] > y[2] ? 1 : x[0] < y[0] ? -1 : 1));
+    const byGraph = new Map();
+    for (const claim of missing) {
+      const token = current.claimToken.get(claim);
+      byGraph.set(token, [...(byGraph.get(token) || []), claim]);
+    }
+    for (const [token, claims] of byGraph) {
+      const data = await graphRows(current, token, claims);
+      for (const row of data.rows) if (!known.has(row[0])) { current.rows.push(row); known.add(row[0]); }
+    }
+    const at = current.columns.findIndex(([column]) => column === "start_time");
+    current.rows.sort((x, y) => (x[at] < y[at] ? -1 : x[at] > y[at] ? 1 : x[0] < y[0] ? -1 : 1));
   } catch (err) {
     $("#graph-status").textContent = String(err.message || err);
   } finally {
     current.fetchingRows = false;
   }
   if (view === current) renderEvidence();
+}
+
+// rows of claims of one graph, masked among that graph's ids; a graph whose token the
+// server no longer keeps (410) is fetched again for a fresh one
+async function graphRows(current, token, claims) {
+  try {
+    return await api("/api/claims/rows", { body: { claims, token } });
+  } catch (err) {
+    if (err.status !== 410) throw err;
+    const path = current.sources.get(token);
+    const fresh = await api(path);
+    const again = (fresh.graph || fresh).rows_token;
+    current.sources.set(again, path);
+    for (const [claim, old] of current.claimToken) if (old === token) current.claimToken.set(claim, again);
+    return api("/api/claims/rows", { body: { claims, token: again } });
+  }
 }
 
 // the time bar: claims per day as bars; drag across it to choose the window
@@ -442,7 +474,7 @@ async function showCase(caseId) {
     el("h3", {}, bi("成员金额", "Money by member")), el("div", { id: "money" }),
     el("h3", {}, bi("药品与项目", "Drugs and items behind the claims")), itemsTable(c.graph.items));
   main.replaceChildren(el("div", { class: "case-layout" }, side, workArea([], bi("证据单据", "Evidence claims"))));
-  drawView(c.graph);
+  drawView(c.graph, "/api/cases/" + encodeURIComponent(caseId));
   view.caseId = c.case_id;
   view.caseMembers = c.members.map((m) => m.id);
   showSelection();
@@ -456,9 +488,9 @@ function workArea(extra, claimsTitle) {
 }
 
 // mount a fresh graph on #graph and draw the first nodes, edges and claims into every panel
-function drawView(data) {
+function drawView(data, path) {
   mountGraph($("#graph"));
-  mergeGraph(data, null);
+  mergeGraph(data, null, path);
   wireFilters();
   wireTimebar();
   refreshVisibility();
@@ -534,9 +566,10 @@ async function showEntity(entity) {
   const main = $("#main");
   main.replaceChildren(el("h2", {}, bi("线索探查", "Exploring from a tip"), ": ", entity),
     workArea([el("h3", {}, bi("成员金额", "Money by entity")), el("div", { id: "money", "data-all": "1" })], bi("证据单据", "Claims")));
-  const data = await api(`/api/entities/${encodeURIComponent(entity)}/neighbours?hops=1`);
+  const path = `/api/entities/${encodeURIComponent(entity)}/neighbours?hops=1`;
+  const data = await api(path);
   if (!data.nodes.length) { flash("没有找到单据 no claims found for " + entity, true); return; }
-  drawView(data);
+  drawView(data, path);
   showSelection();
   if (data.focus) selectNode(data.focus, false);
 }
