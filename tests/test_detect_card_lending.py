@@ -174,17 +174,22 @@ def _sessions(plan: list[tuple[int, int, list[str]]], visits: dict[str, int]) ->
     return pd.DataFrame([r for venue, ctx, cards in plan for r in _rows(venue, ctx, cards, visits)])
 
 
-def test_a_brokers_sessions_sharing_their_cards_are_a_crowd_where_strangers_are_common() -> None:
-    """Two sessions of eight cards at one pharmacy whose customers are six in ten one-off:
-    neither session is unusual for its strangers, but four cards come back in the second
-    one where the cards' own paces give 0.14: the broker's bag of cards."""
+def _bag_of_cards() -> tuple[list[str], pd.DataFrame, pd.DataFrame]:
+    """Two sessions of eight cards at one pharmacy that share four of them."""
     shared = ["A", "B", "C", "D"]
     plan = [
         (0, 1, shared + [f"x{i}" for i in range(4)]),
         (0, 2, shared + [f"y{i}" for i in range(4)]),
     ]
     members = _sessions(plan, dict.fromkeys(shared, 2))
-    counts = _counts(members, {0: (420.0, 700.0, 0.0, 0.0)})
+    return shared, members, _counts(members, {0: (420.0, 700.0, 0.0, 0.0)})
+
+
+def test_a_brokers_sessions_sharing_their_cards_are_a_crowd_where_strangers_are_common() -> None:
+    """Two sessions of eight cards at one pharmacy whose customers are six in ten one-off:
+    neither session is unusual for its strangers, but four cards come back in the second
+    one where the cards' own paces give 0.14: the broker's bag of cards."""
+    _, members, counts = _bag_of_cards()
     assert stranger_crowds(members, counts, 2, 5, 1e-3, 20.0) == []  # strangers alone
     crowds = stranger_crowds(members, counts, 2, 5, 1e-3, 20.0, recurrence_weight=20.0)
     assert len(crowds) == 1 and crowds[0][0].kind == "recurring"
@@ -195,13 +200,7 @@ def test_a_brokers_sessions_sharing_their_cards_are_a_crowd_where_strangers_are_
 
 def test_a_household_coming_back_is_one_card_not_a_recurrence() -> None:
     """The same four cards again, but they are one family: one shared card, no crowd."""
-    shared = ["A", "B", "C", "D"]
-    plan = [
-        (0, 1, shared + [f"x{i}" for i in range(4)]),
-        (0, 2, shared + [f"y{i}" for i in range(4)]),
-    ]
-    members = _sessions(plan, dict.fromkeys(shared, 2))
-    counts = _counts(members, {0: (420.0, 700.0, 0.0, 0.0)})
+    shared, members, counts = _bag_of_cards()
     family = pd.Series("home-1", index=shared)
     assert (
         stranger_crowds(members, counts, 2, 5, 1e-3, 20.0, household=family, recurrence_weight=20.0)
