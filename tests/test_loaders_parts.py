@@ -148,3 +148,35 @@ def test_a_part_that_does_not_add_up_is_not_written(
     stored = store.db.execute("SELECT count(*) FROM claims").fetchone()[0]
     assert stored <= 3  # the first part at most, nothing of the part that did not add up
     store.close()
+
+
+def test_a_store_loaded_in_parts_is_as_compact_as_duckdbs_own_copy(tmp_path: Path) -> None:
+    """Every part is appended in a transaction of its own; what it leaves in the store
+    file (partial row groups, blocks of staging, text stored uncompressed) must not make
+    the file much larger than DuckDB's own copy of the same tables into a fresh file (a
+    50 M-claim store otherwise outgrows the disk)."""
+    import duckdb
+
+    from graphscan.examples.city import generate_city
+
+    generate_city(tmp_path / "city", 1500, 3, "hard", "parquet")
+    paths = [tmp_path / "city" / f"{name}.parquet" for name in TABLES]
+    workspace = Workspace.open(tmp_path / "ws")
+    store = embedded_store(workspace)
+    options = Options(part_rows=4000)
+    report = load_files(paths, store, workspace, Pseudonymiser.from_environment(), options)
+    assert all(f.reconciles and not f.error for f in report.files)
+    assert sum(f.rows_read > 4000 for f in report.files) == 2  # claims, items: in parts
+    store.close()
+    workspace.close()
+    copy = duckdb.connect(str(tmp_path / "copy.duckdb"))
+    copy.execute("ATTACH ? AS store (READ_ONLY)", [str(workspace.db_path)])
+    names = copy.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = 'store'"
+    ).fetchall()
+    for (name,) in names:
+        copy.execute(f"CREATE TABLE {name} AS SELECT * FROM store.{name}")
+    copy.execute("DETACH store")
+    copy.close()
+    stored, copied = workspace.db_path.stat().st_size, (tmp_path / "copy.duckdb").stat().st_size
+    assert stored <= 1.3 * copied, f"store {stored:,} bytes, DuckDB's copy {copied:,}"

@@ -74,10 +74,6 @@ def _column_names(rows: Rows) -> list[str]:
     return rows.schema.names
 
 
-#: Compression the bulk insert leaves out (benchmarks/load.py: 1.3 -> 0.6 CPU seconds per
-#: 300,000 claims inserted; the store file about 1.8x as large, docs/loading.md)
-_SLOW_COMPRESSION = "dict_fsst"
-
 #: Entities every new claim implies (the Neo4j store MERGEs the same nodes), from one
 #: pass over the claims just written (``_new``): ``g`` (grouping()) tells the person,
 #: provider and doctor rows.
@@ -167,9 +163,6 @@ class EmbeddedStore(Store):
         join = " AND ".join(f"f.{k} = t.{k}" for k in spec.key)
         replaces = table in ENTITY_TABLES and "row_hash" in present
         self.db.register("_incoming", frame)
-        # DICT_FSST, DuckDB's default for text, costs more than half of a bulk insert's
-        # CPU on pseudonyms and row hashes (random hex): appended rows are stored plain
-        self.db.execute(f"SET disabled_compression_methods = '{_SLOW_COMPRESSION}'")
         try:
             self.db.execute("BEGIN")
             rows = "_incoming"
@@ -199,7 +192,6 @@ class EmbeddedStore(Store):
             self.db.execute("ROLLBACK")
             raise
         finally:
-            self.db.execute("RESET disabled_compression_methods")
             self.db.unregister("_incoming")
         if table == "claims" and written:
             self._link_claims()
