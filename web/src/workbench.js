@@ -3,6 +3,8 @@
 // `graphscan serve`; it computes only what the browser needs to brush and filter.
 import Graph from "graphology";
 import forceAtlas2 from "graphology-layout-forceatlas2";
+import FA2_DEFAULTS from "graphology-layout-forceatlas2/defaults.js";
+import { assignLayoutChanges, graphToByteArrays } from "graphology-layout-forceatlas2/helpers.js";
 import { bidirectional } from "graphology-shortest-path/unweighted";
 import Sigma from "sigma";
 
@@ -153,11 +155,31 @@ function nodeLabel(n) {
   return n.name ? `${n.label} ${n.name}` : n.label;
 }
 
+// the force layout runs in a web worker (static/layout-worker.js): the page only applies
+// the positions it posts a few times a second, so dragging and zooming stay fluid while
+// thousands of nodes settle. `view.settling` is true until the run in progress finishes.
+const LAYOUT_POST_MS = 250;
+let layoutWorker = null;
+let layoutRun = 0;
 function layout() {
   const { graph } = view;
   if (graph.order < 2) return;
-  const settings = forceAtlas2.inferSettings(graph);
-  forceAtlas2.assign(graph, { iterations: graph.order > 2000 ? 40 : 120, settings: { ...settings, barnesHutOptimize: graph.order > 500 } });
+  if (!layoutWorker) {
+    layoutWorker = new Worker("/static/layout-worker.js");
+    layoutWorker.onmessage = applyLayout;
+  }
+  const settings = { ...FA2_DEFAULTS, ...forceAtlas2.inferSettings(graph), barnesHutOptimize: graph.order > 500 };
+  const { nodes, edges } = graphToByteArrays(graph, () => 1);
+  layoutRun += 1;
+  Object.assign(view, { settling: true, layoutRun, layoutOrder: graph.order, layoutBegan: performance.now() });
+  layoutWorker.postMessage({ run: layoutRun, settings, iterations: graph.order > 2000 ? 150 : 300, postMs: LAYOUT_POST_MS, nodes: nodes.buffer, edges: edges.buffer }, [nodes.buffer, edges.buffer]);
+}
+
+function applyLayout({ data }) {
+  // a run of an earlier graph, or of this one before it grew, is left alone
+  if (!view || data.run !== view.layoutRun || view.graph.order !== view.layoutOrder) return;
+  assignLayoutChanges(view.graph, new Float32Array(data.nodes));
+  if (data.finished) Object.assign(view, { settling: false, layoutMs: performance.now() - view.layoutBegan });
 }
 
 function visibleEdge(attrs) {
