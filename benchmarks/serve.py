@@ -42,6 +42,8 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from benchmarks.city import city, use_bench_key
+from graphscan.serve.timing import HEADER as TIMING_HEADER
+from graphscan.serve.timing import parse as parse_timing
 
 if TYPE_CHECKING:
     from graphscan.workspace import Workspace
@@ -95,27 +97,38 @@ def write_cases(ws: object, count: int) -> str:
     ][0]
 
 
-def timed(url: str, token: str, path: str) -> tuple[float, int, dict]:
+def timed(url: str, token: str, path: str) -> tuple[float, int, dict, dict[str, float]]:
+    """Seconds to the answer's last byte (decoding the JSON is the client's, not counted),
+    status, body, and the server's own breakdown (its Server-Timing header, ms)."""
     request = urllib.request.Request(url + path, headers={"Authorization": f"Bearer {token}"})
     began = time.perf_counter()
     with urllib.request.urlopen(request, timeout=120) as response:
-        body = json.loads(response.read())
-    return time.perf_counter() - began, response.status, body
+        raw = response.read()
+        took = time.perf_counter() - began
+        phases = parse_timing(response.headers.get(TIMING_HEADER, ""))
+    return took, response.status, json.loads(raw), phases
 
 
-def measure(url: str, token: str, label: str, path: str) -> tuple[dict, float]:
-    """The body of the last of RUNS requests and their median time."""
-    times, body = [], {}
+def measure(url: str, token: str, label: str, path: str) -> tuple[dict, float, dict[str, float]]:
+    """The body of the last of RUNS requests and their median time; with the median of
+    each phase the server reported, and what HTTP itself added (the rest)."""
+    times, body, phases = [], {}, []
     for _ in range(RUNS):
-        took, status, body = timed(url, token, path)
+        took, status, body, phase = timed(url, token, path)
         assert status == 200, (path, status)
         times.append(took)
+        phases.append(phase)
+    median = statistics.median(times)
     print(
-        f"  {label:<48} median {statistics.median(times) * 1000:7.1f} ms   "
-        f"slowest {max(times) * 1000:7.1f} ms",
+        f"  {label:<48} median {median * 1000:7.1f} ms   slowest {max(times) * 1000:7.1f} ms",
         flush=True,
     )
-    return body, statistics.median(times)
+    names = [n for n in phases[-1] if any(p.get(n) for p in phases)]
+    parts = {n: statistics.median(p.get(n, 0.0) for p in phases) for n in names}
+    rest = median * 1000 - sum(parts.values())
+    print("      server: " + ", ".join(f"{n} {v:.0f}" for n, v in parts.items())
+          + f"; HTTP and the rest {rest:.0f} ms", flush=True)  # fmt: skip
+    return body, median, {**parts, "HTTP and the rest": rest}
 
 
 def in_process(label: str, run: object) -> float:
@@ -325,8 +338,9 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.2)
-        cold, _, _ = timed(url, token, "/api/cases")
-        print(f"  first request (opens the workspace)               {cold * 1000:7.1f} ms")
+        cold, _, _, opened = timed(url, token, "/api/cases")
+        print(f"  first request (opens the workspace)               {cold * 1000:7.1f} ms"
+              f"   (reopen {opened.get('reopen', 0):.0f} ms)")  # fmt: skip
         print(f"queue of {CASES:,} cases (GET /api/cases):")
         top = measure(url, token, "first page, by rank", "/api/cases")[0]["cases"][0]["case_id"]
         measure(url, token, "sorted by money, page 40", "/api/cases?sort=money&order=desc&page=40")
@@ -338,7 +352,7 @@ def main() -> None:
             quoted = urllib.parse.quote(name[0][0])
             measure(url, token, "search: provider name", f"/api/cases?q={quoted}")
         print("expanding an entity (GET /api/entities/…/neighbours?hops=1):")
-        body, found["http"] = measure(
+        body, found["http"], parts = measure(
             url,
             token,
             f"provider with {busy:,} claims",
@@ -352,6 +366,7 @@ def main() -> None:
               f"store in process {found['store'] * 1000:.0f} ms, DuckDB floor "
               f"{found['floor'] * 1000:.0f} ms (ART index "
               f"{found['art'] * 1000:.0f} ms)")  # fmt: skip
+        print("  of the HTTP answer, in ms: " + ", ".join(f"{n} {v:.0f}" for n, v in parts.items()))
         browser_view(url, viewed)
     finally:
         server.terminate()

@@ -189,16 +189,21 @@ function visibleEdge(attrs) {
   return n;
 }
 
+// one update of every edge, then of every node: sigma reprocesses the graph once for each,
+// not once for each of thousands of attribute changes
 function refreshVisibility() {
   const { graph } = view;
   const shown = new Set();
-  graph.forEachEdge((key, attrs, source, target) => {
-    const inWindow = visibleEdge(attrs) > 0;
-    const ok = inWindow && nodeAllowed(source) && nodeAllowed(target);
-    graph.setEdgeAttribute(key, "hidden", !ok);
+  graph.updateEachEdgeAttributes((key, attrs, source, target) => {
+    const ok = visibleEdge(attrs) > 0 && nodeAllowed(source) && nodeAllowed(target);
     if (ok) { shown.add(source); shown.add(target); }
-  });
-  graph.forEachNode((node) => graph.setNodeAttribute(node, "hidden", !(shown.has(node) || (graph.degree(node) === 0 && nodeAllowed(node)))));
+    attrs.hidden = !ok;
+    return attrs;
+  }, { attributes: ["hidden"] });
+  graph.updateEachNodeAttributes((node, attrs) => {
+    attrs.hidden = !(shown.has(node) || (graph.degree(node) === 0 && nodeAllowed(node)));
+    return attrs;
+  }, { attributes: ["hidden"] });
   $("#graph-count").textContent = `${shown.size} / ${graph.order} 个实体 entities · ${graph.size} 条关系 links`;
   renderEvidence();
   drawTimebar();
