@@ -190,7 +190,10 @@ function visibleEdge(attrs) {
 }
 
 // one update of every edge, then of every node: sigma reprocesses the graph once for each,
-// not once for each of thousands of attribute changes
+// not once for each of thousands of attribute changes. The hint names zIndex so that
+// sigma indexes everything anew: sigma 3.0.3 refuses to repaint in place what was added
+// since its last render ("can't be repaint"), which is what an expansion just did.
+const REINDEX = { attributes: ["hidden", "zIndex"] };
 function refreshVisibility() {
   const { graph } = view;
   const shown = new Set();
@@ -199,11 +202,11 @@ function refreshVisibility() {
     if (ok) { shown.add(source); shown.add(target); }
     attrs.hidden = !ok;
     return attrs;
-  }, { attributes: ["hidden"] });
+  }, REINDEX);
   graph.updateEachNodeAttributes((node, attrs) => {
     attrs.hidden = !(shown.has(node) || (graph.degree(node) === 0 && nodeAllowed(node)));
     return attrs;
-  }, { attributes: ["hidden"] });
+  }, REINDEX);
   $("#graph-count").textContent = `${shown.size} / ${graph.order} 个实体 entities · ${graph.size} 条关系 links`;
   renderEvidence();
   drawTimebar();
