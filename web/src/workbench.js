@@ -179,7 +179,11 @@ function applyLayout({ data }) {
   // a run of an earlier graph, or of this one before it grew, is left alone
   if (!view || data.run !== view.layoutRun || view.graph.order !== view.layoutOrder) return;
   assignLayoutChanges(view.graph, new Float32Array(data.nodes));
-  if (data.finished) Object.assign(view, { settling: false, layoutMs: performance.now() - view.layoutBegan });
+  if (!data.finished) return;
+  // drawn now rather than at the next frame, so that once the layout says it is settled
+  // every node is where the page shows it (a click there finds it)
+  view.renderer.refresh();
+  Object.assign(view, { settling: false, layoutMs: performance.now() - view.layoutBegan });
 }
 
 function visibleEdge(attrs) {
