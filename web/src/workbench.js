@@ -176,8 +176,10 @@ function layout() {
 }
 
 function applyLayout({ data }) {
-  // a run of an earlier graph, or of this one before it grew, is left alone
+  // a run of an earlier graph, of this one before it grew, or of a graph the page has
+  // left (the queue replaced it) is left alone
   if (!view || data.run !== view.layoutRun || view.graph.order !== view.layoutOrder) return;
+  if (!view.renderer.getContainer().isConnected) return;
   assignLayoutChanges(view.graph, new Float32Array(data.nodes));
   if (!data.finished) return;
   // drawn now rather than at the next frame, so that once the layout says it is settled
