@@ -58,7 +58,16 @@ function flash(text, bad = false) {
 // -- the case queue -------------------------------------------------------------------
 const queueState = { sort: "rank", order: "asc", page: 1, per_page: 25, q: "", status: "", pattern: "", assignee: "", region: "" };
 
+// the page leaves a graph: its renderer stops (a frame it had scheduled would find its
+// container gone) and the layout's late positions find no graph to move
+function leaveGraph() {
+  if (!view) return;
+  view.renderer.kill();
+  view = null;
+}
+
 async function showQueue() {
+  leaveGraph();
   const main = $("#main");
   main.replaceChildren();
   const params = new URLSearchParams(Object.entries(queueState).filter(([, v]) => v !== ""));
@@ -176,10 +185,8 @@ function layout() {
 }
 
 function applyLayout({ data }) {
-  // a run of an earlier graph, of this one before it grew, or of a graph the page has
-  // left (the queue replaced it) is left alone
+  // a run of an earlier graph, or of this one before it grew, is left alone
   if (!view || data.run !== view.layoutRun || view.graph.order !== view.layoutOrder) return;
-  if (!view.renderer.getContainer().isConnected) return;
   assignLayoutChanges(view.graph, new Float32Array(data.nodes));
   if (!data.finished) return;
   // drawn now rather than at the next frame, so that once the layout says it is settled
@@ -272,7 +279,9 @@ async function expandNode(node) {
   $("#graph-status").textContent = "展开中… expanding…";
   try {
     const path = `/api/entities/${encodeURIComponent(node)}/neighbours?${params}`;
+    const current = view;
     const data = await api(path);
+    if (view !== current) return; // the page moved on meanwhile
     const before = view.graph.order;
     mergeGraph(data, node, path);
     view.expanded = (view.expanded || 0) + 1;
@@ -497,6 +506,7 @@ function moneyByMember(container) {
 
 // -- the case view ----------------------------------------------------------------------
 async function showCase(caseId) {
+  leaveGraph();
   const main = $("#main");
   main.replaceChildren(el("p", {}, "载入中… loading…"));
   const c = await api("/api/cases/" + encodeURIComponent(caseId));
@@ -599,6 +609,7 @@ function workflowPanel(c, can) {
 
 // -- exploring from a tip -------------------------------------------------------------------
 async function showEntity(entity) {
+  leaveGraph();
   const main = $("#main");
   main.replaceChildren(el("h2", {}, bi("线索探查", "Exploring from a tip"), ": ", entity),
     workArea([el("h3", {}, bi("成员金额", "Money by entity")), el("div", { id: "money", "data-all": "1" })], bi("证据单据", "Claims")));
