@@ -31,12 +31,6 @@ REASONS_ZH = {
 #: happens to honest patients transferred between hospitals, and a relative may use the
 #: card at home during a stay, so those are tested apart
 IMPOSSIBLE = ("after_death", "sex", "age")
-CATEGORIES = ("impossible", "overlap", "elsewhere")
-CATEGORY = {
-    **dict.fromkeys(IMPOSSIBLE, "impossible"),
-    "overlap": "overlap",
-    "elsewhere": "elsewhere",
-}
 
 
 EXPLAIN_ZH = (
