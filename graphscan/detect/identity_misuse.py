@@ -182,11 +182,13 @@ class IdentityMisuse(Detector):
         catchment: tuple[pd.DataFrame, pd.DataFrame, float],
     ) -> Desk | None:
         """One desk (an operator, or all the provider's cashiers together) judged by the
-        strongest of four tests: cards flagged impossible or overlapping, impossible
-        cards alone, far-away visits inside the stays against the holders' own pace, and
+        strongest of five tests: cards flagged impossible or overlapping, impossible
+        cards alone, far-away visits inside the stays against the holders' own pace,
         the stronger of the first two combined with the far-away one (independent
         signals: a ring may borrow some cards of the dead and some of the living far
-        away). Overlaps are expected from the holders' own time in hospital elsewhere (an
+        away), and the conflicts of holders from outside the institution's catchment
+        (``catchment``: the provider's outsiders, the desk's, and the provider's
+        inpatients whose home is known; see :meth:`_outsiders`). Overlaps are expected from the holders' own time in hospital elsewhere (an
         admission independent of the holder's other stays falls inside one at that
         rate), not from a city rate: most patients have no other stay to overlap. None
         below ``min_cards`` cards."""
