@@ -403,6 +403,63 @@ def test_a_pharmacy_in_another_county_is_far_whatever_the_towns() -> None:
     assert Kickback().decide_flows(same_county) == []
 
 
+def _one_doctor_city() -> dict[str, pd.DataFrame]:
+    """No providers table, so no distance: H1's patients buy at the door pharmacy P1.
+    Specialist D00's eighteen patients refill a 3,000-yuan drug every month for half a
+    year at PR, which no colleague's patient uses (a third of the fills name D00, the
+    others follow a visit within the hour); D05 sends fifteen patients, each three to
+    six times at random, to PF, which no colleague's patient uses either."""
+    rng = np.random.default_rng(31)
+    city = City(rng=rng)
+    days = 180
+    for day in range(days):
+        for person in rng.choice(BACKGROUND, 15, replace=False):
+            when = city.at(day, 8 + 8 * rng.random())
+            city.claim("outpatient", str(person), "H1", when, 80, doctor=str(rng.choice(DOCTORS)))
+            later = when + pd.Timedelta(hours=float(rng.uniform(0.2, 20)))
+            city.claim("pharmacy", str(person), "P1", later, 60 * rng.lognormal(0, 0.5), "O1")
+    for person in CHRONIC[:18]:
+        first = int(rng.integers(0, 25))
+        for month in range(6):
+            when = city.at(min(first + 30 * month + int(rng.integers(-2, 3)), days - 1), 9)
+            named = SPECIALIST if rng.random() < 0.3 else None
+            if named is None:
+                city.claim("outpatient", person, "H1", when, 50, doctor=SPECIALIST)
+            later = when + pd.Timedelta(minutes=40)
+            city.claim("pharmacy", person, "PR", later, 3000, "O2", named, None, "C92.1")
+    for person in RING:
+        for day in rng.choice(days - 1, int(rng.integers(3, 7)), replace=False):
+            when = city.at(int(day), 9 + 3 * rng.random())
+            city.claim("outpatient", person, "H1", when, 120, doctor="D05", diagnosis="C34")
+            later = when + pd.Timedelta(hours=float(rng.uniform(3, 26)))
+            city.claim("pharmacy", person, "PF", later, 2500, "O7", None, None, "C34")
+    doctors = pd.DataFrame({"doctor_id": DOCTORS, "provider_id": "H1"})
+    return {"claims": pd.DataFrame(city.rows), "doctors": doctors}
+
+
+def test_one_specialists_steady_refills_are_no_ring_one_doctors_steering_is(
+    tmp_path: Path,
+) -> None:
+    """Both single doctors send their high-value patients where the colleagues' never go,
+    so the catchment flags both; a refill group is one doctor's patients coming back
+    every month, steered patients buy when sent: D00's evenly spaced refills (almost no
+    gap under half the patient's mean, where random times give about a third) are
+    expected, D05's patients are a ring."""
+    store = _store(tmp_path / "ws", _one_doctor_city())
+    flows = store.projection(
+        "prescription_flows", since=None, until=None, high_value=1000.0, region_digits=9
+    )
+    flagged = [set(f["doctor_id"]) for f in Kickback().decide_flows(flows)]
+    assert sorted(flagged, key=sorted) == [{SPECIALIST}, {"D05"}]
+    ring = _only_ring(store)
+    assert ring.member_ids("doctor") == {"D05"}
+    assert ring.member_ids("pharmacy") == {"PF"}
+    assert ring.member_ids("person") == set(RING)
+    pace = ring.method["pace"]
+    assert pace["p"] > Kickback().steady_p
+    assert pace["short_gaps"] > pace["expected"] / 2
+
+
 @pytest.mark.neo4j
 def test_neo4j_finds_the_same_ring(
     city: dict[str, pd.DataFrame], neo4j_store: Neo4jStore, tmp_path: Path

@@ -13,10 +13,12 @@ smoothed toward the choices of the region's other institutions. A pharmacy in th
 institution's own region or among its usual pharmacies is expected and never tested; a
 far pharmacy that two or three colleagues send a group of patients to is one ring, tested
 against the institution's remaining doctors so that the colleagues do not explain each
-other away. Counting patients, not purchases, keeps a chronic patient's monthly refills
-from counting twelve times. Resale is the second source (graphscan.detect.engines.resale):
-patients buying a high-value drug far beyond need across outlets; where they are the
-patients of a flagged flow they confirm it, otherwise they are a ring of their own."""
+other away. A single doctor's patients coming back at a steady pace are that
+specialist's chronic refills, not a ring. Counting patients, not purchases, keeps a
+chronic patient's monthly refills from counting twelve times. Resale is the second
+source (graphscan.detect.engines.resale): patients buying a high-value drug far beyond
+need across outlets; where they are the patients of a flagged flow they confirm it,
+otherwise they are a ring of their own."""
 
 from __future__ import annotations
 
@@ -81,6 +83,9 @@ class Kickback(Detector):
         screen: the ring test decides)
     max_doctors: more doctors than this sending patients to one far pharmacy is the
         institution's catchment (patients from that town), not a ring of colleagues
+    steady_p: a flow of one doctor is that specialist's chronic patients refilling
+        when its purchases come this unlikely evenly spaced for purchases at random
+        times (few gaps under half the patient's mean gap)
     edge_p: the ring's patients at the pharmacy must be this unlikely
     prior_weight: pseudo-count pulling the colleagues' choices toward the region's
     catchment_share: where distance is unknown, a pharmacy taking at least this share
@@ -105,6 +110,7 @@ class Kickback(Detector):
     doctor_patients: int = 2
     screen_p: float = 1e-2
     max_doctors: int = 5
+    steady_p: float = 1e-3
     edge_p: float = 1e-5
     prior_weight: float = 20.0
     catchment_share: float = 0.05
@@ -177,7 +183,12 @@ class Kickback(Detector):
     def decide(self, frames: Frames) -> list[Candidate]:
         rings = self.decide_flows(frames["prescription_flows"])
         claims = self._evidence(frames, rings)
-        candidates = [self._candidate(frames, ring, claims) for ring in rings]
+        paced = [(ring, self._pace(ring, _flow_claims(ring, claims))) for ring in rings]
+        candidates = [
+            self._candidate(frames, ring, claims, pace)
+            for ring, pace in paced
+            if pace is None or pace["p"] > self.steady_p
+        ]
         return _confirm(candidates, self._resale(frames))
 
     def decide_flows(self, flows: pd.DataFrame) -> list[pd.DataFrame]:
@@ -383,6 +394,31 @@ class Kickback(Detector):
             ring_observed=observed,
         )
 
+    def _pace(self, ring: pd.DataFrame, evidence: pd.DataFrame) -> dict[str, float] | None:
+        """How evenly a one-doctor ring's purchases are spaced (None for a ring of two or
+        more recorded doctors: a refill group is one doctor's). A specialist's chronic
+        patients refill at the pharmacy every month, steered patients buy when they are
+        sent. Null model: purchases at random times; given a patient's first and last
+        purchase, the k - 1 between lie uniformly in that span, so each of the k gaps is
+        shorter than half the mean gap with probability 1 - (1 - 1/2k)^(k-1) (1/4 for
+        k = 2, toward 1 - e^-1/2 = 0.39). Steady refills have almost none: the binomial
+        lower tail of the short gaps is ``p``."""
+        if (ring["doctor_id"] != "").sum() >= 2:
+            return None
+        days = (evidence["start_time"] - evidence["start_time"].min()).dt.total_seconds()
+        bought = evidence.assign(day=days / 86400.0).sort_values(["person_id", "day"])
+        gaps = bought.groupby("person_id")["day"].diff()
+        k = gaps.groupby(bought["person_id"]).transform("count")
+        span = gaps.groupby(bought["person_id"]).transform("sum")
+        tested = gaps.notna() & (span > 0)
+        if not tested.any():
+            return None
+        k, mean = k[tested].to_numpy(dtype=float), (span / k)[tested].to_numpy(dtype=float)
+        short = int((gaps[tested].to_numpy(dtype=float) < mean / 2).sum())
+        expected = float((1 - (1 - 1 / (2 * k)) ** (k - 1)).sum())
+        p = float(stats.binom.cdf(short, len(k), expected / len(k)))
+        return {"gaps": len(k), "short_gaps": short, "expected": expected, "p": p}
+
     def _evidence(self, frames: Frames, rings: list[pd.DataFrame]) -> pd.DataFrame:
         if not rings:
             return pd.DataFrame()
@@ -443,20 +479,20 @@ class Kickback(Detector):
             method=self.method(frames, signal="resale", purchases_ahead=AHEAD),
         )
 
-    def _candidate(self, frames: Frames, ring: pd.DataFrame, claims: pd.DataFrame) -> Candidate:
+    def _candidate(
+        self,
+        frames: Frames,
+        ring: pd.DataFrame,
+        claims: pd.DataFrame,
+        pace: dict[str, float] | None,
+    ) -> Candidate:
         """One ring's members, evidence (purchases and the visits that attributed them) and
-        figures. ``ring``: its flows as decide_flows returns them."""
+        figures. ``ring``: its flows as decide_flows returns them; ``pace``: _pace's."""
         # '' stands for the institution's visits that name no doctor
         doctors = sorted(set(ring["doctor_id"]) - {""})
         pharmacies = sorted(set(ring["pharmacy_id"]))
         institutions = sorted(set(ring["institution_id"]) - {""})
-        flows = set(
-            zip(ring["institution_id"], ring["doctor_id"], ring["pharmacy_id"], strict=True)
-        )
-        keys = zip(
-            claims["institution_id"], claims["doctor_id"], claims["pharmacy_id"], strict=True
-        )
-        evidence = claims[[k in flows for k in keys]]
+        evidence = _flow_claims(ring, claims)
         patients = sorted(set(evidence["person_id"]))
         # the card at the counter and the one at the visit (an ID card at the hospital)
         cards = set(evidence["card_id"]) | set(evidence["visit_card_id"].dropna())
@@ -500,8 +536,16 @@ class Kickback(Detector):
                 flows=len(ring),
                 institutions=institutions,
                 attributed_by_visit=numbers["paired"],
+                **({"pace": pace} if pace else {}),
             ),
         )
+
+
+def _flow_claims(ring: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFrame:
+    """The evidence claims of the ring's own flows (institution, doctor, pharmacy)."""
+    flows = set(zip(ring["institution_id"], ring["doctor_id"], ring["pharmacy_id"], strict=True))
+    keys = zip(claims["institution_id"], claims["doctor_id"], claims["pharmacy_id"], strict=True)
+    return claims[[k in flows for k in keys]]
 
 
 def _unrecorded(flows: pd.DataFrame) -> bool:
