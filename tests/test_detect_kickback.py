@@ -326,18 +326,29 @@ def test_without_providers_a_pharmacy_sits_where_its_walk_ins_live(tmp_path: Pat
     assert ring.statistic == 12
 
 
-def _flows(rows: list[tuple[str, str, int, int, int, int]]) -> pd.DataFrame:
+def _flows(
+    rows: list[tuple[str, str, int, int, int, int]], town_b: dict[str, int] | None = None
+) -> pd.DataFrame:
     """prescription_flows rows of one institution H (town A) by hand: doctor, pharmacy
     (P1 by the door in town A, PF in town B), patients, high-value patients, and of
-    those the ones living in the pharmacy's town."""
+    those the ones living in the pharmacy's town. Town B's patients buy at PF only, or
+    ``town_b`` gives a doctor's patients from town B (at P1 too)."""
     flows = pd.DataFrame(
         rows,
         columns=["doctor_id", "pharmacy_id", "patients", "hv_patients", "home_patients", "hv_home"],
     )
+    far = flows["pharmacy_id"] == "PF"
+    town = flows[far].groupby("doctor_id")[["home_patients", "hv_home"]].sum()
+    if town_b:
+        town["home_patients"] = pd.Series(town_b).reindex(town.index).fillna(town["home_patients"])
+    mine = flows["doctor_id"].map
     return flows.assign(
         institution_id="H",
         institution_region=TOWN,
-        pharmacy_region=np.where(flows["pharmacy_id"] == "P1", TOWN, OTHER_TOWN),
+        pharmacy_region=np.where(far, OTHER_TOWN, TOWN),
+        town_patients=np.where(far, mine(town["home_patients"]).fillna(0), 0),
+        hv_town=np.where(far, mine(town["hv_home"]).fillna(0), 0),
+        inst_town_patients=np.where(far, town["home_patients"].sum(), 0),
     )
 
 
@@ -361,6 +372,29 @@ def test_a_towns_patients_buying_at_home_do_not_hide_the_steered_ones() -> None:
     assert set(found[0]["doctor_id"]) == {"D1", "D2"}
     assert set(found[0]["pharmacy_id"]) == {"PF"}
     assert int(found[0]["ring_observed"].iloc[0]) == 8
+
+
+def test_patients_sent_to_a_pharmacy_in_their_own_town_are_tested_against_that_towns() -> None:
+    """Every patient D1 and D2 send to PF lives in PF's town B. Town B's patients of the
+    ten colleagues (20 each) mostly buy at the door P1 after their visit, 2 each at PF:
+    like with like, the ring's 24 of 24 at PF against the colleagues' 20 of 200 are a
+    ring. Where the colleagues' patients from town B all buy at PF too, buying there is
+    the town's habit."""
+    colleagues = [
+        (f"C{i}", ph, n, 0, home, 0)
+        for i in range(10)
+        for ph, n, home in (("P1", 100, 0), ("PF", 2, 2))
+    ]
+    ring = [
+        (d, ph, n, hv, hv, hv)
+        for d in ("D1", "D2")
+        for ph, n, hv in (("P1", 10, 0), ("PF", 12, 12))
+    ]
+    town_b = {f"C{i}": 20 for i in range(10)}
+    found = Kickback().decide_flows(_flows(colleagues + ring, town_b))
+    assert [set(f["doctor_id"]) for f in found] == [{"D1", "D2"}]
+    assert int(found[0]["ring_observed"].iloc[0]) == 24
+    assert Kickback().decide_flows(_flows(colleagues + ring, {c: 2 for c in town_b})) == []
 
 
 def test_a_far_pharmacy_the_colleagues_use_is_no_catchment_where_distance_is_known() -> None:
