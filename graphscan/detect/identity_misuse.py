@@ -188,10 +188,10 @@ class IdentityMisuse(Detector):
         signals: a ring may borrow some cards of the dead and some of the living far
         away), and the conflicts of holders from outside the institution's catchment
         (``catchment``: the provider's outsiders, the desk's, and the provider's
-        inpatients whose home is known; see :meth:`_outsiders`). Overlaps are expected from the holders' own time in hospital elsewhere (an
-        admission independent of the holder's other stays falls inside one at that
-        rate), not from a city rate: most patients have no other stay to overlap. None
-        below ``min_cards`` cards."""
+        inpatients whose home is known; see :meth:`_outsiders`). Overlaps are expected
+        from the holders' own time in hospital elsewhere (an admission independent of
+        the holder's other stays falls inside one at that rate), not from a city rate:
+        most patients have no other stay to overlap. None below ``min_cards`` cards."""
         exp_imp = rate_imp * counts["volume"]
         exp_all = exp_imp + float(counts["overlap_seconds"]) / 86400.0 / window_days
         away = (int(counts["far_inside"]), float(counts["far_activity"] / window_days))
