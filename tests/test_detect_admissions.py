@@ -195,11 +195,22 @@ def test_a_cataract_campaign_is_not_a_ring(tmp_path: Path, persons: bool) -> Non
     assert [r.member_ids("person") & set(CAMPAIGN) for r in rings] == [set()]
     ring = rings[0]
     assert set(RECRUITS) <= ring.member_ids("person")
-    assert ring.method["campaigns_set_aside"] >= 1
     if not persons:
         lost = dict(ring.method["lost_signals"])
         assert "households not recognised" in lost["persons.address_key"]
         assert "no recruiter phones" in lost["persons.phone_key"]
+
+
+def test_second_eyes_meeting_again_are_explained_by_their_first_meeting(tmp_path: Path) -> None:
+    """Three buses within five days, and most of the campaign come back for the second
+    eye, so no crowd of other villagers treated once surrounds them: still, each one's
+    second stay is placed by their own first, and villagers who met on the buses and meet
+    again at their second eyes met once. Neither the campaign nor any part of it is a
+    ring."""
+    frames = _campaign_city(buses=(150, 152, 154), second_eye=CAMPAIGN[:36])
+    rings = scan(_store(tmp_path / "ws", frames), patterns=["group_hospitalisation"])
+    assert [r.member_ids("person") & set(CAMPAIGN) for r in rings] == [set()]
+    assert set(RECRUITS) <= rings[0].member_ids("person")
 
 
 def test_the_second_eyes_of_a_campaigns_last_bus_are_still_the_campaign(tmp_path: Path) -> None:
@@ -314,6 +325,7 @@ def test_meetings_are_every_pair_of_a_venue_within_the_span() -> None:
             "venue": rng.choice(["H1", "H2", "H10"], 300),
             "entity": [f"p{i}" for i in rng.integers(0, 25, 300)],
             "day": rng.integers(20000, 20120, 300),
+            "follows": np.nan,
         }
     )
     days = stays.drop_duplicates()

@@ -181,6 +181,7 @@ class GroupHospitalisation(Detector):
                 "day": stays["day"].astype(int),
                 "n_entity": stays["person_waves"],
                 "claim_id": stays["claim_id"],
+                "follows": self._follow_ups(stays),
             }
         )
         people = stays.drop_duplicates("person_id").set_index("person_id")
@@ -295,6 +296,33 @@ class GroupHospitalisation(Detector):
         return candidates + [
             self._package_candidate(frames, g, _evidence(stays, by_venue, g)) for g in packages
         ]
+
+    def _follow_ups(self, stays: pd.DataFrame) -> np.ndarray:
+        """For each row of ``stays`` (admission_waves), the day of the person's index stay
+        at the institution that the row's episode follows up, NaN where the episode is an
+        index stay itself. An episode (a stay ``wave_days`` or more after the person's
+        previous one there) follows up the previous episode when it is the same treatment
+        (``_same_treatment``) within ``second_round_days``, and no third such episode
+        follows within reach: a follow-up completes one treatment (the second eye), the
+        same treatment again and again is no single course and nothing explains it."""
+        order = stays.sort_values(["provider_id", "person_id", "day", "claim_id"])
+        person = order["provider_id"].astype(str) + "\x00" + order["person_id"].astype(str)
+        day = order["day"].astype(int)
+        same = person.eq(person.shift())
+        start = ~same | (day - day.shift()).ge(self.wave_days)
+        episode = start.cumsum()
+        first = order[start.to_numpy()].reset_index(drop=True)
+        before = first.shift()
+        linked = (
+            same[start].to_numpy()
+            & (first["day"] - before["day"]).le(self.second_round_days).to_numpy()
+            & self._same_treatment(before, first).to_numpy()
+        )
+        run = pd.Series(np.cumsum(~linked))
+        follows = (run.groupby(run).transform("size") == 2).to_numpy() & linked
+        index_day = np.where(follows, before["day"].to_numpy(dtype=float), np.nan)
+        by_row = pd.Series(index_day[episode.to_numpy() - 1], index=order.index)
+        return by_row.reindex(stays.index).to_numpy()
 
     def _maybe_family(self, people: pd.DataFrame, members: list[str]) -> bool:
         """Small enough to be one household, and no address says otherwise."""
