@@ -15,7 +15,7 @@ from embedded_store import embedded_store
 
 from graphscan.detect import scan
 from graphscan.detect.engines.cooccurrence import Group
-from graphscan.detect.engines.wave_windows import Season, Wave, meetings, waves
+from graphscan.detect.engines.wave_windows import Season, Wave, _merge_shared, meetings, waves
 from graphscan.detect.group_hospitalisation import GroupHospitalisation
 from graphscan.store.embedded import EmbeddedStore
 from graphscan.workspace import Workspace
@@ -340,6 +340,15 @@ def test_meetings_are_every_pair_of_a_venue_within_the_span() -> None:
         assert len(found) == len(want) > 0
         assert found["together"].tolist() == np.minimum(want["a"], want["b"]).tolist()
         assert list(zip(found["venue"], found["a"], found["b"], strict=True)) == list(want.index)
+
+
+def test_groups_sharing_a_person_are_one_group() -> None:
+    """Two cores of one institution, each with a recruit attached who is the other's
+    core member, are one ring; a third core apart stays apart, and no merge grows a
+    group past the size Leiden split it to."""
+    groups = [["a", "b", "x"], ["x", "y", "b"], ["p", "q"]]
+    assert _merge_shared(groups, 60) == [["a", "b", "x", "y"], ["p", "q"]]
+    assert _merge_shared(groups, 3) == [["a", "b", "x"], ["b", "x", "y"], ["p", "q"]]
 
 
 def test_season_spreads_admissions_by_month_and_weekday() -> None:

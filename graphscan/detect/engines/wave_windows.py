@@ -288,6 +288,22 @@ def _group(
     )
 
 
+def _merge_shared(groups: list[list[str]], limit: int) -> list[list[str]]:
+    """Groups of one venue that share a person (one found in the waves of another's core)
+    as one group: a person admitted with two cores again and again ties them, as when a
+    ring's pairs are too weak to connect it (follow-ups halve their meetings). A merge
+    that would pass ``limit`` is not made (Leiden split that part on purpose)."""
+    merged: list[set[str]] = []
+    for group in groups:
+        members = set(group)
+        for other in [m for m in merged if m & members]:
+            if len(other | members) <= limit:
+                merged.remove(other)
+                members |= other
+        merged.append(members)
+    return [sorted(m) for m in merged]
+
+
 def find_wave_groups(
     stays: pd.DataFrame,
     season: Season,
@@ -311,8 +327,9 @@ def find_wave_groups(
     groups = []
     for venue, venue_edges in edges.groupby("venue", sort=True):
         venue_stays = stays.iloc[by_venue[venue]]
-        for core in split_groups(venue_edges, params, communities):
-            entities = _attach(core, venue_stays, season, max(spans), params)
+        cores = split_groups(venue_edges, params, communities)
+        attached = [_attach(core, venue_stays, season, max(spans), params) for core in cores]
+        for entities in _merge_shared(attached, params.max_group):
             inside = venue_edges["a"].isin(entities) & venue_edges["b"].isin(entities)
             groups.append(
                 _group(str(venue), entities, venue_stays, season, spans, int(inside.sum()), params)
