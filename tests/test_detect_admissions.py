@@ -144,6 +144,28 @@ def test_family_and_screening_day_are_left_alone(hospital: EmbeddedStore) -> Non
         assert "T" not in ring.member_ids("institution")
 
 
+def test_three_who_came_twice_with_a_bus_of_look_alikes_are_no_family(tmp_path: Path) -> None:
+    """No persons table, so no address tells a family apart. Three people are admitted
+    together twice, each time with four strangers of the same diagnosis, stay and bill
+    who came only once: a family brings no such crowd, so the three and the eight are one
+    ring. The family of three, admitted together four times with no one like them, is
+    still left alone."""
+    frames = _hospital_city()
+    rows = [r for r in frames["claims"].to_dict("records") if str(r["person_id"])[0] in "BF"]
+    core, once = ["K0", "K1", "K2"], [f"W{i}" for i in range(8)]
+    for start in (100, 250):
+        for i, person in enumerate(core):
+            _stay(rows, person, "H", start + i, 4800.0 + 30 * i, 8, "M54.5")
+    for i, person in enumerate(once):
+        _stay(rows, person, "H", (100, 250)[i % 2] + i % 4, 4750.0 + 20 * i, 8, "M54.5")
+    for i, row in enumerate(rows):
+        row["claim_id"] = f"C{i:05d}"
+    persons = pd.DataFrame({"person_id": sorted({str(r["person_id"]) for r in rows})})
+    store = _store(tmp_path / "ws", {**frames, "claims": pd.DataFrame(rows), "persons": persons})
+    rings = scan(store, patterns=["group_hospitalisation"])
+    assert [r.member_ids("person") for r in rings] == [{*core, *once}]
+
+
 CAMPAIGN = [f"E{i:02d}" for i in range(45)]
 SECOND_EYE = CAMPAIGN[:14]
 

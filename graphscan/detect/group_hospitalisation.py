@@ -95,7 +95,8 @@ class GroupHospitalisation(Detector):
     similar_p: and when ring-like admissions are this unlikely to crowd those days by
         chance
     household: a group this small whose addresses are all unknown could be one family
-        admitted together, and is not reported
+        admitted together, and is not reported unless look-alike strangers who came once
+        crowd its waves (a family brings no bus of people treated like it)
     campaign_days: one campaign admits its people within this many days
     second_round_days: and brings some back once, for the same treatment, within this
         many days (the second eye)
@@ -148,7 +149,8 @@ class GroupHospitalisation(Detector):
                 (
                     "persons.address_key",
                     f"not recorded: households not recognised, groups of {self.household} "
-                    "or fewer could be families and are not reported",
+                    "or fewer admitted with no look-alike strangers could be families and "
+                    "are not reported",
                 )
             )
         if not coverage.share("claims", "doctor_id", "inpatient"):
@@ -207,8 +209,6 @@ class GroupHospitalisation(Detector):
         found = []
         campaigns = 0
         for group in groups:
-            if self._maybe_family(people, group.entities):
-                continue
             # all of the members' admissions a campaign could hold around the waves: a
             # member whose first eye came days before the fullest wave, or whose second
             # came days after the last, is still in the campaign
@@ -220,14 +220,10 @@ class GroupHospitalisation(Detector):
                 continue
             evidence = _evidence(stays, by_venue, group)
             contacts = people.loc[group.entities, ["phone_key", "address_key"]]
-            found.append(
-                (
-                    group,
-                    evidence,
-                    contacts,
-                    *self._once(venue_admissions(group.venue), group, evidence, contacts),
-                )
-            )
+            once = self._once(venue_admissions(group.venue), group, evidence, contacts)
+            if once[0].empty and self._maybe_family(people, group.entities):
+                continue
+            found.append((group, evidence, contacts, *once))
         packages = self._packages(stays, people, venue_admissions, venue_firsts)
         found = [f for f in found if not any(_within(f[0], g, True) for g in packages)]
         packages = [g for g in packages if not any(_within(g, f[0]) for f in found)]
