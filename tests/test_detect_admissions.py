@@ -319,22 +319,6 @@ def test_recruits_billed_one_package_again_and_again(tmp_path: Path) -> None:
     assert f"billed {len(ring.member_ids('person'))} people the same price" in ring.explanation_en
 
 
-def test_a_clinic_that_admits_only_its_recruits_is_judged_by_the_city(tmp_path: Path) -> None:
-    """The van's clinic admits no one else (the background patients lie in hospital G2):
-    with no other admission there to compare, the package price is measured against the
-    city's stays elsewhere, not against an even chance, and the recruits are one ring."""
-    frames = _van_city()
-    claims = frames["claims"].copy()
-    claims.loc[claims["person_id"].str.startswith("B"), "provider_id"] = "G2"
-    providers = pd.DataFrame({"provider_id": ["G", "G2"], "kind": ["hospital", "hospital"]})
-    store = _store(tmp_path / "ws", {**frames, "claims": claims, "providers": providers})
-    rings = scan(store, patterns=["group_hospitalisation"])
-    assert [(r.method["signal"], r.member_ids("institution")) for r in rings] == [
-        ("package", {"G"})
-    ]
-    assert rings[0].member_ids("person") == set(VAN)
-
-
 def test_a_flat_rate_ward_is_no_package_ring(tmp_path: Path) -> None:
     """Where the institution bills every stay at that price, the recruits' price is the
     institution's, and repeating it is expected."""

@@ -7,10 +7,8 @@ At each institution, the people admitted there in two or more episodes whose bil
 on one price are counted: a group is the people with at least two admissions within
 ``band`` of the price and of about the same length (short identical stays). The null
 model keeps each repeater's own number of admissions and draws their bills from the
-institution's other admissions (the share ``p`` of them on the price and stay, starting
-from two admissions billed like the city's repeat stays elsewhere, so a clinic that admits
-only its recruits is judged by the city): a repeater lands twice on it with probability
-P(Binomial(n, p) >= 2).
+institution's other admissions (the share ``p`` of them on the price and stay): a
+repeater lands twice on it with probability P(Binomial(n, p) >= 2).
 Where the institution bills most stays at that price anyway (a flat-rate ward), ``p`` is
 large and nothing stands out."""
 
@@ -58,11 +56,8 @@ def package_groups(
         if not prices:
             continue
         every = admissions(str(venue))
-        elsewhere = stays[stays["provider_id"] != venue]
         for low, high in prices:
-            group = _test(
-                str(venue), rows, every, elsewhere, low, high, len(prices), stay_tolerance
-            )
+            group = _test(str(venue), rows, every, low, high, len(prices), stay_tolerance)
             if len(group.entities) >= min_group and _p(group) <= max_p:
                 found.append(group)
     return found
@@ -90,7 +85,6 @@ def _test(
     venue: str,
     rows: pd.DataFrame,
     every: pd.DataFrame,
-    elsewhere: pd.DataFrame,
     low: float,
     high: float,
     tests: int,
@@ -98,10 +92,7 @@ def _test(
 ) -> PackageGroup:
     """People with two or more admissions on the price whose stays also match (within
     ``stay_tolerance`` days of the group's median stay, where stays are known), against
-    the institution's other admissions that match the same way. Their share starts from
-    two admissions billed like the city's repeat stays at other institutions
-    (``elsewhere``), so an institution that admits no one else is judged by the city,
-    not by an even chance."""
+    the institution's other admissions that match the same way."""
     inside = rows[rows["total_amount"].astype(float).between(low, high)]
     repeat = inside.groupby("person_id")["claim_id"].transform("size") >= 2
     centre = inside.loc[repeat, "stay_days"].astype(float).median()
@@ -109,11 +100,10 @@ def _test(
     counts = inside.groupby("person_id").size()
     members = sorted(counts[counts >= 2].index)
     others = every[~every["person_id"].isin(members)]
-    city = _fits(elsewhere, low, high, centre, stay_tolerance)
-    prior = (int(city.sum()) + 1) / (len(elsewhere) + 2)
-    share = (int(_fits(others, low, high, centre, stay_tolerance).sum()) + 2 * prior) / (
-        len(others) + 2
+    fits = others["total_amount"].astype(float).between(low, high) & _stay_fits(
+        others, centre, stay_tolerance
     )
+    share = (int(fits.sum()) + 1) / (len(others) + 2)
     visits = rows.groupby("person_id").size().to_numpy()
     expected = float(stats.binom.sf(1, visits, share).sum())
     evidence = inside[inside["person_id"].isin(members)]
@@ -127,13 +117,6 @@ def _test(
         expected=expected,
         tests=tests,
         days=sorted(set(evidence["day"].astype(int))),
-    )
-
-
-def _fits(rows: pd.DataFrame, low: float, high: float, centre: float, tolerance: int) -> pd.Series:
-    """Admissions billed on the price with a stay that fits."""
-    return rows["total_amount"].astype(float).between(low, high) & _stay_fits(
-        rows, centre, tolerance
     )
 
 
