@@ -191,6 +191,7 @@ class Neo4jStore(Store):
     def _apply_schema(self) -> None:
         self._autocommit("schema")
         self._autocommit("migrate_item_lines", {"line_no": "1", "migration": "item_lines"})
+        self._autocommit("migrate_aggregate_marks", {"migration": "aggregate_marks"})
 
     # -- writing -----------------------------------------------------------------------
     def known_rows(self, table: str, keys: pa.Table | pd.DataFrame) -> pa.RecordBatchReader:
