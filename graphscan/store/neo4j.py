@@ -215,7 +215,8 @@ class Neo4jStore(Store):
         kept as Arrow until then: a whole file as pandas objects took about 1.7 GB per
         million claims), the next batch in a second thread while the server writes this
         one: converting took a tenth of the claims batches' time (4 of 48 s) with the
-        server idle through it. A key repeated in a later batch is skipped by the statement, as a stored one is."""
+        server idle through it. A key repeated in a later batch is skipped by the
+        statement, as a stored one is."""
         _table(table)
         rows = _with_line_numbers(frame) if table == "claim_items" else frame
         if isinstance(rows, pa.RecordBatchReader):
