@@ -301,6 +301,15 @@ def test_a_few_cards_coming_back_together_are_a_family_whatever_their_addresses(
     assert lending._household(back, None, homes, members, counts)
     strangers = [replace(g, kind="strangers") for g in back]
     assert not lending._household(strangers, None, homes, members, counts)
+    # a broker's bag at counters where seven in ten customers are strangers: four cards
+    # come back, eight more swiped once (as many as such counters serve anyway); a crowd
+    # is judged on its strangers, so all twelve count and it is no family
+    bag = [*relatives[:4], *(f"once{i}" for i in range(8))]
+    sessions = [(0, 1, bag[:8]), (1, 1, [*bag[:4], *bag[8:]])]
+    members = _sessions(sessions, dict.fromkeys(relatives, 2))
+    counts = _counts(members, {v: (700.0, 1000.0, 0.0, 0.0) for v in (0, 1)})
+    crowd = [replace(g, entities=sorted(bag)) for g in back]
+    assert not lending._household(crowd, None, pd.Series(dtype=object), members, counts)
 
 
 def _counter_of(plan: list[list[str]], visits: dict[str, int]) -> tuple[pd.DataFrame, pd.DataFrame]:
