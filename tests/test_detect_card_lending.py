@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from graphscan.detect.card_lending import CardLending, _evidence, _lockstep, _swiped_once
+from graphscan.detect.card_lending import CardLending, Sessions, _evidence, _lockstep, _swiped_once
 from graphscan.detect.engines.cooccurrence import (
     Crowding,
     Group,
@@ -136,12 +136,12 @@ def test_stack_at_a_quiet_counter_survives_paying_for_the_pairs() -> None:
 def test_an_outing_is_one_trip_and_a_bag_of_cards_comes_back() -> None:
     trip = [_group(0, ["1"], ["v1", "v2", "v3"]), _group(0, ["2"], ["v4", "v5"])]
     members = pd.DataFrame(_rows(0, 1, ["v1", "v2", "v3"], {}) + _rows(0, 2, ["v4", "v5"], {}))
-    assert _swiped_once(trip, members)
+    assert _swiped_once(trip, Sessions(members))
     bag = [_group(0, ["1"], ["v1", "v2", "v3"]), _group(1, ["1"], ["v1", "v2", "v9"])]
     members = pd.DataFrame(
         _rows(0, 1, ["v1", "v2", "v3"], {}) + _rows(1, 1, ["v1", "v2", "v9"], {})
     )
-    assert not _swiped_once(bag, members)
+    assert not _swiped_once(bag, Sessions(members))
 
 
 def _group(venue: int, contexts: list[str], cards: list[str]) -> Group:
@@ -298,9 +298,9 @@ def test_a_few_cards_coming_back_together_are_a_family_whatever_their_addresses(
     members = _sessions([(0, 1, relatives), (1, 1, relatives)], dict.fromkeys(relatives, 2))
     counts = _counts(members, {v: (300.0, 1000.0, 0.0, 0.0) for v in (0, 1)})
     lending = CardLending()
-    assert lending._household(back, None, homes, members, counts)
+    assert lending._household(back, None, homes, Sessions(members), counts)
     strangers = [replace(g, kind="strangers") for g in back]
-    assert not lending._household(strangers, None, homes, members, counts)
+    assert not lending._household(strangers, None, homes, Sessions(members), counts)
     # a broker's bag at counters where seven in ten customers are strangers: four cards
     # come back, eight more swiped once (as many as such counters serve anyway); a crowd
     # is judged on its strangers, so all twelve count and it is no family
@@ -309,7 +309,7 @@ def test_a_few_cards_coming_back_together_are_a_family_whatever_their_addresses(
     members = _sessions(sessions, dict.fromkeys(relatives, 2))
     counts = _counts(members, {v: (700.0, 1000.0, 0.0, 0.0) for v in (0, 1)})
     crowd = [replace(g, entities=sorted(bag)) for g in back]
-    assert not lending._household(crowd, None, pd.Series(dtype=object), members, counts)
+    assert not lending._household(crowd, None, pd.Series(dtype=object), Sessions(members), counts)
 
 
 def _counter_of(plan: list[list[str]], visits: dict[str, int]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -337,7 +337,7 @@ def test_a_customer_served_beside_a_family_makes_it_no_larger() -> None:
     assert [g.entities for g in groups] == [sorted([*family, "walk-in"])]
     counts = _counts(members, {0: (300.0 + 1, 1000.0 + 19, 0.0, 0.0)})
     unknown = pd.Series(dtype=object)
-    assert lending._household(groups, None, unknown, members, counts)
+    assert lending._household(groups, None, unknown, Sessions(members), counts)
 
 
 def test_a_few_regulars_swiped_with_many_one_off_cards_are_a_stack_not_a_family() -> None:
@@ -351,4 +351,4 @@ def test_a_few_regulars_swiped_with_many_one_off_cards_are_a_stack_not_a_family(
     groups = find_groups(members, sizes, lending.cooccurrence, leiden_igraph)
     assert len(groups) == 1 and len(groups[0].entities) == 17
     counts = _counts(members, {0: (300.0 + 12, 1000.0 + 32, 0.0, 0.0)})
-    assert not lending._household(groups, None, pd.Series(dtype=object), members, counts)
+    assert not lending._household(groups, None, pd.Series(dtype=object), Sessions(members), counts)
