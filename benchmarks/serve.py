@@ -42,6 +42,8 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from benchmarks.city import city, use_bench_key
+from graphscan.serve.timing import HEADER as TIMING_HEADER
+from graphscan.serve.timing import parse as parse_timing
 
 if TYPE_CHECKING:
     from graphscan.workspace import Workspace
@@ -95,27 +97,38 @@ def write_cases(ws: object, count: int) -> str:
     ][0]
 
 
-def timed(url: str, token: str, path: str) -> tuple[float, int, dict]:
+def timed(url: str, token: str, path: str) -> tuple[float, int, dict, dict[str, float]]:
+    """Seconds to the answer's last byte (decoding the JSON is the client's, not counted),
+    status, body, and the server's own breakdown (its Server-Timing header, ms)."""
     request = urllib.request.Request(url + path, headers={"Authorization": f"Bearer {token}"})
     began = time.perf_counter()
     with urllib.request.urlopen(request, timeout=120) as response:
-        body = json.loads(response.read())
-    return time.perf_counter() - began, response.status, body
+        raw = response.read()
+        took = time.perf_counter() - began
+        phases = parse_timing(response.headers.get(TIMING_HEADER, ""))
+    return took, response.status, json.loads(raw), phases
 
 
-def measure(url: str, token: str, label: str, path: str) -> tuple[dict, float]:
-    """The body of the last of RUNS requests and their median time."""
-    times, body = [], {}
+def measure(url: str, token: str, label: str, path: str) -> tuple[dict, float, dict[str, float]]:
+    """The body of the last of RUNS requests and their median time; with the median of
+    each phase the server reported, and what HTTP itself added (the rest)."""
+    times, body, phases = [], {}, []
     for _ in range(RUNS):
-        took, status, body = timed(url, token, path)
+        took, status, body, phase = timed(url, token, path)
         assert status == 200, (path, status)
         times.append(took)
+        phases.append(phase)
+    median = statistics.median(times)
     print(
-        f"  {label:<48} median {statistics.median(times) * 1000:7.1f} ms   "
-        f"slowest {max(times) * 1000:7.1f} ms",
+        f"  {label:<48} median {median * 1000:7.1f} ms   slowest {max(times) * 1000:7.1f} ms",
         flush=True,
     )
-    return body, statistics.median(times)
+    names = [n for n in phases[-1] if any(p.get(n) for p in phases)]
+    parts = {n: statistics.median(p.get(n, 0.0) for p in phases) for n in names}
+    rest = median * 1000 - sum(parts.values())
+    print("      server: " + ", ".join(f"{n} {v:.0f}" for n, v in parts.items())
+          + f"; HTTP and the rest {rest:.0f} ms", flush=True)  # fmt: skip
+    return body, median, {**parts, "HTTP and the rest": rest}
 
 
 def in_process(label: str, run: object) -> float:
@@ -180,25 +193,45 @@ def until(page: object, script: str, timeout_s: float = 300) -> object:
 
 
 BUSIEST = """(skip) => { const v = window.__workbench;
-  const id = v.graph.filterNodes((n, a) => !skip.includes(n) && !a.hidden
-                                  && (a.kind === 'person' || a.kind === 'card'))
+  const id = v.graph.filterNodes((n, a) => !skip.includes(n) && !a.hidden)
     .sort((a, b) => v.graph.getNodeAttribute(b, 'claims')
                   - v.graph.getNodeAttribute(a, 'claims'))[0];
   const p = v.renderer.graphToViewport(v.graph.getNodeAttributes(id));
   const r = document.querySelector('#graph').getBoundingClientRect();
-  return [id, p.x + r.left, p.y + r.top]; }"""
+  return [id, v.graph.getNodeAttribute(id, 'kind'), p.x + r.left, p.y + r.top]; }"""
 FRAMES = """() => { window.__frames = []; window.__counting = true;
   const tick = (t) => {
     window.__frames.push(t); if (window.__counting) requestAnimationFrame(tick); };
   requestAnimationFrame(tick); }"""
+SETTLED = "window.__workbench.settling === false && window.__workbench.layoutMs"
 
 
 def figure(label: str, took: float) -> None:
     print(f"  {label:<48} {took * 1000:7.0f} ms", flush=True)
 
 
+def drag(page: object, label: str) -> None:
+    """Frames per second while the graph is dragged 240 px right and back."""
+    box = page.locator("#graph").bounding_box()  # type: ignore[attr-defined]
+    x0, y0 = box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.5
+    page.evaluate(FRAMES)  # type: ignore[attr-defined]
+    began = time.perf_counter()
+    page.mouse.move(x0, y0)  # type: ignore[attr-defined]
+    page.mouse.down()  # type: ignore[attr-defined]
+    for step in range(120):  # 4 px a step
+        page.mouse.move(x0 + 4 * (step if step < 60 else 120 - step), y0)  # type: ignore[attr-defined]
+    page.mouse.up()  # type: ignore[attr-defined]
+    span = time.perf_counter() - began
+    frames = page.evaluate("window.__counting = false; window.__frames")  # type: ignore[attr-defined]
+    gaps = [b - a for a, b in itertools.pairwise(frames)]
+    print(f"  {label}: {len(frames) / span:.1f} frames/s, {span / 120 * 1000:.0f} ms a mouse "
+          f"move, longest frame {max(gaps):.0f} ms", flush=True)  # fmt: skip
+
+
 def browser_view(url: str, entity: str) -> None:
-    """The graph view past VIEW_NODES nodes in Debian's headless Chromium."""
+    """The graph view past VIEW_NODES nodes in Debian's headless Chromium: the tip drawn,
+    click-expansions of its busiest nodes (each answered, drawn, then laid out in the web
+    worker) until more than VIEW_NODES nodes, dragging while a layout runs and after."""
     from playwright.sync_api import sync_playwright
 
     chromium = os.environ.get("GRAPHSCAN_CHROMIUM") or "/usr/bin/chromium"
@@ -216,10 +249,11 @@ def browser_view(url: str, entity: str) -> None:
         until(page, "window.__workbench && window.__workbench.graph.order")
         page.wait_for_selector("#evidence tbody tr")
         nodes = page.evaluate("window.__workbench.graph.order")
-        figure(f"open a tip: {nodes:,} nodes fetched, laid out, drawn", time.perf_counter() - began)
-        clicked: list[str] = []
-        while not clicked or (nodes <= VIEW_NODES and len(clicked) < 8):
-            node, x, y = page.evaluate(BUSIEST, clicked)
+        figure(f"open a tip: {nodes:,} nodes fetched and drawn", time.perf_counter() - began)
+        figure("  its layout settled (in the worker)", until(page, SETTLED) / 1000)
+        clicked = [page.evaluate("window.__workbench.selected")]
+        while nodes <= VIEW_NODES and len(clicked) < 9:
+            node, kind, x, y = page.evaluate(BUSIEST, clicked)
             clicked.append(node)
             began = time.perf_counter()
             page.mouse.click(x, y)
@@ -227,28 +261,17 @@ def browser_view(url: str, entity: str) -> None:
             took = time.perf_counter() - began
             nodes = page.evaluate("window.__workbench.graph.order")
             page.evaluate("document.querySelector('#graph-status').textContent = ''")
-            figure(f"click a person: expanded to {nodes:,} nodes", took)
+            figure(f"click a {kind}: expanded to {nodes:,} nodes, drawn", took)
+            if nodes > VIEW_NODES:
+                drag(page, f"dragging {nodes:,} nodes while the worker lays them out")
+            figure("  layout settled (in the worker)", until(page, SETTLED) / 1000)
         edges = page.evaluate("window.__workbench.graph.size")
-        box = page.locator("#graph").bounding_box()
-        x0, y0 = box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.5
-        page.evaluate(FRAMES)
-        began = time.perf_counter()
-        page.mouse.move(x0, y0)
-        page.mouse.down()
-        for step in range(120):  # drag 240 px right and back, 4 px a step
-            page.mouse.move(x0 + 4 * (step if step < 60 else 120 - step), y0)
-        page.mouse.up()
-        span = time.perf_counter() - began
-        frames = page.evaluate("window.__counting = false; window.__frames")
-        gaps = [b - a for a, b in itertools.pairwise(frames)]
-        print(f"  dragging {nodes:,} nodes, {edges:,} links for {span:.1f} s: "
-              f"{len(frames) / span:.1f} frames/s, {span / 120 * 1000:.0f} ms a mouse move, "
-              f"longest frame {max(gaps):.0f} ms")  # fmt: skip
-        node, x, y = page.evaluate(BUSIEST, [])
+        drag(page, f"dragging {nodes:,} nodes, {edges:,} links, laid out")
+        node, _, x, y = page.evaluate(BUSIEST, [])
         page.keyboard.down("Shift")  # a shift-click selects without expanding
         began = time.perf_counter()
         page.mouse.click(x, y)
-        until(page, f"window.__workbench.chosen.has({node!r})")
+        until(page, f"window.__workbench.chosen.has({node!r})", 60)
         figure("shift-click selects a node", time.perf_counter() - began)
         page.keyboard.up("Shift")
         browser.close()
@@ -315,8 +338,9 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.2)
-        cold, _, _ = timed(url, token, "/api/cases")
-        print(f"  first request (opens the workspace)               {cold * 1000:7.1f} ms")
+        cold, _, _, opened = timed(url, token, "/api/cases")
+        print(f"  first request (opens the workspace)               {cold * 1000:7.1f} ms"
+              f"   (reopen {opened.get('reopen', 0):.0f} ms)")  # fmt: skip
         print(f"queue of {CASES:,} cases (GET /api/cases):")
         top = measure(url, token, "first page, by rank", "/api/cases")[0]["cases"][0]["case_id"]
         measure(url, token, "sorted by money, page 40", "/api/cases?sort=money&order=desc&page=40")
@@ -328,7 +352,7 @@ def main() -> None:
             quoted = urllib.parse.quote(name[0][0])
             measure(url, token, "search: provider name", f"/api/cases?q={quoted}")
         print("expanding an entity (GET /api/entities/…/neighbours?hops=1):")
-        body, found["http"] = measure(
+        body, found["http"], parts = measure(
             url,
             token,
             f"provider with {busy:,} claims",
@@ -342,6 +366,7 @@ def main() -> None:
               f"store in process {found['store'] * 1000:.0f} ms, DuckDB floor "
               f"{found['floor'] * 1000:.0f} ms (ART index "
               f"{found['art'] * 1000:.0f} ms)")  # fmt: skip
+        print("  of the HTTP answer, in ms: " + ", ".join(f"{n} {v:.0f}" for n, v in parts.items()))
         browser_view(url, viewed)
     finally:
         server.terminate()

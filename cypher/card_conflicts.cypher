@@ -1,5 +1,5 @@
 // Twin of graphscan/sql/card_conflicts.sql: same parameters ($since, $until,
-// $region_digits), columns and order; see there for the five reasons. DuckDB's regexp_matches searches, Cypher's =~
+// $region_digits), columns and order; see there for the six reasons. DuckDB's regexp_matches searches, Cypher's =~
 // matches the whole string, hence the trailing .*; date_diff('year') is a difference of
 // calendar years. A provider known only from claims is 'pharmacy' when labelled so.
 CALL () {
@@ -25,13 +25,12 @@ CALL () {
     AS overlap_volume
 }
 CALL () {
-  // per (provider, operator): the holders' far-away visits and purchases inside their
-  // stays, and outside them times the stay's inner days
+  // per inpatient stay of a holder with visits or purchases elsewhere: those far away
+  // inside the stay and in all, and whether the holder lives outside the county
   MATCH (s:Claim {kind: 'inpatient'})
-  WHERE s.end_time IS NOT NULL
-    AND ($since IS NULL OR s.start_time >= $since) AND ($until IS NULL OR s.start_time <= $until)
-  WITH s, duration.inDays(date(s.start_time), date(s.end_time)).days - 1 AS inner_days
-  WHERE inner_days > 0
+  WHERE ($since IS NULL OR s.start_time >= $since) AND ($until IS NULL OR s.start_time <= $until)
+  WITH s, CASE WHEN s.end_time IS NOT NULL
+    THEN duration.inDays(date(s.start_time), date(s.end_time)).days - 1 END AS inner_days
   OPTIONAL MATCH (x:Provider {provider_id: s.provider_id})
   MATCH (o:Claim {person_id: s.person_id})
   WHERE o.kind <> 'inpatient' AND o.provider_id <> s.provider_id
@@ -46,16 +45,22 @@ CALL () {
   WITH s, inner_days, o,
     at IS NULL OR there IS NULL OR left(at, $region_digits) <> left(there, $region_digits)
       AS far,
-    date(o.start_time) > date(s.start_time) AND date(o.start_time) < date(s.end_time)
-      AS during
+    coalesce(date(o.start_time) > date(s.start_time)
+      AND date(o.start_time) < date(s.end_time), false) AS during
   WITH s, inner_days, sum(CASE WHEN far AND during THEN 1 ELSE 0 END) AS inside,
     sum(CASE WHEN far THEN 1 ELSE 0 END) AS total, count(o) AS seen
   // holders who live far away: most of their visits and purchases are far from here
-  WHERE 2 * total > seen
-  RETURN collect({s: s, inside: inside, total: total, inner_days: inner_days}) AS far_stays
+  RETURN collect({s: s, inside: inside, total: total, inner_days: inner_days,
+    outside: 2 * total > seen}) AS placed_stays
 }
-CALL (far_stays) {
-  UNWIND far_stays AS x
+CALL (placed_stays) {
+  UNWIND placed_stays AS x
+  WITH x.s.provider_id AS provider_id,
+    count(DISTINCT coalesce(x.s.card_id, x.s.person_id)) AS inpatients
+  RETURN collect({provider_id: provider_id, inpatients: inpatients}) AS placed
+}
+CALL (placed_stays) {
+  UNWIND [x IN placed_stays WHERE x.outside AND x.inner_days > 0] AS x
   WITH x.s.provider_id AS provider_id, coalesce(x.s.operator_id, '') AS operator_id,
     sum(x.inside) AS inside, sum((x.total - x.inside) * x.inner_days) AS activity
   RETURN collect({provider_id: provider_id, operator_id: operator_id, inside: inside,
@@ -67,7 +72,7 @@ CALL () {
   RETURN duration.inDays(min(date(c.start_time)), max(date(c.start_time))).days + 1
     AS window_days
 }
-CALL (far_stays) {
+CALL (placed_stays) {
   MATCH (p:Person)<-[:BY]-(c:Claim)
   WHERE p.death_date IS NOT NULL AND date(c.start_time) > p.death_date
     AND ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
@@ -83,8 +88,11 @@ CALL (far_stays) {
     AND ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
   RETURN c, 'overlap' AS reason
   UNION
-  UNWIND [x IN far_stays WHERE x.inside > 0 | x.s] AS c
+  UNWIND [x IN placed_stays WHERE x.outside AND x.inner_days > 0 AND x.inside > 0 | x.s] AS c
   RETURN c, 'elsewhere' AS reason
+  UNION
+  UNWIND [x IN placed_stays WHERE x.outside | x.s] AS c
+  RETURN c, 'outsider' AS reason
   UNION
   // sex and birth date: the persons table's, else those read from the ID number at load
   MATCH (p:Person)<-[:BY]-(c:Claim)
@@ -103,7 +111,7 @@ CALL (far_stays) {
     AND ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
   RETURN c, 'age' AS reason
 }
-WITH volume, all_cards, overlap_volume, far_volume, window_days, c, reason,
+WITH volume, all_cards, overlap_volume, far_volume, placed, window_days, c, reason,
   coalesce(c.operator_id, '') AS operator_id
 OPTIONAL MATCH (v:Provider {provider_id: c.provider_id})
 RETURN c.claim_id AS claim_id, coalesce(c.card_id, c.person_id) AS card_id,
@@ -127,5 +135,7 @@ RETURN c.claim_id AS claim_id, coalesce(c.card_id, c.person_id) AS card_id,
   reduce(t = 0, x IN overlap_volume |
     t + CASE WHEN x.provider_id = c.provider_id THEN x.seconds ELSE 0 END)
     AS provider_overlap_seconds,
+  coalesce([x IN placed WHERE x.provider_id = c.provider_id][0].inpatients, 0)
+    AS placed_inpatients,
   window_days
 ORDER BY provider_id, operator_id, card_id, claim_id, reason

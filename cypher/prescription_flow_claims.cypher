@@ -26,5 +26,6 @@ RETURN c.claim_id AS claim_id, CASE WHEN c.doctor_id IS NULL THEN 0 ELSE 1 END A
   CASE WHEN c.doctor_id IS NOT NULL THEN institution ELSE v.provider_id END
     AS institution_id,
   doctor_id, c.provider_id AS pharmacy_id, c.person_id AS person_id,
-  coalesce(c.card_id, c.person_id) AS card_id, c.total_cents / 100.0 AS total_amount
+  coalesce(c.card_id, c.person_id) AS card_id, c.total_cents / 100.0 AS total_amount,
+  c.start_time AS start_time
 ORDER BY institution_id, doctor_id, pharmacy_id, person_id, claim_id

@@ -35,15 +35,15 @@ WITH institution_id, doctor_id, pharmacy_id, person_id,
   count(CASE WHEN high AND by_items THEN 1 END) AS by_items
 OPTIONAL MATCH (f:Provider {provider_id: pharmacy_id})
 OPTIONAL MATCH (p:Person {person_id: person_id})
-WITH institution_id, doctor_id, pharmacy_id, hv_claims, hv_cents, prescribed, by_items,
-  p.region_code AS home, coalesce(CASE WHEN f.region_code <> '' THEN f.region_code END,
+WITH institution_id, doctor_id, pharmacy_id, person_id, hv_claims, hv_cents, prescribed,
+  by_items, p.region_code AS home, coalesce(CASE WHEN f.region_code <> '' THEN f.region_code END,
     CASE WHEN pharmacy_id =~ '[HP][0-9]{6}.*' THEN substring(pharmacy_id, 1, 6) END)
     AS pharmacy_code
 WITH institution_id, doctor_id, pharmacy_id, pharmacy_code, count(*) AS patients,
   count(CASE WHEN hv_claims > 0 THEN 1 END) AS hv_patients, sum(hv_claims) AS hv_claims,
   count(CASE WHEN hv_claims >= 2 THEN 1 END) AS repeat_patients, sum(hv_cents) AS hv_cents,
   sum(prescribed) AS prescribed, sum(by_items) AS by_items,
-  collect({home: home, hv: hv_claims > 0}) AS people
+  collect({person: person_id, home: home, hv: hv_claims > 0}) AS people
 // a pharmacy not placed to $region_digits: where most of its walk-in customers live (no
 // doctor named, no visit the same or the day before), within its national code's county
 WITH pharmacy_id, pharmacy_code, collect({institution_id: institution_id,
@@ -75,6 +75,37 @@ WITH r.institution_id AS institution_id, r, pharmacy_id, pharmacy_region,
   size([x IN r.people WHERE x.hv AND size(x.home) >= $region_digits
     AND size(pharmacy_region) >= $region_digits
     AND left(x.home, $region_digits) = left(pharmacy_region, $region_digits)]) AS hv_home
+// the doctor's distinct patients (at any pharmacy) by home town, and the institution's
+// summed over its doctors
+WITH institution_id, r.doctor_id AS doctor_id, collect({r: r, pharmacy_id: pharmacy_id,
+  pharmacy_region: pharmacy_region, home_patients: home_patients, hv_home: hv_home}) AS rows,
+  collect(r.people) AS lists
+CALL {
+  WITH lists
+  UNWIND lists AS people
+  UNWIND people AS x
+  WITH x WHERE size(x.home) >= $region_digits
+  WITH left(x.home, $region_digits) AS town, x.person AS person,
+    max(CASE WHEN x.hv THEN 1 ELSE 0 END) AS hv
+  WITH town, count(*) AS n, sum(hv) AS n_hv
+  RETURN collect({town: town, n: n, hv: n_hv}) AS towns
+}
+WITH institution_id, collect({doctor_id: doctor_id, rows: rows, towns: towns}) AS doctors
+CALL {
+  WITH doctors
+  UNWIND doctors AS d
+  UNWIND d.towns AS t
+  WITH t.town AS town, sum(t.n) AS n
+  RETURN collect({town: town, n: n}) AS inst_towns
+}
+UNWIND doctors AS d
+UNWIND d.rows AS f
+WITH institution_id, d, f, inst_towns, f.r AS r, f.pharmacy_id AS pharmacy_id,
+  f.pharmacy_region AS pharmacy_region, f.home_patients AS home_patients,
+  f.hv_home AS hv_home, CASE WHEN size(f.pharmacy_region) >= $region_digits
+    THEN left(f.pharmacy_region, $region_digits) END AS town
+WITH institution_id, r, pharmacy_id, pharmacy_region, home_patients, hv_home,
+  [t IN d.towns WHERE t.town = town] AS mine, [t IN inst_towns WHERE t.town = town] AS theirs
 OPTIONAL MATCH (i:Provider {provider_id: institution_id})
 RETURN institution_id, r.doctor_id AS doctor_id, pharmacy_id,
   coalesce(CASE WHEN i.region_code <> '' THEN i.region_code END,
@@ -82,5 +113,7 @@ RETURN institution_id, r.doctor_id AS doctor_id, pharmacy_id,
     AS institution_region, pharmacy_region, r.patients AS patients,
   r.hv_patients AS hv_patients, r.hv_claims AS hv_claims,
   r.repeat_patients AS repeat_patients, r.hv_cents / 100.0 AS hv_amount,
-  r.prescribed AS prescribed, r.by_items AS by_items, home_patients, hv_home
+  r.prescribed AS prescribed, r.by_items AS by_items, home_patients, hv_home,
+  coalesce(mine[0].n, 0) AS town_patients, coalesce(mine[0].hv, 0) AS hv_town,
+  coalesce(theirs[0].n, 0) AS inst_town_patients
 ORDER BY institution_id, doctor_id, pharmacy_id

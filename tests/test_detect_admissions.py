@@ -15,7 +15,7 @@ from embedded_store import embedded_store
 
 from graphscan.detect import scan
 from graphscan.detect.engines.cooccurrence import Group
-from graphscan.detect.engines.wave_windows import Season, Wave, meetings, waves
+from graphscan.detect.engines.wave_windows import Season, Wave, _merge_shared, meetings, waves
 from graphscan.detect.group_hospitalisation import GroupHospitalisation
 from graphscan.store.embedded import EmbeddedStore
 from graphscan.workspace import Workspace
@@ -144,6 +144,28 @@ def test_family_and_screening_day_are_left_alone(hospital: EmbeddedStore) -> Non
         assert "T" not in ring.member_ids("institution")
 
 
+def test_three_who_came_twice_with_a_bus_of_look_alikes_are_no_family(tmp_path: Path) -> None:
+    """No persons table, so no address tells a family apart. Three people are admitted
+    together twice, each time with four strangers of the same diagnosis, stay and bill
+    who came only once: a family brings no such crowd, so the three and the eight are one
+    ring. The family of three, admitted together four times with no one like them, is
+    still left alone."""
+    frames = _hospital_city()
+    rows = [r for r in frames["claims"].to_dict("records") if str(r["person_id"])[0] in "BF"]
+    core, once = ["K0", "K1", "K2"], [f"W{i}" for i in range(8)]
+    for start in (100, 250):
+        for i, person in enumerate(core):
+            _stay(rows, person, "H", start + i, 4800.0 + 30 * i, 8, "M54.5")
+    for i, person in enumerate(once):
+        _stay(rows, person, "H", (100, 250)[i % 2] + i % 4, 4750.0 + 20 * i, 8, "M54.5")
+    for i, row in enumerate(rows):
+        row["claim_id"] = f"C{i:05d}"
+    persons = pd.DataFrame({"person_id": sorted({str(r["person_id"]) for r in rows})})
+    store = _store(tmp_path / "ws", {**frames, "claims": pd.DataFrame(rows), "persons": persons})
+    rings = scan(store, patterns=["group_hospitalisation"])
+    assert [r.member_ids("person") for r in rings] == [{*core, *once}]
+
+
 CAMPAIGN = [f"E{i:02d}" for i in range(45)]
 SECOND_EYE = CAMPAIGN[:14]
 
@@ -195,11 +217,22 @@ def test_a_cataract_campaign_is_not_a_ring(tmp_path: Path, persons: bool) -> Non
     assert [r.member_ids("person") & set(CAMPAIGN) for r in rings] == [set()]
     ring = rings[0]
     assert set(RECRUITS) <= ring.member_ids("person")
-    assert ring.method["campaigns_set_aside"] >= 1
     if not persons:
         lost = dict(ring.method["lost_signals"])
         assert "households not recognised" in lost["persons.address_key"]
         assert "no recruiter phones" in lost["persons.phone_key"]
+
+
+def test_second_eyes_meeting_again_are_explained_by_their_first_meeting(tmp_path: Path) -> None:
+    """Three buses within five days, and most of the campaign come back for the second
+    eye, so no crowd of other villagers treated once surrounds them: still, each one's
+    second stay is placed by their own first, and villagers who met on the buses and meet
+    again at their second eyes met once. Neither the campaign nor any part of it is a
+    ring."""
+    frames = _campaign_city(buses=(150, 152, 154), second_eye=CAMPAIGN[:36])
+    rings = scan(_store(tmp_path / "ws", frames), patterns=["group_hospitalisation"])
+    assert [r.member_ids("person") & set(CAMPAIGN) for r in rings] == [set()]
+    assert set(RECRUITS) <= rings[0].member_ids("person")
 
 
 def test_the_second_eyes_of_a_campaigns_last_bus_are_still_the_campaign(tmp_path: Path) -> None:
@@ -314,6 +347,7 @@ def test_meetings_are_every_pair_of_a_venue_within_the_span() -> None:
             "venue": rng.choice(["H1", "H2", "H10"], 300),
             "entity": [f"p{i}" for i in rng.integers(0, 25, 300)],
             "day": rng.integers(20000, 20120, 300),
+            "follows": np.nan,
         }
     )
     days = stays.drop_duplicates()
@@ -328,6 +362,15 @@ def test_meetings_are_every_pair_of_a_venue_within_the_span() -> None:
         assert len(found) == len(want) > 0
         assert found["together"].tolist() == np.minimum(want["a"], want["b"]).tolist()
         assert list(zip(found["venue"], found["a"], found["b"], strict=True)) == list(want.index)
+
+
+def test_groups_sharing_a_person_are_one_group() -> None:
+    """Two cores of one institution, each with a recruit attached who is the other's
+    core member, are one ring; a third core apart stays apart, and no merge grows a
+    group past the size Leiden split it to."""
+    groups = [["a", "b", "x"], ["x", "y", "b"], ["p", "q"]]
+    assert _merge_shared(groups, 60) == [["a", "b", "x", "y"], ["p", "q"]]
+    assert _merge_shared(groups, 3) == [["a", "b", "x"], ["b", "x", "y"], ["p", "q"]]
 
 
 def test_season_spreads_admissions_by_month_and_weekday() -> None:

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from graphscan.detect.card_lending import CardLending, _evidence, _lockstep, _swiped_once
+from graphscan.detect.card_lending import CardLending, Sessions, _evidence, _lockstep, _swiped_once
 from graphscan.detect.engines.cooccurrence import (
     Crowding,
     Group,
@@ -136,12 +136,12 @@ def test_stack_at_a_quiet_counter_survives_paying_for_the_pairs() -> None:
 def test_an_outing_is_one_trip_and_a_bag_of_cards_comes_back() -> None:
     trip = [_group(0, ["1"], ["v1", "v2", "v3"]), _group(0, ["2"], ["v4", "v5"])]
     members = pd.DataFrame(_rows(0, 1, ["v1", "v2", "v3"], {}) + _rows(0, 2, ["v4", "v5"], {}))
-    assert _swiped_once(trip, members)
+    assert _swiped_once(trip, Sessions(members))
     bag = [_group(0, ["1"], ["v1", "v2", "v3"]), _group(1, ["1"], ["v1", "v2", "v9"])]
     members = pd.DataFrame(
         _rows(0, 1, ["v1", "v2", "v3"], {}) + _rows(1, 1, ["v1", "v2", "v9"], {})
     )
-    assert not _swiped_once(bag, members)
+    assert not _swiped_once(bag, Sessions(members))
 
 
 def _group(venue: int, contexts: list[str], cards: list[str]) -> Group:
@@ -295,7 +295,60 @@ def test_a_few_cards_coming_back_together_are_a_family_whatever_their_addresses(
         Group(v, relatives, ["1"], 5, [], 10 if v == 0 else 0, 1.3, 0, 0, kind="recurring")
         for v in (0, 1)
     ]
+    members = _sessions([(0, 1, relatives), (1, 1, relatives)], dict.fromkeys(relatives, 2))
+    counts = _counts(members, {v: (300.0, 1000.0, 0.0, 0.0) for v in (0, 1)})
     lending = CardLending()
-    assert lending._household(back, None, homes)
+    assert lending._household(back, None, homes, Sessions(members), counts)
     strangers = [replace(g, kind="strangers") for g in back]
-    assert not lending._household(strangers, None, homes)
+    assert not lending._household(strangers, None, homes, Sessions(members), counts)
+    # a broker's bag at counters where seven in ten customers are strangers: four cards
+    # come back, eight more swiped once (as many as such counters serve anyway); a crowd
+    # is judged on its strangers, so all twelve count and it is no family
+    bag = [*relatives[:4], *(f"once{i}" for i in range(8))]
+    sessions = [(0, 1, bag[:8]), (1, 1, [*bag[:4], *bag[8:]])]
+    members = _sessions(sessions, dict.fromkeys(relatives, 2))
+    counts = _counts(members, {v: (700.0, 1000.0, 0.0, 0.0) for v in (0, 1)})
+    crowd = [replace(g, entities=sorted(bag)) for g in back]
+    assert not lending._household(crowd, None, pd.Series(dtype=object), Sessions(members), counts)
+
+
+def _counter_of(plan: list[list[str]], visits: dict[str, int]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One counter's bursts (``plan``) beside 300 lone one-off customers and 350 lone
+    regulars' visits: three in ten of its swipes are by cards seen once or twice."""
+    members = _sessions([(0, b, cards) for b, cards in enumerate(plan)], visits)
+    rest = pd.DataFrame({"venue": 0, "size": [1], "contexts": [650]})
+    bursts = members.groupby("context")["entity"].nunique().value_counts()
+    sizes = pd.concat(
+        [rest, pd.DataFrame({"venue": 0, "size": bursts.index, "contexts": bursts.to_numpy()})]
+    )
+    return members, sizes
+
+
+def test_a_customer_served_beside_a_family_makes_it_no_larger() -> None:
+    """A family of six swiped together three times, a one-off customer served in one of
+    those bursts: the seventh card is attached (its one visit was inside the group's
+    bursts) but does not come back, and one stranger beside a family is what a counter
+    where three in ten customers are strangers expects. Counted on all its cards the
+    family (seven) was taken for a ring."""
+    family = [f"f{i}" for i in range(6)]
+    members, sizes = _counter_of([family, [*family, "walk-in"], family], dict.fromkeys(family, 3))
+    lending = CardLending()
+    groups = find_groups(members, sizes, lending.cooccurrence, leiden_igraph)
+    assert [g.entities for g in groups] == [sorted([*family, "walk-in"])]
+    counts = _counts(members, {0: (300.0 + 1, 1000.0 + 19, 0.0, 0.0)})
+    unknown = pd.Series(dtype=object)
+    assert lending._household(groups, None, unknown, Sessions(members), counts)
+
+
+def test_a_few_regulars_swiped_with_many_one_off_cards_are_a_stack_not_a_family() -> None:
+    """Five regulars swiped together four times, each time with three cards the counter
+    sees only then: the five come back (a family's size), but twelve strangers beside them
+    where three in ten are expected are collected cards swiped once."""
+    regulars = [f"r{i}" for i in range(5)]
+    plan = [regulars + [f"once{b}-{i}" for i in range(3)] for b in range(4)]
+    members, sizes = _counter_of(plan, dict.fromkeys(regulars, 4))
+    lending = CardLending()
+    groups = find_groups(members, sizes, lending.cooccurrence, leiden_igraph)
+    assert len(groups) == 1 and len(groups[0].entities) == 17
+    counts = _counts(members, {0: (300.0 + 12, 1000.0 + 32, 0.0, 0.0)})
+    assert not lending._household(groups, None, pd.Series(dtype=object), Sessions(members), counts)

@@ -154,3 +154,63 @@ def test_local_patients_trips_do_not_set_the_pace_of_far_away_holders(tmp_path: 
     rings = scan(store, patterns=["identity_misuse"])
     assert [r.member_ids("institution") for r in rings] == [{"H"}]
     assert rings[0].member_ids("person") == set(far)
+
+
+def _township(rows: list[dict[str, object]], outsiders: int) -> pd.DataFrame:
+    """Township hospital H (county 330704) with sixty local inpatients who shop at N next
+    door, and ``outsiders`` inpatients who live in county 330702 (their pharmacy Q, their
+    county hospital G); a thousand outpatients of clinic K make the city's rate of
+    scattered flags. Returns the providers."""
+    for i in range(1000):
+        _claim(rows, f"V{i:04d}", "K", i % 365, 0, None, kind="outpatient")
+    for i in range(60):
+        _claim(rows, f"L{i:02d}", "N", i, 0, None, kind="pharmacy")
+        _claim(rows, f"L{i:02d}", "H", 6 * i, 4, None)
+    for i in range(outsiders):
+        _claim(rows, f"F{i:02d}", "Q", 5 * i, 0, None, kind="pharmacy")
+        _claim(rows, f"F{i:02d}", "H", 5 * i + 100, 4, None)
+    return pd.DataFrame(
+        {
+            "provider_id": ["H", "N", "Q", "G", "K"],
+            "kind": ["hospital", "pharmacy", "pharmacy", "hospital", "clinic"],
+            "region_code": ["330704001", "330704001", "330702001", "330702001", "330702001"],
+        }
+    )
+
+
+def test_cards_of_holders_from_another_county_at_a_local_hospital_are_one_ring(
+    tmp_path: Path,
+) -> None:
+    """Hospital H serves its own county: its sixty other inpatients live there. Four
+    holders from another county are admitted at H; two of them lie in their own county's
+    hospital G at the time (overlaps), the other two carry no other flag (a dead holder's
+    card, with no persons table to say so). Two conflicts expect little at H, and that
+    both are of holders from outside H's catchment expects far less: one ring, H and the
+    four holders."""
+    rows: list[dict[str, object]] = []
+    providers = _township(rows, 0)
+    ring = [f"R{i}" for i in range(4)]
+    for i, person in enumerate(ring):
+        for day in range(0, 365, 30):
+            _claim(rows, person, "Q", day + i, 0, None, kind="pharmacy")
+        if i < 2:
+            _claim(rows, person, "G", 150 + 40 * i, 8, None)
+        _claim(rows, person, "H", 153 + 40 * i, 4, f"card-{person}")
+    store = _store(tmp_path / "ws", {"claims": pd.DataFrame(rows), "providers": providers})
+    rings = scan(store, patterns=["identity_misuse"])
+    assert [r.member_ids("institution") for r in rings] == [{"H"}]
+    assert rings[0].member_ids("person") == set(ring)
+
+
+def test_a_campaigns_villagers_from_another_county_are_the_hospitals_catchment(
+    tmp_path: Path,
+) -> None:
+    """H admits twenty villagers from another county (a cataract campaign) besides its
+    sixty locals; one of them lies in G at the time (a data error). A quarter of H's
+    inpatients live outside its county, so a flagged holder from there is no surprise:
+    no ring."""
+    rows: list[dict[str, object]] = []
+    providers = _township(rows, 20)
+    _claim(rows, "F00", "G", 98, 8, None)
+    store = _store(tmp_path / "ws", {"claims": pd.DataFrame(rows), "providers": providers})
+    assert scan(store, patterns=["identity_misuse"]) == []

@@ -326,18 +326,29 @@ def test_without_providers_a_pharmacy_sits_where_its_walk_ins_live(tmp_path: Pat
     assert ring.statistic == 12
 
 
-def _flows(rows: list[tuple[str, str, int, int, int, int]]) -> pd.DataFrame:
+def _flows(
+    rows: list[tuple[str, str, int, int, int, int]], town_b: dict[str, int] | None = None
+) -> pd.DataFrame:
     """prescription_flows rows of one institution H (town A) by hand: doctor, pharmacy
     (P1 by the door in town A, PF in town B), patients, high-value patients, and of
-    those the ones living in the pharmacy's town."""
+    those the ones living in the pharmacy's town. Town B's patients buy at PF only, or
+    ``town_b`` gives a doctor's patients from town B (at P1 too)."""
     flows = pd.DataFrame(
         rows,
         columns=["doctor_id", "pharmacy_id", "patients", "hv_patients", "home_patients", "hv_home"],
     )
+    far = flows["pharmacy_id"] == "PF"
+    town = flows[far].groupby("doctor_id")[["home_patients", "hv_home"]].sum()
+    if town_b:
+        town["home_patients"] = pd.Series(town_b).reindex(town.index).fillna(town["home_patients"])
+    mine = flows["doctor_id"].map
     return flows.assign(
         institution_id="H",
         institution_region=TOWN,
-        pharmacy_region=np.where(flows["pharmacy_id"] == "P1", TOWN, OTHER_TOWN),
+        pharmacy_region=np.where(far, OTHER_TOWN, TOWN),
+        town_patients=np.where(far, mine(town["home_patients"]).fillna(0), 0),
+        hv_town=np.where(far, mine(town["hv_home"]).fillna(0), 0),
+        inst_town_patients=np.where(far, town["home_patients"].sum(), 0),
     )
 
 
@@ -361,6 +372,29 @@ def test_a_towns_patients_buying_at_home_do_not_hide_the_steered_ones() -> None:
     assert set(found[0]["doctor_id"]) == {"D1", "D2"}
     assert set(found[0]["pharmacy_id"]) == {"PF"}
     assert int(found[0]["ring_observed"].iloc[0]) == 8
+
+
+def test_patients_sent_to_a_pharmacy_in_their_own_town_are_tested_against_that_towns() -> None:
+    """Every patient D1 and D2 send to PF lives in PF's town B. Town B's patients of the
+    ten colleagues (20 each) mostly buy at the door P1 after their visit, 2 each at PF:
+    like with like, the ring's 24 of 24 at PF against the colleagues' 20 of 200 are a
+    ring. Where the colleagues' patients from town B all buy at PF too, buying there is
+    the town's habit."""
+    colleagues = [
+        (f"C{i}", ph, n, 0, home, 0)
+        for i in range(10)
+        for ph, n, home in (("P1", 100, 0), ("PF", 2, 2))
+    ]
+    ring = [
+        (d, ph, n, hv, hv, hv)
+        for d in ("D1", "D2")
+        for ph, n, hv in (("P1", 10, 0), ("PF", 12, 12))
+    ]
+    town_b = {f"C{i}": 20 for i in range(10)}
+    found = Kickback().decide_flows(_flows(colleagues + ring, town_b))
+    assert [set(f["doctor_id"]) for f in found] == [{"D1", "D2"}]
+    assert int(found[0]["ring_observed"].iloc[0]) == 24
+    assert Kickback().decide_flows(_flows(colleagues + ring, {c: 2 for c in town_b})) == []
 
 
 def test_a_far_pharmacy_the_colleagues_use_is_no_catchment_where_distance_is_known() -> None:
@@ -401,6 +435,63 @@ def test_a_pharmacy_in_another_county_is_far_whatever_the_towns() -> None:
     assert [set(f["doctor_id"]) for f in found] == [{"D1", "D2"}]
     same_county = counties.assign(pharmacy_region=TOWN[:6])
     assert Kickback().decide_flows(same_county) == []
+
+
+def _one_doctor_city() -> dict[str, pd.DataFrame]:
+    """No providers table, so no distance: H1's patients buy at the door pharmacy P1.
+    Specialist D00's eighteen patients refill a 3,000-yuan drug every month for half a
+    year at PR, which no colleague's patient uses (a third of the fills name D00, the
+    others follow a visit within the hour); D05 sends fifteen patients, each three to
+    six times at random, to PF, which no colleague's patient uses either."""
+    rng = np.random.default_rng(31)
+    city = City(rng=rng)
+    days = 180
+    for day in range(days):
+        for person in rng.choice(BACKGROUND, 15, replace=False):
+            when = city.at(day, 8 + 8 * rng.random())
+            city.claim("outpatient", str(person), "H1", when, 80, doctor=str(rng.choice(DOCTORS)))
+            later = when + pd.Timedelta(hours=float(rng.uniform(0.2, 20)))
+            city.claim("pharmacy", str(person), "P1", later, 60 * rng.lognormal(0, 0.5), "O1")
+    for person in CHRONIC[:18]:
+        first = int(rng.integers(0, 25))
+        for month in range(6):
+            when = city.at(min(first + 30 * month + int(rng.integers(-2, 3)), days - 1), 9)
+            named = SPECIALIST if rng.random() < 0.3 else None
+            if named is None:
+                city.claim("outpatient", person, "H1", when, 50, doctor=SPECIALIST)
+            later = when + pd.Timedelta(minutes=40)
+            city.claim("pharmacy", person, "PR", later, 3000, "O2", named, None, "C92.1")
+    for person in RING:
+        for day in rng.choice(days - 1, int(rng.integers(3, 7)), replace=False):
+            when = city.at(int(day), 9 + 3 * rng.random())
+            city.claim("outpatient", person, "H1", when, 120, doctor="D05", diagnosis="C34")
+            later = when + pd.Timedelta(hours=float(rng.uniform(3, 26)))
+            city.claim("pharmacy", person, "PF", later, 2500, "O7", None, None, "C34")
+    doctors = pd.DataFrame({"doctor_id": DOCTORS, "provider_id": "H1"})
+    return {"claims": pd.DataFrame(city.rows), "doctors": doctors}
+
+
+def test_one_specialists_steady_refills_are_no_ring_one_doctors_steering_is(
+    tmp_path: Path,
+) -> None:
+    """Both single doctors send their high-value patients where the colleagues' never go,
+    so the catchment flags both; a refill group is one doctor's patients coming back
+    every month, steered patients buy when sent: D00's evenly spaced refills (almost no
+    gap under half the patient's mean, where random times give about a third) are
+    expected, D05's patients are a ring."""
+    store = _store(tmp_path / "ws", _one_doctor_city())
+    flows = store.projection(
+        "prescription_flows", since=None, until=None, high_value=1000.0, region_digits=9
+    )
+    flagged = [set(f["doctor_id"]) for f in Kickback().decide_flows(flows)]
+    assert sorted(flagged, key=sorted) == [{SPECIALIST}, {"D05"}]
+    ring = _only_ring(store)
+    assert ring.member_ids("doctor") == {"D05"}
+    assert ring.member_ids("pharmacy") == {"PF"}
+    assert ring.member_ids("person") == set(RING)
+    pace = ring.method["pace"]
+    assert pace["p"] > Kickback().steady_p
+    assert pace["short_gaps"] > pace["expected"] / 2
 
 
 @pytest.mark.neo4j

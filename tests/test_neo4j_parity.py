@@ -314,7 +314,9 @@ def test_projection_returns_the_same_frame(
         assert list(got.columns) == list(want.columns)
         assert len(want) > 0, f"{name} is empty on the test city with {params}: extend it"
         if name == "card_conflicts":
-            assert {"after_death", "overlap", "elsewhere", "sex", "age"} <= set(want["reason"])
+            assert {"after_death", "overlap", "elsewhere", "outsider", "sex", "age"} <= set(
+                want["reason"]
+            )
         pd.testing.assert_frame_equal(
             comparable(got), comparable(want), check_dtype=False, check_exact=True
         )

@@ -167,6 +167,58 @@ def test_aggregate_relationships_follow_the_claims(neo4j_store: Neo4jStore) -> N
     assert {r["v"]: r["n"] for r in used} == want.to_dict()
 
 
+def test_the_refresh_recomputes_only_the_people_of_the_changed_claims(
+    neo4j_store: Neo4jStore,
+) -> None:
+    """A second file's claims (person p0, doctor d0) refresh p0's and d0's aggregates and no
+    one else's: a day's file into a year's graph must not recompute every person. A person
+    left alone keeps a value planted in its USED relationship; no mark stays behind."""
+    frame = claims_frame()
+    neo4j_store.upsert("claims", frame)
+    neo4j_store.record_load({"load_id": "load-1", "source_file": "claims.csv", "report": {}})
+    neo4j_store.driver.execute_query(
+        "MATCH (p:Person)-[r:USED]->() WHERE p.person_id IN ['p0', 'p1'] SET r.claims = 999"
+    )
+    neo4j_store.driver.execute_query("MATCH (:Doctor)-[r:SENT_TO]->() SET r.claims = 999")
+    more = claims_frame(2).assign(
+        claim_id=["n1", "n2"], person_id="p0", doctor_id="d0", kind="pharmacy", row_hash="x"
+    )
+    assert neo4j_store.upsert("claims", more) == 2
+    neo4j_store.record_load({"load_id": "load-2", "source_file": "more.csv", "report": {}})
+    used = neo4j_store.driver.execute_query(
+        "MATCH (p:Person)-[r:USED]->() RETURN p.person_id AS p, sum(r.claims) AS n"
+    ).records
+    claims = pd.concat([frame, more]).groupby("person_id").size()
+    assert {r["p"]: r["n"] for r in used}["p0"] == claims["p0"]
+    assert {r["p"]: r["n"] for r in used}["p1"] == 999 * frame[frame.person_id == "p1"][
+        "provider_id"
+    ].nunique()
+    sent = neo4j_store.driver.execute_query(
+        "MATCH (d:Doctor)-[r:SENT_TO]->() RETURN d.doctor_id AS d, sum(r.claims) AS n"
+    ).records
+    both = pd.concat([frame, more])
+    pharmacy = both[(both.kind == "pharmacy") & both.doctor_id.notna()].groupby("doctor_id")
+    assert {r["d"]: r["n"] for r in sent}["d0"] == pharmacy.size()["d0"]
+    assert {r["d"]: r["n"] for r in sent}["d1"] % 999 == 0
+    marked = neo4j_store.driver.execute_query("MATCH (n:AggregatesStale) RETURN count(n)")
+    assert marked.records[0][0] == 0
+
+
+def test_a_graph_left_stale_before_the_marks_is_refreshed_whole(neo4j_store: Neo4jStore) -> None:
+    """A load cut off by a graphscan that did not mark people yet (aggregates stale, no
+    marks, no migration record): opening the store marks everyone, so the rerun's refresh
+    is whole."""
+    neo4j_store.upsert("claims", claims_frame())
+    neo4j_store.driver.execute_query(
+        "MATCH (n:AggregatesStale) REMOVE n:AggregatesStale WITH count(*) AS _ "
+        "MATCH (m:GraphscanState {name: 'aggregate_marks'}) DELETE m"
+    )
+    reopened = Neo4jStore(neo4j_store.driver, neo4j_store.uri)
+    reopened.record_load({"load_id": "load-1", "source_file": "claims.csv", "report": {}})
+    used = neo4j_store.driver.execute_query("MATCH ()-[r:USED]->() RETURN sum(r.claims)")
+    assert used.records[0][0] == len(claims_frame())
+
+
 def test_store_through_a_uri_and_the_workspace_password(
     neo4j_store: Neo4jStore, neo4j_env: Neo4jEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -6,6 +6,8 @@ audit log's hash chain."""
 from __future__ import annotations
 
 import re
+import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -227,6 +229,33 @@ def test_api_shapes_search_and_paging(served: tuple[Path, str]) -> None:
                for d in days)  # fmt: skip
     assert client.call("/api/cases/GS-nonexistent")[0] == 404
     assert client.call("/api/cases?per_page=x")[0] == 400
+
+
+def timing(url: str, path: str, bearer: str) -> dict[str, float]:
+    """The phases (ms) of the server's Server-Timing header for one GET."""
+    from graphscan.serve.timing import parse
+
+    request = urllib.request.Request(url + path, headers={"Authorization": f"Bearer {bearer}"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return parse(response.headers["server-timing"])
+
+
+def test_answers_say_where_their_time_went(served: tuple[Path, str]) -> None:
+    """Each answer names its phases; the workspace stays open between requests a
+    second apart (it was closed after 0.5 s idle, and reopening a large store took
+    seconds), so the second request does not reopen it."""
+    ws, url = served
+    bearer = token(ws, "ivan")
+    case_id = top_case(url, ws)
+    time.sleep(1)
+    phases = timing(url, f"/api/cases/{case_id}", bearer)
+    assert {"auth", "case", "store", "mask", "items", "graph", "json"} <= set(phases)
+    assert "reopen" not in phases, phases
+    _, case = Client(url, bearer).call(f"/api/cases/{case_id}")
+    member = case["members"][0]["id"]
+    phases = timing(url, f"/api/entities/{member}/neighbours?hops=1", bearer)
+    assert {"auth", "store", "mask", "cases", "graph", "json"} <= set(phases)
+    assert all(v >= 0 for v in phases.values())
 
 
 def test_ids_pasted_with_a_bom_or_a_carriage_return_are_found(served: tuple[Path, str]) -> None:

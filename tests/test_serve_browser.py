@@ -47,6 +47,10 @@ def browser() -> Iterator[object]:
         browser.close()
 
 
+#: the force layout run in the page's web worker has finished (nodes stay where they are)
+SETTLED = "window.__workbench && window.__workbench.settling === false"
+
+
 def until(page: object, script: str, timeout_s: float = 30) -> object:
     """Poll a JavaScript expression until truthy (the page's CSP forbids eval, which
     Playwright's wait_for_function needs); bounded."""
@@ -96,7 +100,9 @@ def test_investigation_in_the_browser(browser: object, workbench: tuple[Path, st
     assert page.locator(".summary").inner_text().count(top) == 1
     assert "为何可疑" in page.inner_text(".side")
 
-    # click the busiest provider: its neighbours are fetched and drawn
+    # click the busiest provider (once the layout has settled: nodes move until then):
+    # its neighbours are fetched and drawn
+    until(page, SETTLED)
     x, y = page.evaluate(
         """() => { const v = window.__workbench;
         const claims = (n) => v.graph.getNodeAttribute(n, 'claims');
@@ -187,6 +193,44 @@ def test_investigation_in_the_browser(browser: object, workbench: tuple[Path, st
     context.close()
 
 
+POSITIONS = """() => { const v = window.__workbench;
+  return v.graph.mapNodes((n, a) => [n, Math.round(a.x * 1e3), Math.round(a.y * 1e3)]); }"""
+
+
+def test_layout_runs_in_a_web_worker(browser: object, workbench: tuple[Path, str]) -> None:
+    """The force layout runs in the bundled worker script (allowed by the page's CSP, no
+    blob: URL), the page applies its positions as they come, and every expansion lays
+    the grown graph out again there; the page's own thread never runs it."""
+    _, url = workbench
+    context, page, errors = log_in(browser, url, "ivan")
+    page.locator("#queue tr.case-row").first.click()
+    page.wait_for_selector("#evidence tbody tr")
+    until(page, "window.__workbench && window.__workbench.graph.order")
+    runs = until(page, "window.__workbench.settling === false && window.__workbench.layoutRun")
+    page.evaluate(  # the nodes in a row, then laid out again
+        """() => { let i = 0; window.__workbench.graph.updateEachNodeAttributes(
+          (n, a) => ({ ...a, x: (i += 1), y: i % 2 })); }"""
+    )
+    placed = page.evaluate(POSITIONS)
+    page.click("#relayout")
+    runs = until(page, f"!window.__workbench.settling && window.__workbench.layoutRun > {runs} "
+                 "&& window.__workbench.layoutRun")  # fmt: skip
+    assert page.evaluate(POSITIONS) != placed, "the worker's positions were never applied"
+    loaded = page.evaluate(
+        "performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname)"
+    )
+    assert "/static/layout-worker.js" in loaded
+    node = page.evaluate(
+        "window.__workbench.graph.filterNodes((n, a) => a.kind === 'pharmacy' "
+        "|| a.kind === 'institution')[0]"
+    )
+    page.evaluate(f"window.__workbench.renderer.emit('clickNode', {{node: '{node}'}})")
+    until(page, "document.querySelector('#graph-status').innerText.includes('expanded')")
+    until(page, f"window.__workbench.settling === false && window.__workbench.layoutRun > {runs}")
+    assert not errors, errors
+    context.close()
+
+
 def test_viewer_browser_receives_no_identifier(
     browser: object, workbench: tuple[Path, str]
 ) -> None:
@@ -235,6 +279,7 @@ def test_case_from_a_selection_and_a_merge_in_the_browser(
     rows.first.click()
     page.wait_for_selector("#evidence tbody tr")
     until(page, "window.__workbench && window.__workbench.graph.order")
+    until(page, SETTLED)
     ends = page.evaluate(
         """() => { const v = window.__workbench;
         const edge = v.graph.edges().sort((a, b) =>

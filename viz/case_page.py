@@ -77,31 +77,17 @@ def contacts(
     return links
 
 
-def case_page(
-    case: Case,
-    claims: pd.DataFrame,
-    frame: pd.DataFrame,
-    view: IdentifierView,
-    context: CaseContext | None = None,
-) -> Page:
-    context = context or CaseContext()
+def case_summary(case: Case, claims: pd.DataFrame, context: CaseContext) -> list[tuple[Text, str]]:
+    """The page's summary lines, which the workbench shows beside its own graph: apart
+    from the page, so it need not draw the page's graph and time line for them."""
     zh_pattern, en_pattern = PATTERN_NAMES.get(case.pattern, (case.pattern, case.pattern))
-    roles = {(m.kind, m.id): m.role for m in case.members}
     institutions = prescribing_institutions(case, context)
-    graph = build_graph(
-        claims,
-        view,
-        roles=roles,
-        contacts=contacts(case, claims, context),
-        provider_labels={i: n for _, i, n in institutions if n},
-    )
     by_kind: dict[str, int] = {}
     for m in case.members:
         by_kind[m.kind] = by_kind.get(m.kind, 0) + 1
     members = " · ".join(f"{NODE_KINDS[k][0]} {by_kind[k]}" for k in NODE_KINDS if k in by_kind)
     days = (case.last_time - case.first_time).days + 1
-    columns, rows = table_rows(frame)
-    summary = [
+    summary: list[tuple[Text, str]] = [
         (Text("案件编号", "case"), case.case_id),
         (Text("模式", "pattern"), f"{zh_pattern} {en_pattern}"),
         (Text("排名 / 状态", "rank / status"), f"{case.rank} / {case.status}"),
@@ -130,6 +116,29 @@ def case_page(
         )
     if not context.items.empty:
         summary.append((Text("药品/项目", "drugs and items"), drug_summary(context.items)))
+    return summary
+
+
+def case_page(
+    case: Case,
+    claims: pd.DataFrame,
+    frame: pd.DataFrame,
+    view: IdentifierView,
+    context: CaseContext | None = None,
+) -> Page:
+    context = context or CaseContext()
+    zh_pattern, en_pattern = PATTERN_NAMES.get(case.pattern, (case.pattern, case.pattern))
+    roles = {(m.kind, m.id): m.role for m in case.members}
+    institutions = prescribing_institutions(case, context)
+    graph = build_graph(
+        claims,
+        view,
+        roles=roles,
+        contacts=contacts(case, claims, context),
+        provider_labels={i: n for _, i, n in institutions if n},
+    )
+    columns, rows = table_rows(frame)
+    summary = case_summary(case, claims, context)
     notices = [identifier_notice(view)]
     notices += [
         organiser_text(o, view.show("person", o.id)) for o in organisers(case, claims, context)

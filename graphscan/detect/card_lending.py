@@ -13,6 +13,7 @@ from typing import ClassVar
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from graphscan.detect.base import Candidate, Coverage, Detector, Frames, Lost, Window, short
 from graphscan.detect.engines.cooccurrence import Group, Params, find_groups, stranger_crowds
@@ -115,7 +116,10 @@ class CardLending(Detector):
     household_size: without household keys (or found only by its cards coming back
         together, whatever the keys: relatives live apart too), a group of at most this
         many cards that is not away from its holders' places may be one family (家庭共济:
-        spouse, parents, children) and is not reported
+        spouse, parents, children) and is not reported; counted on its cards that come
+        back (a customer swiped once in a family's burst makes it no larger), unless its
+        sessions hold more strangers than the counter's share predicts (tail at edge_p);
+        a crowd's cards all count
     """
 
     pattern: ClassVar[str] = "card_lending"
@@ -244,9 +248,12 @@ class CardLending(Detector):
             frames.communities,
             household,
         )
+        counts = _stranger_counts(
+            sizes, frames["card_burst_sizes"]["strangers"], self.min_strangers
+        )
         crowds = stranger_crowds(
             members,
-            _stranger_counts(sizes, frames["card_burst_sizes"]["strangers"], self.min_strangers),
+            counts,
             self.stranger_bursts,
             self.min_strangers,
             self.edge_p,
@@ -255,19 +262,21 @@ class CardLending(Detector):
             recurrence_weight=self.recurrence_weight,
         )
         home = holders["home_region"].dropna()
+        searched = Sessions(members)
         crowds = [
             c
             for c in crowds
-            if not self._household(c, None, household)
-            and not (_swiped_once(c, members) and self._outing(_cards(c), home))
+            if not self._household(c, None, household, searched, counts)
+            and not (_swiped_once(c, searched) and self._outing(_cards(c), home))
         ]
         # a roaming context is a (day, burst) of a counter: one integer code per pair
         burst = pd.Series(
             pd.MultiIndex.from_frame(travelling[["day", "burst"]]).factorize()[0],
             index=travelling.index,
         )
+        moving = venues.members(travelling, burst.astype(str), travelling["card_swipes"])
         roaming = roaming_groups(
-            venues.members(travelling, burst, travelling["card_swipes"]),
+            moving,
             sizes,
             params,
             frames.communities,
@@ -285,10 +294,11 @@ class CardLending(Detector):
         )
         far = far_cards(judged, places) if judged is not None else []
         candidates = []
+        travelled = Sessions(moving)
         for i, (stack, far_) in enumerate(zip(stacks, far, strict=True)):
             # roaming stacks were chosen for being far from home: no independent evidence
             travels = i >= len(stacks) - len(roaming)
-            if self._household(stack, far_, household):
+            if self._household(stack, far_, household, travelled if travels else searched, counts):
                 continue
             candidates.append(self._candidate(frames, venues, stack, far_, holders, travels))
         return candidates
@@ -303,13 +313,26 @@ class CardLending(Detector):
             return False
         return places.value_counts().iloc[0] >= self.outing_share * len(cards)
 
-    def _household(self, stack: list[Group], far_: FarCards | None, household: pd.Series) -> bool:
+    def _household(
+        self,
+        stack: list[Group],
+        far_: FarCards | None,
+        household: pd.Series,
+        sessions: Sessions,
+        counts: pd.DataFrame,
+    ) -> bool:
         """A small group whose holders' households are unknown (or that is found only by
         its cards coming back together) and who are not away from their usual places more
         than the pharmacy's other customers: maybe one family shopping together (or paying
-        for each other, 家庭共济), not a ring."""
+        for each other, 家庭共济), not a ring. A repeat group's size is that of its cards
+        that come back, swiped in two or more of its sessions (``sessions``: the swipes its
+        sessions were found in): a customer swiped once in one of a family's bursts was
+        served beside it and makes it no larger, unless its sessions hold more cards seen
+        there once or twice than the counter's share of such cards (``counts``) predicts
+        (a small stack's regulars come with collected cards swiped once). A crowd's cards
+        all count: it is judged on its strangers."""
         cards = _cards(stack)
-        if len(cards) > self.household_size:
+        if len(cards) > self.household_size and not self._family_beside(stack, sessions, counts):
             return False
         # relatives pay for each other from separate households (家庭共济): a few cards
         # coming back together, session after session, are a family whatever their
@@ -318,6 +341,21 @@ class CardLending(Detector):
         if not coming_back and household.reindex(list(cards)).notna().any():
             return False
         return far_ is None or not far_.known or far_.p_value > self.edge_p
+
+    def _family_beside(self, stack: list[Group], sessions: Sessions, counts: pd.DataFrame) -> bool:
+        """Whether a stack larger than a household is one with customers served beside it:
+        its crowds' cards and its repeat groups' returning cards no more than a household,
+        the others in its repeat groups' sessions no more strangers than the counter's
+        share predicts."""
+        repeat = [g for g in stack if g.kind == "repeat"]
+        crowd = _cards([g for g in stack if g.kind != "repeat"])
+        if len(crowd) > self.household_size:
+            return False
+        returning = _returning(repeat, sessions)
+        if len(returning | crowd) > self.household_size:
+            return False
+        beside = _log10_beside(repeat, sessions, counts, returning, self.stranger_bursts)
+        return beside > log10(self.edge_p)
 
     def _candidate(
         self,
@@ -487,15 +525,70 @@ def _cards(stack: list[Group]) -> set[str]:
     return {c for g in stack for c in g.entities}
 
 
-def _swiped_once(crowd: list[Group], members: pd.DataFrame) -> bool:
+class Sessions:
+    """The swipes of each session (venue, burst) of a membership list, found by key: a
+    stack reads its own sessions' rows, never the whole list again."""
+
+    def __init__(self, members: pd.DataFrame) -> None:
+        self.members = members
+        self._at = members.groupby(["venue", "context"], sort=False).indices
+
+    def of(self, stack: list[Group]) -> pd.DataFrame:
+        """The swipes of a stack's sessions (its groups' contexts at their venues)."""
+        keys = dict.fromkeys((g.venue, c) for g in stack for c in g.contexts)
+        at = [self._at[key] for key in keys if key in self._at]
+        return self.members.iloc[np.concatenate(at)] if at else self.members.iloc[:0]
+
+
+def _sessions_per_card(stack: list[Group], sessions: Sessions) -> pd.Series:
+    """Each card swiped in a stack's sessions -> how many of them."""
+    inside = sessions.of(stack)
+    return inside.drop_duplicates(["entity", "venue", "context"])["entity"].value_counts()
+
+
+def _returning(stack: list[Group], sessions: Sessions) -> set[str]:
+    """The cards of a stack swiped in two or more of its sessions: those that come back."""
+    if not stack:
+        return set()
+    counted = _sessions_per_card(stack, sessions)
+    return set(counted.index[counted >= 2]) & _cards(stack)
+
+
+def _log10_beside(
+    stack: list[Group],
+    sessions: Sessions,
+    counts: pd.DataFrame,
+    returning: set[str],
+    max_visits: int,
+) -> float:
+    """log10 binomial tail of the strangers (cards seen at the counter in at most
+    ``max_visits`` bursts) among the swipes of a stack's sessions by cards that do not
+    come back, at the counters' own share of strangers over all their bursts
+    (``counts``: strangers and slots per venue), those swipes taken out of it."""
+    inside = sessions.of(stack)
+    beside = inside[~inside["entity"].isin(returning)].drop_duplicates(
+        ["venue", "context", "entity"]
+    )
+    if beside.empty:
+        return 0.0
+    per = beside.groupby("venue").agg(
+        n=("entity", "size"), k=("n_entity", lambda v: int((v <= max_visits).sum()))
+    )
+    own = counts.reindex(per.index)
+    share = ((own["strangers"] - per["k"]) / (own["slots"] - per["n"]).clip(lower=1.0)).clip(
+        1e-6, 1.0
+    )
+    n, k = int(per["n"].sum()), int(per["k"].sum())
+    rate = float((per["n"] * share.fillna(1.0)).sum()) / n
+    return float(stats.binom.logsf(k - 1, n, rate) / np.log(10))
+
+
+def _swiped_once(crowd: list[Group], sessions: Sessions) -> bool:
     """Whether every card of a crowd was swiped in one of its sessions only. A village's
     outing is one trip: each villager is swiped once, and its bursts share no cards. The
     same cards swiped together again in another session (another day, another counter)
     are a bag of collected cards, wherever their holders live."""
-    keys = pd.MultiIndex.from_tuples([(g.venue, c) for g in crowd for c in g.contexts])
-    inside = members[pd.MultiIndex.from_frame(members[["venue", "context"]]).isin(keys)]
-    sessions = inside.drop_duplicates(["entity", "venue", "context"])["entity"]
-    return bool(sessions.value_counts().max() <= 1)
+    return bool(_sessions_per_card(crowd, sessions).max() <= 1)
 
 
 #: two card groups sharing this many cards are one ring, whatever their sizes: unrelated

@@ -95,7 +95,8 @@ class GroupHospitalisation(Detector):
     similar_p: and when ring-like admissions are this unlikely to crowd those days by
         chance
     household: a group this small whose addresses are all unknown could be one family
-        admitted together, and is not reported
+        admitted together, and is not reported unless look-alike strangers who came once
+        crowd its waves (a family brings no bus of people treated like it)
     campaign_days: one campaign admits its people within this many days
     second_round_days: and brings some back once, for the same treatment, within this
         many days (the second eye)
@@ -148,7 +149,8 @@ class GroupHospitalisation(Detector):
                 (
                     "persons.address_key",
                     f"not recorded: households not recognised, groups of {self.household} "
-                    "or fewer could be families and are not reported",
+                    "or fewer admitted with no look-alike strangers could be families and "
+                    "are not reported",
                 )
             )
         if not coverage.share("claims", "doctor_id", "inpatient"):
@@ -181,6 +183,7 @@ class GroupHospitalisation(Detector):
                 "day": stays["day"].astype(int),
                 "n_entity": stays["person_waves"],
                 "claim_id": stays["claim_id"],
+                "follows": self._follow_ups(stays),
             }
         )
         people = stays.drop_duplicates("person_id").set_index("person_id")
@@ -206,8 +209,6 @@ class GroupHospitalisation(Detector):
         found = []
         campaigns = 0
         for group in groups:
-            if self._maybe_family(people, group.entities):
-                continue
             # all of the members' admissions a campaign could hold around the waves: a
             # member whose first eye came days before the fullest wave, or whose second
             # came days after the last, is still in the campaign
@@ -219,14 +220,10 @@ class GroupHospitalisation(Detector):
                 continue
             evidence = _evidence(stays, by_venue, group)
             contacts = people.loc[group.entities, ["phone_key", "address_key"]]
-            found.append(
-                (
-                    group,
-                    evidence,
-                    contacts,
-                    *self._once(venue_admissions(group.venue), group, evidence, contacts),
-                )
-            )
+            once = self._once(venue_admissions(group.venue), group, evidence, contacts)
+            if once[0].empty and self._maybe_family(people, group.entities):
+                continue
+            found.append((group, evidence, contacts, *once))
         packages = self._packages(stays, people, venue_admissions, venue_firsts)
         found = [f for f in found if not any(_within(f[0], g, True) for g in packages)]
         packages = [g for g in packages if not any(_within(g, f[0]) for f in found)]
@@ -295,6 +292,33 @@ class GroupHospitalisation(Detector):
         return candidates + [
             self._package_candidate(frames, g, _evidence(stays, by_venue, g)) for g in packages
         ]
+
+    def _follow_ups(self, stays: pd.DataFrame) -> np.ndarray:
+        """For each row of ``stays`` (admission_waves), the day of the person's index stay
+        at the institution that the row's episode follows up, NaN where the episode is an
+        index stay itself. An episode (a stay ``wave_days`` or more after the person's
+        previous one there) follows up the previous episode when it is the same treatment
+        (``_same_treatment``) within ``second_round_days``, and no third such episode
+        follows within reach: a follow-up completes one treatment (the second eye), the
+        same treatment again and again is no single course and nothing explains it."""
+        order = stays.sort_values(["provider_id", "person_id", "day", "claim_id"])
+        person = order["provider_id"].astype(str) + "\x00" + order["person_id"].astype(str)
+        day = order["day"].astype(int)
+        same = person.eq(person.shift())
+        start = ~same | (day - day.shift()).ge(self.wave_days)
+        episode = start.cumsum()
+        first = order[start.to_numpy()].reset_index(drop=True)
+        before = first.shift()
+        linked = (
+            same[start].to_numpy()
+            & (first["day"] - before["day"]).le(self.second_round_days).to_numpy()
+            & self._same_treatment(before, first).to_numpy()
+        )
+        run = pd.Series(np.cumsum(~linked))
+        follows = (run.groupby(run).transform("size") == 2).to_numpy() & linked
+        index_day = np.where(follows, before["day"].to_numpy(dtype=float), np.nan)
+        by_row = pd.Series(index_day[episode.to_numpy() - 1], index=order.index)
+        return by_row.reindex(stays.index).to_numpy()
 
     def _maybe_family(self, people: pd.DataFrame, members: list[str]) -> bool:
         """Small enough to be one household, and no address says otherwise."""

@@ -24,6 +24,7 @@ REASONS_ZH = {
     "elsewhere": "住院期间在外地就医购药",
     "sex": "性别不符",
     "age": "年龄不符",
+    "outsider": "持卡人住在外县",
 }
 
 
@@ -31,12 +32,6 @@ REASONS_ZH = {
 #: happens to honest patients transferred between hospitals, and a relative may use the
 #: card at home during a stay, so those are tested apart
 IMPOSSIBLE = ("after_death", "sex", "age")
-CATEGORIES = ("impossible", "overlap", "elsewhere")
-CATEGORY = {
-    **dict.fromkeys(IMPOSSIBLE, "impossible"),
-    "overlap": "overlap",
-    "elsewhere": "elsewhere",
-}
 
 
 EXPLAIN_ZH = (
@@ -58,8 +53,9 @@ EXPLAIN_EN = (
 
 
 #: tests a desk is judged by (Bonferroni factor): conflicts, impossible cards, far-away
-#: visits inside the stays, and the stronger of the first two combined with the third
-TESTS = 4
+#: visits inside the stays, the stronger of the first two combined with the third, and
+#: conflicts of holders who live outside the institution's county
+TESTS = 5
 
 
 @dataclass(frozen=True)
@@ -131,7 +127,9 @@ class IdentityMisuse(Detector):
         )
 
     def decide(self, frames: Frames) -> list[Candidate]:
-        flagged = frames["card_conflicts"]
+        projected = frames["card_conflicts"]
+        outsiders = projected[projected["reason"] == "outsider"]
+        flagged = projected[projected["reason"] != "outsider"]
         if flagged.empty:
             return []
         per_operator = self._per_operator(flagged)
@@ -143,16 +141,30 @@ class IdentityMisuse(Detector):
         candidates = []
         for provider, rows in flagged.groupby("provider_id", sort=True):
             desks = per_operator.loc[provider]
+            away = outsiders[outsiders["provider_id"] == provider]
+            placed = float(rows["placed_inpatients"].iloc[0])
             cashiers = [
-                self._judged(rows[rows["operator_id"] == operator], counts, rate_imp, window_days)
-                for operator, counts in desks[desks["cards"] >= self.min_cards].iterrows()
+                self._judged(
+                    rows[rows["operator_id"] == operator],
+                    counts,
+                    rate_imp,
+                    window_days,
+                    (away, away[away["operator_id"] == operator], placed),
+                )
+                for operator, counts in desks.iterrows()
+                if counts["cards"] >= self.min_cards
+                or self._reach(rows, away, str(operator)) >= self.min_cards
             ]
             # the provider as one desk: cards borrowed by an institution are settled by
             # whoever is on duty, and no one cashier need hold enough of them
             whole = None
             if len(desks) > 1:
                 whole = self._judged(
-                    rows.assign(operator_id=""), per_provider.loc[provider], rate_imp, window_days
+                    rows.assign(operator_id=""),
+                    per_provider.loc[provider],
+                    rate_imp,
+                    window_days,
+                    (away, away.assign(operator_id=""), placed),
                 )
             levels = [c for c in cashiers if c is not None]
             if whole is not None and (not levels or whole.p_value < min(c.p_value for c in levels)):
@@ -167,16 +179,19 @@ class IdentityMisuse(Detector):
         counts: pd.Series,
         rate_imp: float,
         window_days: float,
+        catchment: tuple[pd.DataFrame, pd.DataFrame, float],
     ) -> Desk | None:
         """One desk (an operator, or all the provider's cashiers together) judged by the
-        strongest of four tests: cards flagged impossible or overlapping, impossible
-        cards alone, far-away visits inside the stays against the holders' own pace, and
+        strongest of five tests: cards flagged impossible or overlapping, impossible
+        cards alone, far-away visits inside the stays against the holders' own pace,
         the stronger of the first two combined with the far-away one (independent
         signals: a ring may borrow some cards of the dead and some of the living far
-        away). Overlaps are expected from the holders' own time in hospital elsewhere (an
-        admission independent of the holder's other stays falls inside one at that
-        rate), not from a city rate: most patients have no other stay to overlap. None
-        below ``min_cards`` cards."""
+        away), and the conflicts of holders from outside the institution's catchment
+        (``catchment``: the provider's outsiders, the desk's, and the provider's
+        inpatients whose home is known; see :meth:`_outsiders`). Overlaps are expected
+        from the holders' own time in hospital elsewhere (an admission independent of
+        the holder's other stays falls inside one at that rate), not from a city rate:
+        most patients have no other stay to overlap. None below ``min_cards`` cards."""
         exp_imp = rate_imp * counts["volume"]
         exp_all = exp_imp + float(counts["overlap_seconds"]) / 86400.0 / window_days
         away = (int(counts["far_inside"]), float(counts["far_activity"] / window_days))
@@ -189,6 +204,7 @@ class IdentityMisuse(Detector):
             Desk(rows[rows["reason"] != "elsewhere"], main, exp_all, p_main),
             Desk(rows, away, exp_all, p_away),
             Desk(rows, main, exp_all, fisher(p_main, p_away), support_p=p_away),
+            self._outsiders(rows[rows["reason"] != "elsewhere"], exp_all, *catchment),
         ]
         # a far-away visit during a stay joins the evidence only when such visits are
         # themselves unusual at this desk (relatives' errands are not)
@@ -196,6 +212,39 @@ class IdentityMisuse(Detector):
         if best.rows["card_id"].nunique() < self.min_cards:
             return None
         return best
+
+    @staticmethod
+    def _reach(rows: pd.DataFrame, away: pd.DataFrame, operator: str) -> int:
+        """The desk's flagged cards and its outsiders' cards: what the outsider test can
+        hold (dead holders' cards carry no flag where no persons table records deaths)."""
+        mine = rows["operator_id"] == operator
+        return len(
+            set(rows.loc[mine, "card_id"])
+            | set(away.loc[away["operator_id"] == operator, "card_id"])
+        )
+
+    @staticmethod
+    def _outsiders(
+        conflicts: pd.DataFrame,
+        exp_all: float,
+        provider_outsiders: pd.DataFrame,
+        desk_outsiders: pd.DataFrame,
+        placed: float,
+    ) -> Desk:
+        """Conflicts of holders who live outside the institution's county, against the
+        desk's expected conflicts times the institution's own catchment: the share of
+        its other inpatients (those the desk's conflicts leave) who live outside. A ring
+        borrows cards of people far away, whose own claims go on at home; a referral
+        hospital's wide catchment expects many such holders and a township's few. The
+        desk's other outsiders' stays join the evidence: the ring's cards that carry no
+        other flag (a dead holder's, where no persons table records deaths)."""
+        cards = set(conflicts["card_id"])
+        outside = set(provider_outsiders["card_id"])
+        hits = len(cards & outside)
+        share = (len(outside) - hits + 1.0) / (max(placed - len(cards), 0.0) + 2.0)
+        test = (hits, exp_all * share)
+        rows = pd.concat([conflicts, desk_outsiders.assign(impossible=False)])
+        return Desk(rows, test, exp_all, float(poisson_tail(*test)))
 
     @staticmethod
     def _per_provider(flagged: pd.DataFrame, per_operator: pd.DataFrame) -> pd.DataFrame:

@@ -13,15 +13,20 @@ smoothed toward the choices of the region's other institutions. A pharmacy in th
 institution's own region or among its usual pharmacies is expected and never tested; a
 far pharmacy that two or three colleagues send a group of patients to is one ring, tested
 against the institution's remaining doctors so that the colleagues do not explain each
-other away. Counting patients, not purchases, keeps a chronic patient's monthly refills
-from counting twelve times. Resale is the second source (graphscan.detect.engines.resale):
-patients buying a high-value drug far beyond need across outlets; where they are the
-patients of a flagged flow they confirm it, otherwise they are a ring of their own."""
+other away. Patients living in the pharmacy's town are compared with the colleagues'
+patients from that town (like with like: a town's patients buy at home, but spread over
+its pharmacies and the hospital's door as the colleagues' patients from there do). A
+single doctor's patients coming back at a steady pace are that specialist's chronic
+refills, not a ring. Counting patients, not purchases, keeps a chronic patient's
+monthly refills from counting twelve times. Resale is the second source
+(graphscan.detect.engines.resale): patients buying a high-value drug far beyond need
+across outlets; where they are the patients of a flagged flow they confirm it,
+otherwise they are a ring of their own."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -81,6 +86,9 @@ class Kickback(Detector):
         screen: the ring test decides)
     max_doctors: more doctors than this sending patients to one far pharmacy is the
         institution's catchment (patients from that town), not a ring of colleagues
+    steady_p: a flow of one doctor is that specialist's chronic patients refilling
+        when its purchases come this unlikely evenly spaced for purchases at random
+        times (few gaps under half the patient's mean gap)
     edge_p: the ring's patients at the pharmacy must be this unlikely
     prior_weight: pseudo-count pulling the colleagues' choices toward the region's
     catchment_share: where distance is unknown, a pharmacy taking at least this share
@@ -105,6 +113,7 @@ class Kickback(Detector):
     doctor_patients: int = 2
     screen_p: float = 1e-2
     max_doctors: int = 5
+    steady_p: float = 1e-3
     edge_p: float = 1e-5
     prior_weight: float = 20.0
     catchment_share: float = 0.05
@@ -177,7 +186,12 @@ class Kickback(Detector):
     def decide(self, frames: Frames) -> list[Candidate]:
         rings = self.decide_flows(frames["prescription_flows"])
         claims = self._evidence(frames, rings)
-        candidates = [self._candidate(frames, ring, claims) for ring in rings]
+        paced = [(ring, self._pace(ring, _flow_claims(ring, claims))) for ring in rings]
+        candidates = [
+            self._candidate(frames, ring, claims, pace)
+            for ring, pace in paced
+            if pace is None or pace["p"] > self.steady_p
+        ]
         return _confirm(candidates, self._resale(frames))
 
     def decide_flows(self, flows: pd.DataFrame) -> list[pd.DataFrame]:
@@ -187,7 +201,7 @@ class Kickback(Detector):
         if flows.empty:
             return []
         flows = self.catchment(flows)
-        candidates = flows[(flows["away_hv"] >= self.doctor_patients) & ~flows["near"]]
+        candidates = flows[(flows["hv_patients"] >= self.doctor_patients) & ~flows["near"]]
         tests = []
         for (institution, _), group in candidates.groupby(
             ["institution_id", "pharmacy_id"], sort=True
@@ -304,41 +318,52 @@ class Kickback(Detector):
         same = flows["institution_region"].str[:digits] == flows["pharmacy_region"].str[:digits]
         return self._placed(flows) & same.fillna(False).to_numpy(dtype=bool)
 
-    def _screen(
-        self, here: pd.DataFrame, candidates: pd.DataFrame
-    ) -> tuple[pd.DataFrame, float, float, float]:
+    def _screen(self, here: pd.DataFrame, candidates: pd.DataFrame) -> tuple[pd.DataFrame, _Peers]:
         """Doctors of one institution (``here``: its flows) sending several high-value
         patients to one pharmacy (``candidates``), each tested against the colleagues who
         do not (so that colleagues of one ring do not make each other look expected):
-        those passing ``screen_p``, the pharmacy's share of the catchment, and the
-        catchment's patients there and in all.
+        those passing ``screen_p``, and where the colleagues' patients buy.
 
         The catchment is where the colleagues' patients buy, of any value (plenty of data
         even at a small institution, and a pharmacy that no colleague's patient uses is
-        unexpected whatever the drug), smoothed toward the region's other institutions.
-        Where no doctor is recorded at all there are no colleagues: the institution's
-        patients of ordinary value are the catchment of its high-value ones."""
+        unexpected whatever the drug), smoothed toward the region's other institutions,
+        in two strata: patients living elsewhere, and patients living in the pharmacy's
+        town, who are expected there as often as the colleagues' patients from that town
+        buy there (after a visit a town's patients buy at home, but spread over the
+        town's pharmacies and the one by the hospital door as the colleagues' patients
+        from there do). Where no doctor is recorded at all there are no colleagues: the
+        institution's patients of ordinary value are the catchment of its high-value
+        ones."""
         pharmacy = candidates["pharmacy_id"].iloc[0]
         to = (here["pharmacy_id"] == pharmacy).to_numpy()
-        # at the pharmacy, like the ring, only the patients living elsewhere: a town's
-        # patients buying at home after seeing any doctor say nothing of where the
-        # institution's patients are sent, and would hide the steered share
         if _unrecorded(here):
             ordinary = here["patients"] - here["hv_patients"]
             ordinary_away = here["away"] - here["away_hv"]
             peers_to, peers_all = float(ordinary_away[to].sum()), float(ordinary.sum())
+            home_to = float((candidates["home_patients"] - candidates["hv_home"]).sum())
+            home_all = float((candidates["town_patients"] - candidates["hv_town"]).sum())
         else:
             mine = here["doctor_id"].isin(candidates["doctor_id"]).to_numpy()
             peers_to = float(here.loc[to & ~mine, "away"].sum())
             peers_all = float(here.loc[~mine, "patients"].sum())
+            home_to = float(here.loc[to & ~mine, "home_patients"].sum())
+            home_all = float(
+                candidates["inst_town_patients"].iloc[0] - candidates["town_patients"].sum()
+            )
             if peers_all == 0 and here["doctor_id"].nunique() > 1:
                 # every doctor there does it: the institution's habit
-                return candidates.iloc[:0], 0.0, peers_to, peers_all
+                return candidates.iloc[:0], _Peers(0.0, peers_to, peers_all, 0.0, 0.0, 0.0)
         prior = float(candidates["prior"].iloc[0])
-        share = (peers_to + self.prior_weight * prior) / (peers_all + self.prior_weight)
-        expected = candidates["doc_hv_patients"].to_numpy(dtype=float) * share
-        p = poisson_tail(candidates["away_hv"].to_numpy(), expected)
-        return candidates[p <= self.screen_p], share, peers_to, peers_all
+        w = self.prior_weight
+        share = (peers_to + w * prior) / (peers_all + w)
+        # no colleague's patient from the pharmacy's town: nothing to expect them by, so
+        # those patients are not counted (as before the strata: never steered)
+        home_share = (home_to + w * prior) / (home_all + w) if home_all > 0 else 0.0
+        peers = _Peers(share, peers_to, peers_all, home_share, home_to, home_all)
+        p = np.ones(len(candidates))
+        for observed, expected in _strata(candidates, peers):
+            p = np.minimum(p, poisson_tail(observed, expected))
+        return candidates[p <= self.screen_p], peers
 
     def _ring_test(
         self, here: pd.DataFrame, candidates: pd.DataFrame, assigned: dict[tuple[str, str], str]
@@ -346,7 +371,7 @@ class Kickback(Detector):
         """The screened doctors whose ring this is (``assigned``: each doctor's pharmacy)
         tested together. More than ``max_doctors`` of them is the institution's own habit
         (patients from that town), not a ring."""
-        kept, share, peers_to, peers_all = self._screen(here, candidates)
+        kept, peers = self._screen(here, candidates)
         pharmacy = candidates["pharmacy_id"].iloc[0]
         mine = [
             not d or assigned.get((i, d)) == pharmacy
@@ -356,25 +381,38 @@ class Kickback(Detector):
         unrecorded = _unrecorded(here)
         if kept.empty or len(kept) > self.max_doctors:
             return None
-        observed = int(kept["away_hv"].sum())
-        expected_ring = float(kept["doc_hv_patients"].sum()) * share
-        p_ring = float(poisson_tail(observed, expected_ring))
-        if peers_all > 0:
-            # the same doctors against the catchment by where patients buy, a one-sided
-            # Fisher exact test (a town's patients buying at home after seeing any doctor
-            # are the institution's habit, however the doctors were picked); without
-            # doctors, the high-value patients against the ordinary ones
-            if unrecorded:
-                at, total = observed, int(kept["doc_hv_patients"].sum())
-            else:
-                at, total = int(kept["away"].sum()), int(kept["doc_patients"].sum())
-            table = [[at, total - at], [int(peers_to), int(peers_all - peers_to)]]
-            p_ring = max(p_ring, float(stats.fisher_exact(table, alternative="greater")[1]))
-        peer_share = peers_to / max(peers_all, 1.0)
+        if unrecorded:
+            at = (kept["away_hv"], kept["doc_hv_patients"], kept["hv_home"], kept["hv_town"])
+        else:
+            at = (kept["away"], kept["doc_patients"], kept["home_patients"], kept["town_patients"])
+        tables = [
+            (int(at[0].sum()), int(at[1].sum()), peers.to, peers.all),
+            (int(at[2].sum()), int(at[3].sum()), peers.home_to, peers.home_all),
+        ]
+        # each stratum tested on its own, the stronger decides (adding a stratum where the
+        # ring's patients buy as the colleagues' do would only dilute the other)
+        tests = []
+        for (observed, expected), (ring_at, ring_all, peers_to, peers_all) in zip(
+            _strata(kept, peers), tables, strict=False
+        ):
+            p = float(poisson_tail(int(observed.sum()), float(expected.sum())))
+            if peers_all > 0:
+                # the same doctors against the catchment by where patients buy, a
+                # one-sided Fisher exact test (a town's patients buying at home after
+                # seeing any doctor are the institution's habit, however the doctors were
+                # picked); without doctors, the high-value patients against the ordinary
+                table = [[ring_at, ring_all - ring_at], [int(peers_to), int(peers_all - peers_to)]]
+                p = max(p, float(stats.fisher_exact(table, alternative="greater")[1]))
+            if observed.sum() >= self.min_patients:
+                tests.append((p, int(observed.sum()), float(expected.sum())))
+        if not tests:
+            return None
+        p_ring, observed, expected_ring = min(tests, key=lambda t: t[0])
+        peer_share = peers.to / max(peers.all, 1.0)
         # where the pharmacy is known to be far, the test decides; where distance is
         # unknown, a pharmacy the colleagues' patients often use may be the door one
         usual = not kept["placed"].all() and peer_share >= self.catchment_share
-        if observed < self.min_patients or p_ring > self.edge_p or usual:
+        if p_ring > self.edge_p or usual:
             return None
         return kept.assign(
             ring_expected=expected_ring,
@@ -382,6 +420,31 @@ class Kickback(Detector):
             ring_peer_share=peer_share,
             ring_observed=observed,
         )
+
+    def _pace(self, ring: pd.DataFrame, evidence: pd.DataFrame) -> dict[str, float] | None:
+        """How evenly a one-doctor ring's purchases are spaced (None for a ring of two or
+        more recorded doctors: a refill group is one doctor's). A specialist's chronic
+        patients refill at the pharmacy every month, steered patients buy when they are
+        sent. Null model: purchases at random times; given a patient's first and last
+        purchase, the k - 1 between lie uniformly in that span, so each of the k gaps is
+        shorter than half the mean gap with probability 1 - (1 - 1/2k)^(k-1) (1/4 for
+        k = 2, toward 1 - e^-1/2 = 0.39). Steady refills have almost none: the binomial
+        lower tail of the short gaps is ``p``."""
+        if (ring["doctor_id"] != "").sum() >= 2:
+            return None
+        days = (evidence["start_time"] - evidence["start_time"].min()).dt.total_seconds()
+        bought = evidence.assign(day=days / 86400.0).sort_values(["person_id", "day"])
+        gaps = bought.groupby("person_id")["day"].diff()
+        k = gaps.groupby(bought["person_id"]).transform("count")
+        span = gaps.groupby(bought["person_id"]).transform("sum")
+        tested = gaps.notna() & (span > 0)
+        if not tested.any():
+            return None
+        k, mean = k[tested].to_numpy(dtype=float), (span / k)[tested].to_numpy(dtype=float)
+        short = int((gaps[tested].to_numpy(dtype=float) < mean / 2).sum())
+        expected = float((1 - (1 - 1 / (2 * k)) ** (k - 1)).sum())
+        p = float(stats.binom.cdf(short, len(k), expected / len(k)))
+        return {"gaps": len(k), "short_gaps": short, "expected": expected, "p": p}
 
     def _evidence(self, frames: Frames, rings: list[pd.DataFrame]) -> pd.DataFrame:
         if not rings:
@@ -443,20 +506,20 @@ class Kickback(Detector):
             method=self.method(frames, signal="resale", purchases_ahead=AHEAD),
         )
 
-    def _candidate(self, frames: Frames, ring: pd.DataFrame, claims: pd.DataFrame) -> Candidate:
+    def _candidate(
+        self,
+        frames: Frames,
+        ring: pd.DataFrame,
+        claims: pd.DataFrame,
+        pace: dict[str, float] | None,
+    ) -> Candidate:
         """One ring's members, evidence (purchases and the visits that attributed them) and
-        figures. ``ring``: its flows as decide_flows returns them."""
+        figures. ``ring``: its flows as decide_flows returns them; ``pace``: _pace's."""
         # '' stands for the institution's visits that name no doctor
         doctors = sorted(set(ring["doctor_id"]) - {""})
         pharmacies = sorted(set(ring["pharmacy_id"]))
         institutions = sorted(set(ring["institution_id"]) - {""})
-        flows = set(
-            zip(ring["institution_id"], ring["doctor_id"], ring["pharmacy_id"], strict=True)
-        )
-        keys = zip(
-            claims["institution_id"], claims["doctor_id"], claims["pharmacy_id"], strict=True
-        )
-        evidence = claims[[k in flows for k in keys]]
+        evidence = _flow_claims(ring, claims)
         patients = sorted(set(evidence["person_id"]))
         # the card at the counter and the one at the visit (an ID card at the hospital)
         cards = set(evidence["card_id"]) | set(evidence["visit_card_id"].dropna())
@@ -500,8 +563,48 @@ class Kickback(Detector):
                 flows=len(ring),
                 institutions=institutions,
                 attributed_by_visit=numbers["paired"],
+                **({"pace": pace} if pace else {}),
             ),
         )
+
+
+class _Peers(NamedTuple):
+    """Where the colleagues' patients buy: of those living elsewhere, ``to`` of ``all``
+    at the pharmacy (``share`` smoothed); of those living in the pharmacy's town,
+    ``home_to`` of ``home_all`` (``home_share``, 0 where there are none)."""
+
+    share: float
+    to: float
+    all: float
+    home_share: float
+    home_to: float
+    home_all: float
+
+
+def _strata(flows: pd.DataFrame, peers: _Peers) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per doctor, high-value patients at the pharmacy and those expected, in each
+    stratum: patients living elsewhere (each doctor's high-value patients spread as the
+    colleagues' patients choose), and, where the colleagues have patients from the
+    pharmacy's town, those living there (the doctor's from there as the colleagues'
+    from there choose)."""
+    away = (
+        flows["away_hv"].to_numpy(dtype=float),
+        (flows["doc_hv_patients"] * peers.share).to_numpy(dtype=float),
+    )
+    if peers.home_all <= 0:
+        return [away]
+    home = (
+        flows["hv_home"].to_numpy(dtype=float),
+        (flows["hv_town"] * peers.home_share).to_numpy(dtype=float),
+    )
+    return [away, home]
+
+
+def _flow_claims(ring: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFrame:
+    """The evidence claims of the ring's own flows (institution, doctor, pharmacy)."""
+    flows = set(zip(ring["institution_id"], ring["doctor_id"], ring["pharmacy_id"], strict=True))
+    keys = zip(claims["institution_id"], claims["doctor_id"], claims["pharmacy_id"], strict=True)
+    return claims[[k in flows for k in keys]]
 
 
 def _unrecorded(flows: pd.DataFrame) -> bool:

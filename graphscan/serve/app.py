@@ -35,6 +35,8 @@ from graphscan.errors import InputError, KeyMissing, StoreError, WorkspaceBusy
 from graphscan.serve.accounts import Accounts, User
 from graphscan.serve.audit import AuditLog
 from graphscan.serve.exposure import Handles, resolve
+from graphscan.serve.timing import HEADER as TIMING_HEADER
+from graphscan.serve.timing import Timings
 from graphscan.serve.views import (
     MAX_CLAIMS,
     ROWS_SHOWN,
@@ -56,8 +58,11 @@ SESSION_IDLE_S = 8 * 3600
 #: per client address (trying many names; higher, since a bureau's NAT or proxy may put
 #: several investigators behind one address)
 USER_FAILURES, ADDRESS_FAILURES, LOGIN_WINDOW_S = 5, 20, 300
-#: the workspace file is closed after this much idle time, so CLI commands get their turn
-IDLE_CLOSE_S = 0.5
+#: the workspace file stays open while requests keep coming and is closed after this much
+#: idle time, so CLI commands get their turn (they wait up to workspace.LOCK_WAIT_S for
+#: it). Reopening a 10-million-claim store costs 0.3-2 s: an investigator's next click
+#: within this window finds it open.
+IDLE_CLOSE_S = 5.0
 EXPORTED_BY = "exported_by.txt"
 #: entities one request may add to a case, open a case with or split off
 MAX_EDIT = 500
@@ -106,14 +111,18 @@ class Deployment:
         )
 
     @contextmanager
-    def books(self) -> Iterator[Books]:
-        with self.lock:
+    def books(self, timings: Timings | None = None) -> Iterator[Books]:
+        timings = timings or Timings()
+        with timings.phase("queue"):  # behind the requests before this one
+            self.lock.acquire()
+        try:
             self._generation += 1
             if self._books is None:
-                ws = Workspace(self.root, "graphscan serve")
-                store = self.shared_store or open_store(None, ws)
-                db = ws.db()
-                self._books = Books(ws, store, CaseBook(ws), Accounts(db), AuditLog(db))
+                with timings.phase("reopen"):
+                    ws = Workspace(self.root, "graphscan serve")
+                    store = self.shared_store or open_store(None, ws)
+                    db = ws.db()
+                    self._books = Books(ws, store, CaseBook(ws), Accounts(db), AuditLog(db))
             try:
                 yield self._books
             finally:
@@ -121,6 +130,8 @@ class Deployment:
                 timer = threading.Timer(IDLE_CLOSE_S, self._close_if_idle, [generation])
                 timer.daemon = True
                 timer.start()
+        finally:
+            self.lock.release()
 
     def _close_if_idle(self, generation: int) -> None:
         with self.lock:
@@ -285,13 +296,16 @@ def create_app(root: Path, store_uri: str | None = None) -> Starlette:
                     except ValueError:
                         body = None
 
+                timings = request.state.timings = Timings()
+
                 def work() -> Any:
-                    with deployment.books() as books:
-                        who = caller(request, books)
-                        if request.method == "POST" and who.session is not None:
-                            sent = request.headers.get("x-csrf-token", "")
-                            if not secrets.compare_digest(sent, who.session.csrf):
-                                raise ApiError(403, "missing or wrong CSRF token")
+                    with deployment.books(timings) as books:
+                        with timings.phase("auth"):
+                            who = caller(request, books)
+                            if request.method == "POST" and who.session is not None:
+                                sent = request.headers.get("x-csrf-token", "")
+                                if not secrets.compare_digest(sent, who.session.csrf):
+                                    raise ApiError(403, "missing or wrong CSRF token")
                         if not who.user.may(permission):
                             raise ApiError(
                                 403, f"the {who.user.role} role may not do this ({permission})"
@@ -308,7 +322,11 @@ def create_app(root: Path, store_uri: str | None = None) -> Starlette:
                     return JSONResponse({"error": str(exc)}, 503)
                 except (StoreError, InputError) as exc:
                     return JSONResponse({"error": str(exc)}, 400)
-                return result if isinstance(result, Response) else FastJSON(result)
+                if not isinstance(result, Response):
+                    with timings.phase("json"):
+                        result = FastJSON(result)
+                result.headers[TIMING_HEADER] = timings.header()
+                return result
 
             return endpoint
 
@@ -403,14 +421,20 @@ def create_app(root: Path, store_uri: str | None = None) -> Starlette:
 
     @api("read")
     def case(request: Request, books: Books, user: User, body: Any) -> dict[str, Any]:
-        found = _case(books, request.path_params["case_id"])
-        claims = books.store.claims(found.claim_ids)
-        exposure = exposure_for(user, handles, claims, [(m.kind, m.id) for m in found.members])
-        items = item_totals(
-            books.store.projection("evidence_items", claim_ids=sorted(found.claim_ids))
-        )
-        detail = case_detail(books.cases, found, claims, exposure, items)
-        detail["graph"]["rows_token"] = pools.remember(user, exposure.pool)
+        phase = request.state.timings.phase
+        with phase("case"):
+            found = _case(books, request.path_params["case_id"])
+        with phase("store"):
+            claims = books.store.claims(found.claim_ids)
+        with phase("mask"):
+            exposure = exposure_for(user, handles, claims, [(m.kind, m.id) for m in found.members])
+        with phase("items"):
+            items = item_totals(
+                books.store.projection("evidence_items", claim_ids=sorted(found.claim_ids))
+            )
+        with phase("graph"):
+            detail = case_detail(books.cases, found, claims, exposure, items)
+            detail["graph"]["rows_token"] = pools.remember(user, exposure.pool)
         return detail
 
     @api("work")
@@ -526,19 +550,24 @@ def create_app(root: Path, store_uri: str | None = None) -> Starlette:
         except ValueError:
             raise ApiError(400, "hops: a number from 1 to 4") from None
         since, until = _date(params.get("since"), "since"), _date(params.get("until"), "until")
-        entity, claims = find_entity(books.store, books.workspace, entity, hops, since, until)
+        phase = request.state.timings.phase
+        with phase("store"):
+            entity, claims = find_entity(books.store, books.workspace, entity, hops, since, until)
         if len(claims) > MAX_CLAIMS:
             raise ApiError(413, f"{len(claims)} claims: narrow the dates or the hops")
-        exposure = exposure_for(user, handles, claims)
-        entities = {(k, str(v)) for c, k in _ENTITY_KINDS for v in claims[c].dropna().unique()}
-        marks = books.cases.cases_of(entities)
-        member_marks = {}
-        for (kind, ident), ids in marks.items():
-            member_marks[(kind, ident)] = ids
-            if kind in ("institution", "pharmacy"):
-                member_marks[("institution", ident)] = member_marks[("pharmacy", ident)] = ids
-        result = graph_json(claims, exposure, memberships=member_marks)
-        result["rows_token"] = pools.remember(user, exposure.pool)
+        with phase("mask"):
+            exposure = exposure_for(user, handles, claims)
+        with phase("cases"):
+            entities = {(k, str(v)) for c, k in _ENTITY_KINDS for v in claims[c].dropna().unique()}
+            marks = books.cases.cases_of(entities)
+            member_marks = {}
+            for (kind, ident), ids in marks.items():
+                member_marks[(kind, ident)] = ids
+                if kind in ("institution", "pharmacy"):
+                    member_marks[("institution", ident)] = member_marks[("pharmacy", ident)] = ids
+        with phase("graph"):
+            result = graph_json(claims, exposure, memberships=member_marks)
+            result["rows_token"] = pools.remember(user, exposure.pool)
         result["focus"] = (
             exposure.node_id(_kind_of(claims, entity), entity) if len(claims) else None
         )

@@ -21,7 +21,8 @@ from graphscan.schema import ENTITY_COLUMNS
 from graphscan.serve.accounts import User
 from graphscan.serve.exposure import Exposure, Handles
 from graphscan.store.base import Store
-from graphscan.viz.case_page import case_page
+from graphscan.viz.case_page import case_summary
+from graphscan.viz.context import CaseContext
 from graphscan.viz.evidence import SHOWN_COLUMNS, evidence_frame
 from graphscan.viz.graph import (
     LINKED,
@@ -134,7 +135,6 @@ def case_detail(
 ) -> dict[str, Any]:
     """The case with its members, the static page's summary lines, its history and its
     graph."""
-    page = case_page(case, claims, evidence_frame(claims, exposure.view), exposure.view)
     roles = {(m.kind, m.id): m.role for m in case.members}
     assignments = [{k: _num(v) for k, v in a.items()} for a in book.assignments(case.case_id)]
     return {
@@ -144,7 +144,10 @@ def case_detail(
         "status": case.status,
         "rank": case.rank,
         "merged_into": case.merged_into,
-        "summary": [[label.zh, label.en, value] for label, value in page.summary],
+        "summary": [
+            [label.zh, label.en, value]
+            for label, value in case_summary(case, claims, CaseContext())
+        ],
         "explanation_zh": exposure.scrub(case.explanation_zh),
         "explanation_en": exposure.scrub(case.explanation_en),
         "members": [

@@ -16,6 +16,11 @@
 --                bed. Relatives run such errands too, so it is judged against the
 --                holders' own pace (far_inside vs far_activity). A local patient's trips
 --                are no home life going on elsewhere and are left out of both.
+--   outsider     an inpatient stay of a holder who lives outside the institution's county
+--                (most of the holder's visits and purchases at other providers are far
+--                from it, as for elsewhere; a holder with none is not placed): borrowed
+--                cards come from far away, judged against the institution's catchment
+--                (placed_inpatients).
 --   sex          a sex-specific diagnosis (pregnancy O*, prostate N40-N42/C61 for women;
 --                cervix/uterus C53-C55, N80-N98 for men) that contradicts the holder
 --   age          pregnancy (O*) outside ages 12-55, perinatal (P*) over age 1
@@ -42,6 +47,8 @@
 --   provider_far_inside, provider_far_activity, provider_overlap_seconds  BIGINT,
 --                   far_inside, far_activity and overlap_seconds over all operators of the
 --                   provider (stays no one cashier ties together)
+--   placed_inpatients BIGINT, distinct cards of the provider's inpatient stays whose
+--                   holders have visits or purchases elsewhere (where they live is known)
 --   window_days     BIGINT, days from the window's first claim to its last
 -- Order: provider_id, operator_id, card_id, claim_id, reason
 WITH c AS (
@@ -54,15 +61,16 @@ WITH c AS (
     SELECT provider_id, operator_id, count(DISTINCT card_id) AS operator_cards
     FROM c GROUP BY provider_id, operator_id
 ), inner_stays AS (
-    SELECT c.claim_id, c.person_id, c.provider_id, c.operator_id, c.start_time, c.end_time,
+    SELECT c.claim_id, c.card_id, c.person_id, c.provider_id, c.operator_id, c.start_time,
+           c.end_time,
            date_diff('day', CAST(c.start_time AS DATE), CAST(c.end_time AS DATE)) - 1 AS inner_days
-    FROM c WHERE c.kind = 'inpatient' AND c.end_time IS NOT NULL
+    FROM c WHERE c.kind = 'inpatient'
 ), holder_visits AS (
     -- the holder's visits and purchases at other providers during the window, each
     -- marked far from the institution of the stay or not
-    SELECT s.claim_id, s.provider_id, s.operator_id, s.inner_days,
-           CAST(o.start_time AS DATE) > CAST(s.start_time AS DATE)
-               AND CAST(o.start_time AS DATE) < CAST(s.end_time AS DATE) AS during,
+    SELECT s.claim_id, s.card_id, s.provider_id, s.operator_id, s.inner_days,
+           coalesce(CAST(o.start_time AS DATE) > CAST(s.start_time AS DATE)
+               AND CAST(o.start_time AS DATE) < CAST(s.end_time AS DATE), false) AS during,
            provider_region(s.provider_id, x.region_code) IS NULL
                OR provider_region(o.provider_id, y.region_code) IS NULL
                OR left(provider_region(s.provider_id, x.region_code), $region_digits)
@@ -72,14 +80,22 @@ WITH c AS (
             AND o.provider_id <> s.provider_id
     LEFT JOIN providers x ON x.provider_id = s.provider_id
     LEFT JOIN providers y ON y.provider_id = o.provider_id
-    WHERE s.inner_days > 0
+), outsiders AS (
+    -- per inpatient stay of a holder with visits or purchases elsewhere: whether the
+    -- holder lives outside the institution's county (most of them far from it)
+    SELECT claim_id, card_id, provider_id,
+           2 * count(*) FILTER (WHERE far) > count(*) AS outside
+    FROM holder_visits GROUP BY claim_id, card_id, provider_id
+), provider_inpatients AS (
+    SELECT provider_id, count(DISTINCT card_id) AS placed_inpatients
+    FROM outsiders GROUP BY provider_id
 ), holder_far AS (
     -- per stay of a holder who lives far away (most of their visits and purchases are
     -- far from the institution): those far away inside the stay and in the whole window
     SELECT claim_id, provider_id, operator_id, inner_days,
            count(*) FILTER (WHERE far AND during) AS inside,
            count(*) FILTER (WHERE far) AS total
-    FROM holder_visits
+    FROM holder_visits WHERE inner_days > 0
     GROUP BY claim_id, provider_id, operator_id, inner_days
     HAVING 2 * count(*) FILTER (WHERE far) > count(*)
 ), far_volume AS (
@@ -124,6 +140,8 @@ WITH c AS (
     UNION
     SELECT claim_id, 'elsewhere' AS reason FROM holder_far WHERE inside > 0
     UNION
+    SELECT claim_id, 'outsider' AS reason FROM outsiders WHERE outside
+    UNION
     SELECT c.claim_id, 'sex' AS reason
     FROM c JOIN holders p ON p.person_id = c.person_id
     WHERE (p.sex IN ('M', 'male', '男')
@@ -147,6 +165,7 @@ SELECT c.claim_id, c.card_id, c.person_id, c.provider_id, coalesce(v.kind, '') A
        coalesce(pf.far_inside, 0) AS provider_far_inside,
        coalesce(pf.far_activity, 0) AS provider_far_activity,
        coalesce(po.overlap_seconds, 0) AS provider_overlap_seconds,
+       coalesce(pi.placed_inpatients, 0) AS placed_inpatients,
        (SELECT date_diff('day', min(CAST(start_time AS DATE)), max(CAST(start_time AS DATE))) + 1
         FROM c) AS window_days
 FROM flagged f
@@ -156,5 +175,6 @@ LEFT JOIN overlap_volume ov ON ov.provider_id = c.provider_id AND ov.operator_id
 LEFT JOIN far_volume fv ON fv.provider_id = c.provider_id AND fv.operator_id = c.operator_id
 LEFT JOIN provider_far pf ON pf.provider_id = c.provider_id
 LEFT JOIN provider_overlap po ON po.provider_id = c.provider_id
+LEFT JOIN provider_inpatients pi ON pi.provider_id = c.provider_id
 LEFT JOIN providers v ON v.provider_id = c.provider_id
 ORDER BY c.provider_id, c.operator_id, c.card_id, c.claim_id, f.reason

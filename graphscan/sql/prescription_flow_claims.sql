@@ -9,7 +9,7 @@
 --   patient's latest visit to that doctor the same or the day before, NULL when none),
 --   visit_card_id (that visit's card, person_id when missing), institution_id ('' when
 --   unknown), doctor_id, pharmacy_id, person_id, card_id (person_id when missing),
---   total_amount (of the purchase)
+--   total_amount and start_time (of the purchase)
 -- Order: institution_id, doctor_id, pharmacy_id, person_id, claim_id
 WITH attributed AS (
     SELECT * FROM attributed_purchases($since, $until, $pharmacies)
@@ -17,7 +17,7 @@ WITH attributed AS (
 ), prescribed AS (
     SELECT a.claim_id, 1 AS named, v.claim_id AS visit_id,
            coalesce(v.card_id, v.person_id) AS visit_card_id, a.institution_id, a.doctor_id,
-           a.pharmacy_id, a.person_id, a.card_id, a.total_amount
+           a.pharmacy_id, a.person_id, a.card_id, a.total_amount, a.start_time
     FROM attributed a
     LEFT JOIN claims v ON v.person_id = a.person_id AND v.kind = 'outpatient'
         AND v.doctor_id = a.doctor_id AND sent_by_visit(v.start_time, a.start_time)
@@ -29,7 +29,7 @@ SELECT * FROM (
     SELECT * FROM prescribed
     UNION ALL
     SELECT claim_id, 0 AS named, visit_id, visit_card_id, institution_id, doctor_id,
-           pharmacy_id, person_id, card_id, total_amount
+           pharmacy_id, person_id, card_id, total_amount, start_time
     FROM attributed WHERE NOT named
 )
 ORDER BY institution_id, doctor_id, pharmacy_id, person_id, claim_id

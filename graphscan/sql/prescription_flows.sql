@@ -30,6 +30,12 @@
 --   by_items         BIGINT, high-value purchases valued from their item lines
 --   home_patients    BIGINT, of patients, those living in the pharmacy's region
 --   hv_home          BIGINT, of hv_patients, those living in the pharmacy's region
+--   town_patients    BIGINT, the doctor's patients (at any pharmacy) living in the
+--                    pharmacy's region: where the doctor's patients from that town could
+--                    have bought, the denominator of home_patients
+--   hv_town          BIGINT, of town_patients, those with a high-value attributed purchase
+--   inst_town_patients  BIGINT, town_patients summed over all the institution's doctors
+--                    (those with no patient at this pharmacy too)
 -- Order: institution_id, doctor_id, pharmacy_id
 WITH valued AS (
     SELECT *, value >= $high_value AS high
@@ -78,17 +84,36 @@ WITH valued AS (
                        AND left(home_region, $region_digits) = left(pharmacy_region, $region_digits),
                        false) AS home
     FROM seated
+), towns AS (
+    SELECT institution_id, doctor_id, left(home_region, $region_digits) AS town,
+           count(DISTINCT person_id) AS town_patients,
+           count(DISTINCT person_id) FILTER (WHERE hv_claims > 0) AS hv_town
+    FROM homed WHERE length(home_region) >= $region_digits
+    GROUP BY institution_id, doctor_id, town
+), inst_towns AS (
+    SELECT institution_id, town, sum(town_patients) AS inst_town_patients
+    FROM towns GROUP BY institution_id, town
+), flows AS (
+    SELECT institution_id, doctor_id, pharmacy_id, institution_region, pharmacy_region,
+           count(*) AS patients,
+           count(*) FILTER (WHERE hv_claims > 0) AS hv_patients,
+           CAST(sum(hv_claims) AS BIGINT) AS hv_claims,
+           count(*) FILTER (WHERE hv_claims >= 2) AS repeat_patients,
+           coalesce(sum(hv_amount), 0) AS hv_amount,
+           CAST(sum(prescribed) AS BIGINT) AS prescribed,
+           CAST(sum(by_items) AS BIGINT) AS by_items,
+           count(*) FILTER (WHERE home) AS home_patients,
+           count(*) FILTER (WHERE hv_claims > 0 AND home) AS hv_home
+    FROM homed
+    GROUP BY institution_id, doctor_id, pharmacy_id, institution_region, pharmacy_region
 )
-SELECT institution_id, doctor_id, pharmacy_id, institution_region, pharmacy_region,
-       count(*) AS patients,
-       count(*) FILTER (WHERE hv_claims > 0) AS hv_patients,
-       CAST(sum(hv_claims) AS BIGINT) AS hv_claims,
-       count(*) FILTER (WHERE hv_claims >= 2) AS repeat_patients,
-       coalesce(sum(hv_amount), 0) AS hv_amount,
-       CAST(sum(prescribed) AS BIGINT) AS prescribed,
-       CAST(sum(by_items) AS BIGINT) AS by_items,
-       count(*) FILTER (WHERE home) AS home_patients,
-       count(*) FILTER (WHERE hv_claims > 0 AND home) AS hv_home
-FROM homed
-GROUP BY institution_id, doctor_id, pharmacy_id, institution_region, pharmacy_region
-ORDER BY institution_id, doctor_id, pharmacy_id
+SELECT f.*, coalesce(t.town_patients, 0) AS town_patients, coalesce(t.hv_town, 0) AS hv_town,
+       CAST(coalesce(i.inst_town_patients, 0) AS BIGINT) AS inst_town_patients
+FROM flows f
+LEFT JOIN towns t ON t.institution_id = f.institution_id AND t.doctor_id = f.doctor_id
+    AND length(f.pharmacy_region) >= $region_digits
+    AND t.town = left(f.pharmacy_region, $region_digits)
+LEFT JOIN inst_towns i ON i.institution_id = f.institution_id
+    AND length(f.pharmacy_region) >= $region_digits
+    AND i.town = left(f.pharmacy_region, $region_digits)
+ORDER BY f.institution_id, f.doctor_id, f.pharmacy_id

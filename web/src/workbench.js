@@ -3,6 +3,8 @@
 // `graphscan serve`; it computes only what the browser needs to brush and filter.
 import Graph from "graphology";
 import forceAtlas2 from "graphology-layout-forceatlas2";
+import FA2_DEFAULTS from "graphology-layout-forceatlas2/defaults.js";
+import { assignLayoutChanges, graphToByteArrays } from "graphology-layout-forceatlas2/helpers.js";
 import { bidirectional } from "graphology-shortest-path/unweighted";
 import Sigma from "sigma";
 
@@ -56,7 +58,16 @@ function flash(text, bad = false) {
 // -- the case queue -------------------------------------------------------------------
 const queueState = { sort: "rank", order: "asc", page: 1, per_page: 25, q: "", status: "", pattern: "", assignee: "", region: "" };
 
+// the page leaves a graph: its renderer stops (a frame it had scheduled would find its
+// container gone) and the layout's late positions find no graph to move
+function leaveGraph() {
+  if (!view) return;
+  view.renderer.kill();
+  view = null;
+}
+
 async function showQueue() {
+  leaveGraph();
   const main = $("#main");
   main.replaceChildren();
   const params = new URLSearchParams(Object.entries(queueState).filter(([, v]) => v !== ""));
@@ -153,11 +164,35 @@ function nodeLabel(n) {
   return n.name ? `${n.label} ${n.name}` : n.label;
 }
 
+// the force layout runs in a web worker (static/layout-worker.js): the page only applies
+// the positions it posts a few times a second, so dragging and zooming stay fluid while
+// thousands of nodes settle. `view.settling` is true until the run in progress finishes.
+const LAYOUT_POST_MS = 250;
+let layoutWorker = null;
+let layoutRun = 0;
 function layout() {
   const { graph } = view;
   if (graph.order < 2) return;
-  const settings = forceAtlas2.inferSettings(graph);
-  forceAtlas2.assign(graph, { iterations: graph.order > 2000 ? 40 : 120, settings: { ...settings, barnesHutOptimize: graph.order > 500 } });
+  if (!layoutWorker) {
+    layoutWorker = new Worker("/static/layout-worker.js");
+    layoutWorker.onmessage = applyLayout;
+  }
+  const settings = { ...FA2_DEFAULTS, ...forceAtlas2.inferSettings(graph), barnesHutOptimize: graph.order > 500 };
+  const { nodes, edges } = graphToByteArrays(graph, () => 1);
+  layoutRun += 1;
+  Object.assign(view, { settling: true, layoutRun, layoutOrder: graph.order, layoutBegan: performance.now() });
+  layoutWorker.postMessage({ run: layoutRun, settings, iterations: graph.order > 2000 ? 150 : 300, postMs: LAYOUT_POST_MS, nodes: nodes.buffer, edges: edges.buffer }, [nodes.buffer, edges.buffer]);
+}
+
+function applyLayout({ data }) {
+  // a run of an earlier graph, or of this one before it grew, is left alone
+  if (!view || data.run !== view.layoutRun || view.graph.order !== view.layoutOrder) return;
+  assignLayoutChanges(view.graph, new Float32Array(data.nodes));
+  if (!data.finished) return;
+  // drawn now rather than at the next frame, so that once the layout says it is settled
+  // every node is where the page shows it (a click there finds it)
+  view.renderer.refresh();
+  Object.assign(view, { settling: false, layoutMs: performance.now() - view.layoutBegan });
 }
 
 function visibleEdge(attrs) {
@@ -167,16 +202,24 @@ function visibleEdge(attrs) {
   return n;
 }
 
+// one update of every edge, then of every node: sigma reprocesses the graph once for each,
+// not once for each of thousands of attribute changes. The hint names zIndex so that
+// sigma indexes everything anew: sigma 3.0.3 refuses to repaint in place what was added
+// since its last render ("can't be repaint"), which is what an expansion just did.
+const REINDEX = { attributes: ["hidden", "zIndex"] };
 function refreshVisibility() {
   const { graph } = view;
   const shown = new Set();
-  graph.forEachEdge((key, attrs, source, target) => {
-    const inWindow = visibleEdge(attrs) > 0;
-    const ok = inWindow && nodeAllowed(source) && nodeAllowed(target);
-    graph.setEdgeAttribute(key, "hidden", !ok);
+  graph.updateEachEdgeAttributes((key, attrs, source, target) => {
+    const ok = visibleEdge(attrs) > 0 && nodeAllowed(source) && nodeAllowed(target);
     if (ok) { shown.add(source); shown.add(target); }
-  });
-  graph.forEachNode((node) => graph.setNodeAttribute(node, "hidden", !(shown.has(node) || (graph.degree(node) === 0 && nodeAllowed(node)))));
+    attrs.hidden = !ok;
+    return attrs;
+  }, REINDEX);
+  graph.updateEachNodeAttributes((node, attrs) => {
+    attrs.hidden = !(shown.has(node) || (graph.degree(node) === 0 && nodeAllowed(node)));
+    return attrs;
+  }, REINDEX);
   $("#graph-count").textContent = `${shown.size} / ${graph.order} 个实体 entities · ${graph.size} 条关系 links`;
   renderEvidence();
   drawTimebar();
@@ -236,7 +279,9 @@ async function expandNode(node) {
   $("#graph-status").textContent = "展开中… expanding…";
   try {
     const path = `/api/entities/${encodeURIComponent(node)}/neighbours?${params}`;
+    const current = view;
     const data = await api(path);
+    if (view !== current) return; // the page moved on meanwhile
     const before = view.graph.order;
     mergeGraph(data, node, path);
     view.expanded = (view.expanded || 0) + 1;
@@ -461,6 +506,7 @@ function moneyByMember(container) {
 
 // -- the case view ----------------------------------------------------------------------
 async function showCase(caseId) {
+  leaveGraph();
   const main = $("#main");
   main.replaceChildren(el("p", {}, "载入中… loading…"));
   const c = await api("/api/cases/" + encodeURIComponent(caseId));
@@ -563,6 +609,7 @@ function workflowPanel(c, can) {
 
 // -- exploring from a tip -------------------------------------------------------------------
 async function showEntity(entity) {
+  leaveGraph();
   const main = $("#main");
   main.replaceChildren(el("h2", {}, bi("线索探查", "Exploring from a tip"), ": ", entity),
     workArea([el("h3", {}, bi("成员金额", "Money by entity")), el("div", { id: "money", "data-all": "1" })], bi("证据单据", "Claims")));

@@ -8,7 +8,11 @@ each test paying for them with a Bonferroni factor. The null model keeps each pe
 own number of admission episodes at the institution and spreads them over the days the
 way the whole city's admissions fall on months and weekdays: a busy hospital or a ring's
 own burst never makes a meeting look expected, while repetition across waves stays rare
-by chance.
+by chance. A person's follow-up stay (the second eye: the same treatment soon after, see
+``GroupHospitalisation._follow_ups``) is placed by their own earlier stay, not
+independently: two people who met at their first stays and meet again at their
+follow-ups met once, so that meeting is not counted (a campaign's second eyes are no
+repetition).
 
 Two stages, as for card bursts: pairs that meet at least ``min_together`` times and more
 than their episodes predict become edges; connected parts of the edge graph (split with
@@ -77,8 +81,12 @@ class Wave:
 def meetings(stays: pd.DataFrame, spans: tuple[int, ...]) -> dict[int, pd.DataFrame]:
     """Pairs of one venue admitted at most ``span`` days apart, for each span: ``together``
     is the number of distinct admission days of the less matched side that have the other
-    within reach. ``stays``: venue, entity, day."""
-    near = _near_days(stays[["venue", "entity", "day"]].drop_duplicates(), max(spans))
+    within reach. ``stays``: venue, entity, day, follows. Two follow-ups whose index stays
+    met (at most the widest span apart) meet as their first meeting says: their meeting
+    is explained and not counted."""
+    days = stays[["venue", "entity", "day", "follows"]].drop_duplicates(["venue", "entity", "day"])
+    near = _near_days(days, max(spans))
+    near = near[~((near["follows_a"] - near["follows_b"]).abs() <= max(spans))]
     found = {}
     for span in spans:
         pairs = (
@@ -98,13 +106,15 @@ def meetings(stays: pd.DataFrame, spans: tuple[int, ...]) -> dict[int, pd.DataFr
 
 
 def _near_days(days: pd.DataFrame, span: int) -> pd.DataFrame:
-    """Every two admission days (venue, entity, day) of different entities at one venue at
-    most ``span`` days apart, as venue, a, b (a < b), day_a, day_b, apart. A sweep over the
-    days in order: the rows within reach of each row, never all pairs of a venue's year."""
+    """Every two admission days (venue, entity, day, follows) of different entities at one
+    venue at most ``span`` days apart, as venue, a, b (a < b), day_a, day_b, apart,
+    follows_a, follows_b. A sweep over the days in order: the rows within reach of each
+    row, never all pairs of a venue's year."""
     days = days.sort_values(["venue", "day"], kind="stable")
     venue = pd.factorize(days["venue"])[0].astype(np.int64)
     entity_code, entities = pd.factorize(days["entity"], sort=True)
     day = days["day"].to_numpy(dtype=np.int64)
+    follows = days["follows"].to_numpy(dtype=float)
     # one sorted key per row: venues far apart, days in order within a venue
     key = venue * (int(day.max() - day.min()) + span + 1) + (day - day.min())
     ends = np.searchsorted(key, key + span, side="right")
@@ -124,6 +134,8 @@ def _near_days(days: pd.DataFrame, span: int) -> pd.DataFrame:
             "day_a": day[a],
             "day_b": day[b],
             "apart": np.abs(day[a] - day[b]),
+            "follows_a": follows[a],
+            "follows_b": follows[b],
         }
     )
 
@@ -276,6 +288,22 @@ def _group(
     )
 
 
+def _merge_shared(groups: list[list[str]], limit: int) -> list[list[str]]:
+    """Groups of one venue that share a person (one found in the waves of another's core)
+    as one group: a person admitted with two cores again and again ties them, as when a
+    ring's pairs are too weak to connect it (follow-ups halve their meetings). A merge
+    that would pass ``limit`` is not made (Leiden split that part on purpose)."""
+    merged: list[set[str]] = []
+    for group in groups:
+        members = set(group)
+        for other in [m for m in merged if m & members]:
+            if len(other | members) <= limit:
+                merged.remove(other)
+                members |= other
+        merged.append(members)
+    return [sorted(m) for m in merged]
+
+
 def find_wave_groups(
     stays: pd.DataFrame,
     season: Season,
@@ -285,8 +313,10 @@ def find_wave_groups(
     household: pd.Series,
 ) -> list[Group]:
     """``stays``: venue, entity, day, n_entity (the entity's admission episodes at the
-    venue), claim_id. ``spans``: the window widths in days to try (a wave of the same
-    morning and one spread over a week); the widest also bounds who is attached.
+    venue), claim_id, follows (the day of the entity's index stay this admission follows
+    up, the second eye; NaN for an index stay). ``spans``: the window widths in days to
+    try (a wave of the same morning and one spread over a week); the widest also bounds
+    who is attached.
     ``communities`` splits groups above ``params.max_group`` (the store's own Leiden).
     ``household`` maps entity -> household key: people living together are expected to
     come together and never form an edge."""
@@ -297,8 +327,9 @@ def find_wave_groups(
     groups = []
     for venue, venue_edges in edges.groupby("venue", sort=True):
         venue_stays = stays.iloc[by_venue[venue]]
-        for core in split_groups(venue_edges, params, communities):
-            entities = _attach(core, venue_stays, season, max(spans), params)
+        cores = split_groups(venue_edges, params, communities)
+        attached = [_attach(core, venue_stays, season, max(spans), params) for core in cores]
+        for entities in _merge_shared(attached, params.max_group):
             inside = venue_edges["a"].isin(entities) & venue_edges["b"].isin(entities)
             groups.append(
                 _group(str(venue), entities, venue_stays, season, spans, int(inside.sum()), params)
