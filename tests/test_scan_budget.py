@@ -14,6 +14,7 @@ from embedded_store import embedded_store
 from graphscan import budget
 from graphscan.casebook import CaseBook
 from graphscan.cli.main import cli
+from graphscan.errors import StoreError
 from graphscan.workspace import Workspace
 
 
@@ -141,3 +142,25 @@ def test_a_busy_counter_is_refused_where_quiet_ones_with_as_many_claims_fit(
     assert "1,806,750 card pair meetings" in out.output
     assert "Traceback" not in out.output
     assert CaseBook(Workspace.open(busy)).list().empty  # refused before anything ran
+
+
+def test_a_read_out_of_memory_and_spill_space_says_what_to_change(tmp_path: Path) -> None:
+    """At a prefecture's volume a read can fill the spill disk: one line, no traceback."""
+    ws = Workspace.open(_pharmacy_year(tmp_path / "ws", counters=2, per_day=2000, days=60))
+    store = embedded_store(ws)
+    store.limit_memory(4 * 2**20)
+    store.db.execute("SET max_temp_directory_size = '1MB'")
+    try:
+        with pytest.raises(StoreError, match=r"^card_bursts: out of memory and spill space .*"):
+            store.projection(
+                "card_bursts",
+                since=None,
+                until=None,
+                gap_minutes=10,
+                max_burst_cards=100,
+                min_bursts=1,
+                min_strangers=1,
+                stranger_bursts=2,
+            )
+    finally:
+        ws.close()

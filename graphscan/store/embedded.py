@@ -341,9 +341,21 @@ class EmbeddedStore(Store):
         }
 
     def projection(self, name: str, **params: Any) -> pd.DataFrame:
+        """A scan's read. Running out of memory and spill disk at a large city is not a bug
+        but a budget the operator sets: one line that says what to change."""
         sql = read_sql(name)
         used = {k: v for k, v in params.items() if f"${k}" in sql}
-        return self.db.execute(sql, used).df()
+        try:
+            return self.db.execute(sql, used).df()
+        except (duckdb.OutOfMemoryException, duckdb.IOException) as exc:
+            if isinstance(exc, duckdb.IOException) and "No space left" not in str(exc):
+                raise
+            spill = self.db.execute("SELECT current_setting('temp_directory')").fetchone()[0]
+            raise StoreError(
+                f"{name}: out of memory and spill space ({str(exc).splitlines()[0]}); spill "
+                f"files go to {spill}: free disk there, scan by period (--since/--until) or "
+                "raise --memory"
+            ) from None
 
     def claims(self, claim_ids: Iterable[str]) -> pd.DataFrame:
         ids = pd.DataFrame({"claim_id": pd.Series(list(claim_ids), dtype="string")})
