@@ -17,20 +17,24 @@ from graphscan.i18n import t
 _UNITS = {"": 1, "B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12}
 _UNITS |= {"KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
 
-#: peak resident bytes of a scan = FIXED + PER_CLAIM x claims (claim items add nothing
-#: measurable: the detectors read them per case),
-#: fitted on benchmarks/growth.py's 1 and 5 million claim cities (0.80 and
-#: 2.65 GiB peak), docs/scale.md
+#: a scan's resident bytes are the engine's (DuckDB, held to its own limit: it spills past
+#: it, and card lending's burst reads go range by range of pharmacies to stay inside it)
+#: beside the frames the detectors hold: FIXED + FRAME_BYTES x claims, the frames of the
+#: detector holding most; fitted on the 10 M-claim realistic city, whose stages outside the
+#: engine's reads peaked at 2.84 GB (docs/scale.md)
 FIXED = 0.36e9
-PER_CLAIM = 500.0
+FRAME_BYTES = 250.0
 
 #: bytes card lending's pair counting holds per pair meeting of the counter it is on (one
 #: counter at a time: the sparse product and its upper triangle); measured on one
 #: counter of 3,650 bursts of 100 cards, 18.1 M meetings: 309 MB peak, 17 B each
 PAIR_BYTES = 24.0
 
-#: the engine's share of the budget; the rest holds the frames the detectors work on
+#: the engine's share of the budget when the frames leave room for it; it gets what they
+#: leave when that is less, and at least MIN_ENGINE_SHARE of the budget, or the scan is
+#: refused (below that every read would spill most of its work)
 ENGINE_SHARE = 0.5
+MIN_ENGINE_SHARE = 0.15
 
 
 class BudgetError(InputError):
@@ -57,12 +61,12 @@ def machine_default() -> int:
     return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") * 0.75)
 
 
-def estimate(counts: dict[str, int], busiest_pairs: int = 0) -> int:
-    """Expected peak resident bytes of a scan of ``counts`` claims whose busiest pharmacy
-    counter can make ``busiest_pairs`` card pair meetings (the ``counter_traffic``
+def frames(counts: dict[str, int], busiest_pairs: int = 0) -> int:
+    """Expected peak bytes outside the engine of a scan of ``counts`` claims whose busiest
+    pharmacy counter can make ``busiest_pairs`` card pair meetings (the ``counter_traffic``
     projection): the frames grow with the claims, the pair counting with the busiest
     counter alone, since it holds one counter's pairs at a time."""
-    return int(FIXED + PER_CLAIM * counts["claims"] + PAIR_BYTES * busiest_pairs)
+    return int(FIXED + FRAME_BYTES * counts["claims"] + PAIR_BYTES * busiest_pairs)
 
 
 def busiest_pairs(traffic: pd.DataFrame) -> int:
@@ -83,37 +87,45 @@ def window_counts(
     return {name: int(n * share) for name, n in counts.items()}
 
 
-def check(counts: dict[str, int], budget: int, traffic: pd.DataFrame | None = None) -> None:
-    """Refuse, before anything runs, a scan whose estimated peak is over ``budget``;
-    ``traffic``: the ``counter_traffic`` projection when card lending is scanned."""
+def check(counts: dict[str, int], budget: int, traffic: pd.DataFrame | None = None) -> int:
+    """The engine's share of ``budget`` for a scan of ``counts`` claims (``traffic``: the
+    ``counter_traffic`` projection when card lending is scanned); refuses, before anything
+    runs, a scan whose frames leave the engine less than MIN_ENGINE_SHARE of it."""
     pairs = busiest_pairs(traffic) if traffic is not None else 0
-    needed = estimate(counts, pairs)
-    if needed > budget and PAIR_BYTES * pairs > budget - estimate(counts):
+    held = frames(counts, pairs)
+    room = budget * (1 - MIN_ENGINE_SHARE)
+    if held > room and frames(counts) <= room:
         top = traffic.iloc[0]
         raise BudgetError(
             t(
                 "药店柜台 {p}… 最忙：其连续刷卡最多可组成 {n:,} 次卡对同现，计数约需 "
-                "{need:.1f} GB 内存，超出预算 {b:.1f} GB：请用 --since/--until 分段扫描、"
-                "调低 max_burst_cards 或提高 --memory",
+                "{pairs:.1f} GB 内存，扫描共需约 {need:.1f} GB（不含数据库引擎），超出预算 "
+                "{b:.1f} GB 的 {share:.0%}：请用 --since/--until 分段扫描、调低 "
+                "max_burst_cards 或提高 --memory",
                 "the busiest pharmacy counter {p}… can make {n:,} card pair meetings in its "
-                "bursts: counting them needs about {need:.1f} GB, over the budget of "
-                "{b:.1f} GB: scan by period (--since/--until), lower max_burst_cards or "
-                "raise --memory",
+                "bursts: counting them needs about {pairs:.1f} GB, the scan about {need:.1f} "
+                "GB beside the engine, over {share:.0%} of the budget of {b:.1f} GB: scan by "
+                "period (--since/--until), lower max_burst_cards or raise --memory",
                 p=str(top["provider_id"])[:6],
                 n=pairs,
-                need=needed / 1e9,
+                pairs=PAIR_BYTES * pairs / 1e9,
+                need=held / 1e9,
+                share=1 - MIN_ENGINE_SHARE,
                 b=budget / 1e9,
             )
         )
-    if needed > budget:
+    if held > room:
         raise BudgetError(
             t(
-                "扫描 {n:,} 条结算预计需要约 {need:.1f} GB 内存，超出预算 {b:.1f} GB："
-                "请用 --since/--until 分段扫描，或提高 --memory",
-                "scanning {n:,} claim lines needs about {need:.1f} GB, over the budget of "
-                "{b:.1f} GB: scan by period (--since/--until) or raise --memory",
+                "扫描 {n:,} 条结算预计需要约 {need:.1f} GB 内存（不含数据库引擎），超出预算 "
+                "{b:.1f} GB 的 {share:.0%}：请用 --since/--until 分段扫描，或提高 --memory",
+                "scanning {n:,} claim lines needs about {need:.1f} GB beside the engine, over "
+                "{share:.0%} of the budget of {b:.1f} GB: scan by period (--since/--until) "
+                "or raise --memory",
                 n=counts["claims"],
-                need=needed / 1e9,
+                need=held / 1e9,
+                share=1 - MIN_ENGINE_SHARE,
                 b=budget / 1e9,
             )
         )
+    return int(min(ENGINE_SHARE * budget, budget - held))

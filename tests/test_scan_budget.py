@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import handmade_city as city
 import pandas as pd
 import pytest
@@ -14,7 +15,12 @@ from embedded_store import embedded_store
 from graphscan import budget
 from graphscan.casebook import CaseBook
 from graphscan.cli.main import cli
+from graphscan.detect import detectors, scan
+from graphscan.detect.base import Window
 from graphscan.errors import StoreError
+from graphscan.sql import read_sql
+from graphscan.store import embedded
+from graphscan.store.embedded import EmbeddedStore
 from graphscan.workspace import Workspace
 
 
@@ -59,7 +65,7 @@ def test_a_scan_over_budget_is_refused_before_it_starts(tmp_path: Path) -> None:
     ws_dir = _workspace(tmp_path / "ws")
     out = CliRunner().invoke(cli, ["--lang", "en", "scan", "-w", str(ws_dir), "--memory", "1MB"])
     assert out.exit_code == 1, out.output
-    assert "over the budget of 0.0 GB: scan by period" in out.output
+    assert "of the budget of 0.0 GB: scan by period" in out.output
     assert "Traceback" not in out.output
     assert CaseBook(Workspace.open(ws_dir)).list().empty  # nothing ran, nothing recorded
 
@@ -129,15 +135,15 @@ def test_a_busy_counter_is_refused_where_quiet_ones_with_as_many_claims_fit(
     tmp_path: Path,
 ) -> None:
     """36,500 claims: at one counter swiping 100 cards a day they can make 1.8 M pair
-    meetings (43 MB), spread over 100 counters 1 a day none; 0.4 GB holds the quiet
+    meetings (43 MB), spread over 100 counters 1 a day none; 0.45 GB holds the quiet
     city and not the busy one, which the claim count alone cannot tell apart."""
     busy = _pharmacy_year(tmp_path / "busy", counters=1, per_day=100, days=365)
     quiet = _pharmacy_year(tmp_path / "quiet", counters=100, per_day=1, days=365)
     counts = {"claims": 36_500}
-    budget.check(counts, budget.parse_size("0.4GB"), _traffic(quiet))
+    budget.check(counts, budget.parse_size("0.45GB"), _traffic(quiet))
     with pytest.raises(budget.BudgetError, match="busiest pharmacy counter P0"):
-        budget.check(counts, budget.parse_size("0.4GB"), _traffic(busy))
-    out = CliRunner().invoke(cli, ["--lang", "en", "scan", "-w", str(busy), "--memory", "0.4GB"])
+        budget.check(counts, budget.parse_size("0.45GB"), _traffic(busy))
+    out = CliRunner().invoke(cli, ["--lang", "en", "scan", "-w", str(busy), "--memory", "0.45GB"])
     assert out.exit_code == 1, out.output
     assert "1,806,750 card pair meetings" in out.output
     assert "Traceback" not in out.output
@@ -164,3 +170,81 @@ def test_a_read_out_of_memory_and_spill_space_says_what_to_change(tmp_path: Path
             )
     finally:
         ws.close()
+
+
+def _burst_reads(store: EmbeddedStore) -> dict[str, pd.DataFrame]:
+    window = Window().params()
+    lending = detectors(["card_lending"])[0]
+    return {
+        "card_bursts": lending.read(store, Window())["card_bursts"],
+        "card_burst_sizes": store.projection(
+            "card_burst_sizes", **window, gap_minutes=10, stranger_bursts=2
+        ),
+    }
+
+
+def test_the_burst_reads_in_pharmacy_ranges_are_the_reads_in_one_piece(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under a budget too small for the city at once, card lending's per-pharmacy reads go
+    range by range of pharmacies: the frames are those of one read (values, order and
+    dtypes), and the scan finds the same rings with the same members and scores."""
+    ws = Workspace.open(_workspace(tmp_path / "ws"))
+    store = embedded_store(ws)
+    try:
+        whole = _burst_reads(store)
+        rings = scan(store)
+        # the handmade city's three pharmacies swipe 3,660, 550 and 48 times: a budget
+        # for 500 swipes at once reads each of them alone
+        monkeypatch.setattr(embedded, "SWIPE_BYTES", 64 * 2**20 // 500)
+        store.limit_memory(64 * 2**20)
+        assert store.pharmacy_ranges(None, None) == [("P1", "P1"), ("P2", "P2"), ("P3", "P3")]
+        for name, frame in _burst_reads(store).items():
+            pd.testing.assert_frame_equal(frame, whole[name], obj=name)
+        again = scan(store)
+        assert [(r.pattern, r.score, sorted(m.id for m in r.members)) for r in again] == [
+            (r.pattern, r.score, sorted(m.id for m in r.members)) for r in rings
+        ]
+    finally:
+        ws.close()
+
+
+def test_a_busy_year_read_whole_overflows_a_spill_cap_that_ranges_stay_under(
+    tmp_path: Path,
+) -> None:
+    """The spill of a per-pharmacy read is bounded by its range of pharmacies, not by the
+    city: 216,000 swipes at 40 pharmacies overflow 64 MiB and a 1 MB spill cap read
+    whole, and are all read range by range (about 21,000 swipes each)."""
+    ws = Workspace.open(_pharmacy_year(tmp_path / "ws", counters=40, per_day=60, days=90))
+    store = embedded_store(ws)
+    store.limit_memory(64 * 2**20, spill_cap=2**20)
+    params = {
+        "since": None,
+        "until": None,
+        "gap_minutes": 10,
+        "max_burst_cards": 100,
+        "min_bursts": 1,
+        "min_strangers": 1,
+        "stranger_bursts": 2,
+    }
+    try:
+        with pytest.raises(duckdb.OutOfMemoryException):
+            store.db.execute(
+                read_sql("card_bursts"), {**params, "first_provider": None, "last_provider": None}
+            ).df()
+        assert len(store.pharmacy_ranges(None, None)) == 10
+        assert len(store.projection("card_bursts", **params)) == 216_000
+    finally:
+        ws.close()
+
+
+def test_the_engine_gets_what_the_frames_leave_and_the_claims_are_blamed_for_theirs() -> None:
+    """A small city's engine gets half the budget; 50 M claims' frames (12.9 GB) leave a
+    16 GB budget's engine 3.1 GB; at 12 GB they are what is over, not the busiest counter's
+    1.4 M pair meetings (35 MB)."""
+    assert budget.check({"claims": 1000}, budget.parse_size("8GB")) == 4 * 10**9
+    year = {"claims": 50_000_000}
+    assert budget.check(year, budget.parse_size("16GB")) == 16 * 10**9 - budget.frames(year)
+    traffic = pd.DataFrame({"provider_id": ["P33077"], "pair_bound": [1_442_005]})
+    with pytest.raises(budget.BudgetError, match="^scanning 50,000,000 claim lines"):
+        budget.check(year, budget.parse_size("12GB"), traffic)

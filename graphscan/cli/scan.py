@@ -156,6 +156,12 @@ def _ranked_table(frame: pd.DataFrame) -> str:
     help="Memory budget, e.g. 8GB (default: 3/4 of the machine); the engine spills to disk "
     "past it / 内存预算（默认本机内存的 3/4），超出部分写入磁盘.",
 )
+@click.option(
+    "--spill",
+    default=None,
+    help="Most disk the engine may spill to, e.g. 8GB (default: the engine's own, 90% of "
+    "the free disk) / 引擎最多可写入磁盘的临时数据量.",
+)
 @workspace_option
 @store_option
 @friendly_errors
@@ -166,6 +172,7 @@ def scan(
     top: int,
     profile: bool,
     memory: str | None,
+    spill: str | None,
     workspace: str | None,
     store: str | None,
 ) -> None:
@@ -205,8 +212,8 @@ def scan(
         traffic = db.projection(
             "counter_traffic", since=since, until=until, max_burst_cards=CardLending.max_burst_cards
         )
-    budget.check(budget.window_counts(db.status(), since, until), limit, traffic)
-    db.limit_memory(int(limit * budget.ENGINE_SHARE))
+    engine = budget.check(budget.window_counts(db.status(), since, until), limit, traffic)
+    db.limit_memory(engine, budget.parse_size(spill) if spill else None)
     for gap in input_gaps(db, chosen):
         click.echo(gap, err=True)
     with click.progressbar(

@@ -1,7 +1,9 @@
 -- Card lending null model: how many bursts of each size (distinct cards) every
 -- (pharmacy, operator) counter had; bursts from the pharmacy_bursts macro (macros.sql),
 -- as in card_bursts.sql.
--- Parameters: $since, $until (TIMESTAMP or NULL), $gap_minutes, $stranger_bursts (INTEGER)
+-- Parameters: $since, $until (TIMESTAMP or NULL), $first_provider, $last_provider (VARCHAR:
+--             the pharmacies read, NULL for all; see the macro), $gap_minutes,
+--             $stranger_bursts (INTEGER)
 -- Output columns:
 --   provider_id, operator_id  the venue
 --   size      BIGINT, distinct cards in the burst
@@ -12,7 +14,7 @@
 WITH visits AS MATERIALIZED (
     -- one row per card and burst: the counts below need no DISTINCT
     SELECT provider_id, operator_id, venue, burst, card_id
-    FROM pharmacy_bursts($since, $until, $gap_minutes, false) GROUP BY ALL
+    FROM pharmacy_bursts($since, $until, $gap_minutes, false, $first_provider, $last_provider) GROUP BY ALL
 ), per_card AS (
     SELECT venue, card_id, count(*) AS card_bursts FROM visits GROUP BY ALL
 ), sized AS (

@@ -7,7 +7,8 @@
 -- larger than that are rush hours: they stay in the null model (card_burst_sizes) but
 -- are never searched, which bounds the pairs per burst; a stack swiped only inside such
 -- crowds is missed. Bursts: the pharmacy_bursts macro (macros.sql).
--- Parameters: $since, $until (TIMESTAMP or NULL), $gap_minutes, $min_bursts,
+-- Parameters: $since, $until (TIMESTAMP or NULL), $first_provider, $last_provider (VARCHAR:
+--             the pharmacies read, NULL for all; see the macro), $gap_minutes, $min_bursts,
 --             $max_burst_cards, $stranger_bursts, $min_strangers (INTEGER)
 -- Output columns:
 --   provider_id, operator_id  the venue
@@ -22,7 +23,7 @@
 --   burst_cards  BIGINT, distinct cards in this burst (all of them, not only repeat cards)
 -- Order: provider_id, operator_id, burst, card_id, claim_id
 WITH bursts AS MATERIALIZED (
-    SELECT * FROM pharmacy_bursts($since, $until, $gap_minutes, false)
+    SELECT * FROM pharmacy_bursts($since, $until, $gap_minutes, false, $first_provider, $last_provider)
 ), visits AS MATERIALIZED (
     -- one row per card and burst: the counts below need no DISTINCT
     SELECT venue, burst, card_id FROM bursts GROUP BY ALL

@@ -20,7 +20,7 @@
 --   burst_cards  BIGINT, distinct cards in this burst (all of them)
 -- Order: provider_id, operator_id, day, burst, card_id, claim_id
 WITH swipes AS MATERIALIZED (
-    SELECT * FROM pharmacy_bursts($since, $until, $gap_minutes, true)
+    SELECT * FROM pharmacy_bursts($since, $until, $gap_minutes, true, NULL, NULL)
 ), far AS MATERIALIZED (
     -- joined one table at a time (LEFT, then filtered): never persons x providers first
     SELECT s.claim_id, s.provider_id, s.venue, s.card_id, s.day

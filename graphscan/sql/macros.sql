@@ -2,8 +2,10 @@
 -- definition per rule: the Cypher twins share theirs in the same words, see
 -- cypher/card_bursts.cypher).
 --
--- pharmacy_bursts(since, until, gap_minutes, per_day): every pharmacy swipe in the window
--- with its venue and burst. The venue is the (pharmacy, operator) counter; without an
+-- pharmacy_bursts(since, until, gap_minutes, per_day, first_provider, last_provider): every
+-- pharmacy swipe in the window (at the pharmacies from first_provider to last_provider in
+-- provider_id order, both included; all of them when first_provider is NULL: a venue is one
+-- pharmacy's, so a read per venue can be cut into such ranges) with its venue and burst. The venue is the (pharmacy, operator) counter; without an
 -- operator the pharmacy itself (operator_id ''). A burst opens when the venue's previous
 -- swipe is more than gap_minutes earlier; with per_day, venues are cut per calendar day
 -- (bursts numbered within the day). The RANGE frame gives swipes in the same second the
@@ -15,7 +17,8 @@
 -- Columns: claim_id, provider_id, operator_id, venue (BIGINT), card_id (person_id when the
 -- claim has no card), person_id, start_time, day (VARCHAR YYYY-MM-DD), burst (BIGINT, 1,
 -- 2, ...).
-CREATE OR REPLACE TEMP MACRO pharmacy_bursts(since, until, gap_minutes, per_day) AS TABLE
+CREATE OR REPLACE TEMP MACRO pharmacy_bursts(since, until, gap_minutes, per_day, first_provider,
+                                              last_provider) AS TABLE
 WITH swipes AS (
     SELECT claim_id, provider_id, coalesce(operator_id, '') AS operator_id,
            coalesce(card_id, person_id) AS card_id, person_id, start_time
@@ -23,6 +26,7 @@ WITH swipes AS (
     WHERE kind = 'pharmacy'
       AND (since IS NULL OR start_time >= since)
       AND (until IS NULL OR start_time <= until)
+      AND (first_provider IS NULL OR provider_id BETWEEN first_provider AND last_provider)
 ), venues AS (
     SELECT provider_id, operator_id, row_number() OVER (ORDER BY provider_id, operator_id)
            AS venue

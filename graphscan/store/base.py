@@ -111,9 +111,10 @@ class Store(ABC):
         Engines with a graph library beside the data (Neo4j with GDS) run it there."""
         return leiden_igraph(edges, seed, resolution)
 
-    def limit_memory(self, budget: int) -> None:  # noqa: B027 - the server sizes itself
+    def limit_memory(self, budget: int, spill_cap: int | None = None) -> None:  # noqa: B027
         """Keep the engine's own working memory within ``budget`` bytes, spilling to disk
-        past it. A Neo4j server's heap and page cache are set in its own configuration."""
+        past it, at most ``spill_cap`` bytes (None: the engine's own cap). A Neo4j
+        server's heap and page cache are set in its own configuration (it sizes itself)."""
 
     def close(self) -> None:  # noqa: B027 - optional for stores without resources
         """Release connections."""

@@ -42,6 +42,17 @@ _LINKS_PROBE = "graphscan claim links: claim, person, card, doctor, provider, op
 #: doctors and operators, then sit in a few row groups instead of all over the table.
 _CLAIMS_ORDER = ("provider_id", "start_time")
 
+#: Projections whose rows each belong to one pharmacy, in pharmacy order, and whose counts
+#: are per pharmacy counter: read in ranges of pharmacies (pharmacy_swipes.sql), so the
+#: engine's work and spill at a time are one range's, never the city's whole year.
+_PER_PHARMACY = frozenset({"card_bursts", "card_burst_sizes"})
+
+#: engine bytes card_bursts works through per pharmacy swipe read at once: the first
+#: half-year of the 32 M-claim store (about 10 M swipes) held 6.1 GiB and spilled about
+#: 28 GB before the disk was full (docs/scale.md); a range holds about the engine's
+#: budget over this many swipes
+SWIPE_BYTES = 3000
+
 #: Sex and birth date read from resident ID numbers at load (graphscan.loaders.resident_id)
 _ID_FACTS_DDL = (
     "CREATE TABLE IF NOT EXISTS person_id_facts "
@@ -103,6 +114,8 @@ class EmbeddedStore(Store):
         ``spill_dir``: where DuckDB spills past ``limit_memory``."""
         self.db = db
         self.spill_dir = spill_dir
+        #: the engine's budget (limit_memory), None while DuckDB's own default holds
+        self.memory: int | None = None
         self._cursor: duckdb.DuckDBPyConnection | None = None
         for table in TABLES.values():
             ddl = ", ".join(f"{name} {sql_type}" for name, sql_type in _columns(table))
@@ -302,12 +315,17 @@ class EmbeddedStore(Store):
             ],
         )
 
-    def limit_memory(self, budget: int) -> None:
+    def limit_memory(self, budget: int, spill_cap: int | None = None) -> None:
         """DuckDB spills joins, aggregates and sorts past ``budget`` into the store's own
-        spill folder (private, beside the data it comes from) instead of growing. A
-        workspace's connection opens with it set (DuckDB cannot move it once used)."""
+        spill folder (private, beside the data it comes from) instead of growing, at most
+        ``spill_cap`` bytes there (None: DuckDB's own cap, 90 % of the free disk, which a
+        shared disk cannot spare). A workspace's connection opens with it set (DuckDB
+        cannot move it once used)."""
         spill = str(private_dir(self.spill_dir))
+        self.memory = int(budget)
         self.db.execute(f"SET memory_limit = '{int(budget)}B'")
+        if spill_cap is not None:
+            self.db.execute(f"SET max_temp_directory_size = '{int(spill_cap)}B'")
         current = self.db.execute("SELECT current_setting('temp_directory')").fetchone()
         if current is None or current[0] != spill:
             self.db.execute("SET temp_directory = ?", [spill])
@@ -346,6 +364,8 @@ class EmbeddedStore(Store):
         sql = read_sql(name)
         used = {k: v for k, v in params.items() if f"${k}" in sql}
         try:
+            if name in _PER_PHARMACY:
+                return self._per_pharmacy(sql, used)
             return self.db.execute(sql, used).df()
         except (duckdb.OutOfMemoryException, duckdb.IOException) as exc:
             if isinstance(exc, duckdb.IOException) and "No space left" not in str(exc):
@@ -356,6 +376,49 @@ class EmbeddedStore(Store):
                 f"files go to {spill}: free disk there, scan by period (--since/--until) or "
                 "raise --memory"
             ) from None
+
+    def pharmacy_ranges(
+        self, since: datetime | None, until: datetime | None
+    ) -> list[tuple[str | None, str | None]]:
+        """Consecutive ranges of pharmacies (first and last provider_id) of about the
+        engine's budget in swipes each (``SWIPE_BYTES``); one pharmacy busier than that is
+        a range of its own. One range, (None, None), when everything fits at once."""
+        if self.memory is None:
+            return [(None, None)]
+        target = max(self.memory // SWIPE_BYTES, 1)
+        swipes = self.db.execute(
+            read_sql("pharmacy_swipes"), {"since": since, "until": until}
+        ).fetchall()
+        if sum(n for _, n in swipes) <= target:
+            return [(None, None)]
+        ranges: list[tuple[str | None, str | None]] = []
+        first, last, held = None, None, 0
+        for provider, n in swipes:
+            if first is not None and held + n > target:
+                ranges.append((first, last))
+                first, held = None, 0
+            first = provider if first is None else first
+            last, held = provider, held + n
+        ranges.append((first, last))
+        return ranges
+
+    def _per_pharmacy(self, sql: str, used: dict[str, Any]) -> pd.DataFrame:
+        """A per-pharmacy read range by range (``pharmacy_ranges``), the ranges' rows put
+        together in their order, which is the read's own (pharmacy first). Each range is
+        kept in Arrow (compact text) until the last, then converted once by the engine, so
+        the frame has the dtypes of a read in one piece."""
+        ranges = self.pharmacy_ranges(used.get("since"), used.get("until"))
+        if len(ranges) == 1:
+            return self.db.execute(
+                sql, {**used, "first_provider": None, "last_provider": None}
+            ).df()
+        parts = [
+            self.db.sql(
+                sql, params={**used, "first_provider": a, "last_provider": b}
+            ).to_arrow_table()
+            for a, b in ranges
+        ]
+        return self.db.from_arrow(pa.concat_tables(parts)).df()
 
     def claims(self, claim_ids: Iterable[str]) -> pd.DataFrame:
         ids = pd.DataFrame({"claim_id": pd.Series(list(claim_ids), dtype="string")})
