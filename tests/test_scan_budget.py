@@ -246,5 +246,5 @@ def test_the_engine_gets_what_the_frames_leave_and_the_claims_are_blamed_for_the
     year = {"claims": 50_000_000}
     assert budget.check(year, budget.parse_size("16GB")) == 16 * 10**9 - budget.frames(year)
     traffic = pd.DataFrame({"provider_id": ["P33077"], "pair_bound": [1_442_005]})
-    with pytest.raises(budget.BudgetError, match="^scanning 50,000,000 claim lines"):
+    with pytest.raises(budget.BudgetError, match=r"^scanning 50,000,000 claim lines"):
         budget.check(year, budget.parse_size("12GB"), traffic)

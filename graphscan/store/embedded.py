@@ -46,6 +46,8 @@ _CLAIMS_ORDER = ("provider_id", "start_time")
 #: are per pharmacy counter: read in ranges of pharmacies (pharmacy_swipes.sql), so the
 #: engine's work and spill at a time are one range's, never the city's whole year.
 _PER_PHARMACY = frozenset({"card_bursts", "card_burst_sizes"})
+#: the range's parameters in those statements, set by the store, never by a detector
+RANGE_PARAMETERS = ("first_provider", "last_provider")
 
 #: engine bytes card_bursts works through per pharmacy swipe read at once: the first
 #: half-year of the 32 M-claim store (about 10 M swipes) held 6.1 GiB and spilled about
