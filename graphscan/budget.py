@@ -26,9 +26,11 @@ FIXED = 0.36e9
 FRAME_BYTES = 250.0
 
 #: bytes card lending's pair counting holds per pair meeting of the counter it is on (one
-#: counter at a time: the sparse product and its upper triangle); measured on one
-#: counter of 3,650 bursts of 100 cards, 18.1 M meetings: 309 MB peak, 17 B each
-PAIR_BYTES = 24.0
+#: counter at a time: the sparse product, its upper triangle and the pairs kept);
+#: benchmarks/pair_memory.py, the worst case (every pair met kept): 91 B at the 50 M
+#: city's busiest counter (1.43 M meetings, 130 MB), 95 B at 8.9 M meetings (842 MB);
+#: 44 B when pairs must meet three times, as the repeat cards' search asks
+PAIR_BYTES = 100.0
 
 #: the engine's share of the budget when the frames leave room for it; it gets what they
 #: leave when that is less, and at least MIN_ENGINE_SHARE of the budget, or the scan is

@@ -20,6 +20,7 @@ from graphscan.detect.card_lending import CardLending
 from graphscan.detect.engines.far_cards import REGION_DIGITS
 from graphscan.detect.group_hospitalisation import GroupHospitalisation
 from graphscan.detect.kickback import Kickback
+from graphscan.store import embedded as store_module
 from graphscan.store.embedded import RANGE_PARAMETERS, EmbeddedStore
 from graphscan.store.neo4j import Neo4jStore
 from graphscan.workspace import Workspace
@@ -29,8 +30,11 @@ pytestmark = pytest.mark.neo4j
 #: Store-internal statements, not projections: they read frames the store registers
 #: (_ids, _ent, _rows) and are compared through claims() and neighbourhood() in
 #: test_neo4j_store, maintain the embedded store's claim links (link_claims), or cut its
-#: per-pharmacy reads into ranges (pharmacy_swipes: test_scan_budget).
+#: per-pharmacy reads into ranges (pharmacy_swipes, and card_roaming's first two steps:
+#: compared through card_roaming).
 INTERNAL = {
+    "card_roaming_bursts",
+    "card_roaming_screened",
     "claims_by_id",
     "claims_by_row",
     "link_claims",
@@ -336,3 +340,24 @@ def test_projection_returns_the_same_frame(
     pd.testing.assert_frame_equal(
         comparable(got), comparable(want), check_dtype=False, check_exact=True
     )
+
+
+@pytest.mark.parametrize("name", ["card_bursts", "card_burst_sizes", "card_roaming"])
+def test_a_burst_read_in_pharmacy_ranges_is_the_read_in_one_piece(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On this city, whose cards also travel between pharmacies, the embedded store's
+    burst reads cut into one range per pharmacy (a budget for a few swipes at once) give
+    the frames of the read in one piece, for every parameter set."""
+    embedded = embedded_store(Workspace.open(tmp_path / "embedded"))
+    for table, frame in city().items():
+        embedded.upsert(table, frame)
+    whole = [embedded.projection(name, **params) for params in parameter_sets()]
+    monkeypatch.setattr(store_module, "SWIPE_BYTES", 2**30)
+    embedded.limit_memory(2**30)
+    pharmacies = embedded.db.execute(
+        "SELECT count(DISTINCT provider_id) FROM claims WHERE kind = 'pharmacy'"
+    ).fetchall()[0][0]
+    assert len(embedded.pharmacy_ranges(None, None)) == pharmacies >= 3
+    for params, want in zip(parameter_sets(), whole, strict=True):
+        pd.testing.assert_frame_equal(embedded.projection(name, **params), want, obj=name)

@@ -135,7 +135,7 @@ def test_a_busy_counter_is_refused_where_quiet_ones_with_as_many_claims_fit(
     tmp_path: Path,
 ) -> None:
     """36,500 claims: at one counter swiping 100 cards a day they can make 1.8 M pair
-    meetings (43 MB), spread over 100 counters 1 a day none; 0.45 GB holds the quiet
+    meetings (0.18 GB), spread over 100 counters 1 a day none; 0.45 GB holds the quiet
     city and not the busy one, which the claim count alone cannot tell apart."""
     busy = _pharmacy_year(tmp_path / "busy", counters=1, per_day=100, days=365)
     quiet = _pharmacy_year(tmp_path / "quiet", counters=100, per_day=1, days=365)
@@ -179,6 +179,9 @@ def _burst_reads(store: EmbeddedStore) -> dict[str, pd.DataFrame]:
         "card_bursts": lending.read(store, Window())["card_bursts"],
         "card_burst_sizes": store.projection(
             "card_burst_sizes", **window, gap_minutes=10, stranger_bursts=2
+        ),
+        "card_roaming": store.projection(
+            "card_roaming", **window, gap_minutes=10, min_bursts=2, region_digits=6
         ),
     }
 
@@ -241,7 +244,7 @@ def test_a_busy_year_read_whole_overflows_a_spill_cap_that_ranges_stay_under(
 def test_the_engine_gets_what_the_frames_leave_and_the_claims_are_blamed_for_theirs() -> None:
     """A small city's engine gets half the budget; 50 M claims' frames (12.9 GB) leave a
     16 GB budget's engine 3.1 GB; at 12 GB they are what is over, not the busiest counter's
-    1.4 M pair meetings (35 MB)."""
+    1.4 M pair meetings (0.14 GB)."""
     assert budget.check({"claims": 1000}, budget.parse_size("8GB")) == 4 * 10**9
     year = {"claims": 50_000_000}
     assert budget.check(year, budget.parse_size("16GB")) == 16 * 10**9 - budget.frames(year)

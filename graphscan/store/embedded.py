@@ -55,6 +55,13 @@ RANGE_PARAMETERS = ("first_provider", "last_provider")
 #: budget over this many swipes
 SWIPE_BYTES = 3000
 
+
+def _statement(name: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The SQL of ``name`` and those of ``params`` it takes."""
+    sql = read_sql(name)
+    return sql, {k: v for k, v in params.items() if f"${k}" in sql}
+
+
 #: Sex and birth date read from resident ID numbers at load (graphscan.loaders.resident_id)
 _ID_FACTS_DDL = (
     "CREATE TABLE IF NOT EXISTS person_id_facts "
@@ -363,12 +370,12 @@ class EmbeddedStore(Store):
     def projection(self, name: str, **params: Any) -> pd.DataFrame:
         """A scan's read. Running out of memory and spill disk at a large city is not a bug
         but a budget the operator sets: one line that says what to change."""
-        sql = read_sql(name)
-        used = {k: v for k, v in params.items() if f"${k}" in sql}
         try:
+            if name == "card_roaming":
+                return self._card_roaming(params)
             if name in _PER_PHARMACY:
-                return self._per_pharmacy(sql, used)
-            return self.db.execute(sql, used).df()
+                return self.db.from_arrow(self._in_ranges(name, params)).df()
+            return self.db.execute(*_statement(name, params)).df()
         except (duckdb.OutOfMemoryException, duckdb.IOException) as exc:
             if isinstance(exc, duckdb.IOException) and "No space left" not in str(exc):
                 raise
@@ -388,14 +395,13 @@ class EmbeddedStore(Store):
         if self.memory is None:
             return [(None, None)]
         target = max(self.memory // SWIPE_BYTES, 1)
-        swipes = self.db.execute(
-            read_sql("pharmacy_swipes"), {"since": since, "until": until}
-        ).fetchall()
-        if sum(n for _, n in swipes) <= target:
+        swipes = self.db.execute(*_statement("pharmacy_swipes", {"since": since, "until": until}))
+        counts = swipes.fetchall()
+        if sum(n for _, n in counts) <= target:
             return [(None, None)]
         ranges: list[tuple[str | None, str | None]] = []
         first, last, held = None, None, 0
-        for provider, n in swipes:
+        for provider, n in counts:
             if first is not None and held + n > target:
                 ranges.append((first, last))
                 first, held = None, 0
@@ -404,23 +410,37 @@ class EmbeddedStore(Store):
         ranges.append((first, last))
         return ranges
 
-    def _per_pharmacy(self, sql: str, used: dict[str, Any]) -> pd.DataFrame:
-        """A per-pharmacy read range by range (``pharmacy_ranges``), the ranges' rows put
-        together in their order, which is the read's own (pharmacy first). Each range is
-        kept in Arrow (compact text) until the last, then converted once by the engine, so
-        the frame has the dtypes of a read in one piece."""
-        ranges = self.pharmacy_ranges(used.get("since"), used.get("until"))
-        if len(ranges) == 1:
-            return self.db.execute(
-                sql, {**used, "first_provider": None, "last_provider": None}
-            ).df()
+    def _in_ranges(self, name: str, params: dict[str, Any]) -> pa.Table:
+        """A per-pharmacy statement range by range (``pharmacy_ranges``), the ranges' rows
+        put together in their order, which is the statement's own (pharmacy first). Each
+        range is kept in Arrow (compact text); the engine converts the whole once, so the
+        frame has the dtypes of a read in one piece."""
+        ranges = self.pharmacy_ranges(params.get("since"), params.get("until"))
         parts = [
-            self.db.sql(
-                sql, params={**used, "first_provider": a, "last_provider": b}
-            ).to_arrow_table()
-            for a, b in ranges
+            self._arrow(name, {**params, **dict(zip(RANGE_PARAMETERS, r, strict=True))})
+            for r in ranges
         ]
-        return self.db.from_arrow(pa.concat_tables(parts)).df()
+        return pa.concat_tables(parts)
+
+    def _arrow(self, name: str, params: dict[str, Any]) -> pa.Table:
+        """A statement's rows in Arrow: compact, for the steps of a read in pieces."""
+        sql, used = _statement(name, params)
+        return self.db.sql(sql, params=used).to_arrow_table()
+
+    def _card_roaming(self, params: dict[str, Any]) -> pd.DataFrame:
+        """card_roaming.sql in its three steps: the screened cards of the whole window,
+        their far bursts range by range of pharmacies, then the travellers among them."""
+        screened = self._arrow("card_roaming_screened", params)
+        self.db.register("_screened", screened)
+        try:
+            far = self._in_ranges("card_roaming_bursts", params)
+        finally:
+            self.db.unregister("_screened")
+        self.db.register("_roaming_far", far)
+        try:
+            return self.db.execute(*_statement("card_roaming", params)).df()
+        finally:
+            self.db.unregister("_roaming_far")
 
     def claims(self, claim_ids: Iterable[str]) -> pd.DataFrame:
         ids = pd.DataFrame({"claim_id": pd.Series(list(claim_ids), dtype="string")})
