@@ -545,17 +545,20 @@ class Loader:
             "CREATE OR REPLACE TEMP VIEW _load_new AS SELECT g.* FROM _load_good g "
             f"ANTI JOIN _load_known k ON {join}"
         )
-        # within the file: the first row of a key stands for the later ones
+        # within the file: the first row of a key stands for the later ones. The keys
+        # that repeat are found by a count alone (every key is a group); only their rows,
+        # few, are then compared with the first row of their key
         on = " AND ".join(f"p.{k} = d.{k}" for k in spec.key)
         db.execute(
-            f"CREATE OR REPLACE TEMP TABLE _load_repeats AS SELECT {key}, "
-            "min(source_row) AS first_row, arg_min(row_hash, source_row) AS first_hash "
+            f"CREATE OR REPLACE TEMP TABLE _load_repeats AS SELECT {key} "
             f"FROM _load_new GROUP BY {key} HAVING count(*) > 1"
         )
         db.execute(
-            "CREATE OR REPLACE TEMP TABLE _load_later AS SELECT p.source_row, "
-            f"p.row_hash = d.first_hash AS same FROM _load_new p JOIN _load_repeats d ON {on} "
-            "WHERE p.source_row <> d.first_row"
+            "CREATE OR REPLACE TEMP TABLE _load_later AS SELECT source_row, same FROM ("
+            "SELECT p.source_row, p.row_hash = first_value(p.row_hash) OVER w AS same, "
+            f"row_number() OVER w AS n FROM _load_new p SEMI JOIN _load_repeats d ON {on} "
+            f"WINDOW w AS (PARTITION BY {', '.join(f'p.{k}' for k in spec.key)} "
+            "ORDER BY p.source_row)) WHERE n > 1"
         )
         later = self._settle("_load_later", report, conflict)
         db.execute(
@@ -604,7 +607,8 @@ class Loader:
         lineage = table in ("claims", "claim_items")
         select = ", ".join(spec.names) + (", " + self._lineage(report) if lineage else "")
         rows = self.db.sql(f"SELECT {select}, row_hash FROM {fresh}").to_arrow_reader()
-        written = self.store.upsert(table, rows, self.options.progress)
+        # the fresh rows' keys are neither stored (classify looked them up) nor repeated
+        written = self.store.upsert(table, rows, self.options.progress, fresh=True)
         report.loaded += written
         report.duplicates += count - written
 
