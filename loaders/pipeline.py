@@ -43,7 +43,7 @@ from graphscan.loaders.sources import Scan, Source, open_sources
 from graphscan.loaders.sqltext import literal
 from graphscan.progress import Progress, report
 from graphscan.pseudonym import Pseudonymiser
-from graphscan.safe_csv import write_csv
+from graphscan.safe_csv import write_columns
 from graphscan.schema import MONEY, PERSONAL_COLUMNS, TABLES
 from graphscan.store.base import Store
 from graphscan.workspace import Workspace
@@ -136,18 +136,25 @@ class Quarantine:
             if types.get(c, "").startswith(("DECIMAL", "BIGINT", "INTEGER", "DOUBLE"))
         }
 
-        def lines() -> Iterator[list[object]]:
-            for row in rows.sort_by("source_row").to_pylist():
-                column = row["problem_column"]
-                position = self.columns.sources.get(column)
-                shown = column if position is None else headers[position]
-                reason = reason_text(row["problem"], shown)
-                yield [row["source_row"], row["problem"], reason, *(row[n] for n in names)]
+        rows = rows.sort_by("source_row")
+        # a reason per (code, column) pair, not per row: a bad extract quarantines
+        # hundreds of thousands of rows, written a column at a time
+        reasons: dict[tuple[str, str | None], str] = {}
 
+        def reason(code: str, column: str | None) -> str:
+            if (code, column) not in reasons:
+                position = self.columns.sources.get(column) if column else None
+                shown = column if position is None else headers[position]
+                reasons[code, column] = reason_text(code, shown)
+            return reasons[code, column]
+
+        pairs = zip(rows["problem"].to_pylist(), rows["problem_column"].to_pylist(), strict=True)
+        text = pa.array([reason(code, column) for code, column in pairs], pa.string())
         header = ["source_row", "reason_code", "reason"]
         header += [headers[p] for p in self.columns.sources.values()]
+        columns = [rows["source_row"], rows["problem"], text, *(rows[n] for n in names)]
         with self.path.open("w", encoding="utf-8-sig", newline="") as handle:
-            write_csv(handle, header, lines(), numeric)
+            write_columns(handle, header, columns, numeric)
         return str(self.path)
 
 
