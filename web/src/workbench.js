@@ -256,15 +256,6 @@ function mountGraph(container) {
       return out;
     },
   });
-  // sigma finds the node under the mouse by reading a pixel back from WebGL on every mouse
-  // move and wheel turn; in software WebGL each read waits for the frame being drawn (a
-  // third of a drag's time at 5,000 nodes). While the graph is dragged or the camera still
-  // moves no node can be hovered or clicked, so no pixel is read then.
-  const pick = view.renderer.getNodeAtPosition.bind(view.renderer);
-  view.renderer.getNodeAtPosition = (position) => {
-    const moving = view.renderer.getMouseCaptor().isMouseDown || view.renderer.getCamera().isAnimated();
-    return moving ? null : pick(position);
-  };
   // a click expands a node; a shift-click adds it to (or takes it from) the selection
   view.renderer.on("clickNode", ({ node, event }) => (event?.original?.shiftKey ? choose(node) : selectNode(node, true)));
   window.__workbench = view; // for tests and the curious: the live graph
