@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS loads (
     finished_at TIMESTAMP, report JSON
 )"""
 
+
 @dataclass(frozen=True)
 class _Links:
     """Where the rows of ``table`` are, addressed by the hash of an id: ``links`` holds
