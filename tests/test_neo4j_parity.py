@@ -28,8 +28,11 @@ pytestmark = pytest.mark.neo4j
 
 #: Store-internal statements, not projections: they read frames the store registers
 #: (_ids, _ent, _rows) and are compared through claims() and neighbourhood() in
-#: test_neo4j_store, or maintain the embedded store's claim links (link_claims).
-INTERNAL = {"claims_by_id", "claims_by_row", "link_claims", "neighbourhood_step", "macros"}
+#: test_neo4j_store, or maintain the embedded store's claim and item links (link_claims,
+#: link_items).
+INTERNAL = {
+    "claims_by_id", "claims_by_row", "link_claims", "link_items", "neighbourhood_step", "macros",
+}  # fmt: skip
 START = datetime(2024, 3, 1)
 
 
