@@ -295,12 +295,3 @@ def evidence_rows(claims: pd.DataFrame, exposure: Exposure) -> list[list[str]]:
     exports' display form for this user."""
     frame = evidence_frame(claims, exposure.view)
     return frame[[c for c, *_ in SHOWN_COLUMNS]].to_numpy().tolist()
-
-
-def memberships_of(book: CaseBook, entities: Iterable[tuple[str, str]]) -> dict:
-    """(kind, id) -> case ids, for the entities drawn."""
-    from graphscan.viz.explore import membership_keys
-
-    wanted = set(entities)
-    keys = membership_keys(book.members())
-    return {k: v for k, v in keys.items() if k in wanted}
