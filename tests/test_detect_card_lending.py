@@ -359,7 +359,9 @@ def _pharmacy_frames(sessions: dict[int, list[tuple[str, str, str | None]]]) -> 
     """One counter (P1, O1) of a busy pharmacy: 500 one-off customers from its own
     township, 20 one-off travellers, 50 regulars swiping ten times each, all in bursts of
     their own, and ``sessions`` (burst -> (card, home village, household key)) of cards
-    swiped there once each and away from home: the frames ``decide`` reads."""
+    swiped there at most twice, away from home (a neighbour where the village is None):
+    the frames ``decide`` reads."""
+    ids = pd.Series([c for cards in sessions.values() for c, _, _ in cards]).value_counts()
     swipes = [
         {
             "provider_id": "P1",
@@ -370,7 +372,7 @@ def _pharmacy_frames(sessions: dict[int, list[tuple[str, str, str | None]]]) -> 
             "address_key": key,
             "home_region": village,
             "claim_id": f"c-{burst}-{card}",
-            "card_bursts": 1,
+            "card_bursts": ids[card],
             "burst_cards": len(cards),
         }
         for burst, cards in sessions.items()
@@ -386,17 +388,17 @@ def _pharmacy_frames(sessions: dict[int, list[tuple[str, str, str | None]]]) -> 
             "strangers": [520, *(crowded.index * crowded).to_numpy()],
         }
     )
-    ids = [c for cards in sessions.values() for c, _, _ in cards]
+    far = {c: village is not None for cards in sessions.values() for c, village, _ in cards}
     away = pd.DataFrame(
         {
             "provider_id": "P1",
             "card_id": [f"local{i}" for i in range(500)]
             + [f"traveller{i}" for i in range(20)]
             + [f"regular{i}" for i in range(50)]
-            + ids,
+            + list(ids.index),
             "basis": "address",
-            "away": [0] * 500 + [1] * 20 + [0] * 50 + [1] * len(ids),
-            "swipes": [1] * 520 + [10] * 50 + [1] * len(ids),
+            "away": [0] * 500 + [1] * 20 + [0] * 50 + [int(far[c]) for c in ids.index],
+            "swipes": [1] * 520 + [10] * 50 + list(ids),
         }
     )
     roaming = pd.DataFrame(
@@ -427,18 +429,21 @@ def test_a_brokers_thin_sessions_at_a_busy_pharmacy_stand_out_by_their_away_stra
     nearby: two sessions of seven one-off cards from three villages elsewhere are no
     crowd of strangers there (half of seven is its usual), yet seven travellers where two
     in a hundred of its swipes are is a broker's session, and the counter's two are one
-    stack. A screening day's seven villagers, all from one village, are an outing; a
-    family of five from one household counts once."""
+    stack. A thinner session swiping one of its cards again with three more travellers
+    joins it (its neighbour does not). A screening day's seven villagers, all from one
+    village, are an outing; a family of five from one household counts once."""
     villages = ["330702002001", "330702002002", "330702002003"]
     broker = {
         burst: [(f"b{burst}-{i}", villages[i % 3], None) for i in range(7)] for burst in (1, 2)
     }
+    thin = [("b1-0", villages[0], None), *((f"t{i}", villages[i], None) for i in range(3))]
+    broker[5] = [*thin, ("neighbour", None, None)]
     outing = {3: [(f"v{i}", "330703001009", None) for i in range(7)]}
     family = {4: [(f"f{i}", villages[0], "home-f") for i in range(5)]}
     found = CardLending().decide(_pharmacy_frames({**broker, **outing, **family}))
     assert len(found) == 1
     cards = {m.id for m in found[0].members if m.kind == "card"}
-    assert cards == {card for cards_ in broker.values() for card, _, _ in cards_}
+    assert cards == {card for cards_ in broker.values() for card, _, _ in cards_} - {"neighbour"}
     assert found[0].method["signal"] == "away"
     assert "away from their holders' home township" in found[0].explain_en
     assert found[0].support_p is None  # the far-away cards found it: no support again

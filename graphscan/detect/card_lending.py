@@ -383,7 +383,8 @@ class CardLending(Detector):
             stack[0].tests *= 2
             for group in stack:
                 group.kind = "away"
-        return _one_per_counter(kept)
+        linked = Linked(rows, counts, self.attach_p)
+        return _one_per_counter([linked.grown(stack) for stack in kept])
 
     def _village_outing(
         self, stack: list[Group], travellers: pd.DataFrame, searched: Sessions
@@ -610,6 +611,72 @@ class Venues:
             for card in group.entities:
                 places.setdefault(card, set()).add(self.pharmacy(group.venue))
         return {card: sorted(p) for card, p in places.items()}
+
+
+class Linked:
+    """A broker's thinner sessions, found from a significant one: the sessions that swipe
+    one of its cards again (a stranger's one other visit) and hold more other away
+    strangers than their counter's share predicts. ``rows``: the swipes of the crowded
+    pharmacies' searched sessions, ``n_entity`` 1 for an away stranger; ``counts``: each
+    venue's away strangers and slots."""
+
+    def __init__(self, rows: pd.DataFrame, counts: pd.DataFrame, max_p: float) -> None:
+        self.rows = rows
+        self.counts = counts
+        self.bar = log10(max_p)
+        self.hits = rows[rows["n_entity"] == 1]
+        self._at = rows.groupby(["venue", "context"], sort=False).indices
+
+    def grown(self, stack: list[Group]) -> list[Group]:
+        """The stack with its linked sessions, each a Group of its away strangers: the
+        session's other away strangers (the shared cards taken out: the link chose the
+        session) tested by binomial tail at its counter's share, the session's own swipes
+        taken out of it, at ``max_p`` with Bonferroni over the linked sessions looked at.
+        Cards that join link further sessions. A linked session's tail is conditional on
+        the link and never stands for the stack (log10_p 0)."""
+        grown = list(stack)
+        cards = _cards(stack)
+        done = {(g.venue, c) for g in stack for c in g.contexts}
+        looked = 0
+        while True:
+            at = self.hits[self.hits["entity"].isin(cards)]
+            fresh = [k for k in dict.fromkeys(zip(at["venue"], at["context"], strict=True))]
+            fresh = [k for k in fresh if k not in done]
+            if not fresh:
+                return grown
+            looked += len(fresh)
+            done.update(fresh)
+            joined = [g for g in (self._test(k, cards, looked) for k in fresh) if g is not None]
+            if not joined:
+                return grown
+            grown += joined
+            cards |= _cards(joined)
+
+    def _test(self, key: tuple[Any, Any], cards: set[str], looked: int) -> Group | None:
+        session = self.rows.iloc[self._at[key]]
+        new = session[(session["n_entity"] == 1) & ~session["entity"].isin(cards)]
+        n = int((~session["entity"].isin(cards)).sum())
+        k = len(new)
+        if k == 0:
+            return None
+        own = self.counts.loc[key[0]]
+        share = float(np.clip((own["strangers"] - k) / max(own["slots"] - n, 1.0), 1e-6, 1.0))
+        tail = float(stats.binom.logsf(k - 1, n, share) / np.log(10))
+        if tail + log10(looked) > self.bar:
+            return None
+        joined = session[session["entity"].isin(cards) | session.index.isin(new.index)]
+        return Group(
+            venue=key[0],
+            entities=sorted(set(joined["entity"])),
+            contexts=[key[1]],
+            quorum=k,
+            claim_ids=sorted(set(joined["claim_id"])),
+            observed=k,
+            expected=n * share,
+            tests=0,
+            pair_edges=0,
+            kind="away",
+        )
 
 
 def _one_per_counter(stacks: list[list[Group]]) -> list[list[Group]]:
