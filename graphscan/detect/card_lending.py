@@ -3,7 +3,10 @@ same operator at the same pharmacy in bursts minutes apart, the same cards toget
 and again. A busy counter swipes many cards per burst too, but different ones each day;
 the burst-size-aware null model expects that, and members of one household are expected
 to come together. Cards swiped far from their holders' usual places (engines.far_cards)
-are a second, independent test that raises or weakens each ring."""
+are a second, independent test that raises or weakens each ring. A broker's thin session
+at a busy pharmacy, where half the customers come once a year, is found by its cards
+that are both strangers there and away from home, against the pharmacy's own share of
+such swipes (its one-off customers are mostly neighbours)."""
 
 from __future__ import annotations
 
