@@ -289,8 +289,15 @@ class CardLending(Detector):
             and not (_swiped_once(c, searched) and self._outing(_cards(c), home))
         ]
         away = AwayCards(frames, self.region_digits)
-        # judged on their far-away cards: the household test waits for those (below)
-        crowds += self._away_crowds(members, away, household, home, searched)
+        # sessions the other tests found need no second look, and their stacks keep the
+        # far-away cards as independent support; the household test waits for those
+        found = [*groups, *(g for stack in crowds for g in stack)]
+        covered = {(g.venue, c) for g in found for c in g.contexts}
+        crowds += [
+            c
+            for c in self._away_crowds(members, away, household, home, searched)
+            if not {(g.venue, x) for g in c for x in g.contexts} <= covered
+        ]
         # a roaming context is a (day, burst) of a counter: one integer code per pair
         burst = pd.Series(
             pd.MultiIndex.from_frame(travelling[["day", "burst"]]).factorize()[0],
@@ -495,7 +502,7 @@ class CardLending(Detector):
             **far_.numbers(),
             "moving_zh": MOVING_ZH.format(n=len(pharmacies)) if moving else "",
             "moving_en": MOVING_EN.format(n=len(pharmacies)) if moving else "",
-            "sessions": sum(len(g.contexts) for g in stack),
+            "sessions": len({(g.venue, c) for g in stack for c in g.contexts}),
         }
         zh, en = TEMPLATES[evidence.signal]
         return Candidate(
