@@ -19,7 +19,13 @@ import pandas as pd
 from scipy import stats
 
 from graphscan.detect.base import Candidate, Coverage, Detector, Frames, Lost, Window, short
-from graphscan.detect.engines.cooccurrence import Group, Params, find_groups, stranger_crowds
+from graphscan.detect.engines.cooccurrence import (
+    Group,
+    Params,
+    _tested,
+    find_groups,
+    stranger_crowds,
+)
 from graphscan.detect.engines.far_cards import REGION_DIGITS, FarCards, far_cards
 from graphscan.detect.engines.roaming import roaming_groups
 from graphscan.detect.engines.significance import log10_poisson_tail
@@ -353,9 +359,16 @@ class CardLending(Detector):
             return []
         sites = sorted(set(strangers.set_index(["venue", "context"]).loc[crowded, "site"]))
         judged = away.of(sites)
-        known = judged[judged["away"].notna()]
-        hit = known[(known["away"] == 1) & (known["swipes"] <= self.stranger_bursts)]
+        # a session's strangers (at the pharmacy) are its draws: how many strangers a
+        # counter serves, in a rush hour or a quiet one, is the other test's question
+        strange = judged[judged["swipes"] <= self.stranger_bursts]
+        hit = strange[strange["away"] == 1]
         rows = members[members["site"].isin(sites)]
+        rows = rows[
+            pd.MultiIndex.from_frame(rows[["site", "entity"]]).isin(
+                pd.MultiIndex.from_frame(strange[["provider_id", "card_id"]])
+            )
+        ]
         found = pd.MultiIndex.from_frame(rows[["site", "entity"]]).isin(
             pd.MultiIndex.from_frame(hit[["provider_id", "card_id"]])
         )
@@ -371,7 +384,7 @@ class CardLending(Detector):
         share = pd.DataFrame(
             {
                 "strangers": hit.groupby("provider_id")["swipes"].sum(),
-                "slots": judged.groupby("provider_id")["swipes"].sum(),
+                "slots": strange.groupby("provider_id")["swipes"].sum(),
             }
         ).fillna(0.0)
         site = rows.drop_duplicates("venue").set_index("venue")["site"]
@@ -393,7 +406,7 @@ class CardLending(Detector):
             stack[0].tests *= 2
             for group in stack:
                 group.kind = "away"
-        linked = Linked(rows, counts, self.attach_p)
+        linked = Linked(rows, counts, self.attach_p, self.share_weight)
         return _one_per_counter([linked.grown(stack) for stack in kept])
 
     def _village_outing(
@@ -628,12 +641,16 @@ class Linked:
     one of its cards again (a stranger's one other visit) and hold more other away
     strangers than their counter's share predicts. ``rows``: the swipes of the crowded
     pharmacies' searched sessions, ``n_entity`` 1 for an away stranger; ``counts``: each
-    venue's away strangers and slots."""
+    venue's away strangers and slots, overall and in crowded sessions (as for
+    :func:`stranger_crowds`, ``weight`` its smoothing)."""
 
-    def __init__(self, rows: pd.DataFrame, counts: pd.DataFrame, max_p: float) -> None:
+    def __init__(
+        self, rows: pd.DataFrame, counts: pd.DataFrame, max_p: float, weight: float
+    ) -> None:
         self.rows = rows
         self.counts = counts
         self.bar = log10(max_p)
+        self.weight = weight
         self.hits = rows[rows["n_entity"] == 1]
         self._at = rows.groupby(["venue", "context"], sort=False).indices
 
@@ -669,10 +686,11 @@ class Linked:
         k = len(new)
         if k == 0:
             return None
-        own = self.counts.loc[key[0]]
-        share = float(np.clip((own["strangers"] - k) / max(own["slots"] - n, 1.0), 1e-6, 1.0))
-        tail = float(stats.binom.logsf(k - 1, n, share) / np.log(10))
-        if tail + log10(looked) > self.bar:
+        part = pd.DataFrame(
+            {"k": [k], "n": [n]}, index=pd.MultiIndex.from_tuples([key], names=["venue", "context"])
+        )
+        tested = _tested(part, self.counts, self.weight, part)
+        if float(tested["log10_p"].iloc[0]) + log10(looked) > self.bar:
             return None
         joined = session[session["entity"].isin(cards) | session.index.isin(new.index)]
         return Group(
@@ -682,7 +700,7 @@ class Linked:
             quorum=k,
             claim_ids=sorted(set(joined["claim_id"])),
             observed=k,
-            expected=n * share,
+            expected=float(tested["expected"].iloc[0]),
             tests=0,
             pair_edges=0,
             kind="away",
