@@ -6,7 +6,7 @@ to come together. Cards swiped far from their holders' usual places (engines.far
 are a second, independent test that raises or weakens each ring. A broker's thin session
 at a busy pharmacy, where half the customers come once a year, is found by its cards
 that are both strangers there and away from home, against the pharmacy's own share of
-such swipes (its one-off customers are mostly neighbours)."""
+away cards among its one-off customers (mostly neighbours)."""
 
 from __future__ import annotations
 
@@ -344,10 +344,11 @@ class CardLending(Detector):
         """Sessions crowded with cards that are strangers at the pharmacy (swiped there at
         most ``stranger_bursts`` times) and away from their holders' homes: a broker's
         collected cards. A busy pharmacy's one-off customers are mostly its neighbours,
-        and the travellers it serves (by a hospital door) are its own share: the null is
-        the pharmacy's share of swipes by such cards, each session's count a binomial
-        draw at it (:func:`stranger_crowds`, Bonferroni over the sessions tested and x2
-        for this second test of a session's strangers). Cards of one known household
+        and the travellers it serves (by a hospital door, in rush hours or not) are its
+        own share: the null is the pharmacy's share of away cards among its strangers'
+        swipes, each session's away strangers a binomial draw among its strangers at it
+        (:func:`stranger_crowds`, Bonferroni over the sessions tested and x2 for this
+        second test of a session's strangers). Cards of one known household
         count once in a session: relatives shop together, strangers to each other do
         not. A session whose cards come from one village more often than the pharmacy's
         other away strangers do is a village's outing (:meth:`_village_outing`); the
