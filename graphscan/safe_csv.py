@@ -17,10 +17,15 @@ from collections.abc import Collection, Iterable, Sequence
 from typing import TextIO
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 #: What counts as a plain number in a numeric column.
 NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+#: The same two tests for Arrow's regular expressions (RE2: ``\p{Nd}`` is Python's ``\d``).
+_FORMULA_RE2 = "^[" + "".join("\\" + c if c in "-]\\^" else c for c in FORMULA_START) + "]"
+_NUMBER_RE2 = "^" + NUMBER.pattern.replace("\\d", "\\p{Nd}") + "$"
 
 
 def safe_cell(value: object, numeric: bool = False) -> object:
@@ -71,3 +76,31 @@ def write_frame(
         cells.itertuples(index=False, name=None),
         numeric,
     )
+
+
+def safe_column(values: pa.Array | pa.ChunkedArray, numeric: bool = False) -> list[object]:
+    """A column of text or integers as :func:`safe_cell` makes each of its cells, worked
+    out a column at a time (Arrow's compute functions): the quarantine of a bad extract
+    holds hundreds of thousands of rows, and a Python call per cell took 30 µs a row."""
+    if pa.types.is_integer(values.type):
+        if numeric:
+            return values.to_pylist()
+        values = pc.cast(values, pa.string())
+    formula = pc.match_substring_regex(values, _FORMULA_RE2)
+    if numeric:
+        formula = pc.and_(formula, pc.invert(pc.match_substring_regex(values, _NUMBER_RE2)))
+    quoted = pc.binary_join_element_wise(pa.scalar("'"), values, pa.scalar(""))
+    return pc.if_else(formula, quoted, values).to_pylist()
+
+
+def write_columns(
+    handle: TextIO,
+    header: Sequence[str],
+    columns: Sequence[pa.Array | pa.ChunkedArray],
+    numeric: Collection[str] = (),
+) -> None:
+    """:func:`write_csv` for rows held as columns of text or integers (one per header)."""
+    cells = [safe_column(c, name in numeric) for name, c in zip(header, columns, strict=True)]
+    writer = csv.writer(handle, lineterminator="\r\n")
+    writer.writerow([safe_cell(name) for name in header])
+    writer.writerows(zip(*cells, strict=True))

@@ -43,7 +43,7 @@ from graphscan.loaders.sources import Scan, Source, open_sources
 from graphscan.loaders.sqltext import literal
 from graphscan.progress import Progress, report
 from graphscan.pseudonym import Pseudonymiser
-from graphscan.safe_csv import write_csv
+from graphscan.safe_csv import write_columns
 from graphscan.schema import MONEY, PERSONAL_COLUMNS, TABLES
 from graphscan.store.base import Store
 from graphscan.workspace import Workspace
@@ -136,18 +136,25 @@ class Quarantine:
             if types.get(c, "").startswith(("DECIMAL", "BIGINT", "INTEGER", "DOUBLE"))
         }
 
-        def lines() -> Iterator[list[object]]:
-            for row in rows.sort_by("source_row").to_pylist():
-                column = row["problem_column"]
-                position = self.columns.sources.get(column)
-                shown = column if position is None else headers[position]
-                reason = reason_text(row["problem"], shown)
-                yield [row["source_row"], row["problem"], reason, *(row[n] for n in names)]
+        rows = rows.sort_by("source_row")
+        # a reason per (code, column) pair, not per row: a bad extract quarantines
+        # hundreds of thousands of rows, written a column at a time
+        reasons: dict[tuple[str, str | None], str] = {}
 
+        def reason(code: str, column: str | None) -> str:
+            if (code, column) not in reasons:
+                position = self.columns.sources.get(column) if column else None
+                shown = column if position is None else headers[position]
+                reasons[code, column] = reason_text(code, shown)
+            return reasons[code, column]
+
+        pairs = zip(rows["problem"].to_pylist(), rows["problem_column"].to_pylist(), strict=True)
+        text = pa.array([reason(code, column) for code, column in pairs], pa.string())
         header = ["source_row", "reason_code", "reason"]
         header += [headers[p] for p in self.columns.sources.values()]
+        columns = [rows["source_row"], rows["problem"], text, *(rows[n] for n in names)]
         with self.path.open("w", encoding="utf-8-sig", newline="") as handle:
-            write_csv(handle, header, lines(), numeric)
+            write_columns(handle, header, columns, numeric)
         return str(self.path)
 
 
@@ -545,17 +552,20 @@ class Loader:
             "CREATE OR REPLACE TEMP VIEW _load_new AS SELECT g.* FROM _load_good g "
             f"ANTI JOIN _load_known k ON {join}"
         )
-        # within the file: the first row of a key stands for the later ones
+        # within the file: the first row of a key stands for the later ones. The keys
+        # that repeat are found by a count alone (every key is a group); only their rows,
+        # few, are then compared with the first row of their key
         on = " AND ".join(f"p.{k} = d.{k}" for k in spec.key)
         db.execute(
-            f"CREATE OR REPLACE TEMP TABLE _load_repeats AS SELECT {key}, "
-            "min(source_row) AS first_row, arg_min(row_hash, source_row) AS first_hash "
+            f"CREATE OR REPLACE TEMP TABLE _load_repeats AS SELECT {key} "
             f"FROM _load_new GROUP BY {key} HAVING count(*) > 1"
         )
         db.execute(
-            "CREATE OR REPLACE TEMP TABLE _load_later AS SELECT p.source_row, "
-            f"p.row_hash = d.first_hash AS same FROM _load_new p JOIN _load_repeats d ON {on} "
-            "WHERE p.source_row <> d.first_row"
+            "CREATE OR REPLACE TEMP TABLE _load_later AS SELECT source_row, same FROM ("
+            "SELECT p.source_row, p.row_hash = first_value(p.row_hash) OVER w AS same, "
+            f"row_number() OVER w AS n FROM _load_new p SEMI JOIN _load_repeats d ON {on} "
+            f"WINDOW w AS (PARTITION BY {', '.join(f'p.{k}' for k in spec.key)} "
+            "ORDER BY p.source_row)) WHERE n > 1"
         )
         later = self._settle("_load_later", report, conflict)
         db.execute(
@@ -604,7 +614,8 @@ class Loader:
         lineage = table in ("claims", "claim_items")
         select = ", ".join(spec.names) + (", " + self._lineage(report) if lineage else "")
         rows = self.db.sql(f"SELECT {select}, row_hash FROM {fresh}").to_arrow_reader()
-        written = self.store.upsert(table, rows, self.options.progress)
+        # the fresh rows' keys are neither stored (classify looked them up) nor repeated
+        written = self.store.upsert(table, rows, self.options.progress, fresh=True)
         report.loaded += written
         report.duplicates += count - written
 

@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 from click.testing import CliRunner
 from evidence_data import ring_case, ring_claims
@@ -17,7 +18,7 @@ from evidence_data import ring_case, ring_claims
 from graphscan.casebook import CaseBook
 from graphscan.cli.main import cli
 from graphscan.pseudonym import Pseudonymiser
-from graphscan.safe_csv import safe_cell
+from graphscan.safe_csv import safe_cell, safe_column
 from graphscan.viz.package import export_case
 from graphscan.workspace import Workspace
 
@@ -34,6 +35,18 @@ def test_safe_cell_quotes_formulas_and_keeps_numbers() -> None:
     assert safe_cell(-12.5, numeric=True) == -12.5
     assert safe_cell("-12.50") == "'-12.50"  # text column: a code, never a number
     assert safe_cell("康宁大药房") == "康宁大药房" and safe_cell(None) is None
+
+
+def test_a_column_is_made_safe_as_each_of_its_cells() -> None:
+    """The quarantine writes its columns at a time: the same cells as safe_cell's."""
+    texts = [*FORMULAS, "-12.50", "+3e5", "-１２", ".5", "1e", "12\n", "-", "'=x", "", None, "康宁"]
+    for numeric in (False, True):
+        expected = [safe_cell(v, numeric) for v in texts]
+        assert safe_column(pa.array(texts, pa.string()), numeric) == expected
+        numbers = [3, -5, None]
+        cells = [safe_cell(n, numeric) for n in numbers]
+        shown = [None if v is None else str(v) for v in safe_column(pa.array(numbers), numeric)]
+        assert shown == [None if v is None else str(v) for v in cells]  # as csv writes them
 
 
 @pytest.fixture

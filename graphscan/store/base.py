@@ -45,10 +45,16 @@ class Store(ABC):
         read it before using the store again."""
 
     @abstractmethod
-    def upsert(self, table: str, frame: Rows, progress: Progress | None = None) -> int:
+    def upsert(
+        self, table: str, frame: Rows, progress: Progress | None = None, fresh: bool = False
+    ) -> int:
         """Write canonical rows (plus lineage and ``row_hash``); existing keys are left
         alone, so loading the same file twice changes nothing. Returns rows written.
-        ``progress`` hears of a write that goes in many batches (a server's)."""
+        ``progress`` hears of a write that goes in many batches (a server's). ``fresh``:
+        the caller has just found none of the keys stored (``known_rows``) and none
+        repeated among the rows, so the store may skip its own look-up of the stored keys
+        (a second pass over every stored key of the table); a store whose batches may be
+        retried after a partial write keeps its own check."""
 
     @abstractmethod
     def apply_reversals(self, frame: Rows) -> int:

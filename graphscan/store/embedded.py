@@ -148,7 +148,9 @@ class EmbeddedStore(Store):
     ) -> duckdb.DuckDBPyRelation:
         return db.from_df(rows) if isinstance(rows, pd.DataFrame) else db.from_arrow(rows)
 
-    def upsert(self, table: str, frame: Rows, progress: Progress | None = None) -> int:
+    def upsert(
+        self, table: str, frame: Rows, progress: Progress | None = None, fresh: bool = False
+    ) -> int:
         spec = self._table(table)
         cols = _columns(spec)
         present = set(_column_names(frame))
@@ -180,9 +182,9 @@ class EmbeddedStore(Store):
             order = ""
             if table == "claims":
                 order = " ORDER BY " + ", ".join(f"f.{c}" for c in _CLAIMS_ORDER)
+            new = "" if fresh else f" ANTI JOIN {table} t ON {join}"
             written = self.db.execute(
-                f"INSERT INTO {table} ({names}) SELECT {select} FROM {rows} f "
-                f"ANTI JOIN {table} t ON {join}{order}"
+                f"INSERT INTO {table} ({names}) SELECT {select} FROM {rows} f{new}{order}"
             ).fetchall()[0][0]
             if table == "claims" and written:
                 self._derive_entities(stored)

@@ -210,13 +210,16 @@ class Neo4jStore(Store):
         )
         return pa.RecordBatchReader.from_batches(known.schema, known.to_batches())
 
-    def upsert(self, table: str, frame: Rows, progress: Progress | None = None) -> int:
+    def upsert(
+        self, table: str, frame: Rows, progress: Progress | None = None, fresh: bool = False
+    ) -> int:
         """Rows are turned into Python values one batch at a time (a loader's stream is
         kept as Arrow until then: a whole file as pandas objects took about 1.7 GB per
         million claims), the next batch in a second thread while the server writes this
         one: converting took a tenth of the claims batches' time (4 of 48 s) with the
         server idle through it. A key repeated in a later batch is skipped by the
-        statement, as a stored one is."""
+        statement, as a stored one is, ``fresh`` or not: a batch retried after a lost
+        connection may find itself written."""
         _table(table)
         rows = _with_line_numbers(frame) if table == "claim_items" else frame
         if isinstance(rows, pa.RecordBatchReader):
