@@ -640,10 +640,10 @@ class Venues:
 class Linked:
     """A broker's thinner sessions, found from a significant one: the sessions that swipe
     one of its cards again (a stranger's one other visit) and hold more other away
-    strangers than their counter's share predicts. ``rows``: the swipes of the crowded
-    pharmacies' searched sessions, ``n_entity`` 1 for an away stranger; ``counts``: each
-    venue's away strangers and slots, overall and in crowded sessions (as for
-    :func:`stranger_crowds`, ``weight`` its smoothing)."""
+    strangers among its strangers than the pharmacy's share predicts. ``rows``: the
+    strangers' swipes in the crowded pharmacies' searched sessions, ``n_entity`` 1 for an
+    away stranger; ``counts``: each venue's away strangers and strangers' slots at its
+    pharmacy, in the shape :func:`stranger_crowds` reads (``weight`` its smoothing)."""
 
     def __init__(
         self, rows: pd.DataFrame, counts: pd.DataFrame, max_p: float, weight: float
@@ -658,7 +658,7 @@ class Linked:
     def grown(self, stack: list[Group]) -> list[Group]:
         """The stack with its linked sessions, each a Group of its away strangers: the
         session's other away strangers (the shared cards taken out: the link chose the
-        session) tested by binomial tail at its counter's share, the session's own swipes
+        session) tested by binomial tail at its pharmacy's share, the session's own swipes
         taken out of it, at ``max_p`` with Bonferroni over the linked sessions looked at.
         Cards that join link further sessions. A linked session's tail is conditional on
         the link and never stands for the stack (log10_p 0)."""
@@ -668,8 +668,8 @@ class Linked:
         looked = 0
         while True:
             at = self.hits[self.hits["entity"].isin(cards)]
-            fresh = [k for k in dict.fromkeys(zip(at["venue"], at["context"], strict=True))]
-            fresh = [k for k in fresh if k not in done]
+            keys = dict.fromkeys(zip(at["venue"], at["context"], strict=True))
+            fresh = [k for k in keys if k not in done]
             if not fresh:
                 return grown
             looked += len(fresh)
