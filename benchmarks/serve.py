@@ -204,6 +204,7 @@ FRAMES = """() => { window.__frames = []; window.__counting = true;
     window.__frames.push(t); if (window.__counting) requestAnimationFrame(tick); };
   requestAnimationFrame(tick); }"""
 SETTLED = "window.__workbench.settling === false && window.__workbench.layoutMs"
+CAMERA_STILL = "!window.__workbench.renderer.getCamera().isAnimated()"
 
 
 def figure(label: str, took: float) -> None:
@@ -267,6 +268,10 @@ def browser_view(url: str, entity: str) -> None:
             figure("  layout settled (in the worker)", until(page, SETTLED) / 1000)
         edges = page.evaluate("window.__workbench.graph.size")
         drag(page, f"dragging {nodes:,} nodes, {edges:,} links, laid out")
+        # the drag's own mouse-up is a click to sigma: a click sooner than its double-click
+        # timeout (300 ms) after it would be a double click, which zooms instead
+        page.wait_for_timeout(500)
+        until(page, CAMERA_STILL)  # the drag's inertia has stopped moving the graph
         node, _, x, y = page.evaluate(BUSIEST, [])
         page.keyboard.down("Shift")  # a shift-click selects without expanding
         began = time.perf_counter()

@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from graphscan.errors import InputError
 from graphscan.i18n import t
@@ -623,16 +624,16 @@ class CaseBook:
         ).df()
         return cases.merge(extra, on="case_id", how="left")
 
-    def cases_of(self, entities: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[str]]:
-        """(member kind, id) -> ids of the current cases it belongs to, for the entities
-        given (what a neighbourhood marks)."""
-        wanted = pd.DataFrame(list(entities), columns=["k", "i"], dtype="string")
+    def cases_of(self, ids: Iterable[str]) -> dict[tuple[str, str], list[str]]:
+        """(member kind, id) -> ids of the current cases it belongs to, for the members
+        whose id is one of ``ids`` (what a neighbourhood marks)."""
+        wanted = pa.table({"i": pa.array(list(ids), pa.string())})
         self.db.register("_wanted", wanted)
         try:
             rows = self.db.execute(
                 "SELECT m.member_kind, m.member_id, list(DISTINCT m.case_id ORDER BY m.case_id) "
-                "FROM case_members m JOIN cases c USING (case_id) JOIN _wanted w "
-                "ON m.member_id = w.i WHERE c.current GROUP BY ALL"
+                "FROM case_members m JOIN cases c USING (case_id) "
+                "WHERE c.current AND m.member_id IN (SELECT i FROM _wanted) GROUP BY ALL"
             ).fetchall()
         finally:
             self.db.unregister("_wanted")

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from graphscan.detect.base import Frames
 from graphscan.detect.card_lending import CardLending, Sessions, _evidence, _lockstep, _swiped_once
 from graphscan.detect.engines.cooccurrence import (
     Crowding,
@@ -352,3 +353,101 @@ def test_a_few_regulars_swiped_with_many_one_off_cards_are_a_stack_not_a_family(
     assert len(groups) == 1 and len(groups[0].entities) == 17
     counts = _counts(members, {0: (300.0 + 12, 1000.0 + 32, 0.0, 0.0)})
     assert not lending._household(groups, None, pd.Series(dtype=object), Sessions(members), counts)
+
+
+def _pharmacy_frames(sessions: dict[int, list[tuple[str, str, str | None]]]) -> Frames:
+    """One counter (P1, O1) of a busy pharmacy: 500 one-off customers from its own
+    township, 20 one-off travellers, 50 regulars swiping ten times each, all in bursts of
+    their own, and ``sessions`` (burst -> (card, home village, household key)) of cards
+    swiped there at most twice, away from home (a neighbour where the village is None):
+    the frames ``decide`` reads."""
+    ids = pd.Series([c for cards in sessions.values() for c, _, _ in cards]).value_counts()
+    swipes = [
+        {
+            "provider_id": "P1",
+            "operator_id": "O1",
+            "burst": burst,
+            "card_id": card,
+            "person_id": card,
+            "address_key": key,
+            "home_region": village,
+            "claim_id": f"c-{burst}-{card}",
+            "card_bursts": ids[card],
+            "burst_cards": len(cards),
+        }
+        for burst, cards in sessions.items()
+        for card, village, key in cards
+    ]
+    crowded = pd.Series([len(c) for c in sessions.values()]).value_counts()
+    sizes = pd.DataFrame(
+        {
+            "provider_id": "P1",
+            "operator_id": "O1",
+            "size": [1, *crowded.index],
+            "bursts": [500 + 20 + 500, *crowded.to_numpy()],
+            "strangers": [520, *(crowded.index * crowded).to_numpy()],
+        }
+    )
+    far = {c: village is not None for cards in sessions.values() for c, village, _ in cards}
+    away = pd.DataFrame(
+        {
+            "provider_id": "P1",
+            "card_id": [f"local{i}" for i in range(500)]
+            + [f"traveller{i}" for i in range(20)]
+            + [f"regular{i}" for i in range(50)]
+            + list(ids.index),
+            "basis": "address",
+            "away": [0] * 500 + [1] * 20 + [0] * 50 + [int(far[c]) for c in ids.index],
+            "swipes": [1] * 520 + [10] * 50 + list(ids),
+        }
+    )
+    roaming = pd.DataFrame(
+        columns=[
+            "provider_id",
+            "operator_id",
+            "day",
+            "burst",
+            "card_id",
+            "person_id",
+            "address_key",
+            "claim_id",
+            "card_swipes",
+            "burst_cards",
+        ]
+    )
+    tables = {
+        "card_bursts": pd.DataFrame(swipes),
+        "card_roaming": roaming,
+        "card_burst_sizes": sizes,
+        "card_away": away,
+    }
+    return Frames(tables)
+
+
+def test_a_brokers_thin_sessions_at_a_busy_pharmacy_stand_out_by_their_away_strangers() -> None:
+    """Half of a busy counter's customers come once a year, but nearly all of them live
+    nearby: two sessions of seven one-off cards from three villages elsewhere are no
+    crowd of strangers there (half of seven is its usual), yet seven travellers where two
+    in a hundred of its swipes are is a broker's session, and the counter's two are one
+    stack. A thinner session swiping one of its cards again with three more travellers
+    joins it (its neighbour does not). A screening day's seven villagers, all from one
+    village, are an outing; a family of five from one household counts once."""
+    villages = ["330702002001", "330702002002", "330702002003"]
+    broker = {
+        burst: [(f"b{burst}-{i}", villages[i % 3], None) for i in range(7)] for burst in (1, 2)
+    }
+    thin = [("b1-0", villages[0], None), *((f"t{i}", villages[i], None) for i in range(3))]
+    broker[5] = [*thin, ("neighbour", None, None)]
+    outing = {3: [(f"v{i}", "330703001009", None) for i in range(7)]}
+    family = {4: [(f"f{i}", villages[0], "home-f") for i in range(5)]}
+    found = CardLending().decide(_pharmacy_frames({**broker, **outing, **family}))
+    assert len(found) == 1
+    cards = {m.id for m in found[0].members if m.kind == "card"}
+    assert cards == {card for cards_ in broker.values() for card, _, _ in cards_} - {"neighbour"}
+    assert found[0].method["signal"] == "away"
+    assert "away from their holders' home township" in found[0].explain_en
+    assert found[0].support_p is None  # the far-away cards found it: no support again
+    # the counter's usual share of one-off cards alone sees nothing in these sessions
+    plain = _pharmacy_frames({**broker, **outing, **family})
+    plain.tables["card_away"]["away"] = 0
+    assert CardLending().decide(plain) == []

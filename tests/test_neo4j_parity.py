@@ -29,15 +29,16 @@ pytestmark = pytest.mark.neo4j
 
 #: Store-internal statements, not projections: they read frames the store registers
 #: (_ids, _ent, _rows) and are compared through claims() and neighbourhood() in
-#: test_neo4j_store, maintain the embedded store's claim links (link_claims), or cut its
-#: per-pharmacy reads into ranges (pharmacy_swipes, and card_roaming's first two steps:
-#: compared through card_roaming).
+#: test_neo4j_store, maintain the embedded store's claim and item links (link_claims,
+#: link_items), or cut its per-pharmacy reads into ranges (pharmacy_swipes, and
+#: card_roaming's first two steps: compared through card_roaming).
 INTERNAL = {
     "card_roaming_bursts",
     "card_roaming_screened",
     "claims_by_id",
     "claims_by_row",
     "link_claims",
+    "link_items",
     "neighbourhood_step",
     "macros",
     "pharmacy_swipes",

@@ -7,6 +7,7 @@ import stat
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pyarrow as pa
 from embedded_store import embedded_store
 from test_neo4j_store import claims_frame
@@ -86,4 +87,51 @@ def test_a_workspace_opens_its_stores_on_its_one_connection(tmp_path: Path) -> N
     spill = workspace.db().execute("SELECT current_setting('temp_directory')").fetchone()
     assert spill == (str(workspace.spill_dir),)
     assert stat.S_IMODE(workspace.spill_dir.stat().st_mode) == 0o700
+    workspace.close()
+
+
+def _item_lines(claims: range) -> pd.DataFrame:
+    """Three lines per claim, the claims' lines interleaved as a file may list them."""
+    lines = [(f"c{c:03d}", line) for line in range(3) for c in claims]
+    return pd.DataFrame(
+        {
+            "claim_id": [c for c, _ in lines],
+            "item_code": [f"D{(int(c[1:]) + line) % 7}" for c, line in lines],
+            "line_no": [str(line) for _, line in lines],
+            "item_name": "阿莫西林",
+            "item_kind": "drug",
+            "quantity": 2.0,
+            "amount": [1.5 + int(c[1:]) + line for c, line in lines],
+        }
+    )
+
+
+def test_a_case_s_item_lines_are_found_through_item_links(tmp_path: Path) -> None:
+    """evidence_items reads the lines of the claims asked through item_links, not a scan of
+    every line: the same lines as the scan, after a second load (which links only its own
+    lines), for a store opened without links (linked on open), and with a link that a
+    hash collision would make (it adds no line)."""
+    workspace = Workspace.open(tmp_path)
+    store = embedded_store(workspace)
+    store.upsert("claim_items", _item_lines(range(0, 60)))
+    store.upsert("claim_items", _item_lines(range(40, 120)))  # 40-59 already stored
+    wanted = ["c007", "c055", "c100", "c119", "nobody"]
+    scan = (
+        "SELECT claim_id, item_code, item_name, item_kind, CAST(quantity AS DOUBLE) AS "
+        "quantity, CAST(amount AS DOUBLE) AS amount FROM claim_items "
+        "WHERE list_contains(?, claim_id) ORDER BY ALL"
+    )
+    reference = store.db.execute(scan, [wanted]).df()
+    assert len(reference) == 12
+    linked = store.db.execute("SELECT count(*), count(DISTINCT item_row) FROM item_links")
+    assert linked.fetchall()[0] == (360, 360)
+    pd.testing.assert_frame_equal(store.projection("evidence_items", claim_ids=wanted), reference)
+
+    store.db.execute("DROP TABLE item_links")
+    store.db.execute("DROP TABLE item_links_state")
+    store = embedded_store(workspace)
+    pd.testing.assert_frame_equal(store.projection("evidence_items", claim_ids=wanted), reference)
+    stranger = store.db.execute("SELECT min(rowid) FROM claim_items WHERE claim_id = 'c001'")
+    store.db.execute("INSERT INTO item_links VALUES (hash('c007'), ?)", [stranger.fetchall()[0][0]])
+    pd.testing.assert_frame_equal(store.projection("evidence_items", claim_ids=wanted), reference)
     workspace.close()

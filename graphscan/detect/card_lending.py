@@ -3,20 +3,29 @@ same operator at the same pharmacy in bursts minutes apart, the same cards toget
 and again. A busy counter swipes many cards per burst too, but different ones each day;
 the burst-size-aware null model expects that, and members of one household are expected
 to come together. Cards swiped far from their holders' usual places (engines.far_cards)
-are a second, independent test that raises or weakens each ring."""
+are a second, independent test that raises or weakens each ring. A broker's thin session
+at a busy pharmacy, where half the customers come once a year, is found by its cards
+that are both strangers there and away from home, against the pharmacy's own share of
+away cards among its one-off customers (mostly neighbours)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from math import log10
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from graphscan.detect.base import Candidate, Coverage, Detector, Frames, Lost, Window, short
-from graphscan.detect.engines.cooccurrence import Group, Params, find_groups, stranger_crowds
+from graphscan.detect.engines.cooccurrence import (
+    Group,
+    Params,
+    _tested,
+    find_groups,
+    stranger_crowds,
+)
 from graphscan.detect.engines.far_cards import REGION_DIGITS, FarCards, far_cards
 from graphscan.detect.engines.roaming import roaming_groups
 from graphscan.detect.engines.significance import log10_poisson_tail
@@ -66,6 +75,21 @@ RECURRING_EN = (
     "{claims} evidence claims, {total:.2f} yuan (fund {fund:.2f}, "
     "personal account {account:.2f}), {first} to {last}."
 )
+#: a stack found as crowds of strangers swiped away from their holders' homes
+AWAY_ZH = (
+    "{moving_zh}药店 {ph}…（操作员 {op}…）在 {sessions} 次连续刷卡（{gap} 分钟内）中刷了 "
+    "{cards} 张在该药店全年只出现一两次、且在持卡人常住乡镇（或其平时就医购药的地方）以外的卡"
+    "（按该药店平时此类卡的比例估计的期望：{exp} 张）；{far_zh}证据结算 {claims} 笔，合计 "
+    "{total:.2f} 元（统筹 {fund:.2f}，个人账户 {account:.2f}），{first} 至 {last}。"
+)
+AWAY_EN = (
+    "{moving_en}Pharmacy {ph}… (operator {op}…) swiped {cards} cards seen at this pharmacy "
+    "only once or twice a year and away from their holders' home township (or the places "
+    "they otherwise use) in {sessions} bursts of swipes {gap} minutes apart (expected from "
+    "the pharmacy's usual share of such cards: {exp}); {far_en}"
+    "{claims} evidence claims, {total:.2f} yuan (fund {fund:.2f}, "
+    "personal account {account:.2f}), {first} to {last}."
+)
 MOVING_ZH = "同一组卡在 {n} 家药店之间一起流动。"
 MOVING_EN = "The same cards moved together across {n} pharmacies. "
 #: the explanation of each signal a stack can be judged on
@@ -73,6 +97,7 @@ TEMPLATES = {
     "repeat": (EXPLAIN_ZH, EXPLAIN_EN),
     "strangers": (STRANGERS_ZH, STRANGERS_EN),
     "recurring": (RECURRING_ZH, RECURRING_EN),
+    "away": (AWAY_ZH, AWAY_EN),
 }
 
 
@@ -269,6 +294,16 @@ class CardLending(Detector):
             if not self._household(c, None, household, searched, counts)
             and not (_swiped_once(c, searched) and self._outing(_cards(c), home))
         ]
+        away = AwayCards(frames, self.region_digits)
+        # sessions the other tests found need no second look, and their stacks keep the
+        # far-away cards as independent support; the household test waits for those
+        found = [*groups, *(g for stack in crowds for g in stack)]
+        covered = {(g.venue, c) for g in found for c in g.contexts}
+        crowds += [
+            c
+            for c in self._away_crowds(members, away, household, home, searched)
+            if not {(g.venue, x) for g in c for x in g.contexts} <= covered
+        ]
         # a roaming context is a (day, burst) of a counter: one integer code per pair
         burst = pd.Series(
             pd.MultiIndex.from_frame(travelling[["day", "burst"]]).factorize()[0],
@@ -287,12 +322,7 @@ class CardLending(Detector):
         stacks = _lockstep(groups, crowds) + roaming
         places = [venues.card_places(stack) for stack in stacks]
         pharmacies = sorted({p for ring in places for where in ring.values() for p in where})
-        judged = (
-            frames.more("card_away", pharmacies=pharmacies, region_digits=self.region_digits)
-            if pharmacies
-            else None
-        )
-        far = far_cards(judged, places) if judged is not None else []
+        far = far_cards(away.of(pharmacies), places) if pharmacies else []
         candidates = []
         travelled = Sessions(moving)
         for i, (stack, far_) in enumerate(zip(stacks, far, strict=True)):
@@ -302,6 +332,107 @@ class CardLending(Detector):
                 continue
             candidates.append(self._candidate(frames, venues, stack, far_, holders, travels))
         return candidates
+
+    def _away_crowds(
+        self,
+        members: pd.DataFrame,
+        away: AwayCards,
+        household: pd.Series,
+        home: pd.Series,
+        searched: Sessions,
+    ) -> list[list[Group]]:
+        """Sessions crowded with cards that are strangers at the pharmacy (swiped there at
+        most ``stranger_bursts`` times) and away from their holders' homes: a broker's
+        collected cards. A busy pharmacy's one-off customers are mostly its neighbours,
+        and the travellers it serves (by a hospital door, in rush hours or not) are its
+        own share: the null is the pharmacy's share of away cards among its strangers'
+        swipes, each session's away strangers a binomial draw among its strangers at it
+        (:func:`stranger_crowds`, Bonferroni over the sessions tested and x2 for this
+        second test of a session's strangers). Cards of one known household
+        count once in a session: relatives shop together, strangers to each other do
+        not. A session whose cards come from one village more often than the pharmacy's
+        other away strangers do is a village's outing (:meth:`_village_outing`); the
+        significant sessions left at one counter are one operator's: one stack."""
+        strangers = members[members["n_entity"] <= self.stranger_bursts]
+        per = strangers.groupby(["venue", "context"])["entity"].nunique()
+        crowded = per.index[per >= self.min_strangers]
+        if crowded.empty:
+            return []
+        sites = sorted(set(strangers.set_index(["venue", "context"]).loc[crowded, "site"]))
+        judged = away.of(sites)
+        # a session's strangers (at the pharmacy) are its draws: how many strangers a
+        # counter serves, in a rush hour or a quiet one, is the other test's question
+        strange = judged[judged["swipes"] <= self.stranger_bursts]
+        hit = strange[strange["away"] == 1]
+        rows = members[members["site"].isin(sites)]
+        rows = rows[
+            pd.MultiIndex.from_frame(rows[["site", "entity"]]).isin(
+                pd.MultiIndex.from_frame(strange[["provider_id", "card_id"]])
+            )
+        ]
+        found = pd.MultiIndex.from_frame(rows[["site", "entity"]]).isin(
+            pd.MultiIndex.from_frame(hit[["provider_id", "card_id"]])
+        )
+        keys = household.reindex(rows["entity"]).to_numpy()
+        rows = rows.assign(
+            n_entity=np.where(found, 1, self.stranger_bursts + 1),
+            home=np.where(pd.isna(keys), rows["entity"].to_numpy(), keys),
+        )
+        rows = rows.sort_values("n_entity", kind="stable").drop_duplicates(
+            ["venue", "context", "home"]
+        )
+        rows["size"] = rows.groupby(["venue", "context"])["entity"].transform("size")
+        share = pd.DataFrame(
+            {
+                "strangers": hit.groupby("provider_id")["swipes"].sum(),
+                "slots": strange.groupby("provider_id")["swipes"].sum(),
+            }
+        ).fillna(0.0)
+        site = rows.drop_duplicates("venue").set_index("venue")["site"]
+        counts = share.reindex(site.to_numpy()).set_index(site.index)
+        counts["crowded_strangers"] = counts["crowded_slots"] = 0.0
+        stacks = stranger_crowds(
+            rows.drop(columns="home"),
+            counts,
+            self.stranger_bursts,
+            self.min_strangers,
+            self.edge_p / 2,
+            self.share_weight,
+        )
+        travellers = rows.loc[rows["n_entity"] == 1, ["site", "entity"]].drop_duplicates()
+        travellers["home"] = home.reindex(travellers["entity"]).to_numpy()
+        travellers = travellers.dropna()
+        kept = [s for s in stacks if not self._village_outing(s, travellers, searched)]
+        for stack in kept:
+            stack[0].tests *= 2
+            for group in stack:
+                group.kind = "away"
+        linked = Linked(rows, counts, self.attach_p, self.share_weight)
+        return _one_per_counter([linked.grown(stack) for stack in kept])
+
+    def _village_outing(
+        self, stack: list[Group], travellers: pd.DataFrame, searched: Sessions
+    ) -> bool:
+        """Whether a crowd of away strangers, each swiped in one of its sessions only,
+        holds more cards from its commonest village than the share of that village among
+        the pharmacies' other away strangers (``travellers``: site, entity, home region)
+        predicts: binomial tail at ``edge_p``, Bonferroni over the villages seen. A
+        screening day's bus brings one village; a broker collects across villages (a
+        township has a few, so half from one of them is no sign of a trip)."""
+        if not _swiped_once(stack, searched):
+            return False
+        cards = _cards(stack)
+        mine = travellers[travellers["entity"].isin(cards)].drop_duplicates("entity")
+        if mine.empty:
+            return False
+        top = mine["home"].value_counts()
+        pool = travellers[
+            ~travellers["entity"].isin(cards) & travellers["site"].isin(set(mine["site"]))
+        ]
+        share = (float((pool["home"] == top.index[0]).sum()) + 1.0) / (len(pool) + 2.0)
+        villages = max(pool["home"].nunique(), 1)
+        tail = stats.binom.sf(int(top.iloc[0]) - 1, len(mine), share) * villages
+        return bool(tail <= self.edge_p)
 
     def _outing(self, cards: set[str], home: pd.Series) -> bool:
         """A crowd of strangers most of whom live in one village (the full region code)
@@ -366,7 +497,8 @@ class CardLending(Detector):
         holders: pd.DataFrame,
         travels: bool,
     ) -> Candidate:
-        independent = bool(far_.known) and not travels
+        # a stack found for its far-away cards cannot be supported by them again
+        independent = bool(far_.known) and not travels and all(g.kind != "away" for g in stack)
         pharmacies = sorted({venues.pharmacy(g.venue) for g in stack})
         operators = sorted({venues.operator(g.venue) for g in stack} - {""})
         cards = sorted({c for g in stack for c in g.entities})
@@ -384,7 +516,7 @@ class CardLending(Detector):
             **far_.numbers(),
             "moving_zh": MOVING_ZH.format(n=len(pharmacies)) if moving else "",
             "moving_en": MOVING_EN.format(n=len(pharmacies)) if moving else "",
-            "sessions": sum(len(g.contexts) for g in stack),
+            "sessions": len({(g.venue, c) for g in stack for c in g.contexts}),
         }
         zh, en = TEMPLATES[evidence.signal]
         return Candidate(
@@ -503,6 +635,124 @@ class Venues:
             for card in group.entities:
                 places.setdefault(card, set()).add(self.pharmacy(group.venue))
         return {card: sorted(p) for card, p in places.items()}
+
+
+class Linked:
+    """A broker's thinner sessions, found from a significant one: the sessions that swipe
+    one of its cards again (a stranger's one other visit) and hold more other away
+    strangers among its strangers than the pharmacy's share predicts. ``rows``: the
+    strangers' swipes in the crowded pharmacies' searched sessions, ``n_entity`` 1 for an
+    away stranger; ``counts``: each venue's away strangers and strangers' slots at its
+    pharmacy, in the shape :func:`stranger_crowds` reads (``weight`` its smoothing)."""
+
+    def __init__(
+        self, rows: pd.DataFrame, counts: pd.DataFrame, max_p: float, weight: float
+    ) -> None:
+        self.rows = rows
+        self.counts = counts
+        self.bar = log10(max_p)
+        self.weight = weight
+        self.hits = rows[rows["n_entity"] == 1]
+        self._at = rows.groupby(["venue", "context"], sort=False).indices
+
+    def grown(self, stack: list[Group]) -> list[Group]:
+        """The stack with its linked sessions, each a Group of its away strangers: the
+        session's other away strangers (the shared cards taken out: the link chose the
+        session) tested by binomial tail at its pharmacy's share, the session's own swipes
+        taken out of it, at ``max_p`` with Bonferroni over the linked sessions looked at.
+        Cards that join link further sessions. A linked session's tail is conditional on
+        the link and never stands for the stack (log10_p 0)."""
+        grown = list(stack)
+        cards = _cards(stack)
+        done = {(g.venue, c) for g in stack for c in g.contexts}
+        looked = 0
+        while True:
+            at = self.hits[self.hits["entity"].isin(cards)]
+            keys = dict.fromkeys(zip(at["venue"], at["context"], strict=True))
+            fresh = [k for k in keys if k not in done]
+            if not fresh:
+                return grown
+            looked += len(fresh)
+            done.update(fresh)
+            joined = [g for g in (self._test(k, cards, looked) for k in fresh) if g is not None]
+            if not joined:
+                return grown
+            grown += joined
+            cards |= _cards(joined)
+
+    def _test(self, key: tuple[Any, Any], cards: set[str], looked: int) -> Group | None:
+        session = self.rows.iloc[self._at[key]]
+        new = session[(session["n_entity"] == 1) & ~session["entity"].isin(cards)]
+        n = int((~session["entity"].isin(cards)).sum())
+        k = len(new)
+        if k == 0:
+            return None
+        part = pd.DataFrame(
+            {"k": [k], "n": [n]}, index=pd.MultiIndex.from_tuples([key], names=["venue", "context"])
+        )
+        tested = _tested(part, self.counts, self.weight, part)
+        if float(tested["log10_p"].iloc[0]) + log10(looked) > self.bar:
+            return None
+        joined = session[session["entity"].isin(cards) | session.index.isin(new.index)]
+        return Group(
+            venue=key[0],
+            entities=sorted(set(joined["entity"])),
+            contexts=[key[1]],
+            quorum=k,
+            claim_ids=sorted(set(joined["claim_id"])),
+            observed=k,
+            expected=float(tested["expected"].iloc[0]),
+            tests=0,
+            pair_edges=0,
+            kind="away",
+        )
+
+
+def _one_per_counter(stacks: list[list[Group]]) -> list[list[Group]]:
+    """Stacks sharing a counter (venue) as one: its operator swiped them all. They come
+    from one test, whose Bonferroni factor the merged stack pays once."""
+    parent = list(range(len(stacks)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    first: dict[Any, int] = {}
+    for i, stack in enumerate(stacks):
+        for group in stack:
+            j = first.setdefault(group.venue, i)
+            parent[root(i)] = root(j)
+    merged: dict[int, list[Group]] = {}
+    for i, stack in enumerate(stacks):
+        if root(i) in merged:
+            stack = [replace(g, tests=0) for g in stack]
+        merged.setdefault(root(i), []).extend(stack)
+    return list(merged.values())
+
+
+class AwayCards:
+    """The card_away projection, each pharmacy read once: the crowded sessions'
+    pharmacies for the away crowds, then the stacks' others for their far-away test."""
+
+    def __init__(self, frames: Frames, region_digits: int) -> None:
+        self.frames = frames
+        self.region_digits = region_digits
+        self.read: set[str] = set()
+        self.rows: pd.DataFrame | None = None
+
+    def of(self, pharmacies: list[str]) -> pd.DataFrame:
+        """card_away's rows at these pharmacies."""
+        missing = sorted(set(pharmacies) - self.read)
+        if missing:
+            more = self.frames.more(
+                "card_away", pharmacies=missing, region_digits=self.region_digits
+            )
+            rows = more if self.rows is None else pd.concat([self.rows, more])
+            self.rows = rows.drop_duplicates(["provider_id", "card_id"], ignore_index=True)
+            self.read |= set(missing)
+        assert self.rows is not None
+        return self.rows[self.rows["provider_id"].isin(pharmacies)]
 
 
 def _stranger_counts(sizes: pd.DataFrame, strangers: pd.Series, crowded: int) -> pd.DataFrame:

@@ -558,8 +558,7 @@ def create_app(root: Path, store_uri: str | None = None) -> Starlette:
         with phase("mask"):
             exposure = exposure_for(user, handles, claims)
         with phase("cases"):
-            entities = {(k, str(v)) for c, k in _ENTITY_KINDS for v in claims[c].dropna().unique()}
-            marks = books.cases.cases_of(entities)
+            marks = books.cases.cases_of({ident for _, ident in exposure.pool})
             member_marks = {}
             for (kind, ident), ids in marks.items():
                 member_marks[(kind, ident)] = ids
@@ -630,16 +629,6 @@ def create_app(root: Path, store_uri: str | None = None) -> Starlette:
     app = Starlette(routes=routes, lifespan=lifespan)
     app.add_middleware(_SecurityHeaders)
     return app
-
-
-_ENTITY_KINDS = (
-    ("person_id", "person"),
-    ("card_id", "card"),
-    ("doctor_id", "doctor"),
-    ("operator_id", "operator"),
-    ("provider_id", "pharmacy"),
-    ("provider_id", "institution"),
-)
 
 
 def _kind_of(claims: Any, entity: str) -> str:

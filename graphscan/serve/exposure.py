@@ -57,6 +57,13 @@ class Exposure:
             return str(ident)
         return self.handles.handle(kind, str(ident))
 
+    def node_ids(self, kinds: list[str], idents: list[str]) -> list[str]:
+        """``node_id`` of each (kind, id) pair: the ids themselves for a user who sees
+        them in full (no call per entity of a large neighbourhood)."""
+        if self.full:
+            return [str(i) for i in idents]
+        return [self.node_id(k, i) for k, i in zip(kinds, idents, strict=True)]
+
     def label(self, kind: str, ident: str) -> str:
         return self.view.show(view_kind(kind), str(ident))
 

@@ -174,6 +174,17 @@ def _day(times: pd.Series) -> pd.Series:
     return ((pd.to_datetime(times) - EPOCH) // pd.Timedelta(days=1)).astype("int64")
 
 
+def _in_time_order(claims: pd.DataFrame) -> bool:
+    """Whether the claims are sorted by start time, then claim id (a check of the times,
+    and of the ids only where times tie, is cheaper than sorting again)."""
+    times = claims["start_time"].to_numpy()
+    ties = np.flatnonzero(times[1:] == times[:-1])
+    if (times[1:] < times[:-1]).any() or pd.isna(times).any():
+        return False
+    ids = claims["claim_id"].to_numpy(object)
+    return bool(all(ids[i] <= ids[i + 1] for i in ties.tolist()))
+
+
 def _strings(values: pd.Series) -> list[Any]:
     """Column values as Python objects at once (iterating Arrow strings one by one is
     what made large neighbourhoods slow)."""
@@ -233,24 +244,22 @@ def graph_json(
     roles, memberships = roles or {}, memberships or {}
     if claims.empty:
         return {"nodes": [], "edges": [], "rows": [], "columns": [], "claims": 0, "items": []}
-    claims = claims.sort_values(["start_time", "claim_id"], kind="mergesort")
+    if not _in_time_order(claims):  # the store's reads come in this order already
+        claims = claims.sort_values(["start_time", "claim_id"], kind="mergesort")
     claims = claims.assign(total_amount=claims["total_amount"].astype(float))
     codes = link_codes(claims, provider_kinds(claims, roles))
     days = _day(claims["start_time"]).to_numpy()
-    stats = entity_stats(codes, claims).reset_index()
-    stats["first"], stats["last"] = _day(stats["first"]), _day(stats["last"])
-    named = claims.dropna(subset=["provider_name"]) if "provider_name" in claims else claims[:0]
+    stats = entity_stats(codes, claims)
+    named = claims[["provider_id", "provider_name"]] if "provider_name" in claims else claims[:0]
+    named = named.dropna(subset=["provider_name"]).drop_duplicates("provider_id", keep="last")
     names = dict(zip(_strings(named["provider_id"]), _strings(named["provider_name"]), strict=True))
-    node_of = {
-        (kind, ident): exposure.node_id(kind, ident)
-        for kind, ident in zip(
-            codes.entities["kind"].tolist(), codes.entities["id"].tolist(), strict=True
-        )
-    }
+    kinds, idents = _strings(codes.entities["kind"]), _strings(codes.entities["id"])
+    pairs = zip(kinds, idents, strict=True)
+    node_of = dict(zip(pairs, exposure.node_ids(kinds, idents), strict=True))
     nodes = []
-    for kind, ident, count, money, first, last in zip(
-        _strings(stats["kind"]), _strings(stats["id"]), stats["claims"].tolist(),
-        stats["amount"].tolist(), stats["first"].tolist(), stats["last"].tolist(), strict=True,
+    for (kind, ident), count, money, first, last in zip(
+        stats.index.tolist(), stats["claims"].tolist(), stats["amount"].tolist(),
+        _day(stats["first"]).tolist(), _day(stats["last"]).tolist(), strict=True,
     ):  # fmt: skip
         node = {
             "id": node_of[(kind, ident)],
@@ -286,12 +295,3 @@ def evidence_rows(claims: pd.DataFrame, exposure: Exposure) -> list[list[str]]:
     exports' display form for this user."""
     frame = evidence_frame(claims, exposure.view)
     return frame[[c for c, *_ in SHOWN_COLUMNS]].to_numpy().tolist()
-
-
-def memberships_of(book: CaseBook, entities: Iterable[tuple[str, str]]) -> dict:
-    """(kind, id) -> case ids, for the entities drawn."""
-    from graphscan.viz.explore import membership_keys
-
-    wanted = set(entities)
-    keys = membership_keys(book.members())
-    return {k: v for k, v in keys.items() if k in wanted}

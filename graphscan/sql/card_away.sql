@@ -4,6 +4,8 @@
 -- the regions of the other providers where the card was used stand in. A card is away when
 -- the pharmacy's region differs from home (or from every other place the card was used).
 -- Only pharmacy claims at $pharmacies are judged; every claim of the card counts as a place.
+-- The card's swipes there say whether it is a stranger at the pharmacy (seen once or twice),
+-- and weigh it in the pharmacy's share of swipes by away strangers (the sessions' null).
 -- Parameters: $since, $until (TIMESTAMP or NULL), $pharmacies (VARCHAR list),
 --             $region_digits (INTEGER)
 -- Output columns:
@@ -12,6 +14,7 @@
 --   basis        VARCHAR, 'address' (holder's region), 'claims' (other providers used) or
 --                NULL (nothing known: away is NULL)
 --   away         INTEGER, 1 away from home, 0 at home
+--   swipes       BIGINT, the card's pharmacy claims at provider_id in the window
 -- Order: provider_id, card_id
 WITH used AS (
     SELECT kind, provider_id, coalesce(card_id, person_id) AS card_id, person_id
@@ -21,7 +24,7 @@ WITH used AS (
     SELECT provider_id, left(region_code, $region_digits) AS region
     FROM providers WHERE region_code IS NOT NULL
 ), seen AS (
-    SELECT u.provider_id, u.card_id, min(u.person_id) AS person_id, p.region
+    SELECT u.provider_id, u.card_id, min(u.person_id) AS person_id, count(*) AS swipes, p.region
     FROM used u LEFT JOIN place p USING (provider_id)
     WHERE u.kind = 'pharmacy' AND list_contains($pharmacies, u.provider_id)
     GROUP BY u.provider_id, u.card_id, p.region
@@ -38,7 +41,7 @@ WITH used AS (
     JOIN place p ON p.provider_id = u.provider_id
     GROUP BY s.provider_id, s.card_id
 ), judged AS (
-    SELECT s.provider_id, s.card_id,
+    SELECT s.provider_id, s.card_id, s.swipes,
            CASE WHEN s.region IS NULL THEN NULL
                 WHEN h.region_code IS NOT NULL THEN 'address'
                 WHEN e.places > 0 THEN 'claims' END AS basis,
@@ -49,6 +52,7 @@ WITH used AS (
 )
 SELECT provider_id, card_id, basis,
        CASE basis WHEN 'address' THEN (home <> region)::INTEGER
-                  WHEN 'claims' THEN (near = 0)::INTEGER END AS away
+                  WHEN 'claims' THEN (near = 0)::INTEGER END AS away,
+       swipes
 FROM judged
 ORDER BY provider_id, card_id

@@ -4,7 +4,7 @@
 -- of the id. Written sorted
 -- by entity, so that each row group of claim_links holds a narrow range of hashes and the
 -- min-max zone maps of a lookup skip all the others; claim_row is the claim's rowid
--- (claims are only ever appended, see EmbeddedStore._link_claims). One scan per column
+-- (claims are only ever appended, see EmbeddedStore._link). One scan per column
 -- (a list of the five unnested per claim costs five times more).
 INSERT INTO claim_links
 SELECT * FROM (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,15 +29,40 @@ CREATE TABLE IF NOT EXISTS loads (
     finished_at TIMESTAMP, report JSON
 )"""
 
-#: Where each claim and the claims of each entity are, for claims() and neighbourhood():
-#: maintained by _link_claims.
-_LINKS_DDL = (
-    "CREATE TABLE IF NOT EXISTS claim_links (entity UBIGINT, claim_row BIGINT)",
-    "CREATE TABLE IF NOT EXISTS claim_links_state (linked BIGINT, probe UBIGINT)",
-)
-#: hashed with the links and again on every open: another DuckDB whose hash() differs,
-#: or links of another shape (the string names the shape), are rebuilt
-_LINKS_PROBE = "graphscan claim links: claim, person, card, doctor, provider, operator"
+
+@dataclass(frozen=True)
+class _Links:
+    """Where the rows of ``table`` are, addressed by the hash of an id: ``links`` holds
+    (hash, rowid) pairs sorted by hash (written by the ``sql`` file), so a lookup's min-max
+    zone maps skip every row group of it but the one or two holding that hash, and the
+    rowids then name the row groups of ``table`` to read. Maintained by ``_link``;
+    ``probe`` is hashed with the links and again on every open: another DuckDB whose
+    hash() differs, or links of another shape (the string names the shape), are rebuilt."""
+
+    table: str
+    links: str
+    columns: str
+    sql: str
+    probe: str
+
+    @property
+    def state(self) -> str:
+        return f"{self.links}_state"
+
+
+#: claim_links: each claim by its id and by each entity it names, for claims() and
+#: neighbourhood(); item_links: each claim's item lines by the claim's id, for
+#: evidence_items (a case's drugs were a scan of every item line)
+_LINKS = (
+    _Links(
+        "claims", "claim_links", "entity UBIGINT, claim_row BIGINT", "link_claims",
+        "graphscan claim links: claim, person, card, doctor, provider, operator",
+    ),
+    _Links(
+        "claim_items", "item_links", "claim UBIGINT, item_row BIGINT", "link_items",
+        "graphscan item links: claim",
+    ),
+)  # fmt: skip
 
 #: Claims are written in provider order, then time: the claims of a provider, and of its
 #: doctors and operators, then sit in a few row groups instead of all over the table.
@@ -137,7 +163,8 @@ class EmbeddedStore(Store):
         self.db.execute(_REVERSALS_DDL)
         self.db.execute(_ID_FACTS_DDL)
         self.db.execute(read_sql("macros"))
-        self._link_claims()
+        for links in _LINKS:
+            self._link(links)
 
     # -- writing ------------------------------------------------------------------
     def _table(self, name: str) -> Table:
@@ -217,8 +244,9 @@ class EmbeddedStore(Store):
             raise
         finally:
             self.db.unregister("_incoming")
-        if table == "claims" and written:
-            self._link_claims()
+        for links in _LINKS:
+            if links.table == table and written:
+                self._link(links)
         return written
 
     def _derive_entities(self, stored: int) -> None:
@@ -241,29 +269,29 @@ class EmbeddedStore(Store):
         self.db.execute("DROP TABLE _named")
         self.db.execute("DROP VIEW _new")
 
-    def _link_claims(self) -> None:
-        """Bring claim_links up to the claims: the rows stored since the last call are
+    def _link(self, links: _Links) -> None:
+        """Bring the links up to their table: the rows stored since the last call are
         linked (a load links what it wrote, a store from before is linked once on open).
-        Links address claims by rowid, which holds because claims are only appended
-        (reversals update amounts in place), and a row has its rowid only once committed:
-        this runs after the claims' own transaction, and one cut short in between is
-        finished by the next call. Fewer claims than linked, or another hash function,
-        rebuilds them all, so a lookup never misses a claim."""
-        for ddl in _LINKS_DDL:
-            self.db.execute(ddl)
+        Links address rows by rowid, which holds because claims and item lines are only
+        appended (reversals update amounts in place), and a row has its rowid only once
+        committed: this runs after the rows' own transaction, and one cut short in
+        between is finished by the next call. Fewer rows than linked, or another hash
+        function, rebuilds them all, so a lookup never misses a row."""
+        self.db.execute(f"CREATE TABLE IF NOT EXISTS {links.links} ({links.columns})")
+        self.db.execute(f"CREATE TABLE IF NOT EXISTS {links.state} (linked BIGINT, probe UBIGINT)")
         self.db.execute("BEGIN")
         try:
-            probe = self.db.execute("SELECT hash(?)", [_LINKS_PROBE]).fetchall()[0][0]
-            state = self.db.execute("SELECT linked, probe FROM claim_links_state").fetchall()
-            claims = self._count("claims")
+            probe = self.db.execute("SELECT hash(?)", [links.probe]).fetchall()[0][0]
+            state = self.db.execute(f"SELECT linked, probe FROM {links.state}").fetchall()
+            rows = self._count(links.table)
             linked = state[0][0] if state and state[0][1] == probe else -1
-            if linked != claims:
-                if not 0 <= linked <= claims:
-                    self.db.execute("DELETE FROM claim_links")
+            if linked != rows:
+                if not 0 <= linked <= rows:
+                    self.db.execute(f"DELETE FROM {links.links}")
                     linked = 0
-                self.db.execute(read_sql("link_claims"), {"start": linked})
-                self.db.execute("DELETE FROM claim_links_state")
-                self.db.execute("INSERT INTO claim_links_state VALUES (?, ?)", [claims, probe])
+                self.db.execute(read_sql(links.sql), {"start": linked})
+                self.db.execute(f"DELETE FROM {links.state}")
+                self.db.execute(f"INSERT INTO {links.state} VALUES (?, ?)", [rows, probe])
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
