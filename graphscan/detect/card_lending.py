@@ -22,9 +22,9 @@ from graphscan.detect.base import Candidate, Coverage, Detector, Frames, Lost, W
 from graphscan.detect.engines.cooccurrence import (
     Group,
     Params,
-    _tested,
     find_groups,
     stranger_crowds,
+    stranger_tails,
 )
 from graphscan.detect.engines.far_cards import REGION_DIGITS, FarCards, far_cards
 from graphscan.detect.engines.roaming import roaming_groups
@@ -690,7 +690,7 @@ class Linked:
         part = pd.DataFrame(
             {"k": [k], "n": [n]}, index=pd.MultiIndex.from_tuples([key], names=["venue", "context"])
         )
-        tested = _tested(part, self.counts, self.weight, part)
+        tested = stranger_tails(part, self.counts, self.weight, part)
         if float(tested["log10_p"].iloc[0]) + log10(looked) > self.bar:
             return None
         joined = session[session["entity"].isin(cards) | session.index.isin(new.index)]

@@ -400,7 +400,7 @@ def stranger_crowds(
         else None
     )
     # each context alone, its own strangers taken out of its venue's counts
-    alone = _tested(per, counts, weight, per[["k", "n"]])
+    alone = stranger_tails(per, counts, weight, per[["k", "n"]])
     tails = alone["log10_p"].to_numpy()
     position = {key: i for i, key in enumerate(per.index)}
     crowds = []
@@ -408,7 +408,9 @@ def stranger_crowds(
         if len(crowd) > 1:
             part = per.loc[crowd]
             mine = part.groupby(level="venue")[["k", "n"]].sum()
-            part = _tested(part, counts, weight, mine.reindex(part.index.get_level_values(0)))
+            part = stranger_tails(
+                part, counts, weight, mine.reindex(part.index.get_level_values(0))
+            )
             together = log10_fisher_many(part["log10_p"].to_numpy())
             if together <= bar:
                 crowds.append(_crowd(chosen, part, together, len(per)))
@@ -425,7 +427,7 @@ def stranger_crowds(
     return crowds
 
 
-def _tested(
+def stranger_tails(
     part: pd.DataFrame, counts: pd.DataFrame, weight: float, mine: pd.DataFrame
 ) -> pd.DataFrame:
     """``part`` (contexts: k strangers of n) with each context's expected strangers and
