@@ -67,6 +67,33 @@ CALL (placed_stays) {
     activity: activity}) AS far_volume
 }
 CALL () {
+  // per institution with inpatient stays: its outpatients whose home is known (visits or
+  // purchases at other providers) and those who live outside its county (most of those
+  // visits and purchases far away)
+  MATCH (s:Claim {kind: 'inpatient'})
+  WHERE ($since IS NULL OR s.start_time >= $since) AND ($until IS NULL OR s.start_time <= $until)
+  WITH DISTINCT s.provider_id AS provider_id
+  MATCH (v:Claim {provider_id: provider_id})
+  WHERE v.kind <> 'inpatient'
+    AND ($since IS NULL OR v.start_time >= $since) AND ($until IS NULL OR v.start_time <= $until)
+  WITH DISTINCT provider_id, v.person_id AS person_id
+  OPTIONAL MATCH (x:Provider {provider_id: provider_id})
+  WITH provider_id, person_id, coalesce(CASE WHEN x.region_code <> '' THEN x.region_code END,
+    CASE WHEN provider_id =~ '[HP][0-9]{6}.*' THEN substring(provider_id, 1, 6) END) AS at
+  MATCH (o:Claim {person_id: person_id})
+  WHERE o.kind <> 'inpatient' AND o.provider_id <> provider_id
+    AND ($since IS NULL OR o.start_time >= $since) AND ($until IS NULL OR o.start_time <= $until)
+  OPTIONAL MATCH (y:Provider {provider_id: o.provider_id})
+  WITH provider_id, person_id, at, coalesce(CASE WHEN y.region_code <> '' THEN y.region_code END,
+    CASE WHEN o.provider_id =~ '[HP][0-9]{6}.*'
+         THEN substring(o.provider_id, 1, 6) END) AS there
+  WITH provider_id, person_id,
+    sum(CASE WHEN at IS NULL OR there IS NULL OR left(at, $region_digits) <> left(there, $region_digits)
+        THEN 1 ELSE 0 END) AS far, count(*) AS seen
+  WITH provider_id, count(*) AS placed, sum(CASE WHEN 2 * far > seen THEN 1 ELSE 0 END) AS outside
+  RETURN collect({provider_id: provider_id, placed: placed, outside: outside}) AS outpatients
+}
+CALL () {
   MATCH (c:Claim)
   WHERE ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
   RETURN duration.inDays(min(date(c.start_time)), max(date(c.start_time))).days + 1
@@ -111,7 +138,7 @@ CALL (placed_stays) {
     AND ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
   RETURN c, 'age' AS reason
 }
-WITH volume, all_cards, overlap_volume, far_volume, placed, window_days, c, reason,
+WITH volume, all_cards, overlap_volume, far_volume, placed, outpatients, window_days, c, reason,
   coalesce(c.operator_id, '') AS operator_id
 OPTIONAL MATCH (v:Provider {provider_id: c.provider_id})
 RETURN c.claim_id AS claim_id, coalesce(c.card_id, c.person_id) AS card_id,
@@ -137,5 +164,10 @@ RETURN c.claim_id AS claim_id, coalesce(c.card_id, c.person_id) AS card_id,
     AS provider_overlap_seconds,
   coalesce([x IN placed WHERE x.provider_id = c.provider_id][0].inpatients, 0)
     AS placed_inpatients,
+  coalesce([x IN outpatients WHERE x.provider_id = c.provider_id][0].placed, 0)
+    AS placed_outpatients,
+  coalesce([x IN outpatients WHERE x.provider_id = c.provider_id][0].outside, 0)
+    AS outside_outpatients,
+  duration.inDays(date('1970-01-01'), date(c.start_time)).days AS admitted_day,
   window_days
 ORDER BY provider_id, operator_id, card_id, claim_id, reason

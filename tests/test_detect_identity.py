@@ -214,3 +214,48 @@ def test_a_campaigns_villagers_from_another_county_are_the_hospitals_catchment(
     _claim(rows, "F00", "G", 98, 8, None)
     store = _store(tmp_path / "ws", {"claims": pd.DataFrame(rows), "providers": providers})
     assert scan(store, patterns=["identity_misuse"]) == []
+
+
+def _township_with_outpatients(rows: list[dict[str, object]]) -> pd.DataFrame:
+    """:func:`_township` without outsiders, and two hundred outpatients of H who live in
+    its county (they shop at N): H's catchment is local. Returns the providers."""
+    providers = _township(rows, 0)
+    for i in range(200):
+        _claim(rows, f"U{i:03d}", "H", i, 0, None, kind="outpatient")
+        _claim(rows, f"U{i:03d}", "N", i + 1, 0, None, kind="pharmacy")
+    return providers
+
+
+def test_inpatients_from_another_county_beyond_the_outpatients_catchment_are_one_ring(
+    tmp_path: Path,
+) -> None:
+    """H's outpatients all live in its county, and so do its sixty other inpatients. Six
+    holders from another county (they shop at Q there) are admitted at H over the year,
+    carrying no other flag: a township hospital whose own outpatients are local expects
+    hardly any inpatients from so far away. One ring, H and the six holders."""
+    rows: list[dict[str, object]] = []
+    providers = _township_with_outpatients(rows)
+    ring = [f"R{i}" for i in range(6)]
+    for i, person in enumerate(ring):
+        for day in range(0, 365, 30):
+            _claim(rows, person, "Q", day + i, 0, None, kind="pharmacy")
+        _claim(rows, person, "H", 20 + 55 * i, 4, f"card-{person}")
+    store = _store(tmp_path / "ws", {"claims": pd.DataFrame(rows), "providers": providers})
+    rings = scan(store, patterns=["identity_misuse"])
+    assert [r.member_ids("institution") for r in rings] == [{"H"}]
+    assert rings[0].member_ids("person") == set(ring)
+
+
+def test_a_campaign_bussing_villagers_from_another_county_is_no_ring(tmp_path: Path) -> None:
+    """The same H (local outpatients) holds a cataract campaign: twenty-five villagers from
+    another county are bussed in on three days within three weeks, admitted once each.
+    Admitted together far beyond H's own pace of outsiders, they are one campaign, the
+    hospital's catchment for those weeks, not borrowed cards: no ring."""
+    rows: list[dict[str, object]] = []
+    providers = _township_with_outpatients(rows)
+    for i in range(25):
+        person = f"F{i:02d}"
+        _claim(rows, person, "Q", 5 * i, 0, None, kind="pharmacy")
+        _claim(rows, person, "H", 150 + (0, 7, 14)[i % 3], 2, None)
+    store = _store(tmp_path / "ws", {"claims": pd.DataFrame(rows), "providers": providers})
+    assert scan(store, patterns=["identity_misuse"]) == []

@@ -53,9 +53,15 @@ EXPLAIN_EN = (
 
 
 #: tests a desk is judged by (Bonferroni factor): conflicts, impossible cards, far-away
-#: visits inside the stays, the stronger of the first two combined with the third, and
-#: conflicts of holders who live outside the institution's county
-TESTS = 5
+#: visits inside the stays, the stronger of the first two combined with the third,
+#: conflicts of holders who live outside the institution's county, and (the institution
+#: as one desk) its inpatients from outside against its outpatients' catchment
+TESTS = 6
+
+#: a campaign window: a bus of villagers is admitted within three weeks (the generator of
+#: legitimate crowds and the cataract practice alike), so outsiders admitted together
+#: beyond the institution's own pace are one campaign, not borrowed cards
+CAMPAIGN_DAYS = 21
 
 
 @dataclass(frozen=True)
@@ -130,15 +136,22 @@ class IdentityMisuse(Detector):
         projected = frames["card_conflicts"]
         outsiders = projected[projected["reason"] == "outsider"]
         flagged = projected[projected["reason"] != "outsider"]
-        if flagged.empty:
+        if projected.empty:
             return []
+        window_days = max(float(projected["window_days"].iloc[0]), 1.0)
+        catchment = self._catchment(outsiders, flagged, window_days)
+        candidates = [
+            self._candidate(frames, desk, str(provider), TESTS)
+            for provider, desk in catchment.items()
+            if provider not in set(flagged["provider_id"])
+        ]
+        if flagged.empty:
+            return candidates
         per_operator = self._per_operator(flagged)
         clustered = per_operator["cards"] >= self.min_cards
         rate_imp = self._scattered_rate(flagged, per_operator, clustered)
-        window_days = max(float(flagged["window_days"].iloc[0]), 1.0)
         flagged = flagged.assign(impossible=flagged["reason"].isin(IMPOSSIBLE))
         per_provider = self._per_provider(flagged, per_operator)
-        candidates = []
         for provider, rows in flagged.groupby("provider_id", sort=True):
             desks = per_operator.loc[provider]
             away = outsiders[outsiders["provider_id"] == provider]
@@ -166,6 +179,11 @@ class IdentityMisuse(Detector):
                     window_days,
                     (away, away.assign(operator_id=""), placed),
                 )
+            whole = min(
+                [d for d in (whole, catchment.get(provider)) if d is not None],
+                key=lambda d: d.p_value,
+                default=None,
+            )
             levels = [c for c in cashiers if c is not None]
             if whole is not None and (not levels or whole.p_value < min(c.p_value for c in levels)):
                 levels = [whole]
@@ -212,6 +230,71 @@ class IdentityMisuse(Detector):
         if best.rows["card_id"].nunique() < self.min_cards:
             return None
         return best
+
+    def _catchment(
+        self, outsiders: pd.DataFrame, flagged: pd.DataFrame, window_days: float
+    ) -> dict[str, Desk]:
+        """Per institution, its inpatients from outside its county against its own
+        outpatients' catchment: the share of its outpatients who live outside (add-one
+        smoothed) times a referral factor, how many more outsiders the city's other
+        institutions admit than their outpatients' shares predict (leave-one-out, so a
+        ring does not set its own null). A ring borrows the cards of people far away; a
+        township hospital whose outpatients are local expects few such inpatients, a
+        referral hospital many. Outsiders admitted in a campaign (:meth:`_waves`) are
+        left out of both sides: villagers bussed in from another county are the
+        hospital's catchment for that campaign. Kept where at least ``min_cards``
+        outsiders' cards remain; the evidence is their stays and flags there."""
+        if outsiders.empty:
+            return {}
+        waves = self._waves(outsiders, window_days)
+        free = outsiders[~outsiders["claim_id"].isin(waves)]
+        by = outsiders.groupby("provider_id", sort=True)
+        table = pd.DataFrame(
+            {
+                "placed": by["placed_inpatients"].first().astype(float),
+                "share": (by["outside_outpatients"].first() + 1.0)
+                / (by["placed_outpatients"].first() + 2.0),
+                "waved": by["card_id"].nunique()
+                - free.groupby("provider_id")["card_id"].nunique().reindex(
+                    by.size().index, fill_value=0
+                ),
+                "hits": free.groupby("provider_id")["card_id"]
+                .nunique()
+                .reindex(by.size().index, fill_value=0),
+            }
+        )
+        base = (table["placed"] - table["waved"]).clip(lower=0.0) * table["share"]
+        referral = (table["hits"].sum() - table["hits"] + 1.0) / (base.sum() - base + 1.0)
+        desks = {}
+        for provider, row in table[table["hits"] >= self.min_cards].iterrows():
+            mine = free[free["provider_id"] == provider]
+            cards = set(mine["card_id"])
+            conflicts = flagged[
+                (flagged["provider_id"] == provider) & flagged["card_id"].isin(cards)
+            ]
+            rows = pd.concat([mine, conflicts]).assign(operator_id="")
+            rows = rows.assign(impossible=rows["reason"].isin(IMPOSSIBLE))
+            test = (int(row["hits"]), float(base[provider] * referral[provider]))
+            desks[str(provider)] = Desk(rows, test, test[1], float(poisson_tail(*test)))
+        return desks
+
+    @staticmethod
+    def _waves(outsiders: pd.DataFrame, window_days: float) -> set[str]:
+        """Claims of outsiders admitted in a campaign: a ``CAMPAIGN_DAYS`` window opening
+        at an outsider's admission that holds more outsiders' admissions than the
+        institution's own pace of them explains beside the opening one (Poisson, Bonferroni over the windows of
+        the period at 1%)."""
+        stays = outsiders.drop_duplicates("claim_id")
+        level = 0.01 * CAMPAIGN_DAYS / window_days
+        waved: set[str] = set()
+        for _, mine in stays.groupby("provider_id", sort=True):
+            days = mine["admitted_day"].to_numpy()
+            pace = len(days) * CAMPAIGN_DAYS / window_days
+            for first in days:
+                inside = (days >= first) & (days < first + CAMPAIGN_DAYS)
+                if float(poisson_tail(int(inside.sum()) - 1, pace)) < level:
+                    waved |= set(mine.loc[inside, "claim_id"])
+        return waved
 
     @staticmethod
     def _reach(rows: pd.DataFrame, away: pd.DataFrame, operator: str) -> int:

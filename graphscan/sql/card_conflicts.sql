@@ -49,6 +49,13 @@
 --                   provider (stays no one cashier ties together)
 --   placed_inpatients BIGINT, distinct cards of the provider's inpatient stays whose
 --                   holders have visits or purchases elsewhere (where they live is known)
+--   placed_outpatients, outside_outpatients  BIGINT, the provider's outpatients (holders
+--                   of its visits and purchases that are no stay) whose home is known
+--                   (visits or purchases at other providers), and those of them who live
+--                   outside its county (by the rule of outsider): the catchment the
+--                   institution draws from when nobody borrows cards
+--   admitted_day    BIGINT, the claim's start day (days since 1970-01-01): a campaign's
+--                   outsiders are admitted within days of each other
 --   window_days     BIGINT, days from the window's first claim to its last
 -- Order: provider_id, operator_id, card_id, claim_id, reason
 WITH c AS (
@@ -89,6 +96,36 @@ WITH c AS (
 ), provider_inpatients AS (
     SELECT provider_id, count(DISTINCT card_id) AS placed_inpatients
     FROM outsiders GROUP BY provider_id
+), holder_counties AS (
+    -- per holder: visits and purchases (no stays) per county of the provider (NULL where
+    -- unknown, which is far from everywhere)
+    SELECT c.person_id, left(provider_region(c.provider_id, y.region_code), $region_digits)
+               AS county, count(*) AS claims
+    FROM c LEFT JOIN providers y ON y.provider_id = c.provider_id
+    WHERE c.kind <> 'inpatient' GROUP BY ALL
+), holder_totals AS (
+    SELECT person_id, sum(claims) AS claims FROM holder_counties GROUP BY person_id
+), outpatient_pairs AS (
+    -- each holder's visits and purchases at an institution with inpatient stays
+    SELECT c.person_id, c.provider_id, count(*) AS visits,
+           any_value(left(provider_region(c.provider_id, x.region_code), $region_digits))
+               AS county
+    FROM c LEFT JOIN providers x ON x.provider_id = c.provider_id
+    WHERE c.kind <> 'inpatient'
+      AND c.provider_id IN (SELECT provider_id FROM inner_stays)
+    GROUP BY c.person_id, c.provider_id
+), outpatients AS (
+    -- an outpatient lives outside when most of their visits and purchases at other
+    -- providers are far (outside the county: all of them that are not in it)
+    SELECT o.provider_id, count(*) AS placed_outpatients,
+           count(*) FILTER (WHERE 2 * (t.claims - CASE WHEN o.county IS NULL THEN o.visits
+                                                       ELSE coalesce(h.claims, 0) END)
+                                  > t.claims - o.visits) AS outside_outpatients
+    FROM outpatient_pairs o
+    JOIN holder_totals t ON t.person_id = o.person_id
+    LEFT JOIN holder_counties h ON h.person_id = o.person_id AND h.county = o.county
+    WHERE t.claims > o.visits
+    GROUP BY o.provider_id
 ), holder_far AS (
     -- per stay of a holder who lives far away (most of their visits and purchases are
     -- far from the institution): those far away inside the stay and in the whole window
@@ -166,6 +203,9 @@ SELECT c.claim_id, c.card_id, c.person_id, c.provider_id, coalesce(v.kind, '') A
        coalesce(pf.far_activity, 0) AS provider_far_activity,
        coalesce(po.overlap_seconds, 0) AS provider_overlap_seconds,
        coalesce(pi.placed_inpatients, 0) AS placed_inpatients,
+       coalesce(op.placed_outpatients, 0) AS placed_outpatients,
+       coalesce(op.outside_outpatients, 0) AS outside_outpatients,
+       date_diff('day', DATE '1970-01-01', CAST(c.start_time AS DATE)) AS admitted_day,
        (SELECT date_diff('day', min(CAST(start_time AS DATE)), max(CAST(start_time AS DATE))) + 1
         FROM c) AS window_days
 FROM flagged f
@@ -176,5 +216,6 @@ LEFT JOIN far_volume fv ON fv.provider_id = c.provider_id AND fv.operator_id = c
 LEFT JOIN provider_far pf ON pf.provider_id = c.provider_id
 LEFT JOIN provider_overlap po ON po.provider_id = c.provider_id
 LEFT JOIN provider_inpatients pi ON pi.provider_id = c.provider_id
+LEFT JOIN outpatients op ON op.provider_id = c.provider_id
 LEFT JOIN providers v ON v.provider_id = c.provider_id
 ORDER BY c.provider_id, c.operator_id, c.card_id, c.claim_id, f.reason
