@@ -255,9 +255,9 @@ class IdentityMisuse(Detector):
                 "share": (by["outside_outpatients"].first() + 1.0)
                 / (by["placed_outpatients"].first() + 2.0),
                 "waved": by["card_id"].nunique()
-                - free.groupby("provider_id")["card_id"].nunique().reindex(
-                    by.size().index, fill_value=0
-                ),
+                - free.groupby("provider_id")["card_id"]
+                .nunique()
+                .reindex(by.size().index, fill_value=0),
                 "hits": free.groupby("provider_id")["card_id"]
                 .nunique()
                 .reindex(by.size().index, fill_value=0),
@@ -281,8 +281,8 @@ class IdentityMisuse(Detector):
     @staticmethod
     def _waves(outsiders: pd.DataFrame, window_days: float) -> set[str]:
         """Claims of outsiders admitted in a campaign: a ``CAMPAIGN_DAYS`` window opening
-        at an outsider's admission that holds more outsiders' admissions than the
-        institution's own pace of them explains beside the opening one (Poisson, Bonferroni over the windows of
+        at an outsider's admission that holds more other outsiders' admissions than the
+        institution's own pace of them explains (Poisson, Bonferroni over the windows of
         the period at 1%)."""
         stays = outsiders.drop_duplicates("claim_id")
         level = 0.01 * CAMPAIGN_DAYS / window_days
