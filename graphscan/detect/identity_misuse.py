@@ -77,6 +77,27 @@ class Desk:
     support_p: float | None = None
 
 
+@dataclass(frozen=True)
+class Catchment:
+    """An institution's outsiders against its outpatients' catchment: the test alone
+    (``desk``, None below ``min_cards`` cards) and, for a desk judged on the
+    institution's own flags, the outsiders carrying none (``rows``, p-value ``p_rest``)."""
+
+    desk: Desk | None
+    rows: pd.DataFrame
+    p_rest: float
+
+    def joined(self, desk: Desk) -> Desk:
+        """``desk`` with the unflagged outsiders' evidence, their tail Fisher-combined
+        with the desk's support (independent: no card is in both)."""
+        support = self.p_rest if desk.support_p is None else fisher(desk.support_p, self.p_rest)
+        rows = pd.concat(
+            [desk.rows, self.rows.assign(operator_id=desk.rows["operator_id"].iloc[0])]
+        )
+        p = fisher(float(poisson_tail(*desk.test)), support)
+        return Desk(rows, desk.test, desk.exp_all, float(p), support_p=support)
+
+
 @dataclass
 class IdentityMisuse(Detector):
     """Parameters:
@@ -141,9 +162,9 @@ class IdentityMisuse(Detector):
         window_days = max(float(projected["window_days"].iloc[0]), 1.0)
         catchment = self._catchment(outsiders, flagged, window_days)
         candidates = [
-            self._candidate(frames, desk, str(provider), TESTS)
-            for provider, desk in catchment.items()
-            if provider not in set(flagged["provider_id"])
+            self._candidate(frames, c.desk, str(provider), TESTS)
+            for provider, c in catchment.items()
+            if c.desk is not None and provider not in set(flagged["provider_id"])
         ]
         if flagged.empty:
             return candidates
@@ -179,12 +200,17 @@ class IdentityMisuse(Detector):
                     window_days,
                     (away, away.assign(operator_id=""), placed),
                 )
-            whole = min(
-                [d for d in (whole, catchment.get(provider)) if d is not None],
-                key=lambda d: d.p_value,
-                default=None,
-            )
             levels = [c for c in cashiers if c is not None]
+            outside = catchment.get(provider)
+            if outside is not None:
+                # the provider's own flags and its unflagged outsiders are independent
+                # evidence of one ring: combined where the desk is the provider's
+                if whole is not None:
+                    whole = min(whole, outside.joined(whole), key=lambda d: d.p_value)
+                elif len(desks) == 1 and levels and desks.index[0] == "":
+                    levels = [min(levels[0], outside.joined(levels[0]), key=lambda d: d.p_value)]
+                if not levels and whole is None:
+                    whole = outside.desk
             if whole is not None and (not levels or whole.p_value < min(c.p_value for c in levels)):
                 levels = [whole]
             tests = TESTS * (2 if whole is not None and cashiers else 1)
@@ -233,7 +259,7 @@ class IdentityMisuse(Detector):
 
     def _catchment(
         self, outsiders: pd.DataFrame, flagged: pd.DataFrame, window_days: float
-    ) -> dict[str, Desk]:
+    ) -> dict[str, Catchment]:
         """Per institution, its inpatients from outside its county against its own
         outpatients' catchment: the share of its outpatients who live outside (add-one
         smoothed) times a referral factor, how many more outsiders the city's other
@@ -242,8 +268,10 @@ class IdentityMisuse(Detector):
         township hospital whose outpatients are local expects few such inpatients, a
         referral hospital many. Outsiders admitted in a campaign (:meth:`_waves`) are
         left out of both sides: villagers bussed in from another county are the
-        hospital's catchment for that campaign. Kept where at least ``min_cards``
-        outsiders' cards remain; the evidence is their stays and flags there."""
+        hospital's catchment for that campaign. The test alone (``desk``, where at least
+        ``min_cards`` outsiders' cards remain: their stays and flags there) serves an
+        institution that no other test judges; elsewhere the outsiders carrying no flag
+        at the institution are tested apart, independent of its flags (``rest``)."""
         if outsiders.empty:
             return {}
         waves = self._waves(outsiders, window_days)
@@ -265,18 +293,26 @@ class IdentityMisuse(Detector):
         )
         base = (table["placed"] - table["waved"]).clip(lower=0.0) * table["share"]
         referral = (table["hits"].sum() - table["hits"] + 1.0) / (base.sum() - base + 1.0)
-        desks = {}
-        for provider, row in table[table["hits"] >= self.min_cards].iterrows():
+        result = {}
+        for provider, row in table[table["hits"] > 0].iterrows():
             mine = free[free["provider_id"] == provider]
+            at = flagged[flagged["provider_id"] == provider]
+            expected = float(base[provider] * referral[provider])
             cards = set(mine["card_id"])
-            conflicts = flagged[
-                (flagged["provider_id"] == provider) & flagged["card_id"].isin(cards)
-            ]
-            rows = pd.concat([mine, conflicts]).assign(operator_id="")
-            rows = rows.assign(impossible=rows["reason"].isin(IMPOSSIBLE))
-            test = (int(row["hits"]), float(base[provider] * referral[provider]))
-            desks[str(provider)] = Desk(rows, test, test[1], float(poisson_tail(*test)))
-        return desks
+            desk = None
+            if len(cards) >= self.min_cards:
+                rows = pd.concat([mine, at[at["card_id"].isin(cards)]]).assign(operator_id="")
+                rows = rows.assign(impossible=rows["reason"].isin(IMPOSSIBLE))
+                test = (len(cards), expected)
+                desk = Desk(rows, test, expected, float(poisson_tail(*test)))
+            unflagged = mine[~mine["card_id"].isin(set(at["card_id"]))]
+            rest = unflagged["card_id"].nunique()
+            remaining = max(float(row["placed"] - row["waved"]), 1.0)
+            left = max(remaining - (len(cards) - rest), 0.0) / remaining
+            p_rest = float(poisson_tail(rest, expected * left)) if rest else 1.0
+            rows = unflagged.assign(operator_id="", impossible=False)
+            result[str(provider)] = Catchment(desk, rows, p_rest)
+        return result
 
     @staticmethod
     def _waves(outsiders: pd.DataFrame, window_days: float) -> set[str]:
