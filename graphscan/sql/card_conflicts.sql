@@ -26,7 +26,15 @@
 --   age          pregnancy (O*) outside ages 12-55, perinatal (P*) over age 1
 --   (sex and age: the persons table's, else those read from the holder's resident ID
 --   number at load, person_id_facts)
--- Parameters: $since, $until (TIMESTAMP or NULL), $region_digits (INTEGER)
+-- Read in ranges of providers: every reason, sum and count here is about the claims and
+-- stays at one provider (the holder's claims elsewhere joined to them from the whole
+-- window), so the claims at the providers from $first_provider to $last_provider
+-- (provider_id order, both included; all of them when $first_provider is NULL) give
+-- exactly their rows of the read in one piece, in its order. The two figures of the
+-- whole window (all_cards, window_days) come from card_conflicts_totals.sql, read once
+-- before the ranges and registered as _conflict_totals.
+-- Parameters: $since, $until (TIMESTAMP or NULL), $region_digits (INTEGER),
+--             $first_provider, $last_provider (VARCHAR: the range, set by the store)
 -- Output columns:
 --   claim_id, card_id (person_id when missing), person_id, provider_id,
 --   provider_kind ('' when unknown), operator_id ('' when unknown), doctor_id, reason (one
@@ -64,6 +72,15 @@ WITH c AS (
            diagnosis_code
     FROM claims
     WHERE ($since IS NULL OR start_time >= $since) AND ($until IS NULL OR start_time <= $until)
+      AND ($first_provider IS NULL OR provider_id BETWEEN $first_provider AND $last_provider)
+), window_claims AS (
+    -- the whole window's claims of the persons with a stay in the range (their visits
+    -- elsewhere and their other stays), read straight from the table: only the range's
+    -- claims (c) are held, never the city's
+    SELECT person_id, kind, provider_id, start_time, end_time
+    FROM claims
+    WHERE ($since IS NULL OR start_time >= $since) AND ($until IS NULL OR start_time <= $until)
+      AND person_id IN (SELECT person_id FROM c WHERE kind = 'inpatient')
 ), volume AS (
     SELECT provider_id, operator_id, count(DISTINCT card_id) AS operator_cards
     FROM c GROUP BY provider_id, operator_id
@@ -83,7 +100,7 @@ WITH c AS (
                OR left(provider_region(s.provider_id, x.region_code), $region_digits)
                   <> left(provider_region(o.provider_id, y.region_code), $region_digits) AS far
     FROM inner_stays s
-    JOIN c o ON o.person_id = s.person_id AND o.kind <> 'inpatient'
+    JOIN window_claims o ON o.person_id = s.person_id AND o.kind <> 'inpatient'
             AND o.provider_id <> s.provider_id
     LEFT JOIN providers x ON x.provider_id = s.provider_id
     LEFT JOIN providers y ON y.provider_id = o.provider_id
@@ -96,17 +113,8 @@ WITH c AS (
 ), provider_inpatients AS (
     SELECT provider_id, count(DISTINCT card_id) AS placed_inpatients
     FROM outsiders GROUP BY provider_id
-), holder_counties AS (
-    -- per holder: visits and purchases (no stays) per county of the provider (NULL where
-    -- unknown, which is far from everywhere)
-    SELECT c.person_id, left(provider_region(c.provider_id, y.region_code), $region_digits)
-               AS county, count(*) AS claims
-    FROM c LEFT JOIN providers y ON y.provider_id = c.provider_id
-    WHERE c.kind <> 'inpatient' GROUP BY ALL
-), holder_totals AS (
-    SELECT person_id, sum(claims) AS claims FROM holder_counties GROUP BY person_id
 ), outpatient_pairs AS (
-    -- each holder's visits and purchases at an institution with inpatient stays
+    -- each holder's visits and purchases at an institution of the range with stays
     SELECT c.person_id, c.provider_id, count(*) AS visits,
            any_value(left(provider_region(c.provider_id, x.region_code), $region_digits))
                AS county
@@ -114,6 +122,18 @@ WITH c AS (
     WHERE c.kind <> 'inpatient'
       AND c.provider_id IN (SELECT provider_id FROM inner_stays)
     GROUP BY c.person_id, c.provider_id
+), holder_counties AS (
+    -- per outpatient: their visits and purchases (no stays) in the whole window per
+    -- county of the provider (NULL where unknown, which is far from everywhere)
+    SELECT o.person_id, left(provider_region(o.provider_id, y.region_code), $region_digits)
+               AS county, count(*) AS claims
+    FROM claims o LEFT JOIN providers y ON y.provider_id = o.provider_id
+    WHERE o.kind <> 'inpatient'
+      AND ($since IS NULL OR o.start_time >= $since) AND ($until IS NULL OR o.start_time <= $until)
+      AND o.person_id IN (SELECT person_id FROM outpatient_pairs)
+    GROUP BY ALL
+), holder_totals AS (
+    SELECT person_id, sum(claims) AS claims FROM holder_counties GROUP BY person_id
 ), outpatients AS (
     -- an outpatient lives outside when most of their visits and purchases at other
     -- providers are far (outside the county: all of them that are not in it)
@@ -150,7 +170,7 @@ WITH c AS (
            coalesce(p.birth_date, f.birth_date) AS birth_date
     FROM persons p FULL JOIN person_id_facts f ON f.person_id = p.person_id
 ), stays AS (
-    SELECT claim_id, person_id, provider_id, start_time, end_time FROM c
+    SELECT person_id, provider_id, start_time, end_time FROM window_claims
     WHERE kind = 'inpatient' AND end_time IS NOT NULL
 ), overlap_volume AS (
     -- per desk: how long its patients lay in hospital elsewhere (the span inside which
@@ -195,7 +215,7 @@ WITH c AS (
 )
 SELECT c.claim_id, c.card_id, c.person_id, c.provider_id, coalesce(v.kind, '') AS provider_kind,
        c.operator_id, c.doctor_id, f.reason, vol.operator_cards,
-       (SELECT sum(operator_cards) FROM volume) AS all_cards,
+       t.all_cards,
        coalesce(ov.overlap_seconds, 0) AS overlap_seconds,
        coalesce(fv.far_inside, 0) AS far_inside,
        coalesce(fv.far_activity, 0) AS far_activity,
@@ -206,9 +226,9 @@ SELECT c.claim_id, c.card_id, c.person_id, c.provider_id, coalesce(v.kind, '') A
        coalesce(op.placed_outpatients, 0) AS placed_outpatients,
        coalesce(op.outside_outpatients, 0) AS outside_outpatients,
        date_diff('day', DATE '1970-01-01', CAST(c.start_time AS DATE)) AS admitted_day,
-       (SELECT date_diff('day', min(CAST(start_time AS DATE)), max(CAST(start_time AS DATE))) + 1
-        FROM c) AS window_days
+       t.window_days
 FROM flagged f
+CROSS JOIN _conflict_totals t
 JOIN c ON c.claim_id = f.claim_id
 JOIN volume vol ON vol.provider_id = c.provider_id AND vol.operator_id = c.operator_id
 LEFT JOIN overlap_volume ov ON ov.provider_id = c.provider_id AND ov.operator_id = c.operator_id
