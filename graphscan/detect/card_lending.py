@@ -353,26 +353,52 @@ class CardLending(Detector):
         not. A session whose cards come from one village more often than the pharmacy's
         other away strangers do is a village's outing (:meth:`_village_outing`); the
         significant sessions left at one counter are one operator's: one stack."""
+        sites = self._crowded_pharmacies(members)
+        if not sites:
+            return []
+        judged = away.of(sites)
+        # a session's strangers (at the pharmacy) are its draws: how many strangers a
+        # counter serves, in a rush hour or a quiet one, is the other test's question
+        strange = judged[judged["swipes"] <= self.stranger_bursts]
+        rows = self._away_strangers(members, strange, household)
+        counts = _away_shares(strange, rows)
+        stacks = stranger_crowds(
+            rows,
+            counts,
+            self.stranger_bursts,
+            self.min_strangers,
+            self.edge_p / 2,
+            self.share_weight,
+        )
+        travellers = _travellers(rows, home)
+        kept = [s for s in stacks if not self._village_outing(s, travellers, searched)]
+        for stack in kept:
+            _mark_away(stack)
+        linked = Linked(rows, counts, self.attach_p, self.share_weight)
+        return _one_per_counter([linked.grown(stack) for stack in kept])
+
+    def _crowded_pharmacies(self, members: pd.DataFrame) -> list[str]:
+        """The pharmacies with a session of at least ``min_strangers`` strangers: the only
+        ones whose cards' homes are read."""
         strangers = members[members["n_entity"] <= self.stranger_bursts]
         per = strangers.groupby(["venue", "context"])["entity"].nunique()
         crowded = per.index[per >= self.min_strangers]
         if crowded.empty:
             return []
-        sites = sorted(set(strangers.set_index(["venue", "context"]).loc[crowded, "site"]))
-        judged = away.of(sites)
-        # a session's strangers (at the pharmacy) are its draws: how many strangers a
-        # counter serves, in a rush hour or a quiet one, is the other test's question
-        strange = judged[judged["swipes"] <= self.stranger_bursts]
+        return sorted(set(strangers.set_index(["venue", "context"]).loc[crowded, "site"]))
+
+    def _away_strangers(
+        self, members: pd.DataFrame, strange: pd.DataFrame, household: pd.Series
+    ) -> pd.DataFrame:
+        """The strangers' swipes at the pharmacies of ``strange`` (card_away's rows of
+        cards swiped there at most ``stranger_bursts`` times) as a membership list for
+        :func:`stranger_crowds`: ``n_entity`` 1 for an away card (a hit), one more than
+        ``stranger_bursts`` for one at home (a draw that missed); one card per known
+        household and session, a hit first; ``size`` the session's strangers left."""
         hit = strange[strange["away"] == 1]
-        rows = members[members["site"].isin(sites)]
-        rows = rows[
-            pd.MultiIndex.from_frame(rows[["site", "entity"]]).isin(
-                pd.MultiIndex.from_frame(strange[["provider_id", "card_id"]])
-            )
-        ]
-        found = pd.MultiIndex.from_frame(rows[["site", "entity"]]).isin(
-            pd.MultiIndex.from_frame(hit[["provider_id", "card_id"]])
-        )
+        rows = members[members["site"].isin(set(strange["provider_id"]))]
+        rows = rows[_pairs(rows, "site", "entity").isin(_pairs(strange, "provider_id", "card_id"))]
+        found = _pairs(rows, "site", "entity").isin(_pairs(hit, "provider_id", "card_id"))
         keys = household.reindex(rows["entity"]).to_numpy()
         rows = rows.assign(
             n_entity=np.where(found, 1, self.stranger_bursts + 1),
@@ -382,33 +408,7 @@ class CardLending(Detector):
             ["venue", "context", "home"]
         )
         rows["size"] = rows.groupby(["venue", "context"])["entity"].transform("size")
-        share = pd.DataFrame(
-            {
-                "strangers": hit.groupby("provider_id")["swipes"].sum(),
-                "slots": strange.groupby("provider_id")["swipes"].sum(),
-            }
-        ).fillna(0.0)
-        site = rows.drop_duplicates("venue").set_index("venue")["site"]
-        counts = share.reindex(site.to_numpy()).set_index(site.index)
-        counts["crowded_strangers"] = counts["crowded_slots"] = 0.0
-        stacks = stranger_crowds(
-            rows.drop(columns="home"),
-            counts,
-            self.stranger_bursts,
-            self.min_strangers,
-            self.edge_p / 2,
-            self.share_weight,
-        )
-        travellers = rows.loc[rows["n_entity"] == 1, ["site", "entity"]].drop_duplicates()
-        travellers["home"] = home.reindex(travellers["entity"]).to_numpy()
-        travellers = travellers.dropna()
-        kept = [s for s in stacks if not self._village_outing(s, travellers, searched)]
-        for stack in kept:
-            stack[0].tests *= 2
-            for group in stack:
-                group.kind = "away"
-        linked = Linked(rows, counts, self.attach_p, self.share_weight)
-        return _one_per_counter([linked.grown(stack) for stack in kept])
+        return rows.drop(columns="home")
 
     def _village_outing(
         self, stack: list[Group], travellers: pd.DataFrame, searched: Sessions
@@ -769,6 +769,43 @@ def _stranger_counts(sizes: pd.DataFrame, strangers: pd.Series, crowded: int) ->
     frame["crowded_strangers"] = frame["strangers"].where(big, 0.0)
     frame["crowded_slots"] = frame["slots"].where(big, 0.0)
     return frame.groupby("venue").sum()
+
+
+def _pairs(frame: pd.DataFrame, first: str, second: str) -> pd.MultiIndex:
+    """Two columns of a frame as one key per row."""
+    return pd.MultiIndex.from_frame(frame[[first, second]])
+
+
+def _away_shares(strange: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """Per venue of ``rows``: its pharmacy's away strangers and strangers' swipes over the
+    year (``strange``: card_away's stranger rows), in the shape :func:`stranger_crowds`
+    reads; no crowded share (how many strangers a session holds is the other test's)."""
+    share = pd.DataFrame(
+        {
+            "strangers": strange[strange["away"] == 1].groupby("provider_id")["swipes"].sum(),
+            "slots": strange.groupby("provider_id")["swipes"].sum(),
+        }
+    ).fillna(0.0)
+    site = rows.drop_duplicates("venue").set_index("venue")["site"]
+    counts = share.reindex(site.to_numpy()).set_index(site.index)
+    counts["crowded_strangers"] = counts["crowded_slots"] = 0.0
+    return counts
+
+
+def _travellers(rows: pd.DataFrame, home: pd.Series) -> pd.DataFrame:
+    """The away strangers of ``rows`` with their home regions (site, entity, home): the
+    pool a village outing is told from."""
+    travellers = rows.loc[rows["n_entity"] == 1, ["site", "entity"]].drop_duplicates()
+    travellers["home"] = home.reindex(travellers["entity"]).to_numpy()
+    return travellers.dropna()
+
+
+def _mark_away(stack: list[Group]) -> None:
+    """A crowd kept by the away test: its groups are away crowds, and its Bonferroni
+    factor doubles (the second test of a session's strangers)."""
+    stack[0].tests *= 2
+    for group in stack:
+        group.kind = "away"
 
 
 def _cards(stack: list[Group]) -> set[str]:
