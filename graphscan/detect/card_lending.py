@@ -143,8 +143,9 @@ class CardLending(Detector):
         many cards that is not away from its holders' places may be one family (家庭共济:
         spouse, parents, children) and is not reported; counted on its cards that come
         back (a customer swiped once in a family's burst makes it no larger), unless its
-        sessions hold more strangers than the counter's share predicts (tail at edge_p);
-        a crowd's cards all count
+        sessions hold more strangers than the counter's share predicts (tail at edge_p)
+        or, for a crowd found by its cards coming back, more cards than a card finds
+        beside it in a burst there; a crowd of strangers' cards all count
     """
 
     pattern: ClassVar[str] = "card_lending"
@@ -460,8 +461,9 @@ class CardLending(Detector):
         sessions were found in): a customer swiped once in one of a family's bursts was
         served beside it and makes it no larger, unless its sessions hold more cards seen
         there once or twice than the counter's share of such cards (``counts``) predicts
-        (a small stack's regulars come with collected cards swiped once). A crowd's cards
-        all count: it is judged on its strangers."""
+        (a small stack's regulars come with collected cards swiped once). So is a
+        recurring crowd's, its other cards also no more than the company a card finds in
+        a burst there. A crowd of strangers' cards all count: it is judged on them."""
         cards = _cards(stack)
         if len(cards) > self.household_size and not self._family_beside(stack, sessions, counts):
             return False
@@ -475,18 +477,24 @@ class CardLending(Detector):
 
     def _family_beside(self, stack: list[Group], sessions: Sessions, counts: pd.DataFrame) -> bool:
         """Whether a stack larger than a household is one with customers served beside it:
-        its crowds' cards and its repeat groups' returning cards no more than a household,
-        the others in its repeat groups' sessions no more strangers than the counter's
-        share predicts."""
-        repeat = [g for g in stack if g.kind == "repeat"]
-        crowd = _cards([g for g in stack if g.kind != "repeat"])
+        its strangers' crowds' cards and its repeat groups' and recurring crowds' returning
+        cards no more than a household, the others in those groups' sessions no more
+        strangers than the counter's share predicts; a recurring crowd's others also no
+        more than any card finds beside it in the counter's bursts (``counts["company"]``
+        per session): it is judged on the cards that come back, and a broker's bag swiped
+        again brings many cards swiped once, a family only the walk-ins of its visits."""
+        back = [g for g in stack if g.kind in COMING_BACK]
+        crowd = _cards([g for g in stack if g.kind not in COMING_BACK])
         if len(crowd) > self.household_size:
             return False
-        returning = _returning(repeat, sessions)
+        returning = _returning(back, sessions)
         if len(returning | crowd) > self.household_size:
             return False
-        beside = _log10_beside(repeat, sessions, counts, returning, self.stranger_bursts)
-        return beside > log10(self.edge_p)
+        bar = log10(self.edge_p)
+        if _log10_beside(back, sessions, counts, returning, self.stranger_bursts) <= bar:
+            return False
+        recurring = [g for g in stack if g.kind == "recurring"]
+        return not recurring or _log10_company(recurring, sessions, counts, returning) > bar
 
     def _candidate(
         self,
@@ -757,18 +765,25 @@ class AwayCards:
 
 def _stranger_counts(sizes: pd.DataFrame, strangers: pd.Series, crowded: int) -> pd.DataFrame:
     """Per venue: strangers and slots (cards summed over its bursts) in all its bursts
-    and in its crowded ones (at least ``crowded`` cards), for the strangers' test."""
+    and in its crowded ones (at least ``crowded`` cards), for the strangers' test; and
+    ``company``, the other cards a card finds in its burst there on average (each burst
+    weighed by its cards: what a family's visit brings beside it)."""
     frame = pd.DataFrame(
         {
             "venue": sizes["venue"].to_numpy(),
             "strangers": strangers.to_numpy(dtype=float),
             "slots": (sizes["size"] * sizes["contexts"]).to_numpy(dtype=float),
+            "pairs": (sizes["size"] * (sizes["size"] - 1) * sizes["contexts"]).to_numpy(
+                dtype=float
+            ),
         }
     )
     big = (sizes["size"] >= crowded).to_numpy()
     frame["crowded_strangers"] = frame["strangers"].where(big, 0.0)
     frame["crowded_slots"] = frame["slots"].where(big, 0.0)
-    return frame.groupby("venue").sum()
+    counts = frame.groupby("venue").sum()
+    counts["company"] = counts.pop("pairs") / counts["slots"].clip(lower=1.0)
+    return counts
 
 
 def _pairs(frame: pd.DataFrame, first: str, second: str) -> pd.MultiIndex:
@@ -870,6 +885,21 @@ def _log10_beside(
     return float(stats.binom.logsf(k - 1, n, rate) / np.log(10))
 
 
+def _log10_company(
+    stack: list[Group], sessions: Sessions, counts: pd.DataFrame, returning: set[str]
+) -> float:
+    """log10 Poisson tail of the cards swiped in a stack's sessions that do not come back,
+    against the company a card finds in a burst at each session's counter (``counts``:
+    ``company`` per venue) summed over the sessions."""
+    inside = sessions.of(stack)
+    beside = inside[~inside["entity"].isin(returning)].drop_duplicates(
+        ["venue", "context", "entity"]
+    )
+    keys = inside.drop_duplicates(["venue", "context"])["venue"]
+    expected = float(counts["company"].reindex(keys).fillna(0.0).sum())
+    return log10_poisson_tail(len(beside), expected)
+
+
 def _swiped_once(crowd: list[Group], sessions: Sessions) -> bool:
     """Whether every card of a crowd was swiped in one of its sessions only. A village's
     outing is one trip: each villager is swiped once, and its bursts share no cards. The
@@ -877,6 +907,9 @@ def _swiped_once(crowd: list[Group], sessions: Sessions) -> bool:
     are a bag of collected cards, wherever their holders live."""
     return bool(_sessions_per_card(crowd, sessions).max() <= 1)
 
+
+#: the groups judged on their cards coming back (a family's size is its returning cards)
+COMING_BACK = ("repeat", "recurring")
 
 #: two card groups sharing this many cards are one ring, whatever their sizes: unrelated
 #: cards of one group turning up together in another group elsewhere is the lockstep
