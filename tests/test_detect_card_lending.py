@@ -41,14 +41,16 @@ def _rows(venue: int, context: int, cards: list[str], visits: dict[str, int]) ->
 
 
 def _counts(
-    rows: pd.DataFrame, slots: dict[int, tuple[float, float, float, float]]
+    rows: pd.DataFrame, slots: dict[int, tuple[float, float, float, float]], company: float = 0.0
 ) -> pd.DataFrame:
-    """venue -> (strangers, slots, crowded strangers, crowded slots) over all its bursts."""
-    return pd.DataFrame.from_dict(
+    """venue -> (strangers, slots, crowded strangers, crowded slots) over all its bursts,
+    and ``company``: the other cards a card finds in its burst there on average."""
+    counts = pd.DataFrame.from_dict(
         slots,
         orient="index",
         columns=["strangers", "slots", "crowded_strangers", "crowded_slots"],
     )
+    return counts.assign(company=company)
 
 
 def test_fisher_of_many_agrees_with_scipy() -> None:
@@ -303,14 +305,35 @@ def test_a_few_cards_coming_back_together_are_a_family_whatever_their_addresses(
     strangers = [replace(g, kind="strangers") for g in back]
     assert not lending._household(strangers, None, homes, Sessions(members), counts)
     # a broker's bag at counters where seven in ten customers are strangers: four cards
-    # come back, eight more swiped once (as many as such counters serve anyway); a crowd
-    # is judged on its strangers, so all twelve count and it is no family
+    # come back, eight more swiped once (as many strangers as such counters serve
+    # anyway), where a card finds another card in every second burst: eight beside the
+    # four in two sessions are collected cards, no family's walk-ins
     bag = [*relatives[:4], *(f"once{i}" for i in range(8))]
     sessions = [(0, 1, bag[:8]), (1, 1, [*bag[:4], *bag[8:]])]
     members = _sessions(sessions, dict.fromkeys(relatives, 2))
-    counts = _counts(members, {v: (700.0, 1000.0, 0.0, 0.0) for v in (0, 1)})
+    counts = _counts(members, {v: (700.0, 1000.0, 0.0, 0.0) for v in (0, 1)}, company=0.5)
     crowd = [replace(g, entities=sorted(bag)) for g in back]
     assert not lending._household(crowd, None, pd.Series(dtype=object), Sessions(members), counts)
+
+
+def test_walk_ins_beside_a_family_coming_back_make_it_no_larger() -> None:
+    """A family of five found by its cards coming back in five visits, a one-off
+    customer served beside it in two of them, at a counter where a card finds 0.3 others
+    in its burst and three in ten customers are strangers: two walk-ins in five visits
+    are what the counter gives anyone, so the family (seven cards counted whole) is one.
+    The same five with eight cards swiped once beside them are a bag of collected cards."""
+    family = [f"f{i}" for i in range(5)]
+    plan = [[*family, "walk-in"], family, [*family, "villager"], family, family]
+    members = _sessions([(0, b, cards) for b, cards in enumerate(plan)], dict.fromkeys(family, 5))
+    counts = _counts(members, {0: (300.0, 1000.0, 0.0, 0.0)}, company=0.3)
+    cards = sorted(set(members["entity"]))
+    found = [Group(0, cards, [str(b) for b in range(5)], 5, [], 20, 0.6, 1, 0, kind="recurring")]
+    lending = CardLending()
+    assert lending._household(found, None, pd.Series(dtype=object), Sessions(members), counts)
+    plan = [[*family, *(f"once{b}-{i}" for i in range(2))] for b in range(4)] + [family]
+    members = _sessions([(0, b, cards) for b, cards in enumerate(plan)], dict.fromkeys(family, 5))
+    bag = [replace(found[0], entities=sorted(set(members["entity"])))]
+    assert not lending._household(bag, None, pd.Series(dtype=object), Sessions(members), counts)
 
 
 def _counter_of(plan: list[list[str]], visits: dict[str, int]) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -143,8 +143,9 @@ class CardLending(Detector):
         many cards that is not away from its holders' places may be one family (家庭共济:
         spouse, parents, children) and is not reported; counted on its cards that come
         back (a customer swiped once in a family's burst makes it no larger), unless its
-        sessions hold more strangers than the counter's share predicts (tail at edge_p);
-        a crowd's cards all count
+        sessions hold more strangers than the counter's share predicts (tail at edge_p)
+        or, for a crowd found by its cards coming back, more cards than a card finds
+        beside it in a burst there; a crowd of strangers' cards all count
     """
 
     pattern: ClassVar[str] = "card_lending"
@@ -353,26 +354,52 @@ class CardLending(Detector):
         not. A session whose cards come from one village more often than the pharmacy's
         other away strangers do is a village's outing (:meth:`_village_outing`); the
         significant sessions left at one counter are one operator's: one stack."""
+        sites = self._crowded_pharmacies(members)
+        if not sites:
+            return []
+        judged = away.of(sites)
+        # a session's strangers (at the pharmacy) are its draws: how many strangers a
+        # counter serves, in a rush hour or a quiet one, is the other test's question
+        strange = judged[judged["swipes"] <= self.stranger_bursts]
+        rows = self._away_strangers(members, strange, household)
+        counts = _away_shares(strange, rows)
+        stacks = stranger_crowds(
+            rows,
+            counts,
+            self.stranger_bursts,
+            self.min_strangers,
+            self.edge_p / 2,
+            self.share_weight,
+        )
+        travellers = _travellers(rows, home)
+        kept = [s for s in stacks if not self._village_outing(s, travellers, searched)]
+        for stack in kept:
+            _mark_away(stack)
+        linked = Linked(rows, counts, self.attach_p, self.share_weight)
+        return _one_per_counter([linked.grown(stack) for stack in kept])
+
+    def _crowded_pharmacies(self, members: pd.DataFrame) -> list[str]:
+        """The pharmacies with a session of at least ``min_strangers`` strangers: the only
+        ones whose cards' homes are read."""
         strangers = members[members["n_entity"] <= self.stranger_bursts]
         per = strangers.groupby(["venue", "context"])["entity"].nunique()
         crowded = per.index[per >= self.min_strangers]
         if crowded.empty:
             return []
-        sites = sorted(set(strangers.set_index(["venue", "context"]).loc[crowded, "site"]))
-        judged = away.of(sites)
-        # a session's strangers (at the pharmacy) are its draws: how many strangers a
-        # counter serves, in a rush hour or a quiet one, is the other test's question
-        strange = judged[judged["swipes"] <= self.stranger_bursts]
+        return sorted(set(strangers.set_index(["venue", "context"]).loc[crowded, "site"]))
+
+    def _away_strangers(
+        self, members: pd.DataFrame, strange: pd.DataFrame, household: pd.Series
+    ) -> pd.DataFrame:
+        """The strangers' swipes at the pharmacies of ``strange`` (card_away's rows of
+        cards swiped there at most ``stranger_bursts`` times) as a membership list for
+        :func:`stranger_crowds`: ``n_entity`` 1 for an away card (a hit), one more than
+        ``stranger_bursts`` for one at home (a draw that missed); one card per known
+        household and session, a hit first; ``size`` the session's strangers left."""
         hit = strange[strange["away"] == 1]
-        rows = members[members["site"].isin(sites)]
-        rows = rows[
-            pd.MultiIndex.from_frame(rows[["site", "entity"]]).isin(
-                pd.MultiIndex.from_frame(strange[["provider_id", "card_id"]])
-            )
-        ]
-        found = pd.MultiIndex.from_frame(rows[["site", "entity"]]).isin(
-            pd.MultiIndex.from_frame(hit[["provider_id", "card_id"]])
-        )
+        rows = members[members["site"].isin(set(strange["provider_id"]))]
+        rows = rows[_pairs(rows, "site", "entity").isin(_pairs(strange, "provider_id", "card_id"))]
+        found = _pairs(rows, "site", "entity").isin(_pairs(hit, "provider_id", "card_id"))
         keys = household.reindex(rows["entity"]).to_numpy()
         rows = rows.assign(
             n_entity=np.where(found, 1, self.stranger_bursts + 1),
@@ -382,33 +409,7 @@ class CardLending(Detector):
             ["venue", "context", "home"]
         )
         rows["size"] = rows.groupby(["venue", "context"])["entity"].transform("size")
-        share = pd.DataFrame(
-            {
-                "strangers": hit.groupby("provider_id")["swipes"].sum(),
-                "slots": strange.groupby("provider_id")["swipes"].sum(),
-            }
-        ).fillna(0.0)
-        site = rows.drop_duplicates("venue").set_index("venue")["site"]
-        counts = share.reindex(site.to_numpy()).set_index(site.index)
-        counts["crowded_strangers"] = counts["crowded_slots"] = 0.0
-        stacks = stranger_crowds(
-            rows.drop(columns="home"),
-            counts,
-            self.stranger_bursts,
-            self.min_strangers,
-            self.edge_p / 2,
-            self.share_weight,
-        )
-        travellers = rows.loc[rows["n_entity"] == 1, ["site", "entity"]].drop_duplicates()
-        travellers["home"] = home.reindex(travellers["entity"]).to_numpy()
-        travellers = travellers.dropna()
-        kept = [s for s in stacks if not self._village_outing(s, travellers, searched)]
-        for stack in kept:
-            stack[0].tests *= 2
-            for group in stack:
-                group.kind = "away"
-        linked = Linked(rows, counts, self.attach_p, self.share_weight)
-        return _one_per_counter([linked.grown(stack) for stack in kept])
+        return rows.drop(columns="home")
 
     def _village_outing(
         self, stack: list[Group], travellers: pd.DataFrame, searched: Sessions
@@ -460,8 +461,9 @@ class CardLending(Detector):
         sessions were found in): a customer swiped once in one of a family's bursts was
         served beside it and makes it no larger, unless its sessions hold more cards seen
         there once or twice than the counter's share of such cards (``counts``) predicts
-        (a small stack's regulars come with collected cards swiped once). A crowd's cards
-        all count: it is judged on its strangers."""
+        (a small stack's regulars come with collected cards swiped once). So is a
+        recurring crowd's, its other cards also no more than the company a card finds in
+        a burst there. A crowd of strangers' cards all count: it is judged on them."""
         cards = _cards(stack)
         if len(cards) > self.household_size and not self._family_beside(stack, sessions, counts):
             return False
@@ -475,18 +477,24 @@ class CardLending(Detector):
 
     def _family_beside(self, stack: list[Group], sessions: Sessions, counts: pd.DataFrame) -> bool:
         """Whether a stack larger than a household is one with customers served beside it:
-        its crowds' cards and its repeat groups' returning cards no more than a household,
-        the others in its repeat groups' sessions no more strangers than the counter's
-        share predicts."""
-        repeat = [g for g in stack if g.kind == "repeat"]
-        crowd = _cards([g for g in stack if g.kind != "repeat"])
+        its strangers' crowds' cards and its repeat groups' and recurring crowds' returning
+        cards no more than a household, the others in those groups' sessions no more
+        strangers than the counter's share predicts; a recurring crowd's others also no
+        more than any card finds beside it in the counter's bursts (``counts["company"]``
+        per session): it is judged on the cards that come back, and a broker's bag swiped
+        again brings many cards swiped once, a family only the walk-ins of its visits."""
+        back = [g for g in stack if g.kind in COMING_BACK]
+        crowd = _cards([g for g in stack if g.kind not in COMING_BACK])
         if len(crowd) > self.household_size:
             return False
-        returning = _returning(repeat, sessions)
+        returning = _returning(back, sessions)
         if len(returning | crowd) > self.household_size:
             return False
-        beside = _log10_beside(repeat, sessions, counts, returning, self.stranger_bursts)
-        return beside > log10(self.edge_p)
+        bar = log10(self.edge_p)
+        if _log10_beside(back, sessions, counts, returning, self.stranger_bursts) <= bar:
+            return False
+        recurring = [g for g in stack if g.kind == "recurring"]
+        return not recurring or _log10_company(recurring, sessions, counts, returning) > bar
 
     def _candidate(
         self,
@@ -757,18 +765,62 @@ class AwayCards:
 
 def _stranger_counts(sizes: pd.DataFrame, strangers: pd.Series, crowded: int) -> pd.DataFrame:
     """Per venue: strangers and slots (cards summed over its bursts) in all its bursts
-    and in its crowded ones (at least ``crowded`` cards), for the strangers' test."""
+    and in its crowded ones (at least ``crowded`` cards), for the strangers' test; and
+    ``company``, the other cards a card finds in its burst there on average (each burst
+    weighed by its cards: what a family's visit brings beside it)."""
     frame = pd.DataFrame(
         {
             "venue": sizes["venue"].to_numpy(),
             "strangers": strangers.to_numpy(dtype=float),
             "slots": (sizes["size"] * sizes["contexts"]).to_numpy(dtype=float),
+            "pairs": (sizes["size"] * (sizes["size"] - 1) * sizes["contexts"]).to_numpy(
+                dtype=float
+            ),
         }
     )
     big = (sizes["size"] >= crowded).to_numpy()
     frame["crowded_strangers"] = frame["strangers"].where(big, 0.0)
     frame["crowded_slots"] = frame["slots"].where(big, 0.0)
-    return frame.groupby("venue").sum()
+    counts = frame.groupby("venue").sum()
+    counts["company"] = counts.pop("pairs") / counts["slots"].clip(lower=1.0)
+    return counts
+
+
+def _pairs(frame: pd.DataFrame, first: str, second: str) -> pd.MultiIndex:
+    """Two columns of a frame as one key per row."""
+    return pd.MultiIndex.from_frame(frame[[first, second]])
+
+
+def _away_shares(strange: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """Per venue of ``rows``: its pharmacy's away strangers and strangers' swipes over the
+    year (``strange``: card_away's stranger rows), in the shape :func:`stranger_crowds`
+    reads; no crowded share (how many strangers a session holds is the other test's)."""
+    share = pd.DataFrame(
+        {
+            "strangers": strange[strange["away"] == 1].groupby("provider_id")["swipes"].sum(),
+            "slots": strange.groupby("provider_id")["swipes"].sum(),
+        }
+    ).fillna(0.0)
+    site = rows.drop_duplicates("venue").set_index("venue")["site"]
+    counts = share.reindex(site.to_numpy()).set_index(site.index)
+    counts["crowded_strangers"] = counts["crowded_slots"] = 0.0
+    return counts
+
+
+def _travellers(rows: pd.DataFrame, home: pd.Series) -> pd.DataFrame:
+    """The away strangers of ``rows`` with their home regions (site, entity, home): the
+    pool a village outing is told from."""
+    travellers = rows.loc[rows["n_entity"] == 1, ["site", "entity"]].drop_duplicates()
+    travellers["home"] = home.reindex(travellers["entity"]).to_numpy()
+    return travellers.dropna()
+
+
+def _mark_away(stack: list[Group]) -> None:
+    """A crowd kept by the away test: its groups are away crowds, and its Bonferroni
+    factor doubles (the second test of a session's strangers)."""
+    stack[0].tests *= 2
+    for group in stack:
+        group.kind = "away"
 
 
 def _cards(stack: list[Group]) -> set[str]:
@@ -833,6 +885,21 @@ def _log10_beside(
     return float(stats.binom.logsf(k - 1, n, rate) / np.log(10))
 
 
+def _log10_company(
+    stack: list[Group], sessions: Sessions, counts: pd.DataFrame, returning: set[str]
+) -> float:
+    """log10 Poisson tail of the cards swiped in a stack's sessions that do not come back,
+    against the company a card finds in a burst at each session's counter (``counts``:
+    ``company`` per venue) summed over the sessions."""
+    inside = sessions.of(stack)
+    beside = inside[~inside["entity"].isin(returning)].drop_duplicates(
+        ["venue", "context", "entity"]
+    )
+    keys = inside.drop_duplicates(["venue", "context"])["venue"]
+    expected = float(counts["company"].reindex(keys).fillna(0.0).sum())
+    return log10_poisson_tail(len(beside), expected)
+
+
 def _swiped_once(crowd: list[Group], sessions: Sessions) -> bool:
     """Whether every card of a crowd was swiped in one of its sessions only. A village's
     outing is one trip: each villager is swiped once, and its bursts share no cards. The
@@ -840,6 +907,9 @@ def _swiped_once(crowd: list[Group], sessions: Sessions) -> bool:
     are a bag of collected cards, wherever their holders live."""
     return bool(_sessions_per_card(crowd, sessions).max() <= 1)
 
+
+#: the groups judged on their cards coming back (a family's size is its returning cards)
+COMING_BACK = ("repeat", "recurring")
 
 #: two card groups sharing this many cards are one ring, whatever their sizes: unrelated
 #: cards of one group turning up together in another group elsewhere is the lockstep
