@@ -284,18 +284,19 @@ def test_the_same_campaign_people_back_again_and_again_are_a_ring(tmp_path: Path
 VAN = [f"U{i:02d}" for i in range(12)]
 
 
-def _van_city(flat_rate: bool = False) -> dict[str, pd.DataFrame]:
+def _van_city(flat_rate: bool = False, background: str = "G") -> dict[str, pd.DataFrame]:
     """Private hospital G admits 120 background patients 1-3 times (bills spread like real
-    ones, or all at one flat rate when ``flat_rate``). Twelve recruits are fetched two at a
-    time by a weekly van, each three times over the year, for back pain or gastritis,
-    always billed the 2,600-yuan package (+-2%): they rarely meet, but the price repeats."""
+    ones, or all at one flat rate when ``flat_rate``; at hospital ``background`` instead,
+    leaving G to its recruits). Twelve recruits are fetched two at a time by a weekly van,
+    each three times over the year, for back pain or gastritis, always billed the
+    2,600-yuan package (+-2%): they rarely meet, but the price repeats."""
     rng = np.random.default_rng(29)
     rows: list[dict[str, object]] = []
     for i in range(120):
         for day in rng.choice(360, int(rng.integers(1, 4)), replace=False):
             amount = 2600.0 if flat_rate else float(round(3000 * rng.lognormal(0, 0.4), 2))
             dx = str(rng.choice(["J18.9", "I10", "E11.9", "K29.7"]))
-            _stay(rows, f"B{i:03d}", "G", int(day), amount, int(rng.integers(2, 12)), dx)
+            _stay(rows, f"B{i:03d}", background, int(day), amount, int(rng.integers(2, 12)), dx)
     trips = [(p, t) for p in range(12) for t in rng.choice(50, 3, replace=False)]
     for person, trip in trips:
         amount = 2600 * float(rng.uniform(0.98, 1.02))
@@ -303,7 +304,7 @@ def _van_city(flat_rate: bool = False) -> dict[str, pd.DataFrame]:
         _stay(rows, VAN[person], "G", 7 * int(trip), amount, 5, dx)
     everyone = sorted({str(r["person_id"]) for r in rows})
     persons = pd.DataFrame({"person_id": everyone, "address_key": [f"a-{p}" for p in everyone]})
-    providers = pd.DataFrame({"provider_id": ["G"], "kind": ["hospital"]})
+    providers = pd.DataFrame({"provider_id": sorted({"G", background}), "kind": "hospital"})
     return {"claims": pd.DataFrame(rows), "persons": persons, "providers": providers}
 
 
@@ -323,6 +324,25 @@ def test_a_flat_rate_ward_is_no_package_ring(tmp_path: Path) -> None:
     """Where the institution bills every stay at that price, the recruits' price is the
     institution's, and repeating it is expected."""
     store = _store(tmp_path / "ws", _van_city(flat_rate=True))
+    assert not [
+        r for r in scan(store, patterns=["group_hospitalisation"]) if r.method.get("signal")
+    ]
+
+
+def test_a_hospital_admitting_only_its_recruits_is_judged_by_the_citys_inpatients(
+    tmp_path: Path,
+) -> None:
+    """G has no other inpatients to say what it bills; the city's one-time inpatients
+    (at H) say how often an ordinary stay lands on one price: rarely."""
+    store = _store(tmp_path / "ws", _van_city(background="H"))
+    packages = [r for r in scan(store, patterns=["group_hospitalisation"]) if r.method.get("signal")]
+    assert len(packages) == 1 and set(VAN) == packages[0].member_ids("person")
+
+
+def test_recruits_alone_on_the_citys_flat_rate_are_no_package_ring(tmp_path: Path) -> None:
+    """Where the city's institutions bill every stay of a diagnosis at one price, the
+    recruits' repeated price is what an ordinary inpatient pays too."""
+    store = _store(tmp_path / "ws", _van_city(flat_rate=True, background="H"))
     assert not [
         r for r in scan(store, patterns=["group_hospitalisation"]) if r.method.get("signal")
     ]

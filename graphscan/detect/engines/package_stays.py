@@ -10,7 +10,10 @@ model keeps each repeater's own number of admissions and draws their bills from 
 institution's other admissions (the share ``p`` of them on the price and stay): a
 repeater lands twice on it with probability P(Binomial(n, p) >= 2).
 Where the institution bills most stays at that price anyway (a flat-rate ward), ``p`` is
-large and nothing stands out."""
+large and nothing stands out. Where it has few other admissions (a private hospital living
+off its recruits has none), ``p`` leans on the city's ordinary inpatients: how often a
+one-time inpatient's bill lies within ``band`` of the usual bill for their diagnosis at
+their institution (``reference_share``), the most any one price can draw."""
 
 from __future__ import annotations
 
@@ -22,6 +25,12 @@ import pandas as pd
 from scipy import stats
 
 from graphscan.detect.engines.significance import poisson_tail
+
+#: weight, in admissions, of the city's reference share in an institution's share on the
+#: price: as much as two of its own admissions (the add-one prior's weight)
+PRIOR_WEIGHT = 2
+#: cells (institution, diagnosis) with fewer one-time inpatients say nothing of a spread
+MIN_CELL = 3
 
 
 @dataclass
@@ -47,9 +56,11 @@ def package_groups(
     stay_tolerance: int,
     min_group: int,
     max_p: float,
+    prior: float,
 ) -> list[PackageGroup]:
     """``stays``: admission_waves rows (people with two or more episodes at an
-    institution); ``admissions(venue)``: all admissions there (wave_admissions)."""
+    institution); ``admissions(venue)``: all admissions there (wave_admissions);
+    ``prior``: the city's ``reference_share``."""
     found = []
     for venue, rows in stays.groupby("provider_id", sort=True):
         prices = _prices(rows, band, min_group)
@@ -57,7 +68,7 @@ def package_groups(
             continue
         every = admissions(str(venue))
         for low, high in prices:
-            group = _test(str(venue), rows, every, low, high, len(prices), stay_tolerance)
+            group = _test(str(venue), rows, every, low, high, len(prices), stay_tolerance, prior)
             if len(group.entities) >= min_group and _p(group) <= max_p:
                 found.append(group)
     return found
@@ -89,6 +100,7 @@ def _test(
     high: float,
     tests: int,
     stay_tolerance: int,
+    prior: float,
 ) -> PackageGroup:
     """People with two or more admissions on the price whose stays also match (within
     ``stay_tolerance`` days of the group's median stay, where stays are known), against
@@ -103,7 +115,7 @@ def _test(
     fits = others["total_amount"].astype(float).between(low, high) & _stay_fits(
         others, centre, stay_tolerance
     )
-    share = (int(fits.sum()) + 1) / (len(others) + 2)
+    share = (int(fits.sum()) + PRIOR_WEIGHT * prior) / (len(others) + PRIOR_WEIGHT)
     visits = rows.groupby("person_id").size().to_numpy()
     expected = float(stats.binom.sf(1, visits, share).sum())
     evidence = inside[inside["person_id"].isin(members)]
@@ -118,6 +130,20 @@ def _test(
         tests=tests,
         days=sorted(set(evidence["day"].astype(int))),
     )
+
+
+def reference_share(spread: pd.DataFrame) -> float:
+    """The share of ordinary inpatients billed within the band of the usual bill for
+    their diagnosis at their institution (``spread``: inpatient_price_spread), the median
+    stay of an odd cell left out (it is its own median); 1/2 (no knowledge) where no cell
+    has ``MIN_CELL`` stays. Ring recruits come back and are not in it; a campaign's
+    look-alike patients are, which only makes it larger (cautious)."""
+    cells = spread[spread["stays"] >= MIN_CELL]
+    odd = cells["stays"].to_numpy() % 2
+    total = int((cells["stays"].to_numpy() - odd).sum())
+    if not total:
+        return 0.5
+    return float((cells["near"].to_numpy() - odd).sum() / total)
 
 
 def _stay_fits(rows: pd.DataFrame, centre: float, tolerance: int) -> pd.Series:
