@@ -335,7 +335,8 @@ def test_a_hospital_admitting_only_its_recruits_is_judged_by_the_citys_inpatient
     """G has no other inpatients to say what it bills; the city's one-time inpatients
     (at H) say how often an ordinary stay lands on one price: rarely."""
     store = _store(tmp_path / "ws", _van_city(background="H"))
-    packages = [r for r in scan(store, patterns=["group_hospitalisation"]) if r.method.get("signal")]
+    rings = scan(store, patterns=["group_hospitalisation"])
+    packages = [r for r in rings if r.method.get("signal")]
     assert len(packages) == 1 and set(VAN) == packages[0].member_ids("person")
 
 
