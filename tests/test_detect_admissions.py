@@ -264,6 +264,28 @@ def test_a_villagers_own_illness_during_the_second_eyes_is_not_a_second_round(
     assert [r.member_ids("person") & set(CAMPAIGN) for r in rings] == [set()]
 
 
+def test_a_villagers_own_illness_just_before_the_bus_is_not_the_campaigns_treatment(
+    tmp_path: Path,
+) -> None:
+    """Two villagers of the first bus were in the ward days before it, each for an illness
+    of their own, and came back for the second eye on the same day: their first stay there
+    is not what the campaign treats, so cataract and second eye are one treatment (they
+    met once, on the bus) and the pair is the campaign."""
+    frames = _campaign_city()
+    rows = frames["claims"].to_dict("records")
+    pair = [CAMPAIGN[30], CAMPAIGN[33]]
+    for person, day, dx in zip(pair, (146, 148), ("M54.5", "K29.7"), strict=True):
+        _stay(rows, person, "H", day, 2800.0, 5, dx)
+        _stay(rows, person, "H", 185, 4260.0, 2, "H25.9")
+    for i, row in enumerate(rows):
+        row["claim_id"] = f"C{i:05d}"
+    rings = scan(
+        _store(tmp_path / "ws", {**frames, "claims": pd.DataFrame(rows)}),
+        patterns=["group_hospitalisation"],
+    )
+    assert [r.member_ids("person") & set(CAMPAIGN) for r in rings] == [set()]
+
+
 def test_the_same_campaign_people_back_again_and_again_are_a_ring(tmp_path: Path) -> None:
     """Had the second-eye villagers come back a third and fourth time together, it would
     no longer be a campaign."""
@@ -347,6 +369,37 @@ def test_recruits_alone_on_the_citys_flat_rate_are_no_package_ring(tmp_path: Pat
     assert not [
         r for r in scan(store, patterns=["group_hospitalisation"]) if r.method.get("signal")
     ]
+
+
+def test_an_eye_hospitals_second_eyes_are_no_package_ring(tmp_path: Path) -> None:
+    """Eye hospital E, with few other inpatients, runs a campaign: 40 villagers on three
+    buses, 32 back weeks later for the second eye, each billed the package twice. A
+    second eye is its first eye's treatment completed, billed as it was: one draw of the
+    price, not two, so 32 people billed it twice is what the campaign gives."""
+    rng = np.random.default_rng(41)
+    frames = _hospital_city()
+    rows = frames["claims"].to_dict("records")
+    villagers = [f"W{i:02d}" for i in range(40)]
+    for i, person in enumerate(villagers):
+        first = (150, 158, 166)[i % 3]
+        _stay(rows, person, "E", first, 4200 + float(rng.uniform(0, 150)), 2, "H25.9")
+        if i < 32:
+            back = first + int(rng.integers(14, 43))
+            _stay(rows, person, "E", back, 4200 + float(rng.uniform(0, 150)), 2, "H25.9")
+    for i in range(12):
+        amount = float(round(3000 * rng.lognormal(0, 0.4), 2))
+        _stay(rows, f"O{i:02d}", "E", 20 * i + 5, amount, int(rng.integers(2, 12)), "J18.9")
+    for i, row in enumerate(rows):
+        row["claim_id"] = f"C{i:05d}"
+    everyone = sorted({str(r["person_id"]) for r in rows})
+    persons = pd.DataFrame({"person_id": everyone, "address_key": [f"a-{p}" for p in everyone]})
+    providers = pd.DataFrame({"provider_id": ["E", "H", "T"], "kind": "hospital"})
+    store = _store(
+        tmp_path / "ws",
+        {"claims": pd.DataFrame(rows), "persons": persons, "providers": providers},
+    )
+    rings = scan(store, patterns=["group_hospitalisation"])
+    assert not [r for r in rings if r.member_ids("person") & set(villagers)]
 
 
 def test_windows_take_the_fullest_wave_first() -> None:

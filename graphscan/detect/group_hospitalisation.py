@@ -229,7 +229,13 @@ class GroupHospitalisation(Detector):
                 continue
             found.append((group, evidence, contacts, *once))
         prior = reference_share(frames["inpatient_price_spread"])
-        packages = self._packages(stays, people, venue_admissions, venue_firsts, prior)
+        packages = self._packages(
+            stays.assign(follows=frame["follows"].to_numpy()),
+            people,
+            venue_admissions,
+            venue_firsts,
+            prior,
+        )
         found = [f for f in found if not any(_within(f[0], g, True) for g in packages)]
         packages = [g for g in packages if not any(_within(g, f[0]) for f in found)]
         packages = [g for g in packages if not any(_within(g, h) for h in packages)]
@@ -408,8 +414,8 @@ class GroupHospitalisation(Detector):
         (``rows``: the institution's wave_admissions, ``firsts``: their ``first_stays``,
         computed once per institution): there every member is admitted
         once, or twice for the same treatment (same diagnosis, or a bill within
-        ``similar_bill`` where diagnoses are unknown; a stay for a diagnosis none of the
-        members' first stays had is that person's own illness and does not count)
+        ``similar_bill`` where diagnoses are unknown; a stay for a diagnosis no other
+        member was treated for is that person's own illness and does not count)
         within ``second_round_days``; their
         first admissions lie within ``campaign_days``; and the campaign around them
         brought at least as many others, first admitted there like the group (a campaign,
@@ -421,8 +427,13 @@ class GroupHospitalisation(Detector):
             near |= rows["day"].between(lo, hi).to_numpy()
         mine = rows[near & rows["person_id"].isin(members).to_numpy()]
         mine = mine.sort_values(["person_id", "day"])
-        # a member's stay for another illness is that person's own, not the campaign's
-        codes = set(mine.groupby("person_id").head(1)["diagnosis_code"].dropna())
+        # the campaign's treatment is what its members share; a diagnosis only one member
+        # was treated for is that person's own illness (even at their first stay there)
+        treated = mine.dropna(subset=["diagnosis_code"]).drop_duplicates(
+            ["person_id", "diagnosis_code"]
+        )
+        shared = treated["diagnosis_code"].value_counts()
+        codes = set(shared[shared >= 2].index) or set(shared.index)
         if codes:
             mine = mine[mine["diagnosis_code"].isna() | mine["diagnosis_code"].isin(codes)]
         gap = mine.groupby("person_id")["day"].diff()

@@ -8,7 +8,8 @@ on one price are counted: a group is the people with at least two admissions wit
 ``band`` of the price and of about the same length (short identical stays). The null
 model keeps each repeater's own number of admissions and draws their bills from the
 institution's other admissions (the share ``p`` of them on the price and stay): a
-repeater lands twice on it with probability P(Binomial(n, p) >= 2).
+repeater lands twice on it with probability P(Binomial(n, p) >= 2), or p where their
+admissions there are one course (an index stay and its follow-up, billed alike).
 Where the institution bills most stays at that price anyway (a flat-rate ward), ``p`` is
 large and nothing stands out. Where it has few other admissions (a private hospital living
 off its recruits has none), ``p`` leans on the city's ordinary inpatients: how often a
@@ -59,8 +60,9 @@ def package_groups(
     prior: float,
 ) -> list[PackageGroup]:
     """``stays``: admission_waves rows (people with two or more episodes at an
-    institution); ``admissions(venue)``: all admissions there (wave_admissions);
-    ``prior``: the city's ``reference_share``."""
+    institution) with ``follows`` (the group detector's follow-ups);
+    ``admissions(venue)``: all admissions there (wave_admissions); ``prior``: the city's
+    ``reference_share``."""
     found = []
     for venue, rows in stays.groupby("provider_id", sort=True):
         prices = _prices(rows, band, min_group)
@@ -116,8 +118,14 @@ def _test(
         others, centre, stay_tolerance
     )
     share = (int(fits.sum()) + PRIOR_WEIGHT * prior) / (len(others) + PRIOR_WEIGHT)
-    visits = rows.groupby("person_id").size().to_numpy()
-    expected = float(stats.binom.sf(1, visits, share).sum())
+    # one course, an index stay and its follow-up (the same treatment once more, ``follows``
+    # set) and nothing else there, is billed as its index: one draw of the price
+    course = rows["follows"].notna() & (rows["person_waves"] == 2)
+    per = pd.DataFrame({"visits": 1, "course": course}).groupby(rows["person_id"]).sum()
+    one = per["course"].to_numpy() > 0
+    draws = np.where(one, 1, per["visits"].to_numpy())
+    needed = np.where(one, 0, 1)
+    expected = float(stats.binom.sf(needed, draws, share).sum())
     evidence = inside[inside["person_id"].isin(members)]
     return PackageGroup(
         venue=venue,
