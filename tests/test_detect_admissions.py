@@ -264,6 +264,28 @@ def test_a_villagers_own_illness_during_the_second_eyes_is_not_a_second_round(
     assert [r.member_ids("person") & set(CAMPAIGN) for r in rings] == [set()]
 
 
+def test_a_villagers_own_illness_just_before_the_bus_is_not_the_campaigns_treatment(
+    tmp_path: Path,
+) -> None:
+    """Two villagers of the first bus were in the ward days before it, each for an illness
+    of their own, and came back for the second eye on the same day: their first stay there
+    is not what the campaign treats, so cataract and second eye are one treatment (they
+    met once, on the bus) and the pair is the campaign."""
+    frames = _campaign_city()
+    rows = frames["claims"].to_dict("records")
+    pair = [CAMPAIGN[30], CAMPAIGN[33]]
+    for person, day, dx in zip(pair, (146, 148), ("M54.5", "K29.7"), strict=True):
+        _stay(rows, person, "H", day, 2800.0, 5, dx)
+        _stay(rows, person, "H", 185, 4260.0, 2, "H25.9")
+    for i, row in enumerate(rows):
+        row["claim_id"] = f"C{i:05d}"
+    rings = scan(
+        _store(tmp_path / "ws", {**frames, "claims": pd.DataFrame(rows)}),
+        patterns=["group_hospitalisation"],
+    )
+    assert [r.member_ids("person") & set(CAMPAIGN) for r in rings] == [set()]
+
+
 def test_the_same_campaign_people_back_again_and_again_are_a_ring(tmp_path: Path) -> None:
     """Had the second-eye villagers come back a third and fourth time together, it would
     no longer be a campaign."""
@@ -284,18 +306,19 @@ def test_the_same_campaign_people_back_again_and_again_are_a_ring(tmp_path: Path
 VAN = [f"U{i:02d}" for i in range(12)]
 
 
-def _van_city(flat_rate: bool = False) -> dict[str, pd.DataFrame]:
+def _van_city(flat_rate: bool = False, background: str = "G") -> dict[str, pd.DataFrame]:
     """Private hospital G admits 120 background patients 1-3 times (bills spread like real
-    ones, or all at one flat rate when ``flat_rate``). Twelve recruits are fetched two at a
-    time by a weekly van, each three times over the year, for back pain or gastritis,
-    always billed the 2,600-yuan package (+-2%): they rarely meet, but the price repeats."""
+    ones, or all at one flat rate when ``flat_rate``; at hospital ``background`` instead,
+    leaving G to its recruits). Twelve recruits are fetched two at a time by a weekly van,
+    each three times over the year, for back pain or gastritis, always billed the
+    2,600-yuan package (+-2%): they rarely meet, but the price repeats."""
     rng = np.random.default_rng(29)
     rows: list[dict[str, object]] = []
     for i in range(120):
         for day in rng.choice(360, int(rng.integers(1, 4)), replace=False):
             amount = 2600.0 if flat_rate else float(round(3000 * rng.lognormal(0, 0.4), 2))
             dx = str(rng.choice(["J18.9", "I10", "E11.9", "K29.7"]))
-            _stay(rows, f"B{i:03d}", "G", int(day), amount, int(rng.integers(2, 12)), dx)
+            _stay(rows, f"B{i:03d}", background, int(day), amount, int(rng.integers(2, 12)), dx)
     trips = [(p, t) for p in range(12) for t in rng.choice(50, 3, replace=False)]
     for person, trip in trips:
         amount = 2600 * float(rng.uniform(0.98, 1.02))
@@ -303,7 +326,7 @@ def _van_city(flat_rate: bool = False) -> dict[str, pd.DataFrame]:
         _stay(rows, VAN[person], "G", 7 * int(trip), amount, 5, dx)
     everyone = sorted({str(r["person_id"]) for r in rows})
     persons = pd.DataFrame({"person_id": everyone, "address_key": [f"a-{p}" for p in everyone]})
-    providers = pd.DataFrame({"provider_id": ["G"], "kind": ["hospital"]})
+    providers = pd.DataFrame({"provider_id": sorted({"G", background}), "kind": "hospital"})
     return {"claims": pd.DataFrame(rows), "persons": persons, "providers": providers}
 
 
@@ -326,6 +349,57 @@ def test_a_flat_rate_ward_is_no_package_ring(tmp_path: Path) -> None:
     assert not [
         r for r in scan(store, patterns=["group_hospitalisation"]) if r.method.get("signal")
     ]
+
+
+def test_a_hospital_admitting_only_its_recruits_is_judged_by_the_citys_inpatients(
+    tmp_path: Path,
+) -> None:
+    """G has no other inpatients to say what it bills; the city's one-time inpatients
+    (at H) say how often an ordinary stay lands on one price: rarely."""
+    store = _store(tmp_path / "ws", _van_city(background="H"))
+    rings = scan(store, patterns=["group_hospitalisation"])
+    packages = [r for r in rings if r.method.get("signal")]
+    assert len(packages) == 1 and set(VAN) == packages[0].member_ids("person")
+
+
+def test_recruits_alone_on_the_citys_flat_rate_are_no_package_ring(tmp_path: Path) -> None:
+    """Where the city's institutions bill every stay of a diagnosis at one price, the
+    recruits' repeated price is what an ordinary inpatient pays too."""
+    store = _store(tmp_path / "ws", _van_city(flat_rate=True, background="H"))
+    assert not [
+        r for r in scan(store, patterns=["group_hospitalisation"]) if r.method.get("signal")
+    ]
+
+
+def test_an_eye_hospitals_second_eyes_are_no_package_ring(tmp_path: Path) -> None:
+    """Eye hospital E, with few other inpatients, runs a campaign: 40 villagers on three
+    buses, 32 back weeks later for the second eye, each billed the package twice. A
+    second eye is its first eye's treatment completed, billed as it was: one draw of the
+    price, not two, so 32 people billed it twice is what the campaign gives."""
+    rng = np.random.default_rng(41)
+    frames = _hospital_city()
+    rows = frames["claims"].to_dict("records")
+    villagers = [f"W{i:02d}" for i in range(40)]
+    for i, person in enumerate(villagers):
+        first = (150, 158, 166)[i % 3]
+        _stay(rows, person, "E", first, 4200 + float(rng.uniform(0, 150)), 2, "H25.9")
+        if i < 32:
+            back = first + int(rng.integers(14, 43))
+            _stay(rows, person, "E", back, 4200 + float(rng.uniform(0, 150)), 2, "H25.9")
+    for i in range(12):
+        amount = float(round(3000 * rng.lognormal(0, 0.4), 2))
+        _stay(rows, f"O{i:02d}", "E", 20 * i + 5, amount, int(rng.integers(2, 12)), "J18.9")
+    for i, row in enumerate(rows):
+        row["claim_id"] = f"C{i:05d}"
+    everyone = sorted({str(r["person_id"]) for r in rows})
+    persons = pd.DataFrame({"person_id": everyone, "address_key": [f"a-{p}" for p in everyone]})
+    providers = pd.DataFrame({"provider_id": ["E", "H", "T"], "kind": "hospital"})
+    store = _store(
+        tmp_path / "ws",
+        {"claims": pd.DataFrame(rows), "persons": persons, "providers": providers},
+    )
+    rings = scan(store, patterns=["group_hospitalisation"])
+    assert not [r for r in rings if r.member_ids("person") & set(villagers)]
 
 
 def test_windows_take_the_fullest_wave_first() -> None:

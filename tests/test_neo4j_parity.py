@@ -80,6 +80,7 @@ def parameter_sets() -> list[dict[str, Any]]:
             "min_strangers": lending.min_strangers,
             "wave_days": hospital.wave_days,
             "min_waves": hospital.min_together,
+            "similar_bill": hospital.similar_bill,
             "high_value": kickback.high_value,
             "region_digits": REGION_DIGITS,
             "provider_id": "H2",
@@ -95,6 +96,7 @@ def parameter_sets() -> list[dict[str, Any]]:
             "min_strangers": 2,
             "wave_days": 3,
             "min_waves": 3,
+            "similar_bill": 0.5,
             "high_value": 0.0,
             "region_digits": 1,
             "provider_id": "K1",
@@ -194,6 +196,17 @@ def city() -> dict[str, pd.DataFrame]:
     for day in (9, 49):
         when = START + timedelta(days=day, hours=10)
         claim("inpatient", people[36], "H1", when, end_time=when + timedelta(days=6))
+    # people admitted once at K1, for a few diagnoses (one unrecorded): ordinary inpatients
+    for k, person in enumerate(people[:10]):
+        when = START + timedelta(days=12 + 6 * k, hours=9)
+        claim(
+            "inpatient",
+            person,
+            "K1",
+            when,
+            end_time=when + timedelta(days=3),
+            diagnosis_code=["K29", "K29", "M54", None][k % 4],
+        )
     claims = pd.DataFrame(rows)
     claims["start_time"] = pd.to_datetime(claims["start_time"])
     claims["end_time"] = pd.to_datetime(claims["end_time"])

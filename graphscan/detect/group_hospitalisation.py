@@ -25,7 +25,7 @@ import pandas as pd
 
 from graphscan.detect.base import Candidate, Coverage, Detector, Frames, Lost, Window, short
 from graphscan.detect.engines.cooccurrence import Group, Params
-from graphscan.detect.engines.package_stays import PackageGroup, package_groups
+from graphscan.detect.engines.package_stays import PackageGroup, package_groups, reference_share
 from graphscan.detect.engines.significance import poisson_tail
 from graphscan.detect.engines.wave_windows import Season, find_wave_groups
 from graphscan.rings import Member
@@ -112,6 +112,7 @@ class GroupHospitalisation(Detector):
         "admission_wave_sizes",
         "wave_admissions",
         "persons_by_phone",
+        "inpatient_price_spread",
     )
 
     wave_days: int = 7
@@ -167,6 +168,9 @@ class GroupHospitalisation(Detector):
                     "admission_waves", **args, min_waves=self.min_together
                 ),
                 "admission_wave_sizes": store.projection("admission_wave_sizes", **window.params()),
+                "inpatient_price_spread": store.projection(
+                    "inpatient_price_spread", **window.params(), similar_bill=self.similar_bill
+                ),
             },
         )
 
@@ -224,7 +228,14 @@ class GroupHospitalisation(Detector):
             if once[0].empty and self._maybe_family(people, group.entities):
                 continue
             found.append((group, evidence, contacts, *once))
-        packages = self._packages(stays, people, venue_admissions, venue_firsts)
+        prior = reference_share(frames["inpatient_price_spread"])
+        packages = self._packages(
+            stays.assign(follows=frame["follows"].to_numpy()),
+            people,
+            venue_admissions,
+            venue_firsts,
+            prior,
+        )
         found = [f for f in found if not any(_within(f[0], g, True) for g in packages)]
         packages = [g for g in packages if not any(_within(g, f[0]) for f in found)]
         packages = [g for g in packages if not any(_within(g, h) for h in packages)]
@@ -331,9 +342,11 @@ class GroupHospitalisation(Detector):
         people: pd.DataFrame,
         admissions: Callable[[str], pd.DataFrame],
         firsts: Callable[[str], pd.DataFrame],
+        prior: float,
     ) -> list[PackageGroup]:
-        """Repeaters billed one package price again and again (engines.package_stays),
-        unless they could be one household or one campaign explains them."""
+        """Repeaters billed one package price again and again (engines.package_stays;
+        ``prior``: the city's reference_share), unless they could be one household or one
+        campaign explains them."""
         kept = []
         for group in package_groups(
             stays,
@@ -342,6 +355,7 @@ class GroupHospitalisation(Detector):
             self.similar_stay,
             self.min_package,
             self.package_p,
+            prior,
         ):
             if self._maybe_family(people, group.entities):
                 continue
@@ -400,8 +414,8 @@ class GroupHospitalisation(Detector):
         (``rows``: the institution's wave_admissions, ``firsts``: their ``first_stays``,
         computed once per institution): there every member is admitted
         once, or twice for the same treatment (same diagnosis, or a bill within
-        ``similar_bill`` where diagnoses are unknown; a stay for a diagnosis none of the
-        members' first stays had is that person's own illness and does not count)
+        ``similar_bill`` where diagnoses are unknown; a stay for a diagnosis no other
+        member was treated for is that person's own illness and does not count)
         within ``second_round_days``; their
         first admissions lie within ``campaign_days``; and the campaign around them
         brought at least as many others, first admitted there like the group (a campaign,
@@ -413,8 +427,13 @@ class GroupHospitalisation(Detector):
             near |= rows["day"].between(lo, hi).to_numpy()
         mine = rows[near & rows["person_id"].isin(members).to_numpy()]
         mine = mine.sort_values(["person_id", "day"])
-        # a member's stay for another illness is that person's own, not the campaign's
-        codes = set(mine.groupby("person_id").head(1)["diagnosis_code"].dropna())
+        # the campaign's treatment is what its members share; a diagnosis only one member
+        # was treated for is that person's own illness (even at their first stay there)
+        treated = mine.dropna(subset=["diagnosis_code"]).drop_duplicates(
+            ["person_id", "diagnosis_code"]
+        )
+        shared = treated["diagnosis_code"].value_counts()
+        codes = set(shared[shared >= 2].index) or set(shared.index)
         if codes:
             mine = mine[mine["diagnosis_code"].isna() | mine["diagnosis_code"].isin(codes)]
         gap = mine.groupby("person_id")["day"].diff()

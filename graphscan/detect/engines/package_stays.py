@@ -8,9 +8,13 @@ on one price are counted: a group is the people with at least two admissions wit
 ``band`` of the price and of about the same length (short identical stays). The null
 model keeps each repeater's own number of admissions and draws their bills from the
 institution's other admissions (the share ``p`` of them on the price and stay): a
-repeater lands twice on it with probability P(Binomial(n, p) >= 2).
+repeater lands twice on it with probability P(Binomial(n, p) >= 2), or p where their
+admissions there are one course (an index stay and its follow-up, billed alike).
 Where the institution bills most stays at that price anyway (a flat-rate ward), ``p`` is
-large and nothing stands out."""
+large and nothing stands out. Where it has few other admissions (a private hospital living
+off its recruits has none), ``p`` leans on the city's ordinary inpatients: how often a
+one-time inpatient's bill lies within ``band`` of the usual bill for their diagnosis at
+their institution (``reference_share``), the most any one price can draw."""
 
 from __future__ import annotations
 
@@ -22,6 +26,12 @@ import pandas as pd
 from scipy import stats
 
 from graphscan.detect.engines.significance import poisson_tail
+
+#: weight, in admissions, of the city's reference share in an institution's share on the
+#: price: as much as two of its own admissions (the add-one prior's weight)
+PRIOR_WEIGHT = 2
+#: cells (institution, diagnosis) with fewer one-time inpatients say nothing of a spread
+MIN_CELL = 3
 
 
 @dataclass
@@ -47,9 +57,12 @@ def package_groups(
     stay_tolerance: int,
     min_group: int,
     max_p: float,
+    prior: float,
 ) -> list[PackageGroup]:
     """``stays``: admission_waves rows (people with two or more episodes at an
-    institution); ``admissions(venue)``: all admissions there (wave_admissions)."""
+    institution) with ``follows`` (the group detector's follow-ups);
+    ``admissions(venue)``: all admissions there (wave_admissions); ``prior``: the city's
+    ``reference_share``."""
     found = []
     for venue, rows in stays.groupby("provider_id", sort=True):
         prices = _prices(rows, band, min_group)
@@ -57,7 +70,7 @@ def package_groups(
             continue
         every = admissions(str(venue))
         for low, high in prices:
-            group = _test(str(venue), rows, every, low, high, len(prices), stay_tolerance)
+            group = _test(str(venue), rows, every, low, high, len(prices), stay_tolerance, prior)
             if len(group.entities) >= min_group and _p(group) <= max_p:
                 found.append(group)
     return found
@@ -89,6 +102,7 @@ def _test(
     high: float,
     tests: int,
     stay_tolerance: int,
+    prior: float,
 ) -> PackageGroup:
     """People with two or more admissions on the price whose stays also match (within
     ``stay_tolerance`` days of the group's median stay, where stays are known), against
@@ -103,9 +117,15 @@ def _test(
     fits = others["total_amount"].astype(float).between(low, high) & _stay_fits(
         others, centre, stay_tolerance
     )
-    share = (int(fits.sum()) + 1) / (len(others) + 2)
-    visits = rows.groupby("person_id").size().to_numpy()
-    expected = float(stats.binom.sf(1, visits, share).sum())
+    share = (int(fits.sum()) + PRIOR_WEIGHT * prior) / (len(others) + PRIOR_WEIGHT)
+    # one course, an index stay and its follow-up (the same treatment once more, ``follows``
+    # set) and nothing else there, is billed as its index: one draw of the price
+    course = rows["follows"].notna() & (rows["person_waves"] == 2)
+    per = pd.DataFrame({"visits": 1, "course": course}).groupby(rows["person_id"]).sum()
+    one = per["course"].to_numpy() > 0
+    draws = np.where(one, 1, per["visits"].to_numpy())
+    needed = np.where(one, 0, 1)
+    expected = float(stats.binom.sf(needed, draws, share).sum())
     evidence = inside[inside["person_id"].isin(members)]
     return PackageGroup(
         venue=venue,
@@ -118,6 +138,20 @@ def _test(
         tests=tests,
         days=sorted(set(evidence["day"].astype(int))),
     )
+
+
+def reference_share(spread: pd.DataFrame) -> float:
+    """The share of ordinary inpatients billed within the band of the usual bill for
+    their diagnosis at their institution (``spread``: inpatient_price_spread), the median
+    stay of an odd cell left out (it is its own median); 1/2 (no knowledge) where no cell
+    has ``MIN_CELL`` stays. Ring recruits come back and are not in it; a campaign's
+    look-alike patients are, which only makes it larger (cautious)."""
+    cells = spread[spread["stays"] >= MIN_CELL]
+    odd = cells["stays"].to_numpy() % 2
+    total = int((cells["stays"].to_numpy() - odd).sum())
+    if not total:
+        return 0.5
+    return float((cells["near"].to_numpy() - odd).sum() / total)
 
 
 def _stay_fits(rows: pd.DataFrame, centre: float, tolerance: int) -> pd.Series:
