@@ -122,7 +122,12 @@ def item_totals(lines: pd.DataFrame, top: int = 100) -> pd.DataFrame:
 def exposure_for(
     user: User, handles: Handles, claims: pd.DataFrame, extra: Iterable[tuple[str, str]] = ()
 ) -> Exposure:
-    ids = [(kind, v) for col, kind in ENTITY_COLUMNS.items() for v in claims[col].dropna().unique()]
+    """The user's exposure among every entity the claims name (and ``extra``)."""
+    ids = [
+        (kind, v)
+        for col, kind in ENTITY_COLUMNS.items()
+        for v in _strings(claims[col].dropna().drop_duplicates())
+    ]
     return Exposure(user, handles, [*ids, *extra])
 
 
@@ -191,11 +196,30 @@ def _strings(values: pd.Series) -> list[Any]:
     return values.astype(object).tolist()
 
 
+def _cents(values: np.ndarray) -> list[float]:
+    """``round(v, 2)`` of each value, as Python floats, without a call per value (Python's
+    ``round`` formats each float as decimal digits: 6 ms for a large graph's 11,000 edges).
+    Equal to ``round`` everywhere: ``rint(v * 100) / 100`` picks the same whole number of
+    cents except where ``v * 100`` lies within rounding error of a half cent, and those few
+    values (and any too large for cents to be exact) are rounded by ``round`` itself."""
+    values = np.asarray(values, dtype=float)
+    scaled = values * 100
+    with np.errstate(invalid="ignore"):
+        doubtful = (np.abs(np.abs(scaled - np.trunc(scaled)) - 0.5) < 1e-6) | (
+            np.abs(scaled) >= 2.0**50
+        )
+    rounded = (np.rint(scaled) / 100).tolist()
+    for i in np.flatnonzero(doubtful).tolist():
+        rounded[i] = round(float(values[i]), 2)
+    return rounded
+
+
 def _edges(
     codes: LinkCodes, days: np.ndarray, amounts: np.ndarray, node_ids: np.ndarray
 ) -> list[dict[str, Any]]:
     """One edge per (entity, entity, relation) with its claims, money and sorted days;
-    ``days`` and ``amounts`` are per claim, ``node_ids`` per entity number."""
+    ``days`` and ``amounts`` are per claim, ``node_ids`` per entity number. Every field is
+    a column made by numpy first, so the loop only puts them together."""
     keep = (codes.a >= 0) & (codes.b >= 0)
     if not keep.any():  # no link has both ends: nothing to group
         return []
@@ -204,8 +228,7 @@ def _edges(
     group = np.unique(key, return_inverse=True)[1].reshape(-1)
     order = np.lexsort((days[row], group))
     firsts = np.concatenate([[0], np.flatnonzero(np.diff(group[order])) + 1]).astype(np.int64)
-    bounds = np.concatenate([firsts, [len(order)]]).tolist()
-    money = np.add.reduceat(amounts[row[order]], firsts).tolist()
+    bounds = np.concatenate([firsts, [len(order)]])
     heads = order[firsts]
     day_list = days[row[order]].tolist()
     return [
@@ -213,17 +236,18 @@ def _edges(
             "source": source,
             "target": target,
             "relation": rel,
-            "claims": hi - lo,
-            "amount": round(total, 2),
+            "claims": count,
+            "amount": money,
             "days": day_list[lo:hi],
         }
-        for source, target, rel, total, lo, hi in zip(
+        for source, target, rel, count, money, lo, hi in zip(
             node_ids[a[heads]].tolist(),
             node_ids[b[heads]].tolist(),
             RELATION_NAMES[relation[heads]].tolist(),
-            money,
-            bounds[:-1],
-            bounds[1:],
+            np.diff(bounds).tolist(),
+            _cents(np.add.reduceat(amounts[row[order]], firsts)),
+            bounds[:-1].tolist(),
+            bounds[1:].tolist(),
             strict=True,
         )
     ]
@@ -258,7 +282,7 @@ def graph_json(
     node_of = dict(zip(pairs, exposure.node_ids(kinds, idents), strict=True))
     nodes = []
     for (kind, ident), count, money, first, last in zip(
-        stats.index.tolist(), stats["claims"].tolist(), stats["amount"].tolist(),
+        stats.index.tolist(), stats["claims"].tolist(), _cents(stats["amount"].to_numpy()),
         _day(stats["first"]).tolist(), _day(stats["last"]).tolist(), strict=True,
     ):  # fmt: skip
         node = {
@@ -266,7 +290,7 @@ def graph_json(
             "kind": kind,
             "label": exposure.label(kind, ident),
             "claims": count,
-            "amount": round(money, 2),
+            "amount": money,
             "first": first,
             "last": last,
             "role": roles.get((kind, ident)),
