@@ -128,7 +128,7 @@ def exposure_for(
     ids = [
         (kind, v)
         for col, kind in ENTITY_COLUMNS.items()
-        for v in _strings(claims[col].dropna().drop_duplicates())
+        for v in claims[col].dropna().unique().tolist()
     ]
     return Exposure(user, handles, [*ids, *extra])
 
