@@ -7,9 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from embedded_store import embedded_store
 
 from graphscan.detect import scan
+from graphscan.store import embedded
 from graphscan.store.embedded import EmbeddedStore
 from graphscan.workspace import Workspace
 
@@ -214,3 +216,89 @@ def test_a_campaigns_villagers_from_another_county_are_the_hospitals_catchment(
     _claim(rows, "F00", "G", 98, 8, None)
     store = _store(tmp_path / "ws", {"claims": pd.DataFrame(rows), "providers": providers})
     assert scan(store, patterns=["identity_misuse"]) == []
+
+
+def _identity_city() -> dict[str, pd.DataFrame]:
+    """Eight hospitals in two counties, 120 holders: each has a stay at one hospital and
+    visits and purchases at home or far away; some lie in a second hospital meanwhile,
+    some are dead, some have a diagnosis of the other sex, some are too young for it."""
+    rows: list[dict[str, object]] = []
+    persons = []
+    for i in range(120):
+        person = f"X{i:03d}"
+        card = f"card-{i:03d}" if i % 5 else None
+        hospital = f"H{i % 8}"
+        _claim(rows, person, hospital, 20 + i % 50, 4 + i % 9, card, f"O{i % 3}")
+        for k in range(i % 4 + 1):
+            elsewhere = f"Q{(i + k) % 6}" if k % 2 else f"S{(i + k) % 4}"
+            _claim(rows, person, elsewhere, 18 + i % 50 + 3 * k, 0, card, kind="outpatient")
+        if i % 7 == 0:  # a second stay at another hospital starting inside the first
+            _claim(rows, person, f"H{(i + 3) % 8}", 22 + i % 50, 3, card, f"O{i % 2}")
+        if i % 11 == 0:
+            rows[-1]["diagnosis_code"] = "O80"  # pregnancy
+        persons.append(
+            {
+                "person_id": person,
+                "sex": "M" if i % 2 else "F",
+                "birth_date": pd.Timestamp("2024-06-01" if i % 13 == 0 else "1970-01-01"),
+                "death_date": START + pd.Timedelta(days=10) if i % 17 == 0 else None,
+                "region_code": "110101" if i % 3 else "330102",
+            }
+        )
+    providers = [
+        {"provider_id": p, "kind": kind, "region_code": "110101" if n % 2 else "330102"}
+        for kind, prefix, count in (("institution", "H", 8), ("institution", "Q", 6))
+        for n, p in enumerate(f"{prefix}{n}" for n in range(count))
+    ] + [{"provider_id": f"S{n}", "kind": "pharmacy", "region_code": "330102"} for n in range(4)]
+    return {
+        "persons": pd.DataFrame(persons),
+        "providers": pd.DataFrame(providers),
+        "claims": pd.DataFrame(rows),
+    }
+
+
+def test_conflicts_read_in_ranges_of_providers_are_the_read_in_one_piece(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A budget for about 40 claims at once cuts card_conflicts into ranges of a few
+    providers each, the holders' claims elsewhere joined from the whole window: the rows
+    and every sum over them (per desk, per provider, over the window) are those of the
+    read in one piece, and identity misuse finds the same rings."""
+    store = _store(tmp_path / "ws", _identity_city())
+    params = {"since": None, "until": None, "region_digits": 6}
+    whole = store.projection("card_conflicts", **params)
+    assert {"after_death", "overlap", "elsewhere", "outsider", "sex", "age"} <= set(whole["reason"])
+    rings = scan(store, patterns=["identity_misuse"])
+    monkeypatch.setattr(embedded.PER_PROVIDER, "row_bytes", 64 * 2**20 // 40)
+    store.limit_memory(64 * 2**20)
+    ranges = store.ranges("card_conflicts", None, None)
+    assert len(ranges) >= 5, ranges
+    pd.testing.assert_frame_equal(store.projection("card_conflicts", **params), whole)
+    again = scan(store, patterns=["identity_misuse"])
+    assert [(r.score, sorted(m.id for m in r.members)) for r in again] == [
+        (r.score, sorted(m.id for m in r.members)) for r in rings
+    ]
+
+
+def test_the_ranges_are_counted_once_per_budget_and_window_until_the_next_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Card lending's three burst reads share one count of the swipes; a write counts
+    again (the new claims are in the next ranges)."""
+    store = _store(tmp_path / "ws", _identity_city())
+    store.limit_memory(64 * 2**20)
+    monkeypatch.setattr(embedded.PER_PROVIDER, "row_bytes", 64 * 2**20 // 40)
+    counted = []
+    cut = store._cut
+    monkeypatch.setattr(store, "_cut", lambda *a: counted.append(a[1:]) or cut(*a))
+    first = store.ranges("card_conflicts", None, None)
+    assert store.ranges("card_conflicts", None, None) == first
+    assert len(counted) == 1
+    assert store.ranges("card_conflicts", START, None) == first  # another window: counted
+    assert len(counted) == 2
+    rows: list[dict[str, object]] = []
+    for day in range(60):
+        _claim(rows, "Y", "Z9", day, 0, None, kind="outpatient")
+    store.upsert("claims", pd.DataFrame(rows).assign(claim_id=lambda f: "Y" + f["claim_id"]))
+    after = store.ranges("card_conflicts", None, None)
+    assert len(counted) == 3 and after[-1] == ("Z9", "Z9") and after[:-1] == first

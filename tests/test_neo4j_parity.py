@@ -33,6 +33,7 @@ pytestmark = pytest.mark.neo4j
 #: link_items), or cut its per-pharmacy reads into ranges (pharmacy_swipes, and
 #: card_roaming's first two steps: compared through card_roaming).
 INTERNAL = {
+    "card_conflicts_totals",
     "card_roaming_bursts",
     "card_roaming_screened",
     "claims_by_id",
@@ -42,6 +43,7 @@ INTERNAL = {
     "neighbourhood_step",
     "macros",
     "pharmacy_swipes",
+    "provider_claims",
 }
 START = datetime(2024, 3, 1)
 
@@ -343,22 +345,33 @@ def test_projection_returns_the_same_frame(
     )
 
 
-@pytest.mark.parametrize("name", ["card_bursts", "card_burst_sizes", "card_roaming"])
-def test_a_burst_read_in_pharmacy_ranges_is_the_read_in_one_piece(
-    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("name", "ranged", "kinds"),
+    [
+        ("card_bursts", "card_bursts", ("pharmacy",)),
+        ("card_burst_sizes", "card_burst_sizes", ("pharmacy",)),
+        ("card_roaming", "card_roaming_bursts", ("pharmacy",)),
+        ("card_conflicts", "card_conflicts", ("pharmacy", "outpatient", "inpatient")),
+    ],
+)
+def test_a_read_in_ranges_of_providers_is_the_read_in_one_piece(
+    name: str, ranged: str, kinds: tuple[str, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """On this city, whose cards also travel between pharmacies, the embedded store's
-    burst reads cut into one range per pharmacy (a budget for a few swipes at once) give
-    the frames of the read in one piece, for every parameter set."""
+    """On this city, whose cards also travel between pharmacies and whose holders lie in
+    two hospitals, are dead, far from home or of the wrong sex and age, the embedded
+    store's ranged reads cut into one range per provider (a budget for a few rows at once)
+    give the frames of the read in one piece, rows and sums, for every parameter set."""
     embedded = embedded_store(Workspace.open(tmp_path / "embedded"))
     for table, frame in city().items():
         embedded.upsert(table, frame)
     whole = [embedded.projection(name, **params) for params in parameter_sets()]
-    monkeypatch.setattr(store_module, "SWIPE_BYTES", 2**30)
+    for cut in (store_module.PER_PHARMACY, store_module.PER_PROVIDER):
+        monkeypatch.setattr(cut, "row_bytes", 2**30)
     embedded.limit_memory(2**30)
-    pharmacies = embedded.db.execute(
-        "SELECT count(DISTINCT provider_id) FROM claims WHERE kind = 'pharmacy'"
+    providers = embedded.db.execute(
+        "SELECT count(DISTINCT provider_id) FROM claims WHERE list_contains(?, kind)",
+        [list(kinds)],
     ).fetchall()[0][0]
-    assert len(embedded.pharmacy_ranges(None, None)) == pharmacies >= 3
+    assert len(embedded.ranges(ranged, None, None)) == providers >= 3
     for params, want in zip(parameter_sets(), whole, strict=True):
         pd.testing.assert_frame_equal(embedded.projection(name, **params), want, obj=name)

@@ -199,9 +199,9 @@ def test_the_burst_reads_in_pharmacy_ranges_are_the_reads_in_one_piece(
         rings = scan(store)
         # the handmade city's three pharmacies swipe 3,660, 550 and 48 times: a budget
         # for 500 swipes at once reads each of them alone
-        monkeypatch.setattr(embedded, "SWIPE_BYTES", 64 * 2**20 // 500)
+        monkeypatch.setattr(embedded.PER_PHARMACY, "row_bytes", 64 * 2**20 // 500)
         store.limit_memory(64 * 2**20)
-        assert store.pharmacy_ranges(None, None) == [("P1", "P1"), ("P2", "P2"), ("P3", "P3")]
+        assert store.ranges("card_bursts", None, None) == [("P1", "P1"), ("P2", "P2"), ("P3", "P3")]
         for name, frame in _burst_reads(store).items():
             pd.testing.assert_frame_equal(frame, whole[name], obj=name)
         again = scan(store)
@@ -235,7 +235,7 @@ def test_a_busy_year_read_whole_overflows_a_spill_cap_that_ranges_stay_under(
             store.db.execute(
                 read_sql("card_bursts"), {**params, "first_provider": None, "last_provider": None}
             ).df()
-        assert len(store.pharmacy_ranges(None, None)) == 10
+        assert len(store.ranges("card_bursts", None, None)) == 10
         assert len(store.projection("card_bursts", **params)) == 216_000
     finally:
         ws.close()

@@ -26,7 +26,15 @@
 --   age          pregnancy (O*) outside ages 12-55, perinatal (P*) over age 1
 --   (sex and age: the persons table's, else those read from the holder's resident ID
 --   number at load, person_id_facts)
--- Parameters: $since, $until (TIMESTAMP or NULL), $region_digits (INTEGER)
+-- Read in ranges of providers: every reason, sum and count here is about the claims and
+-- stays at one provider (the holder's claims elsewhere joined to them from the whole
+-- window), so the claims at the providers from $first_provider to $last_provider
+-- (provider_id order, both included; all of them when $first_provider is NULL) give
+-- exactly their rows of the read in one piece, in its order. The two figures of the
+-- whole window (all_cards, window_days) come from card_conflicts_totals.sql, read once
+-- before the ranges and registered as _conflict_totals.
+-- Parameters: $since, $until (TIMESTAMP or NULL), $region_digits (INTEGER),
+--             $first_provider, $last_provider (VARCHAR: the range, set by the store)
 -- Output columns:
 --   claim_id, card_id (person_id when missing), person_id, provider_id,
 --   provider_kind ('' when unknown), operator_id ('' when unknown), doctor_id, reason (one
@@ -57,6 +65,15 @@ WITH c AS (
            diagnosis_code
     FROM claims
     WHERE ($since IS NULL OR start_time >= $since) AND ($until IS NULL OR start_time <= $until)
+      AND ($first_provider IS NULL OR provider_id BETWEEN $first_provider AND $last_provider)
+), window_claims AS (
+    -- the whole window's claims of the persons with a stay in the range (their visits
+    -- elsewhere and their other stays), read straight from the table: only the range's
+    -- claims (c) are held, never the city's
+    SELECT person_id, kind, provider_id, start_time, end_time
+    FROM claims
+    WHERE ($since IS NULL OR start_time >= $since) AND ($until IS NULL OR start_time <= $until)
+      AND person_id IN (SELECT person_id FROM c WHERE kind = 'inpatient')
 ), volume AS (
     SELECT provider_id, operator_id, count(DISTINCT card_id) AS operator_cards
     FROM c GROUP BY provider_id, operator_id
@@ -76,7 +93,7 @@ WITH c AS (
                OR left(provider_region(s.provider_id, x.region_code), $region_digits)
                   <> left(provider_region(o.provider_id, y.region_code), $region_digits) AS far
     FROM inner_stays s
-    JOIN c o ON o.person_id = s.person_id AND o.kind <> 'inpatient'
+    JOIN window_claims o ON o.person_id = s.person_id AND o.kind <> 'inpatient'
             AND o.provider_id <> s.provider_id
     LEFT JOIN providers x ON x.provider_id = s.provider_id
     LEFT JOIN providers y ON y.provider_id = o.provider_id
@@ -113,7 +130,7 @@ WITH c AS (
            coalesce(p.birth_date, f.birth_date) AS birth_date
     FROM persons p FULL JOIN person_id_facts f ON f.person_id = p.person_id
 ), stays AS (
-    SELECT claim_id, person_id, provider_id, start_time, end_time FROM c
+    SELECT person_id, provider_id, start_time, end_time FROM window_claims
     WHERE kind = 'inpatient' AND end_time IS NOT NULL
 ), overlap_volume AS (
     -- per desk: how long its patients lay in hospital elsewhere (the span inside which
@@ -158,17 +175,16 @@ WITH c AS (
 )
 SELECT c.claim_id, c.card_id, c.person_id, c.provider_id, coalesce(v.kind, '') AS provider_kind,
        c.operator_id, c.doctor_id, f.reason, vol.operator_cards,
-       (SELECT sum(operator_cards) FROM volume) AS all_cards,
+       t.all_cards,
        coalesce(ov.overlap_seconds, 0) AS overlap_seconds,
        coalesce(fv.far_inside, 0) AS far_inside,
        coalesce(fv.far_activity, 0) AS far_activity,
        coalesce(pf.far_inside, 0) AS provider_far_inside,
        coalesce(pf.far_activity, 0) AS provider_far_activity,
        coalesce(po.overlap_seconds, 0) AS provider_overlap_seconds,
-       coalesce(pi.placed_inpatients, 0) AS placed_inpatients,
-       (SELECT date_diff('day', min(CAST(start_time AS DATE)), max(CAST(start_time AS DATE))) + 1
-        FROM c) AS window_days
+       coalesce(pi.placed_inpatients, 0) AS placed_inpatients, t.window_days
 FROM flagged f
+CROSS JOIN _conflict_totals t
 JOIN c ON c.claim_id = f.claim_id
 JOIN volume vol ON vol.provider_id = c.provider_id AND vol.operator_id = c.operator_id
 LEFT JOIN overlap_volume ov ON ov.provider_id = c.provider_id AND ov.operator_id = c.operator_id

@@ -68,18 +68,58 @@ _LINKS = (
 #: doctors and operators, then sit in a few row groups instead of all over the table.
 _CLAIMS_ORDER = ("provider_id", "start_time")
 
-#: Projections whose rows each belong to one pharmacy, in pharmacy order, and whose counts
-#: are per pharmacy counter: read in ranges of pharmacies (pharmacy_swipes.sql), so the
-#: engine's work and spill at a time are one range's, never the city's whole year.
-_PER_PHARMACY = frozenset({"card_bursts", "card_burst_sizes"})
-#: the range's parameters in those statements, set by the store, never by a detector
+#: the range's parameters of a read in ranges of providers, set by the store, never by a
+#: detector
 RANGE_PARAMETERS = ("first_provider", "last_provider")
 
-#: engine bytes card_bursts works through per pharmacy swipe read at once: the first
-#: half-year of the 32 M-claim store (about 10 M swipes) held 6.1 GiB and spilled about
-#: 28 GB before the disk was full (docs/scale.md); a range holds about the engine's
-#: budget over this many swipes
-SWIPE_BYTES = 3000
+
+@dataclass
+class Cut:
+    """How a read is cut into consecutive ranges of providers: ``counts`` (a statement of
+    provider_id and a count, in provider_id order) says how many rows of each provider the
+    read works through, ``row_bytes`` what one of them costs the engine at once, so a range
+    holds about the engine's budget over ``row_bytes`` rows."""
+
+    counts: str
+    row_bytes: int
+
+
+#: card lending's burst reads, per pharmacy swipe: the first half-year of the 32 M-claim
+#: store (about 10 M swipes) held 6.1 GiB and spilled about 28 GB before the disk was
+#: full (docs/scale.md)
+PER_PHARMACY = Cut("pharmacy_swipes", 3000)
+#: identity misuse's card_conflicts, per claim of the range (its stays joined to their
+#: holders' claims in the whole window): the 50 M-claim year read whole spilled past 9 GB
+#: beside a 3 GB engine (docs/scale.md)
+PER_PROVIDER = Cut("provider_claims", 600)
+
+#: Statements whose rows each belong to one provider, in provider order, and whose counts
+#: are per provider: read range by range (``ranges``) and put together in their order, so
+#: the engine's work and spill at a time are one range's, never the city's whole year.
+_RANGED = {
+    "card_bursts": PER_PHARMACY,
+    "card_burst_sizes": PER_PHARMACY,
+    "card_roaming_bursts": PER_PHARMACY,
+    "card_conflicts": PER_PROVIDER,
+}
+
+#: Projections read in steps: each step's rows are registered under its name for the
+#: steps after it (a ranged step needs what only the whole window tells, read once
+#: before it), the last step's rows are the projection's.
+_PLANS: dict[str, tuple[tuple[str, str], ...]] = {
+    # the screened cards of the whole window, their far bursts range by range of
+    # pharmacies, then the travellers among them
+    "card_roaming": (
+        ("card_roaming_screened", "_screened"),
+        ("card_roaming_bursts", "_roaming_far"),
+        ("card_roaming", ""),
+    ),
+    # the whole window's figures, then the conflicts range by range of providers
+    "card_conflicts": (
+        ("card_conflicts_totals", "_conflict_totals"),
+        ("card_conflicts", ""),
+    ),
+}
 
 
 def _statement(name: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -152,6 +192,8 @@ class EmbeddedStore(Store):
         #: the engine's budget (limit_memory), None while DuckDB's own default holds
         self.memory: int | None = None
         self._cursor: duckdb.DuckDBPyConnection | None = None
+        #: ranged reads' ranges per (cut, budget, since, until), cleared by every write
+        self._ranges: dict[tuple[Any, ...], list[tuple[str | None, str | None]]] = {}
         for table in TABLES.values():
             ddl = ", ".join(f"{name} {sql_type}" for name, sql_type in _columns(table))
             self.db.execute(f"CREATE TABLE IF NOT EXISTS {table.name} ({ddl})")
@@ -201,6 +243,7 @@ class EmbeddedStore(Store):
         self, table: str, frame: Rows, progress: Progress | None = None, fresh: bool = False
     ) -> int:
         spec = self._table(table)
+        self._ranges.clear()
         cols = _columns(spec)
         present = set(_column_names(frame))
         if table == "claim_items" and "line_no" not in present:
@@ -398,14 +441,18 @@ class EmbeddedStore(Store):
         }
 
     def projection(self, name: str, **params: Any) -> pd.DataFrame:
-        """A scan's read. Running out of memory and spill disk at a large city is not a bug
-        but a budget the operator sets: one line that says what to change."""
+        """A scan's read, in the steps of its plan (``_PLANS``). Running out of memory and
+        spill disk at a large city is not a bug but a budget the operator sets: one line
+        that says what to change."""
+        *steps, (last, _) = _PLANS.get(name, ((name, ""),))
+        registered: list[str] = []
         try:
-            if name == "card_roaming":
-                return self._card_roaming(params)
-            if name in _PER_PHARMACY:
-                return self.db.from_arrow(self._in_ranges(name, params)).df()
-            return self.db.execute(*_statement(name, params)).df()
+            for statement, table in steps:
+                self.db.register(table, self._arrow(statement, params))
+                registered.append(table)
+            if last in _RANGED:
+                return self.db.from_arrow(self._in_ranges(last, params)).df()
+            return self.db.execute(*_statement(last, params)).df()
         except (duckdb.OutOfMemoryException, duckdb.IOException) as exc:
             if isinstance(exc, duckdb.IOException) and "No space left" not in str(exc):
                 raise
@@ -415,23 +462,38 @@ class EmbeddedStore(Store):
                 f"files go to {spill}: free disk there, scan by period (--since/--until) or "
                 "raise --memory"
             ) from None
+        finally:
+            for table in registered:
+                self.db.unregister(table)
 
-    def pharmacy_ranges(
-        self, since: datetime | None, until: datetime | None
+    def ranges(
+        self, name: str, since: datetime | None, until: datetime | None
     ) -> list[tuple[str | None, str | None]]:
-        """Consecutive ranges of pharmacies (first and last provider_id) of about the
-        engine's budget in swipes each (``SWIPE_BYTES``); one pharmacy busier than that is
-        a range of its own. One range, (None, None), when everything fits at once."""
+        """The ranges of providers (first and last provider_id) the ranged statement
+        ``name`` is read in: consecutive, of about the engine's budget each (``Cut``); one
+        provider busier than that is a range of its own. One range, (None, None), when
+        everything fits at once. Counted once per (cut, budget, window) until the next
+        write: the ranged reads of one scan share them."""
+        cut = _RANGED[name]
         if self.memory is None:
             return [(None, None)]
-        target = max(self.memory // SWIPE_BYTES, 1)
-        swipes = self.db.execute(*_statement("pharmacy_swipes", {"since": since, "until": until}))
-        counts = swipes.fetchall()
-        if sum(n for _, n in counts) <= target:
+        key = (cut.counts, cut.row_bytes, self.memory, since, until)
+        if key not in self._ranges:
+            self._ranges[key] = self._cut(cut, since, until)
+        return self._ranges[key]
+
+    def _cut(
+        self, cut: Cut, since: datetime | None, until: datetime | None
+    ) -> list[tuple[str | None, str | None]]:
+        assert self.memory is not None
+        target = max(self.memory // cut.row_bytes, 1)
+        counts = self.db.execute(*_statement(cut.counts, {"since": since, "until": until}))
+        rows = counts.fetchall()
+        if sum(n for _, n in rows) <= target:
             return [(None, None)]
         ranges: list[tuple[str | None, str | None]] = []
         first, last, held = None, None, 0
-        for provider, n in counts:
+        for provider, n in rows:
             if first is not None and held + n > target:
                 ranges.append((first, last))
                 first, held = None, 0
@@ -441,36 +503,26 @@ class EmbeddedStore(Store):
         return ranges
 
     def _in_ranges(self, name: str, params: dict[str, Any]) -> pa.Table:
-        """A per-pharmacy statement range by range (``pharmacy_ranges``), the ranges' rows
-        put together in their order, which is the statement's own (pharmacy first). Each
-        range is kept in Arrow (compact text); the engine converts the whole once, so the
-        frame has the dtypes of a read in one piece."""
-        ranges = self.pharmacy_ranges(params.get("since"), params.get("until"))
+        """A ranged statement range by range (``ranges``), the ranges' rows put together
+        in their order, which is the statement's own (provider first). Each range is kept
+        in Arrow (compact text); the engine converts the whole once, so the frame has the
+        dtypes of a read in one piece."""
+        ranges = self.ranges(name, params.get("since"), params.get("until"))
         parts = [
-            self._arrow(name, {**params, **dict(zip(RANGE_PARAMETERS, r, strict=True))})
+            self._rows(name, {**params, **dict(zip(RANGE_PARAMETERS, r, strict=True))})
             for r in ranges
         ]
         return pa.concat_tables(parts)
 
     def _arrow(self, name: str, params: dict[str, Any]) -> pa.Table:
-        """A statement's rows in Arrow: compact, for the steps of a read in pieces."""
+        """A step's rows in Arrow (compact), range by range where it is a ranged one."""
+        if name in _RANGED:
+            return self._in_ranges(name, params)
+        return self._rows(name, params)
+
+    def _rows(self, name: str, params: dict[str, Any]) -> pa.Table:
         sql, used = _statement(name, params)
         return self.db.sql(sql, params=used).to_arrow_table()
-
-    def _card_roaming(self, params: dict[str, Any]) -> pd.DataFrame:
-        """card_roaming.sql in its three steps: the screened cards of the whole window,
-        their far bursts range by range of pharmacies, then the travellers among them."""
-        screened = self._arrow("card_roaming_screened", params)
-        self.db.register("_screened", screened)
-        try:
-            far = self._in_ranges("card_roaming_bursts", params)
-        finally:
-            self.db.unregister("_screened")
-        self.db.register("_roaming_far", far)
-        try:
-            return self.db.execute(*_statement("card_roaming", params)).df()
-        finally:
-            self.db.unregister("_roaming_far")
 
     def claims(self, claim_ids: Iterable[str]) -> pd.DataFrame:
         ids = pd.DataFrame({"claim_id": pd.Series(list(claim_ids), dtype="string")})
