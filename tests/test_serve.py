@@ -541,3 +541,22 @@ def test_pools_keep_the_latest_graphs_per_user() -> None:
         with pytest.raises(ApiError) as refused:
             pools.recall(user, stale)
         assert refused.value.status == (400 if stale == "" else 410)
+
+
+def test_cents_are_what_round_gives() -> None:
+    """The graph's money is rounded for all edges at once: the same floats as
+    ``round(v, 2)``, half cents and float error included."""
+    import math
+
+    import numpy as np
+
+    from graphscan.serve.views import _cents
+
+    tricky = [0.125, 0.135, 2.675, 1.005, 0.285, -0.125, -2.675, 0.0, -0.0, 1e15 + 0.125,
+              123456.785, 5e-324, 0.5, 0.015, 99.995]  # fmt: skip
+    rng = np.random.default_rng(7)
+    values = np.concatenate(
+        [tricky, rng.integers(0, 10**8, 20_000) / 1000, rng.random(20_000) * 1e6]
+    )
+    assert _cents(values) == [round(v, 2) for v in values.tolist()]
+    assert math.isnan(_cents(np.array([math.nan]))[0])

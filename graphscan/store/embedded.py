@@ -546,7 +546,7 @@ class EmbeddedStore(Store):
         frontier = {entity_id}
         seen_entities: set[str] = set()
         claim_rows: set[int] = set()
-        for _ in range(max(hops, 1)):
+        for hop in range(max(hops, 1)):
             new = sorted(frontier - seen_entities)
             if not new:
                 break
@@ -557,7 +557,10 @@ class EmbeddedStore(Store):
             finally:
                 self.db.unregister("_ent")
             claim_rows |= set(rows["claim_row"].tolist())
-            frontier = {v for c in ENTITY_COLUMNS for v in rows[c].dropna().unique()}
+            if hop + 1 < hops:  # the entities of the last step's claims lead nowhere
+                frontier = {
+                    v for c in ENTITY_COLUMNS for v in rows[c].dropna().astype(object).tolist()
+                }
         self.db.register("_rows", pd.DataFrame({"claim_row": sorted(claim_rows)}, dtype="int64"))
         try:
             return self.db.execute(read_sql("claims_by_row")).df()
