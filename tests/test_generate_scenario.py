@@ -259,3 +259,12 @@ def test_a_rings_waves_are_separate_admissions() -> None:
 
     assert _apart(np.array([30, 33, 200]), 25, 335).tolist() == [30, 55, 200]
     assert _apart(np.array([300, 310, 330]), 25, 335).tolist() == [285, 310, 335]
+
+
+def test_a_city_whose_rings_take_every_doctor_of_a_crowds_site_is_generated(
+    tmp_path: Path,
+) -> None:
+    """Draw 716's rings take every doctor of a site a chronic panel and a screening day
+    picked: the panel is skipped, the screening day records no doctor."""
+    generate_city(tmp_path, 4000, 716, "hard", "parquet", scenario=Scenario.draw(716))
+    assert (tmp_path / "claims.parquet").exists()

@@ -123,7 +123,8 @@ def _screen(
         start,
         B_SCREENING,
         np.full(n, 8_500),
-        doctor=doctors[rng.integers(0, len(doctors), n)],
+        # a site whose every doctor works for a ring screens with no doctor recorded
+        doctor=doctors[rng.integers(0, len(doctors), n)] if len(doctors) else None,
         operator=operators[rng.integers(0, len(operators), n)],
         diagnosis=SCREENING_DIAGNOSIS,
         spread=0.0,
@@ -283,6 +284,8 @@ def chronic_panels(
         doctors = staff(
             world.doctor_first, world.doctor_count, site, 1, rng, truth.doctors, truth.ring_doctors
         )
+        if not len(doctors):  # every doctor of the site already works for a ring
+            continue
         doctor = int(doctors[0])
         eligible = (people.chronic >= 0) & (people.town == town) & (people.death_day < 0)
         patients = pool.take(int(rng.integers(15, 41)), eligible)
