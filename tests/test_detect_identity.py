@@ -328,8 +328,9 @@ def test_conflicts_read_in_ranges_of_providers_are_the_read_in_one_piece(
 def test_the_ranges_are_counted_once_per_budget_and_window_until_the_next_write(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Card lending's three burst reads share one count of the swipes; a write counts
-    again (the new claims are in the next ranges)."""
+    """The providers' ranges are counted once for every read of one budget and window
+    (card lending's three burst reads share the pharmacies' count the same way); a write
+    counts again (the new claims are in the next ranges)."""
     store = _store(tmp_path / "ws", _identity_city())
     store.limit_memory(64 * 2**20)
     monkeypatch.setattr(embedded.PER_PROVIDER, "row_bytes", 64 * 2**20 // 40)

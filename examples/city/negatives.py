@@ -350,7 +350,7 @@ def cataract_campaigns(
                 admit,
                 B_CATARACT,
                 (4_000 + 45 * los + rng.uniform(40, 120, m)) * 100,
-                doctor=doctors[rng.integers(0, len(doctors), m)],
+                doctor=doctors[rng.integers(0, len(doctors), m)] if len(doctors) else None,
                 operator=world.pick_operator(np.full(m, inst), rng.random(m)),
                 end=admit + los * DAY,
                 diagnosis="H25.9",
