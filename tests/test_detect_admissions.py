@@ -205,6 +205,15 @@ def _campaign_city(
     return {**frames, "claims": pd.DataFrame(rows), "persons": persons}
 
 
+def _rings_with(tmp_path: Path, frames: dict[str, pd.DataFrame], rows: list[dict]) -> list:
+    """Group hospitalisation's rings on ``frames`` with its claims replaced by ``rows``
+    (claim ids numbered again, so added stays get ids of their own)."""
+    for i, row in enumerate(rows):
+        row["claim_id"] = f"C{i:05d}"
+    store = _store(tmp_path / "ws", {**frames, "claims": pd.DataFrame(rows)})
+    return scan(store, patterns=["group_hospitalisation"])
+
+
 @pytest.mark.parametrize("persons", [True, False], ids=["persons", "no persons table"])
 def test_a_cataract_campaign_is_not_a_ring(tmp_path: Path, persons: bool) -> None:
     """The second-eye round makes fourteen villagers come twice, together, with the same
@@ -255,12 +264,7 @@ def test_a_villagers_own_illness_during_the_second_eyes_is_not_a_second_round(
     rows = frames["claims"].to_dict("records")
     cold = last_bus[12]
     _stay(rows, cold, "H", 168 + 30, 1700.0, 3, "J06.9")
-    for i, row in enumerate(rows):
-        row["claim_id"] = f"C{i:05d}"
-    rings = scan(
-        _store(tmp_path / "ws", {**frames, "claims": pd.DataFrame(rows)}),
-        patterns=["group_hospitalisation"],
-    )
+    rings = _rings_with(tmp_path, frames, rows)
     assert [r.member_ids("person") & set(CAMPAIGN) for r in rings] == [set()]
 
 
@@ -277,12 +281,7 @@ def test_a_villagers_own_illness_just_before_the_bus_is_not_the_campaigns_treatm
     for person, day, dx in zip(pair, (146, 148), ("M54.5", "K29.7"), strict=True):
         _stay(rows, person, "H", day, 2800.0, 5, dx)
         _stay(rows, person, "H", 185, 4260.0, 2, "H25.9")
-    for i, row in enumerate(rows):
-        row["claim_id"] = f"C{i:05d}"
-    rings = scan(
-        _store(tmp_path / "ws", {**frames, "claims": pd.DataFrame(rows)}),
-        patterns=["group_hospitalisation"],
-    )
+    rings = _rings_with(tmp_path, frames, rows)
     assert [r.member_ids("person") & set(CAMPAIGN) for r in rings] == [set()]
 
 
@@ -294,12 +293,7 @@ def test_the_same_campaign_people_back_again_and_again_are_a_ring(tmp_path: Path
     for day in (240, 300):
         for person in SECOND_EYE:
             _stay(rows, person, "H", day, 4200.0, 2, "H25.9")
-    for i, row in enumerate(rows):
-        row["claim_id"] = f"C{i:05d}"
-    rings = scan(
-        _store(tmp_path / "ws", {**frames, "claims": pd.DataFrame(rows)}),
-        patterns=["group_hospitalisation"],
-    )
+    rings = _rings_with(tmp_path, frames, rows)
     assert any(set(SECOND_EYE) <= r.member_ids("person") for r in rings)
 
 
