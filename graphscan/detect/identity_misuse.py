@@ -161,10 +161,11 @@ class IdentityMisuse(Detector):
             return []
         window_days = max(float(projected["window_days"].iloc[0]), 1.0)
         catchment = self._catchment(outsiders, flagged, window_days)
+        judged = set(flagged["provider_id"])  # providers the tests below judge on their flags
         candidates = [
             self._candidate(frames, c.desk, str(provider), TESTS)
             for provider, c in catchment.items()
-            if c.desk is not None and provider not in set(flagged["provider_id"])
+            if c.desk is not None and provider not in judged
         ]
         if flagged.empty:
             return candidates
