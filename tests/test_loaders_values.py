@@ -5,7 +5,6 @@ quarantined with their reason."""
 from __future__ import annotations
 
 import csv
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from embedded_store import embedded_store
 from loader_files import store_for, write_csv
 
 from graphscan.cli.main import cli
-from graphscan.loaders import identifiers, resident_id
+from graphscan.loaders import identifiers
 from graphscan.loaders.pipeline import Options, load_files
 from graphscan.loaders.report import LoadReport
 from graphscan.pseudonym import Pseudonymiser
@@ -130,21 +129,6 @@ def test_a_file_of_ids_is_normalised_as_each_id_alone() -> None:
     assert identifiers.number_like(texts).to_pylist() == [
         True, True, False, True, False, True, False
     ]  # fmt: skip
-
-
-def test_only_a_real_birth_date_is_read_from_an_id_number() -> None:
-    texts = pa.array(
-        ["110101199001011234", "32010219700303001X", "110101199002301234",
-         "110101189912311234", "110101190001011224", "11010119900101123", "1101011990010112a"]
-    )  # fmt: skip
-    facts = resident_id.facts(texts).to_pylist()
-    assert facts == [
-        {"sex": "M", "birth_date": date(1990, 1, 1)},
-        {"sex": "M", "birth_date": date(1970, 3, 3)},
-        *[{"sex": None, "birth_date": None}] * 2,
-        {"sex": "F", "birth_date": date(1900, 1, 1)},
-        *[{"sex": None, "birth_date": None}] * 2,
-    ]
 
 
 def test_ambiguous_and_implausible_values_are_quarantined(tmp_path: Path) -> None:
