@@ -111,19 +111,18 @@ class Pseudonymiser:
     # -- hashing -------------------------------------------------------------------------
     def _digests(self, clear: pa.Array) -> pa.Array:
         """HMAC-SHA256 of each value, its first PSEUDONYM_HEX hex digits, in order. A
-        private in-memory engine that cannot spill: the values are clear ids."""
+        private in-memory engine that cannot spill: the values are clear ids. A cursor
+        per call, so threads sharing this object do not share a connection."""
         if self._engine is None:
             self._engine = duckdb.connect(config={"temp_directory": ""})
-        self._engine.register("_clear", pa.table({"clear": clear}))
-        try:
-            hashed = self._engine.sql(
+        with self._engine.cursor() as engine:
+            engine.register("_clear", pa.table({"clear": clear}))
+            hashed = engine.sql(
                 "SELECT left(sha256($1 || unhex(sha256($2 || encode(clear)))), "
                 f"{PSEUDONYM_HEX}) AS pseudonym FROM _clear",
                 params=self._pads,
             )
             return hashed.to_arrow_table()["pseudonym"].combine_chunks()
-        finally:
-            self._engine.unregister("_clear")
 
     def pseudonymise_array(self, values: pa.Array | pa.ChunkedArray) -> pa.Array:
         """Pseudonyms for a string column; blank and null stay null. Hashes each distinct
