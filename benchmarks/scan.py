@@ -38,7 +38,7 @@ def main() -> None:
 
     from graphscan.casebook import CaseBook
     from graphscan.detect import ScanReport, detectors, rank
-    from graphscan.detect.base import Window
+    from graphscan.detect.base import Coverage, Window
     from graphscan.rings import PATTERNS
     from graphscan.store import open_store
 
@@ -49,9 +49,11 @@ def main() -> None:
     began = time.perf_counter()
     candidates = []
     report = ScanReport(profile=True)
+    # read once for all detectors, as graphscan.detect.scan does
+    coverage = report.timed("data coverage", lambda: Coverage.of(store, Window()))
     for detector in detectors():
         start = time.perf_counter()
-        found = detector.find(store, Window(), report)
+        found = detector.find(store, Window(), report, coverage)
         candidates += found
         took = time.perf_counter() - start
         print(f"  {detector.pattern:<24}{took:>8.1f}s  {len(found)} candidates", flush=True)

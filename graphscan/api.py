@@ -52,7 +52,7 @@ def input_gaps(store: Store, patterns: Iterable[str] | None = None) -> list[str]
     """One warning per signal a chosen pattern's detector cannot use on this data (each
     detector's ``lost_signals`` on the ``data_coverage`` projection), so partial data
     (claims only, say) does not look like a city without rings."""
-    coverage = Coverage(store.projection("data_coverage", since=None, until=None))
+    coverage = Coverage.of(store, Window())
     return [
         t(
             "警告：{p} 缺少 {s}（{r}）",

@@ -17,12 +17,15 @@ hashed on load.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 
-#: A number with a fraction or an exponent, as a regular expression (Python and DuckDB).
+import pyarrow as pa
+import pyarrow.compute as pc
+
+#: A number with a fraction or an exponent, as a regular expression (RE2 and DuckDB).
 NUMBER_LIKE = r"[+-]?[0-9]*\.?[0-9]+([eE][+-]?[0-9]+)?"
-_NUMBER_LIKE = re.compile(NUMBER_LIKE)
+#: What str.strip() takes off an ASCII text.
+_ASCII_SPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
 
 
 def normalise(value: str) -> str:
@@ -35,7 +38,32 @@ def normalise(value: str) -> str:
     return text
 
 
-def number_like(text: str) -> bool:
-    """The id is a number with a fraction or an exponent (cheap tests first)."""
-    maybe = "." in text or "e+" in text or "E+" in text
-    return maybe and _NUMBER_LIKE.fullmatch(text) is not None
+def normalise_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """:func:`normalise` of every value, vectorised: a file's millions of distinct ids
+    are ASCII but for a few, which alone go through :func:`normalise` one by one."""
+    values = pc.cast(values, pa.string())
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    ascii_ = pc.fill_null(pc.string_is_ascii(values), True)
+    text = pc.utf8_trim(values, _ASCII_SPACE)
+    check_x = pc.match_substring_regex(text, "^[0-9]{17}x$")
+    text = pc.if_else(
+        check_x,
+        pc.binary_join_element_wise(pc.utf8_slice_codeunits(text, 0, 17), "X", ""),
+        text,
+    )
+    if pc.all(ascii_).as_py() is not False:
+        return text
+    others = pc.indices_nonzero(pc.invert(ascii_))
+    folded = pa.array([normalise(v) for v in pc.take(values, others).to_pylist()], pa.string())
+    return pc.replace_with_mask(text, pc.invert(ascii_), folded)
+
+
+def number_like(texts: pa.Array) -> pa.Array:
+    """Which ids are numbers with a fraction or an exponent (cheap tests first)."""
+    maybe = pc.or_(
+        pc.match_substring(texts, "."),
+        pc.or_(pc.match_substring(texts, "e+"), pc.match_substring(texts, "E+")),
+    )
+    full = pc.match_substring_regex(texts, f"^(?:{NUMBER_LIKE})$")
+    return pc.fill_null(pc.and_(maybe, full), False)

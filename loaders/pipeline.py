@@ -245,9 +245,9 @@ class Loader:
         )
         try:
             with self._progress(source) as step, source.scan(self.db) as scan:
-                self._pseudonymise(scan, columns)
+                counted = self._pseudonymise(scan, columns)
                 step()
-                gaps = self._stage(scan, columns, report, file_lines)
+                gaps = self._stage(scan, columns, report, file_lines, counted)
                 step()
                 self._record_id_facts(columns)
                 if columns.table == "claims":
@@ -320,23 +320,28 @@ class Loader:
             self.db.unregister(name)
 
     # -- 1. pseudonymise -------------------------------------------------------------------
-    def _pseudonymise(self, scan: Scan, columns: ColumnMap) -> None:
+    def _pseudonymise(self, scan: Scan, columns: ColumnMap) -> int | None:
         """``_load_map`` (clear, pseudonym) for every distinct personal value of the file:
         each is normalised (loaders/identifiers.py) and hashed once, and the new ones go
-        to the vault in one write."""
+        to the vault in one write. Returns the number of rows scanned, which the same read
+        counts (None: a file without personal columns, not read here)."""
         personal = [f"c{p}" for c, p in columns.sources.items() if c in PERSONAL_COLUMNS]
         if not personal:
-            return
-        # one read of the file, one hash aggregate per column (cheaper than unnesting)
+            return None
+        # one read of the file, one hash aggregate per column (cheaper than unnesting),
+        # and the empty grouping set counts its rows
         sets = ", ".join(f"({c})" for c in personal)
-        clear = self.db.sql(
-            f"SELECT DISTINCT coalesce({', '.join(personal)}) AS clear FROM (SELECT "
-            f"{', '.join(personal)} FROM {scan.rows()} GROUP BY GROUPING SETS ({sets})) "
-            "WHERE clear IS NOT NULL"
-        ).to_arrow_table()["clear"]
-        texts = [identifiers.normalise(value) for value in clear.to_pylist()]
-        pseudonyms = self.pseudonymiser.pseudonymise_array(pa.array(texts, pa.string()))
-        inexact = pa.array([identifiers.number_like(text) for text in texts], pa.bool_())
+        found = self.db.sql(
+            f"SELECT coalesce({', '.join(personal)}) AS clear, grouping({', '.join(personal)}) "
+            f"= {(1 << len(personal)) - 1} AS whole, count(*) AS rows FROM {scan.rows()} "
+            f"GROUP BY GROUPING SETS ({sets}, ())"
+        ).to_arrow_table()
+        whole = found["whole"]
+        records = pc.sum(pc.filter(found["rows"], whole)).as_py() or 0
+        clear = pc.unique(pc.filter(found["clear"], pc.invert(whole)).drop_null())
+        texts = identifiers.normalise_array(clear)
+        pseudonyms = self.pseudonymiser.pseudonymise_array(texts)
+        inexact = identifiers.number_like(texts)
         if pc.any(inexact).as_py():  # quarantined by parse.py, never hashed into the store
             pseudonyms = pc.if_else(inexact, pa.scalar(INEXACT_ID), pseudonyms)
         # registered, not copied: clear ids stay in this process's memory, never in a
@@ -344,24 +349,22 @@ class Loader:
         self.db.register("_load_map", pa.table({"clear": clear, "pseudonym": pseudonyms}))
         if "person_id" in columns.sources:
             self._id_facts(texts, pseudonyms)
+        return records
 
-    def _id_facts(self, texts: list[str], pseudonyms: pa.Array) -> None:
+    def _id_facts(self, texts: pa.Array, pseudonyms: pa.Array) -> None:
         """``_load_id_facts`` (pseudonym, sex, birth_date) of the values that are resident
         ID numbers (loaders/resident_id.py): read from the clear text here, kept only
         under the pseudonym. Values of the file's other personal columns come along and
         are dropped by the join on person_id in :meth:`_record_id_facts`."""
-        found = [
-            (p, f)
-            for p, f in zip(pseudonyms.to_pylist(), map(resident_id.facts, texts), strict=True)
-            if f
-        ]
+        facts = resident_id.facts(texts)
+        found = pc.is_valid(facts["birth_date"])
         self.db.register(
             "_load_id_facts",
             pa.table(
                 {
-                    "pseudonym": pa.array([p for p, _ in found], pa.string()),
-                    "sex": pa.array([f[0] for _, f in found], pa.string()),
-                    "birth_date": pa.array([f[1] for _, f in found], pa.date32()),
+                    "pseudonym": pc.filter(pseudonyms, found),
+                    "sex": pc.filter(facts["sex"], found),
+                    "birth_date": pc.filter(facts["birth_date"], found),
                 }
             ),
         )
@@ -389,14 +392,19 @@ class Loader:
         columns: ColumnMap,
         report: FileReport,
         file_lines: Callable[[], int | None],
+        counted: int | None,
     ) -> list[int]:
         """Parse, classify and write the file part by part; returns the gaps (rows the
         scan could not split). Before anything is written, the records must account for
-        the file's lines: the first part counts them when it holds them all, else one
-        plain pass over the file does."""
+        the file's lines: the first part counts them when it holds them all, else the
+        pseudonyms' read did (``counted``), else one plain pass over the file does."""
         db, size = self.db, self.options.part_rows
         parsed = self._parse_part(scan, columns, 1, size)
-        records = parsed if parsed < size else self._count(f"SELECT 1 FROM {scan.rows()}")
+        records = parsed
+        if parsed >= size:
+            records = (
+                counted if counted is not None else self._count(f"SELECT 1 FROM {scan.rows()}")
+            )
         joined = scan.verify(records, file_lines())
         gaps = scan.gaps()
         db.execute("CREATE OR REPLACE TEMP TABLE _load_gaps (shifted BIGINT, shift BIGINT)")

@@ -75,12 +75,13 @@ class Scan:
     def numbered(self, first: int = 1, last: int | None = None) -> str:
         """A FROM-clause item: the scanned rows ``first`` to ``last`` (inclusive, 1-based;
         None: to the end) with their ``position``, so that a large file is staged in parts.
-        Numbered before anything joins them, which would not keep the order."""
-        numbered = f"(SELECT row_number() OVER () AS position, * FROM {self.rows()})"
-        if first == 1 and last is None:
+        Numbered before anything joins them, which would not keep the order. The read
+        stops at ``last``: a part reads the file up to its own end, not beyond."""
+        upto = "" if last is None else f" LIMIT {last:d}"
+        numbered = f"(SELECT row_number() OVER () AS position, * FROM {self.rows()}{upto})"
+        if first == 1:
             return numbered
-        upto = "" if last is None else f" AND position <= {last:d}"
-        return f"(SELECT * FROM {numbered} WHERE position >= {first:d}{upto})"
+        return f"(SELECT * FROM {numbered} WHERE position >= {first:d})"
 
 
 @dataclass

@@ -103,3 +103,50 @@ def test_cli_scan_prints_lost_signals_and_profile(tmp_path: Path) -> None:
     assert out.exit_code == 0, out.output
     assert "warning: card_lending lost operator_id (not recorded on pharmacy claims" in out.output
     assert "card_lending: read" in out.output and "peak memory" in out.output
+
+
+def test_a_scan_reads_the_data_coverage_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Coverage reads every claim: a scan of all patterns reads it once, for them all,
+    and each detector still says what it lost."""
+    from graphscan.store.embedded import EmbeddedStore
+
+    reads: list[str] = []
+    projection = EmbeddedStore.projection
+
+    def counted(self: EmbeddedStore, name: str, **params: object) -> pd.DataFrame:
+        reads.append(name)
+        return projection(self, name, **params)
+
+    monkeypatch.setattr(EmbeddedStore, "projection", counted)
+    _, report = _scan(tmp_path / "ws", _without("doctor_id"))
+    assert reads.count("data_coverage") == 1
+    assert set(report.lost) == set(city_patterns())
+    assert "doctor_id" in {s for s, _ in report.lost["kickback"]}
+
+
+def test_a_failed_scan_still_prints_its_profile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from graphscan.cli.main import cli
+    from graphscan.detect.card_lending import CardLending
+    from graphscan.errors import StoreError
+
+    def out_of_memory(self: CardLending, frames: object) -> list:
+        raise StoreError("Out of Memory Error: could not allocate block")
+
+    ws_dir = tmp_path / "ws"
+    ws = Workspace.open(ws_dir)
+    store = embedded_store(ws)
+    for table, frame in city.build().items():
+        store.upsert(table, frame)
+    ws.close()
+    monkeypatch.setattr(CardLending, "decide", out_of_memory)
+    args = ["--lang", "en", "scan", "-w", str(ws_dir), "--pattern", "card_lending", "--profile"]
+    out = CliRunner().invoke(cli, args)
+    assert out.exit_code == 1 and "Out of Memory" in out.output
+    for stage in ("data coverage", "card_lending: read", "card_lending: decide (failed)"):
+        assert stage in out.output

@@ -180,3 +180,23 @@ def test_a_store_loaded_in_parts_is_as_compact_as_duckdbs_own_copy(tmp_path: Pat
     copy.close()
     stored, copied = workspace.db_path.stat().st_size, (tmp_path / "copy.duckdb").stat().st_size
     assert stored <= 1.3 * copied, f"store {stored:,} bytes, DuckDB's copy {copied:,}"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "gbk"])
+def test_a_part_reads_the_file_up_to_its_own_end(tmp_path: Path, encoding: str) -> None:
+    """The first part of a large file does not read the rest of it (the reader would
+    find the broken row at the end); the whole file's read does."""
+    import duckdb
+
+    from graphscan.loaders.sources import open_sources
+
+    path = tmp_path / "claims.csv"
+    lines = ["claim_id,kind,total_amount", *(f"C{i},门诊,1" for i in range(50)), "C50,门诊,1,9"]
+    path.write_bytes(("\n".join(lines) + "\n").encode(encoding))
+    (source,) = open_sources(path, encoding)
+    db = duckdb.connect()
+    with source.scan(db) as scan:
+        first = db.execute(f"SELECT min(position), max(position) FROM {scan.numbered(1, 20)}")
+        assert first.fetchall() == [(1, 20)] and scan.broken() == []
+        rest = db.execute(f"SELECT min(position), max(position) FROM {scan.numbered(21)}")
+        assert rest.fetchall() == [(21, 50)] and scan.broken() == [(51, "broken_row")]

@@ -3,6 +3,7 @@ output; the key lives outside the workspace; an investigator with the key can re
 
 from __future__ import annotations
 
+import hmac
 import logging
 import os
 import stat
@@ -133,6 +134,18 @@ def test_pseudonymise_series_api(monkeypatch: pytest.MonkeyPatch) -> None:
     assert first.reveal([out[5], out[7], "f" * 20]) == {out[5]: "a1", out[7]: "b2"}
     monkeypatch.setenv("GRAPHSCAN_KEY", "k2")
     assert Pseudonymiser.from_environment().pseudonymise(values)[5] != out[5]
+
+
+def test_a_pseudonym_is_the_keyed_hash_of_its_id(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pseudonym is HMAC-SHA256 (RFC 2104) of the id under the key's pseudonym subkey,
+    however it is computed: stores pseudonymised by any version name a person alike (one
+    key, one identity)."""
+    monkeypatch.setenv("GRAPHSCAN_KEY", "k1")
+    subkey = hmac.digest(b"k1", b"graphscan/pseudonym", "sha256")
+    clear = ["110101199001011234", "32010219700303001X", "张三", "a\tb", "x" * 200, "é"]
+    out = Pseudonymiser.from_environment().pseudonymise(pd.Series(clear))
+    expected = [hmac.new(subkey, c.encode(), "sha256").hexdigest()[:PSEUDONYM_HEX] for c in clear]
+    assert list(out) == expected
 
 
 def _cli(*args: str) -> Result:

@@ -15,6 +15,7 @@ from embedded_store import embedded_store
 from loader_files import store_for, write_csv
 
 from graphscan.cli.main import cli
+from graphscan.loaders import identifiers
 from graphscan.loaders.pipeline import Options, load_files
 from graphscan.loaders.report import LoadReport
 from graphscan.pseudonym import Pseudonymiser
@@ -103,6 +104,31 @@ def test_one_identity_per_person_whatever_the_source_typed(tmp_path: Path) -> No
     # the vault holds the one text: the investigator gets the id back as the card has it
     revealed = Pseudonymiser.from_environment().reveal([person["A3"]])
     assert revealed == {person["A3"]: "32010219700303001X"}
+
+
+def test_a_file_of_ids_is_normalised_as_each_id_alone() -> None:
+    """The loader normalises a file's ids at once; an investigator's typed id goes
+    through the one-value function: both must give the text that was hashed."""
+    typed = [
+        "  110101199001011234 ",
+        "１１０１０１１９９００１０１１２３４",
+        "32010219700303001x",
+        "\ufeff32010219700303001x",
+        "\t\x1c77\x1f\r\n",
+        "ab\u3000",
+        "P-9",
+        "",
+        "1101011990010112x",
+        "110101199001011234x",
+        "张三 ",
+    ]
+    assert identifiers.normalise_array(pa.array(typed)).to_pylist() == [
+        identifiers.normalise(v) for v in typed
+    ]
+    texts = pa.array(["1.1E+17", "123.5", "12", "1.5e-3", "E+", "-.5", "1,5"])
+    assert identifiers.number_like(texts).to_pylist() == [
+        True, True, False, True, False, True, False
+    ]  # fmt: skip
 
 
 def test_ambiguous_and_implausible_values_are_quarantined(tmp_path: Path) -> None:

@@ -216,16 +216,20 @@ def scan(
     db.limit_memory(engine, budget.parse_size(spill) if spill else None)
     for gap in input_gaps(db, chosen):
         click.echo(gap, err=True)
-    with click.progressbar(
-        length=len(chosen) + 1,
-        label=t("检测", "Scanning"),
-        file=sys.stderr,
-        item_show_func=lambda stage: stage,
-    ) as bar:
-        report = ScanReport(profile=profile)
-        cases = scan_store(db, ws, chosen, since, until, lambda stage: bar.update(1, stage), report)
-        bar.update(1, t("保存案件", "cases"))
-    _print_report(report)
+    report = ScanReport(profile=profile)
+    try:
+        with click.progressbar(
+            length=len(chosen) + 1,
+            label=t("检测", "Scanning"),
+            file=sys.stderr,
+            item_show_func=lambda stage: stage,
+        ) as bar:
+            cases = scan_store(
+                db, ws, chosen, since, until, lambda stage: bar.update(1, stage), report
+            )
+            bar.update(1, t("保存案件", "cases"))
+    finally:  # a scan that fails still shows what was measured before it did
+        _print_report(report)
     book = CaseBook(ws)
     frame = book.list()
     frame = frame[frame["pattern"].isin(chosen)]

@@ -13,7 +13,7 @@ from dataclasses import fields
 
 import numpy as np
 
-from graphscan.detect.base import Detector, ScanReport, Window
+from graphscan.detect.base import Coverage, Detector, ScanReport, Window
 from graphscan.detect.engines.significance import P_FLOOR, log10_benjamini_hochberg
 from graphscan.rings import REGISTRY, Ring, chosen_patterns
 from graphscan.store.base import Store
@@ -103,9 +103,12 @@ def scan(
     ``report`` collects the signals each detector lost (and, with ``profile``, the time
     and peak memory of every stage)."""
     report = report if report is not None else ScanReport()
+    window = window or Window()
     candidates: list[Ring] = []
-    for detector in detectors(patterns):
+    chosen = detectors(patterns)
+    coverage = report.timed("data coverage", lambda: Coverage.of(store, window))
+    for detector in chosen:
         if on_stage:
             on_stage(detector.pattern)
-        candidates.extend(detector.find(store, window or Window(), report))
+        candidates.extend(detector.find(store, window, report, coverage))
     return report.timed("rank", lambda: rank(candidates))

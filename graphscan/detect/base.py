@@ -59,6 +59,12 @@ class Coverage:
             for s, k, c, r, f in (cells.itertuples(index=False) if self.known else [])
         }
 
+    @classmethod
+    def of(cls, store: Store, window: Window) -> Coverage:
+        """The store's coverage in the window: one read of every claim, so a scan reads
+        it once for all its detectors."""
+        return cls(store.projection("data_coverage", **window.params()))
+
     def rows(self, source: str, kind: str | None = None) -> int:
         """Rows of a table, or claims (of one kind); 0 when absent."""
         seen = {(s, k): r for (s, k, _), (r, _) in self._cells.items()}
@@ -153,14 +159,20 @@ class ScanReport:
     stages: list[Stage] = field(default_factory=list)
 
     def timed(self, name: str, work: Callable[[], Any]) -> Any:
-        """Run ``work`` as a stage (timed and its peak memory measured under ``profile``)."""
+        """Run ``work`` as a stage (timed and its peak memory measured under ``profile``).
+        A stage that fails is measured too, up to its failure, and named so: a scan that
+        runs out of memory says where."""
         if not self.profile:
             return work()
         peak = PeakMemory()
-        began = time.perf_counter()
-        with peak:
-            result = work()
-        self.stages.append(Stage(name, time.perf_counter() - began, peak.bytes))
+        began, failed = time.perf_counter(), True
+        try:
+            with peak:
+                result = work()
+            failed = False
+        finally:
+            label = f"{name} (failed)" if failed else name
+            self.stages.append(Stage(label, time.perf_counter() - began, peak.bytes))
         return result
 
 
@@ -204,6 +216,8 @@ class Detector(ABC):
     pattern: ClassVar[str]
     #: projections ``read`` and ``decide`` use, for the method record and the docs
     projections: ClassVar[tuple[str, ...]]
+    #: the coverage ``find`` was handed by its scan while ``read`` runs (None: read it)
+    _scan_coverage: Coverage | None = None
 
     def get_params(self) -> dict[str, Any]:
         """The detector's parameters: exactly its fields."""
@@ -224,7 +238,9 @@ class Detector(ABC):
 
     def frames(self, store: Store, window: Window, tables: dict[str, pd.DataFrame]) -> Frames:
         """``tables`` as the Frames of this store and window, with the lost signals."""
-        coverage = Coverage(store.projection("data_coverage", **window.params()))
+        coverage = self._scan_coverage
+        if coverage is None:
+            coverage = Coverage.of(store, window)
         return Frames(
             tables,
             window,
@@ -245,9 +261,20 @@ class Detector(ABC):
             **features,
         }
 
-    def find(self, store: Store, window: Window, report: ScanReport | None = None) -> list[Ring]:
+    def find(
+        self,
+        store: Store,
+        window: Window,
+        report: ScanReport | None = None,
+        coverage: Coverage | None = None,
+    ) -> list[Ring]:
+        """Read, decide, finish; ``coverage``: the window's, when the caller has it."""
         report = report or ScanReport()
-        frames = report.timed(f"{self.pattern}: read", lambda: self.read(store, window))
+        self._scan_coverage = coverage
+        try:
+            frames = report.timed(f"{self.pattern}: read", lambda: self.read(store, window))
+        finally:
+            self._scan_coverage = None
         report.lost[self.pattern] = list(frames.lost)
         candidates = report.timed(f"{self.pattern}: decide", lambda: self.decide(frames))
         return report.timed(f"{self.pattern}: finish", lambda: finish(store, candidates))
