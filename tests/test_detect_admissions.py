@@ -166,38 +166,6 @@ def test_three_who_came_twice_with_a_bus_of_look_alikes_are_no_family(tmp_path: 
     assert [r.member_ids("person") for r in rings] == [{*core, *once}]
 
 
-def test_three_strangers_who_met_twice_at_a_busy_hospital_are_chance(tmp_path: Path) -> None:
-    """Three people of different households, each with their own illness and bill, are
-    admitted on the same day twice at a hospital of 150 other patients: the
-    search of every pair that could meet twice finds such meetings by chance, and the
-    group pays for that search. The same three coming a third and fourth time are a
-    ring."""
-    frames = _hospital_city()
-    base = [r for r in frames["claims"].to_dict("records") if str(r["person_id"])[0] == "B"]
-    strangers = {
-        "S0": ("I63.9", 9300.0, 10),
-        "S1": ("K80.2", 7000.0, 7),
-        "S2": ("J20.9", 3000.0, 6),
-    }
-
-    def admitted(waves: tuple[int, ...]) -> list[set[str]]:
-        rows = [dict(r) for r in base]
-        for start in waves:
-            for i, (person, (dx, amount, stay)) in enumerate(strangers.items()):
-                _stay(rows, person, "H", start, amount + 50 * i, stay, dx)
-        for i, row in enumerate(rows):
-            row["claim_id"] = f"C{i:05d}"
-        everyone = sorted({str(r["person_id"]) for r in rows})
-        persons = pd.DataFrame({"person_id": everyone, "address_key": [f"a-{p}" for p in everyone]})
-        path = tmp_path / f"ws{len(waves)}"
-        store = _store(path, {**frames, "claims": pd.DataFrame(rows), "persons": persons})
-        return [r.member_ids("person") for r in scan(store, patterns=["group_hospitalisation"])]
-
-    # waves months apart: no stay is the follow-up of the one before
-    assert not any(set(strangers) & found for found in admitted((100, 250)))
-    assert any(set(strangers) <= found for found in admitted((10, 110, 210, 310)))
-
-
 CAMPAIGN = [f"E{i:02d}" for i in range(45)]
 SECOND_EYE = CAMPAIGN[:14]
 

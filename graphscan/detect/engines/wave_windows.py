@@ -31,13 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from graphscan.detect.engines.cooccurrence import (
-    Communities,
-    Group,
-    Params,
-    searched_pairs,
-    split_groups,
-)
+from graphscan.detect.engines.cooccurrence import Communities, Group, Params, split_groups
 from graphscan.detect.engines.significance import poisson_tail
 
 
@@ -325,16 +319,11 @@ def find_wave_groups(
     who is attached.
     ``communities`` splits groups above ``params.max_group`` (the store's own Leiden).
     ``household`` maps entity -> household key: people living together are expected to
-    come together and never form an edge. A group seen together no more often than the
-    search demanded (``min_together`` waves) is what a search of every pair of its venue
-    that could meet that often finds by chance, and its test pays for all those pairs (a
-    few people meeting twice at a big hospital); a wave beyond that is evidence the
-    search did not choose."""
+    come together and never form an edge."""
     if stays.empty:
         return []
     edges = _edges(stays, season, spans, params, household)
     by_venue = stays.groupby("venue", sort=True).indices
-    searched = searched_pairs(stays, params)
     groups = []
     for venue, venue_edges in edges.groupby("venue", sort=True):
         venue_stays = stays.iloc[by_venue[venue]]
@@ -342,10 +331,7 @@ def find_wave_groups(
         attached = [_attach(core, venue_stays, season, max(spans), params) for core in cores]
         for entities in _merge_shared(attached, params.max_group):
             inside = venue_edges["a"].isin(entities) & venue_edges["b"].isin(entities)
-            group = _group(
-                str(venue), entities, venue_stays, season, spans, int(inside.sum()), params
+            groups.append(
+                _group(str(venue), entities, venue_stays, season, spans, int(inside.sum()), params)
             )
-            if group.observed <= params.min_together:
-                group.tests = int(np.ceil(group.tests * searched[venue]))
-            groups.append(group)
     return [g for g in groups if g.observed > 0]
