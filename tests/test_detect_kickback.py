@@ -302,6 +302,12 @@ def test_doctors_sending_patients_the_same_way_are_one_arrangement() -> None:
     assert arrangements(pd.DataFrame(passed)) == [["A", "B", "C", "D"]]
     later = ring + [bought("E", f"E-{k}", False, 100 + 10 * k) for k in range(6)]
     assert arrangements(pd.DataFrame(later)) == [["A", "B", "C"], ["E"]]
+    # the doctor recorded on some purchases at random (a third of one's, two thirds of
+    # the other's) is no other way of sending them
+    mixed = [
+        bought(d, f"{d}-{k}", (k % 3 == 0) == (d == "A"), 10 * k) for d in "AF" for k in range(6)
+    ]
+    assert arrangements(pd.DataFrame(mixed)) == [["A", "F"]]
 
 
 #: national codes (H/P, 6-digit county, sequence) for the city's providers: every one in

@@ -640,9 +640,11 @@ def _strata(flows: pd.DataFrame, peers: _Peers) -> list[tuple[np.ndarray, np.nda
 def arrangements(evidence: pd.DataFrame) -> list[list[str]]:
     """The ring's doctors (of ``evidence``: its prescription_flow_claims) grouped by the
     arrangement they work with the pharmacy. Colleagues of one ring pass patients between
-    them, or send them the same way (their patients' purchases naming the doctor, an
-    external prescription, or mostly not) over the same months. Doctors with no patient
-    in common who send them differently, or at different times, work two arrangements
+    them, or send them the same way over the same months: the shares of their patients'
+    purchases that name the doctor (external prescriptions) within a half of each other,
+    so a city recording the doctor on some purchases at random sets no one apart. Doctors
+    with no patient in common who send them differently (one's purchases mostly naming
+    him, the other's mostly not), or at different times, work two arrangements
     that happen to use one pharmacy. Doctors sorted, parts by their first doctor; one
     part (or none, without recorded doctors) when nothing sets them apart."""
     named = evidence[evidence["doctor_id"] != ""]
@@ -661,7 +663,7 @@ def arrangements(evidence: pd.DataFrame) -> list[list[str]]:
     for i, a in enumerate(doctors):
         for b in doctors[i + 1 :]:
             shared = bool(patients[a] & patients[b])
-            same_way = (per.at[a, "prescribed"] >= 0.5) == (per.at[b, "prescribed"] >= 0.5)
+            same_way = abs(per.at[a, "prescribed"] - per.at[b, "prescribed"]) <= 0.5
             overlap = (
                 per.at[a, "first"] <= per.at[b, "last"] and per.at[b, "first"] <= per.at[a, "last"]
             )
