@@ -16,7 +16,7 @@ from embedded_store import embedded_store
 from handmade_city import City
 
 from graphscan.detect import scan
-from graphscan.detect.kickback import Kickback
+from graphscan.detect.kickback import Kickback, arrangements
 from graphscan.store.embedded import EmbeddedStore
 from graphscan.store.neo4j import Neo4jStore
 from graphscan.workspace import Workspace
@@ -251,6 +251,63 @@ def test_a_rings_strayed_patients_do_not_merge_it_with_another(tmp_path: Path) -
     assert set(rings) == {frozenset({"PF"}), frozenset({"PG"})}
     assert rings[frozenset({"PF"})].member_ids("doctor") == set(RING_DOCTORS)
     assert rings[frozenset({"PG"})].member_ids("doctor") == {"D12", "D13"}
+
+
+def _second_arrangement(start: int = 0) -> dict[str, pd.DataFrame]:
+    """The city, plus D12 writing external prescriptions (the purchase names him) for
+    his own patients J00-J09 to fill at PF, from day ``start`` on: none of them sees
+    D09-D11, none of the ring's sees him."""
+    city = _kickback_city()
+    rng = np.random.default_rng(8)
+    more = City(rng=rng)
+    more.rows = list(city["claims"].to_dict("records"))
+    for person in (f"J{i:02d}" for i in range(10)):
+        for day in rng.choice(np.arange(start, DAYS - 1), 4, replace=False):
+            when = more.at(int(day), 10)
+            more.claim("outpatient", person, "H1", when, 120, doctor="D12")
+            later = when + pd.Timedelta(hours=5)
+            more.claim("pharmacy", person, "PF", later, 2600, "O7", "D12", None, "C34")
+    return _homes(city | {"claims": pd.DataFrame(more.rows).drop_duplicates("claim_id")})
+
+
+def test_a_doctor_prescribing_to_the_rings_pharmacy_on_his_own_is_a_second_ring(
+    tmp_path: Path,
+) -> None:
+    """D12's patients bring his prescriptions to PF, the ring's patients buy there after
+    their visit naming no one, and no patient passes between them: two arrangements with
+    one pharmacy, two rings. The ring's three doctors, who share no patient either but
+    send them the same way over the same months, stay one."""
+    rings = scan(_store(tmp_path / "ws", _second_arrangement()), patterns=["kickback"])
+    found = sorted((sorted(r.member_ids("doctor")), sorted(r.member_ids("person"))) for r in rings)
+    assert found == [
+        (RING_DOCTORS, sorted(RING)),
+        (["D12"], [f"J{i:02d}" for i in range(10)]),
+    ]
+
+
+def test_doctors_sending_patients_the_same_way_are_one_arrangement() -> None:
+    """Shared patients, or the same way over overlapping months, tie doctors into one
+    arrangement; no patient in common and another way, or other months, part them."""
+    day = pd.Timestamp("2025-01-01")
+
+    def bought(doctor: str, person: str, named: bool, offset: int) -> dict[str, object]:
+        when = day + pd.Timedelta(days=offset)
+        return {"doctor_id": doctor, "person_id": person, "named": named, "start_time": when}
+
+    ring = [bought(d, f"{d}-{k}", False, 10 * k) for d in ("A", "B", "C") for k in range(6)]
+    assert arrangements(pd.DataFrame(ring)) == [["A", "B", "C"]]
+    apart = ring + [bought("D", f"D-{k}", True, 10 * k) for k in range(6)]
+    assert arrangements(pd.DataFrame(apart)) == [["A", "B", "C"], ["D"]]
+    passed = [*apart, bought("D", "A-0", True, 30)]
+    assert arrangements(pd.DataFrame(passed)) == [["A", "B", "C", "D"]]
+    later = ring + [bought("E", f"E-{k}", False, 100 + 10 * k) for k in range(6)]
+    assert arrangements(pd.DataFrame(later)) == [["A", "B", "C"], ["E"]]
+    # the doctor recorded on some purchases at random (a third of one's, two thirds of
+    # the other's) is no other way of sending them
+    mixed = [
+        bought(d, f"{d}-{k}", (k % 3 == 0) == (d == "A"), 10 * k) for d in "AF" for k in range(6)
+    ]
+    assert arrangements(pd.DataFrame(mixed)) == [["A", "F"]]
 
 
 #: national codes (H/P, 6-digit county, sequence) for the city's providers: every one in
