@@ -409,7 +409,7 @@ def create_app(root: Path, store_uri: str | None = None) -> Starlette:
     @api("read")
     def cases(request: Request, books: Books, user: User, body: Any) -> dict[str, Any]:
         try:
-            return case_queue(books.cases, books.store, request.query_params)
+            return case_queue(books.cases, books.store, request.query_params, request.state.timings)
         except ValueError as exc:
             raise ApiError(400, f"bad query: {exc}") from None
 
