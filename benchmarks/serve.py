@@ -258,6 +258,9 @@ def browser_view(url: str, entity: str) -> None:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1500, "height": 1050})
+        answered: list[dict[str, float]] = []  # each expansion's Server-Timing phases
+        page.on("response", lambda r: "/neighbours" in r.url and answered.append(
+            parse_timing(r.headers.get(TIMING_HEADER, ""))))  # fmt: skip
         page.goto(url + "/login")
         page.fill("#login-name", "bench")
         page.fill("#login-password", PASSWORD)
@@ -282,6 +285,10 @@ def browser_view(url: str, entity: str) -> None:
             nodes = page.evaluate("window.__workbench.graph.order")
             page.evaluate("document.querySelector('#graph-status').textContent = ''")
             figure(f"click a {kind}: expanded to {nodes:,} nodes, drawn", took)
+            if answered:  # a slow one says whether the server or the page was slow
+                phases = answered[-1]
+                print("      server: " + ", ".join(f"{n} {v:.0f}" for n, v in phases.items()),
+                      flush=True)  # fmt: skip
             if nodes > VIEW_NODES:
                 drag(page, f"dragging {nodes:,} nodes while the worker lays them out")
             figure("  layout settled (in the worker)", until(page, SETTLED) / 1000)
