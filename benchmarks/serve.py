@@ -20,7 +20,8 @@ The view is measured in Debian's headless Chromium (GRAPHSCAN_CHROMIUM, else
 /usr/bin/chromium; WebGL from its software renderer, as in the browser tests): the time
 from opening the provider's neighbourhood to its graph drawn, expanding its busiest nodes
 until more than 5,000 nodes are drawn, then frames per second and the longest frame while
-the graph is dragged across the screen, and how long a click on a node takes to select it.
+the graph is dragged across the screen (during its layout and after) and zoomed with the
+wheel, and how long a click on a node takes to select it.
 """
 
 from __future__ import annotations
@@ -229,6 +230,24 @@ def drag(page: object, label: str) -> None:
           f"move, longest frame {max(gaps):.0f} ms", flush=True)  # fmt: skip
 
 
+def zoom(page: object, label: str) -> None:
+    """Frames per second while the wheel zooms the graph in four notches and out again
+    (sigma glides the camera after each)."""
+    box = page.locator("#graph").bounding_box()  # type: ignore[attr-defined]
+    page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)  # type: ignore[attr-defined]
+    page.evaluate(FRAMES)  # type: ignore[attr-defined]
+    began = time.perf_counter()
+    for notch in range(8):
+        page.mouse.wheel(0, -120 if notch < 4 else 120)  # type: ignore[attr-defined]
+        page.wait_for_timeout(60)  # type: ignore[attr-defined]
+    until(page, CAMERA_STILL)
+    span = time.perf_counter() - began
+    frames = page.evaluate("window.__counting = false; window.__frames")  # type: ignore[attr-defined]
+    gaps = [b - a for a, b in itertools.pairwise(frames)]
+    print(f"  {label}: {len(frames) / span:.1f} frames/s, longest frame {max(gaps):.0f} ms",
+          flush=True)  # fmt: skip
+
+
 def browser_view(url: str, entity: str) -> None:
     """The graph view past VIEW_NODES nodes in Debian's headless Chromium: the tip drawn,
     click-expansions of its busiest nodes (each answered, drawn, then laid out in the web
@@ -239,6 +258,9 @@ def browser_view(url: str, entity: str) -> None:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1500, "height": 1050})
+        answered: list[dict[str, float]] = []  # each expansion's Server-Timing phases
+        page.on("response", lambda r: "/neighbours" in r.url and answered.append(
+            parse_timing(r.headers.get(TIMING_HEADER, ""))))  # fmt: skip
         page.goto(url + "/login")
         page.fill("#login-name", "bench")
         page.fill("#login-password", PASSWORD)
@@ -263,11 +285,18 @@ def browser_view(url: str, entity: str) -> None:
             nodes = page.evaluate("window.__workbench.graph.order")
             page.evaluate("document.querySelector('#graph-status').textContent = ''")
             figure(f"click a {kind}: expanded to {nodes:,} nodes, drawn", took)
+            if answered:  # a slow one says whether the server or the page was slow
+                phases = answered[-1]
+                print("      server: " + ", ".join(f"{n} {v:.0f}" for n, v in phases.items()),
+                      flush=True)  # fmt: skip
             if nodes > VIEW_NODES:
                 drag(page, f"dragging {nodes:,} nodes while the worker lays them out")
             figure("  layout settled (in the worker)", until(page, SETTLED) / 1000)
         edges = page.evaluate("window.__workbench.graph.size")
         drag(page, f"dragging {nodes:,} nodes, {edges:,} links, laid out")
+        page.wait_for_timeout(500)
+        until(page, CAMERA_STILL)
+        zoom(page, f"zooming {nodes:,} nodes with the wheel")
         # the drag's own mouse-up is a click to sigma: a click sooner than its double-click
         # timeout (300 ms) after it would be a double click, which zooms instead
         page.wait_for_timeout(500)

@@ -16,6 +16,8 @@ import pandas as pd
 import pytest
 from serve_city import Client, city, private_copy, run, serving
 
+from graphscan.serve.app import IDLE_CLOSE_S
+
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
@@ -305,6 +307,25 @@ def test_cli_defers_and_sees_the_ui(served: tuple[Path, str]) -> None:
     assert "reviewing" in show.stdout and "from UI" in show.stdout
     # and the server still answers after the CLI had its turn with the file
     assert Client(url, token(ws, "vic")).call(f"/api/cases/{case_id}")[1]["status"] == "reviewing"
+
+
+def test_idle_close_leaves_the_log_and_the_stop_folds_it_in(tmp_path: Path) -> None:
+    """The server's close after idling skips DuckDB's checkpoint (seconds on a large store,
+    with the next request waiting): the change stays in the write-ahead log, which the
+    next open reads; stopping the server writes it into the file."""
+    ws = private_copy(tmp_path)
+    wal = ws / "graphscan.duckdb.wal"
+    with serving(ws) as url:
+        client = Client(url, token(ws, "ivan"))
+        case_id = client.call("/api/cases?status=new&per_page=1")[1]["cases"][0]["case_id"]
+        status, _ = client.call(f"/api/cases/{case_id}/status", {"status": "reviewing"})
+        assert status == 200
+        time.sleep(IDLE_CLOSE_S + 1.5)
+        assert wal.exists(), "closed with a checkpoint"
+        assert client.call(f"/api/cases/{case_id}")[1]["status"] == "reviewing"  # replayed
+    assert not wal.exists(), "the stop left the log"
+    show = run(["cases", "show", case_id, "-w", str(ws)], city().env)
+    assert show.returncode == 0 and "reviewing" in show.stdout, show.stderr
 
 
 def test_export_from_the_api_records_the_exporter(served: tuple[Path, str]) -> None:

@@ -320,3 +320,54 @@ def test_case_from_a_selection_and_a_merge_in_the_browser(
     assert not page.locator(f"#queue tr[data-case='{other}']").count()
     assert not errors, errors
     context.close()
+
+
+NODE_AT = """(node) => { const v = window.__workbench;
+  const p = v.renderer.graphToViewport(v.graph.getNodeAttributes(node));
+  const r = document.querySelector('#graph').getBoundingClientRect();
+  return [p.x + r.left, p.y + r.top, v.renderer.getNodeAtPosition(p)]; }"""
+MOVING = "[window.__workbench.moving, document.querySelector('#graph').className]"
+CAMERA_STILL = "!window.__workbench.renderer.getCamera().isAnimated()"
+
+
+def test_a_large_graph_draws_only_its_nodes_while_dragged(
+    browser: object, workbench: tuple[Path, str]
+) -> None:
+    """While a large graph is dragged its empty layers are not composited, its nodes skip
+    sigma's picking pass (no node is found under the mouse) and a layout asked for then
+    waits; once released the graph is drawn in full again (the node under the mouse is
+    found, a click selects it) and the layout finishes."""
+    _, url = workbench
+    context, page, errors = log_in(browser, url, "ivan")
+    page.locator("#queue tr.case-row").first.click()
+    page.wait_for_selector("#evidence tbody tr")
+    until(page, "window.__workbench && window.__workbench.graph.order")
+    runs = until(page, "window.__workbench.settling === false && window.__workbench.layoutRun")
+    # the case's graph is small: treated as one of more than LARGE_GRAPH_LINKS links
+    page.evaluate("window.__workbench.large = true")
+    node = page.evaluate("window.__workbench.graph.nodes()[0]")
+    assert page.evaluate(NODE_AT, node)[2]  # drawn still: a node is found under the mouse
+    box = page.locator("#graph").bounding_box()
+    x0, y0 = box["x"] + 20, box["y"] + 20
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    for step in range(1, 16):
+        page.mouse.move(x0 + 6 * step, y0 + 3 * step)
+    moving, classes = page.evaluate(MOVING)
+    assert moving and "moving" in classes.split()
+    assert page.evaluate(NODE_AT, node)[2] is None  # no picking pass while it moves
+    page.evaluate("document.querySelector('#relayout').click()")  # a layout mid-drag
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.__workbench.settling") is True  # waits for the drag
+    page.mouse.up()
+    until(page, f"!window.__workbench.moving && {CAMERA_STILL}")
+    assert "moving" not in page.evaluate(MOVING)[1].split()
+    until(page, f"window.__workbench.settling === false && window.__workbench.layoutRun > {runs}")
+    page.wait_for_timeout(500)  # the release is a click: let sigma's double-click time pass
+    x, y, found = until(page, f"(() => {{ const a = ({NODE_AT})({node!r}); return a[2] && a; }})()")
+    page.keyboard.down("Shift")
+    page.mouse.click(x, y)
+    page.keyboard.up("Shift")
+    until(page, f"window.__workbench.chosen.has({found!r})")
+    assert not errors, errors
+    context.close()

@@ -22,6 +22,7 @@ from graphscan.rings import PATTERN_NAMES, ROLES, Case
 from graphscan.schema import ENTITY_COLUMNS
 from graphscan.serve.accounts import User
 from graphscan.serve.exposure import Exposure, Handles
+from graphscan.serve.timing import Timings
 from graphscan.store.base import Store
 from graphscan.viz.case_page import case_summary
 from graphscan.viz.context import CaseContext
@@ -85,28 +86,38 @@ def _search_mask(queue: pd.DataFrame, q: str, names: pd.DataFrame) -> pd.Series:
     return mask
 
 
-def case_queue(book: CaseBook, store: Store, params: Mapping[str, str]) -> dict[str, Any]:
-    queue = book.queue(include_stale=params.get("stale") == "1")
-    for column in ("pattern", "status", "assignee"):
-        if params.get(column):
-            queue = queue[queue[column].fillna("") == params[column]]
-    if params.get("region"):
-        queue = queue[queue["region"].fillna("").str.contains(params["region"], regex=False)]
+def case_queue(
+    book: CaseBook, store: Store, params: Mapping[str, str], timings: Timings | None = None
+) -> dict[str, Any]:
+    """One page of the queue, each step a phase of ``timings`` (the book's read, the
+    filters and search, the sort, the page's rows), so a slow queue says which is slow."""
+    phase = (timings or Timings()).phase
+    with phase("book"):
+        queue = book.queue(include_stale=params.get("stale") == "1")
+    with phase("filter"):
+        for column in ("pattern", "status", "assignee"):
+            if params.get(column):
+                queue = queue[queue[column].fillna("") == params[column]]
+        if params.get("region"):
+            queue = queue[queue["region"].fillna("").str.contains(params["region"], regex=False)]
     if params.get("q"):
-        queue = queue[_search_mask(queue, params["q"], store.projection("provider_names"))]
-    sort = QUEUE_SORTS.get(params.get("sort", "rank"), "rank")
-    queue = queue.sort_values(
-        [sort, "case_id"], ascending=params.get("order", "asc") != "desc", na_position="last"
-    )
-    per_page = max(1, min(int(params.get("per_page", 50)), MAX_PER_PAGE))
-    page = max(1, int(params.get("page", 1)))
-    rows = queue.iloc[(page - 1) * per_page : page * per_page]
-    keep = ["rank", "case_id", "pattern", "status", "assignee", "total_amount", "fund_amount",
-            "account_amount", "q_value", "p_value", "first_time", "last_time", "region",
-            "members", "claims"]  # fmt: skip
-    cases = [{k: _num(v) for k, v in row.items()} for row in rows[keep].to_dict("records")]
-    for case in cases:
-        case["pattern_name"] = PATTERN_NAMES.get(case["pattern"], (case["pattern"],) * 2)
+        with phase("search"):
+            queue = queue[_search_mask(queue, params["q"], store.projection("provider_names"))]
+    with phase("sort"):
+        sort = QUEUE_SORTS.get(params.get("sort", "rank"), "rank")
+        queue = queue.sort_values(
+            [sort, "case_id"], ascending=params.get("order", "asc") != "desc", na_position="last"
+        )
+    with phase("page"):
+        per_page = max(1, min(int(params.get("per_page", 50)), MAX_PER_PAGE))
+        page = max(1, int(params.get("page", 1)))
+        rows = queue.iloc[(page - 1) * per_page : page * per_page]
+        keep = ["rank", "case_id", "pattern", "status", "assignee", "total_amount", "fund_amount",
+                "account_amount", "q_value", "p_value", "first_time", "last_time", "region",
+                "members", "claims"]  # fmt: skip
+        cases = [{k: _num(v) for k, v in row.items()} for row in rows[keep].to_dict("records")]
+        for case in cases:
+            case["pattern_name"] = PATTERN_NAMES.get(case["pattern"], (case["pattern"],) * 2)
     return {"total": len(queue), "page": page, "per_page": per_page, "cases": cases}
 
 

@@ -8,16 +8,32 @@ import iterate from "graphology-layout-forceatlas2/iterate.js";
 
 const SLICE_MS = 40; // iterate this long, then look for a newer run
 let current = 0;
+// while the page's graph is dragged or zoomed the layout waits ({pause: true}), leaving
+// the machine to drawing, and goes on where it was at {pause: false}
+let paused = false;
+let resume = null;
 
 self.onmessage = ({ data }) => {
+  if ("pause" in data) {
+    paused = data.pause;
+    const next = resume;
+    resume = null;
+    if (!paused && next) next();
+    return;
+  }
   const { run, settings, iterations, postMs } = data;
   current = run;
+  paused = Boolean(data.paused); // a run asked for mid-drag waits for the drag to end
   const nodes = new Float32Array(data.nodes);
   const edges = new Float32Array(data.edges);
   let done = 0;
   let posted = performance.now();
   const slice = () => {
     if (run !== current) return;
+    if (paused) {
+      resume = slice;
+      return;
+    }
     const stop = performance.now() + SLICE_MS;
     while (done < iterations && performance.now() < stop) {
       iterate(settings, nodes, edges);

@@ -7,6 +7,7 @@ import FA2_DEFAULTS from "graphology-layout-forceatlas2/defaults.js";
 import { assignLayoutChanges, graphToByteArrays } from "graphology-layout-forceatlas2/helpers.js";
 import { bidirectional } from "graphology-shortest-path/unweighted";
 import Sigma from "sigma";
+import { NodeCircleProgram } from "sigma/rendering";
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const el = (tag, attrs = {}, ...kids) => {
@@ -151,14 +152,62 @@ function mergeGraph(data, origin, path) {
   view.minDay = days.reduce((a, b) => Math.min(a, b), Infinity);
   view.maxDay = days.reduce((a, b) => Math.max(a, b), -Infinity);
   if (whole) [view.from, view.to] = [view.minDay, view.maxDay];
-  // a large graph leaves out its links and labels while it is dragged or zoomed: moving
-  // thousands of nodes stays fluid, and everything is drawn again when it stops
-  const large = graph.size > LARGE_GRAPH_LINKS;
-  view.renderer.setSetting("hideEdgesOnMove", large);
-  view.renderer.setSetting("hideLabelsOnMove", large);
+  // a large graph draws only its nodes while it is dragged or zoomed (see `moving`), and
+  // everything again when it stops
+  view.large = graph.size > LARGE_GRAPH_LINKS;
+  view.renderer.setSetting("hideEdgesOnMove", view.large);
+  view.renderer.setSetting("hideLabelsOnMove", view.large);
   layout();
 }
 const LARGE_GRAPH_LINKS = 3000;
+
+// While a large graph is dragged or zoomed (sigma's own test of moving: the camera gliding,
+// the mouse dragging or the wheel turning) the page draws what moves and no more: sigma
+// leaves out links and labels, the nodes skip sigma's picking pass (`NodeProgram`), the
+// layers left empty are not composited (the `moving` class), and the layout's worker waits,
+// its positions applied once the graph stops. In software WebGL a frame's fixed costs, not
+// its nodes, bound the frame rate: 36 nodes drag hardly faster than 6,000. Once the graph
+// is still a frame is drawn in full, with its picking pass, so a click finds the node
+// under it.
+function movingNow(renderer) {
+  const mouse = renderer.getMouseCaptor();
+  return Boolean(renderer.getCamera().isAnimated() || mouse.isMoving || mouse.draggedEvents || mouse.currentWheelDirection);
+}
+
+function setMoving(current, moving) {
+  if (current.moving === moving) return;
+  current.moving = moving;
+  current.renderer.getContainer().classList.toggle("moving", moving);
+  layoutWorker?.postMessage({ pause: moving });
+  if (moving) { // a drag released without a glide draws no further frame by itself
+    const still = setInterval(() => {
+      if (view !== current || !current.moving) clearInterval(still);
+      else if (!movingNow(current.renderer)) current.renderer.scheduleRender();
+    }, STILL_CHECK_MS);
+    return;
+  }
+  const pending = current.pendingLayout;
+  current.pendingLayout = null;
+  // applied after this frame: moving the nodes makes sigma process them all again
+  if (pending) setTimeout(() => applyLayout({ data: pending }), 0);
+}
+const STILL_CHECK_MS = 100;
+
+// sigma draws every node twice a frame: on screen and into the picking texture that says
+// which node is under the mouse. Nothing is hovered or clicked mid-drag, so a frame of a
+// moving graph leaves the second drawing out.
+class NodeProgram extends NodeCircleProgram {
+  render(params) {
+    const pick = this.pickProgram;
+    if (!pick || !view?.moving) return super.render(params);
+    this.pickProgram = null;
+    try {
+      super.render(params);
+    } finally {
+      this.pickProgram = pick;
+    }
+  }
+}
 
 function nodeLabel(n) {
   return n.name ? `${n.label} ${n.name}` : n.label;
@@ -181,12 +230,16 @@ function layout() {
   const { nodes, edges } = graphToByteArrays(graph, () => 1);
   layoutRun += 1;
   Object.assign(view, { settling: true, layoutRun, layoutOrder: graph.order, layoutBegan: performance.now() });
-  layoutWorker.postMessage({ run: layoutRun, settings, iterations: graph.order > 2000 ? 150 : 300, postMs: LAYOUT_POST_MS, nodes: nodes.buffer, edges: edges.buffer }, [nodes.buffer, edges.buffer]);
+  layoutWorker.postMessage({ run: layoutRun, paused: Boolean(view.moving), settings, iterations: graph.order > 2000 ? 150 : 300, postMs: LAYOUT_POST_MS, nodes: nodes.buffer, edges: edges.buffer }, [nodes.buffer, edges.buffer]);
 }
 
 function applyLayout({ data }) {
   // a run of an earlier graph, or of this one before it grew, is left alone
   if (!view || data.run !== view.layoutRun || view.graph.order !== view.layoutOrder) return;
+  if (view.moving) { // the latest positions wait until the graph stops
+    view.pendingLayout = data;
+    return;
+  }
   assignLayoutChanges(view.graph, new Float32Array(data.nodes));
   if (!data.finished) return;
   // drawn now rather than at the next frame, so that once the layout says it is settled
@@ -238,6 +291,7 @@ function mountGraph(container) {
   view.renderer = new Sigma(graph, container, {
     renderEdgeLabels: false,
     labelRenderedSizeThreshold: 9,
+    nodeProgramClasses: { circle: NodeProgram },
     nodeReducer: (node, data) => {
       const out = { ...data };
       if (view.path.size && !view.path.has(node)) out.color = "#e6e6e6";
@@ -256,6 +310,8 @@ function mountGraph(container) {
       return out;
     },
   });
+  const current = view;
+  view.renderer.on("beforeRender", () => setMoving(current, Boolean(current.large) && movingNow(current.renderer)));
   // a click expands a node; a shift-click adds it to (or takes it from) the selection
   view.renderer.on("clickNode", ({ node, event }) => (event?.original?.shiftKey ? choose(node) : selectNode(node, true)));
   window.__workbench = view; // for tests and the curious: the live graph
