@@ -62,7 +62,8 @@ CALL (placed_stays) {
 CALL (placed_stays) {
   UNWIND [x IN placed_stays WHERE x.outside AND x.inner_days > 0] AS x
   WITH x.s.provider_id AS provider_id, coalesce(x.s.operator_id, '') AS operator_id,
-    sum(x.inside) AS inside, sum((x.total - x.inside) * x.inner_days) AS activity
+    sum(CASE WHEN x.inside > 0 THEN 1 ELSE 0 END) AS inside,
+    sum((x.total - x.inside) * x.inner_days) AS activity
   RETURN collect({provider_id: provider_id, operator_id: operator_id, inside: inside,
     activity: activity}) AS far_volume
 }

@@ -55,8 +55,9 @@ EXPLAIN_EN = (
 #: tests a desk is judged by (Bonferroni factor): conflicts, impossible cards, far-away
 #: visits inside the stays, the stronger of the first two combined with the third,
 #: conflicts of holders who live outside the institution's county, and (the institution
-#: as one desk) its inpatients from outside against its outpatients' catchment
-TESTS = 6
+#: as one desk) its inpatients from outside against its outpatients' catchment, alone and
+#: combined with the far-away visits inside their stays
+TESTS = 7
 
 #: a campaign window: a bus of villagers is admitted within three weeks (the generator of
 #: legitimate crowds and the cataract practice alike), so outsiders admitted together
@@ -90,10 +91,12 @@ class Catchment:
     def joined(self, desk: Desk) -> Desk:
         """``desk`` with the unflagged outsiders' evidence, their tail Fisher-combined
         with the desk's support (independent: no card is in both)."""
+        if set(self.rows["claim_id"]) <= set(desk.rows["claim_id"]):
+            return desk  # the desk already counts these outsiders (or there are none)
         support = self.p_rest if desk.support_p is None else fisher(desk.support_p, self.p_rest)
         rows = pd.concat(
             [desk.rows, self.rows.assign(operator_id=desk.rows["operator_id"].iloc[0])]
-        )
+        ).drop_duplicates(["claim_id", "reason"])
         p = fisher(float(poisson_tail(*desk.test)), support)
         return Desk(rows, desk.test, desk.exp_all, float(p), support_p=support)
 
@@ -178,6 +181,10 @@ class IdentityMisuse(Detector):
             desks = per_operator.loc[provider]
             away = outsiders[outsiders["provider_id"] == provider]
             placed = float(rows["placed_inpatients"].iloc[0])
+            outside = catchment.get(provider)
+            # the institution's outsiders against its catchment judge the institution as
+            # one desk: the whole, or its one unnamed cashier (no operator recorded)
+            catch = outside.desk if outside is not None else None
             cashiers = [
                 self._judged(
                     rows[rows["operator_id"] == operator],
@@ -185,6 +192,7 @@ class IdentityMisuse(Detector):
                     rate_imp,
                     window_days,
                     (away, away[away["operator_id"] == operator], placed),
+                    catch if len(desks) == 1 and operator == "" else None,
                 )
                 for operator, counts in desks.iterrows()
                 if counts["cards"] >= self.min_cards
@@ -200,9 +208,9 @@ class IdentityMisuse(Detector):
                     rate_imp,
                     window_days,
                     (away, away.assign(operator_id=""), placed),
+                    catch,
                 )
             levels = [c for c in cashiers if c is not None]
-            outside = catchment.get(provider)
             if outside is not None:
                 # the provider's own flags and its unflagged outsiders are independent
                 # evidence of one ring: combined where the desk is the provider's
@@ -225,15 +233,21 @@ class IdentityMisuse(Detector):
         rate_imp: float,
         window_days: float,
         catchment: tuple[pd.DataFrame, pd.DataFrame, float],
+        catch: Desk | None = None,
     ) -> Desk | None:
         """One desk (an operator, or all the provider's cashiers together) judged by the
-        strongest of five tests: cards flagged impossible or overlapping, impossible
-        cards alone, far-away visits inside the stays against the holders' own pace,
+        strongest of its tests: cards flagged impossible or overlapping, impossible
+        cards alone, the stays with far-away visits inside against the holders' own pace,
         the stronger of the first two combined with the far-away one (independent
         signals: a ring may borrow some cards of the dead and some of the living far
         away), and the conflicts of holders from outside the institution's catchment
         (``catchment``: the provider's outsiders, the desk's, and the provider's
-        inpatients whose home is known; see :meth:`_outsiders`). Overlaps are expected
+        inpatients whose home is known; see :meth:`_outsiders`); for the institution as
+        one desk also its outsiders against its outpatients' catchment (``catch``, see
+        :meth:`_catchment`), alone and combined with the far-away visits (independent: how
+        many outsiders come, and whether their home life goes on during their stays: the
+        fraud's two halves, neither of which a referral hospital's or a relative's errands
+        raise together). Overlaps are expected
         from the holders' own time in hospital elsewhere (an admission independent of
         the holder's other stays falls inside one at that rate), not from a city rate:
         most patients have no other stay to overlap. None below ``min_cards`` cards."""
@@ -251,6 +265,18 @@ class IdentityMisuse(Detector):
             Desk(rows, main, exp_all, fisher(p_main, p_away), support_p=p_away),
             self._outsiders(rows[rows["reason"] != "elsewhere"], exp_all, *catchment),
         ]
+        if catch is not None:
+            far = pd.concat([catch.rows, rows[rows["reason"] == "elsewhere"]])
+            options += [
+                catch,
+                Desk(
+                    far.drop_duplicates(["claim_id", "reason"]),
+                    catch.test,
+                    exp_all,
+                    fisher(catch.p_value, p_away),
+                    support_p=p_away,
+                ),
+            ]
         # a far-away visit during a stay joins the evidence only when such visits are
         # themselves unusual at this desk (relatives' errands are not)
         best = min(options, key=lambda d: d.p_value)
