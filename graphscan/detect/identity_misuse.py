@@ -94,9 +94,7 @@ class Catchment:
         if set(self.rows["claim_id"]) <= set(desk.rows["claim_id"]):
             return desk  # the desk already counts these outsiders (or there are none)
         support = self.p_rest if desk.support_p is None else fisher(desk.support_p, self.p_rest)
-        rows = pd.concat(
-            [desk.rows, self.rows.assign(operator_id=desk.rows["operator_id"].iloc[0])]
-        ).drop_duplicates(["claim_id", "reason"])
+        rows = pd.concat([desk.rows, self.rows]).drop_duplicates(["claim_id", "reason"])
         p = fisher(float(poisson_tail(*desk.test)), support)
         return Desk(rows, desk.test, desk.exp_all, float(p), support_p=support)
 
@@ -184,7 +182,6 @@ class IdentityMisuse(Detector):
             outside = catchment.get(provider)
             # the institution's outsiders against its catchment judge the institution as
             # one desk: the whole, or its one unnamed cashier (no operator recorded)
-            catch = outside.desk if outside is not None else None
             cashiers = [
                 self._judged(
                     rows[rows["operator_id"] == operator],
@@ -192,7 +189,7 @@ class IdentityMisuse(Detector):
                     rate_imp,
                     window_days,
                     (away, away[away["operator_id"] == operator], placed),
-                    catch if len(desks) == 1 and operator == "" else None,
+                    outside if len(desks) == 1 and operator == "" else None,
                 )
                 for operator, counts in desks.iterrows()
                 if counts["cards"] >= self.min_cards
@@ -208,18 +205,11 @@ class IdentityMisuse(Detector):
                     rate_imp,
                     window_days,
                     (away, away.assign(operator_id=""), placed),
-                    catch,
+                    outside,
                 )
             levels = [c for c in cashiers if c is not None]
-            if outside is not None:
-                # the provider's own flags and its unflagged outsiders are independent
-                # evidence of one ring: combined where the desk is the provider's
-                if whole is not None:
-                    whole = min(whole, outside.joined(whole), key=lambda d: d.p_value)
-                elif len(desks) == 1 and levels and desks.index[0] == "":
-                    levels = [min(levels[0], outside.joined(levels[0]), key=lambda d: d.p_value)]
-                if not levels and whole is None:
-                    whole = outside.desk
+            if outside is not None and not levels and whole is None:
+                whole = outside.desk
             if whole is not None and (not levels or whole.p_value < min(c.p_value for c in levels)):
                 levels = [whole]
             tests = TESTS * (2 if whole is not None and cashiers else 1)
@@ -233,7 +223,7 @@ class IdentityMisuse(Detector):
         rate_imp: float,
         window_days: float,
         catchment: tuple[pd.DataFrame, pd.DataFrame, float],
-        catch: Desk | None = None,
+        outside: Catchment | None = None,
     ) -> Desk | None:
         """One desk (an operator, or all the provider's cashiers together) judged by the
         strongest of its tests: cards flagged impossible or overlapping, impossible
@@ -243,14 +233,18 @@ class IdentityMisuse(Detector):
         away), and the conflicts of holders from outside the institution's catchment
         (``catchment``: the provider's outsiders, the desk's, and the provider's
         inpatients whose home is known; see :meth:`_outsiders`); for the institution as
-        one desk also its outsiders against its outpatients' catchment (``catch``, see
+        one desk also its outsiders against its outpatients' catchment (``outside``, see
         :meth:`_catchment`), alone and combined with the far-away visits (independent: how
         many outsiders come, and whether their home life goes on during their stays: the
         fraud's two halves, neither of which a referral hospital's or a relative's errands
-        raise together). Overlaps are expected
+        raise together), and each test joined by the outsiders carrying no flag there
+        (:meth:`Catchment.joined`: a dead holder's card carries none where no persons table
+        records deaths). The evidence of the strongest test that holds ``min_cards`` cards
+        judges the desk. Overlaps are expected
         from the holders' own time in hospital elsewhere (an admission independent of
         the holder's other stays falls inside one at that rate), not from a city rate:
-        most patients have no other stay to overlap. None below ``min_cards`` cards."""
+        most patients have no other stay to overlap. None where no test holds
+        ``min_cards`` cards."""
         exp_imp = rate_imp * counts["volume"]
         exp_all = exp_imp + float(counts["overlap_seconds"]) / 86400.0 / window_days
         away = (int(counts["far_inside"]), float(counts["far_activity"] / window_days))
@@ -265,24 +259,26 @@ class IdentityMisuse(Detector):
             Desk(rows, main, exp_all, fisher(p_main, p_away), support_p=p_away),
             self._outsiders(rows[rows["reason"] != "elsewhere"], exp_all, *catchment),
         ]
-        if catch is not None:
-            far = pd.concat([catch.rows, rows[rows["reason"] == "elsewhere"]])
-            options += [
-                catch,
-                Desk(
-                    far.drop_duplicates(["claim_id", "reason"]),
-                    catch.test,
-                    exp_all,
-                    fisher(catch.p_value, p_away),
-                    support_p=p_away,
-                ),
-            ]
+        if outside is not None:
+            options += [outside.joined(d) for d in options]
+            catch = outside.desk
+            if catch is not None:
+                far = pd.concat([catch.rows, rows[rows["reason"] == "elsewhere"]])
+                options += [
+                    catch,
+                    Desk(
+                        far.drop_duplicates(["claim_id", "reason"]),
+                        catch.test,
+                        exp_all,
+                        fisher(catch.p_value, p_away),
+                        support_p=p_away,
+                    ),
+                ]
         # a far-away visit during a stay joins the evidence only when such visits are
-        # themselves unusual at this desk (relatives' errands are not)
-        best = min(options, key=lambda d: d.p_value)
-        if best.rows["card_id"].nunique() < self.min_cards:
-            return None
-        return best
+        # themselves unusual at this desk (relatives' errands are not); a test whose
+        # evidence holds fewer than min_cards cards judges nothing, and the next does
+        enough = [d for d in options if d.rows["card_id"].nunique() >= self.min_cards]
+        return min(enough, key=lambda d: d.p_value) if enough else None
 
     def _catchment(
         self, outsiders: pd.DataFrame, flagged: pd.DataFrame, window_days: float
