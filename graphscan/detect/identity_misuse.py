@@ -80,8 +80,8 @@ class Desk:
 
 @dataclass(frozen=True)
 class Catchment:
-    """An institution's outsiders against its outpatients' catchment: the test alone
-    (``desk``, None below ``min_cards`` cards) and, for a desk judged on the
+    """An institution's outsiders against its outpatients' catchment: the test of all of
+    them (``desk``, None below ``min_cards`` cards) and, to join a test of the
     institution's own flags, the outsiders carrying none (``rows``, p-value ``p_rest``)."""
 
     desk: Desk | None
@@ -291,10 +291,11 @@ class IdentityMisuse(Detector):
         township hospital whose outpatients are local expects few such inpatients, a
         referral hospital many. Outsiders admitted in a campaign (:meth:`_waves`) are
         left out of both sides: villagers bussed in from another county are the
-        hospital's catchment for that campaign. The test alone (``desk``, where at least
-        ``min_cards`` outsiders' cards remain: their stays and flags there) serves an
-        institution that no other test judges; elsewhere the outsiders carrying no flag
-        at the institution are tested apart, independent of its flags (``rest``)."""
+        hospital's catchment for that campaign. The test (``desk``, where at least
+        ``min_cards`` outsiders' cards remain: their stays and flags there) is one of the
+        tests of the institution as one desk and alone judges an institution that no
+        other test judges; the outsiders carrying no flag at the institution are also
+        tested apart, independent of its flags (``rest``), to join its other tests."""
         if outsiders.empty:
             return {}
         waves = self._waves(outsiders, window_days)
