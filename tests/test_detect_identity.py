@@ -248,8 +248,9 @@ def test_inpatients_from_another_county_beyond_the_outpatients_catchment_are_one
     assert rings[0].member_ids("person") == set(ring)
 
 
+@pytest.mark.parametrize("cashier", [None, "O1"])
 def test_far_holders_home_life_going_on_at_a_local_hospital_joins_its_catchment(
-    tmp_path: Path,
+    tmp_path: Path, cashier: str | None
 ) -> None:
     """H's outpatients and other inpatients all live in its county. Four holders from
     another county, who buy at Q there every week, are admitted at H once each, and
@@ -257,7 +258,8 @@ def test_far_holders_home_life_going_on_at_a_local_hospital_joins_its_catchment(
     stay is no surprise on its own, so H is judged on these flags, and weakly; but that
     four holders from so far away lie at a township hospital whose own outpatients are
     local is the other half of the fraud. H's outsiders against its catchment judge H
-    with its flags: one ring, H and the four holders."""
+    with its flags, whether no operator is recorded or one cashier settled them all:
+    one ring, H and the four holders."""
     rows: list[dict[str, object]] = []
     providers = _township_with_outpatients(rows)
     ring = [f"R{i}" for i in range(4)]
@@ -266,7 +268,7 @@ def test_far_holders_home_life_going_on_at_a_local_hospital_joins_its_catchment(
         for day in range(i, 365, 7):
             if not admitted < day < admitted + 5:
                 _claim(rows, person, "Q", day, 0, None, kind="pharmacy")
-        _claim(rows, person, "H", admitted, 5, f"card-{person}")
+        _claim(rows, person, "H", admitted, 5, f"card-{person}", cashier)
         _claim(rows, person, "Q", admitted + 2, 0, None, kind="pharmacy")
     store = _store(tmp_path / "ws", {"claims": pd.DataFrame(rows), "providers": providers})
     flagged = store.projection("card_conflicts", since=None, until=None, region_digits=6)

@@ -181,7 +181,8 @@ class IdentityMisuse(Detector):
             placed = float(rows["placed_inpatients"].iloc[0])
             outside = catchment.get(provider)
             # the institution's outsiders against its catchment judge the institution as
-            # one desk: the whole, or its one unnamed cashier (no operator recorded)
+            # one desk: the whole, or its one desk with flags (no operator recorded, or
+            # one cashier settling every flagged stay)
             cashiers = [
                 self._judged(
                     rows[rows["operator_id"] == operator],
@@ -189,7 +190,7 @@ class IdentityMisuse(Detector):
                     rate_imp,
                     window_days,
                     (away, away[away["operator_id"] == operator], placed),
-                    outside if len(desks) == 1 and operator == "" else None,
+                    outside if len(desks) == 1 else None,
                 )
                 for operator, counts in desks.iterrows()
                 if counts["cards"] >= self.min_cards
