@@ -55,9 +55,9 @@ EXPLAIN_EN = (
 #: tests a desk is judged by (Bonferroni factor): conflicts, impossible cards, far-away
 #: visits inside the stays, the stronger of the first two combined with the third,
 #: conflicts of holders who live outside the institution's county, and (the institution
-#: as one desk) its inpatients from outside against its outpatients' catchment, alone and
-#: combined with the far-away visits inside their stays
-TESTS = 7
+#: as one desk) its inpatients from outside against its outpatients' catchment, alone,
+#: combined with the far-away visits inside their stays, and with those and the conflicts
+TESTS = 8
 
 #: a campaign window: a bus of villagers is admitted within three weeks (the generator of
 #: legitimate crowds and the cataract practice alike), so outsiders admitted together
@@ -235,10 +235,11 @@ class IdentityMisuse(Detector):
         (``catchment``: the provider's outsiders, the desk's, and the provider's
         inpatients whose home is known; see :meth:`_outsiders`); for the institution as
         one desk also its outsiders against its outpatients' catchment (``outside``, see
-        :meth:`_catchment`), alone and combined with the far-away visits (independent: how
-        many outsiders come, and whether their home life goes on during their stays: the
-        fraud's two halves, neither of which a referral hospital's or a relative's errands
-        raise together), and each test joined by the outsiders carrying no flag there
+        :meth:`_catchment`), alone, combined with the far-away visits, and with those and
+        the stronger of conflicts and impossible cards (independent: how many outsiders
+        come, whether their home life goes on during their stays, and whether the stays
+        fit them at all; a referral hospital or a relative's errands do not raise them
+        together), and each test joined by the outsiders carrying no flag there
         (:meth:`Catchment.joined`: a dead holder's card carries none where no persons table
         records deaths). The evidence of the strongest test that holds ``min_cards`` cards
         judges the desk. Overlaps are expected
@@ -265,6 +266,7 @@ class IdentityMisuse(Detector):
             catch = outside.desk
             if catch is not None:
                 far = pd.concat([catch.rows, rows[rows["reason"] == "elsewhere"]])
+                both = fisher(p_away, catch.p_value)
                 options += [
                     catch,
                     Desk(
@@ -273,6 +275,14 @@ class IdentityMisuse(Detector):
                         exp_all,
                         fisher(catch.p_value, p_away),
                         support_p=p_away,
+                    ),
+                    # all three halves: conflicts, home life going on, far-away holders
+                    Desk(
+                        pd.concat([far, rows]).drop_duplicates(["claim_id", "reason"]),
+                        main,
+                        exp_all,
+                        fisher(p_main, both),
+                        support_p=both,
                     ),
                 ]
         # a far-away visit during a stay joins the evidence only when such visits are
