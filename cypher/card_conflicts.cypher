@@ -59,10 +59,19 @@ CALL (placed_stays) {
     count(DISTINCT coalesce(x.s.card_id, x.s.person_id)) AS inpatients
   RETURN collect({provider_id: provider_id, inpatients: inpatients}) AS placed
 }
-CALL (placed_stays) {
+CALL () {
+  MATCH (c:Claim)
+  WHERE ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
+  RETURN duration.inDays(min(date(c.start_time)), max(date(c.start_time))).days + 1
+    AS window_days
+}
+CALL (placed_stays, window_days) {
+  // a stay's expectation of a far-away visit inside is at most one (see the SQL)
   UNWIND [x IN placed_stays WHERE x.outside AND x.inner_days > 0] AS x
   WITH x.s.provider_id AS provider_id, coalesce(x.s.operator_id, '') AS operator_id,
-    sum(x.inside) AS inside, sum((x.total - x.inside) * x.inner_days) AS activity
+    sum(CASE WHEN x.inside > 0 THEN 1 ELSE 0 END) AS inside,
+    sum(CASE WHEN (x.total - x.inside) * x.inner_days < window_days
+        THEN (x.total - x.inside) * x.inner_days ELSE window_days END) AS activity
   RETURN collect({provider_id: provider_id, operator_id: operator_id, inside: inside,
     activity: activity}) AS far_volume
 }
@@ -92,12 +101,6 @@ CALL () {
         THEN 1 ELSE 0 END) AS far, count(*) AS seen
   WITH provider_id, count(*) AS placed, sum(CASE WHEN 2 * far > seen THEN 1 ELSE 0 END) AS outside
   RETURN collect({provider_id: provider_id, placed: placed, outside: outside}) AS outpatients
-}
-CALL () {
-  MATCH (c:Claim)
-  WHERE ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
-  RETURN duration.inDays(min(date(c.start_time)), max(date(c.start_time))).days + 1
-    AS window_days
 }
 CALL (placed_stays) {
   MATCH (p:Person)<-[:BY]-(c:Claim)

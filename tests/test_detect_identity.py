@@ -248,6 +248,97 @@ def test_inpatients_from_another_county_beyond_the_outpatients_catchment_are_one
     assert rings[0].member_ids("person") == set(ring)
 
 
+@pytest.mark.parametrize("cashier", [None, "O1"])
+def test_far_holders_home_life_going_on_at_a_local_hospital_joins_its_catchment(
+    tmp_path: Path, cashier: str | None
+) -> None:
+    """H's outpatients and other inpatients all live in its county. Four holders from
+    another county, who buy at Q there every week, are admitted at H once each, and
+    each card buys at Q during the stay: at their pace a purchase inside a five-day
+    stay is no surprise on its own, so H is judged on these flags, and weakly; but that
+    four holders from so far away lie at a township hospital whose own outpatients are
+    local is the other half of the fraud. H's outsiders against its catchment judge H
+    with its flags, whether no operator is recorded or one cashier settled them all:
+    one ring, H and the four holders."""
+    rows: list[dict[str, object]] = []
+    providers = _township_with_outpatients(rows)
+    ring = [f"R{i}" for i in range(4)]
+    for i, person in enumerate(ring):
+        admitted = 40 + 80 * i
+        for day in range(i, 365, 7):
+            if not admitted < day < admitted + 5:
+                _claim(rows, person, "Q", day, 0, None, kind="pharmacy")
+        _claim(rows, person, "H", admitted, 5, f"card-{person}", cashier)
+        _claim(rows, person, "Q", admitted + 2, 0, None, kind="pharmacy")
+    store = _store(tmp_path / "ws", {"claims": pd.DataFrame(rows), "providers": providers})
+    flagged = store.projection("card_conflicts", since=None, until=None, region_digits=6)
+    assert set(flagged.loc[flagged["reason"] == "elsewhere", "person_id"]) == set(ring)
+    rings = scan(store, patterns=["identity_misuse"])
+    assert [r.member_ids("institution") for r in rings] == [{"H"}]
+    assert rings[0].member_ids("person") == set(ring)
+
+
+def test_two_conflicts_and_unflagged_outsiders_are_one_ring(tmp_path: Path) -> None:
+    """At H (local outpatients and inpatients) two local holders' cards are admitted
+    while the holders lie in the county hospital C (overlaps: two cards, below
+    ``min_cards`` on their own), and three holders from another county carry no flag
+    (dead holders' cards, no persons table to say so). The overlaps' test holds two
+    cards and the outsiders' three: joined (independent evidence, no card in both) the
+    desk holds five, one ring, not the outsiders alone."""
+    rows: list[dict[str, object]] = []
+    providers = _township_with_outpatients(rows)
+    county_hospital = {"provider_id": "C", "kind": "hospital", "region_code": "330704002"}
+    providers = pd.concat([providers, pd.DataFrame([county_hospital])])
+    locals_ = ["X0", "X1"]
+    for i, person in enumerate(locals_):
+        _claim(rows, person, "N", 10 + i, 0, None, kind="pharmacy")
+        _claim(rows, person, "C", 150 + 40 * i, 8, None)
+        _claim(rows, person, "H", 153 + 40 * i, 4, f"card-{person}")
+    far = ["R0", "R1", "R2"]
+    for i, person in enumerate(far):
+        for day in range(0, 365, 30):
+            _claim(rows, person, "Q", day + i, 0, None, kind="pharmacy")
+        _claim(rows, person, "H", 245 + 40 * i, 4, f"card-{person}")
+    store = _store(tmp_path / "ws", {"claims": pd.DataFrame(rows), "providers": providers})
+    rings = scan(store, patterns=["identity_misuse"])
+    assert [r.member_ids("institution") for r in rings] == [{"H"}]
+    assert rings[0].member_ids("person") == set(locals_ + far)
+
+
+def test_a_relatives_errands_in_runs_during_one_stay_are_no_ring(tmp_path: Path) -> None:
+    """Referral hospital H admits forty-four patients from another county (their
+    pharmacy Q, once a month), its outpatients from there too. While ten of them lie in
+    H a relative fetches their drugs at Q once; cashier O1's four patients' relatives do
+    so three times each. Twelve purchases where their monthly pace expects about one
+    would be a ring if purchases were counted, but one family's errands come in runs:
+    four stays with purchases inside, where the pace expects more than one and H's other
+    far-away patients show the same, are none."""
+    providers = pd.DataFrame(
+        {
+            "provider_id": ["H", "Q", "K"],
+            "kind": ["hospital", "pharmacy", "clinic"],
+            "region_code": ["330702001", "330703001", "330702001"],
+        }
+    )
+    rows: list[dict[str, object]] = []
+    for i in range(1000):
+        _claim(rows, f"V{i:04d}", "K", i % 365, 0, None, kind="outpatient")
+    for i in range(100):
+        _claim(rows, f"U{i:03d}", "H", i, 0, None, kind="outpatient")
+        _claim(rows, f"U{i:03d}", "Q", i + 1, 0, None, kind="pharmacy")
+    for i in range(44):
+        person, admitted = f"F{i:02d}", 8 * i + 5
+        for day in range(i % 30, 365, 30):
+            if not admitted < day < admitted + 10:
+                _claim(rows, person, "Q", day, 0, None, kind="pharmacy")
+        _claim(rows, person, "H", admitted, 10, f"card-{person}", "O1" if i < 4 else "O2")
+        runs = 3 if i < 4 else 1 if i < 14 else 0
+        for k in range(runs):
+            _claim(rows, person, "Q", admitted + 2 + 2 * k, 0, None, kind="pharmacy")
+    store = _store(tmp_path / "ws", {"claims": pd.DataFrame(rows), "providers": providers})
+    assert scan(store, patterns=["identity_misuse"]) == []
+
+
 def test_a_campaign_bussing_villagers_from_another_county_is_no_ring(tmp_path: Path) -> None:
     """The same H (local outpatients) holds a cataract campaign: twenty-five villagers from
     another county are bussed in on three days within three weeks, admitted once each.

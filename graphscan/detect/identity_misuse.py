@@ -55,8 +55,9 @@ EXPLAIN_EN = (
 #: tests a desk is judged by (Bonferroni factor): conflicts, impossible cards, far-away
 #: visits inside the stays, the stronger of the first two combined with the third,
 #: conflicts of holders who live outside the institution's county, and (the institution
-#: as one desk) its inpatients from outside against its outpatients' catchment
-TESTS = 6
+#: as one desk) its inpatients from outside against its outpatients' catchment, alone,
+#: combined with the far-away visits inside their stays, and with those and the conflicts
+TESTS = 8
 
 #: a campaign window: a bus of villagers is admitted within three weeks (the generator of
 #: legitimate crowds and the cataract practice alike), so outsiders admitted together
@@ -79,8 +80,8 @@ class Desk:
 
 @dataclass(frozen=True)
 class Catchment:
-    """An institution's outsiders against its outpatients' catchment: the test alone
-    (``desk``, None below ``min_cards`` cards) and, for a desk judged on the
+    """An institution's outsiders against its outpatients' catchment: the test of all of
+    them (``desk``, None below ``min_cards`` cards) and, to join a test of the
     institution's own flags, the outsiders carrying none (``rows``, p-value ``p_rest``)."""
 
     desk: Desk | None
@@ -90,10 +91,10 @@ class Catchment:
     def joined(self, desk: Desk) -> Desk:
         """``desk`` with the unflagged outsiders' evidence, their tail Fisher-combined
         with the desk's support (independent: no card is in both)."""
+        if set(self.rows["claim_id"]) <= set(desk.rows["claim_id"]):
+            return desk  # the desk already counts these outsiders (or there are none)
         support = self.p_rest if desk.support_p is None else fisher(desk.support_p, self.p_rest)
-        rows = pd.concat(
-            [desk.rows, self.rows.assign(operator_id=desk.rows["operator_id"].iloc[0])]
-        )
+        rows = pd.concat([desk.rows, self.rows]).drop_duplicates(["claim_id", "reason"])
         p = fisher(float(poisson_tail(*desk.test)), support)
         return Desk(rows, desk.test, desk.exp_all, float(p), support_p=support)
 
@@ -178,6 +179,10 @@ class IdentityMisuse(Detector):
             desks = per_operator.loc[provider]
             away = outsiders[outsiders["provider_id"] == provider]
             placed = float(rows["placed_inpatients"].iloc[0])
+            outside = catchment.get(provider)
+            # the institution's outsiders against its catchment judge the institution as
+            # one desk: the whole, or its one desk with flags (no operator recorded, or
+            # one cashier settling every flagged stay)
             cashiers = [
                 self._judged(
                     rows[rows["operator_id"] == operator],
@@ -185,6 +190,7 @@ class IdentityMisuse(Detector):
                     rate_imp,
                     window_days,
                     (away, away[away["operator_id"] == operator], placed),
+                    outside if len(desks) == 1 else None,
                 )
                 for operator, counts in desks.iterrows()
                 if counts["cards"] >= self.min_cards
@@ -200,18 +206,11 @@ class IdentityMisuse(Detector):
                     rate_imp,
                     window_days,
                     (away, away.assign(operator_id=""), placed),
+                    outside,
                 )
             levels = [c for c in cashiers if c is not None]
-            outside = catchment.get(provider)
-            if outside is not None:
-                # the provider's own flags and its unflagged outsiders are independent
-                # evidence of one ring: combined where the desk is the provider's
-                if whole is not None:
-                    whole = min(whole, outside.joined(whole), key=lambda d: d.p_value)
-                elif len(desks) == 1 and levels and desks.index[0] == "":
-                    levels = [min(levels[0], outside.joined(levels[0]), key=lambda d: d.p_value)]
-                if not levels and whole is None:
-                    whole = outside.desk
+            if outside is not None and not levels and whole is None:
+                whole = outside.desk
             if whole is not None and (not levels or whole.p_value < min(c.p_value for c in levels)):
                 levels = [whole]
             tests = TESTS * (2 if whole is not None and cashiers else 1)
@@ -225,18 +224,29 @@ class IdentityMisuse(Detector):
         rate_imp: float,
         window_days: float,
         catchment: tuple[pd.DataFrame, pd.DataFrame, float],
+        outside: Catchment | None = None,
     ) -> Desk | None:
         """One desk (an operator, or all the provider's cashiers together) judged by the
-        strongest of five tests: cards flagged impossible or overlapping, impossible
-        cards alone, far-away visits inside the stays against the holders' own pace,
+        strongest of its tests: cards flagged impossible or overlapping, impossible
+        cards alone, the stays with far-away visits inside against the holders' own pace,
         the stronger of the first two combined with the far-away one (independent
         signals: a ring may borrow some cards of the dead and some of the living far
         away), and the conflicts of holders from outside the institution's catchment
         (``catchment``: the provider's outsiders, the desk's, and the provider's
-        inpatients whose home is known; see :meth:`_outsiders`). Overlaps are expected
+        inpatients whose home is known; see :meth:`_outsiders`); for the institution as
+        one desk also its outsiders against its outpatients' catchment (``outside``, see
+        :meth:`_catchment`), alone, combined with the far-away visits, and with those and
+        the stronger of conflicts and impossible cards (independent: how many outsiders
+        come, whether their home life goes on during their stays, and whether the stays
+        fit them at all; a referral hospital or a relative's errands do not raise them
+        together), and each test joined by the outsiders carrying no flag there
+        (:meth:`Catchment.joined`: a dead holder's card carries none where no persons table
+        records deaths). The evidence of the strongest test that holds ``min_cards`` cards
+        judges the desk. Overlaps are expected
         from the holders' own time in hospital elsewhere (an admission independent of
         the holder's other stays falls inside one at that rate), not from a city rate:
-        most patients have no other stay to overlap. None below ``min_cards`` cards."""
+        most patients have no other stay to overlap. None where no test holds
+        ``min_cards`` cards."""
         exp_imp = rate_imp * counts["volume"]
         exp_all = exp_imp + float(counts["overlap_seconds"]) / 86400.0 / window_days
         away = (int(counts["far_inside"]), float(counts["far_activity"] / window_days))
@@ -251,12 +261,35 @@ class IdentityMisuse(Detector):
             Desk(rows, main, exp_all, fisher(p_main, p_away), support_p=p_away),
             self._outsiders(rows[rows["reason"] != "elsewhere"], exp_all, *catchment),
         ]
+        if outside is not None:
+            options += [outside.joined(d) for d in options]
+            catch = outside.desk
+            if catch is not None:
+                far = pd.concat([catch.rows, rows[rows["reason"] == "elsewhere"]])
+                both = fisher(p_away, catch.p_value)
+                options += [
+                    catch,
+                    Desk(
+                        far.drop_duplicates(["claim_id", "reason"]),
+                        catch.test,
+                        exp_all,
+                        fisher(catch.p_value, p_away),
+                        support_p=p_away,
+                    ),
+                    # all three halves: conflicts, home life going on, far-away holders
+                    Desk(
+                        pd.concat([far, rows]).drop_duplicates(["claim_id", "reason"]),
+                        main,
+                        exp_all,
+                        fisher(p_main, both),
+                        support_p=both,
+                    ),
+                ]
         # a far-away visit during a stay joins the evidence only when such visits are
-        # themselves unusual at this desk (relatives' errands are not)
-        best = min(options, key=lambda d: d.p_value)
-        if best.rows["card_id"].nunique() < self.min_cards:
-            return None
-        return best
+        # themselves unusual at this desk (relatives' errands are not); a test whose
+        # evidence holds fewer than min_cards cards judges nothing, and the next does
+        enough = [d for d in options if d.rows["card_id"].nunique() >= self.min_cards]
+        return min(enough, key=lambda d: d.p_value) if enough else None
 
     def _catchment(
         self, outsiders: pd.DataFrame, flagged: pd.DataFrame, window_days: float
@@ -269,10 +302,11 @@ class IdentityMisuse(Detector):
         township hospital whose outpatients are local expects few such inpatients, a
         referral hospital many. Outsiders admitted in a campaign (:meth:`_waves`) are
         left out of both sides: villagers bussed in from another county are the
-        hospital's catchment for that campaign. The test alone (``desk``, where at least
-        ``min_cards`` outsiders' cards remain: their stays and flags there) serves an
-        institution that no other test judges; elsewhere the outsiders carrying no flag
-        at the institution are tested apart, independent of its flags (``rest``)."""
+        hospital's catchment for that campaign. The test (``desk``, where at least
+        ``min_cards`` outsiders' cards remain: their stays and flags there) is one of the
+        tests of the institution as one desk and alone judges an institution that no
+        other test judges; the outsiders carrying no flag at the institution are also
+        tested apart, independent of its flags (``rest``), to join its other tests."""
         if outsiders.empty:
             return {}
         waves = self._waves(outsiders, window_days)

@@ -47,11 +47,14 @@
 --                   overlap_seconds / 86400 / window_days is what independence of the
 --                   admission from the holder's own stays expects of overlaps
 --   far_inside      BIGINT, over the inpatient stays of holders who live far away that the
---                   operator settled at the provider: the holders' visits and purchases
---                   far away (as for elsewhere) strictly inside their stays
+--                   operator settled at the provider: the stays with a visit or purchase
+--                   far away (as for elsewhere) strictly inside them (stays, not visits:
+--                   one holder's errands come in runs, a ring's stays each need one)
 --   far_activity    BIGINT, over the same stays: the holder's far-away visits and purchases
---                   outside the stay times the stay's inner_days days (the holder's own pace,
---                   so far_activity / window_days is what independence expects inside)
+--                   outside the stay times the stay's inner_days days, at most window_days
+--                   (the holder's own pace, so far_activity / window_days is what
+--                   independence expects of the stays with one: x visits expected in a
+--                   stay give it one with chance 1 - e^-x, below both x and 1)
 --   provider_far_inside, provider_far_activity, provider_overlap_seconds  BIGINT,
 --                   far_inside, far_activity and overlap_seconds over all operators of the
 --                   provider (stays no one cashier ties together)
@@ -156,9 +159,9 @@ WITH c AS (
     GROUP BY claim_id, provider_id, operator_id, inner_days
     HAVING 2 * count(*) FILTER (WHERE far) > count(*)
 ), far_volume AS (
-    SELECT provider_id, operator_id, sum(inside) AS far_inside,
-           sum((total - inside) * inner_days) AS far_activity
-    FROM holder_far GROUP BY provider_id, operator_id
+    SELECT provider_id, operator_id, count(*) FILTER (WHERE inside > 0) AS far_inside,
+           sum(least((total - inside) * inner_days, t.window_days)) AS far_activity
+    FROM holder_far CROSS JOIN _conflict_totals t GROUP BY provider_id, operator_id
 ), provider_far AS (
     SELECT provider_id, sum(far_inside) AS far_inside, sum(far_activity) AS far_activity
     FROM far_volume GROUP BY provider_id
