@@ -344,7 +344,8 @@ class CardLending(Detector):
         )
         seen = [set(g.entities) for g in groups] + [_cards(c) for c in crowds]
         roaming = [r for r in roaming if not any(_overlap(_cards(r), s) for s in seen)]
-        stacks = _lockstep(groups, crowds) + roaming
+        shared = SharedCards(members, counts["slots"], household, self.attach_p)
+        stacks = [shared.grown(stack) for stack in _lockstep(groups, crowds)] + roaming
         places = [venues.card_places(stack) for stack in stacks]
         pharmacies = sorted({p for ring in places for where in ring.values() for p in where})
         far = far_cards(away.of(pharmacies), places) if pharmacies else []
@@ -639,6 +640,8 @@ def _evidence(stack: list[Group]) -> Evidence:
     """A stack of repeat groups alone or of crowds alone is judged on them; one that
     holds both on the stronger of the two, Bonferroni x2 (their counts are of different
     things: bursts, cards seen once or twice, shared cards, and are never summed)."""
+    # bursts linked by shared cards were found from the stack: they never stand for it
+    stack = [g for g in stack if g.kind != "linked"]
     repeat = [g for g in stack if g.kind == "repeat"]
     crowd = [g for g in stack if g.kind != "repeat"]
     if repeat:
@@ -781,6 +784,89 @@ class Linked:
             tests=0,
             pair_edges=0,
             kind="away",
+        )
+
+
+class SharedCards:
+    """A found stack's other sessions: the bursts read (``members``) that swipe two or
+    more of its cards. Its cards are strangers to each other, so two of them meeting in
+    another burst is the broker's bag swiped again, however few cards that burst holds.
+    Null: each card keeps its pace at the counter (its bursts there over the counter's
+    slots, ``slots``), so a burst of ``k`` cards holds the stack's cards seen at the
+    counter a Poisson number of times, mean ``k`` times the sum of their paces, one
+    known household counted once; the tail of the stack's cards in the burst,
+    conditional on the one that linked it, at ``max_p`` with Bonferroni over the
+    linked bursts looked at. Cards that join link further bursts."""
+
+    def __init__(
+        self,
+        members: pd.DataFrame,
+        slots: pd.Series,
+        household: pd.Series,
+        max_p: float,
+    ) -> None:
+        key = household.reindex(members["entity"]).to_numpy()
+        self.rows = members.assign(
+            unit=np.where(pd.isna(key), members["entity"].to_numpy(), key),
+            pace=members["n_entity"].to_numpy(dtype=float)
+            / np.maximum(members["venue"].map(slots).to_numpy(dtype=float), 1.0),
+        )
+        self.bar = log10(max_p)
+        # each session's and each card's rows, so that a stack reads its own only
+        self._at = members.groupby(["venue", "context"], sort=False).indices
+        self._of = members.groupby("entity", sort=False).indices
+
+    def _swipes(self, cards: set[str]) -> pd.DataFrame:
+        at = [self._of[c] for c in cards if c in self._of]
+        return self.rows.iloc[np.concatenate(at)] if at else self.rows.iloc[:0]
+
+    def grown(self, stack: list[Group]) -> list[Group]:
+        """The stack with the bursts that share its cards, each a Group of its cards
+        (kind "linked": conditional on the stack, it never stands for it, log10_p 0)."""
+        grown = list(stack)
+        cards = _cards(stack)
+        done = {(g.venue, c) for g in stack for c in g.contexts}
+        looked = 0
+        while True:
+            at = self._swipes(cards)
+            fresh = [
+                k for k in dict.fromkeys(zip(at["venue"], at["context"], strict=True))
+                if k not in done
+            ]  # fmt: skip
+            if not fresh:
+                return grown
+            looked += len(fresh)
+            done.update(fresh)
+            paces = at.drop_duplicates(["venue", "entity"]).groupby("venue")["pace"].sum()
+            tested = (self._test(k, cards, float(paces[k[0]]), looked) for k in fresh)
+            joined = [g for g in tested if g is not None]
+            if not joined:
+                return grown
+            grown += joined
+            cards |= _cards(joined)
+
+    def _test(
+        self, key: tuple[Any, Any], cards: set[str], pace: float, looked: int
+    ) -> Group | None:
+        session = self.rows.iloc[self._at[key]]
+        m = session.loc[session["entity"].isin(cards), "unit"].nunique()
+        if m < 2:
+            return None
+        expected = float(session["size"].iloc[0]) * pace
+        log10_p = log10_poisson_tail(m, expected) - log10_poisson_tail(1, expected)
+        if log10_p + log10(looked) > self.bar:
+            return None
+        return Group(
+            venue=key[0],
+            entities=sorted(set(session["entity"])),
+            contexts=[key[1]],
+            quorum=m,
+            claim_ids=sorted(set(session["claim_id"])),
+            observed=m,
+            expected=expected,
+            tests=0,
+            pair_edges=0,
+            kind="linked",
         )
 
 
