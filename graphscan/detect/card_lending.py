@@ -344,7 +344,7 @@ class CardLending(Detector):
         )
         seen = [set(g.entities) for g in groups] + [_cards(c) for c in crowds]
         roaming = [r for r in roaming if not any(_overlap(_cards(r), s) for s in seen)]
-        shared = SharedCards(members, counts["slots"], household, self.attach_p)
+        shared = SharedCards(searched, counts["slots"], household, self.attach_p)
         stacks = [shared.grown(stack) for stack in _lockstep(groups, crowds)] + roaming
         places = [venues.card_places(stack) for stack in stacks]
         pharmacies = sorted({p for ring in places for where in ring.values() for p in where})
@@ -798,26 +798,29 @@ class SharedCards:
     linked bursts looked at. Cards that join link further bursts."""
 
     def __init__(
-        self,
-        members: pd.DataFrame,
-        slots: pd.Series,
-        household: pd.Series,
-        max_p: float,
+        self, sessions: Sessions, slots: pd.Series, household: pd.Series, max_p: float
     ) -> None:
+        members = sessions.members
+        self.sessions = sessions
         key = household.reindex(members["entity"]).to_numpy()
-        self.rows = members.assign(
-            unit=np.where(pd.isna(key), members["entity"].to_numpy(), key),
-            pace=members["n_entity"].to_numpy(dtype=float)
-            / np.maximum(members["venue"].map(slots).to_numpy(dtype=float), 1.0),
+        self.unit = np.where(pd.isna(key), members["entity"].to_numpy(), key)
+        self.pace = members["n_entity"].to_numpy(dtype=float) / np.maximum(
+            members["venue"].map(slots).to_numpy(dtype=float), 1.0
         )
         self.bar = log10(max_p)
-        # each session's and each card's rows, so that a stack reads its own only
-        self._at = members.groupby(["venue", "context"], sort=False).indices
-        self._of = members.groupby("entity", sort=False).indices
+        # each card's rows by one sort, so that a stack reads its own only
+        codes, self._cards = pd.factorize(members["entity"])
+        self._order = np.argsort(codes, kind="stable")
+        self._start = np.searchsorted(codes[self._order], np.arange(len(self._cards) + 1))
+
+    def _rows(self, at: np.ndarray) -> pd.DataFrame:
+        return self.sessions.members.iloc[at].assign(unit=self.unit[at], pace=self.pace[at])
 
     def _swipes(self, cards: set[str]) -> pd.DataFrame:
-        at = [self._of[c] for c in cards if c in self._of]
-        return self.rows.iloc[np.concatenate(at)] if at else self.rows.iloc[:0]
+        code = self._cards.get_indexer(sorted(cards))
+        code = code[code >= 0]
+        at = [self._order[self._start[c] : self._start[c + 1]] for c in code]
+        return self._rows(np.concatenate(at) if at else np.array([], dtype=np.int64))
 
     def grown(self, stack: list[Group]) -> list[Group]:
         """The stack with the bursts that share its cards, each a Group of its cards
@@ -847,7 +850,7 @@ class SharedCards:
     def _test(
         self, key: tuple[Any, Any], cards: set[str], pace: float, looked: int
     ) -> Group | None:
-        session = self.rows.iloc[self._at[key]]
+        session = self._rows(self.sessions.at(key))
         m = session.loc[session["entity"].isin(cards), "unit"].nunique()
         if m < 2:
             return None
@@ -1013,6 +1016,10 @@ class Sessions:
     def __init__(self, members: pd.DataFrame) -> None:
         self.members = members
         self._at = members.groupby(["venue", "context"], sort=False).indices
+
+    def at(self, key: tuple[Any, Any]) -> np.ndarray:
+        """The row positions of one session's swipes."""
+        return self._at[key]
 
     def of(self, stack: list[Group]) -> pd.DataFrame:
         """The swipes of a stack's sessions (its groups' contexts at their venues)."""
