@@ -344,8 +344,7 @@ class CardLending(Detector):
         )
         seen = [set(g.entities) for g in groups] + [_cards(c) for c in crowds]
         roaming = [r for r in roaming if not any(_overlap(_cards(r), s) for s in seen)]
-        shared = SharedCards(searched, counts["slots"], household, self.attach_p)
-        stacks = [shared.grown(stack) for stack in _lockstep(groups, crowds)] + roaming
+        stacks = _lockstep(groups, crowds) + roaming
         places = [venues.card_places(stack) for stack in stacks]
         pharmacies = sorted({p for ring in places for where in ring.values() for p in where})
         far = far_cards(away.of(pharmacies), places) if pharmacies else []
@@ -414,8 +413,9 @@ class CardLending(Detector):
         at a counter whose customers come one or two at a time. Only sessions sharing two
         strangers are judged, as one crowd (the broker's bag swiped again), their tails
         combined by Fisher's method: one long burst alone is a busy hour as often as not
-        (real traffic has peaks no geometric tail foresees). Bonferroni over the sessions
-        tested, x3 (the third test of a session's strangers)."""
+        (real traffic has peaks no geometric tail foresees). Sessions whose cards alone
+        are not unusual at ``attach_p`` are not looked at (a screen). Bonferroni over the
+        sessions tested, x3 (the third test of a session's strangers)."""
         strangers = members[members["n_entity"] <= self.stranger_bursts]
         per = strangers.groupby(["venue", "context"], sort=True).agg(
             k=("entity", "nunique"), n=("size", "first")
@@ -423,19 +423,25 @@ class CardLending(Detector):
         per = per[per["k"] >= self.min_strangers]
         if per.empty:
             return []
-        rows = members.set_index(["venue", "context"]).loc[per.index].reset_index()
+        tests = 3 * len(per)
+        null = BurstSizes(sizes, self.share_weight)
+        venue = per.index.get_level_values("venue").to_numpy()
+        screen = null.log10_tails(venue, per["n"], per["n"])["log10_p"].to_numpy()
+        per = per[screen <= log10(self.attach_p)]
+        if len(per) < 2:
+            return []
+        rows = members[_pairs(members, "venue", "context").isin(per.index)]
         keys = household.reindex(rows["entity"]).to_numpy()
         unit = np.where(pd.isna(keys), rows["entity"].to_numpy(), keys)
         units = rows.assign(unit=unit).groupby(["venue", "context"])["unit"].nunique()
         per["units"] = units.reindex(per.index).to_numpy()
-        tails = BurstSizes(sizes, self.share_weight).log10_tails(
+        tails = null.log10_tails(
             per.index.get_level_values("venue").to_numpy(), per["n"], per["units"]
         )
         per["log10_p"] = tails["log10_p"].to_numpy()
         per["expected"] = tails["expected"].to_numpy()
-        tests = 3 * len(per)
         bar = log10(self.edge_p) - log10(tests)
-        chosen = strangers.set_index(["venue", "context"]).loc[per.index].reset_index()
+        chosen = strangers[_pairs(strangers, "venue", "context").isin(per.index)]
         crowds = []
         for crowd in linked_contexts(chosen, 2):
             if len(crowd) < 2:
@@ -639,8 +645,6 @@ def _evidence(stack: list[Group]) -> Evidence:
     """A stack of repeat groups alone or of crowds alone is judged on them; one that
     holds both on the stronger of the two, Bonferroni x2 (their counts are of different
     things: bursts, cards seen once or twice, shared cards, and are never summed)."""
-    # bursts linked by shared cards were found from the stack: they never stand for it
-    stack = [g for g in stack if g.kind != "linked"]
     repeat = [g for g in stack if g.kind == "repeat"]
     crowd = [g for g in stack if g.kind != "repeat"]
     if repeat:
@@ -783,92 +787,6 @@ class Linked:
             tests=0,
             pair_edges=0,
             kind="away",
-        )
-
-
-class SharedCards:
-    """A found stack's other sessions: the bursts read (``members``) that swipe two or
-    more of its cards. Its cards are strangers to each other, so two of them meeting in
-    another burst is the broker's bag swiped again, however few cards that burst holds.
-    Null: each card keeps its pace at the counter (its bursts there over the counter's
-    slots, ``slots``), so a burst of ``k`` cards holds the stack's cards seen at the
-    counter a Poisson number of times, mean ``k`` times the sum of their paces, one
-    known household counted once; the tail of the stack's cards in the burst,
-    conditional on the one that linked it, at ``max_p`` with Bonferroni over the
-    linked bursts looked at. Cards that join link further bursts."""
-
-    def __init__(
-        self, sessions: Sessions, slots: pd.Series, household: pd.Series, max_p: float
-    ) -> None:
-        members = sessions.members
-        self.sessions = sessions
-        key = household.reindex(members["entity"]).to_numpy()
-        self.unit = np.where(pd.isna(key), members["entity"].to_numpy(), key)
-        self.pace = members["n_entity"].to_numpy(dtype=float) / np.maximum(
-            members["venue"].map(slots).to_numpy(dtype=float), 1.0
-        )
-        self.bar = log10(max_p)
-        # each card's rows by one sort, so that a stack reads its own only
-        codes, self._cards = pd.factorize(members["entity"])
-        self._order = np.argsort(codes, kind="stable")
-        self._start = np.searchsorted(codes[self._order], np.arange(len(self._cards) + 1))
-
-    def _rows(self, at: np.ndarray) -> pd.DataFrame:
-        return self.sessions.members.iloc[at].assign(unit=self.unit[at], pace=self.pace[at])
-
-    def _swipes(self, cards: set[str]) -> pd.DataFrame:
-        code = self._cards.get_indexer(sorted(cards))
-        code = code[code >= 0]
-        at = [self._order[self._start[c] : self._start[c + 1]] for c in code]
-        return self._rows(np.concatenate(at) if at else np.array([], dtype=np.int64))
-
-    def grown(self, stack: list[Group]) -> list[Group]:
-        """The stack with the bursts that share its cards, each a Group of its cards
-        (kind "linked": conditional on the stack, it never stands for it, log10_p 0)."""
-        grown = list(stack)
-        cards = _cards(stack)
-        done = {(g.venue, c) for g in stack for c in g.contexts}
-        looked = 0
-        while True:
-            at = self._swipes(cards)
-            fresh = [
-                k for k in dict.fromkeys(zip(at["venue"], at["context"], strict=True))
-                if k not in done
-            ]  # fmt: skip
-            if not fresh:
-                return grown
-            looked += len(fresh)
-            done.update(fresh)
-            paces = at.drop_duplicates(["venue", "entity"]).groupby("venue")["pace"].sum()
-            tested = (self._test(k, cards, float(paces[k[0]]), looked) for k in fresh)
-            joined = [g for g in tested if g is not None]
-            if not joined:
-                return grown
-            grown += joined
-            cards |= _cards(joined)
-
-    def _test(
-        self, key: tuple[Any, Any], cards: set[str], pace: float, looked: int
-    ) -> Group | None:
-        session = self._rows(self.sessions.at(key))
-        m = session.loc[session["entity"].isin(cards), "unit"].nunique()
-        if m < 2:
-            return None
-        expected = float(session["size"].iloc[0]) * pace
-        log10_p = log10_poisson_tail(m, expected) - log10_poisson_tail(1, expected)
-        if log10_p + log10(looked) > self.bar:
-            return None
-        return Group(
-            venue=key[0],
-            entities=sorted(set(session["entity"])),
-            contexts=[key[1]],
-            quorum=m,
-            claim_ids=sorted(set(session["claim_id"])),
-            observed=m,
-            expected=expected,
-            tests=0,
-            pair_edges=0,
-            kind="linked",
         )
 
 
@@ -1016,10 +934,6 @@ class Sessions:
     def __init__(self, members: pd.DataFrame) -> None:
         self.members = members
         self._at = members.groupby(["venue", "context"], sort=False).indices
-
-    def at(self, key: tuple[Any, Any]) -> np.ndarray:
-        """The row positions of one session's swipes."""
-        return self._at[key]
 
     def of(self, stack: list[Group]) -> pd.DataFrame:
         """The swipes of a stack's sessions (its groups' contexts at their venues)."""
