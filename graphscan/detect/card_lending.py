@@ -413,9 +413,10 @@ class CardLending(Detector):
         at a counter whose customers come one or two at a time. Only sessions sharing two
         strangers are judged, as one crowd (the broker's bag swiped again), their tails
         combined by Fisher's method: one long burst alone is a busy hour as often as not
-        (real traffic has peaks no geometric tail foresees). Sessions whose cards alone
-        are not unusual at ``attach_p`` are not looked at (a screen). Bonferroni over the
-        sessions tested, x3 (the third test of a session's strangers)."""
+        (real traffic has peaks no geometric tail foresees), and a crowd is all the
+        sessions its shared strangers link (picking the longest of a busy counter's would
+        make any chain look unusual). Bonferroni over the sessions tested, x3 (the third
+        test of a session's strangers)."""
         strangers = members[members["n_entity"] <= self.stranger_bursts]
         per = strangers.groupby(["venue", "context"], sort=True).agg(
             k=("entity", "nunique"), n=("size", "first")
@@ -425,21 +426,11 @@ class CardLending(Detector):
             return []
         tests = 3 * len(per)
         null = BurstSizes(sizes, self.share_weight)
-        venue = per.index.get_level_values("venue").to_numpy()
-        screen = null.log10_tails(venue, per["n"], per["n"])["log10_p"].to_numpy()
-        per = per[screen <= log10(self.attach_p)]
-        if len(per) < 2:
-            return []
         rows = members[_pairs(members, "venue", "context").isin(per.index)]
         keys = household.reindex(rows["entity"]).to_numpy()
         unit = np.where(pd.isna(keys), rows["entity"].to_numpy(), keys)
         units = rows.assign(unit=unit).groupby(["venue", "context"])["unit"].nunique()
         per["units"] = units.reindex(per.index).to_numpy()
-        tails = null.log10_tails(
-            per.index.get_level_values("venue").to_numpy(), per["n"], per["units"]
-        )
-        per["log10_p"] = tails["log10_p"].to_numpy()
-        per["expected"] = tails["expected"].to_numpy()
         bar = log10(self.edge_p) - log10(tests)
         chosen = strangers[_pairs(strangers, "venue", "context").isin(per.index)]
         crowds = []
@@ -447,6 +438,13 @@ class CardLending(Detector):
             if len(crowd) < 2:
                 continue
             part = per.loc[crowd]
+            # the crowd's sessions out of their counters' counts together
+            tails = null.log10_tails(
+                part.index.get_level_values("venue").to_numpy(), part["n"], part["units"]
+            )
+            part = part.assign(
+                log10_p=tails["log10_p"].to_numpy(), expected=tails["expected"].to_numpy()
+            )
             together = log10_fisher_many(part["log10_p"].to_numpy())
             if together <= bar:
                 crowds.append(_sized(rows, part, together, tests))

@@ -8,11 +8,13 @@ Null model: a burst that has two cards goes on to one more with the counter's ow
 continuation rate ``q = sum(size - 2) / sum(size - 1)`` over its bursts of two or more
 cards (a geometric tail fitted to the clumped part, so families and queues set it), and
 a burst has two or more cards at the counter's own share ``p2`` of such bursts, so a
-burst of ``k`` cards or more comes with chance ``p2 q^(k - 2)``. A rush hour by a
-hospital door is its counter's own: its bursts are long every day, and so are ``p2`` and
-``q``. The session tested is taken out of its counter's counts (it must not explain
-itself); a quiet counter's few bursts are smoothed with ``weight`` bursts (for ``p2``)
-and continuations (for ``q``) at the whole city's rates.
+burst of ``k`` cards or more comes with chance ``p2 q^(k - 2)``, or the share of the
+counter's other bursts that reach ``k`` cards where that is larger (a counter of ones
+and twos with daily rush hours is no geometric). A rush hour by a hospital door is its
+counter's own: its bursts are long every day. The sessions tested are taken out of
+their counters' counts (a ring must not explain itself); a quiet counter's few bursts
+are smoothed with ``weight`` bursts (for ``p2``) and continuations (for ``q``) at the
+whole city's rates.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ class BurstSizes:
             }
         )
         self.counts = frame.groupby("venue").sum()
+        self.sizes = sizes[["venue", "size", "contexts"]]
         city = self.counts.sum()
         self.p2 = float(city["multi"] / max(city["bursts"], 1.0))
         self.q = float(city["more"] / max(city["steps"], 1.0))
@@ -48,17 +51,44 @@ class BurstSizes:
     def log10_tails(self, venue: np.ndarray, size: np.ndarray, units: np.ndarray) -> pd.DataFrame:
         """Per session (its counter, its cards, and the units tested: cards with one
         household counted once): log10 chance of a burst of ``units`` cards or more at
-        the counter, the session taken out, and ``expected``, how many such bursts the
-        counter's other bursts should hold."""
-        own = self.counts.reindex(venue).fillna(0.0)
+        the counter, and ``expected``, how many such bursts the counter's other bursts
+        should hold. All the sessions given are taken out of their counters' counts
+        together (a broker's sessions are a quiet counter's only long bursts: none may
+        make the others usual)."""
         size = np.asarray(size, dtype=float)
-        bursts = (own["bursts"].to_numpy() - 1.0).clip(0.0)
-        multi = (own["multi"].to_numpy() - (size >= 2)).clip(0.0)
-        steps = (own["steps"].to_numpy() - (size - 1.0).clip(0.0)).clip(0.0)
-        more = (own["more"].to_numpy() - (size - 2.0).clip(0.0)).clip(0.0)
+        mine = (
+            pd.DataFrame(
+                {
+                    "venue": venue,
+                    "bursts": 1.0,
+                    "multi": (size >= 2).astype(float),
+                    "steps": (size - 1.0).clip(0.0),
+                    "more": (size - 2.0).clip(0.0),
+                }
+            )
+            .groupby("venue")
+            .sum()
+        )
+        own = (self.counts.reindex(venue).fillna(0.0) - mine.reindex(venue).to_numpy()).clip(0.0)
         w = self.weight
-        p2 = ((multi + w * self.p2) / (bursts + w)).clip(1e-9, 1.0)
-        q = ((more + w * self.q) / (steps + w)).clip(1e-9, 1.0)
+        p2 = ((own["multi"] + w * self.p2) / (own["bursts"] + w)).to_numpy().clip(1e-9, 1.0)
+        q = ((own["more"] + w * self.q) / (own["steps"] + w)).to_numpy().clip(1e-9, 1.0)
         k = np.asarray(units, dtype=float)
-        log10_p = np.where(k >= 2, np.log10(p2) + (k - 2).clip(0.0) * np.log10(q), 0.0)
-        return pd.DataFrame({"log10_p": log10_p, "expected": bursts * 10.0**log10_p})
+        fitted = np.log10(p2) + (k - 2).clip(0.0) * np.log10(q)
+        # where the counter's other bursts reach that size, their own share is the floor
+        # (a counter of ones and twos and daily rush hours is no geometric)
+        seen = np.array(
+            [
+                self.sizes.loc[
+                    (self.sizes["venue"] == v) & (self.sizes["size"] >= x), "contexts"
+                ].sum()
+                - np.sum((venue == v) & (size >= x))
+                for v, x in zip(venue, k, strict=True)
+            ],
+            dtype=float,
+        ).clip(0.0)
+        share = np.log10(np.maximum(seen, 1e-300) / np.maximum(own["bursts"].to_numpy(), 1.0))
+        log10_p = np.where(k >= 2, np.minimum(np.maximum(fitted, share), 0.0), 0.0)
+        return pd.DataFrame(
+            {"log10_p": log10_p, "expected": own["bursts"].to_numpy() * 10.0**log10_p}
+        )
