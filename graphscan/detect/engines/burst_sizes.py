@@ -8,9 +8,10 @@ Null model: a burst that has two cards goes on to one more with the counter's ow
 continuation rate ``q = sum(size - 2) / sum(size - 1)`` over its bursts of two or more
 cards (a geometric tail fitted to the clumped part, so families and queues set it), and
 a burst has two or more cards at the counter's own share ``p2`` of such bursts, so a
-burst of ``k`` cards or more comes with chance ``p2 q^(k - 2)``, or the share of the
-counter's other bursts that reach ``k`` cards where that is larger (a counter of ones
-and twos with daily rush hours is no geometric). A rush hour by a hospital door is its
+burst of ``k`` cards or more comes with chance ``p2 q^(k - 2)``; a burst no longer
+than one of the counter's other bursts is no evidence at all (a counter of ones and
+twos with rush hours is no geometric, and its longest bursts are always rare: only a
+counter whose long bursts are the broker's alone is judged). A rush hour by a hospital door is its
 counter's own: its bursts are long every day. The sessions tested are taken out of
 their counters' counts (a ring must not explain itself); a quiet counter's few bursts
 are smoothed with ``weight`` bursts (for ``p2``) and continuations (for ``q``) at the
@@ -75,8 +76,8 @@ class BurstSizes:
         q = ((own["more"] + w * self.q) / (own["steps"] + w)).to_numpy().clip(1e-9, 1.0)
         k = np.asarray(units, dtype=float)
         fitted = np.log10(p2) + (k - 2).clip(0.0) * np.log10(q)
-        # where the counter's other bursts reach that size, their own share is the floor
-        # (a counter of ones and twos and daily rush hours is no geometric)
+        # where the counter's other bursts reach that size it has long bursts of its own
+        # (rush hours: a counter of ones and twos and daily crowds is no geometric)
         seen = np.array(
             [
                 self.sizes.loc[
@@ -87,8 +88,7 @@ class BurstSizes:
             ],
             dtype=float,
         ).clip(0.0)
-        share = np.log10(np.maximum(seen, 1e-300) / np.maximum(own["bursts"].to_numpy(), 1.0))
-        log10_p = np.where(k >= 2, np.minimum(np.maximum(fitted, share), 0.0), 0.0)
+        log10_p = np.where((k >= 2) & (seen == 0), np.minimum(fitted, 0.0), 0.0)
         return pd.DataFrame(
             {"log10_p": log10_p, "expected": own["bursts"].to_numpy() * 10.0**log10_p}
         )
