@@ -13,6 +13,7 @@ from scipy import stats
 
 from graphscan.detect.base import Frames
 from graphscan.detect.card_lending import CardLending, Sessions, _evidence, _lockstep, _swiped_once
+from graphscan.detect.engines.burst_sizes import BurstSizes
 from graphscan.detect.engines.cooccurrence import (
     Crowding,
     Group,
@@ -474,3 +475,70 @@ def test_a_brokers_thin_sessions_at_a_busy_pharmacy_stand_out_by_their_away_stra
     plain = _pharmacy_frames({**broker, **outing, **family})
     plain.tables["card_away"]["away"] = 0
     assert CardLending().decide(plain) == []
+
+
+def _sized_counter(big_bursts: int, sessions: dict[int, list[str]]) -> Frames:
+    """A counter (P1, O1) whose customers nearly all come once a year and one at a time,
+    ``big_bursts`` more bursts of ten cards (a rush hour), the broker's ``sessions``
+    (burst -> cards, all living nearby), and an ordinary counter (P2, O2) where a few
+    come in twos and threes: the frames ``decide`` reads."""
+    frames = _pharmacy_frames(
+        {b: [(c, None, None) for c in cards] for b, cards in sessions.items()}
+    )
+    sizes = frames.tables["card_burst_sizes"]
+    sizes.loc[sizes["size"] == 1, "strangers"] = sizes.loc[sizes["size"] == 1, "bursts"]
+    extra = pd.DataFrame(
+        {
+            "provider_id": ["P1", "P2", "P2", "P2"],
+            "operator_id": ["O1", "O2", "O2", "O2"],
+            "size": [10, 1, 2, 3],
+            "bursts": [big_bursts, 2000, 200, 20],
+            "strangers": [10 * big_bursts, 2000, 400, 60],
+        }
+    )
+    frames.tables["card_burst_sizes"] = pd.concat([sizes, extra[extra["bursts"] > 0]])
+    return frames
+
+
+def test_burst_sizes_expect_long_bursts_only_where_the_counter_has_them() -> None:
+    """A burst of eight cards is far beyond a counter whose bursts are ones and twos, and
+    no evidence at one with daily rush hours (or at one whose other bursts reach that
+    size); the session tested is taken out of its counter's counts (a lone long burst
+    does not make itself usual)."""
+    sizes = pd.DataFrame(
+        {
+            "venue": [1, 1, 1, 2, 2, 2],
+            "size": [1, 2, 8, 1, 8, 12],
+            "contexts": [500, 20, 1, 300, 60, 40],
+        }
+    )
+    null = BurstSizes(sizes, weight=20.0)
+    tails = null.log10_tails(np.array([1, 2]), np.array([8, 8]), np.array([8, 8]))["log10_p"]
+    assert tails[0] < -3
+    assert tails[1] == 0.0
+    alone = BurstSizes(sizes[sizes["venue"] == 1], weight=0.0)
+    # the tested burst out: twenty twos among 520 bursts, nothing longer
+    assert alone.log10_tails(np.array([1]), np.array([8]), np.array([2]))["log10_p"][0] == 0.0
+    assert alone.log10_tails(np.array([1]), np.array([8]), np.array([3]))["log10_p"][0] < -8
+
+
+def test_a_brokers_sessions_far_longer_than_the_counters_bursts_are_a_ring() -> None:
+    """Two sessions of eight cards sharing two, at a counter whose customers come once a
+    year and one at a time: no crowd of strangers (every customer there is one), no away
+    cards (the holders live nearby), too few shared cards for the recurrence test, but
+    bursts of eight where the counter's bursts are ones: a broker's bag, signal "size".
+    The same sessions at a counter with sixty rush hours of ten cards are nothing, and so
+    is one such session alone (a busy hour happens)."""
+    shared = ["s0", "s1"]
+    sessions = {
+        1: [*shared, *(f"a{i}" for i in range(6))],
+        2: [*shared, *(f"b{i}" for i in range(6))],
+    }
+    found = CardLending().decide(_sized_counter(0, sessions))
+    assert len(found) == 1
+    assert found[0].method["signal"] == "size"
+    cards = {m.id for m in found[0].members if m.kind == "card"}
+    assert cards == {c for cards_ in sessions.values() for c in cards_}
+    assert "burst sizes expect" in found[0].explain_en
+    assert CardLending().decide(_sized_counter(60, sessions)) == []
+    assert CardLending().decide(_sized_counter(0, {1: sessions[1]})) == []

@@ -19,16 +19,18 @@ import pandas as pd
 from scipy import stats
 
 from graphscan.detect.base import Candidate, Coverage, Detector, Frames, Lost, Window, short
+from graphscan.detect.engines.burst_sizes import BurstSizes
 from graphscan.detect.engines.cooccurrence import (
     Group,
     Params,
     find_groups,
+    linked_contexts,
     stranger_crowds,
     stranger_tails,
 )
 from graphscan.detect.engines.far_cards import REGION_DIGITS, FarCards, far_cards
 from graphscan.detect.engines.roaming import roaming_groups
-from graphscan.detect.engines.significance import log10_poisson_tail
+from graphscan.detect.engines.significance import log10_fisher_many, log10_poisson_tail
 from graphscan.rings import Member
 from graphscan.store.base import Store
 
@@ -90,6 +92,20 @@ AWAY_EN = (
     "{claims} evidence claims, {total:.2f} yuan (fund {fund:.2f}, "
     "personal account {account:.2f}), {first} to {last}."
 )
+#: a stack found as bursts far larger than its counter's bursts grow by chance
+SIZE_ZH = (
+    "{moving_zh}药店 {ph}…（操作员 {op}…）有 {bursts} 次连续刷卡（{gap} 分钟内）各刷了至少 "
+    "{quorum} 张卡（共 {cards} 张，多为在该柜台全年只出现一两次的卡）；按该柜台自身的刷卡批次大小"
+    "估计，这样大的批次期望只有 {exp} 次；{far_zh}证据结算 {claims} 笔，合计 {total:.2f} 元"
+    "（统筹 {fund:.2f}，个人账户 {account:.2f}），{first} 至 {last}。"
+)
+SIZE_EN = (
+    "{moving_en}Pharmacy {ph}… (operator {op}…) swiped at least {quorum} cards in each of "
+    "{bursts} bursts of swipes {gap} minutes apart ({cards} cards, most seen at this counter "
+    "only once or twice a year), where the counter's own burst sizes expect {exp} such "
+    "bursts; {far_en}{claims} evidence claims, {total:.2f} yuan (fund {fund:.2f}, "
+    "personal account {account:.2f}), {first} to {last}."
+)
 MOVING_ZH = "同一组卡在 {n} 家药店之间一起流动。"
 MOVING_EN = "The same cards moved together across {n} pharmacies. "
 #: the explanation of each signal a stack can be judged on
@@ -98,6 +114,7 @@ TEMPLATES = {
     "strangers": (STRANGERS_ZH, STRANGERS_EN),
     "recurring": (RECURRING_ZH, RECURRING_EN),
     "away": (AWAY_ZH, AWAY_EN),
+    "size": (SIZE_ZH, SIZE_EN),
 }
 
 
@@ -305,6 +322,13 @@ class CardLending(Detector):
             for c in self._away_crowds(members, away, household, home, searched)
             if not {(g.venue, x) for g in c for x in g.contexts} <= covered
         ]
+        covered |= {(g.venue, x) for c in crowds for g in c for x in g.contexts}
+        crowds += [
+            c
+            for c in self._size_crowds(members, sizes, household)
+            if not {(g.venue, x) for g in c for x in g.contexts} <= covered
+            and not (_swiped_once(c, searched) and self._outing(_cards(c), home))
+        ]
         # a roaming context is a (day, burst) of a counter: one integer code per pair
         burst = pd.Series(
             pd.MultiIndex.from_frame(travelling[["day", "burst"]]).factorize()[0],
@@ -329,7 +353,8 @@ class CardLending(Detector):
         for i, (stack, far_) in enumerate(zip(stacks, far, strict=True)):
             # roaming stacks were chosen for being far from home: no independent evidence
             travels = i >= len(stacks) - len(roaming)
-            if self._household(stack, far_, household, travelled if travels else searched, counts):
+            sessions = travelled if travels else searched
+            if self._household(stack, far_, household, sessions, counts):
                 continue
             candidates.append(self._candidate(frames, venues, stack, far_, holders, travels))
         return candidates
@@ -377,6 +402,53 @@ class CardLending(Detector):
             _mark_away(stack)
         linked = Linked(rows, counts, self.attach_p, self.share_weight)
         return _one_per_counter([linked.grown(stack) for stack in kept])
+
+    def _size_crowds(
+        self, members: pd.DataFrame, sizes: pd.DataFrame, household: pd.Series
+    ) -> list[list[Group]]:
+        """Sessions crowded with strangers (at least ``min_strangers`` cards swiped at the
+        counter at most ``stranger_bursts`` times) that are far larger than the counter's
+        bursts grow by chance (:class:`BurstSizes`, the session's cards with one known
+        household counted once): a broker's operator swiping a bag of collected cards
+        at a counter whose customers come one or two at a time. Only sessions sharing two
+        strangers are judged, as one crowd (the broker's bag swiped again), their tails
+        combined by Fisher's method: one long burst alone is a busy hour as often as not
+        (real traffic has peaks no geometric tail foresees), and a crowd is all the
+        sessions its shared strangers link (picking the longest of a busy counter's would
+        make any chain look unusual). Bonferroni over the sessions tested, x3 (the third
+        test of a session's strangers)."""
+        strangers = members[members["n_entity"] <= self.stranger_bursts]
+        per = strangers.groupby(["venue", "context"], sort=True).agg(
+            k=("entity", "nunique"), n=("size", "first")
+        )
+        per = per[per["k"] >= self.min_strangers]
+        if per.empty:
+            return []
+        tests = 3 * len(per)
+        null = BurstSizes(sizes, self.share_weight)
+        rows = members[_pairs(members, "venue", "context").isin(per.index)]
+        keys = household.reindex(rows["entity"]).to_numpy()
+        unit = np.where(pd.isna(keys), rows["entity"].to_numpy(), keys)
+        units = rows.assign(unit=unit).groupby(["venue", "context"])["unit"].nunique()
+        per["units"] = units.reindex(per.index).to_numpy()
+        bar = log10(self.edge_p) - log10(tests)
+        chosen = strangers[_pairs(strangers, "venue", "context").isin(per.index)]
+        crowds = []
+        for crowd in linked_contexts(chosen, 2):
+            if len(crowd) < 2:
+                continue
+            part = per.loc[crowd]
+            # the crowd's sessions out of their counters' counts together
+            tails = null.log10_tails(
+                part.index.get_level_values("venue").to_numpy(), part["n"], part["units"]
+            )
+            part = part.assign(
+                log10_p=tails["log10_p"].to_numpy(), expected=tails["expected"].to_numpy()
+            )
+            together = log10_fisher_many(part["log10_p"].to_numpy())
+            if together <= bar:
+                crowds.append(_sized(rows, part, together, tests))
+        return crowds
 
     def _crowded_pharmacies(self, members: pd.DataFrame) -> list[str]:
         """The pharmacies with a session of at least ``min_strangers`` strangers: the only
@@ -813,6 +885,32 @@ def _travellers(rows: pd.DataFrame, home: pd.Series) -> pd.DataFrame:
     travellers = rows.loc[rows["n_entity"] == 1, ["site", "entity"]].drop_duplicates()
     travellers["home"] = home.reindex(travellers["entity"]).to_numpy()
     return travellers.dropna()
+
+
+def _sized(rows: pd.DataFrame, part: pd.DataFrame, log10_p: float, tests: int) -> list[Group]:
+    """A crowd kept for its bursts' sizes as one Group per venue: every card its sessions
+    swiped, the sessions counted against the bursts that large the counters expect
+    (the Bonferroni factor on the first Group)."""
+    mine = rows.set_index(["venue", "context"]).loc[part.index].reset_index()
+    stack: list[Group] = []
+    for venue, at in mine.groupby("venue", sort=True):
+        here = part.loc[[venue]]
+        stack.append(
+            Group(
+                venue=venue,
+                entities=sorted(set(at["entity"])),
+                contexts=sorted(set(at["context"])),
+                quorum=int(here["units"].min()),
+                claim_ids=sorted(set(at["claim_id"])),
+                observed=len(here),
+                expected=float(here["expected"].sum()),
+                tests=0 if stack else tests,
+                pair_edges=0,
+                kind="size",
+                log10_p=log10_p,
+            )
+        )
+    return stack
 
 
 def _mark_away(stack: list[Group]) -> None:

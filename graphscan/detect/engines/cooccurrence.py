@@ -404,7 +404,7 @@ def stranger_crowds(
     tails = alone["log10_p"].to_numpy()
     position = {key: i for i, key in enumerate(per.index)}
     crowds = []
-    for crowd in _linked_contexts(chosen, min_shared):
+    for crowd in linked_contexts(chosen, min_shared):
         if len(crowd) > 1:
             part = per.loc[crowd]
             mine = part.groupby(level="venue")[["k", "n"]].sum()
@@ -486,7 +486,7 @@ def _recurring(chosen: pd.DataFrame, part: pd.DataFrame, shared: Recurrence) -> 
     return stack
 
 
-def _linked_contexts(chosen: pd.DataFrame, min_shared: int) -> list[list[tuple[Any, Any]]]:
+def linked_contexts(chosen: pd.DataFrame, min_shared: int) -> list[list[tuple[Any, Any]]]:
     """(venue, context) keys of ``chosen`` joined when they share ``min_shared``
     entities, as connected parts in key order."""
     keys = list(dict.fromkeys(zip(chosen["venue"], chosen["context"], strict=True)))
