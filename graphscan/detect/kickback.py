@@ -28,6 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, NamedTuple
 
+import igraph as ig
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -653,26 +654,19 @@ def arrangements(evidence: pd.DataFrame) -> list[list[str]]:
     )
     patients = named.groupby("doctor_id")["person_id"].agg(set)
     doctors = sorted(per.index)
-    parent = {d: d for d in doctors}
-
-    def root(d: str) -> str:
-        while parent[d] != d:
-            d = parent[d]
-        return d
-
+    edges = []
     for i, a in enumerate(doctors):
-        for b in doctors[i + 1 :]:
+        for j in range(i + 1, len(doctors)):
+            b = doctors[j]
             shared = bool(patients[a] & patients[b])
             same_way = abs(per.at[a, "prescribed"] - per.at[b, "prescribed"]) <= 0.5
             overlap = (
                 per.at[a, "first"] <= per.at[b, "last"] and per.at[b, "first"] <= per.at[a, "last"]
             )
             if shared or (same_way and overlap):
-                parent[root(b)] = root(a)
-    parts: dict[str, list[str]] = {}
-    for d in doctors:
-        parts.setdefault(root(d), []).append(d)
-    return sorted(parts.values())
+                edges.append((i, j))
+    parts = ig.Graph(n=len(doctors), edges=edges).connected_components()
+    return sorted([doctors[i] for i in sorted(part)] for part in parts)
 
 
 def _flow_claims(ring: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFrame:
