@@ -23,6 +23,7 @@ from graphscan.detect.engines.burst_sizes import BurstSizes
 from graphscan.detect.engines.cooccurrence import (
     Group,
     Params,
+    crowd_groups,
     find_groups,
     linked_contexts,
     stranger_crowds,
@@ -447,7 +448,11 @@ class CardLending(Detector):
             )
             together = log10_fisher_many(part["log10_p"].to_numpy())
             if together <= bar:
-                crowds.append(_sized(rows, part, together, tests))
+                # each session counts one burst that large against those expected
+                sessions = part.assign(sessions=1)
+                crowds.append(
+                    crowd_groups(rows, sessions, together, tests, "size", "units", "sessions")
+                )
         return crowds
 
     def _crowded_pharmacies(self, members: pd.DataFrame) -> list[str]:
@@ -885,32 +890,6 @@ def _travellers(rows: pd.DataFrame, home: pd.Series) -> pd.DataFrame:
     travellers = rows.loc[rows["n_entity"] == 1, ["site", "entity"]].drop_duplicates()
     travellers["home"] = home.reindex(travellers["entity"]).to_numpy()
     return travellers.dropna()
-
-
-def _sized(rows: pd.DataFrame, part: pd.DataFrame, log10_p: float, tests: int) -> list[Group]:
-    """A crowd kept for its bursts' sizes as one Group per venue: every card its sessions
-    swiped, the sessions counted against the bursts that large the counters expect
-    (the Bonferroni factor on the first Group)."""
-    mine = rows.set_index(["venue", "context"]).loc[part.index].reset_index()
-    stack: list[Group] = []
-    for venue, at in mine.groupby("venue", sort=True):
-        here = part.loc[[venue]]
-        stack.append(
-            Group(
-                venue=venue,
-                entities=sorted(set(at["entity"])),
-                contexts=sorted(set(at["context"])),
-                quorum=int(here["units"].min()),
-                claim_ids=sorted(set(at["claim_id"])),
-                observed=len(here),
-                expected=float(here["expected"].sum()),
-                tests=0 if stack else tests,
-                pair_edges=0,
-                kind="size",
-                log10_p=log10_p,
-            )
-        )
-    return stack
 
 
 def _mark_away(stack: list[Group]) -> None:

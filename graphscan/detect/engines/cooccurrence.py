@@ -413,7 +413,7 @@ def stranger_crowds(
             )
             together = log10_fisher_many(part["log10_p"].to_numpy())
             if together <= bar:
-                crowds.append(_crowd(chosen, part, together, len(per)))
+                crowds.append(crowd_groups(chosen, part, together, len(per)))
                 continue
             if recurrence is not None:
                 shared = recurrence.test(crowd)
@@ -423,7 +423,7 @@ def stranger_crowds(
         # a chain through a crowded venue proves nothing: each context alone
         for i in (position[key] for key in crowd):
             if tails[i] <= bar:
-                crowds.append(_crowd(chosen, alone.iloc[[i]], float(tails[i]), len(per)))
+                crowds.append(crowd_groups(chosen, alone.iloc[[i]], float(tails[i]), len(per)))
     return crowds
 
 
@@ -450,8 +450,19 @@ def stranger_tails(
     return part.assign(expected=n * rate, log10_p=stats.binom.logsf(k - 1, n, rate) / np.log(10))
 
 
-def _crowd(chosen: pd.DataFrame, part: pd.DataFrame, log10_p: float, tests: int) -> list[Group]:
-    """One crowd of strangers as one Group per venue (the Bonferroni factor on the first)."""
+def crowd_groups(
+    chosen: pd.DataFrame,
+    part: pd.DataFrame,
+    log10_p: float,
+    tests: int,
+    kind: str = "strangers",
+    quorum: str = "k",
+    observed: str = "k",
+) -> list[Group]:
+    """One crowd of sessions as one Group per venue (the Bonferroni factor on the first):
+    ``chosen``'s rows of the sessions ``part`` indexes by (venue, context); its columns
+    ``quorum`` (the least of it is the Group's quorum), ``observed`` (summed) and
+    ``expected`` (summed) say what each session counted and chance predicted."""
     rows = chosen.set_index(["venue", "context"]).loc[part.index].reset_index()
     stack: list[Group] = []
     for venue, at in rows.groupby("venue", sort=True):
@@ -461,13 +472,13 @@ def _crowd(chosen: pd.DataFrame, part: pd.DataFrame, log10_p: float, tests: int)
                 venue=venue,
                 entities=sorted(set(at["entity"])),
                 contexts=sorted(set(at["context"])),
-                quorum=int(here["k"].min()),
+                quorum=int(here[quorum].min()),
                 claim_ids=sorted(set(at["claim_id"])),
-                observed=int(here["k"].sum()),
+                observed=int(here[observed].sum()),
                 expected=float(here["expected"].sum()),
                 tests=0 if stack else tests,
                 pair_edges=0,
-                kind="strangers",
+                kind=kind,
                 log10_p=log10_p,
             )
         )
@@ -478,7 +489,7 @@ def _recurring(chosen: pd.DataFrame, part: pd.DataFrame, shared: Recurrence) -> 
     """A crowd kept for the cards its sessions share: those are its counts (on the first
     Group), its tail already paying the recurrence test's Bonferroni factor (x2 for the
     second test; a factor that may exceed any integer)."""
-    stack = _crowd(chosen, part, shared.log10_p + shared.log10_tests + np.log10(2), 0)
+    stack = crowd_groups(chosen, part, shared.log10_p + shared.log10_tests + np.log10(2), 0)
     for i, group in enumerate(stack):
         group.kind = "recurring"
         group.observed = shared.observed if i == 0 else 0
