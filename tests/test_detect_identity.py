@@ -56,6 +56,12 @@ def _store(path: Path, tables: dict[str, pd.DataFrame]) -> EmbeddedStore:
     return store
 
 
+def _shops_at_home(rows: list[dict[str, object]], person: str, offset: int) -> None:
+    """A holder from another county: a purchase at Q, in their own county, every month."""
+    for day in range(0, 365, 30):
+        _claim(rows, person, "Q", day + offset, 0, None, kind="pharmacy")
+
+
 def test_an_overlap_is_one_person_whatever_card_each_stay_used(tmp_path: Path) -> None:
     """X lies in hospital A on a card number while a stay at B starts on X's ID card (no
     card number): nobody lies in two hospitals at once, whichever credential each used."""
@@ -193,8 +199,7 @@ def test_cards_of_holders_from_another_county_at_a_local_hospital_are_one_ring(
     providers = _township(rows, 0)
     ring = [f"R{i}" for i in range(4)]
     for i, person in enumerate(ring):
-        for day in range(0, 365, 30):
-            _claim(rows, person, "Q", day + i, 0, None, kind="pharmacy")
+        _shops_at_home(rows, person, i)
         if i < 2:
             _claim(rows, person, "G", 150 + 40 * i, 8, None)
         _claim(rows, person, "H", 153 + 40 * i, 4, f"card-{person}")
@@ -239,8 +244,7 @@ def test_inpatients_from_another_county_beyond_the_outpatients_catchment_are_one
     providers = _township_with_outpatients(rows)
     ring = [f"R{i}" for i in range(6)]
     for i, person in enumerate(ring):
-        for day in range(0, 365, 30):
-            _claim(rows, person, "Q", day + i, 0, None, kind="pharmacy")
+        _shops_at_home(rows, person, i)
         _claim(rows, person, "H", 20 + 55 * i, 4, f"card-{person}")
     store = _store(tmp_path / "ws", {"claims": pd.DataFrame(rows), "providers": providers})
     rings = scan(store, patterns=["identity_misuse"])
@@ -296,8 +300,7 @@ def test_two_conflicts_and_unflagged_outsiders_are_one_ring(tmp_path: Path) -> N
         _claim(rows, person, "H", 153 + 40 * i, 4, f"card-{person}")
     far = ["R0", "R1", "R2"]
     for i, person in enumerate(far):
-        for day in range(0, 365, 30):
-            _claim(rows, person, "Q", day + i, 0, None, kind="pharmacy")
+        _shops_at_home(rows, person, i)
         _claim(rows, person, "H", 245 + 40 * i, 4, f"card-{person}")
     store = _store(tmp_path / "ws", {"claims": pd.DataFrame(rows), "providers": providers})
     rings = scan(store, patterns=["identity_misuse"])

@@ -77,6 +77,13 @@ def log_in(browser: object, url: str, name: str) -> tuple[object, object, list[s
     return context, page, errors
 
 
+def open_top_case(page: object) -> object:
+    """Open the queue's top case and wait for its evidence and graph; the graph's order."""
+    page.locator("#queue tr.case-row").first.click()
+    page.wait_for_selector("#evidence tbody tr")
+    return until(page, "window.__workbench && window.__workbench.graph.order")
+
+
 def shoot(page: object, name: str) -> None:
     folder = os.environ.get("GRAPHSCAN_SCREENSHOTS")
     if folder:
@@ -94,9 +101,7 @@ def test_investigation_in_the_browser(browser: object, workbench: tuple[Path, st
     page.wait_for_selector("th[data-sort=rank] >> text=▲")
     shoot(page, "workbench-queue.png")
     top = page.locator("#queue tr.case-row").first.get_attribute("data-case")
-    page.locator("#queue tr.case-row").first.click()
-    page.wait_for_selector("#evidence tbody tr")
-    drawn = until(page, "window.__workbench && window.__workbench.graph.order")
+    drawn = open_top_case(page)
     assert page.locator(".summary").inner_text().count(top) == 1
     assert "为何可疑" in page.inner_text(".side")
 
@@ -203,9 +208,7 @@ def test_layout_runs_in_a_web_worker(browser: object, workbench: tuple[Path, str
     the grown graph out again there; the page's own thread never runs it."""
     _, url = workbench
     context, page, errors = log_in(browser, url, "ivan")
-    page.locator("#queue tr.case-row").first.click()
-    page.wait_for_selector("#evidence tbody tr")
-    until(page, "window.__workbench && window.__workbench.graph.order")
+    open_top_case(page)
     runs = until(page, "window.__workbench.settling === false && window.__workbench.layoutRun")
     page.evaluate(  # the nodes in a row, then laid out again
         """() => { let i = 0; window.__workbench.graph.updateEachNodeAttributes(
@@ -250,9 +253,7 @@ def test_viewer_browser_receives_no_identifier(
     page.fill("#login-password", PASSWORDS["vic"])
     page.click("#login-submit")
     page.wait_for_selector("#queue tr.case-row")
-    page.locator("#queue tr.case-row").first.click()
-    page.wait_for_selector("#evidence tbody tr")
-    order = until(page, "window.__workbench && window.__workbench.graph.order")
+    order = open_top_case(page)
     node = page.evaluate("window.__workbench.graph.filterNodes((n, a) => a.kind === 'person')[0]")
     assert node.startswith("h-")
     page.evaluate(f"window.__workbench.renderer.emit('clickNode', {{node: '{node}'}})")
@@ -339,9 +340,7 @@ def test_a_large_graph_draws_only_its_nodes_while_dragged(
     found, a click selects it) and the layout finishes."""
     _, url = workbench
     context, page, errors = log_in(browser, url, "ivan")
-    page.locator("#queue tr.case-row").first.click()
-    page.wait_for_selector("#evidence tbody tr")
-    until(page, "window.__workbench && window.__workbench.graph.order")
+    open_top_case(page)
     runs = until(page, "window.__workbench.settling === false && window.__workbench.layoutRun")
     # the case's graph is small: treated as one of more than LARGE_GRAPH_LINKS links
     page.evaluate("window.__workbench.large = true")
