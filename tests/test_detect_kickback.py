@@ -285,6 +285,35 @@ def test_a_doctor_prescribing_to_the_rings_pharmacy_on_his_own_is_a_second_ring(
     ]
 
 
+def test_two_rings_at_one_pharmacy_over_max_doctors_together_are_found_apart(
+    tmp_path: Path,
+) -> None:
+    """Besides the ring of D09-D11, two teams of three doctors (D12-D14, D15-D17) each
+    pass their own patients between them and send them to PF too, the same way: nine
+    doctors at one far pharmacy, more than ``max_doctors``, yet three arrangements, each
+    within it, and three rings."""
+    city = _kickback_city()
+    rng = np.random.default_rng(11)
+    more = City(rng=rng)
+    more.rows = list(city["claims"].to_dict("records"))
+    teams = {"L": ["D12", "D13", "D14"], "M": ["D15", "D16", "D17"]}
+    for team, doctors in teams.items():
+        for person in (f"{team}{i:02d}" for i in range(12)):
+            for day in rng.choice(DAYS - 1, 4, replace=False):
+                doctor = str(rng.choice(doctors))
+                when = more.at(int(day), 10)
+                more.claim("outpatient", person, "H1", when, 120, doctor=doctor)
+                named = doctor if rng.random() < 0.2 else None
+                later = when + pd.Timedelta(hours=5)
+                more.claim("pharmacy", person, "PF", later, 2600, "O7", named, None, "C34")
+    claims = pd.DataFrame(more.rows).drop_duplicates("claim_id")
+    store = _store(tmp_path / "ws", _homes(city | {"claims": claims}))
+    rings = scan(store, patterns=["kickback"])
+    found = sorted(sorted(r.member_ids("doctor")) for r in rings)
+    assert found == [RING_DOCTORS, teams["L"], teams["M"]]
+    assert len(RING_DOCTORS) + sum(map(len, teams.values())) > Kickback.max_doctors
+
+
 def test_doctors_sending_patients_the_same_way_are_one_arrangement() -> None:
     """Shared patients, or the same way over overlapping months, tie doctors into one
     arrangement; no patient in common and another way, or other months, part them."""
@@ -308,6 +337,31 @@ def test_doctors_sending_patients_the_same_way_are_one_arrangement() -> None:
         bought(d, f"{d}-{k}", (k % 3 == 0) == (d == "A"), 10 * k) for d in "AF" for k in range(6)
     ]
     assert arrangements(pd.DataFrame(mixed)) == [["A", "F"]]
+
+
+def test_two_teams_passing_patients_among_themselves_are_two_arrangements() -> None:
+    """Two teams of colleagues, each passing its own patients between its doctors and
+    never to the other's, work two arrangements even the same way over the same months
+    (draw 1134: two rings of three doctors at one hospital and one pharmacy, six doctors
+    over ``max_doctors`` as one). A doctor of no team like both joins neither."""
+    day = pd.Timestamp("2025-01-01")
+
+    def bought(doctor: str, person: str, offset: int) -> dict[str, object]:
+        when = day + pd.Timedelta(days=offset)
+        return {"doctor_id": doctor, "person_id": person, "named": True, "start_time": when}
+
+    teams = [
+        bought(doctor, f"{team}-{k}", 10 * k + i)
+        for team, doctors in (("A", "ABC"), ("D", "DEF"))
+        for k in range(8)
+        for i, doctor in enumerate(doctors)
+        if (k + i) % 3  # each patient sees two of the team's three doctors
+    ]
+    assert arrangements(pd.DataFrame(teams)) == [["A", "B", "C"], ["D", "E", "F"]]
+    loner = teams + [bought("G", f"G-{k}", 10 * k) for k in range(6)]
+    assert arrangements(pd.DataFrame(loner)) == [["A", "B", "C"], ["D", "E", "F"], ["G"]]
+    joined = [t for t in teams if t["doctor_id"] in "ABC"] + loner[len(teams) :]
+    assert arrangements(pd.DataFrame(joined)) == [["A", "B", "C", "G"]]
 
 
 #: national codes (H/P, 6-digit county, sequence) for the city's providers: every one in

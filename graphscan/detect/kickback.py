@@ -85,8 +85,9 @@ class Kickback(Detector):
     doctor_patients: a doctor joins a ring with at least this many such patients there
     screen_p: and when that many is this unlikely given the colleagues' choices (a
         screen: the ring test decides)
-    max_doctors: more doctors than this sending patients to one far pharmacy is the
-        institution's catchment (patients from that town), not a ring of colleagues
+    max_doctors: more doctors than this working one arrangement with one far pharmacy
+        is the institution's catchment (patients from that town), not a ring of
+        colleagues
     steady_p: a flow of one doctor is that specialist's chronic patients refilling
         when its purchases come this unlikely evenly spaced for purchases at random
         times (few gaps under half the patient's mean gap)
@@ -193,6 +194,7 @@ class Kickback(Detector):
             part
             for ring in rings
             for part in self._split(ring, _flow_claims(ring, claims), flows, catchment)
+            if len(part) <= self.max_doctors
         ]
         paced = [(ring, self._pace(ring, _flow_claims(ring, claims))) for ring in rings]
         candidates = [
@@ -377,8 +379,8 @@ class Kickback(Detector):
         self, here: pd.DataFrame, candidates: pd.DataFrame, assigned: dict[tuple[str, str], str]
     ) -> pd.DataFrame | None:
         """The screened doctors whose ring this is (``assigned``: each doctor's pharmacy)
-        tested together. More than ``max_doctors`` of them is the institution's own habit
-        (patients from that town), not a ring."""
+        tested together. More than ``max_doctors`` of them is judged once they are split
+        into arrangements (``decide``): two rings may share a pharmacy."""
         kept, peers = self._screen(here, candidates)
         pharmacy = candidates["pharmacy_id"].iloc[0]
         mine = [
@@ -387,7 +389,7 @@ class Kickback(Detector):
         ]
         kept = kept[mine]
         unrecorded = _unrecorded(here)
-        if kept.empty or len(kept) > self.max_doctors:
+        if kept.empty:
             return None
         if unrecorded:
             at = (kept["away_hv"], kept["doc_hv_patients"], kept["hv_home"], kept["hv_town"])
@@ -641,30 +643,50 @@ def _strata(flows: pd.DataFrame, peers: _Peers) -> list[tuple[np.ndarray, np.nda
 def arrangements(evidence: pd.DataFrame) -> list[list[str]]:
     """The ring's doctors (of ``evidence``: its prescription_flow_claims) grouped by the
     arrangement they work with the pharmacy. Colleagues of one ring pass patients between
-    them, or send them the same way over the same months: the shares of their patients'
-    purchases that name the doctor (external prescriptions) within a half of each other,
-    so a city recording the doctor on some purchases at random sets no one apart. Doctors
-    with no patient in common who send them differently (one's purchases mostly naming
-    him, the other's mostly not), or at different times, work two arrangements
-    that happen to use one pharmacy. Doctors sorted, parts by their first doctor; one
-    part (or none, without recorded doctors) when nothing sets them apart."""
+    them (a team), or send them the same way over the same months: the shares of their
+    patients' purchases that name the doctor (external prescriptions) within a half of
+    each other, so a city recording the doctor on some purchases at random sets no one
+    apart. Doctors with no patient in common who send them differently (one's purchases
+    mostly naming him, the other's mostly not), or at different times, work two
+    arrangements that happen to use one pharmacy; so do two teams that never pass a
+    patient to each other, whatever their way. A doctor of no team joins the one team
+    sending patients his way; like two teams, or none, he joins the others of no team
+    (a ring whose doctors keep their own patients forms no team). Doctors sorted, parts
+    by their first doctor; one part (or none, without recorded doctors) when nothing
+    sets them apart."""
     named = evidence[evidence["doctor_id"] != ""]
     per = named.groupby("doctor_id").agg(
         prescribed=("named", "mean"), first=("start_time", "min"), last=("start_time", "max")
     )
     patients = named.groupby("doctor_id")["person_id"].agg(set)
     doctors = sorted(per.index)
-    edges = []
-    for i, a in enumerate(doctors):
-        for j in range(i + 1, len(doctors)):
-            b = doctors[j]
-            shared = bool(patients[a] & patients[b])
-            same_way = abs(per.at[a, "prescribed"] - per.at[b, "prescribed"]) <= 0.5
-            overlap = (
-                per.at[a, "first"] <= per.at[b, "last"] and per.at[b, "first"] <= per.at[a, "last"]
-            )
-            if shared or (same_way and overlap):
-                edges.append((i, j))
+
+    def alike(a: str, b: str) -> bool:
+        """The same way over overlapping months."""
+        same_way = abs(per.at[a, "prescribed"] - per.at[b, "prescribed"]) <= 0.5
+        overlap = (
+            per.at[a, "first"] <= per.at[b, "last"] and per.at[b, "first"] <= per.at[a, "last"]
+        )
+        return bool(same_way and overlap)
+
+    at = {d: i for i, d in enumerate(doctors)}
+    edges = [
+        (i, j)
+        for i, a in enumerate(doctors)
+        for j, b in enumerate(doctors[i + 1 :], i + 1)
+        if patients[a] & patients[b]
+    ]
+    teams = ig.Graph(n=len(doctors), edges=edges).connected_components()
+    alone = [doctors[part[0]] for part in teams if len(part) == 1]
+    together = [[doctors[i] for i in part] for part in teams if len(part) > 1]
+    pool = []
+    for loner in alone:
+        joins = [team for team in together if any(alike(loner, d) for d in team)]
+        if len(joins) == 1:
+            edges.append((at[loner], at[joins[0][0]]))
+        else:
+            pool.append(loner)
+    edges += [(at[a], at[b]) for i, a in enumerate(pool) for b in pool[i + 1 :] if alike(a, b)]
     parts = ig.Graph(n=len(doctors), edges=edges).connected_components()
     return sorted([doctors[i] for i in sorted(part)] for part in parts)
 
