@@ -271,7 +271,7 @@ def _attach(
     others = (sizes.reindex(contexts.index) - contexts).to_numpy(dtype=float)
     chance = np.minimum(1.0, np.outer(seen["n"].to_numpy(dtype=float), others) / s1).sum(axis=1)
     p = poisson_tail(seen["times"].to_numpy(), chance)
-    repeated = (seen["times"] >= params.min_together) & (p <= params.attach_p)
+    repeated = (seen["times"] >= 2) & (p <= params.attach_p)
     devoted = seen["times"] >= seen["n"]
     keep = seen.index[repeated | devoted]
     return sorted(set(core) | set(keep))
@@ -386,9 +386,7 @@ def stranger_crowds(
     -> household key, a family counting once), Bonferroni x2 for the second test. A crowd
     kept is a list of Groups, one per venue."""
     strangers = members[members["n_entity"] <= max_visits]
-    per = strangers.groupby(["venue", "context"], sort=True).agg(
-        k=("entity", "nunique"), n=("size", "first")
-    )
+    per = _session_strangers(members, strangers, household)
     per = per[per["k"] >= min_strangers]
     if per.empty:
         return []
@@ -425,6 +423,31 @@ def stranger_crowds(
             if tails[i] <= bar:
                 crowds.append(crowd_groups(chosen, alone.iloc[[i]], float(tails[i]), len(per)))
     return crowds
+
+
+def _session_strangers(
+    members: pd.DataFrame, strangers: pd.DataFrame, household: pd.Series | None
+) -> pd.DataFrame:
+    """Per context (venue, context): ``k`` strangers of ``n`` entities, the entities of one
+    known household (``household``: entity -> key) counted once in both: relatives come
+    together, strangers to each other do not (a family of six swiped together at a
+    counter it visits once a season is one customer, not six strangers)."""
+    keys = ["venue", "context"]
+    if household is None:
+        return strangers.groupby(keys, sort=True).agg(
+            k=("entity", "nunique"), n=("size", "first")
+        )
+    home = members["entity"].map(household)
+    unit = ("household " + home.astype("string")).fillna(members["entity"]).astype(str)
+    per = (
+        members.assign(unit=unit)
+        .groupby(keys, sort=True)
+        .agg(n=("size", "first"), cards=("entity", "nunique"), units=("unit", "nunique"))
+    )
+    k = unit.loc[strangers.index].groupby([strangers["venue"], strangers["context"]]).nunique()
+    return pd.DataFrame(
+        {"k": k, "n": (per["n"] - per["cards"] + per["units"]).reindex(k.index)}
+    ).sort_index()
 
 
 def stranger_tails(
