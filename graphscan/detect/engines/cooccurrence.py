@@ -434,9 +434,7 @@ def _session_strangers(
     counter it visits once a season is one customer, not six strangers)."""
     keys = ["venue", "context"]
     if household is None:
-        return strangers.groupby(keys, sort=True).agg(
-            k=("entity", "nunique"), n=("size", "first")
-        )
+        return strangers.groupby(keys, sort=True).agg(k=("entity", "nunique"), n=("size", "first"))
     home = members["entity"].map(household)
     unit = ("household " + home.astype("string")).fillna(members["entity"]).astype(str)
     per = (
