@@ -251,11 +251,13 @@ def find_groups(
 def _attach(
     core: list[str], venue_members: pd.DataFrame, venue_sizes: pd.DataFrame, params: Params
 ) -> list[str]:
-    """``core`` plus entities seen in at least ``min_together`` of the core's contexts
-    (those holding three or more core members), more than their volume explains once the
-    core is taken out of the venue's crowding, and entities whose every context at the
-    venue was one of the core's (a card the broker swiped once or twice and that never
-    came to this counter otherwise: seen too rarely for any pair test)."""
+    """``core`` plus entities seen in at least two of the core's contexts (those holding
+    three or more core members) more often than their volume explains once the core is
+    taken out of the venue's crowding (a shuffled stack's cards each come to half its
+    sessions: two visits inside them are rare for a card seen three times), and entities
+    whose every context at the venue was one of the core's (a card the broker swiped once
+    or twice and that never came to this counter otherwise: seen too rarely for any pair
+    test)."""
     rows = venue_members[venue_members["entity"].isin(core)]
     per_context = rows.groupby("context")["entity"].nunique()
     contexts = per_context[per_context >= min(3, len(core))]
@@ -380,11 +382,12 @@ def stranger_crowds(
     both (a ring must not explain itself): binomial tail; a crowd of several contexts
     combines its tails with Fisher's method (the sessions are independent draws under
     the null, and a sum of binomials at shares near one is far from Poisson),
-    Bonferroni over the contexts tested. With ``recurrence_weight``, a crowd that fails
-    this is kept when its sessions at one pharmacy (``members["site"]``) share more cards
-    than chance gives (:mod:`graphscan.detect.engines.recurrence`, ``household``: entity
-    -> household key, a family counting once), Bonferroni x2 for the second test. A crowd
-    kept is a list of Groups, one per venue."""
+    Bonferroni over the contexts tested. ``household`` (entity -> household key): a
+    household's entities count once among a context's strangers and entities. With
+    ``recurrence_weight``, a crowd that fails this is kept when its sessions at one
+    pharmacy (``members["site"]``) share more cards than chance gives
+    (:mod:`graphscan.detect.engines.recurrence`, a family counting once), Bonferroni x2
+    for the second test. A crowd kept is a list of Groups, one per venue."""
     strangers = members[members["n_entity"] <= max_visits]
     per = _session_strangers(members, strangers, household)
     per = per[per["k"] >= min_strangers]
