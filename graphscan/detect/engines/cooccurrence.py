@@ -389,8 +389,7 @@ def stranger_crowds(
     (:mod:`graphscan.detect.engines.recurrence`, a family counting once), Bonferroni x2
     for the second test. A crowd kept is a list of Groups, one per venue."""
     strangers = members[members["n_entity"] <= max_visits]
-    per = _session_strangers(members, strangers, household)
-    per = per[per["k"] >= min_strangers]
+    per = _session_strangers(members, strangers, household, min_strangers)
     if per.empty:
         return []
     chosen = strangers.set_index(["venue", "context"]).loc[per.index].reset_index()
@@ -429,26 +428,32 @@ def stranger_crowds(
 
 
 def _session_strangers(
-    members: pd.DataFrame, strangers: pd.DataFrame, household: pd.Series | None
+    members: pd.DataFrame, strangers: pd.DataFrame, household: pd.Series | None, least: int
 ) -> pd.DataFrame:
-    """Per context (venue, context): ``k`` strangers of ``n`` entities, the entities of one
-    known household (``household``: entity -> key) counted once in both: relatives come
-    together, strangers to each other do not (a family of six swiped together at a
-    counter it visits once a season is one customer, not six strangers)."""
+    """Per context (venue, context) with at least ``least`` strangers: ``k`` strangers of
+    ``n`` entities, the entities of one known household (``household``: entity -> key)
+    counted once in both: relatives come together, strangers to each other do not (a
+    family of six swiped together at a counter it visits once a season is one customer,
+    not six strangers). Households are counted only where the cards alone reach
+    ``least``: counting them once can only lower ``k``."""
     keys = ["venue", "context"]
-    if household is None:
-        return strangers.groupby(keys, sort=True).agg(k=("entity", "nunique"), n=("size", "first"))
-    home = members["entity"].map(household)
-    unit = ("household " + home.astype("string")).fillna(members["entity"]).astype(str)
-    per = (
-        members.assign(unit=unit)
-        .groupby(keys, sort=True)
-        .agg(n=("size", "first"), cards=("entity", "nunique"), units=("unit", "nunique"))
+    per = strangers.groupby(keys, sort=True).agg(k=("entity", "nunique"), n=("size", "first"))
+    per = per[per["k"] >= least]
+    if household is None or per.empty:
+        return per
+    rows = members[pd.MultiIndex.from_frame(members[keys]).isin(per.index)]
+    home = rows["entity"].map(household)
+    unit = ("household " + home.astype("string")).fillna(rows["entity"]).astype(str)
+    rows = rows.assign(unit=unit, stranger=rows.index.isin(strangers.index))
+    units = rows.groupby(keys, sort=True).agg(
+        cards=("entity", "nunique"), units=("unit", "nunique")
     )
-    k = unit.loc[strangers.index].groupby([strangers["venue"], strangers["context"]]).nunique()
-    return pd.DataFrame(
-        {"k": k, "n": (per["n"] - per["cards"] + per["units"]).reindex(k.index)}
-    ).sort_index()
+    k = rows[rows["stranger"]].groupby(keys, sort=True)["unit"].nunique()
+    per = per.assign(
+        k=k.reindex(per.index).to_numpy(),
+        n=(per["n"] - units["cards"] + units["units"]).reindex(per.index).to_numpy(),
+    )
+    return per[per["k"] >= least]
 
 
 def stranger_tails(
