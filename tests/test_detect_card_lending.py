@@ -379,6 +379,41 @@ def test_a_few_regulars_swiped_with_many_one_off_cards_are_a_stack_not_a_family(
     assert not lending._household(groups, None, pd.Series(dtype=object), Sessions(members), counts)
 
 
+def test_a_card_swiped_in_two_of_a_stacks_sessions_joins_it_where_chance_rarely_does() -> None:
+    """A stack of ten cards, each in about half of its six sessions (draw 1039): four of
+    them meet in three or more, the rest in two of those four sessions, at a counter whose
+    customers come one at a time. Two visits in the stack's sessions by a card seen there
+    three times is no chance; a regular seen forty times in two of them is. Attached only
+    at three, the four cards were left, taken for a family."""
+    core = ["c0", "c1", "c2", "c3"]
+    plan = [
+        [*core, "t0", "t1"],
+        [*core, "t0", "t2"],
+        [*core[:3], "t1", "regular"],
+        [*core[1:], "t2", "regular"],
+    ]
+    visits = {**dict.fromkeys(core, 4), "t0": 3, "t1": 3, "t2": 3, "regular": 40}
+    members, sizes = _counter_of(plan, visits)
+    lending = CardLending()
+    groups = find_groups(members, sizes, lending.cooccurrence, leiden_igraph)
+    assert [g.entities for g in groups] == [sorted([*core, "t0", "t1", "t2"])]
+    counts = _counts(members, {0: (300.0, 1000.0 + 20, 0.0, 0.0)})
+    assert not lending._household(groups, None, pd.Series(dtype=object), Sessions(members), counts)
+
+
+def test_a_known_household_among_a_sessions_strangers_counts_once() -> None:
+    """A family of six swiped together at four counters of one pharmacy, a stranger at
+    each (operators take turns, draw 1028): one customer per session, no crowd of
+    strangers; their addresses unknown, six strangers in each of four sessions."""
+    family = [f"f{i}" for i in range(6)]
+    members = _sessions([(v, 1, family) for v in range(4)], {})
+    members["site"] = "P0"
+    counts = _counts(members, {v: (300.0, 1000.0, 0.0, 0.0) for v in range(4)})
+    home = pd.Series("home-1", index=family)
+    assert stranger_crowds(members, counts, 2, 5, 1e-3, 20.0, household=home) == []
+    assert stranger_crowds(members, counts, 2, 5, 1e-3, 20.0, household=pd.Series(dtype=object))
+
+
 def _pharmacy_frames(sessions: dict[int, list[tuple[str, str, str | None]]]) -> Frames:
     """One counter (P1, O1) of a busy pharmacy: 500 one-off customers from its own
     township, 20 one-off travellers, 50 regulars swiping ten times each, all in bursts of

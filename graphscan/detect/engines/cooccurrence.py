@@ -251,11 +251,13 @@ def find_groups(
 def _attach(
     core: list[str], venue_members: pd.DataFrame, venue_sizes: pd.DataFrame, params: Params
 ) -> list[str]:
-    """``core`` plus entities seen in at least ``min_together`` of the core's contexts
-    (those holding three or more core members), more than their volume explains once the
-    core is taken out of the venue's crowding, and entities whose every context at the
-    venue was one of the core's (a card the broker swiped once or twice and that never
-    came to this counter otherwise: seen too rarely for any pair test)."""
+    """``core`` plus entities seen in at least two of the core's contexts (those holding
+    three or more core members) more often than their volume explains once the core is
+    taken out of the venue's crowding (a shuffled stack's cards each come to half its
+    sessions: two visits inside them are rare for a card seen three times), and entities
+    whose every context at the venue was one of the core's (a card the broker swiped once
+    or twice and that never came to this counter otherwise: seen too rarely for any pair
+    test)."""
     rows = venue_members[venue_members["entity"].isin(core)]
     per_context = rows.groupby("context")["entity"].nunique()
     contexts = per_context[per_context >= min(3, len(core))]
@@ -271,7 +273,7 @@ def _attach(
     others = (sizes.reindex(contexts.index) - contexts).to_numpy(dtype=float)
     chance = np.minimum(1.0, np.outer(seen["n"].to_numpy(dtype=float), others) / s1).sum(axis=1)
     p = poisson_tail(seen["times"].to_numpy(), chance)
-    repeated = (seen["times"] >= params.min_together) & (p <= params.attach_p)
+    repeated = (seen["times"] >= 2) & (p <= params.attach_p)
     devoted = seen["times"] >= seen["n"]
     keep = seen.index[repeated | devoted]
     return sorted(set(core) | set(keep))
@@ -380,16 +382,14 @@ def stranger_crowds(
     both (a ring must not explain itself): binomial tail; a crowd of several contexts
     combines its tails with Fisher's method (the sessions are independent draws under
     the null, and a sum of binomials at shares near one is far from Poisson),
-    Bonferroni over the contexts tested. With ``recurrence_weight``, a crowd that fails
-    this is kept when its sessions at one pharmacy (``members["site"]``) share more cards
-    than chance gives (:mod:`graphscan.detect.engines.recurrence`, ``household``: entity
-    -> household key, a family counting once), Bonferroni x2 for the second test. A crowd
-    kept is a list of Groups, one per venue."""
+    Bonferroni over the contexts tested. ``household`` (entity -> household key): a
+    household's entities count once among a context's strangers and entities. With
+    ``recurrence_weight``, a crowd that fails this is kept when its sessions at one
+    pharmacy (``members["site"]``) share more cards than chance gives
+    (:mod:`graphscan.detect.engines.recurrence`, a family counting once), Bonferroni x2
+    for the second test. A crowd kept is a list of Groups, one per venue."""
     strangers = members[members["n_entity"] <= max_visits]
-    per = strangers.groupby(["venue", "context"], sort=True).agg(
-        k=("entity", "nunique"), n=("size", "first")
-    )
-    per = per[per["k"] >= min_strangers]
+    per = _session_strangers(members, strangers, household, min_strangers)
     if per.empty:
         return []
     chosen = strangers.set_index(["venue", "context"]).loc[per.index].reset_index()
@@ -425,6 +425,35 @@ def stranger_crowds(
             if tails[i] <= bar:
                 crowds.append(crowd_groups(chosen, alone.iloc[[i]], float(tails[i]), len(per)))
     return crowds
+
+
+def _session_strangers(
+    members: pd.DataFrame, strangers: pd.DataFrame, household: pd.Series | None, least: int
+) -> pd.DataFrame:
+    """Per context (venue, context) with at least ``least`` strangers: ``k`` strangers of
+    ``n`` entities, the entities of one known household (``household``: entity -> key)
+    counted once in both: relatives come together, strangers to each other do not (a
+    family of six swiped together at a counter it visits once a season is one customer,
+    not six strangers). Households are counted only where the cards alone reach
+    ``least``: counting them once can only lower ``k``."""
+    keys = ["venue", "context"]
+    per = strangers.groupby(keys, sort=True).agg(k=("entity", "nunique"), n=("size", "first"))
+    per = per[per["k"] >= least]
+    if household is None or per.empty:
+        return per
+    rows = members[pd.MultiIndex.from_frame(members[keys]).isin(per.index)]
+    home = rows["entity"].map(household)
+    unit = ("household " + home.astype("string")).fillna(rows["entity"]).astype(str)
+    rows = rows.assign(unit=unit, stranger=rows.index.isin(strangers.index))
+    units = rows.groupby(keys, sort=True).agg(
+        cards=("entity", "nunique"), units=("unit", "nunique")
+    )
+    k = rows[rows["stranger"]].groupby(keys, sort=True)["unit"].nunique()
+    per = per.assign(
+        k=k.reindex(per.index).to_numpy(),
+        n=(per["n"] - units["cards"] + units["units"]).reindex(per.index).to_numpy(),
+    )
+    return per[per["k"] >= least]
 
 
 def stranger_tails(
