@@ -285,6 +285,27 @@ def test_a_villagers_own_illness_just_before_the_bus_is_not_the_campaigns_treatm
     assert [r.member_ids("person") & set(CAMPAIGN) for r in rings] == [set()]
 
 
+def test_a_patient_who_met_a_villager_at_both_eyes_by_chance_is_not_a_ring(
+    tmp_path: Path,
+) -> None:
+    """A local patient was admitted for diabetes on the day a campaign villager came for
+    the first eye, and for bronchitis the day the villager came back for the second: the
+    two were admitted together twice, and the campaign's crowd of look-alike cataract
+    stays fills both waves, but no diagnosis is theirs in common. The campaign is what
+    their diagnoses share with the crowd around them; the patient's stays are his own
+    illnesses, and the pair is the campaign, not a ring."""
+    frames = _campaign_city(second_eye=CAMPAIGN[:3])
+    rows = frames["claims"].to_dict("records")
+    villager = CAMPAIGN[2]
+    first, second = sorted(
+        int((r["start_time"] - START).days) for r in rows if r["person_id"] == villager
+    )
+    _stay(rows, "P0", "H", first, 7400.0, 10, "E11.9")
+    _stay(rows, "P0", "H", second, 4900.0, 9, "J20.9")
+    rings = _rings_with(tmp_path, frames, rows)
+    assert [r.member_ids("person") & {*CAMPAIGN, "P0"} for r in rings] == [set()]
+
+
 def test_the_same_campaign_people_back_again_and_again_are_a_ring(tmp_path: Path) -> None:
     """Had the second-eye villagers come back a third and fourth time together, it would
     no longer be a campaign."""

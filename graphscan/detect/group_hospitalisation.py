@@ -427,13 +427,15 @@ class GroupHospitalisation(Detector):
             near |= rows["day"].between(lo, hi).to_numpy()
         mine = rows[near & rows["person_id"].isin(members).to_numpy()]
         mine = mine.sort_values(["person_id", "day"])
-        # the campaign's treatment is what its members share; a diagnosis only one member
-        # was treated for is that person's own illness (even at their first stay there)
+        # the campaign's treatment is what its members share, and what most of the others
+        # it brought were treated for; a diagnosis only one member was treated for is that
+        # person's own illness (even at their first stay there), unless it is the crowd's
         treated = mine.dropna(subset=["diagnosis_code"]).drop_duplicates(
             ["person_id", "diagnosis_code"]
         )
         shared = treated["diagnosis_code"].value_counts()
-        codes = set(shared[shared >= 2].index) or set(shared.index)
+        crowd = self._crowd_treatment(firsts, members, reach, set(shared.index))
+        codes = set(shared[shared >= 2].index) | crowd or set(shared.index)
         if codes:
             mine = mine[mine["diagnosis_code"].isna() | mine["diagnosis_code"].isin(codes)]
         gap = mine.groupby("person_id")["day"].diff()
@@ -457,6 +459,27 @@ class GroupHospitalisation(Detector):
         lo, hi = self._campaign_run(others["day"].to_numpy()[alike], lo, hi)
         inside = others["day"].between(lo, hi).to_numpy()
         return int((alike & inside).sum()) >= len(members)
+
+    def _crowd_treatment(
+        self,
+        firsts: pd.DataFrame,
+        members: list[str],
+        reach: list[tuple[int, int]],
+        codes: set[str],
+    ) -> set[str]:
+        """The one of the members' diagnoses ``codes`` that most others first admitted
+        within ``reach`` were treated for, when at least as many of them as the group:
+        the treatment a campaign around the group gave. A patient whose stays fell on a
+        bus day and a second-eye day by chance shares no diagnosis with the villager he
+        met, but the villager shares one with the whole bus."""
+        near = np.zeros(len(firsts), dtype=bool)
+        for lo, hi in reach:
+            near |= firsts["day"].between(lo, hi).to_numpy()
+        around = firsts[near & ~firsts["person_id"].isin(members).to_numpy()]
+        counts = around.loc[around["diagnosis_code"].isin(codes), "diagnosis_code"].value_counts()
+        if counts.empty or int(counts.iloc[0]) < len(members):
+            return set()
+        return {str(counts.index[0])}
 
     def _campaign_run(self, days: np.ndarray, lo: int, hi: int) -> tuple[int, int]:
         """The campaign around the group's first admissions ``lo..hi``: the stretch of
