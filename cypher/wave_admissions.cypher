@@ -7,7 +7,7 @@ OPTIONAL MATCH (p:Person {person_id: c.person_id})
 RETURN c.claim_id AS claim_id, c.person_id AS person_id,
   coalesce(c.card_id, c.person_id) AS card_id,
   duration.inDays(date('1970-01-01'), date(c.start_time)).days AS day,
-  c.diagnosis_code AS diagnosis_code, c.total_cents / 100.0 AS total_amount,
+  c.doctor_id AS doctor_id, c.diagnosis_code AS diagnosis_code, c.total_cents / 100.0 AS total_amount,
   CASE WHEN c.end_time IS NOT NULL
     THEN duration.inDays(date(c.start_time), date(c.end_time)).days END AS stay_days,
   p.address_key AS address_key, p.phone_key AS phone_key

@@ -417,6 +417,57 @@ def test_an_eye_hospitals_second_eyes_are_no_package_ring(tmp_path: Path) -> Non
     assert not [r for r in rings if r.member_ids("person") & set(villagers)]
 
 
+BUS = [f"S{i:02d}" for i in range(10)]
+
+
+def _burst_city(diagnoses: tuple[str, ...]) -> dict[str, pd.DataFrame]:
+    """The hospital city, and a quiet township hospital K (40 admissions a year of its
+    own, bills and stays spread like real ones) that admits ten recruits in two bursts
+    forty days apart, six and then four, each new, nine or ten days and about 6,000
+    yuan, with ``diagnoses`` taken in turn; only S00 and S01 come to both bursts."""
+    frames = _hospital_city()
+    rng = np.random.default_rng(41)
+    rows = frames["claims"].to_dict("records")
+    for i in range(40):
+        amount = float(round(3000 * rng.lognormal(0, 0.4), 2))
+        dx = str(rng.choice(["J18.9", "I10", "E11.9", "K29.7"]))
+        _stay(
+            rows, f"L{i:02d}", "K", int(rng.integers(0, 360)), amount, int(rng.integers(2, 12)), dx
+        )
+    waves = {100: BUS[:6], 140: [*BUS[:2], *BUS[6:]]}
+    for start, people in waves.items():
+        for i, person in enumerate(people):
+            dx = diagnoses[i % len(diagnoses)]
+            _stay(rows, person, "K", start + i % 2, 5900.0 + 40 * i, 9 + i % 2, dx)
+    for i, row in enumerate(rows):
+        row["claim_id"] = f"C{i:05d}"
+    persons = pd.DataFrame({"person_id": sorted({str(r["person_id"]) for r in rows})})
+    providers = pd.concat(
+        [frames["providers"], pd.DataFrame({"provider_id": ["K"], "kind": ["township"]})]
+    )
+    return {"claims": pd.DataFrame(rows), "persons": persons, "providers": providers}
+
+
+def test_bursts_of_unrelated_illnesses_billed_alike_are_a_ring(tmp_path: Path) -> None:
+    """Two of ten come twice, so repetition cannot show the ring; the bursts can: a
+    quiet hospital admits far more than its pace, all kept and billed alike, for knee
+    arthritis and for lung disease at one price."""
+    frames = _burst_city(("M17.9", "J44.9"))
+    rings = scan(_store(tmp_path / "ws", frames), patterns=["group_hospitalisation"])
+    found = [r for r in rings if r.member_ids("institution") == {"K"}]
+    assert [r.member_ids("person") for r in found] == [set(BUS)]
+    assert found[0].method["signal"] == "bursts"
+
+
+def test_bursts_of_one_treatment_billed_alike_are_no_ring(tmp_path: Path) -> None:
+    """The same bursts for one diagnosis are two campaign days of one treatment (a
+    hospital's cataract days): look-alike stays for one illness are what a campaign
+    brings, and nothing else crowds them."""
+    frames = _burst_city(("H25.9",))
+    rings = scan(_store(tmp_path / "ws", frames), patterns=["group_hospitalisation"])
+    assert [r for r in rings if r.member_ids("institution") == {"K"}] == []
+
+
 def test_windows_take_the_fullest_wave_first() -> None:
     """A stray admission two days before a wave does not cut the wave in two."""
     rows = pd.DataFrame({"entity": ["x", "a", "b", "c", "d"], "day": [98, 102, 104, 106, 108]})

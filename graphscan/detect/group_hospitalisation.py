@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from graphscan.detect.base import Candidate, Coverage, Detector, Frames, Lost, Window, short
+from graphscan.detect.engines.alike_bursts import BurstGroup, burst_groups
 from graphscan.detect.engines.cooccurrence import Group, Params
 from graphscan.detect.engines.package_stays import PackageGroup, package_groups, reference_share
 from graphscan.detect.engines.significance import poisson_tail
@@ -70,6 +71,22 @@ PACKAGE_EN = (
     "{total:.2f} yuan (fund {fund:.2f}), {first} to {last}."
 )
 
+BURST_ZH = (
+    "机构 {inst}… 有 {bursts} 批入院（每批 {wd} 天之内）远多于该机构平时的收治量，"
+    "其中 {alike} 人次住院天数相近、金额相同（{low}–{high} 元），按该机构其他日子估计的"
+    "期望为 {exp}；其中 {unrelated} 人次诊断为其他疾病（共 {dx} 种诊断），"
+    "同一价格、不同疾病，即无指征住院；涉及 {people} 人；"
+    "证据住院 {claims} 笔，合计 {total:.2f} 元（统筹 {fund:.2f}），{first} 至 {last}。"
+)
+BURST_EN = (
+    "Institution {inst}… admitted far more people than its own pace in {bursts} bursts "
+    "(each within {wd} days): {alike} stays of about one length billed the same "
+    "({low}-{high} yuan), where its other days predict {exp}; {unrelated} of them for "
+    "other illnesses ({dx} distinct diagnoses), one price whatever the illness "
+    "(admission without indication); {people} people; {claims} evidence stays, "
+    "{total:.2f} yuan (fund {fund:.2f}), {first} to {last}."
+)
+
 
 @dataclass
 class GroupHospitalisation(Detector):
@@ -103,7 +120,10 @@ class GroupHospitalisation(Detector):
     min_package: people billed one package price in two or more admissions each that a
         package group needs
     package_p: and how unlikely that many must be, given each one's admissions and the
-        institution's other bills
+        institution's other bills; also how unlikely the look-alike stays of a burst
+        group must be (``engines.alike_bursts``)
+    burst_p: a window of ``wave_days`` is a burst when the institution's own pace makes
+        that many admissions in it this unlikely (a screen: the look-alike stays decide)
     """
 
     pattern: ClassVar[str] = "group_hospitalisation"
@@ -131,6 +151,7 @@ class GroupHospitalisation(Detector):
     second_round_days: int = 90
     min_package: int = 5
     package_p: float = 1e-6
+    burst_p: float = 1e-3
 
     @property
     def cooccurrence(self) -> Params:
@@ -140,7 +161,13 @@ class GroupHospitalisation(Detector):
     def lost_signals(self, coverage: Coverage) -> list[Lost]:
         lost: list[Lost] = []
         if not coverage.share("claims", "diagnosis_code", "inpatient"):
-            lost.append(("diagnosis_code", "not recorded: look-alike admissions by stay and bill"))
+            lost.append(
+                (
+                    "diagnosis_code",
+                    "not recorded: look-alike admissions by stay and bill; bursts of look-alike "
+                    "stays cannot be told from a campaign and are not reported",
+                )
+            )
         if not coverage.share("claims", "end_time", "inpatient"):
             lost.append(("end_time", "no discharge dates: look-alikes without stay lengths"))
         if not coverage.share("persons", "phone_key"):
@@ -239,6 +266,16 @@ class GroupHospitalisation(Detector):
         found = [f for f in found if not any(_within(f[0], g, True) for g in packages)]
         packages = [g for g in packages if not any(_within(g, f[0]) for f in found)]
         packages = [g for g in packages if not any(_within(g, h) for h in packages)]
+        taken = [(f[0].venue, {*f[0].entities, *f[3]["person_id"]}) for f in found]
+        taken += [(g.venue, set(g.entities)) for g in packages]
+        bursts = [
+            b
+            for b in self._bursts(daily, season, venue_admissions, venue_firsts)
+            if not any(
+                v == b.venue and 2 * len(people & set(b.entities)) >= len(b.entities)
+                for v, people in taken
+            )
+        ]
         phones = sorted({p for *_, shared in found for p in shared})
         holders = frames.more("persons_by_phone", phones=phones) if phones else None
         candidates = []
@@ -300,8 +337,11 @@ class GroupHospitalisation(Detector):
                     ),
                 )
             )
-        return candidates + [
+        candidates += [
             self._package_candidate(frames, g, _evidence(stays, by_venue, g)) for g in packages
+        ]
+        return candidates + [
+            self._burst_candidate(frames, b, venue_admissions(b.venue)) for b in bursts
         ]
 
     def _follow_ups(self, stays: pd.DataFrame) -> np.ndarray:
@@ -365,6 +405,67 @@ class GroupHospitalisation(Detector):
             ):
                 kept.append(group)
         return kept
+
+    def _bursts(
+        self,
+        daily: pd.DataFrame,
+        season: Season,
+        admissions: Callable[[str], pd.DataFrame],
+        firsts: Callable[[str], pd.DataFrame],
+    ) -> list[BurstGroup]:
+        """Bursts of look-alike stays for unrelated illnesses (engines.alike_bursts),
+        unless one campaign explains them."""
+        kept = []
+        for group in burst_groups(
+            daily,
+            season,
+            admissions,
+            self.wave_days,
+            (self.similar_bill, self.similar_stay),
+            self.min_package,
+            self.burst_p,
+            (self.package_p, self.similar_p),
+        ):
+            reach = [self._campaign_reach(group.days[0], group.days[-1])]
+            if not self.one_campaign(
+                admissions(group.venue), firsts(group.venue), group.entities, reach
+            ):
+                kept.append(group)
+        return kept
+
+    def _burst_candidate(self, frames: Frames, group: BurstGroup, rows: pd.DataFrame) -> Candidate:
+        evidence = rows[rows["claim_id"].isin(group.claim_ids)]
+        doctors = evidence["doctor_id"].value_counts()
+        doctors = sorted(doctors[doctors >= max(2, self.doctor_share * len(evidence))].index)
+        numbers = {
+            "people": len(group.entities),
+            "inst": short(group.venue),
+            "bursts": len(group.windows),
+            "wd": self.wave_days,
+            "alike": group.observed,
+            "exp": f"{group.expected:.2g}",
+            "unrelated": group.unrelated,
+            "low": f"{group.low:.0f}",
+            "high": f"{group.high:.0f}",
+            "dx": evidence["diagnosis_code"].nunique(),
+        }
+        return Candidate(
+            pattern=self.pattern,
+            members=[
+                Member("institution", group.venue, "institution"),
+                *(Member("doctor", d, "doctor") for d in doctors),
+                *(Member("person", p, "recruit") for p in group.entities),
+                *(Member("card", c, "card_holder") for c in sorted(set(evidence["card_id"]))),
+            ],
+            claim_ids=group.claim_ids,
+            statistic=group.observed,
+            expected=group.expected,
+            tests=group.tests,
+            explain_zh=BURST_ZH,
+            explain_en=BURST_EN,
+            numbers=numbers,
+            method=self.method(frames, signal="bursts", burst_p=self.burst_p),
+        )
 
     def _package_candidate(
         self, frames: Frames, group: PackageGroup, evidence: pd.DataFrame
