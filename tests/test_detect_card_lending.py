@@ -672,3 +672,20 @@ def test_a_stack_that_is_a_quiet_counters_traffic_is_judged_by_its_burst_sizes()
     assert "other bursts expect" in found[0].explain_en
     alone = [[c] for cards in sessions for c in cards]
     assert CardLending().decide(_stack_counter(alone, walk_ins=15)) == []
+
+
+def test_a_brokers_bags_linked_by_his_own_cards_are_one_crowd_of_long_bursts() -> None:
+    """Four sessions of seven cards at a counter whose customers come one at a time,
+    each a different bag of one-off cards but all swiping the broker's own two cards
+    (four visits each, all of them in these sessions: no strangers there): linked by
+    those two cards, the sessions are one crowd of bursts the counter never has, signal
+    "size". The same two cards swiped in rush hours of a counter that has sixty of them
+    link nothing worth a case."""
+    own = ["r0", "r1"]
+    sessions = {b: [*own, *(f"b{b}-{i}" for i in range(5))] for b in (1, 2, 3, 4)}
+    found = CardLending().decide(_sized_counter(0, sessions))
+    assert len(found) == 1
+    assert found[0].method["signal"] == "size"
+    cards = {m.id for m in found[0].members if m.kind == "card"}
+    assert cards == {c for cards_ in sessions.values() for c in cards_}
+    assert CardLending().decide(_sized_counter(60, sessions)) == []

@@ -452,7 +452,17 @@ class CardLending(Detector):
         units = rows.assign(unit=unit).groupby(["venue", "context"])["unit"].nunique()
         per["units"] = units.reindex(per.index).to_numpy()
         bar = log10(self.edge_p) - log10(tests)
-        chosen = strangers[_pairs(strangers, "venue", "context").isin(per.index)]
+        # a shared card links sessions when it is a stranger there, or a card the counter
+        # swipes mostly in such sessions (the broker's own cards, in every bag): a
+        # regular of a busy counter, swiped in its rush hours now and then, links none
+        per_card = (
+            rows.drop_duplicates(["venue", "context", "entity"])
+            .groupby(["venue", "entity"])["context"]
+            .size()
+        )
+        times = per_card.reindex(_pairs(rows, "venue", "entity")).to_numpy()
+        devoted = (times >= 2) & (times >= self.devoted_share * rows["n_entity"].to_numpy())
+        chosen = rows[(rows["n_entity"] <= self.stranger_bursts) | devoted]
         crowds = []
         for crowd in linked_contexts(chosen, 2):
             if len(crowd) < 2:
