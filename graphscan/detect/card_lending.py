@@ -452,16 +452,30 @@ class CardLending(Detector):
         units = rows.assign(unit=unit).groupby(["venue", "context"])["unit"].nunique()
         per["units"] = units.reindex(per.index).to_numpy()
         bar = log10(self.edge_p) - log10(tests)
-        # a shared card links sessions when it is a stranger there, or a card the counter
-        # swipes mostly in such sessions (the broker's own cards, in every bag): a
-        # regular of a busy counter, swiped in its rush hours now and then, links none
-        per_card = (
-            rows.drop_duplicates(["venue", "context", "entity"])
-            .groupby(["venue", "entity"])["context"]
-            .size()
+        # a shared card links sessions when it is a stranger there, or a card swiped in
+        # such sessions at the pharmacy (its operators take turns) far more often than
+        # the pharmacy's share of its swipes in them predicts (binomial tail at
+        # attach_p: the broker's own cards, in every bag); a regular of a pharmacy whose
+        # bursts are mostly crowded links none
+        site = members.drop_duplicates("venue").set_index("venue")["site"]
+        seen = rows.drop_duplicates(["venue", "context", "entity"])
+        times = seen.groupby(["site", "entity"])["context"].size()
+        visits = (
+            members.drop_duplicates(["venue", "entity"])
+            .groupby(["site", "entity"])["n_entity"]
+            .sum()
         )
-        times = per_card.reindex(_pairs(rows, "venue", "entity")).to_numpy()
-        devoted = (times >= 2) & (times >= self.devoted_share * rows["n_entity"].to_numpy())
+        slots = (sizes["size"] * sizes["contexts"]).groupby(sizes["venue"].map(site)).sum()
+        crowded = (
+            per["n"].groupby(site.reindex(per.index.get_level_values("venue")).to_numpy()).sum()
+        )
+        share = (crowded / slots.reindex(crowded.index).clip(lower=1.0)).clip(upper=1.0)
+        key = _pairs(rows, "site", "entity")
+        k = times.reindex(key).to_numpy()
+        tail = stats.binom.sf(
+            k - 1, visits.reindex(key).to_numpy(), share.reindex(rows["site"]).to_numpy()
+        )
+        devoted = (k >= 2) & (tail <= self.attach_p)
         chosen = rows[(rows["n_entity"] <= self.stranger_bursts) | devoted]
         crowds = []
         for crowd in linked_contexts(chosen, 2):
