@@ -6,7 +6,9 @@ to come together. Cards swiped far from their holders' usual places (engines.far
 are a second, independent test that raises or weakens each ring. A broker's thin session
 at a busy pharmacy, where half the customers come once a year, is found by its cards
 that are both strangers there and away from home, against the pharmacy's own share of
-away cards among its one-off customers (mostly neighbours)."""
+away cards among its one-off customers (mostly neighbours). A stack that is most of a
+quiet counter's traffic explains its own pairs; its sessions, bursts of two to six where
+the counter's other customers come one at a time, are judged by their sizes."""
 
 from __future__ import annotations
 
