@@ -577,3 +577,115 @@ def test_a_brokers_sessions_far_longer_than_the_counters_bursts_are_a_ring() -> 
     assert "burst sizes expect" in found[0].explain_en
     assert CardLending().decide(_sized_counter(60, sessions)) == []
     assert CardLending().decide(_sized_counter(0, {1: sessions[1]})) == []
+
+
+def _stack_counter(sessions: list[list[str]], walk_ins: int) -> Frames:
+    """A quiet counter (P1, O1) whose only bursts of two or more are one operator's
+    ``sessions`` of a few regular cards from different households and villages, beside
+    ``walk_ins`` one-off customers served one at a time, and a busy counter elsewhere
+    (P2, O2) whose customers come in ones, twos and threes: the frames ``decide`` reads."""
+    plan = [(b, cards) for b, cards in enumerate(sessions)]
+    plan += [(100 + i, [f"w{i}"]) for i in range(walk_ins)]
+    bursts = pd.Series([c for _, cards in plan for c in cards]).value_counts()
+    swipes = pd.DataFrame(
+        [
+            {
+                "provider_id": "P1",
+                "operator_id": "O1",
+                "burst": float(b),
+                "card_id": card,
+                "person_id": card,
+                "address_key": f"home-{card}",
+                "home_region": f"33070{i % 3}001001",
+                "claim_id": f"c-{b}-{card}",
+                "card_bursts": int(bursts[card]),
+                "burst_cards": len(cards),
+            }
+            for b, cards in plan
+            for i, card in enumerate(cards)
+        ]
+    )
+    per = pd.Series([len(cards) for _, cards in plan]).value_counts().sort_index()
+    once = {1: walk_ins, 2: 0, 3: 0}
+    sizes = pd.DataFrame(
+        {
+            "provider_id": ["P1"] * len(per) + ["P2"] * 3,
+            "operator_id": ["O1"] * len(per) + ["O2"] * 3,
+            "size": [*per.index, 1, 2, 3],
+            "bursts": [*per.to_numpy(), 2000, 200, 20],
+            "strangers": [float(once.get(k, 0)) for k in per.index] + [1000.0, 200.0, 30.0],
+        }
+    )
+    away = pd.DataFrame(
+        {
+            "provider_id": "P1",
+            "card_id": list(bursts.index),
+            "basis": "address",
+            "away": 0,
+            "swipes": bursts.to_numpy(),
+        }
+    )
+    roaming = pd.DataFrame(
+        columns=[
+            "provider_id",
+            "operator_id",
+            "day",
+            "burst",
+            "card_id",
+            "person_id",
+            "address_key",
+            "claim_id",
+            "card_swipes",
+            "burst_cards",
+        ]
+    )
+    return Frames(
+        {
+            "card_bursts": swipes,
+            "card_roaming": roaming,
+            "card_burst_sizes": sizes,
+            "card_away": away,
+        }
+    )
+
+
+def test_a_stack_that_is_a_quiet_counters_traffic_is_judged_by_its_burst_sizes() -> None:
+    """Six regular cards swiped two to six at a time in 24 sessions, each card in about
+    half of them, at a counter whose other customers come one at a time: the pairs meet
+    as often as the counter's bursts (the stack's own) predict, and only some are devoted
+    enough to form a group, whose test, the stack still in the background, is weak. Grown
+    to the cards swiped in its sessions, the stack's sessions are bursts the counter's
+    other bursts never reach: a ring, all six cards, signal "dense". The same cards each
+    swiped alone at that counter are nothing."""
+    rng = np.random.default_rng(7)
+    stack = [f"s{i}" for i in range(6)]
+    sessions: list[list[str]] = []
+    while len(sessions) < 24:
+        cards = [c for c in stack if rng.random() < 0.5]
+        if len(cards) >= 2:
+            sessions.append(cards)
+    found = CardLending().decide(_stack_counter(sessions, walk_ins=15))
+    assert len(found) == 1
+    assert found[0].method["signal"] == "dense"
+    assert found[0].log10_tail is not None and found[0].log10_tail < -10
+    assert {m.id for m in found[0].members if m.kind == "card"} == set(stack)
+    assert "other bursts expect" in found[0].explain_en
+    alone = [[c] for cards in sessions for c in cards]
+    assert CardLending().decide(_stack_counter(alone, walk_ins=15)) == []
+
+
+def test_a_brokers_bags_linked_by_his_own_cards_are_one_crowd_of_long_bursts() -> None:
+    """Four sessions of seven cards at a counter whose customers come one at a time,
+    each a different bag of one-off cards but all swiping the broker's own two cards
+    (four visits each, all of them in these sessions: no strangers there): linked by
+    those two cards, the sessions are one crowd of bursts the counter never has, signal
+    "size". The same two cards swiped in rush hours of a counter that has sixty of them
+    link nothing worth a case."""
+    own = ["r0", "r1"]
+    sessions = {b: [*own, *(f"b{b}-{i}" for i in range(5))] for b in (1, 2, 3, 4)}
+    found = CardLending().decide(_sized_counter(0, sessions))
+    assert len(found) == 1
+    assert found[0].method["signal"] == "size"
+    cards = {m.id for m in found[0].members if m.kind == "card"}
+    assert cards == {c for cards_ in sessions.values() for c in cards_}
+    assert CardLending().decide(_sized_counter(60, sessions)) == []

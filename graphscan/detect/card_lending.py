@@ -6,7 +6,9 @@ to come together. Cards swiped far from their holders' usual places (engines.far
 are a second, independent test that raises or weakens each ring. A broker's thin session
 at a busy pharmacy, where half the customers come once a year, is found by its cards
 that are both strangers there and away from home, against the pharmacy's own share of
-away cards among its one-off customers (mostly neighbours)."""
+away cards among its one-off customers (mostly neighbours). A stack that is most of a
+quiet counter's traffic explains its own pairs; its sessions, bursts of two to six where
+the counter's other customers come one at a time, are judged by their sizes."""
 
 from __future__ import annotations
 
@@ -107,6 +109,21 @@ SIZE_EN = (
     "bursts; {far_en}{claims} evidence claims, {total:.2f} yuan (fund {fund:.2f}, "
     "personal account {account:.2f}), {first} to {last}."
 )
+#: a stack found as bursts of its own regulars far larger than its counter's other bursts
+DENSE_ZH = (
+    "{moving_zh}药店 {ph}…（操作员 {op}…）把这 {cards} 张卡一起刷："
+    "{bursts} 次连续刷卡（{gap} 分钟内）各刷了其中至少 {quorum} 张；"
+    "除去这些批次，该柜台其余的刷卡批次大小估计这样大的批次期望只有 "
+    "{exp} 次；{far_zh}证据结算 {claims} 笔，合计 {total:.2f} 元（统筹 {fund:.2f}，"
+    "个人账户 {account:.2f}），{first} 至 {last}。"
+)
+DENSE_EN = (
+    "{moving_en}Pharmacy {ph}… (operator {op}…) swiped these {cards} cards together, at "
+    "least {quorum} of them in each of {bursts} bursts of swipes {gap} minutes apart, where "
+    "the counter's other bursts expect {exp} bursts that large; {far_en}{claims} evidence "
+    "claims, {total:.2f} yuan (fund {fund:.2f}, personal account {account:.2f}), {first} to "
+    "{last}."
+)
 MOVING_ZH = "同一组卡在 {n} 家药店之间一起流动。"
 MOVING_EN = "The same cards moved together across {n} pharmacies. "
 #: the explanation of each signal a stack can be judged on
@@ -116,6 +133,7 @@ TEMPLATES = {
     "recurring": (RECURRING_ZH, RECURRING_EN),
     "away": (AWAY_ZH, AWAY_EN),
     "size": (SIZE_ZH, SIZE_EN),
+    "dense": (DENSE_ZH, DENSE_EN),
 }
 
 
@@ -292,6 +310,7 @@ class CardLending(Detector):
             frames.communities,
             household,
         )
+        dense = self._dense_crowds(groups, members, sizes, household)
         counts = _stranger_counts(
             sizes, frames["card_burst_sizes"]["strangers"], self.min_strangers
         )
@@ -313,6 +332,8 @@ class CardLending(Detector):
             if not self._household(c, None, household, searched, counts)
             and not (_swiped_once(c, searched) and self._outing(_cards(c), home))
         ]
+        # judged with their repeat groups (household, far-away cards) once merged
+        crowds += dense
         away = AwayCards(frames, self.region_digits)
         # sessions the other tests found need no second look, and their stacks keep the
         # far-away cards as independent support; the household test waits for those
@@ -433,7 +454,31 @@ class CardLending(Detector):
         units = rows.assign(unit=unit).groupby(["venue", "context"])["unit"].nunique()
         per["units"] = units.reindex(per.index).to_numpy()
         bar = log10(self.edge_p) - log10(tests)
-        chosen = strangers[_pairs(strangers, "venue", "context").isin(per.index)]
+        # a shared card links sessions when it is a stranger there, or a card swiped in
+        # such sessions at the pharmacy (its operators take turns) far more often than
+        # the pharmacy's share of its swipes in them predicts (binomial tail at
+        # attach_p: the broker's own cards, in every bag); a regular of a pharmacy whose
+        # bursts are mostly crowded links none
+        site = members.drop_duplicates("venue").set_index("venue")["site"]
+        seen = rows.drop_duplicates(["venue", "context", "entity"])
+        times = seen.groupby(["site", "entity"])["context"].size()
+        visits = (
+            members.drop_duplicates(["venue", "entity"])
+            .groupby(["site", "entity"])["n_entity"]
+            .sum()
+        )
+        slots = (sizes["size"] * sizes["contexts"]).groupby(sizes["venue"].map(site)).sum()
+        crowded = (
+            per["n"].groupby(site.reindex(per.index.get_level_values("venue")).to_numpy()).sum()
+        )
+        share = (crowded / slots.reindex(crowded.index).clip(lower=1.0)).clip(upper=1.0)
+        key = _pairs(rows, "site", "entity")
+        k = times.reindex(key).to_numpy()
+        tail = stats.binom.sf(
+            k - 1, visits.reindex(key).to_numpy(), share.reindex(rows["site"]).to_numpy()
+        )
+        devoted = (k >= 2) & (tail <= self.attach_p)
+        chosen = rows[(rows["n_entity"] <= self.stranger_bursts) | devoted]
         crowds = []
         for crowd in linked_contexts(chosen, 2):
             if len(crowd) < 2:
@@ -453,6 +498,67 @@ class CardLending(Detector):
                 crowds.append(
                     crowd_groups(rows, sessions, together, tests, "size", "units", "sessions")
                 )
+        return crowds
+
+    def _dense_crowds(
+        self,
+        groups: list[Group],
+        members: pd.DataFrame,
+        sizes: pd.DataFrame,
+        household: pd.Series,
+    ) -> list[list[Group]]:
+        """A stack that is most of a quiet counter's traffic: its cards' pairs meet about
+        as often as the counter's bursts (its own) predict, and its repeat group, found
+        from the devoted pairs, holds only some of its cards. Each repeat group is grown
+        to the cards swiped beside its cards in at least ``min_together`` bursts and in
+        ``devoted_share`` of their own bursts there, until none joins, and its sessions
+        (bursts holding two or more of its cards) are judged by their sizes against the
+        counter's other bursts (:class:`BurstSizes`, the sessions taken out: a counter
+        whose customers come one at a time has no bursts of four), a known household
+        counting once, the tails combined by Fisher's method. Bonferroni over the
+        sessions judged, x2 (a second look at a repeat group's sessions). Kept only where
+        it says more than the repeat group's own test."""
+        repeat = [g for g in groups if g.kind == "repeat"]
+        if not repeat:
+            return []
+        by_venue = members.groupby("venue", sort=False).indices
+        grown: dict[tuple[Any, frozenset[str]], tuple[list[str], Group]] = {}
+        for group in repeat:
+            rows = members.iloc[by_venue[group.venue]]
+            cards, sessions = _grow_dense(
+                rows, set(group.entities), self.devoted_share, self.min_together, self.max_group
+            )
+            key = (group.venue, frozenset(cards))
+            if len(sessions) >= self.min_together and key not in grown:
+                grown[key] = (sessions, group)
+        if not grown:
+            return []
+        tests = 2 * sum(len(s) for s, _ in grown.values())
+        bar = log10(self.edge_p) - log10(tests)
+        null = BurstSizes(sizes, self.share_weight)
+        crowds = []
+        for (venue, cards), (sessions, group) in grown.items():
+            rows = members.iloc[by_venue[venue]]
+            rows = rows[rows["context"].isin(sessions)]
+            keys = household.reindex(rows["entity"]).to_numpy()
+            unit = np.where(pd.isna(keys), rows["entity"].to_numpy(), keys)
+            per = (
+                rows.assign(unit=unit, mine=rows["entity"].isin(cards))
+                .groupby(["venue", "context"], sort=True)
+                .agg(n=("size", "first"), units=("unit", "nunique"), quorum=("mine", "sum"))
+            )
+            tails = null.log10_tails(
+                per.index.get_level_values("venue").to_numpy(), per["n"], per["units"]
+            )
+            together = log10_fisher_many(tails["log10_p"].to_numpy())
+            own = log10_poisson_tail(group.observed, group.expected) + log10(max(group.tests, 1))
+            if together > bar or together + log10(tests) >= own:
+                continue
+            part = per.assign(sessions=1, expected=tails["expected"].to_numpy())
+            chosen = rows[rows["entity"].isin(cards)]
+            crowds.append(
+                crowd_groups(chosen, part, together, tests, "dense", "quorum", "sessions")
+            )
         return crowds
 
     def _crowded_pharmacies(self, members: pd.DataFrame) -> list[str]:
@@ -900,6 +1006,24 @@ def _mark_away(stack: list[Group]) -> None:
         group.kind = "away"
 
 
+def _grow_dense(
+    rows: pd.DataFrame, cards: set[str], share: float, least: int, largest: int
+) -> tuple[set[str], list[str]]:
+    """A repeat group's cards at one counter (``rows``: its swipes there) with those
+    swiped beside one of them in at least ``least`` bursts and in at least ``share`` of
+    their own bursts there, until none joins (or the group would pass ``largest``); and
+    its sessions, the bursts holding two or more of its cards."""
+    while True:
+        inside = rows[rows["entity"].isin(cards)].groupby("context")["entity"].nunique()
+        sessions = sorted(inside.index[inside >= 2])
+        around = rows[rows["context"].isin(inside.index) & ~rows["entity"].isin(cards)]
+        seen = around.groupby("entity").agg(times=("context", "nunique"), n=("n_entity", "first"))
+        join = seen.index[(seen["times"] >= least) & (seen["times"] >= share * seen["n"])]
+        if join.empty or len(cards) + len(join) > largest:
+            return cards, sessions
+        cards = cards | set(join)
+
+
 def _cards(stack: list[Group]) -> set[str]:
     return {c for g in stack for c in g.entities}
 
@@ -986,7 +1110,7 @@ def _swiped_once(crowd: list[Group], sessions: Sessions) -> bool:
 
 
 #: the groups judged on their cards coming back (a family's size is its returning cards)
-COMING_BACK = ("repeat", "recurring")
+COMING_BACK = ("repeat", "recurring", "dense")
 
 #: two card groups sharing this many cards are one ring, whatever their sizes: unrelated
 #: cards of one group turning up together in another group elsewhere is the lockstep
