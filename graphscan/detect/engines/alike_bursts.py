@@ -100,9 +100,9 @@ def burst_windows(
         share = season.share(days, days + span - 1)
         expected = (cumulative[-1] - inside + 1) * share / np.maximum(1 - share, 1e-9)
         p = poisson_tail(inside, expected)
-        chosen: list[tuple[int, int]] = []
         if p.min() > burst_p:
             continue
+        chosen: list[tuple[int, int]] = []
         for i in np.argsort(p, kind="stable"):
             if p[i] > COMPANION_P:
                 break
