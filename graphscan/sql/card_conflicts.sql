@@ -21,6 +21,16 @@
 --                from it, as for elsewhere; a holder with none is not placed): borrowed
 --                cards come from far away, judged against the institution's catchment
 --                (placed_inpatients).
+--   silent       (only where no persons table records deaths) an inpatient stay admitted
+--                after the holder's last other claim of the window (every claim but
+--                stays at this provider), when the holder's n other claims (at least
+--                three: one or two claims tell no pace of life to stop) all falling
+--                before that last one's day is improbable for claims spread evenly over
+--                the window ((last day's share of the window)^n below 1%):
+--                the holder's own life stopped, as a dead holder's does, and the card
+--                goes on being admitted. silent_expected is what honest holders expect:
+--                a stay admitted at share a of the window is flagged with chance
+--                least(a^n, 0.01) when the holder's claims are independent of it
 --   sex          a sex-specific diagnosis (pregnancy O*, prostate N40-N42/C61 for women;
 --                cervix/uterus C53-C55, N80-N98 for men) that contradicts the holder
 --   age          pregnancy (O*) outside ages 12-55, perinatal (P*) over age 1
@@ -65,6 +75,8 @@
 --                   (visits or purchases at other providers), and those of them who live
 --                   outside its county (by the rule of outsider): the catchment the
 --                   institution draws from when nobody borrows cards
+--   silent_expected, provider_silent_expected  DOUBLE, over the operator's (the
+--                   provider's) inpatient stays: the flags silent expects of them
 --   admitted_day    BIGINT, the claim's start day (days since 1970-01-01): a campaign's
 --                   outsiders are admitted within days of each other
 --   window_days     BIGINT, days from the window's first claim to its last
@@ -184,6 +196,30 @@ WITH c AS (
     FROM c JOIN stays s ON s.person_id = c.person_id AND s.provider_id <> c.provider_id
     WHERE c.kind = 'inpatient'
     GROUP BY c.provider_id, c.operator_id
+), silent_stays AS (
+    -- per inpatient stay of a holder with other claims in the window (every claim but
+    -- the stays at this provider): how many, the share of the window up to the last
+    -- one, and the share up to the admission
+    SELECT s.claim_id, s.provider_id, s.operator_id, count(*) AS n,
+           (date_diff('day', t.window_start, max(CAST(o.start_time AS DATE))) + 1.0)
+               / t.window_days AS last_share,
+           greatest(date_diff('day', t.window_start, CAST(s.start_time AS DATE)), 0)
+               / t.window_days AS admitted_share,
+           max(CAST(o.start_time AS DATE)) < CAST(s.start_time AS DATE) AS after_last
+    FROM inner_stays s CROSS JOIN _conflict_totals t
+    JOIN window_claims o ON o.person_id = s.person_id
+         AND NOT (o.kind = 'inpatient' AND o.provider_id = s.provider_id)
+    WHERE NOT t.deaths_known
+    GROUP BY s.claim_id, s.provider_id, s.operator_id, t.window_start, t.window_days,
+             s.start_time
+    HAVING count(*) >= 3
+), silent_volume AS (
+    SELECT provider_id, operator_id,
+           sum(least(power(admitted_share, n), 0.01)) AS silent_expected
+    FROM silent_stays GROUP BY provider_id, operator_id
+), provider_silent AS (
+    SELECT provider_id, sum(silent_expected) AS silent_expected
+    FROM silent_volume GROUP BY provider_id
 ), provider_overlap AS (
     SELECT provider_id, CAST(sum(overlap_seconds) AS BIGINT) AS overlap_seconds
     FROM overlap_volume GROUP BY provider_id
@@ -201,6 +237,9 @@ WITH c AS (
     SELECT claim_id, 'elsewhere' AS reason FROM holder_far WHERE inside > 0
     UNION
     SELECT claim_id, 'outsider' AS reason FROM outsiders WHERE outside
+    UNION
+    SELECT claim_id, 'silent' AS reason FROM silent_stays
+    WHERE after_last AND power(last_share, n) < 0.01
     UNION
     SELECT c.claim_id, 'sex' AS reason
     FROM c JOIN holders p ON p.person_id = c.person_id
@@ -225,6 +264,8 @@ SELECT c.claim_id, c.card_id, c.person_id, c.provider_id, coalesce(v.kind, '') A
        coalesce(pf.far_inside, 0) AS provider_far_inside,
        coalesce(pf.far_activity, 0) AS provider_far_activity,
        coalesce(po.overlap_seconds, 0) AS provider_overlap_seconds,
+       coalesce(sv.silent_expected, 0.0) AS silent_expected,
+       coalesce(ps.silent_expected, 0.0) AS provider_silent_expected,
        coalesce(pi.placed_inpatients, 0) AS placed_inpatients,
        coalesce(op.placed_outpatients, 0) AS placed_outpatients,
        coalesce(op.outside_outpatients, 0) AS outside_outpatients,
@@ -238,6 +279,8 @@ LEFT JOIN overlap_volume ov ON ov.provider_id = c.provider_id AND ov.operator_id
 LEFT JOIN far_volume fv ON fv.provider_id = c.provider_id AND fv.operator_id = c.operator_id
 LEFT JOIN provider_far pf ON pf.provider_id = c.provider_id
 LEFT JOIN provider_overlap po ON po.provider_id = c.provider_id
+LEFT JOIN silent_volume sv ON sv.provider_id = c.provider_id AND sv.operator_id = c.operator_id
+LEFT JOIN provider_silent ps ON ps.provider_id = c.provider_id
 LEFT JOIN provider_inpatients pi ON pi.provider_id = c.provider_id
 LEFT JOIN outpatients op ON op.provider_id = c.provider_id
 LEFT JOIN providers v ON v.provider_id = c.provider_id
