@@ -552,3 +552,22 @@ def test_other_rings_outsiders_do_not_set_a_township_hospitals_catchment(
     found = {frozenset(r.member_ids("institution")): r for r in rings}
     assert frozenset({"H"}) in found
     assert found[frozenset({"H"})].member_ids("person") == set(ring)
+
+
+def test_a_purchase_at_home_on_the_morning_before_a_discharge_is_inside_the_stay(
+    tmp_path: Path,
+) -> None:
+    """Two holders from another county (their pharmacy Q) lie in township hospital H,
+    each discharged at 09:00 on day 45. R0's card buys at Q at 07:00 that morning, while
+    the holder is still in H's bed; R1's at 15:00, after the discharge. Only R0's stay
+    has home life going on inside it."""
+    rows: list[dict[str, object]] = []
+    providers = _township_with_outpatients(rows)
+    for i, person in enumerate(["R0", "R1"]):
+        _shops_at_home(rows, person, 1 + i)
+        _claim(rows, person, "H", 40, 5, f"card-{person}")
+        _claim(rows, person, "Q", 45, 0, None, kind="pharmacy")
+        rows[-1]["start_time"] = START + pd.Timedelta(days=45, hours=7 + 8 * i)
+    store = _store(tmp_path / "ws", {"claims": pd.DataFrame(rows), "providers": providers})
+    flagged = store.projection("card_conflicts", since=None, until=None, region_digits=6)
+    assert set(flagged.loc[flagged["reason"] == "elsewhere", "person_id"]) == {"R0"}

@@ -11,9 +11,10 @@
 --                a purchase far from the institution (regions differing in their first
 --                $region_digits characters, a region from providers or else the national
 --                code, provider_region in macros.sql; any other provider when either
---                region is unknown), strictly between the admission and discharge days:
---                the holder's own life going on at home while someone else lies in the
---                bed. Relatives run such errands too, so it is judged against the
+--                region is unknown), after the admission day and before the discharge
+--                (its time where one is recorded, else its day: a morning purchase on
+--                the day of a discharge at noon is inside the stay): the holder's own
+--                life going on at home while someone else lies in the bed. Relatives run such errands too, so it is judged against the
 --                holders' own pace (far_inside vs far_activity). A local patient's trips
 --                are no home life going on elsewhere and are left out of both.
 --   outsider     an inpatient stay of a holder who lives outside the institution's county
@@ -60,12 +61,13 @@
 --                   operator settled at the provider: the stays with a visit or purchase
 --                   far away (as for elsewhere) strictly inside them (stays, not visits:
 --                   one holder's errands come in runs, a ring's stays each need one)
---   far_activity    BIGINT, over the same stays: the holder's far-away visits and purchases
---                   outside the stay times the stay's inner_days days, at most window_days
+--   far_activity    DOUBLE, over the same stays: the holder's far-away visits and purchases
+--                   outside the stay times the stay's inner_days days (from the end of
+--                   the admission day to the discharge), at most window_days
 --                   (the holder's own pace, so far_activity / window_days is what
 --                   independence expects of the stays with one: x visits expected in a
 --                   stay give it one with chance 1 - e^-x, below both x and 1)
---   provider_far_inside, provider_far_activity, provider_overlap_seconds  BIGINT,
+--   provider_far_inside, provider_overlap_seconds  BIGINT, provider_far_activity DOUBLE:
 --                   far_inside, far_activity and overlap_seconds over all operators of the
 --                   provider (stays no one cashier ties together)
 --   placed_inpatients BIGINT, distinct cards of the provider's inpatient stays whose
@@ -102,14 +104,15 @@ WITH c AS (
 ), inner_stays AS (
     SELECT c.claim_id, c.card_id, c.person_id, c.provider_id, c.operator_id, c.start_time,
            c.end_time,
-           date_diff('day', CAST(c.start_time AS DATE), CAST(c.end_time AS DATE)) - 1 AS inner_days
+           date_diff('second', CAST(CAST(c.start_time AS DATE) AS TIMESTAMP) + INTERVAL 1 DAY,
+                     c.end_time) / 86400.0 AS inner_days
     FROM c WHERE c.kind = 'inpatient'
 ), holder_visits AS (
     -- the holder's visits and purchases at other providers during the window, each
     -- marked far from the institution of the stay or not
     SELECT s.claim_id, s.card_id, s.provider_id, s.operator_id, s.inner_days,
            coalesce(CAST(o.start_time AS DATE) > CAST(s.start_time AS DATE)
-               AND CAST(o.start_time AS DATE) < CAST(s.end_time AS DATE), false) AS during,
+               AND o.start_time < s.end_time, false) AS during,
            provider_region(s.provider_id, x.region_code) IS NULL
                OR provider_region(o.provider_id, y.region_code) IS NULL
                OR left(provider_region(s.provider_id, x.region_code), $region_digits)
