@@ -513,47 +513,6 @@ def test_a_holder_whose_death_is_recorded_is_not_judged_by_silence(tmp_path: Pat
     assert flagged[["person_id", "reason"]].to_numpy().tolist() == [["D0", "after_death"]]
 
 
-def test_other_rings_outsiders_do_not_set_a_township_hospitals_catchment(
-    tmp_path: Path,
-) -> None:
-    """Township hospitals H (county 330704), A and B (county 330705) draw their
-    outpatients and other inpatients from their own counties. Four holders from county
-    330702 are admitted at H, eight at A and eight at B, carrying no other flag. Were A's
-    and B's outsiders the city's way of referring patients, H's four would be no
-    surprise; but far more come to A and B than anyone else's referrals explain: they
-    are rings themselves and set no one's null. H, with its four holders, is a ring."""
-    rows: list[dict[str, object]] = []
-    providers = _township_with_outpatients(rows)
-    others = pd.DataFrame(
-        {
-            "provider_id": ["A", "B", "M"],
-            "kind": ["hospital", "hospital", "pharmacy"],
-            "region_code": ["330705001", "330705001", "330705001"],
-        }
-    )
-    providers = pd.concat([providers, others])
-    for hospital in ("A", "B"):
-        for i in range(60):
-            _claim(rows, f"{hospital}L{i:02d}", "M", i, 0, None, kind="pharmacy")
-            _claim(rows, f"{hospital}L{i:02d}", hospital, 6 * i, 4, None)
-        for i in range(200):
-            _claim(rows, f"{hospital}U{i:03d}", hospital, i, 0, None, kind="outpatient")
-            _claim(rows, f"{hospital}U{i:03d}", "M", i + 1, 0, None, kind="pharmacy")
-        for i in range(8):
-            person = f"{hospital}R{i}"
-            _shops_at_home(rows, person, i)
-            _claim(rows, person, hospital, 30 + 40 * i, 4, f"card-{person}")
-    ring = [f"R{i}" for i in range(4)]
-    for i, person in enumerate(ring):
-        _shops_at_home(rows, person, i)
-        _claim(rows, person, "H", 20 + 85 * i, 4, f"card-{person}")
-    store = _store(tmp_path / "ws", {"claims": pd.DataFrame(rows), "providers": providers})
-    rings = scan(store, patterns=["identity_misuse"])
-    found = {frozenset(r.member_ids("institution")): r for r in rings}
-    assert frozenset({"H"}) in found
-    assert found[frozenset({"H"})].member_ids("person") == set(ring)
-
-
 def test_a_purchase_at_home_on_the_morning_before_a_discharge_is_inside_the_stay(
     tmp_path: Path,
 ) -> None:

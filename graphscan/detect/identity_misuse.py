@@ -333,7 +333,7 @@ class IdentityMisuse(Detector):
             }
         )
         base = (table["placed"] - table["waved"]).clip(lower=0.0) * table["share"]
-        referral = self._referral(table["hits"], base)
+        referral = (table["hits"].sum() - table["hits"] + 1.0) / (base.sum() - base + 1.0)
         result = {}
         for provider, row in table[table["hits"] > 0].iterrows():
             mine = free[free["provider_id"] == provider]
@@ -354,22 +354,6 @@ class IdentityMisuse(Detector):
             rows = unflagged.assign(operator_id="", impossible=False)
             result[str(provider)] = Catchment(desk, rows, p_rest)
         return result
-
-    @staticmethod
-    def _referral(hits: pd.Series, base: pd.Series) -> pd.Series:
-        """Per institution, how many more outsiders the city's other institutions admit
-        than their outpatients' shares predict (add-one smoothed, leave-one-out), leaving
-        out the institutions whose own outsiders that factor cannot explain (Poisson,
-        Bonferroni over the institutions at 5%): the other rings of the city must not
-        set a ring's null, as the rings of a city with many would."""
-
-        def factor(h: pd.Series, b: pd.Series) -> pd.Series:
-            return (h.sum() - h + 1.0) / (b.sum() - b + 1.0)
-
-        first = factor(hits, base)
-        p = pd.Series(poisson_tail(hits.to_numpy(), (base * first).to_numpy()), index=hits.index)
-        keep = p * len(hits) > 0.05
-        return factor(hits.where(keep, 0.0), base.where(keep, 0.0))
 
     @staticmethod
     def _waves(outsiders: pd.DataFrame, window_days: float) -> set[str]:
