@@ -442,3 +442,91 @@ def test_the_ranges_are_counted_once_per_budget_and_window_until_the_next_write(
     store.upsert("claims", pd.DataFrame(rows).assign(claim_id=lambda f: "Y" + f["claim_id"]))
     after = store.ranges("card_conflicts", None, None)
     assert len(counted) == 3 and after[-1] == ("Z9", "Z9") and after[:-1] == first
+
+
+def _one_county() -> pd.DataFrame:
+    """Hospital H, pharmacy N and clinic K, all in county 330704."""
+    return pd.DataFrame(
+        {
+            "provider_id": ["H", "N", "K"],
+            "kind": ["hospital", "pharmacy", "clinic"],
+            "region_code": ["330704001", "330704001", "330704001"],
+        }
+    )
+
+
+def test_cards_admitted_after_their_holders_life_stopped_join_the_impossible_ones(
+    tmp_path: Path,
+) -> None:
+    """No persons table records deaths (it tells sex only). At township hospital H, two
+    women's cards are admitted for prostate disease (impossible: two cards, below
+    ``min_cards``), and two holders who bought at N every fortnight until April, then
+    never again, have their cards admitted at H twice each from June: all their own
+    claims falling in the first quarter of the year is improbable for a living holder
+    (a dead holder's card, with nothing to say so). H's sixty other inpatients shop at N
+    all year. One ring: H and the four holders."""
+    rows: list[dict[str, object]] = []
+    for i in range(1000):
+        _claim(rows, f"V{i:04d}", "K", i % 365, 0, None, kind="outpatient")
+    for i in range(60):
+        for day in range(i % 30, 365, 30):
+            _claim(rows, f"L{i:02d}", "N", day, 0, None, kind="pharmacy")
+        _claim(rows, f"L{i:02d}", "H", 6 * i, 4, f"card-L{i:02d}")
+    women = ["W0", "W1"]
+    for i, person in enumerate(women):
+        for day in range(i, 365, 30):
+            _claim(rows, person, "N", day, 0, None, kind="pharmacy")
+        _claim(rows, person, "H", 120 + 50 * i, 6, f"card-{person}")
+        rows[-1]["diagnosis_code"] = "N40"
+    silent = ["D0", "D1"]
+    for i, person in enumerate(silent):
+        for day in range(i, 91, 14):
+            _claim(rows, person, "N", day, 0, None, kind="pharmacy")
+        for admitted in (150 + 20 * i, 210 + 20 * i):
+            _claim(rows, person, "H", admitted, 5, f"card-{person}")
+    persons = pd.DataFrame({"person_id": women + silent, "sex": ["F", "F", "M", "M"]})
+    tables = {"claims": pd.DataFrame(rows), "persons": persons, "providers": _one_county()}
+    store = _store(tmp_path / "ws", tables)
+    flagged = store.projection("card_conflicts", since=None, until=None, region_digits=6)
+    assert set(flagged.loc[flagged["reason"] == "silent", "person_id"]) == set(silent)
+    rings = scan(store, patterns=["identity_misuse"])
+    assert [r.member_ids("institution") for r in rings] == [{"H"}]
+    assert rings[0].member_ids("person") == set(women + silent)
+
+
+def test_a_holder_whose_death_is_recorded_is_not_judged_by_silence(tmp_path: Path) -> None:
+    """Where the persons table records deaths, a card admitted after its holder's own
+    claims stopped is after_death when the holder died, and a living holder's silence
+    is no flag: D0 died in April and is flagged after_death, D1 (alive, all claims in
+    the first quarter) is not flagged at all."""
+    rows: list[dict[str, object]] = []
+    for i, person in enumerate(["D0", "D1"]):
+        for day in range(i, 91, 14):
+            _claim(rows, person, "N", day, 0, None, kind="pharmacy")
+        _claim(rows, person, "H", 150 + 20 * i, 5, f"card-{person}")
+    persons = pd.DataFrame(
+        {"person_id": ["D0", "D1"], "death_date": [START.date() + pd.Timedelta(days=100), None]}
+    )
+    tables = {"claims": pd.DataFrame(rows), "persons": persons, "providers": _one_county()}
+    store = _store(tmp_path / "ws", tables)
+    flagged = store.projection("card_conflicts", since=None, until=None, region_digits=6)
+    assert flagged[["person_id", "reason"]].to_numpy().tolist() == [["D0", "after_death"]]
+
+
+def test_a_purchase_at_home_on_the_morning_before_a_discharge_is_inside_the_stay(
+    tmp_path: Path,
+) -> None:
+    """Two holders from another county (their pharmacy Q) lie in township hospital H,
+    each discharged at 09:00 on day 45. R0's card buys at Q at 07:00 that morning, while
+    the holder is still in H's bed; R1's at 15:00, after the discharge. Only R0's stay
+    has home life going on inside it."""
+    rows: list[dict[str, object]] = []
+    providers = _township_with_outpatients(rows)
+    for i, person in enumerate(["R0", "R1"]):
+        _shops_at_home(rows, person, 1 + i)
+        _claim(rows, person, "H", 40, 5, f"card-{person}")
+        _claim(rows, person, "Q", 45, 0, None, kind="pharmacy")
+        rows[-1]["start_time"] = START + pd.Timedelta(days=45, hours=7 + 8 * i)
+    store = _store(tmp_path / "ws", {"claims": pd.DataFrame(rows), "providers": providers})
+    flagged = store.projection("card_conflicts", since=None, until=None, region_digits=6)
+    assert set(flagged.loc[flagged["reason"] == "elsewhere", "person_id"]) == {"R0"}

@@ -25,6 +25,7 @@ REASONS_ZH = {
     "sex": "性别不符",
     "age": "年龄不符",
     "outsider": "持卡人住在外县",
+    "silent": "持卡人本人早已不再就医购药",
 }
 
 
@@ -32,6 +33,11 @@ REASONS_ZH = {
 #: happens to honest patients transferred between hospitals, and a relative may use the
 #: card at home during a stay, so those are tested apart
 IMPOSSIBLE = ("after_death", "sex", "age")
+
+#: and with them a card admitted after its holder's own life stopped (``silent``: only
+#: where no persons table records deaths), expected from the holders' own claims rather
+#: than from a city rate
+DEATHLIKE = (*IMPOSSIBLE, "silent")
 
 
 EXPLAIN_ZH = (
@@ -247,11 +253,11 @@ class IdentityMisuse(Detector):
         the holder's other stays falls inside one at that rate), not from a city rate:
         most patients have no other stay to overlap. None where no test holds
         ``min_cards`` cards."""
-        exp_imp = rate_imp * counts["volume"]
+        exp_imp = rate_imp * counts["volume"] + float(counts["silent_expected"])
         exp_all = exp_imp + float(counts["overlap_seconds"]) / 86400.0 / window_days
         away = (int(counts["far_inside"]), float(counts["far_activity"] / window_days))
         main = min(
-            [(int(counts["conflicts"]), exp_all), (int(counts["impossible"]), exp_imp)],
+            [(int(counts["conflicts"]), exp_all), (int(counts["deathlike"]), exp_imp)],
             key=lambda t: float(poisson_tail(*t)),
         )
         p_main, p_away = float(poisson_tail(*main)), float(poisson_tail(*away))
@@ -413,10 +419,12 @@ class IdentityMisuse(Detector):
                 "far_inside": by["provider_far_inside"].first(),
                 "far_activity": by["provider_far_activity"].first(),
                 "overlap_seconds": by["provider_overlap_seconds"].first(),
+                "silent_expected": by["provider_silent_expected"].first(),
             }
         )
         for name, rows in (
             ("impossible", flagged[flagged["reason"].isin(IMPOSSIBLE)]),
+            ("deathlike", flagged[flagged["reason"].isin(DEATHLIKE)]),
             ("conflicts", flagged[flagged["reason"] != "elsewhere"]),
         ):
             whole[name] = rows.groupby("provider_id")["card_id"].nunique()
@@ -434,11 +442,14 @@ class IdentityMisuse(Detector):
             overlap_seconds=("overlap_seconds", "first"),
             far_inside=("far_inside", "first"),
             far_activity=("far_activity", "first"),
+            silent_expected=("silent_expected", "first"),
         )
-        impossible = flagged[flagged["reason"].isin(IMPOSSIBLE)]
-        per_operator["impossible"] = impossible.groupby(["provider_id", "operator_id"])[
-            "card_id"
-        ].nunique()
+        for name, reasons in (("impossible", IMPOSSIBLE), ("deathlike", DEATHLIKE)):
+            per_operator[name] = (
+                flagged[flagged["reason"].isin(reasons)]
+                .groupby(["provider_id", "operator_id"])["card_id"]
+                .nunique()
+            )
         per_operator["conflicts"] = (
             flagged[flagged["reason"] != "elsewhere"]
             .groupby(["provider_id", "operator_id"])["card_id"]

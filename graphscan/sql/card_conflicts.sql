@@ -11,9 +11,10 @@
 --                a purchase far from the institution (regions differing in their first
 --                $region_digits characters, a region from providers or else the national
 --                code, provider_region in macros.sql; any other provider when either
---                region is unknown), strictly between the admission and discharge days:
---                the holder's own life going on at home while someone else lies in the
---                bed. Relatives run such errands too, so it is judged against the
+--                region is unknown), after the admission day and before the discharge
+--                (its time where one is recorded, else its day: a morning purchase on
+--                the day of a discharge at noon is inside the stay): the holder's own
+--                life going on at home while someone else lies in the bed. Relatives run such errands too, so it is judged against the
 --                holders' own pace (far_inside vs far_activity). A local patient's trips
 --                are no home life going on elsewhere and are left out of both.
 --   outsider     an inpatient stay of a holder who lives outside the institution's county
@@ -21,6 +22,16 @@
 --                from it, as for elsewhere; a holder with none is not placed): borrowed
 --                cards come from far away, judged against the institution's catchment
 --                (placed_inpatients).
+--   silent       (only where no persons table records deaths) an inpatient stay admitted
+--                after the holder's last other claim of the window (every claim but
+--                stays at this provider), when the holder's n other claims (at least
+--                three: one or two claims tell no pace of life to stop) all falling
+--                before that last one's day is improbable for claims spread evenly over
+--                the window ((last day's share of the window)^n below 1%):
+--                the holder's own life stopped, as a dead holder's does, and the card
+--                goes on being admitted. silent_expected is what honest holders expect:
+--                a stay admitted at share a of the window is flagged with chance
+--                least(a^n, 0.01) when the holder's claims are independent of it
 --   sex          a sex-specific diagnosis (pregnancy O*, prostate N40-N42/C61 for women;
 --                cervix/uterus C53-C55, N80-N98 for men) that contradicts the holder
 --   age          pregnancy (O*) outside ages 12-55, perinatal (P*) over age 1
@@ -50,12 +61,13 @@
 --                   operator settled at the provider: the stays with a visit or purchase
 --                   far away (as for elsewhere) strictly inside them (stays, not visits:
 --                   one holder's errands come in runs, a ring's stays each need one)
---   far_activity    BIGINT, over the same stays: the holder's far-away visits and purchases
---                   outside the stay times the stay's inner_days days, at most window_days
+--   far_activity    DOUBLE, over the same stays: the holder's far-away visits and purchases
+--                   outside the stay times the stay's inner_days days (from the end of
+--                   the admission day to the discharge), at most window_days
 --                   (the holder's own pace, so far_activity / window_days is what
 --                   independence expects of the stays with one: x visits expected in a
 --                   stay give it one with chance 1 - e^-x, below both x and 1)
---   provider_far_inside, provider_far_activity, provider_overlap_seconds  BIGINT,
+--   provider_far_inside, provider_overlap_seconds  BIGINT, provider_far_activity DOUBLE:
 --                   far_inside, far_activity and overlap_seconds over all operators of the
 --                   provider (stays no one cashier ties together)
 --   placed_inpatients BIGINT, distinct cards of the provider's inpatient stays whose
@@ -65,6 +77,8 @@
 --                   (visits or purchases at other providers), and those of them who live
 --                   outside its county (by the rule of outsider): the catchment the
 --                   institution draws from when nobody borrows cards
+--   silent_expected, provider_silent_expected  DOUBLE, over the operator's (the
+--                   provider's) inpatient stays: the flags silent expects of them
 --   admitted_day    BIGINT, the claim's start day (days since 1970-01-01): a campaign's
 --                   outsiders are admitted within days of each other
 --   window_days     BIGINT, days from the window's first claim to its last
@@ -90,14 +104,15 @@ WITH c AS (
 ), inner_stays AS (
     SELECT c.claim_id, c.card_id, c.person_id, c.provider_id, c.operator_id, c.start_time,
            c.end_time,
-           date_diff('day', CAST(c.start_time AS DATE), CAST(c.end_time AS DATE)) - 1 AS inner_days
+           date_diff('second', CAST(CAST(c.start_time AS DATE) AS TIMESTAMP) + INTERVAL 1 DAY,
+                     c.end_time) / 86400.0 AS inner_days
     FROM c WHERE c.kind = 'inpatient'
 ), holder_visits AS (
     -- the holder's visits and purchases at other providers during the window, each
     -- marked far from the institution of the stay or not
     SELECT s.claim_id, s.card_id, s.provider_id, s.operator_id, s.inner_days,
            coalesce(CAST(o.start_time AS DATE) > CAST(s.start_time AS DATE)
-               AND CAST(o.start_time AS DATE) < CAST(s.end_time AS DATE), false) AS during,
+               AND o.start_time < s.end_time, false) AS during,
            provider_region(s.provider_id, x.region_code) IS NULL
                OR provider_region(o.provider_id, y.region_code) IS NULL
                OR left(provider_region(s.provider_id, x.region_code), $region_digits)
@@ -184,6 +199,30 @@ WITH c AS (
     FROM c JOIN stays s ON s.person_id = c.person_id AND s.provider_id <> c.provider_id
     WHERE c.kind = 'inpatient'
     GROUP BY c.provider_id, c.operator_id
+), silent_stays AS (
+    -- per inpatient stay of a holder with other claims in the window (every claim but
+    -- the stays at this provider): how many, the share of the window up to the last
+    -- one, and the share up to the admission
+    SELECT s.claim_id, s.provider_id, s.operator_id, count(*) AS n,
+           (date_diff('day', t.window_start, max(CAST(o.start_time AS DATE))) + 1.0)
+               / t.window_days AS last_share,
+           greatest(date_diff('day', t.window_start, CAST(s.start_time AS DATE)), 0)
+               / t.window_days AS admitted_share,
+           max(CAST(o.start_time AS DATE)) < CAST(s.start_time AS DATE) AS after_last
+    FROM inner_stays s CROSS JOIN _conflict_totals t
+    JOIN window_claims o ON o.person_id = s.person_id
+         AND NOT (o.kind = 'inpatient' AND o.provider_id = s.provider_id)
+    WHERE NOT t.deaths_known
+    GROUP BY s.claim_id, s.provider_id, s.operator_id, t.window_start, t.window_days,
+             s.start_time
+    HAVING count(*) >= 3
+), silent_volume AS (
+    SELECT provider_id, operator_id,
+           sum(least(power(admitted_share, n), 0.01)) AS silent_expected
+    FROM silent_stays GROUP BY provider_id, operator_id
+), provider_silent AS (
+    SELECT provider_id, sum(silent_expected) AS silent_expected
+    FROM silent_volume GROUP BY provider_id
 ), provider_overlap AS (
     SELECT provider_id, CAST(sum(overlap_seconds) AS BIGINT) AS overlap_seconds
     FROM overlap_volume GROUP BY provider_id
@@ -201,6 +240,9 @@ WITH c AS (
     SELECT claim_id, 'elsewhere' AS reason FROM holder_far WHERE inside > 0
     UNION
     SELECT claim_id, 'outsider' AS reason FROM outsiders WHERE outside
+    UNION
+    SELECT claim_id, 'silent' AS reason FROM silent_stays
+    WHERE after_last AND power(last_share, n) < 0.01
     UNION
     SELECT c.claim_id, 'sex' AS reason
     FROM c JOIN holders p ON p.person_id = c.person_id
@@ -225,6 +267,8 @@ SELECT c.claim_id, c.card_id, c.person_id, c.provider_id, coalesce(v.kind, '') A
        coalesce(pf.far_inside, 0) AS provider_far_inside,
        coalesce(pf.far_activity, 0) AS provider_far_activity,
        coalesce(po.overlap_seconds, 0) AS provider_overlap_seconds,
+       coalesce(sv.silent_expected, 0.0) AS silent_expected,
+       coalesce(ps.silent_expected, 0.0) AS provider_silent_expected,
        coalesce(pi.placed_inpatients, 0) AS placed_inpatients,
        coalesce(op.placed_outpatients, 0) AS placed_outpatients,
        coalesce(op.outside_outpatients, 0) AS outside_outpatients,
@@ -238,6 +282,8 @@ LEFT JOIN overlap_volume ov ON ov.provider_id = c.provider_id AND ov.operator_id
 LEFT JOIN far_volume fv ON fv.provider_id = c.provider_id AND fv.operator_id = c.operator_id
 LEFT JOIN provider_far pf ON pf.provider_id = c.provider_id
 LEFT JOIN provider_overlap po ON po.provider_id = c.provider_id
+LEFT JOIN silent_volume sv ON sv.provider_id = c.provider_id AND sv.operator_id = c.operator_id
+LEFT JOIN provider_silent ps ON ps.provider_id = c.provider_id
 LEFT JOIN provider_inpatients pi ON pi.provider_id = c.provider_id
 LEFT JOIN outpatients op ON op.provider_id = c.provider_id
 LEFT JOIN providers v ON v.provider_id = c.provider_id

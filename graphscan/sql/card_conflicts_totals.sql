@@ -7,6 +7,8 @@
 --   all_cards    distinct cards each (provider, operator) pair served in the window, summed
 --                over all pairs (card_id, else person_id; operator '' when unknown)
 --   window_days  BIGINT, days from the window's first claim to its last
+--   window_start DATE, the day of the window's first claim
+--   deaths_known BOOLEAN, whether the persons table records any death
 WITH c AS (
     SELECT provider_id, coalesce(operator_id, '') AS operator_id,
            coalesce(card_id, person_id) AS card_id, start_time
@@ -21,4 +23,6 @@ WITH c AS (
 )
 SELECT (SELECT sum(operator_cards) FROM volume) AS all_cards,
        (SELECT date_diff('day', min(CAST(start_time AS DATE)), max(CAST(start_time AS DATE))) + 1
-        FROM c) AS window_days
+        FROM c) AS window_days,
+       (SELECT min(CAST(start_time AS DATE)) FROM c) AS window_start,
+       (SELECT count(*) > 0 FROM persons WHERE death_date IS NOT NULL) AS deaths_known
