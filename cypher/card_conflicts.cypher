@@ -1,5 +1,5 @@
 // Twin of graphscan/sql/card_conflicts.sql: same parameters ($since, $until,
-// $region_digits), columns and order; see there for the six reasons. DuckDB's regexp_matches searches, Cypher's =~
+// $region_digits), columns and order; see there for the seven reasons. DuckDB's regexp_matches searches, Cypher's =~
 // matches the whole string, hence the trailing .*; date_diff('year') is a difference of
 // calendar years. A provider known only from claims is 'pharmacy' when labelled so.
 CALL () {
@@ -30,7 +30,8 @@ CALL () {
   MATCH (s:Claim {kind: 'inpatient'})
   WHERE ($since IS NULL OR s.start_time >= $since) AND ($until IS NULL OR s.start_time <= $until)
   WITH s, CASE WHEN s.end_time IS NOT NULL
-    THEN duration.inDays(date(s.start_time), date(s.end_time)).days - 1 END AS inner_days
+    THEN duration.inSeconds(localdatetime({date: date(s.start_time)}) + duration({days: 1}),
+      s.end_time).seconds / 86400.0 END AS inner_days
   OPTIONAL MATCH (x:Provider {provider_id: s.provider_id})
   MATCH (o:Claim {person_id: s.person_id})
   WHERE o.kind <> 'inpatient' AND o.provider_id <> s.provider_id
@@ -46,7 +47,7 @@ CALL () {
     at IS NULL OR there IS NULL OR left(at, $region_digits) <> left(there, $region_digits)
       AS far,
     coalesce(date(o.start_time) > date(s.start_time)
-      AND date(o.start_time) < date(s.end_time), false) AS during
+      AND o.start_time < s.end_time, false) AS during
   WITH s, inner_days, sum(CASE WHEN far AND during THEN 1 ELSE 0 END) AS inside,
     sum(CASE WHEN far THEN 1 ELSE 0 END) AS total, count(o) AS seen
   // holders who live far away: most of their visits and purchases are far from here
@@ -63,15 +64,45 @@ CALL () {
   MATCH (c:Claim)
   WHERE ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
   RETURN duration.inDays(min(date(c.start_time)), max(date(c.start_time))).days + 1
-    AS window_days
+    AS window_days, min(date(c.start_time)) AS window_start
+}
+CALL () {
+  OPTIONAL MATCH (p:Person) WHERE p.death_date IS NOT NULL
+  RETURN count(p) > 0 AS deaths_known
+}
+CALL (window_days, window_start, deaths_known) {
+  // silent (only where no death is recorded): a stay admitted after the holder's last
+  // other claim of the window, when n >= 3 claims all falling before it is improbable
+  MATCH (s:Claim {kind: 'inpatient'})
+  WHERE NOT deaths_known
+    AND ($since IS NULL OR s.start_time >= $since) AND ($until IS NULL OR s.start_time <= $until)
+  MATCH (o:Claim {person_id: s.person_id})
+  WHERE NOT (o.kind = 'inpatient' AND o.provider_id = s.provider_id)
+    AND ($since IS NULL OR o.start_time >= $since) AND ($until IS NULL OR o.start_time <= $until)
+  WITH s, count(o) AS n, max(date(o.start_time)) AS last
+  WHERE n >= 3
+  WITH s, n, last, (duration.inDays(window_start, last).days + 1.0) / window_days AS last_share,
+    CASE WHEN duration.inDays(window_start, date(s.start_time)).days > 0
+      THEN duration.inDays(window_start, date(s.start_time)).days ELSE 0 END
+      * 1.0 / window_days AS admitted_share
+  RETURN collect({s: s, silent: last < date(s.start_time) AND last_share ^ n < 0.01,
+    expected: CASE WHEN admitted_share ^ n < 0.01 THEN admitted_share ^ n ELSE 0.01 END})
+    AS silent_stays
+}
+CALL (silent_stays) {
+  UNWIND silent_stays AS x
+  WITH x.s.provider_id AS provider_id, coalesce(x.s.operator_id, '') AS operator_id,
+    sum(x.expected) AS expected
+  RETURN collect({provider_id: provider_id, operator_id: operator_id, expected: expected})
+    AS silent_volume
 }
 CALL (placed_stays, window_days) {
   // a stay's expectation of a far-away visit inside is at most one (see the SQL)
   UNWIND [x IN placed_stays WHERE x.outside AND x.inner_days > 0] AS x
   WITH x.s.provider_id AS provider_id, coalesce(x.s.operator_id, '') AS operator_id,
     sum(CASE WHEN x.inside > 0 THEN 1 ELSE 0 END) AS inside,
-    sum(CASE WHEN (x.total - x.inside) * x.inner_days < window_days
-        THEN (x.total - x.inside) * x.inner_days ELSE window_days END) AS activity
+    round(sum(CASE WHEN (x.total - x.inside) * x.inner_days < window_days
+        THEN (x.total - x.inside) * x.inner_days ELSE window_days END), 6) AS activity
   RETURN collect({provider_id: provider_id, operator_id: operator_id, inside: inside,
     activity: activity}) AS far_volume
 }
@@ -102,7 +133,7 @@ CALL () {
   WITH provider_id, count(*) AS placed, sum(CASE WHEN 2 * far > seen THEN 1 ELSE 0 END) AS outside
   RETURN collect({provider_id: provider_id, placed: placed, outside: outside}) AS outpatients
 }
-CALL (placed_stays) {
+CALL (placed_stays, silent_stays) {
   MATCH (p:Person)<-[:BY]-(c:Claim)
   WHERE p.death_date IS NOT NULL AND date(c.start_time) > p.death_date
     AND ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
@@ -124,6 +155,9 @@ CALL (placed_stays) {
   UNWIND [x IN placed_stays WHERE x.outside | x.s] AS c
   RETURN c, 'outsider' AS reason
   UNION
+  UNWIND [x IN silent_stays WHERE x.silent | x.s] AS c
+  RETURN c, 'silent' AS reason
+  UNION
   // sex and birth date: the persons table's, else those read from the ID number at load
   MATCH (p:Person)<-[:BY]-(c:Claim)
   WITH p, c, CASE WHEN coalesce(p.sex, '') <> '' THEN p.sex ELSE p.id_sex END AS sex
@@ -141,7 +175,8 @@ CALL (placed_stays) {
     AND ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
   RETURN c, 'age' AS reason
 }
-WITH volume, all_cards, overlap_volume, far_volume, placed, outpatients, window_days, c, reason,
+WITH volume, all_cards, overlap_volume, far_volume, silent_volume, placed, outpatients,
+  window_days, c, reason,
   coalesce(c.operator_id, '') AS operator_id
 OPTIONAL MATCH (v:Provider {provider_id: c.provider_id})
 RETURN c.claim_id AS claim_id, coalesce(c.card_id, c.person_id) AS card_id,
@@ -159,12 +194,17 @@ RETURN c.claim_id AS claim_id, coalesce(c.card_id, c.person_id) AS card_id,
             AND x.operator_id = operator_id][0].activity, 0) AS far_activity,
   reduce(t = 0, x IN far_volume |
     t + CASE WHEN x.provider_id = c.provider_id THEN x.inside ELSE 0 END) AS provider_far_inside,
-  reduce(t = 0, x IN far_volume |
-    t + CASE WHEN x.provider_id = c.provider_id THEN x.activity ELSE 0 END)
+  round(reduce(t = 0.0, x IN far_volume |
+    t + CASE WHEN x.provider_id = c.provider_id THEN x.activity ELSE 0 END), 6)
     AS provider_far_activity,
   reduce(t = 0, x IN overlap_volume |
     t + CASE WHEN x.provider_id = c.provider_id THEN x.seconds ELSE 0 END)
     AS provider_overlap_seconds,
+  coalesce([x IN silent_volume WHERE x.provider_id = c.provider_id
+            AND x.operator_id = operator_id][0].expected, 0.0) AS silent_expected,
+  reduce(t = 0.0, x IN silent_volume |
+    t + CASE WHEN x.provider_id = c.provider_id THEN x.expected ELSE 0 END)
+    AS provider_silent_expected,
   coalesce([x IN placed WHERE x.provider_id = c.provider_id][0].inpatients, 0)
     AS placed_inpatients,
   coalesce([x IN outpatients WHERE x.provider_id = c.provider_id][0].placed, 0)

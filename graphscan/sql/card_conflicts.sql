@@ -14,9 +14,10 @@
 --                region is unknown), after the admission day and before the discharge
 --                (its time where one is recorded, else its day: a morning purchase on
 --                the day of a discharge at noon is inside the stay): the holder's own
---                life going on at home while someone else lies in the bed. Relatives run such errands too, so it is judged against the
---                holders' own pace (far_inside vs far_activity). A local patient's trips
---                are no home life going on elsewhere and are left out of both.
+--                life going on at home while someone else lies in the bed. Relatives run
+--                such errands too, so it is judged against the holders' own pace
+--                (far_inside vs far_activity). A local patient's trips are no home life
+--                going on elsewhere and are left out of both.
 --   outsider     an inpatient stay of a holder who lives outside the institution's county
 --                (most of the holder's visits and purchases at other providers are far
 --                from it, as for elsewhere; a holder with none is not placed): borrowed
@@ -63,7 +64,8 @@
 --                   one holder's errands come in runs, a ring's stays each need one)
 --   far_activity    DOUBLE, over the same stays: the holder's far-away visits and purchases
 --                   outside the stay times the stay's inner_days days (from the end of
---                   the admission day to the discharge), at most window_days
+--                   the admission day to the discharge), at most window_days, rounded
+--                   to 6 decimals (sums of fractions agree in every engine)
 --                   (the holder's own pace, so far_activity / window_days is what
 --                   independence expects of the stays with one: x visits expected in a
 --                   stay give it one with chance 1 - e^-x, below both x and 1)
@@ -175,10 +177,10 @@ WITH c AS (
     HAVING 2 * count(*) FILTER (WHERE far) > count(*)
 ), far_volume AS (
     SELECT provider_id, operator_id, count(*) FILTER (WHERE inside > 0) AS far_inside,
-           sum(least((total - inside) * inner_days, t.window_days)) AS far_activity
+           round(sum(least((total - inside) * inner_days, t.window_days)), 6) AS far_activity
     FROM holder_far CROSS JOIN _conflict_totals t GROUP BY provider_id, operator_id
 ), provider_far AS (
-    SELECT provider_id, sum(far_inside) AS far_inside, sum(far_activity) AS far_activity
+    SELECT provider_id, sum(far_inside) AS far_inside, round(sum(far_activity), 6) AS far_activity
     FROM far_volume GROUP BY provider_id
 ), holders AS (
     -- sex and birth date from the persons table, else read from the resident ID number
