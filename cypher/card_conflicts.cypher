@@ -92,7 +92,7 @@ CALL (window_days, window_start, deaths_known) {
 CALL (silent_stays) {
   UNWIND silent_stays AS x
   WITH x.s.provider_id AS provider_id, coalesce(x.s.operator_id, '') AS operator_id,
-    sum(x.expected) AS expected
+    round(sum(x.expected), 6) AS expected
   RETURN collect({provider_id: provider_id, operator_id: operator_id, expected: expected})
     AS silent_volume
 }
@@ -202,8 +202,8 @@ RETURN c.claim_id AS claim_id, coalesce(c.card_id, c.person_id) AS card_id,
     AS provider_overlap_seconds,
   coalesce([x IN silent_volume WHERE x.provider_id = c.provider_id
             AND x.operator_id = operator_id][0].expected, 0.0) AS silent_expected,
-  reduce(t = 0.0, x IN silent_volume |
-    t + CASE WHEN x.provider_id = c.provider_id THEN x.expected ELSE 0 END)
+  round(reduce(t = 0.0, x IN silent_volume |
+    t + CASE WHEN x.provider_id = c.provider_id THEN x.expected ELSE 0 END), 6)
     AS provider_silent_expected,
   coalesce([x IN placed WHERE x.provider_id = c.provider_id][0].inpatients, 0)
     AS placed_inpatients,

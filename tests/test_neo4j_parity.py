@@ -358,6 +358,45 @@ def test_projection_returns_the_same_frame(
     )
 
 
+def test_silent_stays_where_no_death_is_recorded_are_the_same(
+    neo4j_store: Neo4jStore, tmp_path: Path
+) -> None:
+    """Where the persons table records no death, card_conflicts flags stays admitted after
+    the holder's own claims stopped (silent) and sums what honest holders expect of them:
+    both stores agree on the flags and the sums."""
+    frames = city()
+    frames["persons"] = frames["persons"].assign(death_date=None)
+    # a holder who bought drugs on the first four days, then nothing, and whose card is
+    # admitted at the end of the window
+    claims = frames["claims"]
+    stay = claims[claims["kind"] == "inpatient"].iloc[0]
+    extra = [
+        stay.to_dict()
+        | {"claim_id": f"s{day}", "kind": "pharmacy", "provider_id": "P2", "end_time": None}
+        | {"start_time": START + timedelta(days=day, hours=10), "diagnosis_code": None}
+        for day in range(4)
+    ]
+    extra.append(
+        stay.to_dict()
+        | {"claim_id": "s9", "start_time": START + timedelta(days=85, hours=9)}
+        | {"end_time": START + timedelta(days=88, hours=11)}
+    )
+    extra = [row | {"person_id": "p99", "card_id": "k-p99"} for row in extra]
+    frames["claims"] = pd.concat([claims, pd.DataFrame(extra)], ignore_index=True)
+    embedded = embedded_store(Workspace.open(tmp_path / "embedded"))
+    for table, frame in frames.items():
+        for store in (embedded, neo4j_store):
+            store.upsert(table, frame)
+    params = parameter_sets()[0]
+    want = embedded.projection("card_conflicts", **params)
+    got = neo4j_store.projection("card_conflicts", **params)
+    assert "silent" in set(want["reason"]) and "after_death" not in set(want["reason"])
+    assert want["provider_silent_expected"].gt(0).any()
+    pd.testing.assert_frame_equal(
+        comparable(got), comparable(want), check_dtype=False, check_exact=True
+    )
+
+
 @pytest.mark.parametrize(
     ("name", "ranged", "kinds"),
     [

@@ -220,10 +220,10 @@ WITH c AS (
     HAVING count(*) >= 3
 ), silent_volume AS (
     SELECT provider_id, operator_id,
-           sum(least(power(admitted_share, n), 0.01)) AS silent_expected
+           round(sum(least(power(admitted_share, n), 0.01)), 6) AS silent_expected
     FROM silent_stays GROUP BY provider_id, operator_id
 ), provider_silent AS (
-    SELECT provider_id, sum(silent_expected) AS silent_expected
+    SELECT provider_id, round(sum(silent_expected), 6) AS silent_expected
     FROM silent_volume GROUP BY provider_id
 ), provider_overlap AS (
     SELECT provider_id, CAST(sum(overlap_seconds) AS BIGINT) AS overlap_seconds
