@@ -689,3 +689,14 @@ def test_a_brokers_bags_linked_by_his_own_cards_are_one_crowd_of_long_bursts() -
     cards = {m.id for m in found[0].members if m.kind == "card"}
     assert cards == {c for cards_ in sessions.values() for c in cards_}
     assert CardLending().decide(_sized_counter(60, sessions)) == []
+
+
+def test_sessions_linked_by_regulars_past_one_bags_size_are_no_crowd() -> None:
+    """The same four bags linked by two cards swiped in each, but a broker carries at
+    most ``max_group`` cards: a part linked past that is a busy pharmacy's regulars
+    chaining its busy hours (draw 823: 491 cards), and strangers alone link it, here
+    nothing."""
+    own = ["r0", "r1"]
+    sessions = {b: [*own, *(f"b{b}-{i}" for i in range(5))] for b in (1, 2, 3, 4)}
+    assert CardLending(max_group=20).decide(_sized_counter(0, sessions)) == []
+    assert len(CardLending(max_group=22).decide(_sized_counter(0, sessions))) == 1

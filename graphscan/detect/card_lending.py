@@ -458,7 +458,9 @@ class CardLending(Detector):
         # such sessions at the pharmacy (its operators take turns) far more often than
         # the pharmacy's share of its swipes in them predicts (binomial tail at
         # attach_p: the broker's own cards, in every bag); a regular of a pharmacy whose
-        # bursts are mostly crowded links none
+        # bursts are mostly crowded links none. A crowd they link past ``max_group``
+        # cards is no one broker's bag but a busy pharmacy's regulars chaining its busy
+        # hours (the chance one in a hundred of them): there strangers alone link
         site = members.drop_duplicates("venue").set_index("venue")["site"]
         seen = rows.drop_duplicates(["venue", "context", "entity"])
         times = seen.groupby(["site", "entity"])["context"].size()
@@ -478,9 +480,10 @@ class CardLending(Detector):
             k - 1, visits.reindex(key).to_numpy(), share.reindex(rows["site"]).to_numpy()
         )
         devoted = (k >= 2) & (tail <= self.attach_p)
-        chosen = rows[(rows["n_entity"] <= self.stranger_bursts) | devoted]
+        stranger = (rows["n_entity"] <= self.stranger_bursts).to_numpy()
+        chosen = rows[stranger | devoted]
         crowds = []
-        for crowd in linked_contexts(chosen, 2):
+        for crowd in self._bags(chosen, stranger[stranger | devoted]):
             if len(crowd) < 2:
                 continue
             part = per.loc[crowd]
@@ -499,6 +502,20 @@ class CardLending(Detector):
                     crowd_groups(rows, sessions, together, tests, "size", "units", "sessions")
                 )
         return crowds
+
+    def _bags(self, chosen: pd.DataFrame, stranger: np.ndarray) -> list[list[tuple[Any, Any]]]:
+        """Sessions of ``chosen`` linked by two shared cards; a part holding more than
+        ``max_group`` cards is linked again by its strangers (``stranger``, a mask over
+        ``chosen``) alone."""
+        bags = []
+        key = _pairs(chosen, "venue", "context")
+        for crowd in linked_contexts(chosen, 2):
+            inside = key.isin(crowd)
+            if chosen.loc[inside, "entity"].nunique() <= self.max_group:
+                bags.append(crowd)
+            else:
+                bags += linked_contexts(chosen[inside & stranger], 2)
+        return bags
 
     def _dense_crowds(
         self,
