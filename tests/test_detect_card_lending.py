@@ -26,6 +26,24 @@ from graphscan.detect.engines.significance import log10_fisher_many
 from graphscan.store.communities import leiden_igraph
 
 
+def _no_roaming() -> pd.DataFrame:
+    """An empty card_roaming frame: no cards moving between pharmacies."""
+    return pd.DataFrame(
+        columns=[
+            "provider_id",
+            "operator_id",
+            "day",
+            "burst",
+            "card_id",
+            "person_id",
+            "address_key",
+            "claim_id",
+            "card_swipes",
+            "burst_cards",
+        ]
+    )
+
+
 def _rows(venue: int, context: int, cards: list[str], visits: dict[str, int]) -> list[dict]:
     return [
         {
@@ -460,20 +478,7 @@ def _pharmacy_frames(sessions: dict[int, list[tuple[str, str, str | None]]]) -> 
             "swipes": [1] * 520 + [10] * 50 + list(ids),
         }
     )
-    roaming = pd.DataFrame(
-        columns=[
-            "provider_id",
-            "operator_id",
-            "day",
-            "burst",
-            "card_id",
-            "person_id",
-            "address_key",
-            "claim_id",
-            "card_swipes",
-            "burst_cards",
-        ]
-    )
+    roaming = _no_roaming()
     tables = {
         "card_bursts": pd.DataFrame(swipes),
         "card_roaming": roaming,
@@ -625,20 +630,7 @@ def _stack_counter(sessions: list[list[str]], walk_ins: int) -> Frames:
             "swipes": bursts.to_numpy(),
         }
     )
-    roaming = pd.DataFrame(
-        columns=[
-            "provider_id",
-            "operator_id",
-            "day",
-            "burst",
-            "card_id",
-            "person_id",
-            "address_key",
-            "claim_id",
-            "card_swipes",
-            "burst_cards",
-        ]
-    )
+    roaming = _no_roaming()
     return Frames(
         {
             "card_bursts": swipes,

@@ -449,9 +449,11 @@ class CardLending(Detector):
         tests = 3 * len(per)
         null = BurstSizes(sizes, self.share_weight)
         rows = members[_pairs(members, "venue", "context").isin(per.index)]
-        keys = household.reindex(rows["entity"]).to_numpy()
-        unit = np.where(pd.isna(keys), rows["entity"].to_numpy(), keys)
-        units = rows.assign(unit=unit).groupby(["venue", "context"])["unit"].nunique()
+        units = (
+            rows.assign(unit=_units(rows, household))
+            .groupby(["venue", "context"])["unit"]
+            .nunique()
+        )
         per["units"] = units.reindex(per.index).to_numpy()
         bar = log10(self.edge_p) - log10(tests)
         # a shared card links sessions when it is a stranger there, or a card swiped in
@@ -557,10 +559,8 @@ class CardLending(Detector):
         for (venue, cards), (sessions, group) in grown.items():
             rows = members.iloc[by_venue[venue]]
             rows = rows[rows["context"].isin(sessions)]
-            keys = household.reindex(rows["entity"]).to_numpy()
-            unit = np.where(pd.isna(keys), rows["entity"].to_numpy(), keys)
             per = (
-                rows.assign(unit=unit, mine=rows["entity"].isin(cards))
+                rows.assign(unit=_units(rows, household), mine=rows["entity"].isin(cards))
                 .groupby(["venue", "context"], sort=True)
                 .agg(n=("size", "first"), units=("unit", "nunique"), quorum=("mine", "sum"))
             )
@@ -600,10 +600,8 @@ class CardLending(Detector):
         rows = members[members["site"].isin(set(strange["provider_id"]))]
         rows = rows[_pairs(rows, "site", "entity").isin(_pairs(strange, "provider_id", "card_id"))]
         found = _pairs(rows, "site", "entity").isin(_pairs(hit, "provider_id", "card_id"))
-        keys = household.reindex(rows["entity"]).to_numpy()
         rows = rows.assign(
-            n_entity=np.where(found, 1, self.stranger_bursts + 1),
-            home=np.where(pd.isna(keys), rows["entity"].to_numpy(), keys),
+            n_entity=np.where(found, 1, self.stranger_bursts + 1), home=_units(rows, household)
         )
         rows = rows.sort_values("n_entity", kind="stable").drop_duplicates(
             ["venue", "context", "home"]
@@ -1021,6 +1019,13 @@ def _mark_away(stack: list[Group]) -> None:
     stack[0].tests *= 2
     for group in stack:
         group.kind = "away"
+
+
+def _units(rows: pd.DataFrame, household: pd.Series) -> np.ndarray:
+    """Per row of ``rows``, its card's known household, else the card itself: what a
+    session counts once."""
+    keys = household.reindex(rows["entity"]).to_numpy()
+    return np.where(pd.isna(keys), rows["entity"].to_numpy(), keys)
 
 
 def _grow_dense(

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -31,6 +31,9 @@ from graphscan.detect.engines.significance import poisson_tail
 from graphscan.detect.engines.wave_windows import Season, find_wave_groups
 from graphscan.rings import Member
 from graphscan.store.base import Store
+
+#: a group found by its price: a package of repeaters, or bursts of look-alike stays
+Priced = TypeVar("Priced", PackageGroup, BurstGroup)
 
 EXPLAIN_ZH = (
     "机构 {inst}… 有 {waves} 批（{wd} 天之内，涉及 {days} 天）"
@@ -387,8 +390,7 @@ class GroupHospitalisation(Detector):
         """Repeaters billed one package price again and again (engines.package_stays;
         ``prior``: the city's reference_share), unless they could be one household or one
         campaign explains them."""
-        kept = []
-        for group in package_groups(
+        groups = package_groups(
             stays,
             admissions,
             self.similar_bill,
@@ -396,15 +398,9 @@ class GroupHospitalisation(Detector):
             self.min_package,
             self.package_p,
             prior,
-        ):
-            if self._maybe_family(people, group.entities):
-                continue
-            reach = [self._campaign_reach(group.days[0], group.days[-1])]
-            if not self.one_campaign(
-                admissions(group.venue), firsts(group.venue), group.entities, reach
-            ):
-                kept.append(group)
-        return kept
+        )
+        groups = [g for g in groups if not self._maybe_family(people, g.entities)]
+        return self._no_campaign(groups, admissions, firsts)
 
     def _bursts(
         self,
@@ -415,8 +411,7 @@ class GroupHospitalisation(Detector):
     ) -> list[BurstGroup]:
         """Bursts of look-alike stays for unrelated illnesses (engines.alike_bursts),
         unless one campaign explains them."""
-        kept = []
-        for group in burst_groups(
+        groups = burst_groups(
             daily,
             season,
             admissions,
@@ -425,7 +420,19 @@ class GroupHospitalisation(Detector):
             self.min_package,
             self.burst_p,
             (self.package_p, self.similar_p),
-        ):
+        )
+        return self._no_campaign(groups, admissions, firsts)
+
+    def _no_campaign(
+        self,
+        groups: list[Priced],
+        admissions: Callable[[str], pd.DataFrame],
+        firsts: Callable[[str], pd.DataFrame],
+    ) -> list[Priced]:
+        """The price-found ``groups`` that no one campaign explains (``one_campaign``
+        over their evidence days)."""
+        kept = []
+        for group in groups:
             reach = [self._campaign_reach(group.days[0], group.days[-1])]
             if not self.one_campaign(
                 admissions(group.venue), firsts(group.venue), group.entities, reach
@@ -434,52 +441,35 @@ class GroupHospitalisation(Detector):
         return kept
 
     def _burst_candidate(self, frames: Frames, group: BurstGroup, rows: pd.DataFrame) -> Candidate:
-        evidence = rows[rows["claim_id"].isin(group.claim_ids)]
-        doctors = evidence["doctor_id"].value_counts()
-        doctors = sorted(doctors[doctors >= max(2, self.doctor_share * len(evidence))].index)
         numbers = {
-            "people": len(group.entities),
-            "inst": short(group.venue),
             "bursts": len(group.windows),
             "wd": self.wave_days,
             "alike": group.observed,
-            "exp": f"{group.expected:.2g}",
             "unrelated": group.unrelated,
-            "low": f"{group.low:.0f}",
-            "high": f"{group.high:.0f}",
-            "dx": evidence["diagnosis_code"].nunique(),
         }
-        return Candidate(
-            pattern=self.pattern,
-            members=[
-                Member("institution", group.venue, "institution"),
-                *(Member("doctor", d, "doctor") for d in doctors),
-                *(Member("person", p, "recruit") for p in group.entities),
-                *(Member("card", c, "card_holder") for c in sorted(set(evidence["card_id"]))),
-            ],
-            claim_ids=group.claim_ids,
-            statistic=group.observed,
-            expected=group.expected,
-            tests=group.tests,
-            explain_zh=BURST_ZH,
-            explain_en=BURST_EN,
-            numbers=numbers,
-            method=self.method(frames, signal="bursts", burst_p=self.burst_p),
-        )
+        evidence = rows[rows["claim_id"].isin(group.claim_ids)]
+        method = self.method(frames, signal="bursts", burst_p=self.burst_p)
+        return self._priced_candidate(group, evidence, (BURST_ZH, BURST_EN), numbers, method)
 
     def _package_candidate(
         self, frames: Frames, group: PackageGroup, evidence: pd.DataFrame
     ) -> Candidate:
+        method = self.method(frames, signal="package")
+        return self._priced_candidate(group, evidence, (PACKAGE_ZH, PACKAGE_EN), {}, method)
+
+    def _priced_candidate(
+        self,
+        group: PackageGroup | BurstGroup,
+        evidence: pd.DataFrame,
+        texts: tuple[str, str],
+        numbers: dict[str, object],
+        method: dict[str, object],
+    ) -> Candidate:
+        """A group found by its price (a package, or bursts of look-alike stays): its
+        institution, the doctors of ``doctor_share`` of its ``evidence`` stays, its
+        people and their cards."""
         doctors = evidence["doctor_id"].value_counts()
         doctors = sorted(doctors[doctors >= max(2, self.doctor_share * len(evidence))].index)
-        numbers = {
-            "people": len(group.entities),
-            "inst": short(group.venue),
-            "low": f"{group.low:.0f}",
-            "high": f"{group.high:.0f}",
-            "exp": f"{group.expected:.2g}",
-            "dx": evidence["diagnosis_code"].nunique(),
-        }
         return Candidate(
             pattern=self.pattern,
             members=[
@@ -492,10 +482,18 @@ class GroupHospitalisation(Detector):
             statistic=group.observed,
             expected=group.expected,
             tests=group.tests,
-            explain_zh=PACKAGE_ZH,
-            explain_en=PACKAGE_EN,
-            numbers=numbers,
-            method=self.method(frames, signal="package"),
+            explain_zh=texts[0],
+            explain_en=texts[1],
+            numbers={
+                "people": len(group.entities),
+                "inst": short(group.venue),
+                "low": f"{group.low:.0f}",
+                "high": f"{group.high:.0f}",
+                "exp": f"{group.expected:.2g}",
+                "dx": evidence["diagnosis_code"].nunique(),
+                **numbers,
+            },
+            method=method,
         )
 
     def _campaign_reach(self, first: int, last: int) -> tuple[int, int]:
