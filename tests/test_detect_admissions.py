@@ -459,6 +459,21 @@ def test_bursts_of_unrelated_illnesses_billed_alike_are_a_ring(tmp_path: Path) -
     assert found[0].method["signal"] == "bursts"
 
 
+def test_recruits_back_in_every_burst_are_part_of_the_burst_ring(tmp_path: Path) -> None:
+    """A third burst brings S00-S03 back, so those four meet in three waves and are a
+    wave group of their own; it is inside the burst ring of ten (the bursts' look-alike
+    stays hold them), one case and not a second one of four."""
+    frames = _burst_city(("M17.9", "J44.9"))
+    rows = frames["claims"].to_dict("records")
+    for i, person in enumerate(BUS[:4]):
+        dx = ("M17.9", "J44.9")[i % 2]
+        _stay(rows, person, "K", 220 + i % 2, 5900.0 + 40 * i, 9 + i % 2, dx)
+    frames["claims"] = pd.DataFrame(rows).assign(claim_id=[f"C{i:05d}" for i in range(len(rows))])
+    rings = scan(_store(tmp_path / "ws", frames), patterns=["group_hospitalisation"])
+    found = [r for r in rings if r.member_ids("institution") == {"K"}]
+    assert [r.member_ids("person") for r in found] == [set(BUS)]
+
+
 def test_bursts_of_one_treatment_billed_alike_are_no_ring(tmp_path: Path) -> None:
     """The same bursts for one diagnosis are two campaign days of one treatment (a
     hospital's cataract days): look-alike stays for one illness are what a campaign
@@ -609,3 +624,44 @@ def test_without_diagnoses_one_wave_recruits_are_look_alikes_by_stay_and_bill() 
     contacts = pd.DataFrame({"phone_key": None, "address_key": None}, index=ring)
     found, crowd, *_ = GroupHospitalisation()._once(rows, group, evidence, contacts)
     assert set(found["person_id"]) == set(alike) and crowd == len(alike)
+
+
+def _split_ring_city() -> dict[str, pd.DataFrame]:
+    """The hospital city, and a quiet township hospital K (40 admissions a year of its
+    own) where a ring brings four recruits in each of its waves: A0-A3 on days 30 and 90,
+    B0-B3 on days 210 and 270, and all eight on day 150, with the illnesses, stays and
+    bills of K's own patients (no package to find them by). A's and B's pairs meet once,
+    in the wave of day 150."""
+    frames = _hospital_city()
+    rng = np.random.default_rng(43)
+    rows = frames["claims"].to_dict("records")
+    for i in range(40):
+        amount = float(round(3000 * rng.lognormal(0, 0.4), 2))
+        dx = str(rng.choice(["J18.9", "I10", "E11.9", "K29.7"]))
+        _stay(
+            rows, f"L{i:02d}", "K", int(rng.integers(0, 360)), amount, int(rng.integers(2, 12)), dx
+        )
+    halves = {"A": (30, 90), "B": (210, 270)}
+    for half, days in halves.items():
+        for day in (*days, 150):
+            for i in range(4):
+                amount = float(round(3000 * rng.lognormal(0, 0.4), 2))
+                dx = str(rng.choice(["J18.9", "I10", "E11.9", "K29.7"]))
+                _stay(rows, f"{half}{i}", "K", day + i % 2, amount, int(rng.integers(2, 12)), dx)
+    for i, row in enumerate(rows):
+        row["claim_id"] = f"C{i:05d}"
+    persons = pd.DataFrame({"person_id": sorted({str(r["person_id"]) for r in rows})})
+    providers = pd.concat(
+        [frames["providers"], pd.DataFrame({"provider_id": ["K"], "kind": ["township"]})]
+    )
+    return {"claims": pd.DataFrame(rows), "persons": persons, "providers": providers}
+
+
+def test_a_ring_whose_waves_each_bring_a_few_recruits_is_one_ring(tmp_path: Path) -> None:
+    """A's and B's pairs meet too seldom across the halves to join them, but the halves
+    were admitted in one wave, and together they are more certain than either: one ring
+    of eight, not two of four."""
+    frames = _split_ring_city()
+    rings = scan(_store(tmp_path / "ws", frames), patterns=["group_hospitalisation"])
+    found = [r for r in rings if r.member_ids("institution") == {"K"}]
+    assert [r.member_ids("person") for r in found] == [{f"{h}{i}" for h in "AB" for i in range(4)}]

@@ -115,6 +115,30 @@ def test_a_rush_hour_of_one_off_customers_is_no_crowd() -> None:
     assert len(stranger_crowds(members, quiet, 2, 5, 1e-3, 20.0)) == 1  # without rush hours
 
 
+def test_one_odd_rush_hour_among_hundreds_pays_for_every_burst_that_could_be_one() -> None:
+    """Three hundred bursts of ten at a counter where one card in seven is a stranger,
+    and one burst with eight: alone that burst is a tail of about 1e-6, but every burst
+    of five cards or more could have been the crowded one, so it pays for three hundred,
+    not for the one that happened to be crowded. At a counter of ten such bursts the same
+    burst is still a broker's session."""
+
+    def counter(bursts: int) -> pd.DataFrame:
+        rows: list[dict] = []
+        for b in range(bursts):
+            strangers = 8 if b == 0 else (1, 2)[b % 2]
+            cards = [f"s{b}-{i}" for i in range(strangers)]
+            cards += [f"r{(b + i) % 50}" for i in range(10 - strangers)]
+            rows += _rows(0, b, cards, {c: 6 for c in cards if c.startswith("r")})
+        return pd.DataFrame(rows)
+
+    busy = counter(300)
+    counts = _counts(busy, {0: (450.0 + 8, 3000.0, 0.0, 0.0)})
+    assert stranger_crowds(busy, counts, 2, 5, 1e-3, 20.0) == []
+    quiet = counter(10)
+    counts = _counts(quiet, {0: (15.0 + 8, 100.0, 0.0, 0.0)})
+    assert len(stranger_crowds(quiet, counts, 2, 5, 1e-3, 20.0)) == 1
+
+
 def _busy_counter(rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
     """400 rush-hour bursts of 20 cards, 4,000 customers with two visits each, and three
     of them planted in the same two bursts."""
@@ -353,6 +377,27 @@ def test_walk_ins_beside_a_family_coming_back_make_it_no_larger() -> None:
     members = _sessions([(0, b, cards) for b, cards in enumerate(plan)], dict.fromkeys(family, 5))
     bag = [replace(found[0], entities=sorted(set(members["entity"])))]
     assert not lending._household(bag, None, pd.Series(dtype=object), Sessions(members), counts)
+
+
+def test_walk_ins_in_a_familys_long_bursts_make_it_no_larger() -> None:
+    """A family of six whose visits are also long bursts at its counter (found both by
+    its cards coming back and as a crowd of long bursts), a one-off customer served in
+    one of them: the crowd of long bursts is judged on the cards that come back, like
+    the family's repeat group, so seven cards are still one family. Counted whole, the
+    crowd's seven cards were taken for a ring (a family of six and its walk-in, 2026-12)."""
+    family = [f"f{i}" for i in range(6)]
+    plan = [[*family, "walk-in"], family, family, family]
+    members = _sessions([(0, b, cards) for b, cards in enumerate(plan)], dict.fromkeys(family, 4))
+    counts = _counts(members, {0: (300.0, 1000.0, 0.0, 0.0)}, company=0.3)
+    repeat = Group(0, family, ["0", "1", "2", "3"], 6, [], 4, 0.01, 1, 15)
+    long = Group(0, [*family, "walk-in"], ["0", "1"], 7, [], 2, 0.01, 1, 0, kind="size")
+    unknown = pd.Series(dtype=object)
+    lending = CardLending()
+    assert lending._household([repeat, long], None, unknown, Sessions(members), counts)
+    plan = [[*family, *(f"once{b}-{i}" for i in range(4))] for b in range(4)]
+    members = _sessions([(0, b, cards) for b, cards in enumerate(plan)], dict.fromkeys(family, 4))
+    bag = replace(long, entities=sorted(set(members["entity"])), contexts=["0", "1", "2", "3"])
+    assert not lending._household([repeat, bag], None, unknown, Sessions(members), counts)
 
 
 def _counter_of(plan: list[list[str]], visits: dict[str, int]) -> tuple[pd.DataFrame, pd.DataFrame]:

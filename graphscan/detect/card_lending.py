@@ -660,8 +660,9 @@ class CardLending(Detector):
         served beside it and makes it no larger, unless its sessions hold more cards seen
         there once or twice than the counter's share of such cards (``counts``) predicts
         (a small stack's regulars come with collected cards swiped once). So is a
-        recurring crowd's, its other cards also no more than the company a card finds in
-        a burst there. A crowd of strangers' cards all count: it is judged on them."""
+        recurring crowd's or a crowd of long bursts', its other cards also no more than
+        the company a card finds in a burst there. A crowd of strangers' cards all count:
+        it is judged on them."""
         cards = _cards(stack)
         if len(cards) > self.household_size and not self._family_beside(stack, sessions, counts):
             return False
@@ -677,10 +678,11 @@ class CardLending(Detector):
         """Whether a stack larger than a household is one with customers served beside it:
         its strangers' crowds' cards and its repeat groups' and recurring crowds' returning
         cards no more than a household, the others in those groups' sessions no more
-        strangers than the counter's share predicts; a recurring crowd's others also no
-        more than any card finds beside it in the counter's bursts (``counts["company"]``
-        per session): it is judged on the cards that come back, and a broker's bag swiped
-        again brings many cards swiped once, a family only the walk-ins of its visits."""
+        strangers than the counter's share predicts; the others of a crowd whose sessions
+        its cards link (recurring, or long bursts) also no more than any card finds beside
+        it in the counter's bursts (``counts["company"]`` per session): it is judged on the
+        cards that come back, and a broker's bag swiped again brings many cards swiped
+        once, a family only the walk-ins of its visits."""
         back = [g for g in stack if g.kind in COMING_BACK]
         crowd = _cards([g for g in stack if g.kind not in COMING_BACK])
         if len(crowd) > self.household_size:
@@ -691,8 +693,8 @@ class CardLending(Detector):
         bar = log10(self.edge_p)
         if _log10_beside(back, sessions, counts, returning, self.stranger_bursts) <= bar:
             return False
-        recurring = [g for g in stack if g.kind == "recurring"]
-        return not recurring or _log10_company(recurring, sessions, counts, returning) > bar
+        linked = [g for g in stack if g.kind in LINKED_BY_CARDS]
+        return not linked or _log10_company(linked, sessions, counts, returning) > bar
 
     def _candidate(
         self,
@@ -1131,8 +1133,12 @@ def _swiped_once(crowd: list[Group], sessions: Sessions) -> bool:
     return bool(_sessions_per_card(crowd, sessions).max() <= 1)
 
 
-#: the groups judged on their cards coming back (a family's size is its returning cards)
-COMING_BACK = ("repeat", "recurring", "dense")
+#: the groups judged on their cards coming back (a family's size is its returning cards):
+#: a crowd of long bursts is one too, its sessions linked by the cards they share, and the
+#: walk-ins served beside a family in its bursts make it no larger
+COMING_BACK = ("repeat", "recurring", "dense", "size")
+#: the crowds whose sessions are linked by the cards they share
+LINKED_BY_CARDS = ("recurring", "size")
 
 #: two card groups sharing this many cards are one ring, whatever their sizes: unrelated
 #: cards of one group turning up together in another group elsewhere is the lockstep

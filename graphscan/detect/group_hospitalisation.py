@@ -279,6 +279,9 @@ class GroupHospitalisation(Detector):
                 for v, people in taken
             )
         ]
+        # a wave group mostly inside a larger burst group of its institution is a part of
+        # it (the few recruits of its waves who happen to meet twice): the burst carries it
+        found = [f for f in found if not any(_within(f[0], b) for b in bursts)]
         phones = sorted({p for *_, shared in found for p in shared})
         holders = frames.more("persons_by_phone", phones=phones) if phones else None
         candidates = []
@@ -698,7 +701,9 @@ def _evidence(
     return rows[rows["claim_id"].isin(group.claim_ids)]
 
 
-def _within(a: Group | PackageGroup, b: Group | PackageGroup, or_equal: bool = False) -> bool:
+def _within(
+    a: Group | PackageGroup, b: Group | PackageGroup | BurstGroup, or_equal: bool = False
+) -> bool:
     """``a`` is a smaller group of the same institution (or as large, ``or_equal``),
     mostly inside ``b``: ``b`` carries it (the fragments of a package group found by
     chance meetings, or the same people found both ways)."""

@@ -382,7 +382,10 @@ def stranger_crowds(
     both (a ring must not explain itself): binomial tail; a crowd of several contexts
     combines its tails with Fisher's method (the sessions are independent draws under
     the null, and a sum of binomials at shares near one is far from Poisson),
-    Bonferroni over the contexts tested. ``household`` (entity -> household key): a
+    Bonferroni over every context that could have held ``min_strangers`` strangers (those
+    of at least that many entities): a context is looked at for its strangers, and paying
+    only for those that turned out crowded would let a busy counter's one odd rush hour
+    among hundreds pass for a broker's session. ``household`` (entity -> household key): a
     household's entities count once among a context's strangers and entities. With
     ``recurrence_weight``, a crowd that fails this is kept when its sessions at one
     pharmacy (``members["site"]``) share more cards than chance gives
@@ -393,7 +396,8 @@ def stranger_crowds(
     if per.empty:
         return []
     chosen = strangers.set_index(["venue", "context"]).loc[per.index].reset_index()
-    bar = np.log10(max_p) - np.log10(len(per))
+    tests = _could_crowd(members, min_strangers)
+    bar = np.log10(max_p) - np.log10(tests)
     recurrence = (
         SessionRecurrence(members, per.index, counts["slots"], household, recurrence_weight)
         if recurrence_weight is not None
@@ -413,7 +417,7 @@ def stranger_crowds(
             )
             together = log10_fisher_many(part["log10_p"].to_numpy())
             if together <= bar:
-                crowds.append(crowd_groups(chosen, part, together, len(per)))
+                crowds.append(crowd_groups(chosen, part, together, tests))
                 continue
             if recurrence is not None:
                 shared = recurrence.test(crowd)
@@ -423,8 +427,15 @@ def stranger_crowds(
         # a chain through a crowded venue proves nothing: each context alone
         for i in (position[key] for key in crowd):
             if tails[i] <= bar:
-                crowds.append(crowd_groups(chosen, alone.iloc[[i]], float(tails[i]), len(per)))
+                crowds.append(crowd_groups(chosen, alone.iloc[[i]], float(tails[i]), tests))
     return crowds
+
+
+def _could_crowd(members: pd.DataFrame, least: int) -> int:
+    """How many contexts hold at least ``least`` entities: those a crowd of strangers
+    could have been found in."""
+    sized = members.drop_duplicates(["venue", "context"])
+    return max(1, int((sized["size"] >= least).sum()))
 
 
 def _session_strangers(

@@ -25,14 +25,16 @@ and the span with a Bonferroni factor.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from graphscan.detect.engines.cooccurrence import Communities, Group, Params, split_groups
-from graphscan.detect.engines.significance import poisson_tail
+from graphscan.detect.engines.significance import log10_poisson_tail, poisson_tail
 
 
 class Season:
@@ -329,9 +331,56 @@ def find_wave_groups(
         venue_stays = stays.iloc[by_venue[venue]]
         cores = split_groups(venue_edges, params, communities)
         attached = [_attach(core, venue_stays, season, max(spans), params) for core in cores]
-        for entities in _merge_shared(attached, params.max_group):
-            inside = venue_edges["a"].isin(entities) & venue_edges["b"].isin(entities)
-            groups.append(
-                _group(str(venue), entities, venue_stays, season, spans, int(inside.sum()), params)
-            )
-    return [g for g in groups if g.observed > 0]
+        test = partial(_tested, str(venue), venue_stays, venue_edges, season, spans, params)
+        found = [test(entities) for entities in _merge_shared(attached, params.max_group)]
+        groups += _merge_coinciding([g for g in found if g.observed > 0], test, params.max_group)
+    return groups
+
+
+def _tested(
+    venue: str,
+    venue_stays: pd.DataFrame,
+    venue_edges: pd.DataFrame,
+    season: Season,
+    spans: tuple[int, ...],
+    params: Params,
+    entities: list[str],
+) -> Group:
+    inside = venue_edges["a"].isin(entities) & venue_edges["b"].isin(entities)
+    return _group(venue, entities, venue_stays, season, spans, int(inside.sum()), params)
+
+
+def _log10_p(group: Group) -> float:
+    return log10_poisson_tail(group.observed, group.expected) + float(np.log10(group.tests))
+
+
+def _coincide(a: Group, b: Group) -> bool:
+    """Whether two groups of one venue were admitted in one wave (windows that overlap)."""
+    return any(v.first <= w.last and w.first <= v.last for v in a.contexts for w in b.contexts)
+
+
+def _merge_coinciding(
+    groups: list[Group], test: Callable[[list[str]], Group], limit: int
+) -> list[Group]:
+    """Groups of one venue admitted in the same wave, kept as one where the union is more
+    certain than either part: a ring whose waves each bring a few of its recruits has
+    pairs that meet too seldom to join it, and splits into parts that share wave days,
+    doctors' rounds and bills. Unrelated groups of a busy hospital that meet in one wave
+    by chance make a union weaker than the stronger part, and stay apart. A union past
+    ``limit`` people is not made (Leiden split that part on purpose)."""
+    merged = True
+    while merged:
+        merged = False
+        for i, a in enumerate(groups):
+            for j in range(i + 1, len(groups)):
+                b = groups[j]
+                if len({*a.entities, *b.entities}) > limit or not _coincide(a, b):
+                    continue
+                union = test(sorted({*a.entities, *b.entities}))
+                if union.observed and _log10_p(union) < min(_log10_p(a), _log10_p(b)):
+                    groups = [g for k, g in enumerate(groups) if k not in (i, j)] + [union]
+                    merged = True
+                    break
+            if merged:
+                break
+    return groups
