@@ -508,6 +508,26 @@ def test_patients_sent_to_a_pharmacy_in_their_own_town_are_tested_against_that_t
     assert Kickback().decide_flows(_flows(colleagues + ring, {c: 2 for c in town_b})) == []
 
 
+def test_a_doctor_steering_both_a_towns_patients_and_outsiders_is_judged_on_both() -> None:
+    """D1 sends ten high-value patients to PF in town B, six living there and four
+    elsewhere, where the colleagues' patients from elsewhere never buy there and those
+    from town B seldom do. Neither stratum alone passes edge_p (about 5e-5 and 3e-5), but
+    they hold different patients, so together (Fisher's method, paid for as a third test)
+    they do: one doctor's steering is not hidden by being split by where patients live
+    (draw 1208, a single doctor's seventeen patients)."""
+    colleagues = [
+        (f"C{i}", ph, n, 0, home, 0)
+        for i in range(10)
+        for ph, n, home in (("P1", 100, 0), ("PF", 3, 2))
+    ]
+    ring = [("D1", "P1", 30, 0, 0, 0), ("D1", "PF", 10, 10, 6, 6)]
+    flows = _flows(colleagues + ring, {f"C{i}": 30 for i in range(10)} | {"D1": 8})
+    found = Kickback().decide_flows(flows)
+    assert [set(f["doctor_id"]) for f in found] == [{"D1"}]
+    assert int(found[0]["ring_observed"].iloc[0]) == 10
+    assert 1e-7 < float(found[0]["ring_p"].iloc[0]) < Kickback().edge_p
+
+
 def test_a_far_pharmacy_the_colleagues_use_is_no_catchment_where_distance_is_known() -> None:
     """Homes unknown: the colleagues' patients from town B buying at PF make 9 % of their
     patients there, above catchment_share; but PF is known to be in another town, so the

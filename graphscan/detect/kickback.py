@@ -36,7 +36,7 @@ from scipy import stats
 from graphscan.detect.base import Candidate, Coverage, Detector, Frames, Lost, Window, short
 from graphscan.detect.engines.far_cards import REGION_DIGITS
 from graphscan.detect.engines.resale import AHEAD, over_need, resale_rings
-from graphscan.detect.engines.significance import poisson_tail
+from graphscan.detect.engines.significance import log10_fisher_many, poisson_tail
 from graphscan.rings import Member
 from graphscan.store.base import Store
 
@@ -399,8 +399,9 @@ class Kickback(Detector):
             (int(at[0].sum()), int(at[1].sum()), peers.to, peers.all),
             (int(at[2].sum()), int(at[3].sum()), peers.home_to, peers.home_all),
         ]
-        # each stratum tested on its own, the stronger decides (adding a stratum where the
-        # ring's patients buy as the colleagues' do would only dilute the other)
+        # each stratum tested on its own, and both together: the strongest decides, paid
+        # for (adding a stratum where the ring's patients buy as the colleagues' do
+        # would only dilute the other, so it is never the only way)
         tests = []
         for (observed, expected), (ring_at, ring_all, peers_to, peers_all) in zip(
             _strata(kept, peers), tables, strict=False
@@ -417,7 +418,19 @@ class Kickback(Detector):
                 tests.append((p, int(observed.sum()), float(expected.sum())))
         if not tests:
             return None
+        if len(tests) == 2:
+            # a doctor steering both the town's patients and those from elsewhere: the
+            # strata hold different patients, so their tests combine by Fisher's method
+            lp = np.log10(np.maximum([t[0] for t in tests], 1e-300))
+            tests.append(
+                (
+                    10 ** log10_fisher_many(lp),
+                    sum(t[1] for t in tests),
+                    sum(t[2] for t in tests),
+                )
+            )
         p_ring, observed, expected_ring = min(tests, key=lambda t: t[0])
+        p_ring = min(1.0, p_ring * len(tests))  # Bonferroni for the tests tried
         peer_share = peers.to / max(peers.all, 1.0)
         # where the pharmacy is known to be far, the test decides; where distance is
         # unknown, a pharmacy the colleagues' patients often use may be the door one
