@@ -129,6 +129,32 @@ def test_overlaps_are_expected_from_the_holders_own_stays(tmp_path: Path) -> Non
     assert rings[0].member_ids("person") == set(holders)
 
 
+def test_a_card_admitted_inside_its_holders_stays_again_and_again_counts_each_time(
+    tmp_path: Path,
+) -> None:
+    """Three holders lie in hospital G three times each, ten days a time, and each time
+    their card is admitted at H inside the stay: three cards, against 0.6 overlaps the
+    holders' time in G expects of H's nine admissions, is a coincidence a city has by
+    chance (p 0.02, eight tests); nine admissions inside stays elsewhere, each expected
+    at that rate, are not. One ring: H and the three cards."""
+    rows: list[dict[str, object]] = []
+    for i in range(5000):
+        _claim(rows, f"V{i:04d}", f"K{i % 5}", i % 365, 0, None, kind="outpatient")
+    for i in range(300):
+        _claim(rows, f"L{i:03d}", "H", i * 365 // 300, 5, None)
+    holders = [f"X{i}" for i in range(3)]
+    for i, person in enumerate(holders):
+        for visit in range(3):
+            day = 20 + 110 * visit + 30 * i
+            _claim(rows, person, "G", day, 10, None)
+            _claim(rows, person, "H", day + 3, 4, f"card-{person}")
+    store = _store(tmp_path / "ws", {"claims": pd.DataFrame(rows)})
+    rings = scan(store, patterns=["identity_misuse"])
+    assert [r.member_ids("institution") for r in rings] == [{"H"}]
+    assert rings[0].member_ids("person") == set(holders)
+    assert len(rings[0].claim_ids) == 9
+
+
 def test_local_patients_trips_do_not_set_the_pace_of_far_away_holders(tmp_path: Path) -> None:
     """Five holders who live in another county (their pharmacy Q, every two months) lie
     in hospital H while their cards buy at Q once inside each stay. H's ten local

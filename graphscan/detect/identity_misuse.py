@@ -425,9 +425,9 @@ class IdentityMisuse(Detector):
         for name, rows in (
             ("impossible", flagged[flagged["reason"].isin(IMPOSSIBLE)]),
             ("deathlike", flagged[flagged["reason"].isin(DEATHLIKE)]),
-            ("conflicts", flagged[flagged["reason"] != "elsewhere"]),
         ):
             whole[name] = rows.groupby("provider_id")["card_id"].nunique()
+        whole["conflicts"] = _conflicts(flagged, ["provider_id"])
         return whole.join(sums).fillna(0.0).astype(float)
 
     @staticmethod
@@ -450,11 +450,7 @@ class IdentityMisuse(Detector):
                 .groupby(["provider_id", "operator_id"])["card_id"]
                 .nunique()
             )
-        per_operator["conflicts"] = (
-            flagged[flagged["reason"] != "elsewhere"]
-            .groupby(["provider_id", "operator_id"])["card_id"]
-            .nunique()
-        )
+        per_operator["conflicts"] = _conflicts(flagged, ["provider_id", "operator_id"])
         return per_operator.fillna(0.0).astype(float)
 
     @staticmethod
@@ -509,3 +505,17 @@ class IdentityMisuse(Detector):
                 test={"observed": int(test[0]), "expected": float(test[1])},
             ),
         )
+
+
+def _conflicts(flagged: pd.DataFrame, keys: list[str]) -> pd.Series:
+    """Per desk, the conflicts in the units their expectations count: a card flagged by
+    death, sex, age or silence once (the scattered rate is per card, and a holder's
+    miscoded sex flags all their stays), and otherwise each admission inside a stay
+    elsewhere (the holders' time in hospital elsewhere expects overlaps per admission:
+    a card admitted inside its holder's other stays again and again is that many
+    coincidences, not one)."""
+    rows = flagged[flagged["reason"] != "elsewhere"]
+    by_card = [rows[k] for k in keys] + [rows["card_id"]]
+    deathlike = rows["reason"].isin(DEATHLIKE).groupby(by_card).transform("any")
+    units = rows["card_id"].where(deathlike, rows["claim_id"])
+    return units.groupby([rows[k] for k in keys]).nunique()
