@@ -96,16 +96,6 @@ CALL (silent_stays) {
   RETURN collect({provider_id: provider_id, operator_id: operator_id, expected: expected})
     AS silent_volume
 }
-CALL (placed_stays, window_days) {
-  // a stay's expectation of a far-away visit inside is at most one (see the SQL)
-  UNWIND [x IN placed_stays WHERE x.outside AND x.inner_days > 0] AS x
-  WITH x.s.provider_id AS provider_id, coalesce(x.s.operator_id, '') AS operator_id,
-    sum(CASE WHEN x.inside > 0 THEN 1 ELSE 0 END) AS inside,
-    round(sum(CASE WHEN (x.total - x.inside) * x.inner_days < window_days
-        THEN (x.total - x.inside) * x.inner_days ELSE window_days END), 6) AS activity
-  RETURN collect({provider_id: provider_id, operator_id: operator_id, inside: inside,
-    activity: activity}) AS far_volume
-}
 CALL () {
   // per institution with inpatient stays: its outpatients whose home is known (visits or
   // purchases at other providers) and those who live outside its county (most of those
@@ -133,11 +123,11 @@ CALL () {
   WITH provider_id, count(*) AS placed, sum(CASE WHEN 2 * far > seen THEN 1 ELSE 0 END) AS outside
   RETURN collect({provider_id: provider_id, placed: placed, outside: outside}) AS outpatients
 }
-CALL (placed_stays, silent_stays) {
+CALL (placed_stays, silent_stays, window_days) {
   MATCH (p:Person)<-[:BY]-(c:Claim)
   WHERE p.death_date IS NOT NULL AND date(c.start_time) > p.death_date
     AND ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
-  RETURN c, 'after_death' AS reason
+  RETURN c, 'after_death' AS reason, 0.0 AS far_chance
   UNION
   MATCH (s:Claim {kind: 'inpatient'})
   WHERE s.end_time IS NOT NULL
@@ -147,16 +137,20 @@ CALL (placed_stays, silent_stays) {
     AND c.start_time > s.start_time + duration({days: 1})
     AND c.start_time < s.end_time - duration({days: 1})
     AND ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
-  RETURN c, 'overlap' AS reason
+  RETURN c, 'overlap' AS reason, 0.0 AS far_chance
   UNION
   UNWIND [x IN placed_stays WHERE x.outside AND x.inner_days > 0 AND x.inside > 0 | x.s] AS c
-  RETURN c, 'elsewhere' AS reason
+  RETURN c, 'elsewhere' AS reason, 0.0 AS far_chance
   UNION
-  UNWIND [x IN placed_stays WHERE x.outside | x.s] AS c
-  RETURN c, 'outsider' AS reason
+  // a stay's chance of a far-away visit inside, at most one (see the SQL)
+  UNWIND [x IN placed_stays WHERE x.outside] AS x
+  WITH x, (x.total - x.inside + 1) * x.inner_days / window_days AS chance
+  RETURN x.s AS c, 'outsider' AS reason,
+    CASE WHEN x.inner_days > 0 THEN round(CASE WHEN chance < 1.0 THEN chance ELSE 1.0 END, 6)
+         ELSE 0.0 END AS far_chance
   UNION
   UNWIND [x IN silent_stays WHERE x.silent | x.s] AS c
-  RETURN c, 'silent' AS reason
+  RETURN c, 'silent' AS reason, 0.0 AS far_chance
   UNION
   // sex and birth date: the persons table's, else those read from the ID number at load
   MATCH (p:Person)<-[:BY]-(c:Claim)
@@ -164,7 +158,7 @@ CALL (placed_stays, silent_stays) {
   WHERE ((sex IN ['M', 'male', '男'] AND c.diagnosis_code =~ '(?s)(O|C5[345]|N[89]).*')
       OR (sex IN ['F', 'female', '女'] AND c.diagnosis_code =~ '(?s)(N4[012]|C61).*'))
     AND ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
-  RETURN c, 'sex' AS reason
+  RETURN c, 'sex' AS reason, 0.0 AS far_chance
   UNION
   MATCH (p:Person)<-[:BY]-(c:Claim)
   WITH p, c, coalesce(p.birth_date, p.id_birth_date) AS born
@@ -173,10 +167,10 @@ CALL (placed_stays, silent_stays) {
           AND NOT date(c.start_time).year - born.year IN range(12, 55))
       OR (c.diagnosis_code =~ '(?s)P.*' AND date(c.start_time).year - born.year > 1))
     AND ($since IS NULL OR c.start_time >= $since) AND ($until IS NULL OR c.start_time <= $until)
-  RETURN c, 'age' AS reason
+  RETURN c, 'age' AS reason, 0.0 AS far_chance
 }
-WITH volume, all_cards, overlap_volume, far_volume, silent_volume, placed, outpatients,
-  window_days, c, reason,
+WITH volume, all_cards, overlap_volume, silent_volume, placed, outpatients,
+  window_days, c, reason, far_chance,
   coalesce(c.operator_id, '') AS operator_id
 OPTIONAL MATCH (v:Provider {provider_id: c.provider_id})
 RETURN c.claim_id AS claim_id, coalesce(c.card_id, c.person_id) AS card_id,
@@ -188,15 +182,7 @@ RETURN c.claim_id AS claim_id, coalesce(c.card_id, c.person_id) AS card_id,
   all_cards,
   coalesce([x IN overlap_volume WHERE x.provider_id = c.provider_id
             AND x.operator_id = operator_id][0].seconds, 0) AS overlap_seconds,
-  coalesce([x IN far_volume WHERE x.provider_id = c.provider_id
-            AND x.operator_id = operator_id][0].inside, 0) AS far_inside,
-  coalesce([x IN far_volume WHERE x.provider_id = c.provider_id
-            AND x.operator_id = operator_id][0].activity, 0) AS far_activity,
-  reduce(t = 0, x IN far_volume |
-    t + CASE WHEN x.provider_id = c.provider_id THEN x.inside ELSE 0 END) AS provider_far_inside,
-  round(reduce(t = 0.0, x IN far_volume |
-    t + CASE WHEN x.provider_id = c.provider_id THEN x.activity ELSE 0 END), 6)
-    AS provider_far_activity,
+  far_chance,
   reduce(t = 0, x IN overlap_volume |
     t + CASE WHEN x.provider_id = c.provider_id THEN x.seconds ELSE 0 END)
     AS provider_overlap_seconds,

@@ -308,6 +308,34 @@ def test_far_holders_home_life_going_on_at_a_local_hospital_joins_its_catchment(
     assert rings[0].member_ids("person") == set(ring)
 
 
+def test_far_holders_each_with_an_errand_at_home_inside_their_stay_are_one_ring(
+    tmp_path: Path,
+) -> None:
+    """H draws its outpatients from another county: outsiders are its catchment. Six
+    holders from there, who buy at Q every two weeks, are admitted once each, and every
+    card buys at Q during the stay. Each stay had about one chance in four of an errand
+    at home, so all six having one is about 2e-4 (eight tests: 0.002); a Poisson tail of
+    their summed chances (1.5) would call it 0.005 and, with the eight tests, chance.
+    One ring, H and the six holders."""
+    rows: list[dict[str, object]] = []
+    providers = _township(rows, 0)
+    for i in range(200):
+        _claim(rows, f"U{i:03d}", "H", i, 0, None, kind="outpatient")
+        _claim(rows, f"U{i:03d}", "Q", i + 1, 0, None, kind="pharmacy")
+    ring = [f"R{i}" for i in range(6)]
+    for i, person in enumerate(ring):
+        admitted = 40 + 50 * i
+        for day in range(i, 365, 14):
+            if not admitted <= day <= admitted + 4:
+                _claim(rows, person, "Q", day, 0, None, kind="pharmacy")
+        _claim(rows, person, "H", admitted, 4, f"card-{person}")
+        _claim(rows, person, "Q", admitted + 2, 0, None, kind="pharmacy")
+    store = _store(tmp_path / "ws", {"claims": pd.DataFrame(rows), "providers": providers})
+    rings = scan(store, patterns=["identity_misuse"])
+    assert [r.member_ids("institution") for r in rings] == [{"H"}]
+    assert rings[0].member_ids("person") == set(ring)
+
+
 def test_two_conflicts_and_unflagged_outsiders_are_one_ring(tmp_path: Path) -> None:
     """At H (local outpatients and inpatients) two local holders' cards are admitted
     while the holders lie in the county hospital C (overlaps: two cards, below

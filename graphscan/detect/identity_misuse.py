@@ -9,12 +9,14 @@ ring: the provider, the operator and the cards."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from math import log10
 from typing import ClassVar
 
 import pandas as pd
+from scipy import stats
 
 from graphscan.detect.base import Candidate, Coverage, Detector, Frames, Lost, Window, short
-from graphscan.detect.engines.significance import fisher, poisson_tail
+from graphscan.detect.engines.significance import P_FLOOR, fisher, poisson_tail
 from graphscan.rings import Member
 from graphscan.store.base import Store
 
@@ -75,13 +77,19 @@ CAMPAIGN_DAYS = 21
 class Desk:
     """A desk's chosen test: the evidence rows, the main count and its expectation, the
     expectation of all conflicts (for the explanation), the p-value (Fisher-combined
-    with ``support_p`` where that is set)."""
+    with ``support_p`` where that is set), and the main test's own p-value where it is
+    not the Poisson tail of ``test`` (``main_p``: the far-away stays')."""
 
     rows: pd.DataFrame
     test: tuple[int, float]
     exp_all: float
     p_value: float
     support_p: float | None = None
+    main_p: float | None = None
+
+    def tail(self) -> float:
+        """The main test's p-value."""
+        return float(poisson_tail(*self.test)) if self.main_p is None else self.main_p
 
 
 @dataclass(frozen=True)
@@ -101,8 +109,8 @@ class Catchment:
             return desk  # the desk already counts these outsiders (or there are none)
         support = self.p_rest if desk.support_p is None else fisher(desk.support_p, self.p_rest)
         rows = pd.concat([desk.rows, self.rows]).drop_duplicates(["claim_id", "reason"])
-        p = fisher(float(poisson_tail(*desk.test)), support)
-        return Desk(rows, desk.test, desk.exp_all, float(p), support_p=support)
+        p = fisher(desk.tail(), support)
+        return Desk(rows, desk.test, desk.exp_all, float(p), support, desk.main_p)
 
 
 @dataclass
@@ -255,15 +263,15 @@ class IdentityMisuse(Detector):
         ``min_cards`` cards."""
         exp_imp = rate_imp * counts["volume"] + float(counts["silent_expected"])
         exp_all = exp_imp + float(counts["overlap_seconds"]) / 86400.0 / window_days
-        away = (int(counts["far_inside"]), float(counts["far_activity"] / window_days))
+        away, p_away = _far_away(rows, catchment[1])
         main = min(
             [(int(counts["conflicts"]), exp_all), (int(counts["deathlike"]), exp_imp)],
             key=lambda t: float(poisson_tail(*t)),
         )
-        p_main, p_away = float(poisson_tail(*main)), float(poisson_tail(*away))
+        p_main = float(poisson_tail(*main))
         options = [
             Desk(rows[rows["reason"] != "elsewhere"], main, exp_all, p_main),
-            Desk(rows, away, exp_all, p_away),
+            Desk(rows, away, exp_all, p_away, main_p=p_away),
             Desk(rows, main, exp_all, fisher(p_main, p_away), support_p=p_away),
             self._outsiders(rows[rows["reason"] != "elsewhere"], exp_all, *catchment),
         ]
@@ -416,8 +424,6 @@ class IdentityMisuse(Detector):
         whole = pd.DataFrame(
             {
                 "cards": by["card_id"].nunique(),
-                "far_inside": by["provider_far_inside"].first(),
-                "far_activity": by["provider_far_activity"].first(),
                 "overlap_seconds": by["provider_overlap_seconds"].first(),
                 "silent_expected": by["provider_silent_expected"].first(),
             }
@@ -440,8 +446,6 @@ class IdentityMisuse(Detector):
             cards=("card_id", "nunique"),
             volume=("operator_cards", "first"),
             overlap_seconds=("overlap_seconds", "first"),
-            far_inside=("far_inside", "first"),
-            far_activity=("far_activity", "first"),
             silent_expected=("silent_expected", "first"),
         )
         for name, reasons in (("impossible", IMPOSSIBLE), ("deathlike", DEATHLIKE)):
@@ -496,6 +500,7 @@ class IdentityMisuse(Detector):
             expected=test[1],
             tests=tests,
             support_p=desk.support_p,
+            log10_tail=None if desk.main_p is None else log10(max(desk.main_p, P_FLOOR)),
             explain_zh=EXPLAIN_ZH,
             explain_en=EXPLAIN_EN,
             numbers=numbers,
@@ -519,3 +524,17 @@ def _conflicts(flagged: pd.DataFrame, keys: list[str]) -> pd.Series:
     deathlike = rows["reason"].isin(DEATHLIKE).groupby(by_card).transform("any")
     units = rows["card_id"].where(deathlike, rows["claim_id"])
     return units.groupby([rows[k] for k in keys]).nunique()
+
+
+def _far_away(rows: pd.DataFrame, outsiders: pd.DataFrame) -> tuple[tuple[int, float], float]:
+    """The desk's stays of holders who live far away with a far-away visit or purchase
+    inside (``elsewhere``), against each such stay's own chance of one (``far_chance``:
+    the holder's pace of far-away claims outside it over its days, at most one): the
+    count and its expectation, and the Poisson-binomial tail. Each stay is its own
+    coin; a Poisson tail of the summed chances would treat five stays each likely to
+    see an errand at home as rare events, and hide a ring whose every stay has one."""
+    stays = outsiders.drop_duplicates("claim_id")
+    chances = stays.loc[stays["far_chance"] > 0, "far_chance"].to_numpy(dtype=float)
+    inside = int(rows.loc[rows["reason"] == "elsewhere", "claim_id"].nunique())
+    tail = float(stats.poisson_binom.sf(inside - 1, chances)) if inside else 1.0
+    return (inside, float(chances.sum())), max(tail, P_FLOOR)

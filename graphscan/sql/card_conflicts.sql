@@ -58,20 +58,18 @@
 --                   stay's length less the two days' margin of overlap), so that
 --                   overlap_seconds / 86400 / window_days is what independence of the
 --                   admission from the holder's own stays expects of overlaps
---   far_inside      BIGINT, over the inpatient stays of holders who live far away that the
---                   operator settled at the provider: the stays with a visit or purchase
---                   far away (as for elsewhere) strictly inside them (stays, not visits:
---                   one holder's errands come in runs, a ring's stays each need one)
---   far_activity    DOUBLE, over the same stays: the holder's far-away visits and purchases
---                   outside the stay times the stay's inner_days days (from the end of
---                   the admission day to the discharge), at most window_days, rounded
---                   to 6 decimals (sums of fractions agree in every engine)
---                   (the holder's own pace, so far_activity / window_days is what
---                   independence expects of the stays with one: x visits expected in a
---                   stay give it one with chance 1 - e^-x, below both x and 1)
---   provider_far_inside, provider_overlap_seconds  BIGINT, provider_far_activity DOUBLE:
---                   far_inside, far_activity and overlap_seconds over all operators of the
---                   provider (stays no one cashier ties together)
+--   far_chance      DOUBLE, on the outsider row of a stay (0 on the other rows): the
+--                   chance independence gives it a visit or purchase far
+--                   away inside (as for elsewhere; stays, not visits: one holder's errands
+--                   come in runs, a ring's stays each need one): the holder's far-away
+--                   visits and purchases outside the stay, plus one (a holder whose only
+--                   trips fall inside a stay still has a pace), times the stay's
+--                   inner_days days (from the end of the admission day to the discharge)
+--                   over window_days, at most 1, rounded to 6 decimals (fractions agree in
+--                   every engine): x visits expected in a stay give it one with chance
+--                   1 - e^-x, below both x and 1
+--   provider_overlap_seconds  BIGINT, overlap_seconds over all operators of the provider
+--                   (stays no one cashier ties together)
 --   placed_inpatients BIGINT, distinct cards of the provider's inpatient stays whose
 --                   holders have visits or purchases elsewhere (where they live is known)
 --   placed_outpatients, outside_outpatients  BIGINT, the provider's outpatients (holders
@@ -175,13 +173,6 @@ WITH c AS (
     FROM holder_visits WHERE inner_days > 0
     GROUP BY claim_id, provider_id, operator_id, inner_days
     HAVING 2 * count(*) FILTER (WHERE far) > count(*)
-), far_volume AS (
-    SELECT provider_id, operator_id, count(*) FILTER (WHERE inside > 0) AS far_inside,
-           round(sum(least((total - inside) * inner_days, t.window_days)), 6) AS far_activity
-    FROM holder_far CROSS JOIN _conflict_totals t GROUP BY provider_id, operator_id
-), provider_far AS (
-    SELECT provider_id, sum(far_inside) AS far_inside, round(sum(far_activity), 6) AS far_activity
-    FROM far_volume GROUP BY provider_id
 ), holders AS (
     -- sex and birth date from the persons table, else read from the resident ID number
     -- at load (person_id_facts); deaths only the persons table knows
@@ -264,10 +255,10 @@ SELECT c.claim_id, c.card_id, c.person_id, c.provider_id, coalesce(v.kind, '') A
        c.operator_id, c.doctor_id, f.reason, vol.operator_cards,
        t.all_cards,
        coalesce(ov.overlap_seconds, 0) AS overlap_seconds,
-       coalesce(fv.far_inside, 0) AS far_inside,
-       coalesce(fv.far_activity, 0) AS far_activity,
-       coalesce(pf.far_inside, 0) AS provider_far_inside,
-       coalesce(pf.far_activity, 0) AS provider_far_activity,
+       -- (DuckDB's least skips a NULL: the stays holder_far leaves out are tested first)
+       CASE WHEN f.reason = 'outsider' AND hf.claim_id IS NOT NULL
+            THEN round(least((hf.total - hf.inside + 1) * hf.inner_days / t.window_days, 1.0), 6)
+            ELSE 0.0 END AS far_chance,
        coalesce(po.overlap_seconds, 0) AS provider_overlap_seconds,
        coalesce(sv.silent_expected, 0.0) AS silent_expected,
        coalesce(ps.silent_expected, 0.0) AS provider_silent_expected,
@@ -281,8 +272,7 @@ CROSS JOIN _conflict_totals t
 JOIN c ON c.claim_id = f.claim_id
 JOIN volume vol ON vol.provider_id = c.provider_id AND vol.operator_id = c.operator_id
 LEFT JOIN overlap_volume ov ON ov.provider_id = c.provider_id AND ov.operator_id = c.operator_id
-LEFT JOIN far_volume fv ON fv.provider_id = c.provider_id AND fv.operator_id = c.operator_id
-LEFT JOIN provider_far pf ON pf.provider_id = c.provider_id
+LEFT JOIN holder_far hf ON hf.claim_id = c.claim_id
 LEFT JOIN provider_overlap po ON po.provider_id = c.provider_id
 LEFT JOIN silent_volume sv ON sv.provider_id = c.provider_id AND sv.operator_id = c.operator_id
 LEFT JOIN provider_silent ps ON ps.provider_id = c.provider_id
