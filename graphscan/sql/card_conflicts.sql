@@ -59,9 +59,9 @@
 --                   overlap_seconds / 86400 / window_days is what independence of the
 --                   admission from the holder's own stays expects of overlaps
 --   far_chance      DOUBLE, on the outsider row of a stay (0 on the other rows): the
---                   chance independence gives it a visit or purchase far
---                   away inside (as for elsewhere; stays, not visits: one holder's errands
---                   come in runs, a ring's stays each need one): the holder's far-away
+--                   chance independence gives it a visit or purchase far away inside (as
+--                   for elsewhere; stays, not visits: one holder's errands come in runs,
+--                   a ring's stays each need one): the holder's far-away
 --                   visits and purchases outside the stay, plus one (a holder whose only
 --                   trips fall inside a stay still has a pace), times the stay's
 --                   inner_days days (from the end of the admission day to the discharge)
