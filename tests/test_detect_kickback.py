@@ -528,6 +528,29 @@ def test_a_doctor_steering_both_a_towns_patients_and_outsiders_is_judged_on_both
     assert 1e-7 < float(found[0]["ring_p"].iloc[0]) < Kickback().edge_p
 
 
+@pytest.mark.parametrize("colleague_patients", [3, 0])
+def test_doctors_who_are_nearly_all_of_an_institution_are_judged_against_the_region(
+    colleague_patients: int,
+) -> None:
+    """D1, D2 and D3 send half their patients, all of high value, to PF in another town;
+    H's only other doctor has three patients (or none) who buy by the door. Three
+    colleagues' patients are no catchment (the Fisher exact test against them cannot go
+    below 0.1), but G, the town's other institution, sends two patients in a hundred to
+    PF: against the region, sixty patients are a ring (draw 2022, three doctors with
+    thirty patients, 5,000 to 18,000 yuan a purchase, at a clinic whose other doctors'
+    patients seldom buy after a visit)."""
+    colleagues = [("C0", "P1", colleague_patients, 0, 0, 0)] if colleague_patients else []
+    ring = [
+        (d, ph, 20, hv, 0, 0) for d in ("D1", "D2", "D3") for ph, hv in (("P1", 0), ("PF", 20))
+    ]
+    here = _flows(colleagues + ring)
+    region = _flows(
+        [(f"G{i}", ph, n, 0, 0, 0) for i in range(10) for ph, n in (("P1", 98), ("PF", 2))]
+    ).assign(institution_id="G")
+    found = Kickback().decide_flows(pd.concat([here, region], ignore_index=True))
+    assert [set(f["doctor_id"]) for f in found] == [{"D1", "D2", "D3"}]
+
+
 def test_a_far_pharmacy_the_colleagues_use_is_no_catchment_where_distance_is_known() -> None:
     """Homes unknown: the colleagues' patients from town B buying at PF make 9 % of their
     patients there, above catchment_share; but PF is known to be in another town, so the

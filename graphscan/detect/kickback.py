@@ -360,8 +360,11 @@ class Kickback(Detector):
             home_all = float(
                 candidates["inst_town_patients"].iloc[0] - candidates["town_patients"].sum()
             )
-            if peers_all == 0 and here["doctor_id"].nunique() > 1:
-                # every doctor there does it: the institution's habit
+            every = peers_all == 0 and here["doctor_id"].nunique() > 1
+            if every and not candidates["placed"].all():
+                # every doctor there does it, to a pharmacy that may be its door (distance
+                # unknown): the institution's habit; to one known to be far, the region's
+                # other institutions judge (below)
                 return candidates.iloc[:0], _Peers(0.0, peers_to, peers_all, 0.0, 0.0, 0.0)
         prior = float(candidates["prior"].iloc[0])
         w = self.prior_weight
@@ -395,19 +398,26 @@ class Kickback(Detector):
             at = (kept["away_hv"], kept["doc_hv_patients"], kept["hv_home"], kept["hv_town"])
         else:
             at = (kept["away"], kept["doc_patients"], kept["home_patients"], kept["town_patients"])
+        # the Fisher test below needs colleagues to compare with: for patients living
+        # elsewhere at least ``prior_weight`` of them (fewer are no catchment: the share
+        # expected of them is mostly the region's other institutions', and a ring that is
+        # nearly all of an institution's doctors has no colleagues to be told from, so
+        # the Poisson test against that share judges); for the pharmacy's town's
+        # patients any (nothing but the colleagues' patients from that town says what to
+        # expect of them)
         tables = [
-            (int(at[0].sum()), int(at[1].sum()), peers.to, peers.all),
-            (int(at[2].sum()), int(at[3].sum()), peers.home_to, peers.home_all),
+            (int(at[0].sum()), int(at[1].sum()), peers.to, peers.all, self.prior_weight),
+            (int(at[2].sum()), int(at[3].sum()), peers.home_to, peers.home_all, 1.0),
         ]
         # each stratum tested on its own, and both together: the strongest decides, paid
         # for (adding a stratum where the ring's patients buy as the colleagues' do
         # would only dilute the other, so it is never the only way)
         tests = []
-        for (observed, expected), (ring_at, ring_all, peers_to, peers_all) in zip(
+        for (observed, expected), (ring_at, ring_all, peers_to, peers_all, least) in zip(
             _strata(kept, peers), tables, strict=False
         ):
             p = float(poisson_tail(int(observed.sum()), float(expected.sum())))
-            if peers_all > 0:
+            if peers_all >= least:
                 # the same doctors against the catchment by where patients buy, a
                 # one-sided Fisher exact test (a town's patients buying at home after
                 # seeing any doctor are the institution's habit, however the doctors were
