@@ -540,9 +540,7 @@ def test_doctors_who_are_nearly_all_of_an_institution_are_judged_against_the_reg
     thirty patients, 5,000 to 18,000 yuan a purchase, at a clinic whose other doctors'
     patients seldom buy after a visit)."""
     colleagues = [("C0", "P1", colleague_patients, 0, 0, 0)] if colleague_patients else []
-    ring = [
-        (d, ph, 20, hv, 0, 0) for d in ("D1", "D2", "D3") for ph, hv in (("P1", 0), ("PF", 20))
-    ]
+    ring = [(d, ph, 20, hv, 0, 0) for d in ("D1", "D2", "D3") for ph, hv in (("P1", 0), ("PF", 20))]
     here = _flows(colleagues + ring)
     region = _flows(
         [(f"G{i}", ph, n, 0, 0, 0) for i in range(10) for ph, n in (("P1", 98), ("PF", 2))]
