@@ -13,10 +13,14 @@ from math import log10
 from typing import ClassVar
 
 import pandas as pd
-from scipy import stats
 
 from graphscan.detect.base import Candidate, Coverage, Detector, Frames, Lost, Window, short
-from graphscan.detect.engines.significance import P_FLOOR, fisher, poisson_tail
+from graphscan.detect.engines.significance import (
+    P_FLOOR,
+    fisher,
+    poisson_binomial_tail,
+    poisson_tail,
+)
 from graphscan.rings import Member
 from graphscan.store.base import Store
 
@@ -536,5 +540,4 @@ def _far_away(rows: pd.DataFrame, outsiders: pd.DataFrame) -> tuple[tuple[int, f
     stays = outsiders.drop_duplicates("claim_id")
     chances = stays.loc[stays["far_chance"] > 0, "far_chance"].to_numpy(dtype=float)
     inside = int(rows.loc[rows["reason"] == "elsewhere", "claim_id"].nunique())
-    tail = float(stats.poisson_binom.sf(inside - 1, chances)) if inside else 1.0
-    return (inside, float(chances.sum())), max(tail, P_FLOOR)
+    return (inside, float(chances.sum())), poisson_binomial_tail(inside, chances)

@@ -16,8 +16,8 @@
 --                the day of a discharge at noon is inside the stay): the holder's own
 --                life going on at home while someone else lies in the bed. Relatives run
 --                such errands too, so it is judged against the holders' own pace
---                (far_inside vs far_activity). A local patient's trips are no home life
---                going on elsewhere and are left out of both.
+--                (far_chance, each stay's own). A local patient's trips are no home
+--                life going on elsewhere and are left out.
 --   outsider     an inpatient stay of a holder who lives outside the institution's county
 --                (most of the holder's visits and purchases at other providers are far
 --                from it, as for elsewhere; a holder with none is not placed): borrowed

@@ -24,6 +24,15 @@ def poisson_tail(observed: np.ndarray | float, expected: np.ndarray | float) -> 
     return np.maximum(stats.poisson.sf(obs - 1, lam), P_FLOOR)
 
 
+def poisson_binomial_tail(observed: int, chances: np.ndarray) -> float:
+    """P(X >= observed) for X the number of successes of independent trials with their
+    own ``chances`` (exact: a Poisson tail of their sum overstates how rare it is that
+    trials each likely to succeed all do), floored at ``P_FLOOR``."""
+    if observed <= 0:
+        return 1.0
+    return max(float(stats.poisson_binom.sf(observed - 1, chances)), P_FLOOR)
+
+
 def log10_poisson_tail(observed: float, expected: float) -> float:
     """log10 P(X >= observed), X ~ Poisson(expected), without a floor: where the tail
     underflows, the bound P(X >= k) <= P(X = k) (k + 1) / (k + 1 - expected) (the
