@@ -27,6 +27,6 @@ WITH provider_id, operator_id, burst, burst_cards, r
 OPTIONAL MATCH (p:Person {person_id: r.c.person_id})
 RETURN provider_id, operator_id, burst, r.card_id AS card_id, r.c.person_id AS person_id,
   p.address_key AS address_key, p.region_code AS home_region, r.c.claim_id AS claim_id,
-  r.card_bursts AS card_bursts,
+  r.c.start_time AS start_time, r.card_bursts AS card_bursts,
   burst_cards
 ORDER BY provider_id, operator_id, burst, card_id, claim_id

@@ -54,22 +54,27 @@ def _rows(venue: int, context: int, cards: list[str], visits: dict[str, int]) ->
             "entity": card,
             "n_entity": visits.get(card, 1),
             "claim_id": f"{venue}-{context}-{card}",
+            "time": pd.NaT,
         }
         for card in cards
     ]
 
 
 def _counts(
-    rows: pd.DataFrame, slots: dict[int, tuple[float, float, float, float]], company: float = 0.0
+    rows: pd.DataFrame,
+    slots: dict[int, tuple[float, float, float, float]],
+    company: float = 0.0,
+    walk_ins: float = 0.0,
 ) -> pd.DataFrame:
     """venue -> (strangers, slots, crowded strangers, crowded slots) over all its bursts,
-    and ``company``: the other cards a card finds in its burst there on average."""
+    ``company``: the other cards a card finds in its burst there on average, and
+    ``walk_ins``: its customers a minute."""
     counts = pd.DataFrame.from_dict(
         slots,
         orient="index",
         columns=["strangers", "slots", "crowded_strangers", "crowded_slots"],
     )
-    return counts.assign(company=company)
+    return counts.assign(company=company, walk_ins=walk_ins)
 
 
 def test_fisher_of_many_agrees_with_scipy() -> None:
@@ -379,6 +384,47 @@ def test_walk_ins_beside_a_family_coming_back_make_it_no_larger() -> None:
     assert not lending._household(bag, None, pd.Series(dtype=object), Sessions(members), counts)
 
 
+def test_a_familys_slow_visits_bring_the_walk_ins_of_their_minutes() -> None:
+    """A family of five coming back four times, each visit's swipes spread over twenty
+    minutes, ten of the counter's other customers (each seen there three times a year)
+    served between them, at a counter where a card finds half a card in its burst: a
+    burst's company alone expects two, but twenty minutes of that counter's walk-ins
+    (ln 1.25 / 10 a minute, from the same company) bring almost two more, and ten is no
+    longer beyond a family's visits (a family of five and its walk-ins, 2026-12). Four
+    regulars swiped over those minutes beside eight others a session are still a bag."""
+    family = [f"f{i}" for i in range(5)]
+    plan = [[*family, *(f"w{b}-{i}" for i in range(2 + (b < 2)))] for b in range(4)]
+    start = pd.Timestamp("2025-04-10 16:30")
+
+    def timed(plan: list[list[str]], returning: list[str]) -> pd.DataFrame:
+        """The returning cards' swipes over twenty minutes of each visit, the others
+        between them."""
+        members = _sessions([(0, b, cards) for b, cards in enumerate(plan)], {})
+        coming = members["entity"].isin(returning)
+        members["n_entity"] = np.where(coming, 4, 3)
+        slot = members.groupby([members["context"], coming]).cumcount()
+        count = members.groupby([members["context"], coming])["entity"].transform("size")
+        minutes = np.where(coming, 20.0 * slot / (count - 1), 20.0 * (slot + 0.5) / count)
+        day = pd.to_timedelta(members["context"].astype(int), unit="D")
+        members["time"] = start + day + pd.to_timedelta(minutes, unit="min")
+        return members
+
+    members = timed(plan, family)
+    cards = sorted(set(members["entity"]))
+    found = [Group(0, cards, [str(b) for b in range(4)], 5, [], 20, 0.6, 1, 0, kind="recurring")]
+    slots = {0: (300.0, 1000.0, 0.0, 0.0)}
+    lending = CardLending()
+    unknown = pd.Series(dtype=object)
+    counts = _counts(members, slots, company=0.5)
+    assert not lending._household(found, None, unknown, Sessions(members), counts)
+    counts = _counts(members, slots, company=0.5, walk_ins=np.log1p(0.25) / 10)
+    assert lending._household(found, None, unknown, Sessions(members), counts)
+    regulars = family[:4]
+    members = timed([[*regulars, *(f"once{b}-{i}" for i in range(8))] for b in range(4)], regulars)
+    bag = [replace(found[0], entities=sorted(set(members["entity"])))]
+    assert not lending._household(bag, None, unknown, Sessions(members), counts)
+
+
 def test_walk_ins_in_a_familys_long_bursts_make_it_no_larger() -> None:
     """A family of six whose visits are also long bursts at its counter (found both by
     its cards coming back and as a crowd of long bursts), a one-off customer served in
@@ -494,6 +540,7 @@ def _pharmacy_frames(sessions: dict[int, list[tuple[str, str, str | None]]]) -> 
             "address_key": key,
             "home_region": village,
             "claim_id": f"c-{burst}-{card}",
+            "start_time": pd.Timestamp("2025-03-01 09:00") + pd.Timedelta(days=burst),
             "card_bursts": ids[card],
             "burst_cards": len(cards),
         }
@@ -648,6 +695,7 @@ def _stack_counter(sessions: list[list[str]], walk_ins: int) -> Frames:
                 "address_key": f"home-{card}",
                 "home_region": f"33070{i % 3}001001",
                 "claim_id": f"c-{b}-{card}",
+                "start_time": pd.Timestamp("2025-03-01 09:00") + pd.Timedelta(days=b),
                 "card_bursts": int(bursts[card]),
                 "burst_cards": len(cards),
             }

@@ -298,7 +298,9 @@ class CardLending(Detector):
         )
         household = holders["address_key"]
         params = self.cooccurrence
-        members = venues.members(swipes, swipes["burst"].astype(str), swipes["card_bursts"])
+        members = venues.members(
+            swipes, swipes["burst"].astype(str), swipes["card_bursts"], swipes["start_time"]
+        )
         groups = find_groups(members, sizes, params, frames.communities, household)
         # strangers (seen at the counter once or twice) that were only ever swiped
         # together: two shared bursts are all they can show, and chance rarely gives two
@@ -312,7 +314,7 @@ class CardLending(Detector):
         )
         dense = self._dense_crowds(groups, members, sizes, household)
         counts = _stranger_counts(
-            sizes, frames["card_burst_sizes"]["strangers"], self.min_strangers
+            sizes, frames["card_burst_sizes"]["strangers"], self.min_strangers, self.gap_minutes
         )
         crowds = stranger_crowds(
             members,
@@ -821,9 +823,16 @@ class Venues:
     def operator(self, venue: int) -> str:
         return str(self.table.at[venue, "operator_id"])
 
-    def members(self, swipes: pd.DataFrame, burst: pd.Series, visits: pd.Series) -> pd.DataFrame:
+    def members(
+        self,
+        swipes: pd.DataFrame,
+        burst: pd.Series,
+        visits: pd.Series,
+        time: pd.Series | None = None,
+    ) -> pd.DataFrame:
         """Swipes as the co-occurrence engine's membership list: the burst is the
-        context, ``visits`` the card's bursts (or an upper bound) at the counter."""
+        context, ``visits`` the card's bursts (or an upper bound) at the counter, ``time``
+        each swipe's (NaT where not read: the span of such sessions counts as none)."""
         return pd.DataFrame(
             {
                 "venue": self.code(swipes),
@@ -833,6 +842,7 @@ class Venues:
                 "entity": swipes["card_id"],
                 "n_entity": visits,
                 "claim_id": swipes["claim_id"],
+                "time": pd.NaT if time is None else time,
             }
         )
 
@@ -963,11 +973,17 @@ class AwayCards:
         return self.rows[self.rows["provider_id"].isin(pharmacies)]
 
 
-def _stranger_counts(sizes: pd.DataFrame, strangers: pd.Series, crowded: int) -> pd.DataFrame:
+def _stranger_counts(
+    sizes: pd.DataFrame, strangers: pd.Series, crowded: int, gap_minutes: int
+) -> pd.DataFrame:
     """Per venue: strangers and slots (cards summed over its bursts) in all its bursts
-    and in its crowded ones (at least ``crowded`` cards), for the strangers' test; and
+    and in its crowded ones (at least ``crowded`` cards), for the strangers' test;
     ``company``, the other cards a card finds in its burst there on average (each burst
-    weighed by its cards: what a family's visit brings beside it)."""
+    weighed by its cards: what a family's visit brings beside it); and ``walk_ins``, the
+    customers a minute that company implies. Customers arriving at random, λ a minute,
+    chain onto a swipe's burst for e^(λ·gap) − 1 on average on each side, so λ is
+    ln(1 + company / 2) / gap: a family whose swipes take a quarter of an hour is
+    served beside a quarter-hour's walk-ins as well."""
     frame = pd.DataFrame(
         {
             "venue": sizes["venue"].to_numpy(),
@@ -983,6 +999,7 @@ def _stranger_counts(sizes: pd.DataFrame, strangers: pd.Series, crowded: int) ->
     frame["crowded_slots"] = frame["slots"].where(big, 0.0)
     counts = frame.groupby("venue").sum()
     counts["company"] = counts.pop("pairs") / counts["slots"].clip(lower=1.0)
+    counts["walk_ins"] = np.log1p(counts["company"] / 2.0) / gap_minutes
     return counts
 
 
@@ -1114,14 +1131,18 @@ def _log10_company(
     stack: list[Group], sessions: Sessions, counts: pd.DataFrame, returning: set[str]
 ) -> float:
     """log10 Poisson tail of the cards swiped in a stack's sessions that do not come back,
-    against the company a card finds in a burst at each session's counter (``counts``:
-    ``company`` per venue) summed over the sessions."""
+    against what each session's counter brings beside them (``counts``): the company a
+    card finds in a burst there, and its walk-ins a minute over the minutes from the
+    session's first swipe of a returning card to its last, summed over the sessions."""
     inside = sessions.of(stack)
-    beside = inside[~inside["entity"].isin(returning)].drop_duplicates(
-        ["venue", "context", "entity"]
-    )
-    keys = inside.drop_duplicates(["venue", "context"])["venue"]
-    expected = float(counts["company"].reindex(keys).fillna(0.0).sum())
+    coming = inside["entity"].isin(returning)
+    beside = inside[~coming].drop_duplicates(["venue", "context", "entity"])
+    keys = inside.drop_duplicates(["venue", "context"])[["venue", "context"]]
+    times = inside[coming].groupby(["venue", "context"], sort=False)["time"].agg(["min", "max"])
+    minutes = (times["max"] - times["min"]).dt.total_seconds().div(60.0)
+    minutes = minutes.reindex(pd.MultiIndex.from_frame(keys)).fillna(0.0).to_numpy()
+    own = counts.reindex(keys["venue"]).fillna(0.0)
+    expected = float((own["company"].to_numpy() + own["walk_ins"].to_numpy() * minutes).sum())
     return log10_poisson_tail(len(beside), expected)
 
 

@@ -18,6 +18,7 @@
 --   address_key  the card holder's household key (NULL when unknown)
 --   home_region  the card holder's region_code (NULL when unknown)
 --   claim_id     the swipe
+--   start_time   TIMESTAMP, when it was swiped
 --   card_bursts  BIGINT, bursts of this card at this venue over the whole window (below
 --                $min_bursts: a card seen beside the repeat cards)
 --   burst_cards  BIGINT, distinct cards in this burst (all of them, not only repeat cards)
@@ -42,7 +43,8 @@ WITH bursts AS MATERIALIZED (
         OR count(*) FILTER (WHERE k.card_bursts <= $stranger_bursts) >= $min_strangers
 )
 SELECT b.provider_id, b.operator_id, b.burst, b.card_id, b.person_id, p.address_key,
-       p.region_code AS home_region, b.claim_id, k.card_bursts, z.burst_cards
+       p.region_code AS home_region, b.claim_id, b.start_time,
+       k.card_bursts, z.burst_cards
 FROM bursts b
 SEMI JOIN shared s USING (venue, burst)
 JOIN per_card k USING (venue, card_id)
