@@ -65,16 +65,17 @@ def _counts(
     slots: dict[int, tuple[float, float, float, float]],
     company: float = 0.0,
     walk_ins: float = 0.0,
+    bursts: float = 1000.0,
 ) -> pd.DataFrame:
     """venue -> (strangers, slots, crowded strangers, crowded slots) over all its bursts,
-    ``company``: the other cards a card finds in its burst there on average, and
-    ``walk_ins``: its customers a minute."""
+    ``company``: the other cards a card finds in its burst there on average,
+    ``walk_ins``: its customers a minute, and its ``bursts``."""
     counts = pd.DataFrame.from_dict(
         slots,
         orient="index",
         columns=["strangers", "slots", "crowded_strangers", "crowded_slots"],
     )
-    return counts.assign(company=company, walk_ins=walk_ins)
+    return counts.assign(company=company, walk_ins=walk_ins, bursts=bursts)
 
 
 def test_fisher_of_many_agrees_with_scipy() -> None:
@@ -362,6 +363,28 @@ def test_a_few_cards_coming_back_together_are_a_family_whatever_their_addresses(
     counts = _counts(members, {v: (700.0, 1000.0, 0.0, 0.0) for v in (0, 1)}, company=0.5)
     crowd = [replace(g, entities=sorted(bag)) for g in back]
     assert not lending._household(crowd, None, pd.Series(dtype=object), Sessions(members), counts)
+
+
+def test_a_regular_served_beside_a_family_twice_is_not_one_of_it() -> None:
+    """A family of six in six visits to a counter of 1,700 bursts a year, one of the
+    counter's regulars (fourteen bursts there) swiped just before it in two of them: two
+    of six visits are what a regular's fourteen give by chance once any of the family's
+    neighbours in the queue may be the one, so six cards come back, a household (a
+    family of six and a regular, 2026-12). A seventh card seen at that counter only in
+    two of the family's visits comes back with it: seven are more than a household."""
+    family = [f"f{i}" for i in range(6)]
+    plan = [[*family, "regular"] if b in (1, 4) else family for b in range(6)]
+    visits = {**dict.fromkeys(family, 6), "regular": 14, "seventh": 2}
+    members = _sessions([(0, b, cards) for b, cards in enumerate(plan)], visits)
+    counts = _counts(members, {0: (200.0, 1900.0, 0.0, 0.0)}, company=0.3, bursts=1700.0)
+    found = [Group(0, [*family, "regular"], [str(b) for b in range(6)], 6, [], 36, 1e-8, 1, 21)]
+    lending = CardLending()
+    unknown = pd.Series(dtype=object)
+    assert lending._household(found, None, unknown, Sessions(members), counts)
+    plan = [[*family, "seventh"] if b in (1, 4) else family for b in range(6)]
+    members = _sessions([(0, b, cards) for b, cards in enumerate(plan)], visits)
+    found = [replace(found[0], entities=[*family, "seventh"])]
+    assert not lending._household(found, None, unknown, Sessions(members), counts)
 
 
 def test_walk_ins_beside_a_family_coming_back_make_it_no_larger() -> None:

@@ -178,7 +178,8 @@ class CardLending(Detector):
         together, whatever the keys: relatives live apart too), a group of at most this
         many cards that is not away from its holders' places may be one family (家庭共济:
         spouse, parents, children) and is not reported; counted on its cards that come
-        back (a customer swiped once in a family's burst makes it no larger), unless its
+        back (a customer swiped once in a family's burst, or a regular of the counter
+        served beside it as often as chance gives, makes it no larger), unless its
         sessions hold more strangers than the counter's share predicts (tail at edge_p)
         or, for a crowd found by its cards coming back, more cards than a card finds
         beside it in a burst there; a crowd of strangers' cards all count
@@ -658,8 +659,9 @@ class CardLending(Detector):
         than the pharmacy's other customers: maybe one family shopping together (or paying
         for each other, 家庭共济), not a ring. A repeat group's size is that of its cards
         that come back, swiped in two or more of its sessions (``sessions``: the swipes its
-        sessions were found in): a customer swiped once in one of a family's bursts was
-        served beside it and makes it no larger, unless its sessions hold more cards seen
+        sessions were found in) more often than chance: a customer swiped once in one of a
+        family's bursts, or a regular in two of its visits, was served beside it and makes
+        it no larger, unless its sessions hold more cards seen
         there once or twice than the counter's share of such cards (``counts``) predicts
         (a small stack's regulars come with collected cards swiped once). So is a
         recurring crowd's or a crowd of long bursts', its other cards also no more than
@@ -689,7 +691,7 @@ class CardLending(Detector):
         crowd = _cards([g for g in stack if g.kind not in COMING_BACK])
         if len(crowd) > self.household_size:
             return False
-        returning = _returning(back, sessions)
+        returning = _returning(back, sessions, counts, self.edge_p)
         if len(returning | crowd) > self.household_size:
             return False
         bar = log10(self.edge_p)
@@ -976,8 +978,9 @@ class AwayCards:
 def _stranger_counts(
     sizes: pd.DataFrame, strangers: pd.Series, crowded: int, gap_minutes: int
 ) -> pd.DataFrame:
-    """Per venue: strangers and slots (cards summed over its bursts) in all its bursts
-    and in its crowded ones (at least ``crowded`` cards), for the strangers' test;
+    """Per venue: its bursts; strangers and slots (cards summed over its bursts) in all
+    its bursts and in its crowded ones (at least ``crowded`` cards), for the strangers'
+    test;
     ``company``, the other cards a card finds in its burst there on average (each burst
     weighed by its cards: what a family's visit brings beside it); and ``walk_ins``, the
     customers a minute that company implies. Customers arriving at random, λ a minute,
@@ -988,6 +991,7 @@ def _stranger_counts(
         {
             "venue": sizes["venue"].to_numpy(),
             "strangers": strangers.to_numpy(dtype=float),
+            "bursts": sizes["contexts"].to_numpy(dtype=float),
             "slots": (sizes["size"] * sizes["contexts"]).to_numpy(dtype=float),
             "pairs": (sizes["size"] * (sizes["size"] - 1) * sizes["contexts"]).to_numpy(
                 dtype=float
@@ -1090,12 +1094,33 @@ def _sessions_per_card(stack: list[Group], sessions: Sessions) -> pd.Series:
     return inside.drop_duplicates(["entity", "venue", "context"])["entity"].value_counts()
 
 
-def _returning(stack: list[Group], sessions: Sessions) -> set[str]:
-    """The cards of a stack swiped in two or more of its sessions: those that come back."""
+def _returning(
+    stack: list[Group], sessions: Sessions, counts: pd.DataFrame, max_p: float
+) -> set[str]:
+    """The cards of a stack that come back with it: swiped in two or more of its sessions,
+    more often than their own bursts at its counters make chance (Poisson: each card's
+    bursts at a counter times the stack's share of that counter's bursts, ``counts``;
+    tail at ``max_p``, Bonferroni over the cards tested). A regular of the counter served
+    beside a family in two of its visits is not one of it; a card seen there only in a
+    broker's sessions is."""
     if not stack:
         return set()
-    counted = _sessions_per_card(stack, sessions)
-    return set(counted.index[counted >= 2]) & _cards(stack)
+    inside = sessions.of(stack).drop_duplicates(["entity", "venue", "context"])
+    inside = inside[inside["entity"].isin(_cards(stack))]
+    held = inside.drop_duplicates(["venue", "context"])["venue"].value_counts()
+    share = held / counts["bursts"].reindex(held.index).clip(lower=1.0)
+    seen = inside.groupby(["entity", "venue"], sort=False).agg(
+        k=("context", "size"), n=("n_entity", "first")
+    )
+    seen["chance"] = seen["n"] * share.reindex(seen.index.get_level_values("venue")).to_numpy()
+    per = seen.groupby(level="entity", sort=False)[["k", "chance"]].sum()
+    tested = per[per["k"] >= 2]
+    bar = log10(max_p / max(len(tested), 1))
+    return {
+        card
+        for card, k, chance in zip(tested.index, tested["k"], tested["chance"], strict=True)
+        if log10_poisson_tail(k, chance) <= bar
+    }
 
 
 def _log10_beside(
