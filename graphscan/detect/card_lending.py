@@ -661,9 +661,9 @@ class CardLending(Detector):
         that come back, swiped in two or more of its sessions (``sessions``: the swipes its
         sessions were found in) more often than chance: a customer swiped once in one of a
         family's bursts, or a regular in two of its visits, was served beside it and makes
-        it no larger, unless its sessions hold more cards seen
-        there once or twice than the counter's share of such cards (``counts``) predicts
-        (a small stack's regulars come with collected cards swiped once). So is a
+        it no larger, unless its sessions hold more cards seen there once or twice than
+        the counter's share of such cards (``counts``) predicts (a small stack's regulars
+        come with collected cards swiped once). So is a
         recurring crowd's or a crowd of long bursts', its other cards also no more than
         the company a card finds in a burst there. A crowd of strangers' cards all count:
         it is judged on them."""
@@ -980,13 +980,12 @@ def _stranger_counts(
 ) -> pd.DataFrame:
     """Per venue: its bursts; strangers and slots (cards summed over its bursts) in all
     its bursts and in its crowded ones (at least ``crowded`` cards), for the strangers'
-    test;
-    ``company``, the other cards a card finds in its burst there on average (each burst
-    weighed by its cards: what a family's visit brings beside it); and ``walk_ins``, the
-    customers a minute that company implies. Customers arriving at random, λ a minute,
-    chain onto a swipe's burst for e^(λ·gap) − 1 on average on each side, so λ is
-    ln(1 + company / 2) / gap: a family whose swipes take a quarter of an hour is
-    served beside a quarter-hour's walk-ins as well."""
+    test; ``company``, the other cards a card finds in its burst there on average (each
+    burst weighed by its cards: what a family's visit brings beside it); and
+    ``walk_ins``, the customers a minute that company implies. Customers arriving at
+    random, λ a minute, chain onto a swipe's burst for e^(λ·gap) − 1 on average on each
+    side, so λ is ln(1 + company / 2) / gap: a family whose swipes take a quarter of an
+    hour is served beside a quarter-hour's walk-ins as well."""
     frame = pd.DataFrame(
         {
             "venue": sizes["venue"].to_numpy(),
