@@ -173,6 +173,29 @@ def test_rare_customers_meeting_twice_at_a_busy_counter_pay_for_the_pairs_search
     assert find_groups(members, sizes, paid, leiden_igraph) == []
 
 
+def test_cards_attached_from_a_groups_bursts_are_members_not_evidence() -> None:
+    """Three regulars in four of a counter's hundred rush hours of twenty cards, each of
+    those bursts' seventeen other cards seen at the counter that once: the one-off cards
+    join the group (every visit of theirs was in its bursts), but they were picked from
+    those bursts, and counting them would make the bursts their own evidence (a busy
+    pharmacy's regulars and their rush hours ranked among the top R, 2026-12). The group
+    is judged as if they had never been read."""
+    regulars = ["r0", "r1", "r2"]
+    plan = [(b, [*regulars, *(f"o{b}-{i}" for i in range(17))]) for b in range(4)]
+    plan += [(b, [f"w{b}-{i}" for i in range(20)]) for b in range(4, 100)]
+    rows = [r for b, cards in plan for r in _rows(0, b, cards, dict.fromkeys(regulars, 4))]
+    members = pd.DataFrame(rows).assign(size=20)
+    sizes = pd.DataFrame({"venue": [0], "size": [20], "contexts": [100]})
+    params = CardLending().cooccurrence
+    [grown] = find_groups(members, sizes, params, leiden_igraph)
+    assert sorted(grown.entities) == sorted({r["entity"] for r in rows[: 4 * 20]})
+    unread = members[~members["entity"].str.startswith("o")]
+    [alone] = find_groups(unread, sizes, params, leiden_igraph)
+    assert sorted(alone.entities) == regulars
+    evidence = (grown.quorum, grown.observed, grown.expected, grown.tests)
+    assert evidence == (alone.quorum, alone.observed, alone.expected, alone.tests)
+
+
 def test_stack_at_a_quiet_counter_survives_paying_for_the_pairs() -> None:
     """Six cards swiped together twice at a counter of 1,000 one-off customers."""
     stack = [f"s{i}" for i in range(6)]

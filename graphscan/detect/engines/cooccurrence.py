@@ -11,19 +11,22 @@ chance meetings, and one crowd (a screening day) adds at most one.
 
 Two stages. Pairs that meet at least ``min_together`` times and clearly more than their
 volumes predict become edges; connected parts of the edge graph (split with seeded
-Leiden when large) are candidate groups. Each group is then tested as a whole, with the
-group taken out of the venue's crowding (a ring must not explain itself): the observed
+Leiden when large) are candidate groups. Each group's core (the edges' entities) is then
+tested as a whole, with the group taken out of the venue's crowding (a ring must not
+explain itself): the observed
 number of contexts holding at least ``q`` members against the number expected when
 members keep their own volumes but choose contexts independently, scanning ``q`` and
-paying for the scan with a Bonferroni factor. Before the test, entities whose pair edges
-were too weak but who turn up in the group's contexts far more often than their volume
-predicts are attached (a recruit who came to four of the six waves belongs to the ring).
+paying for the scan with a Bonferroni factor. Entities whose pair edges were too weak
+but who turn up in the core's contexts far more often than their volume predicts are
+attached (a recruit who came to four of the six waves belongs to the ring): members, but
+not evidence, since they were picked from the core's contexts (counted, a rush hour's
+regulars made the whole rush hour their evidence).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import igraph as ig
@@ -238,7 +241,8 @@ def find_groups(
         for core in split_groups(venue_edges, params, communities):
             entities = _attach(core, venue_members, venue_sizes, params)
             inside = venue_edges["a"].isin(entities) & venue_edges["b"].isin(entities)
-            group = _group(venue, entities, venue_members, venue_sizes, int(inside.sum()), params)
+            group = _group(venue, core, venue_members, venue_sizes, int(inside.sum()), params)
+            group = _with_attached(group, entities, venue_members)
             # a group held together by devoted pairs that chance alone would give was
             # picked from every pair of the venue: it pays for them all
             unscreened = bool((venue_edges.loc[inside, "p"] > params.edge_p).any())
@@ -246,6 +250,15 @@ def find_groups(
                 group.tests = int(np.ceil(group.tests * searched[venue]))
             groups.append(group)
     return [g for g in groups if g.observed > 0]
+
+
+def _with_attached(group: Group, entities: list[str], venue_members: pd.DataFrame) -> Group:
+    """``group`` (its core's test) with the attached entities as members and their claims
+    in its contexts."""
+    rows = venue_members[
+        venue_members["entity"].isin(entities) & venue_members["context"].isin(group.contexts)
+    ]
+    return replace(group, entities=entities, claim_ids=sorted(set(rows["claim_id"])))
 
 
 def _attach(
