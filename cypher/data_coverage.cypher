@@ -30,7 +30,10 @@ CALL () {
   OPTIONAL MATCH (v:Provider) WHERE v.listed OR EXISTS { (v)<-[:AT]-(:Claim) }
   WITH count(v) AS n,
     sum(CASE WHEN coalesce(v.region_code, '') <> '' THEN 1 ELSE 0 END) AS region_code,
-    sum(CASE WHEN coalesce(v.kind, '') <> '' THEN 1 ELSE 0 END) AS kind
+    // a provider only claims name is a pharmacy by its label (the embedded store derives
+    // its kind from its pharmacy claims)
+    sum(CASE WHEN coalesce(v.kind, '') <> '' OR (NOT coalesce(v.listed, false) AND v:Pharmacy)
+        THEN 1 ELSE 0 END) AS kind
   UNWIND [['region_code', region_code], ['kind', kind]] AS cell
   RETURN 'providers' AS source, '' AS kind, cell[0] AS field, n AS rows, cell[1] AS filled
   UNION ALL

@@ -150,3 +150,47 @@ def test_a_failed_scan_still_prints_its_profile(
     assert out.exit_code == 1 and "Out of Memory" in out.output
     for stage in ("data coverage", "card_lending: read", "card_lending: decide (failed)"):
         assert stage in out.output
+
+
+def test_without_providers_a_pharmacy_is_placed_by_its_national_code(tmp_path: Path) -> None:
+    """No providers table: the pharmacy's county comes from its national code (P + six
+    digits), compared with a holder's township on the digits both know, or with the
+    counties of the card's other places where no home is known."""
+    when = pd.Timestamp("2025-03-01 10:00")
+    rows = [
+        ("c1", "pharmacy", "far", "P33070410036"),  # home in another county
+        ("c2", "pharmacy", "near", "P33070410036"),  # home a township of the same county
+        ("c3", "pharmacy", "unplaced", "P33070410036"),  # no home: its clinic elsewhere
+        ("c4", "outpatient", "unplaced", "H33070210001"),
+        ("c5", "pharmacy", "local", "P33070410036"),  # no home: its clinic in the county
+        ("c6", "outpatient", "local", "H33070410002"),
+    ]
+    claims = pd.DataFrame(
+        {
+            "claim_id": [r[0] for r in rows],
+            "kind": [r[1] for r in rows],
+            "person_id": [r[2] for r in rows],
+            "card_id": [r[2] for r in rows],
+            "provider_id": [r[3] for r in rows],
+            "start_time": when,
+            "total_amount": 50.0,
+        }
+    )
+    persons = pd.DataFrame(
+        {"person_id": ["far", "near"], "region_code": ["330702001", "330704003"]}
+    )
+    ws = Workspace.open(tmp_path / "ws")
+    store = embedded_store(ws)
+    store.upsert("persons", persons)
+    store.upsert("claims", claims)
+    away = store.projection(
+        "card_away", since=None, until=None, pharmacies=["P33070410036"], region_digits=9
+    ).set_index("card_id")
+    ws.close()
+    assert away["away"].to_dict() == {"far": 1, "local": 0, "near": 0, "unplaced": 1}
+    assert away["basis"].to_dict() == {
+        "far": "address",
+        "local": "claims",
+        "near": "address",
+        "unplaced": "claims",
+    }

@@ -196,6 +196,13 @@ def city() -> dict[str, pd.DataFrame]:
     for day in (9, 49):
         when = START + timedelta(days=day, hours=10)
         claim("inpatient", people[36], "H1", when, end_time=when + timedelta(days=6))
+    # pharmacies and hospitals the providers table does not hold, placed by their national
+    # codes only (a county against the holders' regions, or against the card's other places)
+    for k, person in enumerate(people[20:26]):
+        when = START + timedelta(days=30 + k, hours=11)
+        claim("pharmacy", person, "P33070410036", when, operator_id="O8")
+        clinic = "H33070410002" if k % 2 else "H33070210001"
+        claim("outpatient", person, clinic, when + timedelta(days=1), doctor_id="D4")
     # people admitted once at K1, for a few diagnoses (one unrecorded): ordinary inpatients
     for k, person in enumerate(people[:10]):
         when = START + timedelta(days=12 + 6 * k, hours=9)

@@ -257,7 +257,13 @@ class CardLending(Detector):
                 )
             )
         if coverage.share("providers", "region_code") == 0:
-            lost.append(("providers.region_code", "not recorded: far-away cards not tested"))
+            lost.append(
+                (
+                    "providers.region_code",
+                    "not recorded: regions from the national codes (a county), else "
+                    "far-away cards not tested",
+                )
+            )
         return lost
 
     def read(self, store: Store, window: Window) -> Frames:
@@ -691,14 +697,15 @@ class CardLending(Detector):
         crowd = _cards([g for g in stack if g.kind not in COMING_BACK])
         if len(crowd) > self.household_size:
             return False
-        returning = _returning(back, sessions, counts, self.edge_p)
+        rows = sessions.of(back)
+        returning = _returning(rows, _cards(back), counts, self.edge_p)
         if len(returning | crowd) > self.household_size:
             return False
         bar = log10(self.edge_p)
-        if _log10_beside(back, sessions, counts, returning, self.stranger_bursts) <= bar:
+        if _log10_beside(rows, counts, returning, self.stranger_bursts) <= bar:
             return False
         linked = [g for g in stack if g.kind in LINKED_BY_CARDS]
-        return not linked or _log10_company(linked, sessions, counts, returning) > bar
+        return not linked or _log10_company(sessions.of(linked), counts, returning) > bar
 
     def _candidate(
         self,
@@ -1093,19 +1100,17 @@ def _sessions_per_card(stack: list[Group], sessions: Sessions) -> pd.Series:
     return inside.drop_duplicates(["entity", "venue", "context"])["entity"].value_counts()
 
 
-def _returning(
-    stack: list[Group], sessions: Sessions, counts: pd.DataFrame, max_p: float
-) -> set[str]:
-    """The cards of a stack that come back with it: swiped in two or more of its sessions,
-    more often than their own bursts at its counters make chance (Poisson: each card's
-    bursts at a counter times the stack's share of that counter's bursts, ``counts``;
-    tail at ``max_p``, Bonferroni over the cards tested). A regular of the counter served
-    beside a family in two of its visits is not one of it; a card seen there only in a
-    broker's sessions is."""
-    if not stack:
+def _returning(rows: pd.DataFrame, cards: set[str], counts: pd.DataFrame, max_p: float) -> set[str]:
+    """The cards of a stack (``cards``) that come back with it: swiped in two or more of
+    its sessions (``rows``: their swipes), more often than their own bursts at its
+    counters make chance (Poisson: each card's bursts at a counter times the stack's share
+    of that counter's bursts, ``counts``; tail at ``max_p``, Bonferroni over the cards
+    tested). A regular of the counter served beside a family in two of its visits is not
+    one of it; a card seen there only in a broker's sessions is."""
+    inside = rows.drop_duplicates(["entity", "venue", "context"])
+    inside = inside[inside["entity"].isin(cards)]
+    if inside.empty:
         return set()
-    inside = sessions.of(stack).drop_duplicates(["entity", "venue", "context"])
-    inside = inside[inside["entity"].isin(_cards(stack))]
     held = inside.drop_duplicates(["venue", "context"])["venue"].value_counts()
     share = held / counts["bursts"].reindex(held.index).clip(lower=1.0)
     seen = inside.groupby(["entity", "venue"], sort=False).agg(
@@ -1123,20 +1128,13 @@ def _returning(
 
 
 def _log10_beside(
-    stack: list[Group],
-    sessions: Sessions,
-    counts: pd.DataFrame,
-    returning: set[str],
-    max_visits: int,
+    rows: pd.DataFrame, counts: pd.DataFrame, returning: set[str], max_visits: int
 ) -> float:
     """log10 binomial tail of the strangers (cards seen at the counter in at most
-    ``max_visits`` bursts) among the swipes of a stack's sessions by cards that do not
-    come back, at the counters' own share of strangers over all their bursts
+    ``max_visits`` bursts) among the swipes of a stack's sessions (``rows``) by cards that
+    do not come back, at the counters' own share of strangers over all their bursts
     (``counts``: strangers and slots per venue), those swipes taken out of it."""
-    inside = sessions.of(stack)
-    beside = inside[~inside["entity"].isin(returning)].drop_duplicates(
-        ["venue", "context", "entity"]
-    )
+    beside = rows[~rows["entity"].isin(returning)].drop_duplicates(["venue", "context", "entity"])
     if beside.empty:
         return 0.0
     per = beside.groupby("venue").agg(
@@ -1151,18 +1149,15 @@ def _log10_beside(
     return float(stats.binom.logsf(k - 1, n, rate) / np.log(10))
 
 
-def _log10_company(
-    stack: list[Group], sessions: Sessions, counts: pd.DataFrame, returning: set[str]
-) -> float:
-    """log10 Poisson tail of the cards swiped in a stack's sessions that do not come back,
-    against what each session's counter brings beside them (``counts``): the company a
-    card finds in a burst there, and its walk-ins a minute over the minutes from the
-    session's first swipe of a returning card to its last, summed over the sessions."""
-    inside = sessions.of(stack)
-    coming = inside["entity"].isin(returning)
-    beside = inside[~coming].drop_duplicates(["venue", "context", "entity"])
-    keys = inside.drop_duplicates(["venue", "context"])[["venue", "context"]]
-    times = inside[coming].groupby(["venue", "context"], sort=False)["time"].agg(["min", "max"])
+def _log10_company(rows: pd.DataFrame, counts: pd.DataFrame, returning: set[str]) -> float:
+    """log10 Poisson tail of the cards swiped in a stack's sessions (``rows``) that do not
+    come back, against what each session's counter brings beside them (``counts``): the
+    company a card finds in a burst there, and its walk-ins a minute over the minutes from
+    the session's first swipe of a returning card to its last, summed over the sessions."""
+    coming = rows["entity"].isin(returning)
+    beside = rows[~coming].drop_duplicates(["venue", "context", "entity"])
+    keys = rows.drop_duplicates(["venue", "context"])[["venue", "context"]]
+    times = rows[coming].groupby(["venue", "context"], sort=False)["time"].agg(["min", "max"])
     minutes = (times["max"] - times["min"]).dt.total_seconds().div(60.0)
     minutes = minutes.reindex(pd.MultiIndex.from_frame(keys)).fillna(0.0).to_numpy()
     own = counts.reindex(keys["venue"]).fillna(0.0)

@@ -52,6 +52,11 @@ CREATE OR REPLACE TEMP MACRO provider_region(provider_id, region_code) AS
              CASE WHEN regexp_full_match(provider_id, '[HP][0-9]{6}.*')
                   THEN substr(provider_id, 2, 6) END);
 
+-- regions_differ(a, b): two region codes differ on the digits both know (a county from a
+-- national code against a township is compared by county).
+CREATE OR REPLACE TEMP MACRO regions_differ(a, b) AS
+    left(a, length(b)) <> left(b, length(a));
+
 -- sent_by_visit(visit_time, purchase_time): the kickback attribution window. A visit sends
 -- the patient to a purchase on the same or the next calendar day, at or after the visit.
 CREATE OR REPLACE TEMP MACRO sent_by_visit(visit_time, purchase_time) AS
