@@ -410,6 +410,36 @@ def test_a_regular_served_beside_a_family_twice_is_not_one_of_it() -> None:
     assert not lending._household(found, None, unknown, Sessions(members), counts)
 
 
+def test_a_stack_that_is_a_fifth_of_a_quiet_counter_keeps_its_cards() -> None:
+    """Twelve cards at a quiet counter (94 bursts a year) swiped in seventeen sessions,
+    each in seven to fourteen of them out of its eleven to eighteen bursts there (d2403's
+    stack): each burst falls in the stack's sessions at 17/94, and nine cards come back
+    by the binomial tail, more than a household, where a Poisson tail at the same means
+    let only six come back and took the stack for a family. Seven cards with a
+    household's five, each seen in two of its sessions out of thirteen bursts, are the
+    counter's regulars and do not come back."""
+    seen = [(7, 11), (8, 13), (8, 11), (10, 12), (10, 13), (10, 15)]
+    seen += [(11, 12), (12, 16), (12, 14), (13, 18), (13, 17), (14, 15)]
+    cards = [f"c{i:02d}" for i in range(12)]
+    plan = [
+        [c for i, (c, (k, _)) in enumerate(zip(cards, seen, strict=True)) if (b - 3 * i) % 17 < k]
+        for b in range(17)
+    ]
+    visits = {c: n for c, (_, n) in zip(cards, seen, strict=True)}
+    members = _sessions([(0, b, chosen) for b, chosen in enumerate(plan)], visits)
+    counts = _counts(members, {0: (20.0, 300.0, 0.0, 0.0)}, company=0.5, bursts=94.0)
+    found = [Group(0, cards, [str(b) for b in range(17)], 4, [], 66, 1e-8, 1, 0)]
+    lending = CardLending()
+    unknown = pd.Series(dtype=object)
+    assert not lending._household(found, None, unknown, Sessions(members), counts)
+    family = cards[:5]
+    plan = [[*family, cards[5 + b % 7]] if b < 14 else family for b in range(17)]
+    visits = {**dict.fromkeys(family, 17), **dict.fromkeys(cards[5:], 13)}
+    members = _sessions([(0, b, chosen) for b, chosen in enumerate(plan)], visits)
+    found = [replace(found[0], entities=cards)]
+    assert lending._household(found, None, unknown, Sessions(members), counts)
+
+
 def test_walk_ins_beside_a_family_coming_back_make_it_no_larger() -> None:
     """A family of five found by its cards coming back in five visits, a one-off
     customer served beside it in two of them, at a counter where a card finds 0.3 others

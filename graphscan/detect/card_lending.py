@@ -1103,10 +1103,12 @@ def _sessions_per_card(stack: list[Group], sessions: Sessions) -> pd.Series:
 def _returning(rows: pd.DataFrame, cards: set[str], counts: pd.DataFrame, max_p: float) -> set[str]:
     """The cards of a stack (``cards``) that come back with it: swiped in two or more of
     its sessions (``rows``: their swipes), more often than their own bursts at its
-    counters make chance (Poisson: each card's bursts at a counter times the stack's share
-    of that counter's bursts, ``counts``; tail at ``max_p``, Bonferroni over the cards
-    tested). A regular of the counter served beside a family in two of its visits is not
-    one of it; a card seen there only in a broker's sessions is."""
+    counters make chance (binomial: each of a card's bursts at a counter falls in the
+    stack's sessions at the stack's share of that counter's bursts, ``counts``; tail at
+    ``max_p``, Bonferroni over the cards tested; a Poisson tail let a stack that is a
+    fifth of a quiet counter's bursts keep only half its cards, d2403). A regular of the
+    counter served beside a family in two of its visits is not one of it; a card seen
+    there only in a broker's sessions is."""
     inside = rows.drop_duplicates(["entity", "venue", "context"])
     inside = inside[inside["entity"].isin(cards)]
     if inside.empty:
@@ -1117,14 +1119,12 @@ def _returning(rows: pd.DataFrame, cards: set[str], counts: pd.DataFrame, max_p:
         k=("context", "size"), n=("n_entity", "first")
     )
     seen["chance"] = seen["n"] * share.reindex(seen.index.get_level_values("venue")).to_numpy()
-    per = seen.groupby(level="entity", sort=False)[["k", "chance"]].sum()
+    per = seen.groupby(level="entity", sort=False)[["k", "n", "chance"]].sum()
     tested = per[per["k"] >= 2]
     bar = log10(max_p / max(len(tested), 1))
-    return {
-        card
-        for card, k, chance in zip(tested.index, tested["k"], tested["chance"], strict=True)
-        if log10_poisson_tail(k, chance) <= bar
-    }
+    share = (tested["chance"] / tested["n"].clip(lower=1)).clip(upper=1.0)
+    tail = stats.binom.logsf(tested["k"] - 1, tested["n"], share) / np.log(10)
+    return set(tested.index[np.asarray(tail) <= bar])
 
 
 def _log10_beside(
