@@ -1122,8 +1122,9 @@ def _returning(rows: pd.DataFrame, cards: set[str], counts: pd.DataFrame, max_p:
     per = seen.groupby(level="entity", sort=False)[["k", "n", "chance"]].sum()
     tested = per[per["k"] >= 2]
     bar = log10(max_p / max(len(tested), 1))
-    share = (tested["chance"] / tested["n"].clip(lower=1)).clip(upper=1.0)
-    tail = stats.binom.logsf(tested["k"] - 1, tested["n"], share) / np.log(10)
+    # each burst's chance of falling in the stack's sessions, over the card's counters
+    rate = (tested["chance"] / tested["n"].clip(lower=1)).clip(upper=1.0)
+    tail = stats.binom.logsf(tested["k"] - 1, tested["n"], rate) / np.log(10)
     return set(tested.index[np.asarray(tail) <= bar])
 
 

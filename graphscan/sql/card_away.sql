@@ -26,7 +26,7 @@ WITH used AS (
 ), place AS (
     SELECT provider_id, left(provider_region(provider_id, p.region_code), $region_digits) AS region
     FROM (SELECT DISTINCT provider_id FROM used) LEFT JOIN providers p USING (provider_id)
-    WHERE provider_region(provider_id, p.region_code) IS NOT NULL
+    WHERE region IS NOT NULL
 ), seen AS (
     SELECT u.provider_id, u.card_id, min(u.person_id) AS person_id, count(*) AS swipes, p.region
     FROM used u LEFT JOIN place p USING (provider_id)
