@@ -268,3 +268,30 @@ def test_a_city_whose_rings_take_every_doctor_of_a_crowds_site_is_generated(
     picked: the panel is skipped, the screening day records no doctor."""
     generate_city(tmp_path, 4000, 716, "hard", "parquet", scenario=Scenario.draw(716))
     assert (tmp_path / "claims.parquet").exists()
+
+
+def test_rings_of_one_pattern_never_share_a_provider(tmp_path: Path) -> None:
+    """Two rings of one pattern at one desk are one group in the data: a city short of
+    providers (draw 2240 at 20,000 persons plants 18 rings at its 14 hospitals) puts a
+    ring beside another pattern's, never beside its own."""
+    generate_city(tmp_path, 20_000, 2240, "hard", "parquet", scenario=Scenario.draw(2240))
+    rings = _read(tmp_path, "rings")
+    places = rings[rings["member_kind"].isin(["institution", "pharmacy"])]
+    shared = places.groupby(["pattern", "member_id"])["ring_id"].nunique()
+    assert (shared == 1).all(), shared[shared > 1]
+    assert places.groupby("member_id")["ring_id"].nunique().max() > 1  # the city is short
+
+
+def test_a_taken_provider_is_chosen_away_from_its_own_pattern() -> None:
+    from types import SimpleNamespace
+
+    from graphscan.examples.city.fraud import pick_provider
+
+    world = SimpleNamespace(provider_tier=np.zeros(3, int), provider_weight=np.ones(3))
+    rng = np.random.default_rng(0)
+    picks = {pick_provider(world, (0,), True, rng, {0, 1, 2}, shun={0, 1}) for _ in range(20)}
+    assert picks == {2}
+    everywhere = {
+        pick_provider(world, (0,), True, rng, {0, 1, 2}, shun={0, 1, 2}) for _ in range(30)
+    }
+    assert everywhere == {0, 1, 2}  # all held by the pattern: any, as before

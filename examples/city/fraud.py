@@ -48,12 +48,15 @@ def pick_provider(
     taken: set[int],
     where: np.ndarray | None = None,
     exclude: set[int] | None = None,
+    shun: set[int] | None = None,
 ) -> int:
     """A hub (among the busiest third of its tiers, by size) or an ordinary small
     provider, not yet ``taken`` by another planted group while any is left (so that
-    rings stay apart in the truth); the choice is added to ``taken``. Providers in
-    ``exclude`` are never chosen (-1 when nothing else is left): a legitimate crowd never
-    shares its place with a ring."""
+    rings stay apart in the truth); the choice is added to ``taken``. Where every one is
+    taken, one outside ``shun`` (the providers of rings of the same pattern: two rings
+    of one pattern at one desk are one group in the data, whatever the truth calls
+    them). Providers in ``exclude`` are never chosen (-1 when nothing else is left): a
+    legitimate crowd never shares its place with a ring."""
     mask = np.isin(world.provider_tier, tiers)
     if exclude:
         mask &= ~np.isin(np.arange(len(mask)), list(exclude))
@@ -69,6 +72,9 @@ def pick_provider(
     free = chosen[~np.isin(chosen, list(taken))]
     if not len(free):  # all of the wanted size are taken: any free one of the tiers
         free = idx[~np.isin(idx, list(taken))]
+    for fallback in (chosen, idx):  # all are taken: one that no ring of the pattern holds
+        if not len(free):
+            free = fallback[~np.isin(fallback, list(shun or ()))]
     choice = int(rng.choice(free if len(free) else chosen))
     taken.add(choice)
     return choice
@@ -114,7 +120,8 @@ def card_stack(
     """Recipe "stack": an operator keeps unrelated people's cards and swipes the stack in
     bursts, again and again."""
     tag, ring = truth.new_ring("card_lending", "stack")
-    pharmacy = pick_provider(world, (PHARMACY,), hub, rng, truth.providers)
+    shun = truth.anchors(ring.kind)
+    pharmacy = pick_provider(world, (PHARMACY,), hub, rng, truth.providers, shun=shun)
     outlets = [pharmacy]
     # a broker carries the stack to two more pharmacies in other towns, each counter
     # seeing it rarely; some rings swipe for one undesignated outlet elsewhere
@@ -123,7 +130,9 @@ def card_stack(
     more = 2 if draw < roaming else 1 if draw < roaming + s.stack_extra_outlet else 0
     for _ in range(more):
         away = ~np.isin(world.provider_town, world.provider_town[outlets])
-        outlets.append(pick_provider(world, (PHARMACY,), False, rng, truth.providers, away))
+        outlets.append(
+            pick_provider(world, (PHARMACY,), False, rng, truth.providers, away, shun=shun)
+        )
     operators = [
         int(staff(world.operator_first, world.operator_count, p, 1, rng)[0]) for p in outlets
     ]
@@ -204,10 +213,13 @@ def card_broker(
     operator is at the counter. Each card is swiped only once or twice: ring activity is
     a small share of its owner's own claims, so there is little lockstep to see."""
     tag, ring = truth.new_ring("card_lending", "broker")
-    outlets = [pick_provider(world, (PHARMACY,), hub, rng, truth.providers)]
+    shun = truth.anchors(ring.kind)
+    outlets = [pick_provider(world, (PHARMACY,), hub, rng, truth.providers, shun=shun)]
     for _ in range(pick_int(rng, s.broker_pharmacies) - 1):
         away = ~np.isin(world.provider_town, world.provider_town[outlets])
-        outlets.append(pick_provider(world, (PHARMACY,), hub, rng, truth.providers, away))
+        outlets.append(
+            pick_provider(world, (PHARMACY,), hub, rng, truth.providers, away, shun=shun)
+        )
     k = pick_int(rng, s.broker_cards)
     eligible = (
         people.has_account
@@ -297,7 +309,8 @@ def kickback_prescription(
         away = world.provider_town != world.provider_town[hospital]
     else:
         away = world.provider_county != county
-    pharmacy = pick_provider(world, (PHARMACY,), hub, rng, truth.providers, away)
+    shun = truth.anchors(ring.kind)
+    pharmacy = pick_provider(world, (PHARMACY,), hub, rng, truth.providers, away, shun=shun)
     k = pick_int(rng, s.kickback_patients)
     eligible = (people.age >= 35) & (people.age <= 80) & (people.death_day < 0)
     patients = pool.take(k, eligible & (people.county == county))
@@ -380,9 +393,8 @@ def kickback_steering(
         )
     county = world.provider_county[hospital]
     doctors = staff(world.doctor_first, world.doctor_count, hospital, k_doctors, rng, truth.doctors)
-    pharmacy = pick_provider(
-        world, (PHARMACY,), False, rng, truth.providers, world.provider_county != county
-    )
+    away, shun = world.provider_county != county, truth.anchors(ring.kind)
+    pharmacy = pick_provider(world, (PHARMACY,), False, rng, truth.providers, away, shun=shun)
     low = max(10, s.kickback_patients[0])
     k = int(rng.integers(low, max(low + 5, min(41, s.kickback_patients[1] + 10))))
     eligible = (people.age >= 35) & (people.age <= 80) & (people.death_day < 0)
@@ -509,7 +521,7 @@ def _ward(
     institution, its recruits and 1-3 of its doctors, all members of the ring."""
     tag, ring = truth.new_ring("group_hospitalisation", recipe)
     tiers = (COUNTY, PRIVATE, TOWNSHIP) if hub else (PRIVATE, TOWNSHIP)
-    inst = pick_provider(world, tiers, hub, rng, truth.providers)
+    inst = pick_provider(world, tiers, hub, rng, truth.providers, shun=truth.anchors(ring.kind))
     recruits = _recruits(world, people, s, inst, pool, ring, rng)
     k_doctors = int(rng.integers(1, 4))
     doctors = staff(world.doctor_first, world.doctor_count, inst, k_doctors, rng, truth.doctors)
@@ -679,7 +691,7 @@ def misuse_cashier(
     own stay elsewhere."""
     tag, ring = truth.new_ring("identity_misuse", "cashier")
     tiers = (COUNTY, PRIVATE, TOWNSHIP) if hub else (PRIVATE, TOWNSHIP)
-    inst = pick_provider(world, tiers, hub, rng, truth.providers)
+    inst = pick_provider(world, tiers, hub, rng, truth.providers, shun=truth.anchors(ring.kind))
     operator = staff(world.operator_first, world.operator_count, inst, 1, rng)
     k = pick_int(rng, s.misuse_cards)
     age, male = people.age, people.male
@@ -770,7 +782,7 @@ def misuse_far_cards(
     holder's sex or age."""
     tag, ring = truth.new_ring("identity_misuse", "far_cards")
     tiers = (COUNTY, PRIVATE, TOWNSHIP) if hub else (PRIVATE, TOWNSHIP)
-    inst = pick_provider(world, tiers, hub, rng, truth.providers)
+    inst = pick_provider(world, tiers, hub, rng, truth.providers, shun=truth.anchors(ring.kind))
     county = world.provider_county[inst]
     far = (people.county != county) & (people.death_day < 0)
     k = pick_int(rng, s.misuse_cards)

@@ -70,6 +70,16 @@ class Truth:
         }
         self.ring_doctors = set(self.doctors)
 
+    def anchors(self, pattern: str) -> set[int]:
+        """The providers that rings of ``pattern`` hold as members."""
+        return {
+            i
+            for ring in self.rings
+            if ring.kind == pattern
+            for kind, i in ring.members
+            if kind in ("institution", "pharmacy")
+        }
+
     def new_ring(self, pattern: str, recipe: str) -> tuple[int, Group]:
         tag = len(self.rings)
         ring = Group(f"R{tag + 1:04d}", pattern, tag, recipe)
