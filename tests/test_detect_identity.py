@@ -584,3 +584,35 @@ def test_a_purchase_at_home_on_the_morning_before_a_discharge_is_inside_the_stay
     store = _store(tmp_path / "ws", {"claims": pd.DataFrame(rows), "providers": providers})
     flagged = store.projection("card_conflicts", since=None, until=None, region_digits=6)
     assert set(flagged.loc[flagged["reason"] == "elsewhere", "person_id"]) == {"R0"}
+
+
+def test_a_busy_hospitals_overlaps_do_not_leave_the_error_rate_to_the_quiet_desks(
+    tmp_path: Path,
+) -> None:
+    """Hospital G's desk settles 20,000 cards and three stays inside their holders' stays
+    at F (its own flags, no impossible card); clinic K's 300 cards are the city's quiet
+    desk. Cashier O at hospital B serves 1,500 outpatients and admits four women's cards
+    for prostate disease. Impossible cards are data errors at the rate of the desks
+    without a cluster of them: G's cards count, its overlaps do not set it apart, and
+    four such cards among B's 1,504 against 1 in 20,300 is a ring (against 1 in 300, the
+    quiet desk alone, it would not be)."""
+    rows: list[dict[str, object]] = []
+    for i in range(20_000):
+        _claim(rows, f"G{i:05d}", "G", i % 365, 0, None, "Q", kind="outpatient")
+    for i in range(3):
+        _claim(rows, f"G{i:05d}", "F", 40 + 30 * i, 12, None, "R")
+        _claim(rows, f"G{i:05d}", "G", 43 + 30 * i, 3, None, "Q")
+    for i in range(300):
+        _claim(rows, f"K{i:03d}", "K", i % 365, 0, None, "S", kind="outpatient")
+    for i in range(1500):
+        _claim(rows, f"B{i:04d}", "B", i % 365, 0, None, "O", kind="outpatient")
+    women = [f"W{i}" for i in range(4)]
+    for i, person in enumerate(women):
+        _claim(rows, person, "B", 60 + 50 * i, 6, f"card-{person}", "O")
+        rows[-1]["diagnosis_code"] = "N40"
+    persons = pd.DataFrame({"person_id": women, "sex": ["F"] * 4})
+    store = _store(tmp_path / "ws", {"claims": pd.DataFrame(rows), "persons": persons})
+    rings = scan(store, patterns=["identity_misuse"])
+    found = [r for r in rings if r.member_ids("institution") == {"B"}]
+    assert len(found) == 1
+    assert found[0].member_ids("person") == set(women)
