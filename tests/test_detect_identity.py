@@ -616,3 +616,29 @@ def test_a_busy_hospitals_overlaps_do_not_leave_the_error_rate_to_the_quiet_desk
     found = [r for r in rings if r.member_ids("institution") == {"B"}]
     assert len(found) == 1
     assert found[0].member_ids("person") == set(women)
+
+
+def test_a_providers_own_impossible_cards_do_not_set_its_error_rate() -> None:
+    """Leave-one-out: B's two impossible cards (below ``min_cards``) are scattered errors
+    for every other provider's rate but not for B's own; C's five are a cluster and set
+    no one's rate."""
+    from graphscan.detect.identity_misuse import IdentityMisuse
+
+    flagged = pd.DataFrame(
+        {
+            "provider_id": ["B", "B", "C", "C", "C", "C", "C"],
+            "card_id": ["b1", "b2", "c1", "c2", "c3", "c4", "c5"],
+            "reason": ["sex", "age", "sex", "sex", "sex", "age", "sex"],
+            "all_cards": 10_000.0,
+        }
+    )
+    per_operator = pd.DataFrame(
+        {"volume": [500.0, 1_000.0, 300.0], "impossible": [2.0, 5.0, 0.0]},
+        index=pd.MultiIndex.from_tuples(
+            [("B", "O1"), ("C", "O2"), ("D", "O3")], names=["provider_id", "operator_id"]
+        ),
+    )
+    rates = IdentityMisuse._scattered_rate(flagged, per_operator, 3)
+    assert rates["B"] == pytest.approx(1 / 8_500)
+    assert rates["D"] == pytest.approx(3 / 8_700)
+    assert rates["C"] == pytest.approx(3 / 9_000)

@@ -189,7 +189,7 @@ class IdentityMisuse(Detector):
         if flagged.empty:
             return candidates
         per_operator = self._per_operator(flagged)
-        rate_imp = self._scattered_rate(flagged, per_operator, self.min_cards)
+        rates = self._scattered_rate(flagged, per_operator, self.min_cards)
         flagged = flagged.assign(impossible=flagged["reason"].isin(IMPOSSIBLE))
         per_provider = self._per_provider(flagged, per_operator)
         for provider, rows in flagged.groupby("provider_id", sort=True):
@@ -204,7 +204,7 @@ class IdentityMisuse(Detector):
                 self._judged(
                     rows[rows["operator_id"] == operator],
                     counts,
-                    rate_imp,
+                    float(rates[provider]),
                     window_days,
                     (away, away[away["operator_id"] == operator], placed),
                     outside if len(desks) == 1 else None,
@@ -220,7 +220,7 @@ class IdentityMisuse(Detector):
                 whole = self._judged(
                     rows.assign(operator_id=""),
                     per_provider.loc[provider],
-                    rate_imp,
+                    float(rates[provider]),
                     window_days,
                     (away, away.assign(operator_id=""), placed),
                     outside,
@@ -461,27 +461,31 @@ class IdentityMisuse(Detector):
         return per_operator.fillna(0.0).astype(float)
 
     @staticmethod
-    def _scattered_rate(flagged: pd.DataFrame, per_operator: pd.DataFrame, min_cards: int) -> float:
-        """Impossible cards per card served, from the providers with fewer than
-        ``min_cards`` of them (scattered data errors): rings must not set their own null,
-        and in a city with many rings they would make the city rate. Only impossible
-        cards set a provider apart here: a busy hospital's desks have overlaps and
-        far-away errands by the dozen, and leaving their thousands of cards out would
-        leave the rate to the quiet desks and their one added flag (draw 2410: 1 in
-        4,140 cards, and a cashier's three impossible stays at a desk of 1,648 cards no
-        case); by provider, not desk, since borrowed cards spread over whoever is on
-        duty look scattered desk by desk. One flag is added so a city without scattered
-        flags still expects some. (Overlaps and far-away visits during a stay are judged
-        against the holders' own stays and pace instead.)"""
+    def _scattered_rate(
+        flagged: pd.DataFrame, per_operator: pd.DataFrame, min_cards: int
+    ) -> pd.Series:
+        """Per provider, impossible cards per card served at the other providers with
+        fewer than ``min_cards`` of them (scattered data errors): rings must not set their
+        own null (leave-one-out: a cashier's two impossible cards are no data errors of
+        its own city rate, draw 2479), and in a city with many rings they would make the
+        city rate. Only impossible cards set a provider apart here: a busy hospital's
+        desks have overlaps and far-away errands by the dozen, and leaving their
+        thousands of cards out would leave the rate to the quiet desks and their one
+        added flag (draw 2410: 1 in 4,140 cards, and a cashier's three impossible stays
+        at a desk of 1,648 cards no case); by provider, not desk, since borrowed cards
+        spread over the cashiers on duty look scattered desk by desk. One flag is added
+        so a city without scattered flags still expects some. (Overlaps and far-away
+        visits during a stay are judged against the holders' own stays and pace
+        instead.)"""
+        by = per_operator.groupby(level="provider_id")
+        volume, flags = by["volume"].sum(), by["impossible"].sum()
         impossible = flagged[flagged["reason"].isin(IMPOSSIBLE)]
-        per_provider = impossible.groupby("provider_id")["card_id"].nunique()
-        suspects = set(per_provider[per_provider >= min_cards].index)
-        clustered = per_operator.index.get_level_values("provider_id").isin(suspects)
-        scattered = per_operator[~clustered]
-        cards = float(flagged["all_cards"].iloc[0]) - float(
-            per_operator.loc[clustered, "volume"].sum()
-        )
-        return (float(scattered["impossible"].sum()) + 1.0) / max(cards, 1.0)
+        cards = impossible.groupby("provider_id")["card_id"].nunique()
+        scattered = cards.reindex(volume.index, fill_value=0) < min_cards
+        total = float(flagged["all_cards"].iloc[0]) - float(volume[~scattered].sum())
+        others = total - volume.where(scattered, 0.0)
+        errors = float(flags[scattered].sum()) - flags.where(scattered, 0.0)
+        return (errors + 1.0) / others.clip(lower=1.0)
 
     def _candidate(self, frames: Frames, desk: Desk, provider: str, tests: int) -> Candidate:
         rows, test, exp_all = desk.rows, desk.test, desk.exp_all
