@@ -638,7 +638,8 @@ def test_a_providers_own_impossible_cards_do_not_set_its_error_rate() -> None:
             [("B", "O1"), ("C", "O2"), ("D", "O3")], names=["provider_id", "operator_id"]
         ),
     )
-    rates = IdentityMisuse._scattered_rate(flagged, per_operator, 3)
+    per_provider = per_operator.droplevel("operator_id")  # one cashier each
+    rates = IdentityMisuse._scattered_rate(flagged, per_operator, per_provider, 3)
     assert rates["B"] == pytest.approx(1 / 8_500)
     assert rates["D"] == pytest.approx(3 / 8_700)
     assert rates["C"] == pytest.approx(3 / 9_000)

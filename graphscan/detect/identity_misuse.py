@@ -189,10 +189,11 @@ class IdentityMisuse(Detector):
         if flagged.empty:
             return candidates
         per_operator = self._per_operator(flagged)
-        rates = self._scattered_rate(flagged, per_operator, self.min_cards)
         flagged = flagged.assign(impossible=flagged["reason"].isin(IMPOSSIBLE))
         per_provider = self._per_provider(flagged, per_operator)
+        rates = self._scattered_rate(flagged, per_operator, per_provider, self.min_cards)
         for provider, rows in flagged.groupby("provider_id", sort=True):
+            rate = float(rates[provider])
             desks = per_operator.loc[provider]
             away = outsiders[outsiders["provider_id"] == provider]
             placed = float(rows["placed_inpatients"].iloc[0])
@@ -204,7 +205,7 @@ class IdentityMisuse(Detector):
                 self._judged(
                     rows[rows["operator_id"] == operator],
                     counts,
-                    float(rates[provider]),
+                    rate,
                     window_days,
                     (away, away[away["operator_id"] == operator], placed),
                     outside if len(desks) == 1 else None,
@@ -220,7 +221,7 @@ class IdentityMisuse(Detector):
                 whole = self._judged(
                     rows.assign(operator_id=""),
                     per_provider.loc[provider],
-                    float(rates[provider]),
+                    rate,
                     window_days,
                     (away, away.assign(operator_id=""), placed),
                     outside,
@@ -462,7 +463,10 @@ class IdentityMisuse(Detector):
 
     @staticmethod
     def _scattered_rate(
-        flagged: pd.DataFrame, per_operator: pd.DataFrame, min_cards: int
+        flagged: pd.DataFrame,
+        per_operator: pd.DataFrame,
+        per_provider: pd.DataFrame,
+        min_cards: int,
     ) -> pd.Series:
         """Per provider, impossible cards per card served at the other providers with
         fewer than ``min_cards`` of them (scattered data errors): rings must not set their
@@ -477,11 +481,9 @@ class IdentityMisuse(Detector):
         so a city without scattered flags still expects some. (Overlaps and far-away
         visits during a stay are judged against the holders' own stays and pace
         instead.)"""
-        by = per_operator.groupby(level="provider_id")
-        volume, flags = by["volume"].sum(), by["impossible"].sum()
-        impossible = flagged[flagged["reason"].isin(IMPOSSIBLE)]
-        cards = impossible.groupby("provider_id")["card_id"].nunique()
-        scattered = cards.reindex(volume.index, fill_value=0) < min_cards
+        volume = per_provider["volume"]
+        flags = per_operator.groupby(level="provider_id")["impossible"].sum()
+        scattered = per_provider["impossible"] < min_cards
         total = float(flagged["all_cards"].iloc[0]) - float(volume[~scattered].sum())
         others = total - volume.where(scattered, 0.0)
         errors = float(flags[scattered].sum()) - flags.where(scattered, 0.0)
